@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# DistLock's entry point on a fresh machine that has only the .NET SDK.
+#   ./build.sh test   install redis-server if missing, then run every test
+#   ./build.sh demo   run the sample: workers contending for one lock
+set -euo pipefail
+cd "$(dirname "$0")"
+
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1; then
+    return
+  fi
+  echo "redis-server not found: installing the Debian package redis-server" >&2
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  # The package starts a system service on port 6379; the tests start their own servers.
+  $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
+}
+
+case "${1:-}" in
+  test)
+    shift
+    ensure_redis
+    dotnet test DistLock.slnx --configuration Release "$@"
+    ;;
+  demo)
+    shift
+    ensure_redis
+    dotnet run --project samples/DistLock.Sample --configuration Release -- "$@"
+    ;;
+  *)
+    echo "usage: ./build.sh test|demo [args]" >&2
+    exit 2
+    ;;
+esac

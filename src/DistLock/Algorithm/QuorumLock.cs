@@ -1,0 +1,165 @@
+using DistLock.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace DistLock.Algorithm;
+
+/// <summary>
+/// Acquire, extend and release over N independent nodes (Redlock); N = 1 is the single-instance
+/// lock. A lock is held when a majority of nodes hold its key and the validity is positive.
+/// </summary>
+internal sealed class QuorumLock
+{
+    private readonly IReadOnlyList<ILockNode> _nodes;
+    private readonly TimeSpan _nodeTimeout;
+    private readonly double _driftFactor;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public QuorumLock(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
+    {
+        _nodes = nodes;
+        _nodeTimeout = nodeTimeout;
+        _driftFactor = driftFactor;
+        _time = time;
+        _logger = logger;
+    }
+
+    public IReadOnlyList<ILockNode> Nodes => _nodes;
+
+    public TimeProvider Time => _time;
+
+    /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
+    public async Task<AttemptResult> TryAcquireOnceAsync(string key, string value, TimeSpan ttl)
+    {
+        var sentAt = _time.GetTimestamp();
+        var round = await QuorumRound
+            .RunAsync(_nodes, node => node.TryAcquireAsync(key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
+        if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
+        {
+            return AttemptResult.Success(validity, sentAt, round);
+        }
+
+        var failed = round.BackendUnavailable
+            ? AttemptResult.Unavailable(sentAt, round)
+            : AttemptResult.Busy(sentAt, round);
+        await UndoAsync(failed, key, value).ConfigureAwait(false);
+        return failed;
+    }
+
+    /// <summary>
+    /// Gives back what a failed (or abandoned) attempt took: the nodes that granted are released
+    /// now; a node that had not answered is released if and when its late answer is a grant, so a
+    /// paused or slow node cannot keep a key that nobody owns.
+    /// </summary>
+    public async Task UndoAsync(AttemptResult attempt, string key, string value)
+    {
+        var round = attempt.Round;
+        List<Task>? releases = null;
+        for (var i = 0; i < round.Nodes.Count; i++)
+        {
+            if (round.Answers[i]?.Reply == NodeReply.Granted)
+            {
+                (releases ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, value));
+            }
+        }
+
+        ReleaseLateGrants(attempt, key, value);
+        if (releases is not null)
+        {
+            await Task.WhenAll(releases).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Releases the key on every node whose acquire was still unanswered, once it answers with a grant.</summary>
+    public void ReleaseLateGrants(AttemptResult attempt, string key, string value)
+    {
+        foreach (var (node, call) in attempt.Stragglers())
+        {
+            _ = ReleaseIfGrantedAsync(node, call, key, value);
+        }
+    }
+
+    /// <summary>Extends on every node; true when a majority extended in time.</summary>
+    /// <returns>The new validity, counted from the returned send time, or null when the lock is lost.</returns>
+    /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
+    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(string key, string value, TimeSpan ttl)
+    {
+        var sentAt = _time.GetTimestamp();
+        var round = await QuorumRound
+            .RunAsync(_nodes, node => node.ExtendAsync(key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
+        if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
+        {
+            return (validity, sentAt);
+        }
+
+        if (round.BackendUnavailable)
+        {
+            throw BackendException("extend", key, round);
+        }
+
+        return null;
+    }
+
+    /// <summary>Releases on every node; true when a majority still held the key and deleted it.</summary>
+    /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
+    public async Task<bool> ReleaseAsync(string key, string value)
+    {
+        var round = await QuorumRound
+            .RunAsync(_nodes, node => node.ReleaseAsync(key, value), stopWhenDecided: false, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        if (round.BackendUnavailable)
+        {
+            throw BackendException("release", key, round);
+        }
+
+        if (round.Failed > 0)
+        {
+            Log.NodeFailed(_logger, round.FirstError, "release", key, round.Failed, _nodes.Count);
+        }
+
+        return round.Granted >= LockValidity.QuorumSize(_nodes.Count);
+    }
+
+    public LockBackendException BackendException(string operation, string key, RoundResult round)
+    {
+        var message = _nodes.Count == 1
+            ? $"Could not {operation} lock '{key}': Redis at {_nodes[0].Name} failed ({round.FirstError?.Message})."
+            : $"Could not {operation} lock '{key}': {round.Failed} of {_nodes.Count} Redis nodes failed, " +
+              $"so no majority could answer (first error: {round.FirstError?.Message}).";
+        return new LockBackendException(message, round.FirstError);
+    }
+
+    private async Task ReleaseOneAsync(ILockNode node, string key, string value)
+    {
+        var result = await QuorumRound
+            .RunAsync([node], n => n.ReleaseAsync(key, value), stopWhenDecided: false, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        if (result.Failed > 0)
+        {
+            Log.CleanupFailed(_logger, result.FirstError, key, node.Name);
+        }
+    }
+
+    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, string key, string value)
+    {
+        NodeResult late;
+        try
+        {
+            late = await call.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return; // The command failed on the node: nothing was taken there.
+        }
+
+        if (late.Reply == NodeReply.Granted)
+        {
+            Log.LateGrantReleased(_logger, key, node.Name);
+            await ReleaseOneAsync(node, key, value).ConfigureAwait(false);
+        }
+    }
+}

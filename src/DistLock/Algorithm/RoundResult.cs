@@ -1,0 +1,57 @@
+using DistLock.Transport;
+
+namespace DistLock.Algorithm;
+
+/// <summary>What the nodes answered in one round, as far as the round waited.</summary>
+internal sealed class RoundResult
+{
+    public RoundResult(IReadOnlyList<ILockNode> nodes, Task<NodeResult>[] calls, NodeResult?[] answers)
+    {
+        Nodes = nodes;
+        Calls = calls;
+        Answers = answers;
+        foreach (var answer in answers)
+        {
+            switch (answer?.Reply)
+            {
+                case NodeReply.Granted:
+                    Granted++;
+                    break;
+                case NodeReply.Denied:
+                    Denied++;
+                    if (answer.Value.HolderTtl is { } ttl && (ShortestHolderTtl is null || ttl < ShortestHolderTtl))
+                    {
+                        ShortestHolderTtl = ttl;
+                    }
+
+                    break;
+                case NodeReply.Failed:
+                    Failed++;
+                    FirstError ??= answer.Value.Error;
+                    break;
+            }
+        }
+    }
+
+    public IReadOnlyList<ILockNode> Nodes { get; }
+
+    /// <summary>The raw calls, one per node; some may still be running after a round that stopped early.</summary>
+    public Task<NodeResult>[] Calls { get; }
+
+    /// <summary>Each node's answer, or null where the round stopped before it answered.</summary>
+    public NodeResult?[] Answers { get; }
+
+    public int Granted { get; }
+
+    public int Denied { get; }
+
+    public int Failed { get; }
+
+    public Exception? FirstError { get; }
+
+    /// <summary>The shortest remaining TTL reported by a node that refused an acquire.</summary>
+    public TimeSpan? ShortestHolderTtl { get; }
+
+    /// <summary>True when so many nodes failed that no majority could have answered at all.</summary>
+    public bool BackendUnavailable => Failed > Nodes.Count - LockValidity.QuorumSize(Nodes.Count);
+}

@@ -1,0 +1,186 @@
+namespace DistLock;
+
+/// <summary>
+/// Settings of a <see cref="RedisLockManager"/>. Each setter rejects an invalid value at once
+/// with an <see cref="ArgumentException"/> that names the option; the manager takes a copy when
+/// it is built, so changing the object afterwards does not affect it.
+/// </summary>
+/// <example>
+/// <code>
+/// var options = new LockOptions { Ttl = TimeSpan.FromSeconds(10), KeyPrefix = "orders:lock:" };
+/// await using var locks = await RedisLockManager.ConnectAsync("localhost:6379", options);
+/// </code>
+/// </example>
+public sealed class LockOptions
+{
+    /// <summary>The shortest accepted time to live: validity must leave room for the drift allowance.</summary>
+    public static readonly TimeSpan MinTtl = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The longest accepted time to live (7 days); longer holds should extend the lock.</summary>
+    public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(7);
+
+    private TimeSpan _ttl = TimeSpan.FromSeconds(30);
+    private TimeSpan _retryDelay = TimeSpan.FromMilliseconds(50);
+    private int _maxRetries = -1;
+    private string _keyPrefix = "lock:";
+    private TimeSpan _defaultWaitTimeout = Timeout.InfiniteTimeSpan;
+    private TimeSpan _nodeTimeout = TimeSpan.FromSeconds(1);
+    private double _clockDriftFactor = 0.01;
+    private TimeProvider _timeProvider = TimeProvider.System;
+
+    /// <summary>
+    /// How long a lock lives in Redis unless extended or released (dist-lock <c>ttl</c>).
+    /// Default 30 s; from <see cref="MinTtl"/> to <see cref="MaxTtl"/>.
+    /// </summary>
+    public TimeSpan Ttl
+    {
+        get => _ttl;
+        set => _ttl = CheckTtl(value, nameof(Ttl));
+    }
+
+    /// <summary>
+    /// The longest pause between two acquisition attempts (dist-lock <c>retryDelay</c>,
+    /// Redis::DistLock <c>retry_delay</c>). Each pause is drawn at random between half of it and
+    /// all of it, so that competing clients do not retry in lockstep. Default 50 ms; zero or more.
+    /// </summary>
+    public TimeSpan RetryDelay
+    {
+        get => _retryDelay;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero, nameof(RetryDelay));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromHours(1), nameof(RetryDelay));
+            _retryDelay = value;
+        }
+    }
+
+    /// <summary>
+    /// How many times an acquisition is retried after its first attempt: 0 tries once, 2 tries
+    /// three times; -1 (the default) retries until the wait timeout. dist-lock's
+    /// <c>maxRetries</c> and Redis::DistLock's <c>retry_count</c> count attempts, so their
+    /// <c>3</c> is <c>MaxRetries = 2</c> here.
+    /// </summary>
+    public int MaxRetries
+    {
+        get => _maxRetries;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, -1, nameof(MaxRetries));
+            _maxRetries = value;
+        }
+    }
+
+    /// <summary>
+    /// Prefix of every key DistLock writes (dist-lock <c>keyPrefix</c>). Default <c>"lock:"</c>.
+    /// Must not be empty, and must not contain <c>{</c> or <c>}</c>: the key's hash tag is ours.
+    /// </summary>
+    public string KeyPrefix
+    {
+        get => _keyPrefix;
+        set
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value, nameof(KeyPrefix));
+            if (value.AsSpan().IndexOfAny('{', '}') >= 0)
+            {
+                throw new ArgumentException(
+                    "KeyPrefix must not contain '{' or '}': DistLock puts the resource in a Redis Cluster hash tag.",
+                    nameof(KeyPrefix));
+            }
+
+            if (value.Length > 256)
+            {
+                throw new ArgumentException("KeyPrefix must be at most 256 characters.", nameof(KeyPrefix));
+            }
+
+            _keyPrefix = value;
+        }
+    }
+
+    /// <summary>
+    /// How long <c>AcquireAsync</c> waits when the call names no timeout. Default
+    /// <see cref="Timeout.InfiniteTimeSpan"/> (wait until acquired, cancelled or out of retries).
+    /// </summary>
+    public TimeSpan DefaultWaitTimeout
+    {
+        get => _defaultWaitTimeout;
+        set => _defaultWaitTimeout = CheckTimeout(value, nameof(DefaultWaitTimeout));
+    }
+
+    /// <summary>
+    /// The longest DistLock waits for one Redis node to answer one command. A node that does not
+    /// answer in time counts as failed; with a single node that is a
+    /// <see cref="LockBackendException"/>. Default 1 s; must be positive and at most 1 minute.
+    /// </summary>
+    public TimeSpan NodeTimeout
+    {
+        get => _nodeTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, nameof(NodeTimeout));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromMinutes(1), nameof(NodeTimeout));
+            _nodeTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// The share of the TTL set aside for clock drift between this process and Redis. A lock's
+    /// validity is <c>TTL - time spent acquiring - (TTL x factor + 2 ms)</c>. Default 0.01, from 0 to 0.5.
+    /// </summary>
+    public double ClockDriftFactor
+    {
+        get => _clockDriftFactor;
+        set
+        {
+            if (double.IsNaN(value) || value < 0 || value > 0.5)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ClockDriftFactor), value, "ClockDriftFactor must be between 0 and 0.5.");
+            }
+
+            _clockDriftFactor = value;
+        }
+    }
+
+    /// <summary>
+    /// Refuse Redis servers older than 2.6.12 with a <see cref="DistLockException"/> at first use
+    /// (Redis::DistLock <c>version_check</c>). Default true.
+    /// </summary>
+    public bool VersionCheck { get; set; } = true;
+
+    /// <summary>
+    /// Release every lock the manager still holds when it is disposed (Redis::DistLock
+    /// <c>auto_release</c>). Default false: locks then live until released or expired. A process
+    /// that is killed disposes nothing; its locks expire after their TTL.
+    /// </summary>
+    public bool AutoReleaseOnDispose { get; set; }
+
+    /// <summary>The clock for timeouts, delays and validity. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        set => _timeProvider = value ?? throw new ArgumentNullException(nameof(TimeProvider));
+    }
+
+    internal LockOptions Clone() => (LockOptions)MemberwiseClone();
+
+    internal static TimeSpan CheckTtl(TimeSpan value, string paramName)
+    {
+        if (value < MinTtl || value > MaxTtl)
+        {
+            throw new ArgumentOutOfRangeException(
+                paramName, value, $"A lock TTL must be between {MinTtl.TotalMilliseconds} ms and {MaxTtl.TotalDays} days.");
+        }
+
+        return value;
+    }
+
+    internal static TimeSpan CheckTimeout(TimeSpan value, string paramName)
+    {
+        if (value != Timeout.InfiniteTimeSpan && value < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(
+                paramName, value, "A timeout must be zero or more, or Timeout.InfiniteTimeSpan to wait forever.");
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,75 @@
+using DistLock.Transport;
+
+namespace DistLock;
+
+/// <summary>
+/// One acquisition with per-call settings: a TTL other than <see cref="LockOptions.Ttl"/>, a
+/// caller-chosen lock value (Redis::DistLock's <c>lock($resource, $ttl, $value)</c>), a wait timeout.
+/// </summary>
+/// <example>
+/// <code>
+/// var request = new LockRequest("invoice:42") { Ttl = TimeSpan.FromSeconds(5), Value = "worker-7" };
+/// await using var handle = await locks.AcquireAsync(request);
+/// </code>
+/// </example>
+public sealed class LockRequest
+{
+    /// <summary>The longest accepted caller-chosen value, in UTF-8 bytes.</summary>
+    public const int MaxValueBytes = 1024;
+
+    private readonly TimeSpan? _ttl;
+    private readonly string? _value;
+    private readonly TimeSpan? _timeout;
+
+    /// <summary>Creates a request for <paramref name="resource"/>.</summary>
+    /// <param name="resource">The name of the shared resource (not empty, at most 1024 UTF-8 bytes).</param>
+    /// <exception cref="ArgumentException">The name is null, empty, blank or too long.</exception>
+    public LockRequest(string resource)
+    {
+        LockKeyLayout.ValidateResource(resource, nameof(resource));
+        Resource = resource;
+    }
+
+    /// <summary>The name of the shared resource.</summary>
+    public string Resource { get; }
+
+    /// <summary>The lock's time to live; null uses <see cref="LockOptions.Ttl"/>.</summary>
+    public TimeSpan? Ttl
+    {
+        get => _ttl;
+        init => _ttl = value is { } ttl ? LockOptions.CheckTtl(ttl, nameof(Ttl)) : null;
+    }
+
+    /// <summary>
+    /// The value stored in the lock key, which identifies the owner; null generates 128 random
+    /// bits. A chosen value must be unique to its owner: anyone presenting the same value can
+    /// extend or release the lock.
+    /// </summary>
+    public string? Value
+    {
+        get => _value;
+        init
+        {
+            if (value is not null)
+            {
+                ArgumentException.ThrowIfNullOrEmpty(value, nameof(Value));
+                if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
+                {
+                    throw new ArgumentException($"A lock value must be at most {MaxValueBytes} bytes (UTF-8).", nameof(Value));
+                }
+            }
+
+            _value = value;
+        }
+    }
+
+    /// <summary>
+    /// How long to wait for the lock; null uses the method's default
+    /// (<see cref="LockOptions.DefaultWaitTimeout"/> for <c>AcquireAsync</c>, zero for <c>TryAcquireAsync</c>).
+    /// </summary>
+    public TimeSpan? Timeout
+    {
+        get => _timeout;
+        init => _timeout = value is { } t ? LockOptions.CheckTimeout(t, nameof(Timeout)) : null;
+    }
+}

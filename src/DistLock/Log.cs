@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace DistLock;
+
+/// <summary>DistLock's log events. Event ids are stable; lock values are never logged.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+        Message = "Redis failed during {Operation} of {Key} on {Failed} of {Nodes} node(s)")]
+    public static partial void NodeFailed(ILogger logger, Exception? exception, string operation, string key, int failed, int nodes);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning,
+        Message = "Could not undo a partial acquisition of {Key} on {Node}; the key expires with its TTL")]
+    public static partial void CleanupFailed(ILogger logger, Exception? exception, string key, string node);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug,
+        Message = "A late grant of {Key} from {Node} was released")]
+    public static partial void LateGrantReleased(ILogger logger, string key, string node);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+        Message = "Acquiring {Key} failed: Redis unavailable")]
+    public static partial void AcquireBackendFailed(ILogger logger, Exception? exception, string key);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug,
+        Message = "Gave up acquiring {Key} after {Attempts} attempt(s)")]
+    public static partial void AcquireGaveUp(ILogger logger, string key, int attempts);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning,
+        Message = "Releasing {Key} failed while disposing the lock handle; the key expires with its TTL")]
+    public static partial void ReleaseOnDisposeFailed(ILogger logger, Exception exception, string key);
+}

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using DistLock.Algorithm;
+using DistLock.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace DistLock;
+
+/// <summary>
+/// Hands out distributed locks kept in Redis: on one instance (<c>SET NX PX</c>), or on several
+/// independent masters with the Redlock quorum. The API is the same for both. Thread-safe;
+/// create one per application and share it.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var locks = await RedisLockManager.ConnectAsync("localhost:6379");
+/// await using (var handle = await locks.AcquireAsync("orders:42", TimeSpan.FromSeconds(5)))
+/// {
+///     // ... critical section ...
+/// }
+/// </code>
+/// </example>
+public sealed class RedisLockManager : IAsyncDisposable, IDisposable
+{
+    private readonly LockOptions _options;
+    private readonly LockKeyLayout _keys;
+    private readonly AcquireLoop _loop;
+    private readonly IConnectionMultiplexer[] _owned;
+    private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
+    private int _closing;
+    private int _disposed;
+
+    /// <summary>A manager over one Redis deployment, on a connection the caller owns.</summary>
+    /// <param name="redis">The connection; the manager does not dispose it.</param>
+    /// <param name="options">Settings; null uses the defaults.</param>
+    /// <param name="logger">Where to log; null logs nothing.</param>
+    public RedisLockManager(IConnectionMultiplexer redis, LockOptions? options = null, ILogger? logger = null)
+        : this([redis ?? throw new ArgumentNullException(nameof(redis))], options, logger, owned: false)
+    {
+    }
+
+    /// <summary>
+    /// A Redlock manager over several independent Redis masters, on connections the caller owns.
+    /// A lock is held when a majority (N/2+1) of them granted it. With one connection this is the
+    /// single-instance lock. An even N tolerates no more failed nodes than N-1 does.
+    /// </summary>
+    /// <param name="nodes">One connection per independent master; the manager does not dispose them.</param>
+    /// <param name="options">Settings; null uses the defaults.</param>
+    /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <exception cref="ArgumentException">No connection, a null one, or two that share an endpoint.</exception>
+    public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
+        : this(CheckNodes(nodes), options, logger, owned: false)
+    {
+    }
+
+    private RedisLockManager(IConnectionMultiplexer[] nodes, LockOptions? options, ILogger? logger, bool owned)
+    {
+        _options = options?.Clone() ?? new LockOptions();
+        Logger = logger ?? NullLogger.Instance;
+        _keys = new LockKeyLayout(_options.KeyPrefix);
+        _owned = owned ? nodes : [];
+        var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck)).ToArray();
+        Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
+        _loop = new AcquireLoop(Quorum, _options.RetryDelay, _options.MaxRetries, Logger);
+    }
+
+    /// <summary>How many independent Redis nodes take part in each lock.</summary>
+    public int NodeCount => Quorum.Nodes.Count;
+
+    internal QuorumLock Quorum { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>
+    /// Connects to one Redis deployment and returns a manager that owns (and disposes) the connection.
+    /// </summary>
+    /// <param name="configuration">A StackExchange.Redis configuration string, e.g.
+    /// <c>"localhost:6379"</c> or <c>"redis0:6380,password=...,ssl=true"</c>.</param>
+    /// <param name="options">Settings; null uses the defaults.</param>
+    /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <param name="cancellationToken">Stops connecting.</param>
+    /// <returns>The connected manager.</returns>
+    /// <exception cref="ArgumentException">The configuration string is empty or invalid.</exception>
+    /// <exception cref="LockBackendException">Redis could not be reached; the cause is inside.</exception>
+    public static Task<RedisLockManager> ConnectAsync(
+        string configuration, LockOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
+        return ConnectAsync([configuration], options, logger, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to several independent Redis masters (Redlock) and returns a manager that owns the
+    /// connections. Succeeds when a majority is reachable; the others are reconnected in the background.
+    /// </summary>
+    /// <param name="configurations">One StackExchange.Redis configuration string per master.</param>
+    /// <param name="options">Settings; null uses the defaults.</param>
+    /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <param name="cancellationToken">Stops connecting.</param>
+    /// <returns>The connected manager.</returns>
+    /// <exception cref="ArgumentException">No configuration, an invalid one, or an endpoint given twice.</exception>
+    /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached.</exception>
+    public static async Task<RedisLockManager> ConnectAsync(
+        IEnumerable<string> configurations, LockOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(configurations);
+        var list = configurations.ToList();
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("At least one Redis configuration is needed.", nameof(configurations));
+        }
+
+        var snapshot = options?.Clone();
+        var multiplexers = await RedisConnector.ConnectAsync(list, cancellationToken).ConfigureAwait(false);
+        return new RedisLockManager(multiplexers, snapshot, logger, owned: true);
+    }
+
+    /// <summary>
+    /// Waits until the lock on <paramref name="resource"/> is acquired (dist-lock <c>acquire</c>).
+    /// Never blocks a thread while waiting.
+    /// </summary>
+    /// <param name="resource">The name of the shared resource (not empty, at most 1024 UTF-8 bytes).</param>
+    /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever. An attempt already sent may finish up to
+    /// <see cref="LockOptions.NodeTimeout"/> later.</param>
+    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
+    /// <returns>The held lock.</returns>
+    /// <exception cref="ArgumentException">Bad resource name or negative timeout.</exception>
+    /// <exception cref="LockTimeoutException">Still held by someone else at the timeout, or <see cref="LockOptions.MaxRetries"/> ran out.</exception>
+    /// <exception cref="LockBackendException">Redis (a majority of nodes) failed or did not answer in time.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        return AcquireAsync(new LockRequest(resource) { Timeout = CheckTimeout(timeout) }, cancellationToken);
+    }
+
+    /// <summary>Waits until the lock is acquired, with per-call TTL, value or timeout.</summary>
+    /// <param name="request">What to lock, and how.</param>
+    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
+    /// <returns>The held lock.</returns>
+    /// <exception cref="LockTimeoutException">Still held by someone else at the timeout, or retries ran out.</exception>
+    /// <exception cref="LockBackendException">Redis (a majority of nodes) failed or did not answer in time.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public async Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var timeout = request.Timeout ?? _options.DefaultWaitTimeout;
+        var handle = await AcquireCoreAsync(request, timeout, throwWhenBusy: true, cancellationToken).ConfigureAwait(false);
+        return handle!;
+    }
+
+    /// <summary>
+    /// Tries to acquire the lock; returns null when someone else holds it. With the default
+    /// <paramref name="timeout"/> of zero it makes exactly one attempt (python-redis-lock's
+    /// <c>acquire(blocking=False)</c>).
+    /// </summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
+    /// <returns>The held lock, or null when it is held by someone else.</returns>
+    /// <exception cref="LockBackendException">Redis failed: an outage is never reported as null.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public Task<LockHandle?> TryAcquireAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default)
+    {
+        return TryAcquireAsync(new LockRequest(resource) { Timeout = CheckTimeout(timeout) }, cancellationToken);
+    }
+
+    /// <summary>Tries to acquire the lock with per-call TTL, value or timeout (default: one attempt).</summary>
+    /// <param name="request">What to lock, and how.</param>
+    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
+    /// <returns>The held lock, or null when it is held by someone else.</returns>
+    /// <exception cref="LockBackendException">Redis failed: an outage is never reported as null.</exception>
+    public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return AcquireCoreAsync(request, request.Timeout ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
+    }
+
+    /// <summary>Blocking form of <see cref="AcquireAsync(string, TimeSpan?, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>.</param>
+    /// <returns>The held lock.</returns>
+    public LockHandle Acquire(string resource, TimeSpan? timeout = null) =>
+        AcquireAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="TryAcquireAsync(string, TimeSpan, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once.</param>
+    /// <returns>The held lock, or null when it is held by someone else.</returns>
+    public LockHandle? TryAcquire(string resource, TimeSpan timeout = default) =>
+        TryAcquireAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Releases a lock this manager handed out (Redis::DistLock <c>release</c>); same as <see cref="LockHandle.ReleaseAsync"/>.</summary>
+    /// <param name="handle">A handle from this manager.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>True when this call released the lock.</returns>
+    /// <exception cref="ArgumentException">The handle belongs to another manager.</exception>
+    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (!ReferenceEquals(handle.Manager, this))
+        {
+            throw new ArgumentException("The lock handle was issued by another RedisLockManager.", nameof(handle));
+        }
+
+        return handle.ReleaseAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops handing out locks, releases the ones still held when <see cref="LockOptions.AutoReleaseOnDispose"/>
+    /// is set, and closes the connections the manager opened itself. Never throws.
+    /// </summary>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 1)
+        {
+            return;
+        }
+
+        if (_options.AutoReleaseOnDispose)
+        {
+            await Task.WhenAll(_held.Keys.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref _disposed, 1);
+        foreach (var connection in _owned)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Blocking form of <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+
+    internal async Task<bool> ReleaseCoreAsync(LockHandle handle)
+    {
+        Quorum.ReleaseLateGrants(handle.Acquisition, handle.Key, handle.Id);
+        var released = await Quorum.ReleaseAsync(handle.Key, handle.Id).ConfigureAwait(false);
+        _held.TryRemove(handle, out _);
+        return released;
+    }
+
+    private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, this);
+        var ttl = request.Ttl ?? _options.Ttl;
+        var key = _keys.LockKey(request.Resource);
+        var value = request.Value ?? NewLockValue();
+        var outcome = await _loop.RunAsync(key, value, ttl, timeout, cancellationToken).ConfigureAwait(false);
+        if (outcome.Winner is null)
+        {
+            return throwWhenBusy ? throw new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed) : null;
+        }
+
+        var handle = new LockHandle(this, request.Resource, key, value, ttl, outcome);
+        _held.TryAdd(handle, 0);
+        if (Volatile.Read(ref _closing) == 1)
+        {
+            // Disposal began while this attempt was in flight: do not hand out a lock nobody will release.
+            await handle.DisposeAsync().ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(true, this);
+        }
+
+        return handle;
+    }
+
+    private static string NewLockValue() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private static TimeSpan? CheckTimeout(TimeSpan? timeout) =>
+        timeout is { } t ? LockOptions.CheckTimeout(t, nameof(timeout)) : null;
+
+    private static IConnectionMultiplexer[] CheckNodes(IEnumerable<IConnectionMultiplexer> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        var list = nodes.ToArray();
+        if (list.Length == 0)
+        {
+            throw new ArgumentException("At least one Redis connection is needed.", nameof(nodes));
+        }
+
+        if (list.Any(n => n is null))
+        {
+            throw new ArgumentException("A Redis connection is null.", nameof(nodes));
+        }
+
+        RedisConnector.EnsureDistinct(list.Select(n => (IEnumerable<System.Net.EndPoint>)n.GetEndPoints()).ToList(), nameof(nodes));
+        return list;
+    }
+}

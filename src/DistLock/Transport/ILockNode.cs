@@ -1,0 +1,19 @@
+namespace DistLock.Transport;
+
+/// <summary>
+/// One independent Redis deployment taking part in a lock (a single server, a Sentinel-managed
+/// master or a whole cluster). The algorithm talks to nodes only through this interface.
+/// Implementations report a refusal as <see cref="NodeReply.Denied"/> and let transport errors
+/// surface as exceptions; the caller bounds every call with its own timeout.
+/// </summary>
+internal interface ILockNode
+{
+    /// <summary>A name for messages and logs (the endpoints).</summary>
+    string Name { get; }
+
+    Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl);
+
+    Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl);
+
+    Task<NodeResult> ReleaseAsync(string key, string value);
+}

@@ -1,0 +1,53 @@
+using System.Text;
+
+namespace DistLock.Transport;
+
+/// <summary>
+/// Maps resource names to Redis keys: <c>{prefix}{{resource}}</c>. The braces are a Redis Cluster
+/// hash tag, so every key that belongs to one lock lands in the same slot. Braces and '%' in the
+/// resource are percent-encoded, so a resource name can neither end the tag early (and pick
+/// another resource's slot) nor collide with another name.
+/// </summary>
+internal sealed class LockKeyLayout
+{
+    public const int MaxResourceBytes = 1024;
+
+    private readonly string _prefix;
+
+    public LockKeyLayout(string prefix) => _prefix = prefix;
+
+    public string LockKey(string resource) => string.Concat(_prefix, "{", Escape(resource), "}");
+
+    public static string Escape(string resource)
+    {
+        if (resource.AsSpan().IndexOfAny('{', '}', '%') < 0)
+        {
+            return resource;
+        }
+
+        var builder = new StringBuilder(resource.Length + 8);
+        foreach (var c in resource)
+        {
+            _ = c switch
+            {
+                '%' => builder.Append("%25"),
+                '{' => builder.Append("%7B"),
+                '}' => builder.Append("%7D"),
+                _ => builder.Append(c),
+            };
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Validates a resource name at the API boundary.</summary>
+    public static void ValidateResource(string resource, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resource, paramName);
+        if (Encoding.UTF8.GetByteCount(resource) > MaxResourceBytes)
+        {
+            throw new ArgumentException(
+                $"The resource name is longer than {MaxResourceBytes} bytes (UTF-8).", paramName);
+        }
+    }
+}

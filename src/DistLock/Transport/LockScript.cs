@@ -1,0 +1,48 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>A Lua script shipped as an embedded resource and run by its SHA1.</summary>
+internal sealed class LockScript
+{
+    private readonly byte[] _sha1;
+
+    private LockScript(string name, string text)
+    {
+        Name = name;
+        Text = text;
+        _sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(text));
+    }
+
+    public string Name { get; }
+
+    public string Text { get; }
+
+    public static LockScript Load(string name)
+    {
+        var resource = $"DistLock.Scripts.{name}.lua";
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"Embedded script '{resource}' is missing from the assembly.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return new LockScript(name, reader.ReadToEnd());
+    }
+
+    /// <summary>
+    /// Runs the script with EVALSHA; a server that does not know it yet (first use, restart,
+    /// SCRIPT FLUSH) answers NOSCRIPT, and then the text is sent once with EVAL, which caches it.
+    /// </summary>
+    public async Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args)
+    {
+        try
+        {
+            return await database.ScriptEvaluateAsync(_sha1, keys, args).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await database.ScriptEvaluateAsync(Text, keys, args).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace DistLock.Transport;
+
+/// <summary>One node's answer to one command.</summary>
+/// <param name="Reply">Granted, denied or failed.</param>
+/// <param name="HolderTtl">For a denied acquire: the holder's remaining time to live, when known.</param>
+/// <param name="Error">For a failed call: why.</param>
+internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null)
+{
+    public static NodeResult Granted { get; } = new(NodeReply.Granted);
+
+    public static NodeResult Denied { get; } = new(NodeReply.Denied);
+
+    public static NodeResult HeldFor(TimeSpan? holderTtl) => new(NodeReply.Denied, holderTtl);
+
+    public static NodeResult Failed(Exception error) => new(NodeReply.Failed, Error: error);
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using DistLock.Algorithm;
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>Opens the connections of a manager that owns them.</summary>
+internal static class RedisConnector
+{
+    /// <summary>
+    /// Parses every configuration first (so a typo fails before anything connects), then connects
+    /// to all nodes in parallel. A node that is down does not stop the others: StackExchange.Redis
+    /// keeps reconnecting it. Fewer connected nodes than a majority is an error.
+    /// </summary>
+    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<string> configurations, CancellationToken cancellationToken)
+    {
+        var parsed = new ConfigurationOptions[configurations.Count];
+        for (var i = 0; i < parsed.Length; i++)
+        {
+            parsed[i] = Parse(configurations[i]);
+
+            // Commands sent while a node is disconnected fail at once instead of waiting in a
+            // backlog, where an acquire could land long after the caller gave up on it.
+            parsed[i].AbortOnConnectFail = false;
+            parsed[i].BacklogPolicy = BacklogPolicy.FailFast;
+        }
+
+        EnsureDistinct(parsed.Select(p => (IEnumerable<EndPoint>)p.EndPoints).ToList(), "configurations");
+
+        var connecting = parsed.Select(p => ConnectionMultiplexer.ConnectAsync(p)).ToArray();
+        try
+        {
+            await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _ = DisposeWhenDoneAsync(connecting);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _ = DisposeWhenDoneAsync(connecting);
+            throw new LockBackendException($"Could not connect to Redis: {ex.Message}", ex);
+        }
+
+        var multiplexers = connecting.Select(t => (IConnectionMultiplexer)t.Result).ToArray();
+        var down = multiplexers.Where(m => !m.IsConnected).ToList();
+        if (multiplexers.Length - down.Count < LockValidity.QuorumSize(multiplexers.Length))
+        {
+            var cause = await ProbeAsync(down[0]).ConfigureAwait(false);
+            foreach (var multiplexer in multiplexers)
+            {
+                await multiplexer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(e => e.ToString()))));
+            throw new LockBackendException(
+                $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {cause?.Message}", cause);
+        }
+
+        return multiplexers;
+    }
+
+    /// <summary>Rejects two nodes that share an endpoint: they would count twice towards the quorum.</summary>
+    public static void EnsureDistinct(IReadOnlyList<IEnumerable<EndPoint>> nodes, string paramName)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var endpoints in nodes)
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var name = Format(endpoint);
+                if (!seen.Add(name))
+                {
+                    throw new ArgumentException(
+                        $"Redis endpoint {name} is given twice; every node must be an independent server, or it would count twice towards the quorum.",
+                        paramName);
+                }
+            }
+        }
+    }
+
+    private static ConfigurationOptions Parse(string configuration)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(configuration, nameof(configuration));
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"Invalid Redis configuration string: {ex.Message}", "configurations", ex);
+        }
+
+        if (options.EndPoints.Count == 0)
+        {
+            throw new ArgumentException($"The Redis configuration '{configuration}' names no endpoint.", "configurations");
+        }
+
+        return options;
+    }
+
+    private static string Format(EndPoint endpoint) => endpoint switch
+    {
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        IPEndPoint ip => $"{ip.Address}:{ip.Port}",
+        _ => endpoint.ToString() ?? string.Empty,
+    };
+
+    /// <summary>Asks a disconnected node for a PING, to surface the reason it is down.</summary>
+    private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
+    {
+        try
+        {
+            await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    private static async Task DisposeWhenDoneAsync(Task<ConnectionMultiplexer>[] connecting)
+    {
+        foreach (var task in connecting)
+        {
+            try
+            {
+                await (await task.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // A connection that never opened has nothing to close.
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>A lock node backed by one StackExchange.Redis connection.</summary>
+internal sealed class RedisLockNode : ILockNode
+{
+    private readonly IDatabase _database;
+    private readonly RedisVersionGate? _versionGate;
+
+    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion)
+    {
+        Multiplexer = multiplexer;
+        _database = multiplexer.GetDatabase();
+        _versionGate = checkVersion ? new RedisVersionGate(multiplexer) : null;
+        Name = string.Join(",", multiplexer.GetEndPoints().Select(e => e.ToString()));
+    }
+
+    public IConnectionMultiplexer Multiplexer { get; }
+
+    public string Name { get; }
+
+    public async Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl)
+    {
+        _versionGate?.Check();
+        var result = await LockScripts.Acquire
+            .EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)])
+            .ConfigureAwait(false);
+        var reply = (RedisResult[])result!;
+        if ((long)reply[0] == 1)
+        {
+            return NodeResult.Granted;
+        }
+
+        var holderTtl = (long)reply[1];
+        return NodeResult.HeldFor(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
+    }
+
+    public async Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
+    {
+        _versionGate?.Check();
+        var result = await LockScripts.Extend
+            .EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)])
+            .ConfigureAwait(false);
+        return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
+    }
+
+    public async Task<NodeResult> ReleaseAsync(string key, string value)
+    {
+        var result = await LockScripts.Release
+            .EvaluateAsync(_database, [key], [value])
+            .ConfigureAwait(false);
+        return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
+    }
+
+    // PX and PEXPIRE take whole milliseconds; rounding up never shortens what the caller asked for.
+    private static long ToMilliseconds(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);
+}

@@ -1,0 +1,54 @@
+using DistLock.RedisRig;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests.Fixtures;
+
+/// <summary>
+/// A set of real redis-server processes, shared by the tests of one collection. Tests use unique
+/// resource names, so they do not disturb each other; a test that kills or pauses a server starts
+/// its own instead.
+/// </summary>
+public abstract class RedisNodesFixture : IAsyncLifetime
+{
+    private readonly int _count;
+    private ConnectionMultiplexer[] _inspectors = [];
+
+    protected RedisNodesFixture(int count) => _count = count;
+
+    public IReadOnlyList<RedisServer> Servers { get; private set; } = [];
+
+    public IEnumerable<string> Endpoints => Servers.Select(s => s.Endpoint);
+
+    /// <summary>A manager on its own connections, as a separate process would have.</summary>
+    public Task<RedisLockManager> ConnectAsync(LockOptions? options = null) =>
+        RedisLockManager.ConnectAsync(Endpoints, options);
+
+    /// <summary>How many nodes hold <paramref name="key"/>, read on connections the managers do not use.</summary>
+    public async Task<int> CountHoldersAsync(string key)
+    {
+        var held = await Task.WhenAll(_inspectors.Select(c => c.GetDatabase().KeyExistsAsync(key)));
+        return held.Count(h => h);
+    }
+
+    /// <summary>The value stored under <paramref name="key"/> on the first node.</summary>
+    public async Task<string?> ValueAsync(string key) => await _inspectors[0].GetDatabase().StringGetAsync(key);
+
+    public async Task InitializeAsync()
+    {
+        Servers = await RedisServer.StartManyAsync(_count);
+        _inspectors = await Task.WhenAll(Servers.Select(s => s.ConnectAsync()));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var inspector in _inspectors)
+        {
+            await inspector.DisposeAsync();
+        }
+
+        foreach (var server in Servers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
