@@ -42,6 +42,18 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int ProcessId => _process?.Id ?? 0;
 
+    /// <summary>The password given with --requirepass, if any.</summary>
+    public string? Password
+    {
+        get
+        {
+            var at = Array.IndexOf(_extraArguments, "--requirepass");
+            return at >= 0 && at + 1 < _extraArguments.Length ? _extraArguments[at + 1] : null;
+        }
+    }
+
+    private string Auth => Password is { } password ? ",password=" + password : string.Empty;
+
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts a server; extra arguments are redis-server options, e.g. "--maxmemory", "1mb".</summary>
@@ -74,7 +86,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>A connection for tests: fails fast while the server is down, short timeouts.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync(string extraConfiguration = "") =>
-        ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=false,connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000{extraConfiguration}");
+        ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=false,connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000{Auth}{extraConfiguration}");
 
     /// <summary>SIGKILL: the server dies at once, losing everything (it keeps no data on disk).</summary>
     public void Kill()
@@ -185,7 +197,7 @@ public sealed class RedisServer : IAsyncDisposable
     private async Task WaitForPingAsync()
     {
         await using var connection = await ConnectionMultiplexer
-            .ConnectAsync($"{Endpoint},abortConnect=true,connectTimeout=5000")
+            .ConnectAsync($"{Endpoint},abortConnect=true,connectTimeout=5000{Auth}")
             .ConfigureAwait(false);
         await connection.GetDatabase().PingAsync().ConfigureAwait(false);
     }

@@ -31,6 +31,7 @@ internal sealed class QuorumLock
     /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
     public async Task<AttemptResult> TryAcquireOnceAsync(string key, string value, TimeSpan ttl)
     {
+        EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
             .RunAsync(_nodes, node => node.TryAcquireAsync(key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
@@ -86,6 +87,7 @@ internal sealed class QuorumLock
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
     public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(string key, string value, TimeSpan ttl)
     {
+        EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
             .RunAsync(_nodes, node => node.ExtendAsync(key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
@@ -131,6 +133,14 @@ internal sealed class QuorumLock
             : $"Could not {operation} lock '{key}': {round.Failed} of {_nodes.Count} Redis nodes failed, " +
               $"so no majority could answer (first error: {round.FirstError?.Message}).";
         return new LockBackendException(message, round.FirstError);
+    }
+
+    private void EnsureCompatible()
+    {
+        foreach (var node in _nodes)
+        {
+            node.EnsureCompatible();
+        }
     }
 
     private async Task ReleaseOneAsync(ILockNode node, string key, string value)

@@ -11,6 +11,12 @@ internal interface ILockNode
     /// <summary>A name for messages and logs (the endpoints).</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Throws a <see cref="DistLockException"/> when the node can never serve locks (a server too
+    /// old); called before every acquire and extend, so it must be cheap once it has passed.
+    /// </summary>
+    void EnsureCompatible();
+
     Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl);
 
     Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl);

@@ -20,9 +20,10 @@ internal sealed class RedisLockNode : ILockNode
 
     public string Name { get; }
 
+    public void EnsureCompatible() => _versionGate?.Check();
+
     public async Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl)
     {
-        _versionGate?.Check();
         var result = await LockScripts.Acquire
             .EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)])
             .ConfigureAwait(false);
@@ -38,7 +39,6 @@ internal sealed class RedisLockNode : ILockNode
 
     public async Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
     {
-        _versionGate?.Check();
         var result = await LockScripts.Extend
             .EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)])
             .ConfigureAwait(false);

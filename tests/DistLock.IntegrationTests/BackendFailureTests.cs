@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+using DistLock.RedisRig;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>An outage is a <see cref="LockBackendException"/> within the node timeout, never contention.</summary>
+public sealed class BackendFailureTests
+{
+    private static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1.5);
+
+    private static LockOptions Options() => new() { NodeTimeout = NodeTimeout, RetryDelay = TimeSpan.FromMilliseconds(20) };
+
+    [Fact]
+    public async Task TryAcquireAsync_RedisKilled_ThrowsLockBackendExceptionWithinNodeTimeout()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        server.Kill();
+
+        var stopwatch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("down"));
+
+        Assert.True(stopwatch.Elapsed < NodeTimeout + Slack, $"took {stopwatch.Elapsed}");
+        Assert.NotNull(ex.InnerException);
+        Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RedisKilledWhileWaitingForever_ThrowsInsteadOfHanging()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var holder = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        await using var waiter = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        await using var held = await holder.AcquireAsync("contended");
+
+        var waiting = waiter.AcquireAsync("contended", Timeout.InfiniteTimeSpan);
+        await Task.Delay(100);
+        server.Kill();
+
+        await Assert.ThrowsAsync<LockBackendException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_RedisPaused_FailsWithinNodeTimeoutAndLeavesNoKeyOnceItWakes()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        server.Pause();
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("paused"));
+            Assert.True(stopwatch.Elapsed < NodeTimeout + Slack, $"took {stopwatch.Elapsed}");
+        }
+        finally
+        {
+            server.Resume();
+        }
+
+        // The acquire queued in the paused server runs when it wakes, and takes the lock for nobody;
+        // it must be given back long before its 30 s TTL.
+        LockHandle? handle = null;
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (handle = await manager.TryAcquireAsync("paused")) is not null));
+        await handle!.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RedisAnsweringSlowly_ThrowsWithinNodeTimeout()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        await using var sleeper = await server.ConnectAsync(",allowAdmin=true");
+        _ = sleeper.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "1.5");
+        await Task.Delay(50);
+
+        var stopwatch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<LockBackendException>(() => manager.AcquireAsync("slow", TimeSpan.FromSeconds(30)));
+
+        Assert.True(stopwatch.Elapsed < NodeTimeout + Slack, $"took {stopwatch.Elapsed}");
+        Assert.IsType<TimeoutException>(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task ExtendAndRelease_RedisKilled_ThrowLockBackendException_ThenReleaseWorksAfterRestart()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        var handle = await manager.AcquireAsync("restart");
+        server.Kill();
+
+        await Assert.ThrowsAsync<LockBackendException>(() => handle.ExtendAsync(TimeSpan.FromSeconds(5)));
+        await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
+
+        await server.RestartAsync();
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(10), async () =>
+        {
+            try
+            {
+                // The restarted server is empty: the lock is gone, so release says false.
+                return !await handle.ReleaseAsync();
+            }
+            catch (LockBackendException)
+            {
+                return false; // still reconnecting
+            }
+        }));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_NothingListening_ThrowsLockBackendException()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var endpoint = server.Endpoint;
+        server.Kill();
+
+        var stopwatch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<LockBackendException>(() => RedisLockManager.ConnectAsync(endpoint + ",connectTimeout=1000"));
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+        Assert.Contains(endpoint, ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WrongPassword_ThrowsLockBackendExceptionNamingTheCause()
+    {
+        await using var server = await RedisServer.StartAsync("--requirepass", "right-password");
+
+        var ex = await Assert.ThrowsAsync<LockBackendException>(
+            () => RedisLockManager.ConnectAsync(server.Endpoint + ",password=wrong-password,connectTimeout=2000"));
+
+        Assert.NotNull(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WithPassword_Works()
+    {
+        await using var server = await RedisServer.StartAsync("--requirepass", "right-password");
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + ",password=right-password");
+
+        await using var handle = await manager.TryAcquireAsync("with-password");
+
+        Assert.NotNull(handle);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("127.0.0.1:notaport")]
+    [InlineData("127.0.0.1:6379,nosuchoption=1")]
+    public async Task ConnectAsync_BadConfiguration_ThrowsArgumentException(string configuration)
+    {
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => RedisLockManager.ConnectAsync(configuration));
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_ScriptCacheFlushed_FallsBackToEval()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        await (await manager.AcquireAsync("flush")).ReleaseAsync();
+        await using var admin = await server.ConnectAsync(",allowAdmin=true");
+        await admin.GetServer(server.Endpoint).ScriptFlushAsync();
+
+        await using var handle = await manager.TryAcquireAsync("flush");
+
+        Assert.NotNull(handle);
+        Assert.True(await handle.ReleaseAsync());
+    }
+
+    [Fact]
+    public async Task RedisLockManager_FromCallersMultiplexer_DoesNotDisposeIt()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await server.ConnectAsync();
+        var manager = new RedisLockManager(connection);
+        await (await manager.AcquireAsync("borrowed")).ReleaseAsync();
+
+        await manager.DisposeAsync();
+
+        Assert.True(connection.IsConnected);
+        Assert.True(await connection.GetDatabase().PingAsync() >= TimeSpan.Zero);
+    }
+}
