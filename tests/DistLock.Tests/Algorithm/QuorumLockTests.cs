@@ -1,0 +1,183 @@
+using DistLock.Algorithm;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests.Algorithm;
+
+public sealed class QuorumLockTests
+{
+    private const string Key = "lock:{r}";
+    private const string Value = "me";
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(50);
+
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task TryAcquireOnce_AllGrant_ValidityIsTtlLessDrift()
+    {
+        var (quorum, _) = Create(3);
+
+        var result = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+
+        Assert.True(result.Acquired);
+        Assert.Equal(Ttl - LockValidity.Drift(Ttl, 0.01), result.Validity);
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_NodesAnswerAfter30ms_ValiditySubtractsTheElapsedTime()
+    {
+        var (quorum, nodes) = Create(3);
+        foreach (var node in nodes)
+        {
+            node.Latency = TimeSpan.FromMilliseconds(30);
+        }
+
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Key, Value, Ttl), TimeSpan.FromMilliseconds(10));
+
+        Assert.True(result.Acquired);
+        Assert.Equal(Ttl - TimeSpan.FromMilliseconds(30) - LockValidity.Drift(Ttl, 0.01), result.Validity);
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_OneOfThreeHung_SucceedsWithoutWaitingForIt()
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[2].Hung = true;
+
+        var result = await quorum.TryAcquireOnceAsync(Key, Value, Ttl).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(result.Acquired);
+        Assert.Equal(Ttl - LockValidity.Drift(Ttl, 0.01), result.Validity);
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_TwoOfThreeHung_IsUnavailableAfterNodeTimeout_AndLateGrantsAreReleased()
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[1].Hung = true;
+        nodes[2].Hung = true;
+
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Key, Value, Ttl), TimeSpan.FromMilliseconds(10));
+
+        Assert.False(result.Acquired);
+        Assert.IsType<TimeoutException>(result.BackendError);
+        Assert.False(nodes[0].Holds(Key), "the partial grant is undone at once");
+
+        nodes[1].Wake();
+        nodes[2].Wake();
+        Assert.True(await PollAsync(() => !nodes[1].Holds(Key) && !nodes[2].Holds(Key)), "late grants are given back");
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_MajorityHeldByOther_IsBusyReportsHolderTtlAndUndoesOwnGrant()
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[1].Seed(Key, "other", TimeSpan.FromSeconds(4));
+        nodes[2].Seed(Key, "other", TimeSpan.FromSeconds(3));
+
+        var result = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+
+        Assert.False(result.Acquired);
+        Assert.Null(result.BackendError);
+        Assert.False(nodes[0].Holds(Key));
+        Assert.Equal(TimeSpan.FromSeconds(3), result.HolderTtl);
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_OneOfThreeDown_StillAcquires()
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[0].Down = true;
+
+        var result = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+
+        Assert.True(result.Acquired);
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_SlowerThanTtl_FailsAndUndoesGrants()
+    {
+        var (quorum, nodes) = Create(3);
+        foreach (var node in nodes)
+        {
+            node.Latency = TimeSpan.FromMilliseconds(40);
+        }
+
+        var ttl = TimeSpan.FromMilliseconds(40);
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Key, Value, ttl), TimeSpan.FromMilliseconds(10));
+
+        Assert.False(result.Acquired);
+        Assert.Null(result.BackendError);
+    }
+
+    [Fact]
+    public async Task Extend_OnlyMinorityStillHolds_ReturnsNull()
+    {
+        var (quorum, nodes) = Create(3);
+        Assert.True((await quorum.TryAcquireOnceAsync(Key, Value, Ttl)).Acquired);
+        await nodes[1].ReleaseAsync(Key, Value);
+        await nodes[2].ReleaseAsync(Key, Value);
+
+        Assert.Null(await quorum.ExtendAsync(Key, Value, Ttl));
+    }
+
+    [Fact]
+    public async Task Extend_MajorityHolds_ReturnsNewValidity()
+    {
+        var (quorum, nodes) = Create(3);
+        Assert.True((await quorum.TryAcquireOnceAsync(Key, Value, Ttl)).Acquired);
+        await nodes[2].ReleaseAsync(Key, Value);
+
+        var extended = await quorum.ExtendAsync(Key, Value, TimeSpan.FromSeconds(20));
+
+        Assert.Equal(TimeSpan.FromSeconds(20) - LockValidity.Drift(TimeSpan.FromSeconds(20), 0.01), extended?.Validity);
+    }
+
+    [Fact]
+    public async Task Extend_MajorityDown_ThrowsLockBackendException()
+    {
+        var (quorum, nodes) = Create(3);
+        Assert.True((await quorum.TryAcquireOnceAsync(Key, Value, Ttl)).Acquired);
+        nodes[0].Down = nodes[1].Down = true;
+
+        await Assert.ThrowsAsync<LockBackendException>(() => quorum.ExtendAsync(Key, Value, Ttl));
+    }
+
+    [Fact]
+    public async Task Release_MinorityDown_ReleasesOnTheRest()
+    {
+        var (quorum, nodes) = Create(3);
+        Assert.True((await quorum.TryAcquireOnceAsync(Key, Value, Ttl)).Acquired);
+        nodes[0].Down = true;
+
+        Assert.True(await quorum.ReleaseAsync(Key, Value));
+        Assert.False(nodes[1].Holds(Key) || nodes[2].Holds(Key));
+    }
+
+    [Fact]
+    public async Task Release_MajorityDown_ThrowsLockBackendException()
+    {
+        var (quorum, nodes) = Create(3);
+        Assert.True((await quorum.TryAcquireOnceAsync(Key, Value, Ttl)).Acquired);
+        nodes[0].Down = nodes[2].Down = true;
+
+        await Assert.ThrowsAsync<LockBackendException>(() => quorum.ReleaseAsync(Key, Value));
+    }
+
+    private (QuorumLock Lock, FakeLockNode[] Nodes) Create(int count)
+    {
+        var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
+        return (new QuorumLock(nodes, NodeTimeout, 0.01, _time, NullLogger.Instance), nodes);
+    }
+
+    private static async Task<bool> PollAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        return condition();
+    }
+}

@@ -1,0 +1,43 @@
+using System.Reflection;
+
+namespace DistLock.Tests;
+
+/// <summary>Keeps the public surface deliberate: sealed types, handles only from a manager, async with tokens.</summary>
+public sealed class ApiShapeTests
+{
+    private static readonly Type[] PublicTypes = typeof(RedisLockManager).Assembly.GetExportedTypes();
+
+    [Fact]
+    public void PublicClasses_AreSealed_ExceptTheExceptionBase()
+    {
+        var open = PublicTypes
+            .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && t != typeof(DistLockException))
+            .Select(t => t.Name);
+
+        Assert.Empty(open);
+    }
+
+    [Fact]
+    public void LockHandle_HasNoPublicConstructor() =>
+        Assert.Empty(typeof(LockHandle).GetConstructors(BindingFlags.Public | BindingFlags.Instance));
+
+    [Fact]
+    public void PublicAsyncMethods_TakeACancellationTokenLast()
+    {
+        var missing = PublicTypes
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .Where(m => m.Name.EndsWith("Async", StringComparison.Ordinal) && m.Name != nameof(IAsyncDisposable.DisposeAsync))
+            .Where(m => m.GetParameters().LastOrDefault()?.ParameterType != typeof(CancellationToken))
+            .Select(m => $"{m.DeclaringType!.Name}.{m.Name}");
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void Handles_AreAsyncAndSyncDisposable()
+    {
+        Assert.True(typeof(IAsyncDisposable).IsAssignableFrom(typeof(LockHandle)));
+        Assert.True(typeof(IDisposable).IsAssignableFrom(typeof(LockHandle)));
+        Assert.True(typeof(IAsyncDisposable).IsAssignableFrom(typeof(RedisLockManager)));
+    }
+}

@@ -1,0 +1,50 @@
+namespace DistLock.Tests;
+
+public sealed class LockRequestTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData(" \t")]
+    public void Constructor_BlankResource_ThrowsArgumentException(string? resource)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => new LockRequest(resource!));
+        Assert.Equal("resource", ex.ParamName);
+    }
+
+    [Fact]
+    public void Constructor_ResourceOf1024Bytes_IsAcceptedAndOneMoreIsNot()
+    {
+        Assert.Equal(1024, new LockRequest(new string('a', 1024)).Resource.Length);
+        Assert.Throws<ArgumentException>("resource", () => new LockRequest(new string('a', 1025)));
+        Assert.Throws<ArgumentException>("resource", () => new LockRequest(new string('é', 513))); // 1026 bytes in UTF-8
+    }
+
+    [Fact]
+    public void Ttl_OutOfRange_ThrowsNamingTtl()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>("Ttl", () => new LockRequest("r") { Ttl = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>("Ttl", () => new LockRequest("r") { Ttl = TimeSpan.FromDays(8) });
+    }
+
+    [Fact]
+    public void Value_EmptyOrTooLong_ThrowsNamingValue()
+    {
+        Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = string.Empty });
+        Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = new string('v', 1025) });
+    }
+
+    [Fact]
+    public void Timeout_Negative_ThrowsNamingTimeout() =>
+        Assert.Throws<ArgumentOutOfRangeException>("Timeout", () => new LockRequest("r") { Timeout = TimeSpan.FromSeconds(-1) });
+
+    [Fact]
+    public void Settings_Valid_AreKept()
+    {
+        var request = new LockRequest("r") { Ttl = TimeSpan.FromSeconds(2), Value = "v", Timeout = Timeout.InfiniteTimeSpan };
+
+        Assert.Equal(TimeSpan.FromSeconds(2), request.Ttl);
+        Assert.Equal("v", request.Value);
+        Assert.Equal(Timeout.InfiniteTimeSpan, request.Timeout);
+    }
+}
