@@ -50,26 +50,34 @@ internal sealed class QuorumLock
     }
 
     /// <summary>
-    /// Gives back what a failed (or abandoned) attempt took: the nodes that granted are released
-    /// now; a node that had not answered is released if and when its late answer is a grant, so a
-    /// paused or slow node cannot keep a key that nobody owns.
+    /// Gives back what a failed attempt took, before the attempt returns: the nodes that granted
+    /// are released; a node the round did not wait for is awaited (within the node timeout) and
+    /// released if it granted. A node that did not answer in time is released if and when its
+    /// late answer is a grant, so a paused or slow node cannot keep a key that nobody owns.
     /// </summary>
     public async Task UndoAsync(AttemptResult attempt, string key, string value)
     {
         var round = attempt.Round;
-        List<Task>? releases = null;
+        List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
-            if (round.Answers[i]?.Reply == NodeReply.Granted)
+            switch (round.Answers[i]?.Reply)
             {
-                (releases ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, value));
+                case NodeReply.Granted:
+                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, value));
+                    break;
+                case null:
+                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], key, value));
+                    break;
+                case NodeReply.Failed:
+                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, value);
+                    break;
             }
         }
 
-        ReleaseLateGrants(attempt, key, value);
-        if (releases is not null)
+        if (undo is not null)
         {
-            await Task.WhenAll(releases).ConfigureAwait(false);
+            await Task.WhenAll(undo).ConfigureAwait(false);
         }
     }
 
@@ -151,6 +159,19 @@ internal sealed class QuorumLock
         if (result.Failed > 0)
         {
             Log.CleanupFailed(_logger, result.FirstError, key, node.Name);
+        }
+    }
+
+    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, string key, string value)
+    {
+        var answer = await bounded.ConfigureAwait(false);
+        if (answer.Reply == NodeReply.Granted)
+        {
+            await ReleaseOneAsync(node, key, value).ConfigureAwait(false);
+        }
+        else if (answer.Reply == NodeReply.Failed)
+        {
+            _ = ReleaseIfGrantedAsync(node, call, key, value);
         }
     }
 

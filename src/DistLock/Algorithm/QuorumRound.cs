@@ -23,21 +23,22 @@ internal static class QuorumRound
         var count = nodes.Count;
         var calls = new Task<NodeResult>[count];
         var answers = new NodeResult?[count];
+        var order = new Task<NodeResult>[count];
         if (count == 1)
         {
             calls[0] = Start(command, nodes[0]);
-            answers[0] = await BoundAsync(calls[0], nodes[0], nodeTimeout, time).ConfigureAwait(false);
-            return new RoundResult(nodes, calls, answers);
+            order[0] = BoundAsync(calls[0], nodes[0], nodeTimeout, time);
+            answers[0] = await order[0].ConfigureAwait(false);
+            return new RoundResult(nodes, calls, order, answers);
         }
 
-        var bounded = new List<Task<NodeResult>>(count);
         for (var i = 0; i < count; i++)
         {
             calls[i] = Start(command, nodes[i]);
-            bounded.Add(BoundAsync(calls[i], nodes[i], nodeTimeout, time));
+            order[i] = BoundAsync(calls[i], nodes[i], nodeTimeout, time);
         }
 
-        var order = bounded.ToArray();
+        var bounded = new List<Task<NodeResult>>(order);
         var quorum = LockValidity.QuorumSize(count);
         int granted = 0, refusedOrFailed = 0;
         while (bounded.Count > 0)
@@ -61,7 +62,7 @@ internal static class QuorumRound
             }
         }
 
-        return new RoundResult(nodes, calls, answers);
+        return new RoundResult(nodes, calls, order, answers);
     }
 
     private static Task<NodeResult> Start(Func<ILockNode, Task<NodeResult>> command, ILockNode node)

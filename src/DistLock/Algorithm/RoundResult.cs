@@ -5,10 +5,11 @@ namespace DistLock.Algorithm;
 /// <summary>What the nodes answered in one round, as far as the round waited.</summary>
 internal sealed class RoundResult
 {
-    public RoundResult(IReadOnlyList<ILockNode> nodes, Task<NodeResult>[] calls, NodeResult?[] answers)
+    public RoundResult(IReadOnlyList<ILockNode> nodes, Task<NodeResult>[] calls, Task<NodeResult>[] bounded, NodeResult?[] answers)
     {
         Nodes = nodes;
         Calls = calls;
+        Bounded = bounded;
         Answers = answers;
         foreach (var answer in answers)
         {
@@ -37,6 +38,9 @@ internal sealed class RoundResult
 
     /// <summary>The raw calls, one per node; some may still be running after a round that stopped early.</summary>
     public Task<NodeResult>[] Calls { get; }
+
+    /// <summary>The calls bounded by the node timeout: they never throw, and end by the timeout at the latest.</summary>
+    public Task<NodeResult>[] Bounded { get; }
 
     /// <summary>Each node's answer, or null where the round stopped before it answered.</summary>
     public NodeResult?[] Answers { get; }

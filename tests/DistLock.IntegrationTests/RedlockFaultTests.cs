@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+using DistLock.RedisRig;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>Redlock over real servers that are killed, paused or disagree. Each test starts its own.</summary>
+public sealed class RedlockFaultTests
+{
+    private static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1.5);
+
+    private static LockOptions Options() => new() { NodeTimeout = NodeTimeout, RetryDelay = TimeSpan.FromMilliseconds(20) };
+
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(5, 2)]
+    public async Task AcquireAndRelease_MinorityKilled_StillWork(int count, int killed)
+    {
+        var servers = await RedisServer.StartManyAsync(count);
+        await using var cleanup = new Servers(servers);
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        foreach (var server in servers.Take(killed))
+        {
+            server.Kill();
+        }
+
+        var handle = await manager.AcquireAsync("minority-down", TimeSpan.FromSeconds(5));
+
+        Assert.Equal(count - killed, await CountHoldersAsync(servers.Skip(killed), handle.Key));
+        Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await handle.ReleaseAsync());
+        Assert.Equal(0, await CountHoldersAsync(servers.Skip(killed), handle.Key));
+    }
+
+    [Theory]
+    [InlineData(3, 2)]
+    [InlineData(5, 3)]
+    public async Task AcquireAsync_MajorityKilled_ThrowsLockBackendExceptionWithinTimeout(int count, int killed)
+    {
+        var servers = await RedisServer.StartManyAsync(count);
+        await using var cleanup = new Servers(servers);
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        foreach (var server in servers.Take(killed))
+        {
+            server.Kill();
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<LockBackendException>(() => manager.AcquireAsync("majority-down", TimeSpan.FromSeconds(5)));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
+
+        await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("majority-down"));
+        Assert.Equal(0, await CountHoldersAsync(servers.Skip(killed), "lock:{majority-down}"));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_OneOfThreePaused_DoesNotWaitForIt()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        servers[0].Pause();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            await using var handle = await manager.AcquireAsync("one-paused", TimeSpan.FromSeconds(5));
+
+            Assert.True(stopwatch.Elapsed < NodeTimeout, $"took {stopwatch.Elapsed}");
+            Assert.Equal(1, handle.AcquiredOnAttempt);
+        }
+        finally
+        {
+            servers[0].Resume();
+        }
+    }
+
+    [Fact]
+    public async Task AcquireAsync_TwoOfThreePaused_FailsWithinNodeTimeoutAndLeavesNoKeyOnceTheyWake()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        servers[0].Pause();
+        servers[1].Pause();
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            await Assert.ThrowsAsync<LockBackendException>(() => manager.AcquireAsync("two-paused", TimeSpan.FromSeconds(10)));
+            Assert.True(stopwatch.Elapsed < NodeTimeout + Slack, $"took {stopwatch.Elapsed}");
+        }
+        finally
+        {
+            servers[0].Resume();
+            servers[1].Resume();
+        }
+
+        Assert.True(await Eventually.TrueWithinAsync(
+            TimeSpan.FromSeconds(5), async () => await CountKeysAsync(servers) == 0), "the late grants must be given back");
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_MinorityGranted_LeavesNoKeyOfOursOnAnyNode()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        const string key = "lock:{split}";
+        foreach (var server in servers.Skip(1))
+        {
+            await using var connection = await server.ConnectAsync();
+            await connection.GetDatabase().StringSetAsync(key, "someone-else", TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Null(await manager.TryAcquireAsync("split"));
+
+        // SCAN every node: only the other owner's keys remain.
+        var values = await ValuesAsync(servers, "lock:*");
+        Assert.Equal(["someone-else", "someone-else"], values);
+    }
+
+    [Fact]
+    public async Task ExtendAsync_OnlyMinorityStillHoldsKey_ReturnsFalse()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        var handle = await manager.AcquireAsync("minority-extend");
+        foreach (var server in servers.Take(2))
+        {
+            await using var connection = await server.ConnectAsync();
+            await connection.GetDatabase().KeyDeleteAsync(handle.Key);
+        }
+
+        Assert.False(await handle.ExtendAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(await handle.ReleaseAsync(), "a minority of keys is not a held lock");
+        Assert.Equal(0, await CountKeysAsync(servers));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_FiveManagersAtTheSameInstant_OneWinsQuicklyAndAllFinish()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        var managers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
+            RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options())));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopwatch = new Stopwatch();
+        var firstWin = TimeSpan.MaxValue;
+        var inside = 0;
+        var overlaps = 0;
+
+        async Task ContendAsync(RedisLockManager manager)
+        {
+            await start.Task;
+            await using var handle = await manager.AcquireAsync("stampede", TimeSpan.FromSeconds(20));
+            lock (stopwatch)
+            {
+                firstWin = firstWin < stopwatch.Elapsed ? firstWin : stopwatch.Elapsed;
+            }
+
+            if (Interlocked.Increment(ref inside) > 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+
+            await Task.Delay(20);
+            Interlocked.Decrement(ref inside);
+        }
+
+        var all = managers.Select(ContendAsync).ToArray();
+        stopwatch.Start();
+        start.SetResult();
+        await Task.WhenAll(all);
+
+        Assert.Equal(0, overlaps);
+        Assert.True(firstWin < TimeSpan.FromSeconds(1), $"first win after {firstWin}");
+        foreach (var manager in managers)
+        {
+            await manager.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ConnectAsync_MinorityDownAtStart_ConnectsAndLocks()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        servers[2].Kill();
+
+        await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint + ",connectTimeout=1000"), Options());
+        await using var handle = await manager.TryAcquireAsync("started-degraded");
+
+        Assert.NotNull(handle);
+        Assert.Equal(3, manager.NodeCount);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_MajorityDownAtStart_ThrowsLockBackendException()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new Servers(servers);
+        servers[1].Kill();
+        servers[2].Kill();
+
+        var ex = await Assert.ThrowsAsync<LockBackendException>(
+            () => RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint + ",connectTimeout=1000"), Options()));
+
+        Assert.Contains("2 of 3", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Construction_DuplicateOrMissingEndpoints_ThrowsArgumentException()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await server.ConnectAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>("configurations", () => RedisLockManager.ConnectAsync([server.Endpoint, server.Endpoint]));
+        await Assert.ThrowsAsync<ArgumentException>("configurations", () => RedisLockManager.ConnectAsync(Array.Empty<string>()));
+        Assert.Throws<ArgumentException>("nodes", () => new RedisLockManager([connection, connection]));
+        Assert.Throws<ArgumentException>("nodes", () => new RedisLockManager(Array.Empty<IConnectionMultiplexer>()));
+        Assert.Throws<ArgumentException>("nodes", () => new RedisLockManager([connection, null!]));
+    }
+
+    private static async Task<int> CountHoldersAsync(IEnumerable<RedisServer> servers, string key)
+    {
+        var count = 0;
+        foreach (var server in servers)
+        {
+            await using var connection = await server.ConnectAsync();
+            count += await connection.GetDatabase().KeyExistsAsync(key) ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    private static async Task<int> CountKeysAsync(IEnumerable<RedisServer> servers) => (await ValuesAsync(servers, "*")).Count;
+
+    private static async Task<List<string>> ValuesAsync(IEnumerable<RedisServer> servers, string pattern)
+    {
+        var values = new List<string>();
+        foreach (var server in servers)
+        {
+            await using var connection = await server.ConnectAsync();
+            await foreach (var key in connection.GetServer(server.Endpoint).KeysAsync(pattern: pattern))
+            {
+                values.Add((string?)await connection.GetDatabase().StringGetAsync(key) ?? "?");
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Stops a test's own servers when it ends, pass or fail.</summary>
+    private sealed class Servers(RedisServer[] servers) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+}
