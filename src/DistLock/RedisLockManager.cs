@@ -63,7 +63,8 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         _owned = owned ? nodes : [];
         var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck)).ToArray();
         Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
-        _loop = new AcquireLoop(Quorum, _options.RetryDelay, _options.MaxRetries, Logger);
+        Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
+        _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.MaxRetries, Logger);
     }
 
     /// <summary>How many independent Redis nodes take part in each lock.</summary>
@@ -72,6 +73,8 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     internal QuorumLock Quorum { get; }
 
     internal ILogger Logger { get; }
+
+    internal WaitQueues Waiters { get; }
 
     /// <summary>
     /// Connects to one Redis deployment and returns a manager that owns (and disposes) the connection.

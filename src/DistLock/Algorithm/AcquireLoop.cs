@@ -4,19 +4,26 @@ namespace DistLock.Algorithm;
 
 /// <summary>
 /// Attempts until the lock is taken, the wait timeout passes, the retries run out, or the caller
-/// cancels. An outage ends the loop at once with a <see cref="LockBackendException"/>: waiting
-/// out the timeout would make it look like contention.
+/// cancels. A waiter does not poll: it sleeps until a release is announced or the holder's TTL
+/// runs out, and polls at <c>RetryDelay</c> only while announcements cannot reach it. An outage
+/// ends the loop at once with a <see cref="LockBackendException"/>: waiting out the timeout would
+/// make it look like contention.
 /// </summary>
 internal sealed class AcquireLoop
 {
+    // PTTL is rounded to whole milliseconds: look again just after the key has surely expired.
+    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMilliseconds(1);
+
     private readonly QuorumLock _lock;
+    private readonly WaitQueues _waiters;
     private readonly TimeSpan _retryDelay;
     private readonly int _maxRetries;
     private readonly ILogger _logger;
 
-    public AcquireLoop(QuorumLock quorumLock, TimeSpan retryDelay, int maxRetries, ILogger logger)
+    public AcquireLoop(QuorumLock quorumLock, WaitQueues waiters, TimeSpan retryDelay, int maxRetries, ILogger logger)
     {
         _lock = quorumLock;
+        _waiters = waiters;
         _retryDelay = retryDelay;
         _maxRetries = maxRetries;
         _logger = logger;
@@ -30,32 +37,131 @@ internal sealed class AcquireLoop
     public async Task<AcquireOutcome> RunAsync(string key, string value, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var time = _lock.Time;
-        var start = time.GetTimestamp();
-        for (var attempt = 1; ; attempt++)
+        var wait = new WaitClock(_lock.Time, timeout);
+        var attempts = 0;
+
+        // Uncontended (or try-once): go straight to Redis, without the cost of a subscription.
+        if (timeout == TimeSpan.Zero || !_waiters.HasWaiters(key))
         {
-            var result = await AttemptAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
-            var elapsed = time.GetElapsedTime(start);
-            if (result.Acquired)
+            attempts++;
+            var first = await AttemptAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+            if (Decided(first, key, attempts, wait) is { } outcome)
             {
-                return new AcquireOutcome(result, attempt, elapsed);
+                return outcome;
+            }
+        }
+
+        var queue = _waiters.Join(key);
+        var place = queue.Enqueue();
+        try
+        {
+            if (!await TakeTurnAsync(place.Value.Task, wait, cancellationToken).ConfigureAwait(false))
+            {
+                return GiveUp(key, attempts, wait);
             }
 
-            if (result.BackendError is not null)
+            // Subscribed before the attempt that precedes waiting, so a release in between is seen.
+            await queue.Subscriptions.ConfigureAwait(false);
+            while (true)
             {
-                Log.AcquireBackendFailed(_logger, result.BackendError, key);
-                throw _lock.BackendException("acquire", key, result.Round);
-            }
+                var (releases, nextRelease) = queue.Snapshot();
+                attempts++;
+                var result = await AttemptAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+                if (Decided(result, key, attempts, wait) is { } outcome)
+                {
+                    return outcome;
+                }
 
-            TimeSpan? remaining = timeout == Timeout.InfiniteTimeSpan ? null : timeout - elapsed;
-            if ((_maxRetries >= 0 && attempt > _maxRetries) || remaining <= TimeSpan.Zero)
-            {
-                Log.AcquireGaveUp(_logger, key, attempt);
-                return new AcquireOutcome(null, attempt, elapsed);
-            }
+                var split = result.Round.Granted > 0;
+                if (queue.Releases != releases && !split)
+                {
+                    continue; // released while we were asking
+                }
 
-            var delay = RetryTiming.NextDelay(_retryDelay, remaining, Random.Shared);
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                var pause = Pause(result, split, queue.NotificationsLive, wait.Remaining);
+                await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            queue.Leave(place);
+            _waiters.Leave(key, queue);
+        }
+    }
+
+    private AcquireOutcome? Decided(AttemptResult result, string key, int attempts, WaitClock wait)
+    {
+        if (result.Acquired)
+        {
+            return new AcquireOutcome(result, attempts, wait.Elapsed);
+        }
+
+        if (result.BackendError is not null)
+        {
+            Log.AcquireBackendFailed(_logger, result.BackendError, key);
+            throw _lock.BackendException("acquire", key, result.Round);
+        }
+
+        return (_maxRetries >= 0 && attempts > _maxRetries) || wait.Remaining <= TimeSpan.Zero
+            ? GiveUp(key, attempts, wait)
+            : null;
+    }
+
+    private AcquireOutcome GiveUp(string key, int attempts, WaitClock wait)
+    {
+        Log.AcquireGaveUp(_logger, key, attempts);
+        return new AcquireOutcome(null, attempts, wait.Elapsed);
+    }
+
+    /// <summary>
+    /// How long to sleep unless a release is announced first. A split vote (some nodes granted,
+    /// no majority) backs off at random so the contenders do not collide again. With live
+    /// notifications and unlimited retries the holder's TTL is the only timer; without
+    /// notifications, or with a finite MaxRetries (the seeds' "N attempts, RetryDelay apart"),
+    /// RetryDelay bounds the sleep too.
+    /// </summary>
+    private TimeSpan Pause(AttemptResult result, bool split, bool notificationsLive, TimeSpan? remaining)
+    {
+        var backoff = RetryTiming.NextDelay(_retryDelay, remaining, Random.Shared);
+        if (split || result.HolderTtl is not { } holderTtl)
+        {
+            return backoff;
+        }
+
+        var untilExpiry = holderTtl + ExpiryMargin;
+        var sleepToExpiry = notificationsLive && _maxRetries < 0;
+        var pause = sleepToExpiry || untilExpiry < backoff ? untilExpiry : backoff;
+        return remaining is { } left && left < pause ? left : pause;
+    }
+
+    private async Task<bool> TakeTurnAsync(Task turn, WaitClock wait, CancellationToken cancellationToken)
+    {
+        if (turn.IsCompleted)
+        {
+            return true;
+        }
+
+        try
+        {
+            await (wait.Remaining is { } left ? turn.WaitAsync(left, _lock.Time, cancellationToken) : turn.WaitAsync(cancellationToken))
+                .ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private async Task SleepUntilReleaseAsync(Task nextRelease, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await nextRelease.WaitAsync(pause, _lock.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The holder's TTL (or RetryDelay) ran out without an announcement: look again.
         }
     }
 

@@ -9,6 +9,8 @@ namespace DistLock.Algorithm;
 /// </summary>
 internal sealed class QuorumLock
 {
+    private static long s_notices;
+
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly TimeSpan _nodeTimeout;
     private readonly double _driftFactor;
@@ -58,16 +60,17 @@ internal sealed class QuorumLock
     public async Task UndoAsync(AttemptResult attempt, string key, string value)
     {
         var round = attempt.Round;
+        var notice = NewNotice(value);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
             switch (round.Answers[i]?.Reply)
             {
                 case NodeReply.Granted:
-                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, value));
+                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, value, notice));
                     break;
                 case null:
-                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], key, value));
+                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], key, value, notice));
                     break;
                 case NodeReply.Failed:
                     _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, value);
@@ -118,8 +121,9 @@ internal sealed class QuorumLock
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
     public async Task<bool> ReleaseAsync(string key, string value)
     {
+        var notice = NewNotice(value);
         var round = await QuorumRound
-            .RunAsync(_nodes, node => node.ReleaseAsync(key, value), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(_nodes, node => node.ReleaseAsync(key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
@@ -151,10 +155,17 @@ internal sealed class QuorumLock
         }
     }
 
-    private async Task ReleaseOneAsync(ILockNode node, string key, string value)
+    /// <summary>
+    /// What a release publishes: the same for every node of one release, different for every
+    /// release, so waiters count each release once however many nodes announce it.
+    /// </summary>
+    private static string NewNotice(string value) =>
+        string.Concat(value, "/", Interlocked.Increment(ref s_notices).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private async Task ReleaseOneAsync(ILockNode node, string key, string value, string notice)
     {
         var result = await QuorumRound
-            .RunAsync([node], n => n.ReleaseAsync(key, value), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync([node], n => n.ReleaseAsync(key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {
@@ -162,12 +173,12 @@ internal sealed class QuorumLock
         }
     }
 
-    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, string key, string value)
+    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, string key, string value, string notice)
     {
         var answer = await bounded.ConfigureAwait(false);
         if (answer.Reply == NodeReply.Granted)
         {
-            await ReleaseOneAsync(node, key, value).ConfigureAwait(false);
+            await ReleaseOneAsync(node, key, value, notice).ConfigureAwait(false);
         }
         else if (answer.Reply == NodeReply.Failed)
         {
@@ -190,7 +201,7 @@ internal sealed class QuorumLock
         if (late.Reply == NodeReply.Granted)
         {
             Log.LateGrantReleased(_logger, key, node.Name);
-            await ReleaseOneAsync(node, key, value).ConfigureAwait(false);
+            await ReleaseOneAsync(node, key, value, NewNotice(value)).ConfigureAwait(false);
         }
     }
 }

@@ -21,5 +21,13 @@ internal interface ILockNode
 
     Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl);
 
-    Task<NodeResult> ReleaseAsync(string key, string value);
+    /// <summary>Deletes the key if it holds <paramref name="value"/>, and then publishes <paramref name="notice"/>.</summary>
+    Task<NodeResult> ReleaseAsync(string key, string value, string notice);
+
+    /// <summary>
+    /// Listens for releases of <paramref name="key"/>: <paramref name="onReleased"/> gets the
+    /// release's notice, or null when a release may have been missed (the connection dropped or
+    /// was restored).
+    /// </summary>
+    Task<INodeSubscription> SubscribeAsync(string key, Action<string?> onReleased);
 }

@@ -18,6 +18,9 @@ internal sealed class LockKeyLayout
 
     public string LockKey(string resource) => string.Concat(_prefix, "{", Escape(resource), "}");
 
+    /// <summary>The pub/sub channel on which a release of <paramref name="lockKey"/> is announced.</summary>
+    public static string ReleaseChannel(string lockKey) => lockKey + ":released";
+
     public static string Escape(string resource)
     {
         if (resource.AsSpan().IndexOfAny('{', '}', '%') < 0)

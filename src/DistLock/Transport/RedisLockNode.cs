@@ -45,12 +45,19 @@ internal sealed class RedisLockNode : ILockNode
         return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
     }
 
-    public async Task<NodeResult> ReleaseAsync(string key, string value)
+    public async Task<NodeResult> ReleaseAsync(string key, string value, string notice)
     {
         var result = await LockScripts.Release
-            .EvaluateAsync(_database, [key], [value])
+            .EvaluateAsync(_database, [key], [value, LockKeyLayout.ReleaseChannel(key), notice])
             .ConfigureAwait(false);
         return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
+    }
+
+    public async Task<INodeSubscription> SubscribeAsync(string key, Action<string?> onReleased)
+    {
+        var subscription = new RedisReleaseSubscription(Multiplexer, RedisChannel.Literal(LockKeyLayout.ReleaseChannel(key)), onReleased);
+        await subscription.StartAsync().ConfigureAwait(false);
+        return subscription;
     }
 
     // PX and PEXPIRE take whole milliseconds; rounding up never shortens what the caller asked for.

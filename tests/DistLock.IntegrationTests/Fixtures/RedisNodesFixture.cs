@@ -30,6 +30,14 @@ public abstract class RedisNodesFixture : IAsyncLifetime
         return held.Count(h => h);
     }
 
+    /// <summary>How many clients subscribe to <paramref name="channel"/>, per node (PUBSUB NUMSUB).</summary>
+    public async Task<long[]> SubscribersAsync(string channel) =>
+        await Task.WhenAll(_inspectors.Select(async c =>
+        {
+            var reply = (StackExchange.Redis.RedisResult[])(await c.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", channel))!;
+            return (long)reply[1];
+        }));
+
     /// <summary>The value stored under <paramref name="key"/> on the first node.</summary>
     public async Task<string?> ValueAsync(string key) => await _inspectors[0].GetDatabase().StringGetAsync(key);
 

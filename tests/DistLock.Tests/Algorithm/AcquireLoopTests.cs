@@ -1,4 +1,5 @@
 using DistLock.Algorithm;
+using DistLock.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -12,11 +13,16 @@ public sealed class AcquireLoopTests
 
     private readonly FakeTimeProvider _time = new();
     private readonly FakeLockNode _node;
+    private readonly WaitQueues _waiters;
 
-    public AcquireLoopTests() => _node = new FakeLockNode("node", _time);
+    public AcquireLoopTests()
+    {
+        _node = new FakeLockNode("node", _time);
+        _waiters = new WaitQueues([_node], TimeSpan.FromSeconds(1), _time);
+    }
 
     [Fact]
-    public async Task Run_HeldForTheWholeTimeout_GivesUpAtTheTimeoutAfterRetryingAtRetryDelay()
+    public async Task Run_HeldForTheWholeTimeout_SleepsToTheDeadlineInsteadOfPolling()
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
@@ -25,24 +31,107 @@ public sealed class AcquireLoopTests
 
         Assert.Null(outcome.Winner);
         Assert.InRange(outcome.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.01));
-        Assert.InRange(outcome.Attempts, 11, 22); // a pause of 50-100 ms between attempts, one more at the deadline
+        Assert.Equal(3, outcome.Attempts); // at once, after subscribing, at the deadline
+        Assert.Equal(4, _node.Commands);   // and one SUBSCRIBE
     }
 
     [Fact]
-    public async Task Run_ReleasedAfter250ms_AcquiresOnALaterAttempt()
+    public async Task Run_NoPubSub_PollsAtRetryDelay()
+    {
+        _node.NoPubSub = true;
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+
+        var outcome = await _time.AdvanceUntilDoneAsync(
+            Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, TimeSpan.FromSeconds(1), CancellationToken.None), TimeSpan.FromMilliseconds(5));
+
+        Assert.Null(outcome.Winner);
+        Assert.InRange(outcome.Attempts, 12, 23); // a pause of 50-100 ms between attempts
+    }
+
+    [Fact]
+    public async Task Run_HolderExpiresWithoutReleasing_WakesAtTheHoldersTtl()
     {
         _node.Seed(Key, "other", TimeSpan.FromMilliseconds(250));
 
         var outcome = await _time.AdvanceUntilDoneAsync(
-            Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None), TimeSpan.FromMilliseconds(5));
+            Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10)).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None),
+            TimeSpan.FromMilliseconds(1));
 
         Assert.NotNull(outcome.Winner);
-        Assert.InRange(outcome.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(360));
-        Assert.True(outcome.Attempts > 1);
+        Assert.InRange(outcome.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(260));
+        Assert.Equal(3, outcome.Attempts);
     }
 
     [Fact]
-    public async Task Run_MaxRetriesTwo_MakesExactlyThreeAttempts()
+    public async Task Run_ReleaseAnnounced_WakesAtOnceWithoutWaitingForRetryDelay()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var running = Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10))
+            .RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await PollAsync(() => _node.Listeners == 1));
+
+        await _node.ReleaseAsync(Key, "other");
+        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal(TimeSpan.Zero, outcome.Elapsed); // the fake clock never moved
+    }
+
+    [Fact]
+    public async Task Run_ReleasedBetweenAttemptAndSleep_IsNotLost()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        _node.DeferAnswers = true;
+        var running = Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await PollAsync(() => _node.Commands == 1));
+        _node.Wake(); // the first attempt answers "held"
+        Assert.True(await PollAsync(() => _node.Commands == 3)); // subscribed, and the next attempt ran: "held"
+
+        var release = _node.ReleaseAsync(Key, "other"); // runs and announces now, before that answer arrives
+        _node.DeferAnswers = false;
+        _node.Wake();
+        Assert.Equal(NodeReply.Granted, (await release.WaitAsync(TimeSpan.FromSeconds(5))).Reply);
+        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal(TimeSpan.Zero, outcome.Elapsed);
+    }
+
+    [Fact]
+    public async Task Run_ManyLocalWaiters_OnlyTheHeadTalksToRedisAndTheyWinInOrder()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var loop = Loop(maxRetries: -1);
+        var winners = new List<string>();
+        var waiters = Enumerable.Range(0, 5).Select(async i =>
+        {
+            var outcome = await loop.RunAsync(Key, $"w{i}", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+            lock (winners)
+            {
+                winners.Add($"w{i}");
+            }
+
+            return outcome;
+        }).ToArray();
+        Assert.True(await PollAsync(() => _node.Listeners == 1));
+        Assert.Equal(3, _node.Commands); // the first waiter's two attempts and its SUBSCRIBE
+
+        var holder = "other";
+        for (var i = 0; i < 5; i++)
+        {
+            await _node.ReleaseAsync(Key, holder);
+            await waiters[i].WaitAsync(TimeSpan.FromSeconds(5));
+            holder = $"w{i}";
+        }
+
+        Assert.Equal(["w0", "w1", "w2", "w3", "w4"], winners);
+        await _node.ReleaseAsync(Key, holder);
+        Assert.Equal(0, _node.Listeners);
+        Assert.Equal(0, _waiters.Count);
+    }
+
+    [Fact]
+    public async Task Run_MaxRetriesTwo_MakesThreeAttemptsAtMostRetryDelayApart()
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
@@ -51,17 +140,26 @@ public sealed class AcquireLoopTests
 
         Assert.Null(outcome.Winner);
         Assert.Equal(3, outcome.Attempts);
-        Assert.Equal(3, _node.Commands);
+        Assert.True(outcome.Elapsed <= 2 * RetryDelay, $"gave up after {outcome.Elapsed}, not at the holder's TTL");
     }
 
     [Fact]
-    public async Task Run_ZeroTimeout_MakesOneAttempt()
+    public async Task Run_ZeroTimeout_MakesOneAttemptAndDoesNotSubscribe()
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
         var outcome = await Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, TimeSpan.Zero, CancellationToken.None);
 
         Assert.Equal(1, outcome.Attempts);
+        Assert.Equal(1, _node.Commands);
+    }
+
+    [Fact]
+    public async Task Run_Uncontended_MakesOneCommand()
+    {
+        var outcome = await Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+        Assert.NotNull(outcome.Winner);
         Assert.Equal(1, _node.Commands);
     }
 
@@ -78,16 +176,18 @@ public sealed class AcquireLoopTests
     }
 
     [Fact]
-    public async Task Run_CancelledWhileWaiting_ThrowsOperationCanceled()
+    public async Task Run_CancelledWhileWaiting_ThrowsAndLeavesTheQueue()
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         using var cancellation = new CancellationTokenSource();
         var running = Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
-        _time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.True(await PollAsync(() => _node.Listeners == 1));
 
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        Assert.Equal(0, _waiters.Count);
+        Assert.Equal(0, _node.Listeners);
     }
 
     [Fact]
@@ -101,14 +201,24 @@ public sealed class AcquireLoopTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
         _node.Wake();
 
-        for (var i = 0; i < 500 && _node.Holds(Key); i++)
+        Assert.True(await PollAsync(() => !_node.Holds(Key)));
+    }
+
+    private static async Task<bool> PollAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
         {
             await Task.Delay(10);
         }
 
-        Assert.False(_node.Holds(Key));
+        return condition();
     }
 
-    private AcquireLoop Loop(int maxRetries) =>
-        new(new QuorumLock([_node], TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance), RetryDelay, maxRetries, NullLogger.Instance);
+    private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>
+        new(
+            new QuorumLock([_node], TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            _waiters,
+            retryDelay ?? RetryDelay,
+            maxRetries,
+            NullLogger.Instance);
 }

@@ -10,6 +10,7 @@ namespace DistLock.Tests.Algorithm;
 internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNode
 {
     private readonly Dictionary<string, (string Value, DateTimeOffset Expires)> _keys = [];
+    private readonly List<(string Key, Action<string?> OnReleased)> _listeners = [];
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name { get; } = name;
@@ -20,10 +21,27 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     /// <summary>Holds every command until <see cref="Wake"/>, like a paused server.</summary>
     public bool Hung { get; set; }
 
+    /// <summary>Runs each command at once but holds its answer until <see cref="Wake"/>, like a slow network.</summary>
+    public bool DeferAnswers { get; set; }
+
     /// <summary>Answers after this much (fake) time.</summary>
     public TimeSpan Latency { get; set; }
 
     public int Commands { get; private set; }
+
+    /// <summary>Refuses subscriptions, like a server without pub/sub.</summary>
+    public bool NoPubSub { get; set; }
+
+    public int Listeners
+    {
+        get
+        {
+            lock (_listeners)
+            {
+                return _listeners.Count;
+            }
+        }
+    }
 
     public void EnsureCompatible()
     {
@@ -51,8 +69,58 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         return NodeResult.Granted;
     });
 
-    public Task<NodeResult> ReleaseAsync(string key, string value) => Run(() =>
-        Current(key)?.Value == value && _keys.Remove(key) ? NodeResult.Granted : NodeResult.Denied);
+    public Task<NodeResult> ReleaseAsync(string key, string value) => ReleaseAsync(key, value, value + "/" + Guid.NewGuid());
+
+    public Task<NodeResult> ReleaseAsync(string key, string value, string notice) => Run(() =>
+    {
+        if (Current(key)?.Value != value || !_keys.Remove(key))
+        {
+            return NodeResult.Denied;
+        }
+
+        Publish(key, notice);
+        return NodeResult.Granted;
+    });
+
+    public Task<INodeSubscription> SubscribeAsync(string key, Action<string?> onReleased)
+    {
+        Commands++;
+        if (NoPubSub || Down)
+        {
+            return Task.FromException<INodeSubscription>(new IOException($"{Name} refuses SUBSCRIBE"));
+        }
+
+        var entry = (key, onReleased);
+        lock (_listeners)
+        {
+            _listeners.Add(entry);
+        }
+
+        return Task.FromResult<INodeSubscription>(new Subscription(this, entry));
+    }
+
+    /// <summary>Deletes a key the way an expiry would: silently, announcing nothing.</summary>
+    public void Expire(string key)
+    {
+        lock (_keys)
+        {
+            _keys.Remove(key);
+        }
+    }
+
+    private void Publish(string key, string notice)
+    {
+        List<Action<string?>> listeners;
+        lock (_listeners)
+        {
+            listeners = _listeners.Where(l => l.Key == key).Select(l => l.OnReleased).ToList();
+        }
+
+        foreach (var listener in listeners)
+        {
+            listener(notice);
+        }
+    }
 
     public bool Holds(string key) => Current(key) is not null;
 
@@ -85,6 +153,12 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
             return Task.FromException<NodeResult>(new IOException($"{Name} is down"));
         }
 
+        if (DeferAnswers)
+        {
+            var answer = Locked(command);
+            return _hang.Task.ContinueWith(_ => answer, TaskScheduler.Default);
+        }
+
         if (Hung)
         {
             return _hang.Task.ContinueWith(_ => Locked(command), TaskScheduler.Default);
@@ -96,6 +170,21 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         }
 
         return Task.FromResult(Locked(command));
+    }
+
+    private sealed class Subscription(FakeLockNode node, (string, Action<string?>) entry) : INodeSubscription
+    {
+        public bool IsActive => !node.Down;
+
+        public ValueTask DisposeAsync()
+        {
+            lock (node._listeners)
+            {
+                node._listeners.Remove(entry);
+            }
+
+            return ValueTask.CompletedTask;
+        }
     }
 
     private NodeResult Locked(Func<NodeResult> command)

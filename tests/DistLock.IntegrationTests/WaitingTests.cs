@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// Waiting without spin loops, on every topology: a waiter sleeps until a release is announced
+/// (or the holder's TTL runs out). RetryDelay is set to 10 s and the TTL to 30 s here, so a
+/// waiter that polled, or missed an announcement, would time out.
+/// </summary>
+public abstract class WaitingTests
+{
+    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    private readonly RedisNodesFixture _nodes;
+
+    protected WaitingTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    private static string NewResource() => "wait-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task AcquireAsync_HolderReleases_WaiterWokenWithoutWaitingForRetryDelay()
+    {
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var held = await holder.AcquireAsync(resource);
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+        await Task.Delay(200);
+
+        var stopwatch = Stopwatch.StartNew();
+        await held.ReleaseAsync();
+        await using var handle = await waiting;
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"woken after {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task AcquireAsync_HolderCrashes_LockTakenAfterItsTtl()
+    {
+        var crashed = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var stale = await crashed.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(500) });
+        await crashed.DisposeAsync(); // gone without releasing, as a killed process would be
+
+        await using var handle = await waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+
+        Assert.True(TimeProvider.System.GetUtcNow() >= stale.ValidUntil);
+        Assert.True(handle.AcquireDelay < TimeSpan.FromSeconds(3), $"taken after {handle.AcquireDelay}");
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ReleaseRacesWithSubscribe_NoWakeUpIsLost()
+    {
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        for (var i = 0; i < 25; i++)
+        {
+            var held = await holder.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+            var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(4));
+            await Task.Delay(i % 5); // release at varying points of the waiter's first attempt and subscribe
+            await held.ReleaseAsync();
+
+            var handle = await waiting; // a lost wake-up would sleep to the 30 s TTL and time out
+            await handle.ReleaseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ManyLocalWaiters_ShareOneSubscriptionDroppedAtTheEnd()
+    {
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var channel = $"lock:{{{resource}}}:released";
+        var held = await holder.AcquireAsync(resource);
+
+        var waiters = Enumerable.Range(0, 10).Select(async _ =>
+        {
+            var handle = await waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+            await handle.ReleaseAsync();
+        }).ToList();
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.SubscribersAsync(channel)).All(n => n == 1)));
+        Assert.All(await _nodes.SubscribersAsync(channel), n => Assert.Equal(1, n));
+
+        await held.ReleaseAsync();
+        await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.SubscribersAsync(channel)).All(n => n == 0)));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_LocalWaiters_AcquireInArrivalOrder()
+    {
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var held = await holder.AcquireAsync(resource);
+        var order = new List<int>();
+
+        async Task WaitAsync(int number)
+        {
+            var handle = await waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+            lock (order)
+            {
+                order.Add(number);
+            }
+
+            await handle.ReleaseAsync();
+        }
+
+        var waiting = new List<Task>();
+        for (var i = 0; i < 5; i++)
+        {
+            waiting.Add(WaitAsync(i));
+            await Task.Delay(30); // each has joined the line before the next arrives
+        }
+
+        await held.ReleaseAsync();
+        await Task.WhenAll(waiting);
+
+        Assert.Equal([0, 1, 2, 3, 4], order);
+    }
+}
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeWaitingTests(SingleNodeFixture nodes) : WaitingTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesWaitingTests(ThreeNodesFixture nodes) : WaitingTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesWaitingTests(FiveNodesFixture nodes) : WaitingTests(nodes);
