@@ -1,0 +1,87 @@
+using System.Globalization;
+using DistLock.Benchmarks.Clients;
+using DistLock.Benchmarks.Scenarios;
+using DistLock.RedisRig;
+
+namespace DistLock.Benchmarks;
+
+/// <summary>Starts its own redis-servers and runs every scenario for every library, one after another.</summary>
+public sealed class ContentionHarness(bool quick, string? only = null)
+{
+    private readonly TimeSpan _run = TimeSpan.FromSeconds(quick ? 0.5 : 3);
+    private readonly TimeSpan _processRun = TimeSpan.FromSeconds(quick ? 1 : 3);
+    private readonly TimeSpan _blocked = TimeSpan.FromSeconds(quick ? 1 : 10);
+
+    public async Task<(List<ScenarioResult> Results, string RedisVersion, List<string> Verdicts)> RunAsync()
+    {
+        var servers = await RedisServer.StartManyAsync(5);
+        try
+        {
+            string[] one = [servers[0].Endpoint];
+            string[] three = [servers[0].Endpoint, servers[1].Endpoint, servers[2].Endpoint];
+            var checker = servers[4].Endpoint;
+            var results = new List<ScenarioResult>();
+            async Task Run(Func<LockRow, Task<ScenarioResult>> scenario, IEnumerable<LockRow>? rows = null)
+            {
+                foreach (var row in (rows ?? LockRow.All).Where(r => only is null || r.Key == only))
+                {
+                    var result = await scenario(row);
+                    Console.Error.WriteLine($"{result.Scenario} | {result.Row} | {string.Join(", ", result.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
+                    results.Add(result);
+                }
+            }
+
+            await Run(row => Throughput.RunAsync("Uncontended, one task, one node", row, one, 1, _run));
+            await Run(row => Throughput.RunAsync("64 independent keys, 64 tasks, one node", row, one, 64, _run));
+            foreach (var workers in new[] { 2, 8, 32 })
+            {
+                await Run(row => HotKey.RunAsync($"Hot key, {workers} tasks in one process", row, one, workers, _run));
+            }
+
+            await Run(row => HotKeyProcesses.RunAsync("Hot key, 8 processes", row, one, checker, 8, _processRun));
+            var redlockRows = LockRow.All.Where(r => r != LockRow.Raw).ToList();
+            await Run(row => Throughput.RunAsync("Uncontended, one task, Redlock over 3 nodes", row, three, 1, _run), redlockRows);
+            var blocked = await Task.WhenAll(redlockRows.Where(r => only is null || r.Key == only).Select(row =>
+                BlockedWaiter.RunAsync($"A waiter blocked {_blocked.TotalSeconds:F0} s behind a held lock", row, servers[3].Endpoint, _blocked)));
+            results.AddRange(blocked);
+
+            var version = (await RedisRigInfo.VersionAsync(servers[0])) ?? "?";
+            return (results, version, Verdicts(results));
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    private static List<string> Verdicts(List<ScenarioResult> results)
+    {
+        double Metric(string scenarioStart, LockRow row, string metric) =>
+            results.FirstOrDefault(r => r.Scenario.StartsWith(scenarioStart, StringComparison.Ordinal) && r.Row == row.Name) is { } result
+                ? double.Parse(result.Metrics[metric], CultureInfo.InvariantCulture)
+                : double.NaN;
+        string Check(bool ok, string text) => $"{(ok ? "met" : "NOT met")}: {text}";
+
+        var switches32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "switches/s");
+        var maxWait32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "wait max ms");
+        var fairness32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "fairness min/max");
+        var switchesProcesses = Metric("Hot key, 8 processes", LockRow.DistLock, "switches/s");
+        var blockedCommands = Metric("A waiter blocked", LockRow.DistLock, "commands sent while blocked");
+        var uncontended = Metric("Uncontended, one task, one node", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one task, one node", LockRow.Raw, "cycles/s");
+        var keys64 = Metric("64 independent keys", LockRow.DistLock, "cycles/s") / Metric("64 independent keys", LockRow.Raw, "cycles/s");
+        var redlock = Metric("Uncontended, one task, Redlock", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one task, one node", LockRow.DistLock, "cycles/s");
+        return
+        [
+            Check(switches32 >= 3000 && maxWait32 <= 100 && fairness32 >= 0.5,
+                $"hot key, 32 tasks: {switches32:F0} switches/s (>= 3000), max wait {maxWait32:F0} ms (<= 100), fairness {fairness32:F2} (>= 0.5)"),
+            Check(switchesProcesses >= 1000, $"hot key, 8 processes: {switchesProcesses:F0} switches/s (>= 1000)"),
+            Check(blockedCommands <= 5, $"a blocked waiter sent {blockedCommands:F0} commands (<= 5)"),
+            Check(uncontended >= 0.95, $"uncontended: {uncontended:F2}x the raw floor (>= 0.95)"),
+            Check(keys64 >= 0.95, $"64 keys: {keys64:F2}x the raw floor (>= 0.95)"),
+            Check(redlock >= 0.7, $"Redlock over 3 nodes: {redlock:F2}x of one node (>= 0.7)"),
+        ];
+    }
+}

@@ -1,0 +1,33 @@
+using BenchmarkDotNet.Running;
+using DistLock.Benchmarks;
+using DistLock.Benchmarks.Scenarios;
+using DistLock.Benchmarks.Micro;
+
+// dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock]
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- micro   (BenchmarkDotNet micro-benchmarks)
+if (args.Length > 0 && args[0] == "worker")
+{
+    return await HotKeyProcesses.WorkerAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "micro")
+{
+    BenchmarkSwitcher.FromTypes([typeof(AcquireReleaseBenchmarks)]).Run(args[1..]);
+    return 0;
+}
+
+var quick = args.Contains("--quick");
+var outIndex = Array.IndexOf(args, "--out");
+var output = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : null;
+var onlyIndex = Array.IndexOf(args, "--only");
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] : null; // one library, e.g. "distlock"
+var results = await new ContentionHarness(quick, only).RunAsync();
+var text = Report.Render(results.Results, results.RedisVersion, quick, results.Verdicts);
+Console.WriteLine(text);
+if (output is not null)
+{
+    await File.WriteAllTextAsync(output, text);
+    Console.WriteLine($"written to {output}");
+}
+
+return results.Results.Any(r => r.Metrics.TryGetValue("violations", out var v) && v != "0") ? 1 : 0;

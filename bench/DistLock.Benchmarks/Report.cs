@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using DistLock.Benchmarks.Scenarios;
+
+namespace DistLock.Benchmarks;
+
+/// <summary>Renders the results as Markdown tables, one per scenario, with the machine they ran on.</summary>
+public static class Report
+{
+    public static string Render(IReadOnlyList<ScenarioResult> results, string redisVersion, bool quick, IEnumerable<string> verdicts)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Benchmarks").AppendLine();
+        text.AppendLine("Produced by `dotnet run -c Release --project bench/DistLock.Benchmarks" + (quick ? " -- --quick" : string.Empty) + "`; every library ran in the same process and run, against the same redis-server processes started by the harness.").AppendLine();
+        text.AppendLine($"- date: {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC{(quick ? " (quick mode: short runs, noisier figures)" : string.Empty)}");
+        text.AppendLine($"- machine: {Environment.ProcessorCount} cores, {Cpu()}, {RuntimeInformation.OSDescription}");
+        text.AppendLine($"- runtime: .NET {Environment.Version}; redis-server {redisVersion}, on loopback");
+        text.AppendLine();
+        text.AppendLine("## Targets (DistLock)").AppendLine();
+        foreach (var verdict in verdicts)
+        {
+            text.AppendLine($"- {verdict}");
+        }
+
+        foreach (var scenario in results.GroupBy(r => r.Scenario))
+        {
+            var columns = scenario.First().Metrics.Keys.ToList();
+            text.AppendLine().AppendLine($"## {scenario.Key}").AppendLine();
+            text.AppendLine("| library | " + string.Join(" | ", columns) + " |");
+            text.AppendLine("| --- |" + string.Concat(columns.Select(_ => " ---: |")));
+            foreach (var row in scenario)
+            {
+                text.AppendLine($"| {row.Row} | " + string.Join(" | ", columns.Select(c => row.Metrics[c])) + " |");
+            }
+        }
+
+        text.AppendLine().AppendLine(Legend);
+        return text.ToString();
+    }
+
+    private const string Legend = """
+        ## How to read this
+        - **cycles/s**: acquire + release cycles per second; p50/p99 are per cycle.
+        - **handoffs/s**: acquisitions per second on the hot key; **switches/s** counts only those by
+          a different task (or process) than the previous holder, the handoffs that matter.
+        - **wait**: from asking to holding; a task still waiting at the end of the run counts with its
+          whole wait. **fairness**: fewest acquisitions of a task divided by the most.
+        - **violations**: two holders at once (must be 0). In the process runs it is judged on a
+          separate redis-server every holder reports to.
+        - **server cmds**: commands the Redis servers executed (INFO total_commands_processed),
+          commands run inside scripts included, per cycle or acquisition.
+        - **commands sent while blocked**: commands the waiter's connection sent, counted with
+          StackExchange.Redis's profiler, from the start of the wait until it held the lock.
+        """;
+
+    private static string Cpu()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        }
+        catch (IOException)
+        {
+            return "unknown CPU";
+        }
+    }
+}
