@@ -9,7 +9,7 @@ namespace DistLock.Benchmarks;
 public sealed class ContentionHarness(bool quick, string? only = null)
 {
     private readonly TimeSpan _run = TimeSpan.FromSeconds(quick ? 0.5 : 3);
-    private readonly TimeSpan _processRun = TimeSpan.FromSeconds(quick ? 1 : 3);
+    private readonly TimeSpan _processRun = TimeSpan.FromSeconds(quick ? 1 : 10);
     private readonly TimeSpan _blocked = TimeSpan.FromSeconds(quick ? 1 : 10);
 
     public async Task<(List<ScenarioResult> Results, string RedisVersion, List<string> Verdicts)> RunAsync()
@@ -31,8 +31,10 @@ public sealed class ContentionHarness(bool quick, string? only = null)
                 }
             }
 
-            await Run(row => Throughput.RunAsync("Uncontended, one task, one node", row, one, 1, _run));
-            await Run(row => Throughput.RunAsync("64 independent keys, 64 tasks, one node", row, one, 64, _run));
+            // Throughput is sensitive to order (JIT tiers, caches): every row is warmed up first,
+            // then measured in two passes in opposite orders, and the better pass is reported.
+            await BestOfTwoAsync(results, "Uncontended, one task, one node", one, 1);
+            await BestOfTwoAsync(results, "64 independent keys, 64 tasks, one node", one, 64);
             foreach (var workers in new[] { 2, 8, 32 })
             {
                 await Run(row => HotKey.RunAsync($"Hot key, {workers} tasks in one process", row, one, workers, _run));
@@ -54,6 +56,32 @@ public sealed class ContentionHarness(bool quick, string? only = null)
             {
                 await server.DisposeAsync();
             }
+        }
+    }
+
+    private async Task BestOfTwoAsync(List<ScenarioResult> results, string scenario, string[] endpoints, int keys)
+    {
+        var rows = LockRow.All.Where(r => only is null || r.Key == only).ToList();
+        foreach (var row in rows)
+        {
+            await Throughput.RunAsync(scenario, row, endpoints, keys, TimeSpan.FromSeconds(0.3));
+        }
+
+        var passes = new Dictionary<LockRow, List<ScenarioResult>>();
+        foreach (var pass in new[] { rows, rows.AsEnumerable().Reverse().ToList() })
+        {
+            foreach (var row in pass)
+            {
+                var result = await Throughput.RunAsync(scenario, row, endpoints, keys, _run);
+                (passes.TryGetValue(row, out var list) ? list : passes[row] = []).Add(result);
+            }
+        }
+
+        foreach (var row in rows)
+        {
+            var best = passes[row].MaxBy(r => double.Parse(r.Metrics["cycles/s"], CultureInfo.InvariantCulture))!;
+            Console.Error.WriteLine($"{best.Scenario} | {best.Row} | {string.Join(", ", best.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
+            results.Add(best);
         }
     }
 

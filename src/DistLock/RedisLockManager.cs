@@ -247,7 +247,11 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     {
         Quorum.ReleaseLateGrants(handle.Acquisition, handle.Key, handle.Id);
         var released = await Quorum.ReleaseAsync(handle.Key, handle.Id).ConfigureAwait(false);
-        _held.TryRemove(handle, out _);
+        if (_options.AutoReleaseOnDispose)
+        {
+            _held.TryRemove(handle, out _);
+        }
+
         return released;
     }
 
@@ -264,7 +268,12 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         }
 
         var handle = new LockHandle(this, request.Resource, key, value, ttl, outcome);
-        _held.TryAdd(handle, 0);
+        if (_options.AutoReleaseOnDispose)
+        {
+            // Only auto-release needs the registry; without it, the hot path takes no shared lock.
+            _held.TryAdd(handle, 0);
+        }
+
         if (Volatile.Read(ref _closing) == 1)
         {
             // Disposal began while this attempt was in flight: do not hand out a lock nobody will release.

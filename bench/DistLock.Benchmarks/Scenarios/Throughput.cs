@@ -35,7 +35,7 @@ public static class Throughput
         var all = latencies.SelectMany(l => l).Order().ToList();
         return new ScenarioResult(scenario, row.Name, new Dictionary<string, string>
         {
-            ["cycles/s"] = (all.Count / elapsed).ToString("F0"),
+            ["cycles/s"] = (all.Count / elapsed).ToString("F0", System.Globalization.CultureInfo.InvariantCulture),
             ["p50 ms"] = Stats.Percentile(all, 50).ToString("F3"),
             ["p99 ms"] = Stats.Percentile(all, 99).ToString("F3"),
             ["server cmds/cycle"] = ((double)executed / all.Count).ToString("F1"),
