@@ -44,7 +44,7 @@ public static class Throughput
 
     private static async Task WarmUpAsync(ILockClient client, string prefix)
     {
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 20; i++)
         {
             var handle = await client.AcquireAsync($"{prefix}:warm", TimeSpan.FromSeconds(5));
             if (handle is not null)
