@@ -84,12 +84,19 @@ internal sealed class QuorumLock
         }
     }
 
-    /// <summary>Releases the key on every node whose acquire was still unanswered, once it answers with a grant.</summary>
+    /// <summary>
+    /// Call before releasing on every node: a node whose acquire is still in flight may grant after
+    /// that release has passed it, so it is released again if and when it grants. A call that has
+    /// already completed needs nothing more: its key, if any, is there for the release to delete.
+    /// </summary>
     public void ReleaseLateGrants(AttemptResult attempt, string key, string value)
     {
         foreach (var (node, call) in attempt.Stragglers())
         {
-            _ = ReleaseIfGrantedAsync(node, call, key, value);
+            if (!call.IsCompleted)
+            {
+                _ = ReleaseIfGrantedAsync(node, call, key, value);
+            }
         }
     }
 
