@@ -73,7 +73,7 @@ public abstract class WaitingTests
         await using var holder = await _nodes.ConnectAsync(Patient);
         await using var waiter = await _nodes.ConnectAsync(Patient);
         var resource = NewResource();
-        var channel = $"lock:{{{resource}}}:released";
+        var channels = $"lock:{{{resource}}}:wake:*";
         var held = await holder.AcquireAsync(resource);
 
         var waiters = Enumerable.Range(0, 10).Select(async _ =>
@@ -81,13 +81,13 @@ public abstract class WaitingTests
             var handle = await waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
             await handle.ReleaseAsync();
         }).ToList();
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.SubscribersAsync(channel)).All(n => n == 1)));
-        Assert.All(await _nodes.SubscribersAsync(channel), n => Assert.Equal(1, n));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+        Assert.All(await _nodes.ChannelsAsync(channels), n => Assert.Equal(1, n));
 
         await held.ReleaseAsync();
         await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.SubscribersAsync(channel)).All(n => n == 0)));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
     }
 
     [Fact]

@@ -44,7 +44,7 @@ internal sealed class AcquireLoop
         if (timeout == TimeSpan.Zero || !_waiters.HasWaiters(key))
         {
             attempts++;
-            var first = await AttemptAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+            var first = await AttemptAsync(key, value, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
             if (Decided(first, key, attempts, wait) is { } outcome)
             {
                 return outcome;
@@ -53,6 +53,7 @@ internal sealed class AcquireLoop
 
         var queue = _waiters.Join(key);
         var place = queue.Enqueue();
+        var acquired = false;
         try
         {
             if (!await TakeTurnAsync(place.Value.Task, wait, cancellationToken).ConfigureAwait(false))
@@ -66,9 +67,10 @@ internal sealed class AcquireLoop
             {
                 var (releases, nextRelease) = queue.Snapshot();
                 attempts++;
-                var result = await AttemptAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+                var result = await AttemptAsync(key, value, ttl, queue.Id, cancellationToken).ConfigureAwait(false);
                 if (Decided(result, key, attempts, wait) is { } outcome)
                 {
+                    acquired = result.Acquired;
                     return outcome;
                 }
 
@@ -85,7 +87,7 @@ internal sealed class AcquireLoop
         finally
         {
             queue.Leave(place);
-            _waiters.Leave(key, queue);
+            _waiters.Leave(key, queue, acquired);
         }
     }
 
@@ -165,9 +167,9 @@ internal sealed class AcquireLoop
         }
     }
 
-    private async Task<AttemptResult> AttemptAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken)
+    private async Task<AttemptResult> AttemptAsync(string key, string value, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
     {
-        var attempt = _lock.TryAcquireOnceAsync(key, value, ttl);
+        var attempt = _lock.TryAcquireOnceAsync(key, value, ttl, waiterId);
         try
         {
             return await attempt.WaitAsync(cancellationToken).ConfigureAwait(false);

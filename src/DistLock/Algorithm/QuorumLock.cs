@@ -9,8 +9,6 @@ namespace DistLock.Algorithm;
 /// </summary>
 internal sealed class QuorumLock
 {
-    private static long s_notices;
-
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly TimeSpan _nodeTimeout;
     private readonly double _driftFactor;
@@ -31,12 +29,16 @@ internal sealed class QuorumLock
     public TimeProvider Time => _time;
 
     /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
-    public async Task<AttemptResult> TryAcquireOnceAsync(string key, string value, TimeSpan ttl)
+    /// <param name="key">The lock key.</param>
+    /// <param name="value">The owner's value.</param>
+    /// <param name="ttl">The lock's time to live.</param>
+    /// <param name="waiterId">The waiting queue's id, which keeps its place in line on a refusal; "" for none.</param>
+    public async Task<AttemptResult> TryAcquireOnceAsync(string key, string value, TimeSpan ttl, string waiterId = "")
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, node => node.TryAcquireAsync(key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, node => node.TryAcquireAsync(key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
         if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
@@ -60,7 +62,7 @@ internal sealed class QuorumLock
     public async Task UndoAsync(AttemptResult attempt, string key, string value)
     {
         var round = attempt.Round;
-        var notice = NewNotice(value);
+        var notice = ReleaseNotice.New(value);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
@@ -128,7 +130,7 @@ internal sealed class QuorumLock
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
     public async Task<bool> ReleaseAsync(string key, string value)
     {
-        var notice = NewNotice(value);
+        var notice = ReleaseNotice.New(value);
         var round = await QuorumRound
             .RunAsync(_nodes, node => node.ReleaseAsync(key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
@@ -161,13 +163,6 @@ internal sealed class QuorumLock
             node.EnsureCompatible();
         }
     }
-
-    /// <summary>
-    /// What a release publishes: the same for every node of one release, different for every
-    /// release, so waiters count each release once however many nodes announce it.
-    /// </summary>
-    private static string NewNotice(string value) =>
-        string.Concat(value, "/", Interlocked.Increment(ref s_notices).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private async Task ReleaseOneAsync(ILockNode node, string key, string value, string notice)
     {
@@ -208,7 +203,7 @@ internal sealed class QuorumLock
         if (late.Reply == NodeReply.Granted)
         {
             Log.LateGrantReleased(_logger, key, node.Name);
-            await ReleaseOneAsync(node, key, value, NewNotice(value)).ConfigureAwait(false);
+            await ReleaseOneAsync(node, key, value, ReleaseNotice.New(value)).ConfigureAwait(false);
         }
     }
 }

@@ -4,20 +4,30 @@ namespace DistLock.Algorithm;
 
 /// <summary>
 /// The local waiters for one lock in one manager: a FIFO line in which only the head talks to
-/// Redis, and one release subscription (on every node) that all of them share.
+/// Redis, and one place in the lock's line of waiters in Redis, with one wake channel (on every
+/// node) that all of them share. A release wakes the first live queue in Redis's line only.
 /// </summary>
 internal sealed class WaitQueue
 {
     private readonly object _sync = new();
+    private readonly IReadOnlyList<ILockNode> _nodes;
+    private readonly string _key;
     private readonly LinkedList<TaskCompletionSource> _line = new();
     private TaskCompletionSource _released = NewSignal();
     private long _releases;
     private string? _lastNotice;
+    private bool _closed;
 
     public WaitQueue(IReadOnlyList<ILockNode> nodes, string key, TimeSpan subscribeTimeout, TimeProvider time)
     {
-        Subscriptions = SubscribeAllAsync(nodes, key, subscribeTimeout, time);
+        _nodes = nodes;
+        _key = key;
+        Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
     }
+
+    /// <summary>This queue's name in the lock's line of waiters and in its wake channel.</summary>
+    public string Id { get; }
 
     /// <summary>Members of the line plus callers about to join; guarded by the registry.</summary>
     public int Members { get; set; }
@@ -70,14 +80,25 @@ internal sealed class WaitQueue
     public long Releases => Interlocked.Read(ref _releases);
 
     /// <summary>
-    /// A release was announced. Every node of a Redlock announces the same release with the same
-    /// notice, so a repeated notice is dropped; null (a connection change) always counts.
+    /// A release woke this queue. Every node of a Redlock announces the same release with the same
+    /// notice, so a repeated notice is dropped; null (a connection change) always counts. A wake
+    /// that reaches a closed queue is passed on, so that it is not lost with it.
     /// </summary>
-    public void OnReleased(string? notice)
+    public void OnReleased(ILockNode node, string? notice)
     {
         TaskCompletionSource released;
         lock (_sync)
         {
+            if (_closed)
+            {
+                if (notice is not null)
+                {
+                    _ = PassOnAsync(node);
+                }
+
+                return;
+            }
+
             if (notice is not null && notice == _lastNotice)
             {
                 return;
@@ -92,8 +113,23 @@ internal sealed class WaitQueue
         released.TrySetResult();
     }
 
-    public async Task CloseAsync()
+    /// <summary>
+    /// Stops listening. A queue whose last waiter leaves without the lock gives up its place in
+    /// Redis's line and passes on any wake it may have taken (a release can have chosen it while
+    /// its waiter was timing out).
+    /// </summary>
+    public async Task CloseAsync(bool acquired)
     {
+        lock (_sync)
+        {
+            _closed = true;
+        }
+
+        if (!acquired)
+        {
+            await Task.WhenAll(_nodes.Select(PassOnAsync)).ConfigureAwait(false);
+        }
+
         foreach (var subscription in await Subscriptions.ConfigureAwait(false))
         {
             if (subscription is not null)
@@ -103,15 +139,28 @@ internal sealed class WaitQueue
         }
     }
 
-    private async Task<INodeSubscription?[]> SubscribeAllAsync(IReadOnlyList<ILockNode> nodes, string key, TimeSpan timeout, TimeProvider time)
+    private async Task PassOnAsync(ILockNode node)
     {
-        var subscribing = nodes.Select(node => SubscribeOneAsync(node, key, timeout, time));
+        try
+        {
+            await node.PassOnAsync(_key, Id, ReleaseNotice.New(Id)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Best effort: the next release skips a waiter nobody listens for, and waiters also
+            // wake when the holder's TTL runs out.
+        }
+    }
+
+    private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout, TimeProvider time)
+    {
+        var subscribing = _nodes.Select(node => SubscribeOneAsync(node, timeout, time));
         return await Task.WhenAll(subscribing).ConfigureAwait(false);
     }
 
-    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, string key, TimeSpan timeout, TimeProvider time)
+    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout, TimeProvider time)
     {
-        var subscribing = node.SubscribeAsync(key, OnReleased);
+        var subscribing = node.SubscribeAsync(_key, Id, notice => OnReleased(node, notice));
         try
         {
             return await subscribing.WaitAsync(timeout, time).ConfigureAwait(false);

@@ -54,7 +54,10 @@ internal sealed class WaitQueues
     }
 
     /// <summary>Leaves the queue; the last one out drops it and its subscriptions.</summary>
-    public void Leave(string key, WaitQueue queue)
+    /// <param name="key">The lock key.</param>
+    /// <param name="queue">The queue being left.</param>
+    /// <param name="acquired">Whether the leaving waiter got the lock.</param>
+    public void Leave(string key, WaitQueue queue, bool acquired)
     {
         lock (_queues)
         {
@@ -66,6 +69,6 @@ internal sealed class WaitQueues
             _queues.Remove(key);
         }
 
-        _ = queue.CloseAsync();
+        _ = queue.CloseAsync(acquired);
     }
 }

@@ -17,17 +17,24 @@ internal interface ILockNode
     /// </summary>
     void EnsureCompatible();
 
-    Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl);
+    /// <summary>
+    /// Takes the key if it is free. A <paramref name="waiterId"/> other than "" keeps (or takes) a
+    /// place in the lock's line of waiters when the key is held, and leaves the line when taken.
+    /// </summary>
+    Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId);
 
     Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl);
 
-    /// <summary>Deletes the key if it holds <paramref name="value"/>, and then publishes <paramref name="notice"/>.</summary>
+    /// <summary>Deletes the key if it holds <paramref name="value"/>, then wakes the first live waiter with <paramref name="notice"/>.</summary>
     Task<NodeResult> ReleaseAsync(string key, string value, string notice);
 
     /// <summary>
-    /// Listens for releases of <paramref name="key"/>: <paramref name="onReleased"/> gets the
-    /// release's notice, or null when a release may have been missed (the connection dropped or
+    /// Listens for wakes of the waiter <paramref name="waiterId"/>: <paramref name="onWake"/> gets
+    /// the release's notice, or null when a wake may have been missed (the connection dropped or
     /// was restored).
     /// </summary>
-    Task<INodeSubscription> SubscribeAsync(string key, Action<string?> onReleased);
+    Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake);
+
+    /// <summary>Leaves the line of waiters; if the lock is free, wakes the next waiter instead.</summary>
+    Task PassOnAsync(string key, string waiterId, string notice);
 }

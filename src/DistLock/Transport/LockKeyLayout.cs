@@ -18,8 +18,11 @@ internal sealed class LockKeyLayout
 
     public string LockKey(string resource) => string.Concat(_prefix, "{", Escape(resource), "}");
 
-    /// <summary>The pub/sub channel on which a release of <paramref name="lockKey"/> is announced.</summary>
-    public static string ReleaseChannel(string lockKey) => lockKey + ":released";
+    /// <summary>The line of waiters for <paramref name="lockKey"/>: a sorted set in the same slot.</summary>
+    public static string WaitersKey(string lockKey) => lockKey + ":waiters";
+
+    /// <summary>The channel on which the waiter <paramref name="waiterId"/> is woken (same slot).</summary>
+    public static string WakeChannel(string lockKey, string waiterId) => string.Concat(lockKey, ":wake:", waiterId);
 
     public static string Escape(string resource)
     {

@@ -8,4 +8,6 @@ internal static class LockScripts
     public static LockScript Extend { get; } = LockScript.Load("extend");
 
     public static LockScript Release { get; } = LockScript.Load("release");
+
+    public static LockScript PassOn { get; } = LockScript.Load("pass-on");
 }

@@ -22,10 +22,10 @@ internal sealed class RedisLockNode : ILockNode
 
     public void EnsureCompatible() => _versionGate?.Check();
 
-    public async Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl)
+    public async Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
     {
         var result = await LockScripts.Acquire
-            .EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, ToMilliseconds(ttl), waiterId])
             .ConfigureAwait(false);
         var reply = (RedisResult[])result!;
         if ((long)reply[0] == 1)
@@ -48,17 +48,22 @@ internal sealed class RedisLockNode : ILockNode
     public async Task<NodeResult> ReleaseAsync(string key, string value, string notice)
     {
         var result = await LockScripts.Release
-            .EvaluateAsync(_database, [key], [value, LockKeyLayout.ReleaseChannel(key), notice])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice])
             .ConfigureAwait(false);
         return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
     }
 
-    public async Task<INodeSubscription> SubscribeAsync(string key, Action<string?> onReleased)
+    public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
-        var subscription = new RedisReleaseSubscription(Multiplexer, RedisChannel.Literal(LockKeyLayout.ReleaseChannel(key)), onReleased);
+        var subscription = new RedisReleaseSubscription(Multiplexer, RedisChannel.Literal(LockKeyLayout.WakeChannel(key, waiterId)), onWake);
         await subscription.StartAsync().ConfigureAwait(false);
         return subscription;
     }
+
+    public async Task PassOnAsync(string key, string waiterId, string notice) =>
+        await LockScripts.PassOn
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice])
+            .ConfigureAwait(false);
 
     // PX and PEXPIRE take whole milliseconds; rounding up never shortens what the caller asked for.
     private static long ToMilliseconds(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);

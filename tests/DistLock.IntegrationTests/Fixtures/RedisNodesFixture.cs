@@ -30,13 +30,10 @@ public abstract class RedisNodesFixture : IAsyncLifetime
         return held.Count(h => h);
     }
 
-    /// <summary>How many clients subscribe to <paramref name="channel"/>, per node (PUBSUB NUMSUB).</summary>
-    public async Task<long[]> SubscribersAsync(string channel) =>
+    /// <summary>How many channels matching <paramref name="pattern"/> have a subscriber, per node (PUBSUB CHANNELS).</summary>
+    public async Task<int[]> ChannelsAsync(string pattern) =>
         await Task.WhenAll(_inspectors.Select(async c =>
-        {
-            var reply = (StackExchange.Redis.RedisResult[])(await c.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", channel))!;
-            return (long)reply[1];
-        }));
+            ((StackExchange.Redis.RedisResult[])(await c.GetDatabase().ExecuteAsync("PUBSUB", "CHANNELS", pattern))!).Length));
 
     /// <summary>The value stored under <paramref name="key"/> on the first node.</summary>
     public async Task<string?> ValueAsync(string key) => await _inspectors[0].GetDatabase().StringGetAsync(key);

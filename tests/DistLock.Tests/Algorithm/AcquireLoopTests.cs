@@ -32,7 +32,7 @@ public sealed class AcquireLoopTests
         Assert.Null(outcome.Winner);
         Assert.InRange(outcome.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.01));
         Assert.Equal(3, outcome.Attempts); // at once, after subscribing, at the deadline
-        Assert.Equal(4, _node.Commands);   // and one SUBSCRIBE
+        Assert.Equal(5, _node.Commands);   // and one SUBSCRIBE, and one pass-on when it leaves the line
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace DistLock.Tests.Algorithm;
 internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNode
 {
     private readonly Dictionary<string, (string Value, DateTimeOffset Expires)> _keys = [];
-    private readonly List<(string Key, Action<string?> OnReleased)> _listeners = [];
+    private readonly List<(string Channel, Action<string?> OnWake)> _listeners = [];
+    private readonly Dictionary<string, List<string>> _lines = [];
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name { get; } = name;
@@ -47,14 +48,23 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     {
     }
 
-    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl) => Run(() =>
+    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl) => TryAcquireAsync(key, value, ttl, string.Empty);
+
+    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId) => Run(() =>
     {
+        var line = Line(key);
         if (Current(key) is { } held)
         {
+            if (waiterId.Length > 0 && !line.Contains(waiterId))
+            {
+                line.Add(waiterId);
+            }
+
             return NodeResult.HeldFor(held.Expires - time.GetUtcNow());
         }
 
         _keys[key] = (value, time.GetUtcNow() + ttl);
+        line.Remove(waiterId);
         return NodeResult.Granted;
     });
 
@@ -78,11 +88,22 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
             return NodeResult.Denied;
         }
 
-        Publish(key, notice);
+        WakeFirst(key, notice);
         return NodeResult.Granted;
     });
 
-    public Task<INodeSubscription> SubscribeAsync(string key, Action<string?> onReleased)
+    public Task PassOnAsync(string key, string waiterId, string notice) => Run(() =>
+    {
+        Line(key).Remove(waiterId);
+        if (Current(key) is null)
+        {
+            WakeFirst(key, notice);
+        }
+
+        return NodeResult.Granted;
+    });
+
+    public Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
         Commands++;
         if (NoPubSub || Down)
@@ -90,7 +111,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
             return Task.FromException<INodeSubscription>(new IOException($"{Name} refuses SUBSCRIBE"));
         }
 
-        var entry = (key, onReleased);
+        var entry = (key + ":wake:" + waiterId, onWake);
         lock (_listeners)
         {
             _listeners.Add(entry);
@@ -108,19 +129,33 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         }
     }
 
-    private void Publish(string key, string notice)
+    /// <summary>Wakes the first waiter in line that someone listens for, dropping the others (as release.lua does).</summary>
+    private void WakeFirst(string key, string notice)
     {
-        List<Action<string?>> listeners;
-        lock (_listeners)
+        var line = Line(key);
+        while (line.Count > 0)
         {
-            listeners = _listeners.Where(l => l.Key == key).Select(l => l.OnReleased).ToList();
-        }
+            List<Action<string?>> listeners;
+            lock (_listeners)
+            {
+                listeners = _listeners.Where(l => l.Channel == key + ":wake:" + line[0]).Select(l => l.OnWake).ToList();
+            }
 
-        foreach (var listener in listeners)
-        {
-            listener(notice);
+            if (listeners.Count > 0)
+            {
+                foreach (var listener in listeners)
+                {
+                    listener(notice);
+                }
+
+                return;
+            }
+
+            line.RemoveAt(0);
         }
     }
+
+    private List<string> Line(string key) => _lines.TryGetValue(key, out var line) ? line : _lines[key] = [];
 
     public bool Holds(string key) => Current(key) is not null;
 

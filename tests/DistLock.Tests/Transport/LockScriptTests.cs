@@ -18,7 +18,10 @@ public sealed class LockScriptTests
     [Fact]
     public void ReleaseAndExtend_CompareTheOwnerBeforeActing()
     {
-        Assert.Contains("redis.call('GET', KEYS[1]) == ARGV[1]", LockScripts.Release.Text, StringComparison.Ordinal);
+        var release = LockScripts.Release.Text;
+        Assert.True(
+            release.IndexOf("redis.call('GET', KEYS[1]) ~= ARGV[1]", StringComparison.Ordinal) < release.IndexOf("redis.call('DEL'", StringComparison.Ordinal),
+            "release compares the owner before deleting");
         Assert.Contains("redis.call('GET', KEYS[1]) == ARGV[1]", LockScripts.Extend.Text, StringComparison.Ordinal);
     }
 }

@@ -1,9 +1,27 @@
--- Takes the lock if it is free.
--- KEYS[1]: the lock key
--- ARGV[1]: the lock value (owner id); ARGV[2]: time to live in milliseconds
+-- Takes the lock if it is free; a waiter that does not get it keeps (or takes) a place in the
+-- line of waiters, so that a release wakes waiters one at a time, in order.
+-- KEYS[1]: the lock key; KEYS[2]: the line of waiters (a sorted set in the same hash slot)
+-- ARGV[1]: the lock value (owner id); ARGV[2]: time to live in milliseconds;
+-- ARGV[3]: the waiter's id, or '' for a caller that will not wait
 -- Returns {1} when taken, or {0, pttl}: the holder's remaining time to live in milliseconds
 -- (-1 when the key has no expiry), so a waiter knows when to look again.
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    if ARGV[3] ~= '' then
+        redis.call('ZREM', KEYS[2], ARGV[3])
+    end
     return {1}
 end
-return {0, redis.call('PTTL', KEYS[1])}
+local pttl = redis.call('PTTL', KEYS[1])
+if ARGV[3] ~= '' then
+    if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
+        local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+        local ticket = 1
+        if #last > 0 then
+            ticket = tonumber(last[2]) + 1
+        end
+        redis.call('ZADD', KEYS[2], ticket, ARGV[3])
+    end
+    -- The line outlives the holder, so it is there at the release; a line whose waiters all died expires.
+    redis.call('PEXPIRE', KEYS[2], math.max(pttl, tonumber(ARGV[2])) + 60000)
+end
+return {0, pttl}
