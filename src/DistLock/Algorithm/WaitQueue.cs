@@ -35,7 +35,7 @@ internal sealed class WaitQueue
     /// <summary>One subscription per node; null where the node could not subscribe.</summary>
     public Task<INodeSubscription?[]> Subscriptions { get; }
 
-    /// <summary>True when a release would reach this queue: at least one node's subscription is up.</summary>
+    /// <summary>True when a release would reach this queue: at least one node's subscription is up (never blocks).</summary>
     public bool NotificationsLive =>
         Subscriptions.IsCompletedSuccessfully && Subscriptions.Result.Any(s => s is { IsActive: true });
 

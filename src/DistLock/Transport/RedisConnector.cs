@@ -28,9 +28,10 @@ internal static class RedisConnector
         EnsureDistinct(parsed.Select(p => (IEnumerable<EndPoint>)p.EndPoints).ToList(), "configurations");
 
         var connecting = parsed.Select(p => ConnectionMultiplexer.ConnectAsync(p)).ToArray();
+        IConnectionMultiplexer[] multiplexers;
         try
         {
-            await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
+            multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -43,7 +44,6 @@ internal static class RedisConnector
             throw new LockBackendException($"Could not connect to Redis: {ex.Message}", ex);
         }
 
-        var multiplexers = connecting.Select(t => (IConnectionMultiplexer)t.Result).ToArray();
         var down = multiplexers.Where(m => !m.IsConnected).ToList();
         if (multiplexers.Length - down.Count < LockValidity.QuorumSize(multiplexers.Length))
         {
