@@ -22,7 +22,16 @@ case "${1:-}" in
   test)
     shift
     ensure_redis
-    dotnet test DistLock.slnx --configuration Release "$@"
+    results=$(mktemp -d)
+    status=0
+    dotnet test DistLock.slnx --configuration Release --logger trx --results-directory "$results" "$@" || status=$?
+    # One closing line over every test project: "N passed, N failed".
+    cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*' | awk '
+      { for (i = 1; i <= NF; i++) { split($i, kv, "=\""); gsub(/"/, "", kv[2]);
+          if (kv[1] == "passed") p += kv[2]; if (kv[1] == "failed") f += kv[2] } }
+      END { printf "%d passed, %d failed\n", p, f }'
+    rm -rf "$results"
+    exit "$status"
     ;;
   demo)
     shift
