@@ -35,8 +35,16 @@ public abstract class RedisNodesFixture : IAsyncLifetime
         await Task.WhenAll(_inspectors.Select(async c =>
             ((StackExchange.Redis.RedisResult[])(await c.GetDatabase().ExecuteAsync("PUBSUB", "CHANNELS", pattern))!).Length));
 
-    /// <summary>The value stored under <paramref name="key"/> on the first node.</summary>
-    public async Task<string?> ValueAsync(string key) => await _inspectors[0].GetDatabase().StringGetAsync(key);
+    /// <summary>
+    /// The value stored under <paramref name="key"/> on the first node. An acquire returns at the
+    /// first majority, so on a healthy node the key may still be on its way: wait for it, briefly.
+    /// </summary>
+    public async Task<string?> ValueAsync(string key)
+    {
+        string? value = null;
+        await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => (value = await _inspectors[0].GetDatabase().StringGetAsync(key)) is not null);
+        return value;
+    }
 
     public async Task InitializeAsync()
     {

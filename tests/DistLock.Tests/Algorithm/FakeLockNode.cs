@@ -201,7 +201,10 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
 
         if (Latency > TimeSpan.Zero)
         {
-            return Task.Delay(Latency, time).ContinueWith(_ => Locked(command), TaskScheduler.Default);
+            // Answer inside the fake clock step that ends the latency, so that a later step's
+            // node timeout can never overtake an answer that was already due.
+            return Task.Delay(Latency, time).ContinueWith(
+                _ => Locked(command), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         return Task.FromResult(Locked(command));
