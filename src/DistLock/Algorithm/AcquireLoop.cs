@@ -167,9 +167,14 @@ internal sealed class AcquireLoop
         }
     }
 
-    private async Task<AttemptResult> AttemptAsync(string key, string value, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
+    private Task<AttemptResult> AttemptAsync(string key, string value, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
     {
         var attempt = _lock.TryAcquireOnceAsync(key, value, ttl, waiterId);
+        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, key, value, cancellationToken) : attempt;
+    }
+
+    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, string key, string value, CancellationToken cancellationToken)
+    {
         try
         {
             return await attempt.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,3 @@
-using DistLock.Transport;
-
 namespace DistLock.Algorithm;
 
 /// <summary>The outcome of one acquisition attempt over all nodes.</summary>
@@ -39,16 +37,4 @@ internal sealed class AttemptResult
 
     public static AttemptResult Unavailable(long sentAt, RoundResult round) =>
         new(false, TimeSpan.Zero, sentAt, null, round.FirstError ?? new InvalidOperationException("No node answered."), round);
-
-    /// <summary>Nodes whose acquire had not answered when the attempt was decided.</summary>
-    public IEnumerable<(ILockNode Node, Task<NodeResult> Call)> Stragglers()
-    {
-        for (var i = 0; i < Round.Nodes.Count; i++)
-        {
-            if (Round.Answers[i] is null || Round.Answers[i]!.Value.Reply == NodeReply.Failed)
-            {
-                yield return (Round.Nodes[i], Round.Calls[i]);
-            }
-        }
-    }
 }

@@ -38,7 +38,7 @@ internal sealed class QuorumLock
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, node => node.TryAcquireAsync(key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.value, s.ttl, s.waiterId), (key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
         if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
@@ -93,11 +93,12 @@ internal sealed class QuorumLock
     /// </summary>
     public void ReleaseLateGrants(AttemptResult attempt, string key, string value)
     {
-        foreach (var (node, call) in attempt.Stragglers())
+        var round = attempt.Round;
+        for (var i = 0; i < round.Nodes.Count; i++)
         {
-            if (!call.IsCompleted)
+            if (round.Answers[i] is not { Reply: NodeReply.Granted or NodeReply.Denied } && !round.Calls[i].IsCompleted)
             {
-                _ = ReleaseIfGrantedAsync(node, call, key, value);
+                _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, value);
             }
         }
     }
@@ -110,7 +111,7 @@ internal sealed class QuorumLock
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, node => node.ExtendAsync(key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.key, s.value, s.ttl), (key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
         if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
@@ -132,7 +133,7 @@ internal sealed class QuorumLock
     {
         var notice = ReleaseNotice.New(value);
         var round = await QuorumRound
-            .RunAsync(_nodes, node => node.ReleaseAsync(key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.key, s.value, s.notice), (key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
@@ -167,7 +168,7 @@ internal sealed class QuorumLock
     private async Task ReleaseOneAsync(ILockNode node, string key, string value, string notice)
     {
         var result = await QuorumRound
-            .RunAsync([node], n => n.ReleaseAsync(key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync([node], static (n, s) => n.ReleaseAsync(s.key, s.value, s.notice), (key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {

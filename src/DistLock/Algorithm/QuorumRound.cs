@@ -6,16 +6,18 @@ namespace DistLock.Algorithm;
 internal static class QuorumRound
 {
     /// <param name="nodes">The nodes.</param>
-    /// <param name="command">The command to send to one node.</param>
+    /// <param name="command">The command to send to one node (static, so that a round allocates no closure).</param>
+    /// <param name="state">What the command needs.</param>
     /// <param name="stopWhenDecided">
     /// Return as soon as a majority granted, or so many refused or failed that no majority can
     /// grant; otherwise wait for every node (or its timeout).
     /// </param>
     /// <param name="nodeTimeout">The longest wait for any one node.</param>
     /// <param name="time">The clock that times the nodes out.</param>
-    public static async Task<RoundResult> RunAsync(
+    public static async Task<RoundResult> RunAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
-        Func<ILockNode, Task<NodeResult>> command,
+        Func<ILockNode, TState, Task<NodeResult>> command,
+        TState state,
         bool stopWhenDecided,
         TimeSpan nodeTimeout,
         TimeProvider time)
@@ -26,7 +28,7 @@ internal static class QuorumRound
         var order = new Task<NodeResult>[count];
         if (count == 1)
         {
-            calls[0] = Start(command, nodes[0]);
+            calls[0] = Start(command, nodes[0], state);
             order[0] = BoundAsync(calls[0], nodes[0], nodeTimeout, time);
             answers[0] = await order[0].ConfigureAwait(false);
             return new RoundResult(nodes, calls, order, answers);
@@ -34,7 +36,7 @@ internal static class QuorumRound
 
         for (var i = 0; i < count; i++)
         {
-            calls[i] = Start(command, nodes[i]);
+            calls[i] = Start(command, nodes[i], state);
             order[i] = BoundAsync(calls[i], nodes[i], nodeTimeout, time);
         }
 
@@ -65,11 +67,11 @@ internal static class QuorumRound
         return new RoundResult(nodes, calls, order, answers);
     }
 
-    private static Task<NodeResult> Start(Func<ILockNode, Task<NodeResult>> command, ILockNode node)
+    private static Task<NodeResult> Start<TState>(Func<ILockNode, TState, Task<NodeResult>> command, ILockNode node, TState state)
     {
         try
         {
-            return command(node);
+            return command(node, state);
         }
         catch (Exception ex)
         {
