@@ -202,6 +202,22 @@ public abstract class LockSemanticsTests
     }
 
     [Fact]
+    public async Task ExtendAndRelease_CancelledToken_ThrowAndLeaveTheLockHeld()
+    {
+        await using var manager = await ManagerAsync();
+        await using var other = await ManagerAsync();
+        var resource = NewResource();
+        var handle = await manager.AcquireAsync(resource);
+        var cancelled = new CancellationToken(true);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ExtendAsync(TimeSpan.FromSeconds(5), cancelled));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ReleaseAsync(cancelled).AsTask());
+
+        Assert.Null(await other.TryAcquireAsync(resource));
+        Assert.True(await handle.ReleaseAsync(), "the handle still owns the lock and can release it");
+    }
+
+    [Fact]
     public async Task ReleaseAsync_ByExpiredOwner_DoesNotTouchNewOwnersLock()
     {
         await using var first = await ManagerAsync();
