@@ -61,7 +61,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         Logger = logger ?? NullLogger.Instance;
         _keys = new LockKeyLayout(_options.KeyPrefix);
         _owned = owned ? nodes : [];
-        var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck)).ToArray();
+        var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck, HandoffGrace(_options))).ToArray();
         Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
         Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
         _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.MaxRetries, Logger);
@@ -283,6 +283,13 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
 
         return handle;
     }
+
+    /// <summary>
+    /// How long a released lock waits for the waiter it woke before anyone may take it: long enough
+    /// for a live waiter's attempt to arrive, short enough that a dead one costs little.
+    /// </summary>
+    private static TimeSpan HandoffGrace(LockOptions options) =>
+        TimeSpan.FromTicks(Math.Clamp(options.RetryDelay.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
 
     private static string NewLockValue() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 

@@ -8,8 +8,12 @@ internal sealed class RedisLockNode : ILockNode
     private readonly IDatabase _database;
     private readonly RedisVersionGate? _versionGate;
 
-    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion)
+    // How long a released lock stays reserved for the waiter it wakes.
+    private readonly long _handoffGraceMs;
+
+    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace)
     {
+        _handoffGraceMs = ToMilliseconds(handoffGrace);
         Multiplexer = multiplexer;
         _database = multiplexer.GetDatabase();
         _versionGate = checkVersion ? new RedisVersionGate(multiplexer) : null;
@@ -58,7 +62,7 @@ internal sealed class RedisLockNode : ILockNode
     public async Task<NodeResult> ReleaseAsync(string key, string value, string notice)
     {
         var result = await LockScripts.Release
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs])
             .ConfigureAwait(false);
         return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
     }
@@ -72,7 +76,7 @@ internal sealed class RedisLockNode : ILockNode
 
     public async Task PassOnAsync(string key, string waiterId, string notice) =>
         await LockScripts.PassOn
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs])
             .ConfigureAwait(false);
 
     // PX and PEXPIRE take whole milliseconds; rounding up never shortens what the caller asked for.

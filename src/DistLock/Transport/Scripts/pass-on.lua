@@ -1,9 +1,13 @@
--- A waiter leaves the line without the lock; if the lock is free, the wake it may have taken
--- goes to the next waiter, so that a wake is never lost with a departing waiter.
+-- A waiter leaves the line without the lock; if the lock is free (or reserved for this waiter),
+-- it goes to the next waiter, so that a wake is never lost with a departing waiter.
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters (a sorted set in the same hash slot)
--- ARGV[1]: the departing waiter's id; ARGV[2]: the notice to publish
+-- ARGV[1]: the departing waiter's id; ARGV[2]: the notice to publish;
+-- ARGV[3]: how long the lock stays reserved for the next waiter, in milliseconds
 -- Returns 1 when a waiter was woken, else 0.
 redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('GET', KEYS[1]) == 'reserved:' .. ARGV[1] then
+    redis.call('DEL', KEYS[1])
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then
     return 0
 end
@@ -13,6 +17,7 @@ for _ = 1, 16 do
         return 0
     end
     if redis.call('PUBLISH', KEYS[1] .. ':wake:' .. first[1], ARGV[2]) > 0 then
+        redis.call('SET', KEYS[1], 'reserved:' .. first[1], 'PX', ARGV[3])
         return 1
     end
     redis.call('ZREM', KEYS[2], first[1])
