@@ -17,6 +17,9 @@ public sealed class LockRequest
     /// <summary>The longest accepted caller-chosen value, in UTF-8 bytes.</summary>
     public const int MaxValueBytes = 1024;
 
+    // Kept in step with release.lua and acquire.lua, which write and read the reservation.
+    private const string ReservedPrefix = "reserved:";
+
     private readonly TimeSpan? _ttl;
     private readonly string? _value;
     private readonly TimeSpan? _timeout;
@@ -43,7 +46,7 @@ public sealed class LockRequest
     /// <summary>
     /// The value stored in the lock key, which identifies the owner; null generates 128 random
     /// bits. A chosen value must be unique to its owner: anyone presenting the same value can
-    /// extend or release the lock.
+    /// extend or release the lock. 1 to 1024 UTF-8 bytes, not starting with <c>reserved:</c>.
     /// </summary>
     public string? Value
     {
@@ -56,6 +59,12 @@ public sealed class LockRequest
                 if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
                 {
                     throw new ArgumentException($"A lock value must be at most {MaxValueBytes} bytes (UTF-8).", nameof(Value));
+                }
+
+                if (value.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException(
+                        $"A lock value must not start with '{ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(Value));
                 }
             }
 

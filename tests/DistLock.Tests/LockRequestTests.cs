@@ -32,6 +32,7 @@ public sealed class LockRequestTests
     {
         Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = string.Empty });
         Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = new string('v', 1025) });
+        Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = "reserved:abc" });
     }
 
     [Fact]
