@@ -40,8 +40,11 @@ public sealed class LockOptions
 
     /// <summary>
     /// The longest pause between two acquisition attempts (dist-lock <c>retryDelay</c>,
-    /// Redis::DistLock <c>retry_delay</c>). Each pause is drawn at random between half of it and
-    /// all of it, so that competing clients do not retry in lockstep. Default 50 ms; zero or more.
+    /// Redis::DistLock <c>retry_delay</c>) where waiters cannot be woken by a release (no
+    /// subscription, a finite <see cref="MaxRetries"/>, a split Redlock vote). Each pause is drawn
+    /// at random between half of it and all of it, so that competing clients do not retry in
+    /// lockstep. It is also how long a released lock stays reserved for the waiter it wakes
+    /// (clamped to 10 ms..1 s). Default 50 ms; zero or more.
     /// </summary>
     public TimeSpan RetryDelay
     {
