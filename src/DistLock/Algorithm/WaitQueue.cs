@@ -17,6 +17,7 @@ internal sealed class WaitQueue
     private long _releases;
     private string? _lastNotice;
     private bool _closed;
+    private INodeSubscription?[]? _subscribed;
 
     public WaitQueue(IReadOnlyList<ILockNode> nodes, string key, TimeSpan subscribeTimeout, TimeProvider time)
     {
@@ -35,9 +36,8 @@ internal sealed class WaitQueue
     /// <summary>One subscription per node; null where the node could not subscribe.</summary>
     public Task<INodeSubscription?[]> Subscriptions { get; }
 
-    /// <summary>True when a release would reach this queue: at least one node's subscription is up (never blocks).</summary>
-    public bool NotificationsLive =>
-        Subscriptions.IsCompletedSuccessfully && Subscriptions.Result.Any(s => s is { IsActive: true });
+    /// <summary>True when a release would reach this queue: at least one node's subscription is up.</summary>
+    public bool NotificationsLive => Volatile.Read(ref _subscribed)?.Any(s => s is { IsActive: true }) ?? false;
 
     /// <summary>Joins the end of the line; the returned place's task completes when it is at the head.</summary>
     public LinkedListNode<TaskCompletionSource> Enqueue()
@@ -155,7 +155,9 @@ internal sealed class WaitQueue
     private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout, TimeProvider time)
     {
         var subscribing = _nodes.Select(node => SubscribeOneAsync(node, timeout, time));
-        return await Task.WhenAll(subscribing).ConfigureAwait(false);
+        var subscribed = await Task.WhenAll(subscribing).ConfigureAwait(false);
+        Volatile.Write(ref _subscribed, subscribed);
+        return subscribed;
     }
 
     private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout, TimeProvider time)
@@ -168,8 +170,21 @@ internal sealed class WaitQueue
         catch (Exception)
         {
             // Without notifications from this node, waiters fall back to the holder's TTL and RetryDelay.
-            _ = subscribing.ContinueWith(t => t.Result.DisposeAsync(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = DisposeWhenSubscribedAsync(subscribing);
             return null;
+        }
+    }
+
+    /// <summary>A subscription that came too late is closed once it arrives.</summary>
+    private static async Task DisposeWhenSubscribedAsync(Task<INodeSubscription> subscribing)
+    {
+        try
+        {
+            await (await subscribing.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // It never came: nothing to close.
         }
     }
 
