@@ -163,6 +163,13 @@ public sealed class LockOptions
         set => _timeProvider = value ?? throw new ArgumentNullException(nameof(TimeProvider));
     }
 
+    /// <summary>
+    /// How long a released lock stays reserved for the waiter it woke: long enough for a live
+    /// waiter's attempt to arrive, short enough that a dead one costs little.
+    /// </summary>
+    internal TimeSpan HandoffGrace =>
+        TimeSpan.FromTicks(Math.Clamp(RetryDelay.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
+
     internal LockOptions Clone() => (LockOptions)MemberwiseClone();
 
     internal static TimeSpan CheckTtl(TimeSpan value, string paramName)

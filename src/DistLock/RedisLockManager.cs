@@ -51,7 +51,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     /// <param name="logger">Where to log; null logs nothing.</param>
     /// <exception cref="ArgumentException">No connection, a null one, or two that share an endpoint.</exception>
     public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
-        : this(CheckNodes(nodes), options, logger, owned: false)
+        : this(RedisConnector.CheckNodes(nodes), options, logger, owned: false)
     {
     }
 
@@ -61,7 +61,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         Logger = logger ?? NullLogger.Instance;
         _keys = new LockKeyLayout(_options.KeyPrefix);
         _owned = owned ? nodes : [];
-        var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck, HandoffGrace(_options))).ToArray();
+        var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck, _options.HandoffGrace)).ToArray();
         Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
         Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
         _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.MaxRetries, Logger);
@@ -284,33 +284,8 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         return handle;
     }
 
-    /// <summary>
-    /// How long a released lock waits for the waiter it woke before anyone may take it: long enough
-    /// for a live waiter's attempt to arrive, short enough that a dead one costs little.
-    /// </summary>
-    private static TimeSpan HandoffGrace(LockOptions options) =>
-        TimeSpan.FromTicks(Math.Clamp(options.RetryDelay.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
-
     private static string NewLockValue() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     private static TimeSpan? CheckTimeout(TimeSpan? timeout) =>
         timeout is { } t ? LockOptions.CheckTimeout(t, nameof(timeout)) : null;
-
-    private static IConnectionMultiplexer[] CheckNodes(IEnumerable<IConnectionMultiplexer> nodes)
-    {
-        ArgumentNullException.ThrowIfNull(nodes);
-        var list = nodes.ToArray();
-        if (list.Length == 0)
-        {
-            throw new ArgumentException("At least one Redis connection is needed.", nameof(nodes));
-        }
-
-        if (list.Any(n => n is null))
-        {
-            throw new ArgumentException("A Redis connection is null.", nameof(nodes));
-        }
-
-        RedisConnector.EnsureDistinct(list.Select(n => (IEnumerable<System.Net.EndPoint>)n.GetEndPoints()).ToList(), nameof(nodes));
-        return list;
-    }
 }

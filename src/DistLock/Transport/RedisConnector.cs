@@ -61,6 +61,25 @@ internal static class RedisConnector
         return multiplexers;
     }
 
+    /// <summary>Validates the connections a caller hands to a manager.</summary>
+    public static IConnectionMultiplexer[] CheckNodes(IEnumerable<IConnectionMultiplexer> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        var list = nodes.ToArray();
+        if (list.Length == 0)
+        {
+            throw new ArgumentException("At least one Redis connection is needed.", nameof(nodes));
+        }
+
+        if (list.Any(n => n is null))
+        {
+            throw new ArgumentException("A Redis connection is null.", nameof(nodes));
+        }
+
+        EnsureDistinct(list.Select(n => (IEnumerable<EndPoint>)n.GetEndPoints()).ToList(), nameof(nodes));
+        return list;
+    }
+
     /// <summary>Rejects two nodes that share an endpoint: they would count twice towards the quorum.</summary>
     public static void EnsureDistinct(IReadOnlyList<IEnumerable<EndPoint>> nodes, string paramName)
     {
