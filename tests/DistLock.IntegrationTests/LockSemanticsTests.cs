@@ -161,7 +161,7 @@ public abstract class LockSemanticsTests
         Assert.True(taken.AcquiredOnAttempt > 1, "the lock was held when the second owner first tried");
         Assert.True(takenAt >= stale.ValidUntil, $"taken at {takenAt:O}, before the first owner's validity ended at {stale.ValidUntil:O}");
         Assert.False(await stale.ReleaseAsync(), "the expired owner no longer owns the lock");
-        Assert.Equal(taken.Id, await _nodes.ValueAsync(taken.Key));
+        Assert.True(await _nodes.MajorityHoldsAsync(taken.Key, taken.Id));
     }
 
     [Fact]
@@ -233,7 +233,7 @@ public abstract class LockSemanticsTests
         Assert.False(await stale.ExtendAsync(TimeSpan.FromSeconds(30)));
 
         Assert.Null(await third.TryAcquireAsync(resource));
-        Assert.Equal(owner.Id, await _nodes.ValueAsync(owner.Key));
+        Assert.True(await _nodes.MajorityHoldsAsync(owner.Key, owner.Id), "the new owner's lock is intact");
     }
 
     [Fact]

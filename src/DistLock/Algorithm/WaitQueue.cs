@@ -116,7 +116,10 @@ internal sealed class WaitQueue
     /// <summary>
     /// Stops listening. A queue whose last waiter leaves without the lock gives up its place in
     /// Redis's line and passes on any wake it may have taken (a release can have chosen it while
-    /// its waiter was timing out).
+    /// its waiter was timing out). With several nodes it does so after winning too: a node that
+    /// answered the winning attempt late, with a refusal, put the queue back in its line, and a
+    /// release there would reserve the key for a queue that is gone. The pass-on is sent after
+    /// that late attempt on the same connection, so it runs after it.
     /// </summary>
     public async Task CloseAsync(bool acquired)
     {
@@ -125,7 +128,7 @@ internal sealed class WaitQueue
             _closed = true;
         }
 
-        if (!acquired)
+        if (!acquired || _nodes.Count > 1)
         {
             await Task.WhenAll(_nodes.Select(PassOnAsync)).ConfigureAwait(false);
         }

@@ -36,6 +36,16 @@ public abstract class RedisNodesFixture : IAsyncLifetime
             ((StackExchange.Redis.RedisResult[])(await c.GetDatabase().ExecuteAsync("PUBSUB", "CHANNELS", pattern))!).Length));
 
     /// <summary>
+    /// True when a majority of the nodes hold <paramref name="value"/> under <paramref name="key"/>,
+    /// which is what a held lock guarantees; a minority may differ (a node that answered late).
+    /// </summary>
+    public async Task<bool> MajorityHoldsAsync(string key, string value)
+    {
+        var values = await Task.WhenAll(_inspectors.Select(async c => (string?)await c.GetDatabase().StringGetAsync(key)));
+        return values.Count(v => v == value) > _inspectors.Length / 2;
+    }
+
+    /// <summary>
     /// The value stored under <paramref name="key"/> on the first node. An acquire returns at the
     /// first majority, so on a healthy node the key may still be on its way: wait for it, briefly.
     /// </summary>
