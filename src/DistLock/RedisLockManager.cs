@@ -245,8 +245,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
 
     internal async Task<bool> ReleaseCoreAsync(LockHandle handle)
     {
-        Quorum.ReleaseLateGrants(handle.Acquisition, handle.Key, handle.Id);
-        var released = await Quorum.ReleaseAsync(handle.Key, handle.Id).ConfigureAwait(false);
+        var released = await Quorum.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
         if (_options.AutoReleaseOnDispose)
         {
             _held.TryRemove(handle, out _);

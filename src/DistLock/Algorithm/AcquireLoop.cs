@@ -194,8 +194,7 @@ internal sealed class AcquireLoop
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired)
             {
-                _lock.ReleaseLateGrants(result, key, value);
-                await _lock.ReleaseAsync(key, value).ConfigureAwait(false);
+                await _lock.ReleaseAsync(result, key, value).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

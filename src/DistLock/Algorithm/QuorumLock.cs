@@ -40,8 +40,7 @@ internal sealed class QuorumLock
         var round = await QuorumRound
             .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.value, s.ttl, s.waiterId), (key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
-        if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
+        if (HeldFor(round, ttl, sentAt) is { } validity)
         {
             return AttemptResult.Success(validity, sentAt, round);
         }
@@ -59,7 +58,7 @@ internal sealed class QuorumLock
     /// released if it granted. A node that did not answer in time is released if and when its
     /// late answer is a grant, so a paused or slow node cannot keep a key that nobody owns.
     /// </summary>
-    public async Task UndoAsync(AttemptResult attempt, string key, string value)
+    private async Task UndoAsync(AttemptResult attempt, string key, string value)
     {
         var round = attempt.Round;
         var notice = ReleaseNotice.New(value);
@@ -86,12 +85,21 @@ internal sealed class QuorumLock
         }
     }
 
+    /// <summary>Releases a lock taken by <paramref name="acquisition"/> on every node.</summary>
+    /// <returns>True when a majority still held the key and deleted it.</returns>
+    /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
+    public Task<bool> ReleaseAsync(AttemptResult acquisition, string key, string value)
+    {
+        ReleaseLateGrants(acquisition, key, value);
+        return ReleaseAsync(key, value);
+    }
+
     /// <summary>
     /// Call before releasing on every node: a node whose acquire is still in flight may grant after
     /// that release has passed it, so it is released again if and when it grants. A call that has
     /// already completed needs nothing more: its key, if any, is there for the release to delete.
     /// </summary>
-    public void ReleaseLateGrants(AttemptResult attempt, string key, string value)
+    private void ReleaseLateGrants(AttemptResult attempt, string key, string value)
     {
         var round = attempt.Round;
         for (var i = 0; i < round.Nodes.Count; i++)
@@ -113,8 +121,7 @@ internal sealed class QuorumLock
         var round = await QuorumRound
             .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.key, s.value, s.ttl), (key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
-        if (round.Granted >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
+        if (HeldFor(round, ttl, sentAt) is { } validity)
         {
             return (validity, sentAt);
         }
@@ -145,7 +152,7 @@ internal sealed class QuorumLock
             Log.NodeFailed(_logger, round.FirstError, "release", key, round.Failed, _nodes.Count);
         }
 
-        return round.Granted >= LockValidity.QuorumSize(_nodes.Count);
+        return round.MajorityGranted;
     }
 
     public LockBackendException BackendException(string operation, string key, RoundResult round)
@@ -155,6 +162,16 @@ internal sealed class QuorumLock
             : $"Could not {operation} lock '{key}': {round.Failed} of {_nodes.Count} Redis nodes failed, " +
               $"so no majority could answer (first error: {round.FirstError?.Message}).";
         return new LockBackendException(message, round.FirstError);
+    }
+
+    /// <summary>
+    /// The rule of the whole algorithm: the lock is held when a majority granted and time is left,
+    /// counted from when the commands were sent. Returns how much time, or null when not held.
+    /// </summary>
+    private TimeSpan? HeldFor(RoundResult round, TimeSpan ttl, long sentAt)
+    {
+        var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
+        return round.MajorityGranted && validity > TimeSpan.Zero ? validity : null;
     }
 
     private void EnsureCompatible()

@@ -56,6 +56,9 @@ internal sealed class RoundResult
     /// <summary>The shortest remaining TTL reported by a node that refused an acquire.</summary>
     public TimeSpan? ShortestHolderTtl { get; }
 
+    /// <summary>True when a majority of the nodes did what was asked.</summary>
+    public bool MajorityGranted => Granted >= LockValidity.QuorumSize(Nodes.Count);
+
     /// <summary>True when so many nodes failed that no majority could have answered at all.</summary>
     public bool BackendUnavailable => Failed > Nodes.Count - LockValidity.QuorumSize(Nodes.Count);
 }
