@@ -8,6 +8,8 @@ namespace DistLock.Transport;
 /// <summary>A Lua script shipped as an embedded resource and run by its SHA1.</summary>
 internal sealed class LockScript
 {
+    private const string IncludeDirective = "--@include ";
+
     private readonly byte[] _sha1;
 
     private LockScript(string name, string text)
@@ -21,13 +23,24 @@ internal sealed class LockScript
 
     public string Text { get; }
 
+    /// <summary>
+    /// Loads an embedded script. A line <c>--@include NAME</c> is replaced by the embedded
+    /// fragment NAME.lua, so that logic two scripts share (a Lua local function) is written once.
+    /// </summary>
     public static LockScript Load(string name)
+    {
+        var lines = Read(name).Split('\n').Select(line =>
+            line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? Read(line[IncludeDirective.Length..].Trim()) : line);
+        return new LockScript(name, string.Join('\n', lines));
+    }
+
+    private static string Read(string name)
     {
         var resource = $"DistLock.Scripts.{name}.lua";
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"Embedded script '{resource}' is missing from the assembly.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return new LockScript(name, reader.ReadToEnd());
+        return reader.ReadToEnd();
     }
 
     /// <summary>

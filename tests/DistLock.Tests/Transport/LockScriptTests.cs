@@ -16,6 +16,17 @@ public sealed class LockScriptTests
     }
 
     [Fact]
+    public void ReleaseAndPassOn_IncludeTheSharedWakeLoopOnce()
+    {
+        foreach (var script in new[] { LockScripts.Release, LockScripts.PassOn })
+        {
+            Assert.DoesNotContain("--@include", script.Text, StringComparison.Ordinal);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(script.Text, "local function wake_next"));
+            Assert.Contains("wake_next()", script.Text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void ReleaseAndExtend_CompareTheOwnerBeforeActing()
     {
         var release = LockScripts.Release.Text;

@@ -4,6 +4,7 @@
 -- ARGV[1]: the departing waiter's id; ARGV[2]: the notice to publish;
 -- ARGV[3]: how long the lock stays reserved for the next waiter, in milliseconds
 -- Returns 1 when a waiter was woken, else 0.
+--@include wake-next
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('GET', KEYS[1]) == 'reserved:' .. ARGV[1] then
     redis.call('DEL', KEYS[1])
@@ -11,15 +12,4 @@ end
 if redis.call('EXISTS', KEYS[1]) == 1 then
     return 0
 end
-for _ = 1, 16 do
-    local first = redis.call('ZRANGE', KEYS[2], 0, 0)
-    if #first == 0 then
-        return 0
-    end
-    if redis.call('PUBLISH', KEYS[1] .. ':wake:' .. first[1], ARGV[2]) > 0 then
-        redis.call('SET', KEYS[1], 'reserved:' .. first[1], 'PX', ARGV[3])
-        return 1
-    end
-    redis.call('ZREM', KEYS[2], first[1])
-end
-return 0
+return wake_next()
