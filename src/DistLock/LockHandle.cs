@@ -17,42 +17,40 @@ namespace DistLock;
 /// </example>
 public sealed class LockHandle : IAsyncDisposable, IDisposable
 {
-    private const int Held = 0;
+    private const int NotReleased = 0;
     private const int Releasing = 1;
     private const int Released = 2;
 
     private readonly RedisLockManager _manager;
-    private int _state;
-    private long _validUntilUtcTicks;
+    private readonly Lease _lease;
+    private int _release;
 
-    internal LockHandle(RedisLockManager manager, string resource, string key, string id, TimeSpan ttl, AcquireOutcome outcome)
+    internal LockHandle(RedisLockManager manager, string resource, AcquireOutcome outcome, Lease lease)
     {
         _manager = manager;
+        _lease = lease;
         Resource = resource;
-        Key = key;
-        Id = id;
-        Ttl = ttl;
         Acquisition = outcome.Winner!;
         AcquiredOnAttempt = outcome.Attempts;
         AcquireDelay = outcome.Elapsed;
         Validity = Acquisition.Validity;
-        SetValidUntil(Acquisition.Validity, Acquisition.SentAt);
+        FencingToken = Acquisition.Fence;
     }
 
     /// <summary>The name of the locked resource, as the caller gave it.</summary>
     public string Resource { get; }
 
     /// <summary>The Redis key of the lock (see docs/design.md for the key layout).</summary>
-    public string Key { get; }
+    public string Key => _lease.Key;
 
     /// <summary>
     /// The lock's value in Redis, which identifies this owner: 128 random bits in hex, or the
     /// value the caller chose in <see cref="LockRequest.Value"/>.
     /// </summary>
-    public string Id { get; }
+    public string Id => _lease.Value;
 
-    /// <summary>The time to live the lock was acquired with.</summary>
-    public TimeSpan Ttl { get; }
+    /// <summary>The time to live the lock was acquired with (and is extended by).</summary>
+    public TimeSpan Ttl => _lease.Ttl;
 
     /// <summary>Which attempt took the lock (1 when it was free).</summary>
     public int AcquiredOnAttempt { get; }
@@ -66,45 +64,69 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// </summary>
     public TimeSpan Validity { get; }
 
-    /// <summary>Until when the lock is certainly held; moves forward with each successful extension.</summary>
-    public DateTimeOffset ValidUntil => new(Interlocked.Read(ref _validUntilUtcTicks), TimeSpan.Zero);
+    /// <summary>
+    /// The fencing token of this acquisition: a positive number, strictly greater than the token of
+    /// every earlier holder of the same resource (also in Redlock mode, and when a minority of the
+    /// nodes failed). Pass it with every write to the protected resource, which rejects writes with
+    /// a token lower than the highest it has seen (see <see cref="FencedRedisStore"/> and docs/safety.md).
+    /// </summary>
+    public long FencingToken { get; }
+
+    /// <summary>
+    /// Until when the lock is certainly held: the send time of the last successful acquire or
+    /// extend, plus the TTL, less the drift allowance. Moves forward with each extension.
+    /// </summary>
+    public DateTimeOffset ValidUntil
+    {
+        get
+        {
+            var time = _manager.Quorum.Time;
+            var now = time.GetTimestamp();
+            return time.GetUtcNow() + time.GetElapsedTime(now, _lease.Deadline);
+        }
+    }
+
+    /// <summary>Held, released, or lost (see <see cref="LostToken"/>).</summary>
+    public LockState State => _lease.State;
+
+    /// <summary>
+    /// Cancelled when the lock is lost: an extension was refused (the key expired or was taken
+    /// over), or <see cref="ValidUntil"/> passed before an extension succeeded (Redis unreachable,
+    /// or this process paused), or the manager was disposed while the lock was held. It fires before
+    /// the key can have expired in Redis, so work that observes it stops while still alone. It does
+    /// not fire when the lock is released.
+    /// </summary>
+    public CancellationToken LostToken => _lease.LostToken;
 
     internal RedisLockManager Manager => _manager;
 
     internal AttemptResult Acquisition { get; }
 
+    internal Lease Lease => _lease;
+
     /// <summary>Extends the lock by its original <see cref="Ttl"/>; see <see cref="ExtendAsync(TimeSpan, CancellationToken)"/>.</summary>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>True when extended; false when the lock was released, lost, expired or is held by someone else.</returns>
     public Task<bool> ExtendAsync(CancellationToken cancellationToken = default) => ExtendAsync(Ttl, cancellationToken);
 
     /// <summary>
     /// Resets the lock's time to live to <paramref name="ttl"/>, only if this handle still owns it
-    /// (dist-lock <c>extend</c>). An expired or taken-over lock is never re-created.
+    /// (dist-lock <c>extend</c>). An expired or taken-over lock is never re-created, and a refusal
+    /// marks the handle <see cref="LockState.Lost"/>. Automatic extension (<see cref="LockOptions.AutoExtend"/>)
+    /// makes calling this unnecessary; after a call, it goes on with the TTL given here.
     /// </summary>
     /// <param name="ttl">The new time to live, from <see cref="LockOptions.MinTtl"/> to <see cref="LockOptions.MaxTtl"/>.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
-    /// <returns>True when extended; false when the lock was released, expired or is held by someone else.</returns>
+    /// <returns>True when extended; false when the lock was released, lost, expired or is held by someone else.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is out of range (zero would delete the key).</exception>
     /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
-    public async Task<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
+    public Task<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         LockOptions.CheckTtl(ttl, nameof(ttl));
         cancellationToken.ThrowIfCancellationRequested();
         _manager.ThrowIfDisposed();
-        if (Volatile.Read(ref _state) != Held)
-        {
-            return false;
-        }
-
-        var extended = await _manager.Quorum.ExtendAsync(Key, Id, ttl).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (extended is not { } result)
-        {
-            return false;
-        }
-
-        SetValidUntil(result.Validity, result.SentAt);
-        return true;
+        return _lease.ExtendAsync(ttl).WaitAsync(cancellationToken);
     }
 
     /// <summary>Blocking form of <see cref="ExtendAsync(TimeSpan, CancellationToken)"/>; it blocks the calling thread.</summary>
@@ -113,8 +135,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     public bool Extend(TimeSpan ttl) => ExtendAsync(ttl).GetAwaiter().GetResult();
 
     /// <summary>
-    /// Deletes the lock in Redis if this handle still owns it. Idempotent: later calls return false
-    /// without a round trip.
+    /// Deletes the lock in Redis if this handle still owns it, and stops extending it. Idempotent:
+    /// later calls return false without a round trip.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting for the answer (the release may still happen).</param>
     /// <returns>True when this call released the lock; false when it had expired, was taken over, or was already released.</returns>
@@ -123,26 +145,29 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     public async ValueTask<bool> ReleaseAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (Volatile.Read(ref _state) != Held)
+        if (Volatile.Read(ref _release) != NotReleased)
         {
             return false;
         }
 
         _manager.ThrowIfDisposed();
-        if (Interlocked.CompareExchange(ref _state, Releasing, Held) != Held)
+        if (Interlocked.CompareExchange(ref _release, Releasing, NotReleased) != NotReleased)
         {
             return false;
         }
 
+        // A lost lock is still deleted if the key is ours after all: that frees it sooner than its TTL.
+        _lease.BeginRelease();
         try
         {
             var released = await _manager.ReleaseCoreAsync(this).WaitAsync(cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _state, Released);
+            Volatile.Write(ref _release, Released);
             return released;
         }
         catch
         {
-            Volatile.Write(ref _state, Held);
+            Volatile.Write(ref _release, NotReleased);
+            _lease.ReleaseFailed();
             throw;
         }
     }
@@ -164,17 +189,12 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         }
         catch (Exception ex) when (ex is DistLockException or ObjectDisposedException)
         {
+            // Let go: no more extensions, so the key expires with its TTL.
+            _lease.BeginRelease();
             Log.ReleaseOnDisposeFailed(_manager.Logger, ex, Key);
         }
     }
 
     /// <summary>Blocking form of <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private void SetValidUntil(TimeSpan validity, long sentAt)
-    {
-        var time = _manager.Quorum.Time;
-        var until = time.GetUtcNow() - time.GetElapsedTime(sentAt) + validity;
-        Interlocked.Exchange(ref _validUntilUtcTicks, until.UtcTicks);
-    }
 }

@@ -27,6 +27,7 @@ public sealed class LockOptions
     private TimeSpan _nodeTimeout = TimeSpan.FromSeconds(1);
     private double _clockDriftFactor = 0.01;
     private TimeProvider _timeProvider = TimeProvider.System;
+    private TimeSpan? _maxHoldTime;
 
     /// <summary>
     /// How long a lock lives in Redis unless extended or released (dist-lock <c>ttl</c>).
@@ -156,6 +157,25 @@ public sealed class LockOptions
     /// </summary>
     public bool AutoReleaseOnDispose { get; set; }
 
+    /// <summary>
+    /// Keep held locks alive: each lock is extended by its TTL every third of its TTL until it is
+    /// released, <see cref="MaxHoldTime"/> passes, or an extension is refused (then
+    /// <see cref="LockHandle.LostToken"/> fires). One timer serves all of a manager's locks.
+    /// Default true; <see cref="LockRequest.AutoExtend"/> overrides it per lock.
+    /// </summary>
+    public bool AutoExtend { get; set; } = true;
+
+    /// <summary>
+    /// How long automatic extension keeps a lock alive after it was acquired; after that the lock
+    /// expires with its last TTL unless released first. Null (the default) extends until released.
+    /// Must be positive; <see cref="LockRequest.MaxHoldTime"/> overrides it per lock.
+    /// </summary>
+    public TimeSpan? MaxHoldTime
+    {
+        get => _maxHoldTime;
+        set => _maxHoldTime = CheckMaxHoldTime(value, nameof(MaxHoldTime));
+    }
+
     /// <summary>The clock for timeouts, delays and validity. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider
     {
@@ -189,6 +209,16 @@ public sealed class LockOptions
         {
             throw new ArgumentOutOfRangeException(
                 paramName, value, "A timeout must be zero or more, or Timeout.InfiniteTimeSpan to wait forever.");
+        }
+
+        return value;
+    }
+
+    internal static TimeSpan? CheckMaxHoldTime(TimeSpan? value, string paramName)
+    {
+        if (value is { } hold && hold <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(paramName, hold, "A maximum hold time must be positive, or null for none.");
         }
 
         return value;

@@ -23,6 +23,7 @@ public sealed class LockRequest
     private readonly TimeSpan? _ttl;
     private readonly string? _value;
     private readonly TimeSpan? _timeout;
+    private readonly TimeSpan? _maxHoldTime;
 
     /// <summary>Creates a request for <paramref name="resource"/>.</summary>
     /// <param name="resource">The name of the shared resource (not empty, at most 1024 UTF-8 bytes).</param>
@@ -80,5 +81,18 @@ public sealed class LockRequest
     {
         get => _timeout;
         init => _timeout = value is { } t ? LockOptions.CheckTimeout(t, nameof(Timeout)) : null;
+    }
+
+    /// <summary>Extend this lock automatically while it is held; null uses <see cref="LockOptions.AutoExtend"/>.</summary>
+    public bool? AutoExtend { get; init; }
+
+    /// <summary>
+    /// How long automatic extension keeps this lock alive after it was acquired; null uses
+    /// <see cref="LockOptions.MaxHoldTime"/>. Must be positive.
+    /// </summary>
+    public TimeSpan? MaxHoldTime
+    {
+        get => _maxHoldTime;
+        init => _maxHoldTime = LockOptions.CheckMaxHoldTime(value, nameof(MaxHoldTime));
     }
 }

@@ -28,4 +28,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning,
         Message = "Releasing {Key} failed while disposing the lock handle; the key expires with its TTL")]
     public static partial void ReleaseOnDisposeFailed(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning,
+        Message = "Lock {Key} is lost: {Reason}")]
+    public static partial void LockLost(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning,
+        Message = "Extending {Key} failed: Redis unavailable; retrying until the lock's validity runs out")]
+    public static partial void ExtensionFailed(ILogger logger, Exception exception, string key);
 }

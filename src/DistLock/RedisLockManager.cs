@@ -65,6 +65,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
         Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
         _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.MaxRetries, Logger);
+        Leases = new LeaseKeeper(_options.TimeProvider);
     }
 
     /// <summary>How many independent Redis nodes take part in each lock.</summary>
@@ -75,6 +76,8 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     internal ILogger Logger { get; }
 
     internal WaitQueues Waiters { get; }
+
+    internal LeaseKeeper Leases { get; }
 
     /// <summary>
     /// Connects to one Redis deployment and returns a manager that owns (and disposes) the connection.
@@ -231,6 +234,11 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
             await Task.WhenAll(_held.Keys.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
         }
 
+        foreach (var lease in Leases.Close())
+        {
+            lease.MarkLost("its manager was disposed, so nothing extends it any more");
+        }
+
         Volatile.Write(ref _disposed, 1);
         foreach (var connection in _owned)
         {
@@ -266,7 +274,10 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
             return throwWhenBusy ? throw new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed) : null;
         }
 
-        var handle = new LockHandle(this, request.Resource, key, value, ttl, outcome);
+        var winner = outcome.Winner;
+        var lease = new Lease(Quorum, Leases, Logger, key, value, ttl, winner.SentAt,
+            request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
+        var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (_options.AutoReleaseOnDispose)
         {
             // Only auto-release needs the registry; without it, the hot path takes no shared lock.

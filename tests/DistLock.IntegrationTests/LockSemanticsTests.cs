@@ -152,7 +152,7 @@ public abstract class LockSemanticsTests
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
         var resource = NewResource();
-        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300) });
+        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300), AutoExtend = false });
 
         await using var taken = await second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
         var takenAt = TimeProvider.System.GetUtcNow();
@@ -160,6 +160,8 @@ public abstract class LockSemanticsTests
         Assert.NotEqual(stale.Id, taken.Id);
         Assert.True(taken.AcquiredOnAttempt > 1, "the lock was held when the second owner first tried");
         Assert.True(takenAt >= stale.ValidUntil, $"taken at {takenAt:O}, before the first owner's validity ended at {stale.ValidUntil:O}");
+        Assert.Equal(LockState.Lost, stale.State);
+        Assert.True(stale.LostToken.IsCancellationRequested, "the lost signal fires by the validity deadline");
         Assert.False(await stale.ReleaseAsync(), "the expired owner no longer owns the lock");
         Assert.True(await _nodes.MajorityHoldsAsync(taken.Key, taken.Id));
     }
@@ -184,7 +186,7 @@ public abstract class LockSemanticsTests
     public async Task ExtendAsync_AfterExpiry_ReturnsFalseAndDoesNotRecreateKey()
     {
         await using var manager = await ManagerAsync();
-        var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(100) });
+        var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(100), AutoExtend = false });
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.CountHoldersAsync(handle.Key) == 0));
 
         Assert.False(await handle.ExtendAsync(TimeSpan.FromSeconds(10)));
@@ -226,7 +228,7 @@ public abstract class LockSemanticsTests
         await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
         await using var third = await ManagerAsync();
         var resource = NewResource();
-        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200) });
+        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200), AutoExtend = false });
         await using var owner = await second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
 
         Assert.False(await stale.ReleaseAsync());

@@ -3,8 +3,9 @@ namespace DistLock.Algorithm;
 /// <summary>The outcome of one acquisition attempt over all nodes.</summary>
 internal sealed class AttemptResult
 {
-    private AttemptResult(bool acquired, TimeSpan validity, long sentAt, TimeSpan? holderTtl, Exception? backendError, RoundResult round)
+    private AttemptResult(bool acquired, TimeSpan validity, long sentAt, TimeSpan? holderTtl, Exception? backendError, RoundResult round, long fence = 0)
     {
+        Fence = fence;
         Acquired = acquired;
         Validity = validity;
         SentAt = sentAt;
@@ -29,8 +30,11 @@ internal sealed class AttemptResult
 
     public RoundResult Round { get; }
 
-    public static AttemptResult Success(TimeSpan validity, long sentAt, RoundResult round) =>
-        new(true, validity, sentAt, null, null, round);
+    /// <summary>For an acquired lock: its fencing token, agreed by a majority.</summary>
+    public long Fence { get; }
+
+    public static AttemptResult Success(TimeSpan validity, long sentAt, long fence, RoundResult round) =>
+        new(true, validity, sentAt, null, null, round, fence);
 
     public static AttemptResult Busy(long sentAt, RoundResult round) =>
         new(false, TimeSpan.Zero, sentAt, round.ShortestHolderTtl, null, round);

@@ -40,16 +40,73 @@ internal sealed class QuorumLock
         var round = await QuorumRound
             .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.value, s.ttl, s.waiterId), (key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        if (HeldFor(round, ttl, sentAt) is { } validity)
+        var fenceUnavailable = false;
+        if (HeldFor(round, ttl, sentAt) is not null)
         {
-            return AttemptResult.Success(validity, sentAt, round);
+            // Agreeing on the token may take a round trip, so validity is counted again after it.
+            var fence = await AgreeOnFenceAsync(round, key).ConfigureAwait(false);
+            if (fence is { } token && HeldFor(round, ttl, sentAt) is { } validity)
+            {
+                return AttemptResult.Success(validity, sentAt, token, round);
+            }
+
+            fenceUnavailable = fence is null;
         }
 
-        var failed = round.BackendUnavailable
+        var failed = round.BackendUnavailable || fenceUnavailable
             ? AttemptResult.Unavailable(sentAt, round)
             : AttemptResult.Busy(sentAt, round);
         await UndoAsync(failed, key, value).ConfigureAwait(false);
         return failed;
+    }
+
+    /// <summary>
+    /// The fencing token of a won round: the highest token its nodes issued. It must also be the
+    /// floor on a majority of the nodes that granted, because a later holder's majority includes
+    /// one of them and takes its key there only after ours is gone, so that node then issues a
+    /// higher token. Nodes that issued the highest token already have that floor; when they are
+    /// fewer than a majority (the counters drifted apart after a node failed or restarted), the
+    /// others that granted are raised to it first. See docs/safety.md.
+    /// </summary>
+    /// <returns>The token, or null when the floor could not be set on a majority.</returns>
+    private async Task<long?> AgreeOnFenceAsync(RoundResult round, string key)
+    {
+        long token = 0;
+        var atToken = 0;
+        foreach (var answer in round.Answers)
+        {
+            if (answer is { Reply: NodeReply.Granted, Fence: var fence })
+            {
+                if (fence > token)
+                {
+                    (token, atToken) = (fence, 1);
+                }
+                else if (fence == token)
+                {
+                    atToken++;
+                }
+            }
+        }
+
+        var quorum = LockValidity.QuorumSize(_nodes.Count);
+        if (atToken >= quorum)
+        {
+            return token;
+        }
+
+        var behind = new List<ILockNode>();
+        for (var i = 0; i < round.Nodes.Count; i++)
+        {
+            if (round.Answers[i] is { Reply: NodeReply.Granted } answer && answer.Fence < token)
+            {
+                behind.Add(round.Nodes[i]);
+            }
+        }
+
+        var raised = await QuorumRound
+            .RunAsync(behind, static (node, s) => node.RaiseFenceAsync(s.key, s.token), (key, token), stopWhenDecided: false, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        return atToken + raised.Granted >= quorum ? token : null;
     }
 
     /// <summary>
@@ -162,6 +219,16 @@ internal sealed class QuorumLock
             : $"Could not {operation} lock '{key}': {round.Failed} of {_nodes.Count} Redis nodes failed, " +
               $"so no majority could answer (first error: {round.FirstError?.Message}).";
         return new LockBackendException(message, round.FirstError);
+    }
+
+    /// <summary>
+    /// The timestamp before which a lock set with <paramref name="ttl"/> by commands sent at
+    /// <paramref name="sentAt"/> is certainly still there: the send time plus the TTL, less the drift allowance.
+    /// </summary>
+    public long Deadline(TimeSpan ttl, long sentAt)
+    {
+        var span = ttl - LockValidity.Drift(ttl, _driftFactor);
+        return sentAt + (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
     }
 
     /// <summary>

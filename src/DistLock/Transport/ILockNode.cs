@@ -18,10 +18,14 @@ internal interface ILockNode
     void EnsureCompatible();
 
     /// <summary>
-    /// Takes the key if it is free. A <paramref name="waiterId"/> other than "" keeps (or takes) a
-    /// place in the lock's line of waiters when the key is held, and leaves the line when taken.
+    /// Takes the key if it is free, and answers with the node's next fencing token. A
+    /// <paramref name="waiterId"/> other than "" keeps (or takes) a place in the lock's line of
+    /// waiters when the key is held, and leaves the line when taken.
     /// </summary>
     Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId);
+
+    /// <summary>Raises the node's fencing counter for <paramref name="key"/> to at least <paramref name="token"/>.</summary>
+    Task<NodeResult> RaiseFenceAsync(string key, long token);
 
     Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl);
 

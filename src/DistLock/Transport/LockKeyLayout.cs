@@ -21,6 +21,9 @@ internal sealed class LockKeyLayout
     /// <summary>The line of waiters for <paramref name="lockKey"/>: a sorted set in the same slot.</summary>
     public static string WaitersKey(string lockKey) => lockKey + ":waiters";
 
+    /// <summary>The fencing counter of <paramref name="lockKey"/> (same slot; it never expires).</summary>
+    public static string FenceKey(string lockKey) => lockKey + ":fence";
+
     /// <summary>The channel on which the waiter <paramref name="waiterId"/> is woken (same slot).</summary>
     public static string WakeChannel(string lockKey, string waiterId) => string.Concat(lockKey, ":wake:", waiterId);
 

@@ -10,4 +10,8 @@ internal static class LockScripts
     public static LockScript Release { get; } = LockScript.Load("release");
 
     public static LockScript PassOn { get; } = LockScript.Load("pass-on");
+
+    public static LockScript FenceFloor { get; } = LockScript.Load("fence-floor");
+
+    public static LockScript FencedWrite { get; } = LockScript.Load("fenced-write");
 }

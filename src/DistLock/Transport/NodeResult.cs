@@ -4,9 +4,12 @@ namespace DistLock.Transport;
 /// <param name="Reply">Granted, denied or failed.</param>
 /// <param name="HolderTtl">For a denied acquire: the holder's remaining time to live, when known.</param>
 /// <param name="Error">For a failed call: why.</param>
-internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null)
+/// <param name="Fence">For a granted acquire: the fencing token the node issued.</param>
+internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0)
 {
     public static NodeResult Granted { get; } = new(NodeReply.Granted);
+
+    public static NodeResult GrantedWith(long fence) => new(NodeReply.Granted, Fence: fence);
 
     public static NodeResult Denied { get; } = new(NodeReply.Denied);
 

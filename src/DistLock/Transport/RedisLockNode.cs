@@ -28,27 +28,25 @@ internal sealed class RedisLockNode : ILockNode
 
     public async Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
     {
-        if (waiterId.Length == 0)
-        {
-            // A caller that will not wait (a first attempt, a try-once) needs neither the line of
-            // waiters nor the holder's TTL: a plain SET NX PX is all it takes, and the cheapest.
-            var taken = await _database
-                .StringSetAsync(key, value, TimeSpan.FromMilliseconds(ToMilliseconds(ttl)), When.NotExists)
-                .ConfigureAwait(false);
-            return taken ? NodeResult.Granted : NodeResult.HeldFor(null);
-        }
-
         var result = await LockScripts.Acquire
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, ToMilliseconds(ttl), waiterId])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [value, ToMilliseconds(ttl), waiterId])
             .ConfigureAwait(false);
         var reply = (RedisResult[])result!;
         if ((long)reply[0] == 1)
         {
-            return NodeResult.Granted;
+            return NodeResult.GrantedWith((long)reply[1]);
         }
 
         var holderTtl = (long)reply[1];
         return NodeResult.HeldFor(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
+    }
+
+    public async Task<NodeResult> RaiseFenceAsync(string key, long token)
+    {
+        await LockScripts.FenceFloor
+            .EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token])
+            .ConfigureAwait(false);
+        return NodeResult.Granted;
     }
 
     public async Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)

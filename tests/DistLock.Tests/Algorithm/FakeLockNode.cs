@@ -12,6 +12,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     private readonly Dictionary<string, (string Value, DateTimeOffset Expires)> _keys = [];
     private readonly List<(string Channel, Action<string?> OnWake)> _listeners = [];
     private readonly Dictionary<string, List<string>> _lines = [];
+    private readonly Dictionary<string, long> _fences = [];
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name { get; } = name;
@@ -65,8 +66,20 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
 
         _keys[key] = (value, time.GetUtcNow() + ttl);
         line.Remove(waiterId);
+        return NodeResult.GrantedWith(_fences[key] = Fence(key) + 1);
+    });
+
+    public Task<NodeResult> RaiseFenceAsync(string key, long token) => Run(() =>
+    {
+        _fences[key] = Math.Max(Fence(key), token);
         return NodeResult.Granted;
     });
+
+    /// <summary>The node's fencing counter for <paramref name="key"/> (0 before the first grant).</summary>
+    public long Fence(string key) => _fences.GetValueOrDefault(key);
+
+    /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
+    public void SetFence(string key, long value) => _fences[key] = value;
 
     public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl) => Run(() =>
     {

@@ -1,0 +1,239 @@
+using Microsoft.Extensions.Logging;
+
+namespace DistLock.Algorithm;
+
+/// <summary>
+/// The life of one held lock after it was acquired: its deadline (the send time of the last
+/// successful acquire or extend, plus the TTL, less the drift allowance: the key cannot have
+/// expired on a majority before it), automatic extension, and the lost signal.
+/// </summary>
+internal sealed class Lease
+{
+    private readonly QuorumLock _lock;
+    private readonly LeaseKeeper _keeper;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Lock _gate = new();
+    private readonly long _stopExtendingAt;
+    private readonly bool _autoExtend;
+    private long _deadline;
+    private TimeSpan _extensionTtl;
+    private long _deadlineSentAt;
+    private long _nextExtension;
+    private bool _extending;
+    private LockState _state = LockState.Held;
+
+    public Lease(QuorumLock quorumLock, LeaseKeeper keeper, ILogger logger, string key, string value, TimeSpan ttl,
+        long acquiredSentAt, bool autoExtend, TimeSpan? maxHoldTime)
+    {
+        _lock = quorumLock;
+        _keeper = keeper;
+        _logger = logger;
+        Key = key;
+        Value = value;
+        Ttl = ttl;
+        _extensionTtl = ttl;
+        _autoExtend = autoExtend;
+        _stopExtendingAt = maxHoldTime is { } hold ? acquiredSentAt + ToTimestamp(hold) : long.MaxValue;
+        _deadline = _lock.Deadline(ttl, acquiredSentAt);
+        _deadlineSentAt = acquiredSentAt;
+        _nextExtension = acquiredSentAt + ToTimestamp(ExtensionInterval(ttl));
+        lock (_gate)
+        {
+            ScheduleNext();
+        }
+    }
+
+    public string Key { get; }
+
+    public string Value { get; }
+
+    /// <summary>The TTL of the acquisition.</summary>
+    public TimeSpan Ttl { get; }
+
+    public CancellationToken LostToken => _lost.Token;
+
+    public LockState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The timestamp before which the lock is certainly held.</summary>
+    public long Deadline
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _deadline;
+            }
+        }
+    }
+
+    /// <summary>Extends by <paramref name="ttl"/> on a majority; a refusal loses the lease.</summary>
+    /// <returns>True when extended; false when refused or no longer held.</returns>
+    /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
+    public async Task<bool> ExtendAsync(TimeSpan ttl)
+    {
+        if (State != LockState.Held)
+        {
+            return false;
+        }
+
+        var extended = await _lock.ExtendAsync(Key, Value, ttl).ConfigureAwait(false);
+        if (extended is not { } result)
+        {
+            MarkLost("an extension was refused: the key is gone or held by someone else");
+            return false;
+        }
+
+        lock (_gate)
+        {
+            // The latest extension sent sets the key's TTL, even a shorter one.
+            if (_state == LockState.Held && result.SentAt >= _deadlineSentAt)
+            {
+                _deadline = _lock.Deadline(ttl, result.SentAt);
+                _deadlineSentAt = result.SentAt;
+                _extensionTtl = ttl;
+                ScheduleNext();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Marks the lease as being released: no more extensions, and no lost signal for a lock that
+    /// is let go on purpose. Returns false when it was not held.
+    /// </summary>
+    public bool BeginRelease()
+    {
+        lock (_gate)
+        {
+            if (_state != LockState.Held)
+            {
+                return false;
+            }
+
+            _state = LockState.Released;
+        }
+
+        _keeper.Forget(this);
+        return true;
+    }
+
+    /// <summary>A release that failed (Redis unreachable) leaves the lease held, so it can be retried.</summary>
+    public void ReleaseFailed()
+    {
+        lock (_gate)
+        {
+            if (_state != LockState.Released)
+            {
+                return;
+            }
+
+            _state = LockState.Held;
+            ScheduleNext();
+        }
+    }
+
+    /// <summary>Fires the lost signal once, unless the lease was released or lost already.</summary>
+    public void MarkLost(string reason)
+    {
+        lock (_gate)
+        {
+            if (_state != LockState.Held)
+            {
+                return;
+            }
+
+            _state = LockState.Lost;
+        }
+
+        _keeper.Forget(this);
+        Log.LockLost(_logger, Key, reason);
+
+        // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
+        _ = _lost.CancelAsync();
+    }
+
+    /// <summary>Called by the keeper when the next extension or the deadline is due.</summary>
+    public void OnDue()
+    {
+        var now = _lock.Time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_state != LockState.Held)
+            {
+                return;
+            }
+
+            if (now < _deadline)
+            {
+                if (WantsExtension(now))
+                {
+                    _extending = true;
+                    _ = ExtendInBackgroundAsync(_extensionTtl);
+                }
+
+                ScheduleNext();
+                return;
+            }
+        }
+
+        MarkLost("its validity ran out before an extension succeeded");
+    }
+
+    private async Task ExtendInBackgroundAsync(TimeSpan ttl)
+    {
+        var retry = false;
+        try
+        {
+            await ExtendAsync(ttl).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Redis did not answer: try again soon; the deadline still fires if it stays away.
+            Log.ExtensionFailed(_logger, ex, Key);
+            retry = true;
+        }
+
+        lock (_gate)
+        {
+            _extending = false;
+            var now = _lock.Time.GetTimestamp();
+            _nextExtension = now + ToTimestamp(retry ? RetryInterval(ttl) : ExtensionInterval(_extensionTtl));
+            if (_state == LockState.Held)
+            {
+                ScheduleNext();
+            }
+        }
+    }
+
+    private bool WantsExtension(long now) =>
+        _autoExtend && !_extending && now >= _nextExtension && now < _stopExtendingAt;
+
+    private void ScheduleNext()
+    {
+        var wake = _deadline;
+        if (_autoExtend && !_extending && _nextExtension < _stopExtendingAt && _nextExtension < wake)
+        {
+            wake = _nextExtension;
+        }
+
+        _keeper.Schedule(this, wake);
+    }
+
+    private long ToTimestamp(TimeSpan span) => (long)(span.Ticks * (_lock.Time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+
+    // Every third of the TTL: two extensions can fail (or be slow) before the key expires.
+    private static TimeSpan ExtensionInterval(TimeSpan ttl) => ttl / 3;
+
+    private static TimeSpan RetryInterval(TimeSpan ttl) => TimeSpan.FromTicks(Math.Max(ttl.Ticks / 10, TimeSpan.FromMilliseconds(5).Ticks));
+}

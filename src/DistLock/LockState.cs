@@ -1,0 +1,18 @@
+namespace DistLock;
+
+/// <summary>Where a <see cref="LockHandle"/> stands.</summary>
+public enum LockState
+{
+    /// <summary>Acquired, and still within its validity as far as this process can tell.</summary>
+    Held,
+
+    /// <summary>Released by this handle (or by disposing it or its manager).</summary>
+    Released,
+
+    /// <summary>
+    /// No longer certainly held: an extension was refused, or its validity ran out before an
+    /// extension succeeded, or the manager was disposed without releasing it.
+    /// <see cref="LockHandle.LostToken"/> has fired.
+    /// </summary>
+    Lost,
+}
