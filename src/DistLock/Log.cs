@@ -36,4 +36,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning,
         Message = "Extending {Key} failed: Redis unavailable; retrying until the lock's validity runs out")]
     public static partial void ExtensionFailed(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning,
+        Message = "Redis at {Endpoint} has maxmemory-policy {Policy} (maxmemory {MaxMemory}): under memory pressure it can evict lock keys and let a second holder in; set maxmemory-policy noeviction")]
+    public static partial void EvictionPolicy(ILogger logger, string endpoint, string policy, string maxMemory);
 }

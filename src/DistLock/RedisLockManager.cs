@@ -39,6 +39,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     public RedisLockManager(IConnectionMultiplexer redis, LockOptions? options = null, ILogger? logger = null)
         : this([redis ?? throw new ArgumentNullException(nameof(redis))], options, logger, owned: false)
     {
+        _ = EvictionPolicyCheck.WarnIfEvictingAsync([redis], Logger, _options.NodeTimeout);
     }
 
     /// <summary>
@@ -53,6 +54,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
         : this(RedisConnector.CheckNodes(nodes), options, logger, owned: false)
     {
+        _ = EvictionPolicyCheck.WarnIfEvictingAsync(Quorum.Nodes.Select(n => ((RedisLockNode)n).Multiplexer), Logger, _options.NodeTimeout);
     }
 
     private RedisLockManager(IConnectionMultiplexer[] nodes, LockOptions? options, ILogger? logger, bool owned)
@@ -120,6 +122,9 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
 
         var snapshot = options?.Clone();
         var multiplexers = await RedisConnector.ConnectAsync(list, cancellationToken).ConfigureAwait(false);
+        await EvictionPolicyCheck
+            .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, (snapshot ?? new LockOptions()).NodeTimeout)
+            .ConfigureAwait(false);
         return new RedisLockManager(multiplexers, snapshot, logger, owned: true);
     }
 

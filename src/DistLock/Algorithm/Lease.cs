@@ -101,6 +101,7 @@ internal sealed class Lease
                 _deadline = _lock.Deadline(ttl, result.SentAt);
                 _deadlineSentAt = result.SentAt;
                 _extensionTtl = ttl;
+                _nextExtension = result.SentAt + ToTimestamp(ExtensionInterval(ttl));
                 ScheduleNext();
             }
         }
@@ -167,6 +168,7 @@ internal sealed class Lease
     public void OnDue()
     {
         var now = _lock.Time.GetTimestamp();
+        TimeSpan? extendBy = null;
         lock (_gate)
         {
             if (_state != LockState.Held)
@@ -179,15 +181,23 @@ internal sealed class Lease
                 if (WantsExtension(now))
                 {
                     _extending = true;
-                    _ = ExtendInBackgroundAsync(_extensionTtl);
+                    extendBy = _extensionTtl;
                 }
 
+                // While an extension is in flight, the next wake is the deadline.
                 ScheduleNext();
-                return;
             }
         }
 
-        MarkLost("its validity ran out before an extension succeeded");
+        if (extendBy is { } ttl)
+        {
+            // Outside the gate: the extension may complete (and lose the lease) synchronously.
+            _ = ExtendInBackgroundAsync(ttl);
+        }
+        else if (now >= Deadline)
+        {
+            MarkLost("its validity ran out before an extension succeeded");
+        }
     }
 
     private async Task ExtendInBackgroundAsync(TimeSpan ttl)
@@ -207,8 +217,11 @@ internal sealed class Lease
         lock (_gate)
         {
             _extending = false;
-            var now = _lock.Time.GetTimestamp();
-            _nextExtension = now + ToTimestamp(retry ? RetryInterval(ttl) : ExtensionInterval(_extensionTtl));
+            if (retry)
+            {
+                _nextExtension = _lock.Time.GetTimestamp() + ToTimestamp(RetryInterval(ttl));
+            }
+
             if (_state == LockState.Held)
             {
                 ScheduleNext();

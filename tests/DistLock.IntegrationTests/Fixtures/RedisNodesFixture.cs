@@ -30,6 +30,10 @@ public abstract class RedisNodesFixture : IAsyncLifetime
         return held.Count(h => h);
     }
 
+    /// <summary>Deletes <paramref name="key"/> on every node, as an operator (or an eviction) would.</summary>
+    public Task DeleteEverywhereAsync(string key) =>
+        Task.WhenAll(_inspectors.Select(c => c.GetDatabase().KeyDeleteAsync(key)));
+
     /// <summary>How many channels matching <paramref name="pattern"/> have a subscriber, per node (PUBSUB CHANNELS).</summary>
     public async Task<int[]> ChannelsAsync(string pattern) =>
         await Task.WhenAll(_inspectors.Select(async c =>

@@ -69,7 +69,12 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         return NodeResult.GrantedWith(_fences[key] = Fence(key) + 1);
     });
 
-    public Task<NodeResult> RaiseFenceAsync(string key, long token) => Run(() =>
+    /// <summary>Fails fence raises only, like a node that fails between two commands.</summary>
+    public bool FailFenceRaise { get; set; }
+
+    public Task<NodeResult> RaiseFenceAsync(string key, long token) => FailFenceRaise
+        ? Task.FromException<NodeResult>(new IOException($"{Name} failed"))
+        : Run(() =>
     {
         _fences[key] = Math.Max(Fence(key), token);
         return NodeResult.Granted;

@@ -1,0 +1,150 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>Fencing tokens, automatic extension and the lost signal, on every topology.</summary>
+public abstract class LeaseTests
+{
+    private readonly RedisNodesFixture _nodes;
+
+    protected LeaseTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    private static string NewResource() => "lease-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task FencingToken_SuccessiveHolders_StrictlyIncrease()
+    {
+        await using var first = await _nodes.ConnectAsync();
+        await using var second = await _nodes.ConnectAsync();
+        var resource = NewResource();
+        var tokens = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            await using var handle = await (i % 2 == 0 ? first : second).AcquireAsync(resource, TimeSpan.FromSeconds(5));
+            tokens.Add(handle.FencingToken);
+        }
+
+        Assert.All(tokens, t => Assert.True(t > 0));
+        Assert.Equal(tokens.Order(), tokens);
+        Assert.Equal(tokens.Count, tokens.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task FencingToken_NewResource_StartsAtTheServerClockInMicroseconds()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        var before = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+
+        await using var handle = await manager.AcquireAsync(NewResource());
+
+        // So that a server restarted without its data still issues tokens above the old ones.
+        Assert.InRange(handle.FencingToken, before - 60_000_000, before + 60_000_000);
+    }
+
+    [Fact]
+    public async Task AutoExtend_KeepsTheLockPastItsTtl()
+    {
+        await using var owner = await _nodes.ConnectAsync();
+        await using var other = await _nodes.ConnectAsync();
+        var resource = NewResource();
+        await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300) });
+
+        await Task.Delay(1200);
+
+        Assert.Null(await other.TryAcquireAsync(resource));
+        Assert.Equal(LockState.Held, handle.State);
+        Assert.False(handle.LostToken.IsCancellationRequested);
+        Assert.True(handle.ValidUntil > TimeProvider.System.GetUtcNow());
+        Assert.True(await handle.ReleaseAsync());
+        Assert.Equal(0, owner.Leases.Count);
+    }
+
+    [Fact]
+    public async Task LostToken_KeyDeletedBehindTheHoldersBack_FiresAtTheNextExtension()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(600) });
+        var lost = handle.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+
+        await _nodes.DeleteEverywhereAsync(handle.Key);
+
+        await lost;
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.False(await handle.ExtendAsync());
+        Assert.Equal(0, await _nodes.CountHoldersAsync(handle.Key));
+    }
+
+    [Fact]
+    public async Task ReleaseAsync_StopsExtension_AndNeverFiresLost()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(300) });
+
+        Assert.True(await handle.ReleaseAsync());
+        await Task.Delay(500);
+
+        Assert.Equal(LockState.Released, handle.State);
+        Assert.False(handle.LostToken.IsCancellationRequested);
+        Assert.Equal(0, await _nodes.CountHoldersAsync(handle.Key));
+        Assert.Equal(0, manager.Leases.Count);
+    }
+
+    [Fact]
+    public async Task MaxHoldTime_ExtensionStops_AndTheLockExpires()
+    {
+        await using var manager = await _nodes.ConnectAsync(new LockOptions { MaxHoldTime = TimeSpan.FromMilliseconds(500) });
+        var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(300) });
+
+        await handle.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(handle.Key) == 0));
+    }
+
+    [Fact]
+    public async Task DisposingTheManager_LosesTheLocksItStillHeld()
+    {
+        var manager = await _nodes.ConnectAsync();
+        var handle = await manager.AcquireAsync(NewResource());
+
+        await manager.DisposeAsync();
+
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.True(handle.LostToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task AutoReleaseOnDispose_ReleasesInsteadOfLosing()
+    {
+        var manager = await _nodes.ConnectAsync(new LockOptions { AutoReleaseOnDispose = true });
+        var handle = await manager.AcquireAsync(NewResource());
+
+        await manager.DisposeAsync();
+
+        Assert.Equal(LockState.Released, handle.State);
+        Assert.False(handle.LostToken.IsCancellationRequested);
+        Assert.Equal(0, await _nodes.CountHoldersAsync(handle.Key));
+    }
+
+    [Fact]
+    public async Task ExtendAsync_WithShorterTtl_LaterAutoExtensionsUseIt()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromSeconds(30) });
+
+        Assert.True(await handle.ExtendAsync(TimeSpan.FromMilliseconds(600)));
+
+        Assert.InRange(handle.ValidUntil - TimeProvider.System.GetUtcNow(), TimeSpan.Zero, TimeSpan.FromMilliseconds(600));
+        await Task.Delay(1000);
+        Assert.Equal(LockState.Held, handle.State);
+    }
+}
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLeaseTests(SingleNodeFixture nodes) : LeaseTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLeaseTests(ThreeNodesFixture nodes) : LeaseTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesLeaseTests(FiveNodesFixture nodes) : LeaseTests(nodes);

@@ -1,0 +1,102 @@
+using DistLock.Algorithm;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests.Algorithm;
+
+public sealed class FencingTests
+{
+    private const string Key = "lock:{r}";
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
+
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task SuccessiveHolders_OnOneNode_GetIncreasingTokens()
+    {
+        var (quorum, _) = Create(1);
+        var tokens = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            var value = $"owner{i}";
+            var result = await quorum.TryAcquireOnceAsync(Key, value, Ttl);
+            tokens.Add(result.Fence);
+            Assert.True(await quorum.ReleaseAsync(Key, value));
+        }
+
+        Assert.Equal([1, 2, 3, 4, 5], tokens);
+    }
+
+    [Fact]
+    public async Task Redlock_CountersInStep_TakesTheCommonTokenWithoutAnotherRoundTrip()
+    {
+        var (quorum, nodes) = Create(3);
+
+        var result = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+
+        Assert.Equal(1, result.Fence);
+        Assert.All(nodes, node => Assert.Equal(1, node.Commands));
+    }
+
+    [Fact]
+    public async Task Redlock_OneCounterAhead_RaisesTheOthersThatGranted()
+    {
+        // Answers complete at once, so the round decides on nodes 0 and 1.
+        var (quorum, nodes) = Create(3);
+        nodes[0].SetFence(Key, 100);
+
+        var result = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+
+        Assert.Equal(101, result.Fence);
+        Assert.Equal(101, nodes[0].Fence(Key));
+        Assert.Equal(101, nodes[1].Fence(Key));
+    }
+
+    [Fact]
+    public async Task Redlock_HighestTokenFromANodeThatLaterFails_NextMajorityWithoutItStillIssuesMore()
+    {
+        // The ahead node grants the first holder and then goes away: the floor it set on the
+        // others is what keeps the next holder's token above the first one's.
+        var (quorum, nodes) = Create(3);
+        nodes[0].SetFence(Key, 500);
+        var first = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+        Assert.True(await quorum.ReleaseAsync(Key, "a"));
+        nodes[0].Down = true;
+
+        var second = await quorum.TryAcquireOnceAsync(Key, "b", Ttl);
+
+        Assert.Equal(501, first.Fence);
+        Assert.True(second.Acquired);
+        Assert.True(second.Fence > first.Fence, $"{second.Fence} after {first.Fence}");
+    }
+
+    [Fact]
+    public async Task Redlock_FloorCannotReachAMajority_AttemptFailsAndLeavesNoKey()
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[0].SetFence(Key, 100);
+        nodes[1].FailFenceRaise = true;
+
+        var result = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+
+        Assert.False(result.Acquired);
+        Assert.NotNull(result.BackendError);
+        Assert.True(await PollAsync(() => !nodes.Any(n => n.Holds(Key))));
+    }
+
+    private (QuorumLock Lock, FakeLockNode[] Nodes) Create(int count)
+    {
+        var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
+        return (new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance), nodes);
+    }
+
+    private static async Task<bool> PollAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        return condition();
+    }
+}

@@ -1,0 +1,185 @@
+using DistLock.Algorithm;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests.Algorithm;
+
+public sealed class LeaseTests
+{
+    private const string Key = "lock:{r}";
+    private const string Value = "me";
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
+
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task AutoExtend_KeepsTheKeyAlivePastManyTtls()
+    {
+        var (lease, nodes, keeper) = await AcquireAsync(3);
+
+        await AdvanceAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(LockState.Held, lease.State);
+        Assert.False(lease.LostToken.IsCancellationRequested);
+        Assert.All(nodes, node => Assert.True(node.Holds(Key)));
+        Assert.Equal(1, keeper.Count);
+    }
+
+    [Fact]
+    public async Task AutoExtend_ExtendsEveryThirdOfTheTtl()
+    {
+        var (_, nodes, _) = await AcquireAsync(1);
+        var acquireCommands = nodes[0].Commands;
+
+        await AdvanceAsync(TimeSpan.FromMilliseconds(900));
+        Assert.Equal(acquireCommands, nodes[0].Commands);
+        await AdvanceAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(acquireCommands + 1, nodes[0].Commands);
+        await AdvanceAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(acquireCommands + 2, nodes[0].Commands);
+    }
+
+    [Fact]
+    public async Task ExtensionRefused_FiresLostAtTheNextExtension()
+    {
+        var (lease, nodes, keeper) = await AcquireAsync(1);
+        nodes[0].Seed(Key, "someone-else", TimeSpan.FromMinutes(1));
+
+        await AdvanceAsync(TimeSpan.FromMilliseconds(1100));
+
+        Assert.Equal(LockState.Lost, lease.State);
+        Assert.True(lease.LostToken.IsCancellationRequested);
+        Assert.Equal(0, keeper.Count);
+    }
+
+    [Fact]
+    public async Task RedisHung_LostFiresByTheDeadline_BeforeTheKeyCanExpire()
+    {
+        var (lease, nodes, _) = await AcquireAsync(1);
+        var acquiredAt = _time.GetUtcNow();
+        nodes[0].Hung = true;
+        var firedAt = DateTimeOffset.MaxValue;
+        lease.LostToken.Register(() => firedAt = _time.GetUtcNow());
+
+        await AdvanceAsync(Ttl + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(LockState.Lost, lease.State);
+        Assert.True(await PollAsync(() => firedAt != DateTimeOffset.MaxValue));
+        Assert.True(firedAt - acquiredAt <= Ttl - LockValidity.Drift(Ttl, 0.01) + Step, $"fired {firedAt - acquiredAt} after acquiring");
+        Assert.True(firedAt - acquiredAt >= Ttl - LockValidity.Drift(Ttl, 0.01) - Step, $"fired {firedAt - acquiredAt} after acquiring");
+        nodes[0].Wake();
+    }
+
+    [Fact]
+    public async Task RedisDownForAWhile_ExtensionIsRetried_AndTheLockSurvives()
+    {
+        var (lease, nodes, _) = await AcquireAsync(1);
+        nodes[0].Down = true;
+        await AdvanceAsync(TimeSpan.FromMilliseconds(1500));
+        nodes[0].Down = false;
+
+        await AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(LockState.Held, lease.State);
+        Assert.True(nodes[0].Holds(Key));
+    }
+
+    [Fact]
+    public async Task AutoExtendOff_NoExtension_LostAtTheDeadline()
+    {
+        var (lease, nodes, _) = await AcquireAsync(1, autoExtend: false);
+        var acquireCommands = nodes[0].Commands;
+
+        await AdvanceAsync(Ttl);
+
+        Assert.Equal(acquireCommands, nodes[0].Commands);
+        Assert.Equal(LockState.Lost, lease.State);
+    }
+
+    [Fact]
+    public async Task MaxHoldTime_StopsExtending_ThenTheLockIsLost()
+    {
+        var (lease, nodes, _) = await AcquireAsync(1, maxHoldTime: TimeSpan.FromSeconds(5));
+
+        await AdvanceAsync(TimeSpan.FromSeconds(4.5));
+        Assert.Equal(LockState.Held, lease.State);
+        await AdvanceAsync(TimeSpan.FromSeconds(4));
+
+        Assert.Equal(LockState.Lost, lease.State);
+        Assert.False(nodes[0].Holds(Key));
+    }
+
+    [Fact]
+    public async Task Released_StopsExtending_AndNeverFiresLost()
+    {
+        var (lease, nodes, keeper) = await AcquireAsync(1);
+        Assert.True(lease.BeginRelease());
+        var commands = nodes[0].Commands;
+
+        await AdvanceAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(commands, nodes[0].Commands);
+        Assert.Equal(LockState.Released, lease.State);
+        Assert.False(lease.LostToken.IsCancellationRequested);
+        Assert.Equal(0, keeper.Count);
+    }
+
+    [Fact]
+    public async Task ManualExtendWithLongerTtl_AutoExtensionGoesOnWithIt()
+    {
+        var (lease, nodes, _) = await AcquireAsync(1);
+        var before = lease.Deadline;
+
+        Assert.True(await lease.ExtendAsync(TimeSpan.FromSeconds(30)));
+        await AdvanceAsync(TimeSpan.FromSeconds(5));
+        nodes[0].Hung = true;
+        await AdvanceAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(lease.Deadline > before);
+        Assert.Equal(LockState.Held, lease.State);
+        nodes[0].Wake();
+    }
+
+    [Fact]
+    public async Task KeeperClosed_ReturnsEveryLeaseStillHeld()
+    {
+        var (lease, _, keeper) = await AcquireAsync(1);
+
+        var left = keeper.Close();
+
+        Assert.Equal([lease], left);
+    }
+
+    private async Task<(Lease Lease, FakeLockNode[] Nodes, LeaseKeeper Keeper)> AcquireAsync(
+        int count, bool autoExtend = true, TimeSpan? maxHoldTime = null)
+    {
+        var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
+        var quorum = new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var keeper = new LeaseKeeper(_time);
+        var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+        Assert.True(attempt.Acquired);
+        var lease = new Lease(quorum, keeper, NullLogger.Instance, Key, Value, Ttl, attempt.SentAt, autoExtend, maxHoldTime);
+        return (lease, nodes, keeper);
+    }
+
+    /// <summary>Moves the fake clock in small steps, letting the keeper's work run between them.</summary>
+    private async Task AdvanceAsync(TimeSpan span)
+    {
+        for (var passed = TimeSpan.Zero; passed < span; passed += Step)
+        {
+            _time.Advance(Step);
+            await Task.Delay(2);
+        }
+    }
+
+    private static async Task<bool> PollAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        return condition();
+    }
+}
