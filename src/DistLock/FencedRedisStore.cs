@@ -39,10 +39,15 @@ public sealed class FencedRedisStore
     /// <param name="cancellationToken">Stops waiting for the answer (the write may still happen).</param>
     /// <returns>True when written; false when the token is lower than the last accepted one.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fencingToken"/> is not positive.</exception>
-    public async Task<bool> TryWriteAsync(RedisKey key, RedisValue value, long fencingToken, CancellationToken cancellationToken = default)
+    public Task<bool> TryWriteAsync(RedisKey key, RedisValue value, long fencingToken, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(fencingToken, 1, nameof(fencingToken));
         cancellationToken.ThrowIfCancellationRequested();
+        return WriteAsync(key, value, fencingToken, cancellationToken);
+    }
+
+    private async Task<bool> WriteAsync(RedisKey key, RedisValue value, long fencingToken, CancellationToken cancellationToken)
+    {
         var result = await LockScripts.FencedWrite
             .EvaluateAsync(_database, [key], [value, fencingToken])
             .WaitAsync(cancellationToken)

@@ -86,7 +86,11 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Held, released, or lost (see <see cref="LostToken"/>).</summary>
+    /// <summary>
+    /// Held, released, or lost (see <see cref="LostToken"/>). Judged when read: a lock past
+    /// <see cref="ValidUntil"/> reads as lost (and fires <see cref="LostToken"/>) even before the
+    /// extension timer has run, so checking it before each step of the protected work is exact.
+    /// </summary>
     public LockState State => _lease.State;
 
     /// <summary>

@@ -53,14 +53,24 @@ internal sealed class Lease
 
     public CancellationToken LostToken => _lost.Token;
 
+    /// <summary>
+    /// The state, judged now: a lease past its deadline is lost even if the keeper's timer has not
+    /// run yet (the process was paused, or the thread pool is busy), so a check before each use is exact.
+    /// </summary>
     public LockState State
     {
         get
         {
             lock (_gate)
             {
-                return _state;
+                if (_state != LockState.Held || _lock.Time.GetTimestamp() < _deadline)
+                {
+                    return _state;
+                }
             }
+
+            MarkLost("its validity ran out before an extension succeeded");
+            return LockState.Lost;
         }
     }
 

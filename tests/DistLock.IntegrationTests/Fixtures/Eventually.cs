@@ -21,4 +21,26 @@ public static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Retries <paramref name="attempt"/> (failures included) until it returns a value or the deadline passes.</summary>
+    public static async Task<T> ResultWithinAsync<T>(TimeSpan deadline, Func<Task<T?>> attempt)
+        where T : class
+    {
+        T? result = null;
+        Exception? last = null;
+        var done = await TrueWithinAsync(deadline, async () =>
+        {
+            try
+            {
+                result = await attempt();
+                return result is not null;
+            }
+            catch (DistLockException ex)
+            {
+                last = ex;
+                return false;
+            }
+        });
+        return done ? result! : throw new TimeoutException("no result within the deadline", last);
+    }
 }

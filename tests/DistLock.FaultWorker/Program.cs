@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using DistLock;
+using DistLock.FaultWorker;
+using StackExchange.Redis;
+
+// A fault-suite worker: takes the lock again and again, works inside it (each step checked
+// against the lock's state, then written to a fenced resource), and records every event in its
+// history file for the checker. The modes other than "correct" are deliberately broken clients
+// that the checker must catch.
+var settings = WorkerSettings.Parse(args);
+using var history = new HistoryWriter(settings.History, settings.Id);
+var ignoresLoss = settings.Mode == "ignore-lost";
+var options = new LockOptions
+{
+    Ttl = settings.Ttl,
+    RetryDelay = TimeSpan.FromMilliseconds(20),
+    NodeTimeout = TimeSpan.FromMilliseconds(300),
+    AutoExtend = settings.Mode == "correct",
+};
+await using var fencedConnection = await ConnectionMultiplexer.ConnectAsync(settings.Fenced);
+await using var blunt = settings.Mode == "plain-del" ? await ConnectionMultiplexer.ConnectAsync(settings.Redis[0]) : null;
+var fenced = new FencedRedisStore(fencedConnection.GetDatabase());
+var fencedKey = (RedisKey)(settings.Resource + ":data");
+RedisLockManager? locks = null;
+while (locks is null)
+{
+    try
+    {
+        locks = await RedisLockManager.ConnectAsync(settings.Redis, options);
+    }
+    catch (LockBackendException)
+    {
+        await Task.Delay(50);
+    }
+}
+
+await using var _ = locks;
+var until = Stopwatch.GetTimestamp() + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
+history.Write("start");
+while (Stopwatch.GetTimestamp() < until)
+{
+    history.Write("invoke");
+    LockHandle handle;
+    try
+    {
+        handle = await locks.AcquireAsync(settings.Resource, TimeSpan.FromSeconds(1));
+    }
+    catch (LockTimeoutException)
+    {
+        history.Write("fail");
+        continue;
+    }
+    catch (LockBackendException ex)
+    {
+        history.Write("unknown", detail: ex.GetType().Name);
+        await Task.Delay(50);
+        continue;
+    }
+
+    var token = handle.FencingToken;
+    history.Write("ok", token);
+    handle.LostToken.Register(() => history.Write("lost", token));
+    var hold = settings.Hold * (0.5 + (Random.Shared.NextDouble() / 2));
+    var leaveAt = Stopwatch.GetTimestamp() + (long)(hold.TotalSeconds * Stopwatch.Frequency);
+    var lost = false;
+    do
+    {
+        // The protected work: check the lock, then write with the token.
+        if (!ignoresLoss && handle.State != LockState.Held)
+        {
+            lost = true;
+            break;
+        }
+
+        history.Write("use", token);
+        await WriteFencedAsync(token);
+        await Task.Delay(10);
+    }
+    while (Stopwatch.GetTimestamp() < leaveAt);
+
+    if (lost || (!ignoresLoss && handle.State != LockState.Held))
+    {
+        // A holder that lost its lock finds everything refused: extension, release, and (once a
+        // later holder has written) the fenced write.
+        history.Write("probe-extend", token, (await TryAsync(() => handle.ExtendAsync())).ToString());
+        await WriteFencedAsync(token);
+    }
+
+    history.Write("release-invoke", token);
+    try
+    {
+        // The classic bug in plain-del mode: DEL without checking the value deletes whoever holds the lock now.
+        var released = blunt is not null
+            ? await blunt.GetDatabase().KeyDeleteAsync(handle.Key)
+            : await handle.ReleaseAsync();
+        history.Write("release", token, released.ToString());
+    }
+    catch (LockBackendException ex)
+    {
+        history.Write("release-error", token, ex.GetType().Name);
+        await handle.DisposeAsync();
+    }
+}
+
+history.Write("exit");
+return 0;
+
+async Task WriteFencedAsync(long token)
+{
+    var invokedAt = Stopwatch.GetTimestamp();
+    var accepted = await fenced.TryWriteAsync(fencedKey, settings.Id, token);
+    history.Write(accepted ? "write-ok" : "write-rejected", token, invokedAt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
+static async Task<bool> TryAsync(Func<Task<bool>> action)
+{
+    try
+    {
+        return await action();
+    }
+    catch (LockBackendException)
+    {
+        return false;
+    }
+}

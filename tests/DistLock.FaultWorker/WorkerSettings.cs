@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace DistLock.FaultWorker;
+
+/// <summary>How a worker behaves; the fault tests set it on the command line.</summary>
+internal sealed class WorkerSettings
+{
+    public List<string> Redis { get; } = [];
+
+    /// <summary>The separate, never-faulted Redis that holds the fenced resource.</summary>
+    public string Fenced { get; private set; } = "";
+
+    public string Resource { get; private set; } = "";
+
+    public string History { get; private set; } = "";
+
+    public string Id { get; private set; } = "0";
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan Ttl { get; private set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest time a holder stays inside; each hold is drawn at random from half of it to all of it.</summary>
+    public TimeSpan Hold { get; private set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>correct, plain-del (releases with a bare DEL) or ignore-lost (works on past its validity).</summary>
+    public string Mode { get; private set; } = "correct";
+
+    public static WorkerSettings Parse(string[] args)
+    {
+        var settings = new WorkerSettings();
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--redis": settings.Redis.Add(value); break;
+                case "--fenced": settings.Fenced = value; break;
+                case "--resource": settings.Resource = value; break;
+                case "--history": settings.History = value; break;
+                case "--id": settings.Id = value; break;
+                case "--seconds": settings.Duration = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
+                case "--ttl-ms": settings.Ttl = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
+                case "--hold-ms": settings.Hold = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
+                case "--mode": settings.Mode = value; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}", nameof(args));
+            }
+        }
+
+        if (settings.Redis.Count == 0 || settings.Fenced.Length == 0 || settings.Resource.Length == 0 || settings.History.Length == 0)
+        {
+            throw new ArgumentException("--redis, --fenced, --resource and --history are required.", nameof(args));
+        }
+
+        return settings;
+    }
+}

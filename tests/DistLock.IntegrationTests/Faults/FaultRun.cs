@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using DistLock.RedisRig;
+
+namespace DistLock.IntegrationTests.Faults;
+
+/// <summary>
+/// One run of the fault suite: worker processes contending for one resource on the given lock
+/// servers, writing to a fenced resource on a separate server that is never faulted, each with
+/// its own history file. Stops its workers (by process id) and deletes its files when disposed.
+/// </summary>
+public sealed class FaultRun : IAsyncDisposable
+{
+    private readonly List<Process> _workers = [];
+    private readonly List<System.Text.StringBuilder> _errors = [];
+    private readonly HashSet<int> _killed = [];
+    private readonly string _directory = Directory.CreateTempSubdirectory("distlock-faults-").FullName;
+    private readonly RedisServer _fenced;
+
+    private FaultRun(RedisServer fenced, string resource)
+    {
+        _fenced = fenced;
+        Resource = resource;
+    }
+
+    public string Resource { get; }
+
+    public RedisServer Fenced => _fenced;
+
+    /// <summary>Seconds each worker runs: short in the default run, long with DISTLOCK_SOAK=1.</summary>
+    public static double Seconds(double quick) =>
+        Environment.GetEnvironmentVariable("DISTLOCK_SOAK") == "1" ? quick * 20 : quick;
+
+    public static async Task<FaultRun> StartAsync(
+        IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct")
+    {
+        var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
+        var servers = lockServers.ToList();
+        for (var id = 0; id < workers; id++)
+        {
+            var args = new List<string>
+            {
+                Path.Combine(AppContext.BaseDirectory, "DistLock.FaultWorker.dll"),
+                "--fenced", run._fenced.Endpoint,
+                "--resource", run.Resource,
+                "--history", run.HistoryFile(id),
+                "--id", id.ToString(CultureInfo.InvariantCulture),
+                "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
+                "--ttl-ms", ttlMs.ToString(CultureInfo.InvariantCulture),
+                "--hold-ms", holdMs.ToString(CultureInfo.InvariantCulture),
+                "--mode", mode,
+            };
+            foreach (var server in servers)
+            {
+                args.Add("--redis");
+                args.Add($"{server.Endpoint},abortConnect=false,connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000");
+            }
+
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
+            args.ForEach(start.ArgumentList.Add);
+            var worker = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker");
+            var errors = new System.Text.StringBuilder();
+            worker.ErrorDataReceived += (_, line) =>
+            {
+                lock (errors)
+                {
+                    errors.AppendLine(line.Data);
+                }
+            };
+            worker.BeginErrorReadLine();
+            run._workers.Add(worker);
+            run._errors.Add(errors);
+        }
+
+        return run;
+    }
+
+    public Process Worker(int id) => _workers[id];
+
+    public List<HistoryEvent> History() =>
+        HistoryChecker.Read(Enumerable.Range(0, _workers.Count).Select(HistoryFile).Where(File.Exists).Select(CopyOf));
+
+    /// <summary>Waits until the merged history satisfies <paramref name="condition"/>.</summary>
+    public async Task<List<HistoryEvent>> WaitForAsync(Func<List<HistoryEvent>, bool> condition, TimeSpan timeout)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var history = History();
+            if (condition(history))
+            {
+                return history;
+            }
+
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                throw new TimeoutException($"the workers' history never got there ({history.Count} events)");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The worker that holds the lock now (acquired, not yet releasing), waiting until there is one.</summary>
+    public async Task<(int Worker, long Token)> WaitForHolderAsync(TimeSpan timeout)
+    {
+        (int, long) holder = default;
+        await WaitForAsync(history => CurrentHolder(history) is { } h && (holder = h) == h, timeout);
+        return holder;
+    }
+
+    /// <summary>Waits for every worker to exit on its own, and returns the merged history.</summary>
+    public async Task<List<HistoryEvent>> FinishAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        foreach (var worker in _workers.Where(w => !w.HasExited))
+        {
+            await worker.WaitForExitAsync(cancel.Token);
+        }
+
+        for (var id = 0; id < _workers.Count; id++)
+        {
+            if (_workers[id].ExitCode != 0 && !_killed.Contains(id))
+            {
+                lock (_errors[id])
+                {
+                    throw new InvalidOperationException($"worker {id} exited with {_workers[id].ExitCode}: {_errors[id]}");
+                }
+            }
+        }
+
+        return History();
+    }
+
+    /// <summary>SIGKILL: the worker dies at once, holding whatever it held.</summary>
+    public void Kill(int id)
+    {
+        _killed.Add(id);
+        _workers[id].Kill();
+    }
+
+    public void Signal(int id, int signal)
+    {
+        if (Signals.Send(_workers[id].Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"could not signal worker {id}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            if (!worker.HasExited)
+            {
+                Signals.Send(worker.Id, Signals.SigCont);
+                worker.Kill();
+                await worker.WaitForExitAsync();
+            }
+
+            worker.Dispose();
+        }
+
+        await _fenced.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static (int, long)? CurrentHolder(List<HistoryEvent> history)
+    {
+        var last = history.LastOrDefault(e => e.Kind is "ok" or "release-invoke" or "lost");
+        return last is { Kind: "ok" } ? (int.Parse(last.Worker, CultureInfo.InvariantCulture), last.Token) : null;
+    }
+
+    private string HistoryFile(int id) => Path.Combine(_directory, $"worker-{id}.history");
+
+    // A worker may be writing its last line: read a snapshot, and drop a line cut short.
+    private static string CopyOf(string path)
+    {
+        var copy = path + ".read";
+        using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        using (var target = File.Create(copy))
+        {
+            source.CopyTo(target);
+        }
+
+        var text = File.ReadAllText(copy);
+        var complete = text.LastIndexOf('\n');
+        File.WriteAllText(copy, complete < 0 ? "" : text[..(complete + 1)]);
+        return copy;
+    }
+}

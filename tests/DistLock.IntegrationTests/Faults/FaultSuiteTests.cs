@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using DistLock.RedisRig;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests.Faults;
+
+/// <summary>
+/// Worker processes contend for one lock while the test kills, pauses or restarts them or their
+/// Redis; the checker then reads every worker's history. Short here; DISTLOCK_SOAK=1 runs each
+/// scenario twenty times longer.
+/// </summary>
+[Collection(FaultSuiteCollection.Name)]
+public sealed class FaultSuiteTests
+{
+    private const int Ttl = 500;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task CorrectWorkers_WithScriptFlushes_HistoryIsClean_AndNoKeyIsLeft()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var run = await FaultRun.StartAsync([redis], workers: 3, FaultRun.Seconds(3), Ttl, holdMs: 40);
+        await using var admin = await redis.ConnectAsync(",allowAdmin=true");
+
+        // NOSCRIPT in the middle of the run: every script falls back to EVAL once, and carries on.
+        await run.WaitForAsync(h => h.Count(e => e.Kind == "ok") >= 5, Patience);
+        await admin.GetServer(redis.Endpoint).ScriptFlushAsync();
+        var history = await run.FinishAsync(Patience);
+
+        Assert.Empty(HistoryChecker.Check(history, inModel: true));
+        Assert.True(history.Count(e => e.Kind == "ok") >= 10, $"only {history.Count(e => e.Kind == "ok")} acquisitions");
+        Assert.Contains(history, e => e.Kind == "write-ok");
+        await AssertNoLockKeyLeftAsync(admin, run);
+    }
+
+    [Theory]
+    [InlineData("plain-del")]
+    [InlineData("ignore-lost")]
+    public async Task BrokenClient_IsCaughtByTheChecker(string mode)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var run = await FaultRun.StartAsync([redis], workers: 3, seconds: 3, ttlMs: 100, holdMs: 300, mode);
+
+        var history = await run.FinishAsync(Patience);
+
+        Assert.Contains(HistoryChecker.Check(history, inModel: true), v => v.StartsWith("overlap", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HolderKilled_AWaiterWinsWithinTheTtlPlusOneRetry()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var run = await FaultRun.StartAsync([redis], workers: 3, FaultRun.Seconds(4), ttlMs: 1000, holdMs: 200);
+
+        var (victim, token) = await run.WaitForHolderAsync(Patience);
+        run.Kill(victim);
+        var killedAt = Stopwatch.GetTimestamp();
+        var history = await run.FinishAsync(Patience);
+
+        var next = history.FirstOrDefault(e => e.Kind == "ok" && e.Time > killedAt);
+        Assert.NotNull(next);
+        var waited = Stopwatch.GetElapsedTime(killedAt, next.Time);
+        Assert.True(waited < TimeSpan.FromMilliseconds(1000 + 20 + 500), $"the lock of killed worker {victim} (token {token}) was taken after {waited}");
+        Assert.Empty(HistoryChecker.Check(history, inModel: true));
+    }
+
+    [Fact]
+    public async Task HolderPausedPastItsTtl_FindsItsLockLost_AndItsWritesRejected()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), Ttl, holdMs: 200);
+
+        var (paused, token) = await run.WaitForHolderAsync(Patience);
+        run.Signal(paused, Signals.SigStop);
+
+        // Paused until the other worker has taken the lock and written with its newer token.
+        await run.WaitForAsync(h => h.Any(e => e.Kind == "write-ok" && e.Token > token), Patience);
+        run.Signal(paused, Signals.SigCont);
+        var history = await run.FinishAsync(Patience);
+
+        var mine = history.Where(e => e.Worker == paused.ToString(System.Globalization.CultureInfo.InvariantCulture) && e.Token == token).ToList();
+        Assert.Contains(mine, e => e.Kind == "lost");
+        Assert.Contains(mine, e => e is { Kind: "probe-extend", Detail: "False" });
+        Assert.Contains(mine, e => e.Kind == "write-rejected");
+        Assert.Contains(mine, e => e is { Kind: "release", Detail: "False" });
+        Assert.DoesNotContain(history, e => e is { Kind: "release", Detail: "False" } && e.Token != token);
+        Assert.Empty(HistoryChecker.Check(history, inModel: false));
+    }
+
+    [Fact]
+    public async Task RedisPausedPastTheTtl_TheHolderLearnsItLostTheLock_AndNobodyAcquiresMeanwhile()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        // Holds of 1.5-3 s: the holder is still at work when Redis stops answering.
+        await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), Ttl, holdMs: 3000);
+
+        var (holder, token) = await run.WaitForHolderAsync(Patience);
+        redis.Pause();
+        var pausedAt = Stopwatch.GetTimestamp();
+        await Task.Delay(Ttl * 2);
+        var resumedAt = Stopwatch.GetTimestamp();
+        redis.Resume();
+        var history = await run.FinishAsync(Patience);
+
+        Assert.Contains(history, e => e.Kind == "lost" && e.Token == token);
+        Assert.DoesNotContain(history, e => e.Kind == "ok" && e.Time > pausedAt && e.Time < resumedAt);
+        Assert.Empty(HistoryChecker.Check(history, inModel: true));
+        Assert.True(history.Count(e => e.Kind == "ok" && e.Time > resumedAt) > 0, $"worker {holder}'s lock: nobody acquired after the pause");
+    }
+
+    [Fact]
+    public async Task RedisRestartedEmptyWhileHeld_TokensStillIncrease_AndStaleWritesAreRejected()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), Ttl, holdMs: 300);
+
+        var (_, token) = await run.WaitForHolderAsync(Patience);
+        await redis.RestartAsync();
+        var restartedAt = Stopwatch.GetTimestamp();
+        var history = await run.FinishAsync(Patience);
+
+        // Without persistence a restart forgets the lock, so holds may overlap (out of the
+        // model); the counter restarts from the server clock, so fencing still holds.
+        Assert.Contains(history, e => e.Kind == "ok" && e.Time > restartedAt && e.Token > token);
+        Assert.Empty(HistoryChecker.Check(history, inModel: false));
+    }
+
+    [Fact]
+    public async Task Redlock_MinorityKilled_HistoryIsClean()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        try
+        {
+            await using var run = await FaultRun.StartAsync(servers, workers: 3, FaultRun.Seconds(4), Ttl, holdMs: 40);
+            await run.WaitForAsync(h => h.Count(e => e.Kind == "ok") >= 5, Patience);
+            servers[0].Kill();
+            var killedAt = Stopwatch.GetTimestamp();
+            var history = await run.FinishAsync(Patience);
+
+            Assert.Empty(HistoryChecker.Check(history, inModel: true));
+            Assert.True(history.Count(e => e.Kind == "ok" && e.Time > killedAt) >= 5, "the two live nodes keep serving locks");
+        }
+        finally
+        {
+            await DisposeAllAsync(servers);
+        }
+    }
+
+    [Fact]
+    public async Task Redlock_MinorityPaused_HistoryIsClean()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        try
+        {
+            await using var run = await FaultRun.StartAsync(servers, workers: 3, FaultRun.Seconds(4), Ttl, holdMs: 40);
+            await run.WaitForAsync(h => h.Count(e => e.Kind == "ok") >= 5, Patience);
+            servers[2].Pause();
+            var pausedAt = Stopwatch.GetTimestamp();
+            await Task.Delay(Ttl * 3);
+            servers[2].Resume();
+            var history = await run.FinishAsync(Patience);
+
+            Assert.Empty(HistoryChecker.Check(history, inModel: true));
+            Assert.True(history.Count(e => e.Kind == "ok" && e.Time > pausedAt) >= 5, "the two live nodes keep serving locks");
+        }
+        finally
+        {
+            await DisposeAllAsync(servers);
+        }
+    }
+
+    private static async Task AssertNoLockKeyLeftAsync(ConnectionMultiplexer admin, FaultRun run)
+    {
+        await Task.Delay(Ttl);
+        Assert.False(await admin.GetDatabase().KeyExistsAsync($"lock:{{{run.Resource}}}"), "a lock key outlived every worker by a TTL");
+    }
+
+    private static async Task DisposeAllAsync(RedisServer[] servers)
+    {
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultSuiteCollection
+{
+    public const string Name = "fault suite";
+}

@@ -1,0 +1,98 @@
+using DistLock.IntegrationTests.Fixtures;
+using DistLock.RedisRig;
+using Microsoft.Extensions.Logging;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>Lease safety cases that need a server of their own or run inside one process.</summary>
+public sealed class LeaseFaultTests
+{
+    [Fact]
+    public async Task ManyCancellationsInFlight_LeaveNoKeyNoLeaseAndNoWaiter()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new LockOptions { Ttl = TimeSpan.FromSeconds(5) });
+        const string resource = "cancelled";
+
+        async Task ContendAsync(int i)
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(Random.Shared.Next(0, 30)));
+            try
+            {
+                await using var handle = await manager.AcquireAsync(resource, cancellationToken: cancel.Token);
+                await Task.Delay(Random.Shared.Next(0, 5), CancellationToken.None);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected for most of them: the point is what they leave behind.
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(ContendAsync));
+
+        await using var inspector = await redis.ConnectAsync();
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () =>
+            !await inspector.GetDatabase().KeyExistsAsync("lock:{cancelled}")), "a cancelled acquisition left the lock key behind");
+        Assert.Equal(0, manager.Leases.Count);
+        Assert.Equal(0, manager.Waiters.Count);
+    }
+
+    [Fact]
+    public async Task EvictingMaxMemoryPolicy_IsWarnedAboutAtConnect()
+    {
+        await using var redis = await RedisServer.StartAsync("--maxmemory", "100mb", "--maxmemory-policy", "volatile-lru");
+        var logger = new ListLogger();
+
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, logger: logger);
+
+        var warning = Assert.Single(logger.Entries, e => e.Id.Id == 1009);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("volatile-lru", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("noeviction", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoEvictionPolicy_NoWarning()
+    {
+        await using var redis = await RedisServer.StartAsync("--maxmemory", "100mb", "--maxmemory-policy", "noeviction");
+        var logger = new ListLogger();
+
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, logger: logger);
+
+        Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 1009);
+    }
+
+    [Fact]
+    public async Task FencedRedisStore_RejectsALowerToken_AcceptsTheSameOrHigher()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var connection = await redis.ConnectAsync();
+        var store = new FencedRedisStore(connection.GetDatabase());
+
+        Assert.Null(await store.ReadAsync("invoice"));
+        Assert.True(await store.TryWriteAsync("invoice", "draft", 10));
+        Assert.True(await store.TryWriteAsync("invoice", "sent", 10));
+        Assert.True(await store.TryWriteAsync("invoice", "paid", 12));
+        Assert.False(await store.TryWriteAsync("invoice", "stale", 11));
+
+        Assert.Equal(new FencedValue("paid", 12), await store.ReadAsync("invoice"));
+        Assert.Throws<ArgumentOutOfRangeException>("fencingToken", () => { _ = store.TryWriteAsync("invoice", "x", 0); });
+    }
+
+    [Fact]
+    public async Task FencingTokens_AcrossARestartWithoutPersistence_KeepIncreasing()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint);
+        long before;
+        await using (var handle = await manager.AcquireAsync("restarted"))
+        {
+            before = handle.FencingToken;
+        }
+
+        await redis.RestartAsync();
+        await using var after = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(10), () => manager.TryAcquireAsync("restarted"));
+
+        Assert.True(after.FencingToken > before, $"{after.FencingToken} after {before}");
+    }
+}
