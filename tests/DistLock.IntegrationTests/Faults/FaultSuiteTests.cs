@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistLock.RedisRig;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace DistLock.IntegrationTests.Faults;
 
@@ -10,7 +11,7 @@ namespace DistLock.IntegrationTests.Faults;
 /// scenario twenty times longer.
 /// </summary>
 [Collection(FaultSuiteCollection.Name)]
-public sealed class FaultSuiteTests
+public sealed class FaultSuiteTests(ITestOutputHelper output)
 {
     private const int Ttl = 500;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -27,6 +28,7 @@ public sealed class FaultSuiteTests
         await admin.GetServer(redis.Endpoint).ScriptFlushAsync();
         var history = await run.FinishAsync(Patience);
 
+        Report(history);
         Assert.Empty(HistoryChecker.Check(history, inModel: true));
         Assert.True(history.Count(e => e.Kind == "ok") >= 10, $"only {history.Count(e => e.Kind == "ok")} acquisitions");
         Assert.Contains(history, e => e.Kind == "write-ok");
@@ -43,7 +45,9 @@ public sealed class FaultSuiteTests
 
         var history = await run.FinishAsync(Patience);
 
-        Assert.Contains(HistoryChecker.Check(history, inModel: true), v => v.StartsWith("overlap", StringComparison.Ordinal));
+        var violations = HistoryChecker.Check(history, inModel: true);
+        output.WriteLine($"{mode}: {violations.Count} violation(s), e.g. {violations.FirstOrDefault()}");
+        Assert.Contains(violations, v => v.StartsWith("overlap", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -60,6 +64,8 @@ public sealed class FaultSuiteTests
         var next = history.FirstOrDefault(e => e.Kind == "ok" && e.Time > killedAt);
         Assert.NotNull(next);
         var waited = Stopwatch.GetElapsedTime(killedAt, next.Time);
+        output.WriteLine($"killed holder's lock taken {waited.TotalMilliseconds:F0} ms after the kill (TTL 1000 ms)");
+        Report(history);
         Assert.True(waited < TimeSpan.FromMilliseconds(1000 + 20 + 500), $"the lock of killed worker {victim} (token {token}) was taken after {waited}");
         Assert.Empty(HistoryChecker.Check(history, inModel: true));
     }
@@ -78,6 +84,7 @@ public sealed class FaultSuiteTests
         run.Signal(paused, Signals.SigCont);
         var history = await run.FinishAsync(Patience);
 
+        Report(history);
         var mine = history.Where(e => e.Worker == paused.ToString(System.Globalization.CultureInfo.InvariantCulture) && e.Token == token).ToList();
         Assert.Contains(mine, e => e.Kind == "lost");
         Assert.Contains(mine, e => e is { Kind: "probe-extend", Detail: "False" });
@@ -102,7 +109,12 @@ public sealed class FaultSuiteTests
         redis.Resume();
         var history = await run.FinishAsync(Patience);
 
-        Assert.Contains(history, e => e.Kind == "lost" && e.Token == token);
+        var lost = history.FirstOrDefault(e => e.Kind == "lost" && e.Token == token);
+        Assert.NotNull(lost);
+        var acquired = history.First(e => e.Kind == "ok" && e.Token == token);
+        output.WriteLine($"lost signal {Stopwatch.GetElapsedTime(acquired.Time, lost.Time).TotalMilliseconds:F0} ms after the acquire, " +
+            $"{Stopwatch.GetElapsedTime(pausedAt, lost.Time).TotalMilliseconds:F0} ms into the Redis pause (TTL {Ttl} ms)");
+        Report(history);
         Assert.DoesNotContain(history, e => e.Kind == "ok" && e.Time > pausedAt && e.Time < resumedAt);
         Assert.Empty(HistoryChecker.Check(history, inModel: true));
         Assert.True(history.Count(e => e.Kind == "ok" && e.Time > resumedAt) > 0, $"worker {holder}'s lock: nobody acquired after the pause");
@@ -121,6 +133,7 @@ public sealed class FaultSuiteTests
 
         // Without persistence a restart forgets the lock, so holds may overlap (out of the
         // model); the counter restarts from the server clock, so fencing still holds.
+        Report(history);
         Assert.Contains(history, e => e.Kind == "ok" && e.Time > restartedAt && e.Token > token);
         Assert.Empty(HistoryChecker.Check(history, inModel: false));
     }
@@ -137,6 +150,7 @@ public sealed class FaultSuiteTests
             var killedAt = Stopwatch.GetTimestamp();
             var history = await run.FinishAsync(Patience);
 
+            Report(history);
             Assert.Empty(HistoryChecker.Check(history, inModel: true));
             Assert.True(history.Count(e => e.Kind == "ok" && e.Time > killedAt) >= 5, "the two live nodes keep serving locks");
         }
@@ -160,6 +174,7 @@ public sealed class FaultSuiteTests
             servers[2].Resume();
             var history = await run.FinishAsync(Patience);
 
+            Report(history);
             Assert.Empty(HistoryChecker.Check(history, inModel: true));
             Assert.True(history.Count(e => e.Kind == "ok" && e.Time > pausedAt) >= 5, "the two live nodes keep serving locks");
         }
@@ -168,6 +183,11 @@ public sealed class FaultSuiteTests
             await DisposeAllAsync(servers);
         }
     }
+
+    private void Report(List<HistoryEvent> history) =>
+        output.WriteLine($"{history.Count(e => e.Kind == "ok")} acquisitions, {history.Count(e => e.Kind == "write-ok")} fenced writes accepted, " +
+            $"{history.Count(e => e.Kind == "write-rejected")} rejected, {history.Count(e => e.Kind == "lost")} lost, " +
+            $"{history.Count(e => e.Kind == "unknown")} acquire errors");
 
     private static async Task AssertNoLockKeyLeftAsync(ConnectionMultiplexer admin, FaultRun run)
     {
