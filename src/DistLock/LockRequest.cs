@@ -18,7 +18,7 @@ public sealed class LockRequest
     public const int MaxValueBytes = 1024;
 
     // Kept in step with release.lua and acquire.lua, which write and read the reservation.
-    private const string ReservedPrefix = "reserved:";
+    internal const string ReservedPrefix = "reserved:";
 
     private readonly TimeSpan? _ttl;
     private readonly string? _value;

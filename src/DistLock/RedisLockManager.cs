@@ -29,6 +29,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     private readonly AcquireLoop _loop;
     private readonly IConnectionMultiplexer[] _owned;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
+    private readonly LockInspector _inspector;
     private int _closing;
     private int _disposed;
 
@@ -39,7 +40,6 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     public RedisLockManager(IConnectionMultiplexer redis, LockOptions? options = null, ILogger? logger = null)
         : this([redis ?? throw new ArgumentNullException(nameof(redis))], options, logger, owned: false)
     {
-        _ = EvictionPolicyCheck.WarnIfEvictingAsync([redis], Logger, _options.NodeTimeout);
     }
 
     /// <summary>
@@ -54,7 +54,6 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
         : this(RedisConnector.CheckNodes(nodes), options, logger, owned: false)
     {
-        _ = EvictionPolicyCheck.WarnIfEvictingAsync(Quorum.Nodes.Select(n => ((RedisLockNode)n).Multiplexer), Logger, _options.NodeTimeout);
     }
 
     private RedisLockManager(IConnectionMultiplexer[] nodes, LockOptions? options, ILogger? logger, bool owned)
@@ -63,11 +62,17 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         Logger = logger ?? NullLogger.Instance;
         _keys = new LockKeyLayout(_options.KeyPrefix);
         _owned = owned ? nodes : [];
-        var lockNodes = nodes.Select(n => (ILockNode)new RedisLockNode(n, _options.VersionCheck, _options.HandoffGrace)).ToArray();
+        var lockNodes = nodes.Select(n => new RedisLockNode(n, _options.VersionCheck, _options.HandoffGrace)).ToArray();
+        _inspector = new LockInspector(lockNodes, _keys, _options.NodeTimeout);
         Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
         Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
         _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.MaxRetries, Logger);
         Leases = new LeaseKeeper(_options.TimeProvider);
+        if (!owned)
+        {
+            // ConnectAsync checks before it returns; a caller's own connections are checked in the background.
+            _ = EvictionPolicyCheck.WarnIfEvictingAsync(nodes, Logger, _options.NodeTimeout);
+        }
     }
 
     /// <summary>How many independent Redis nodes take part in each lock.</summary>
@@ -220,6 +225,51 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         }
 
         return handle.ReleaseAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the lock on <paramref name="resource"/> as Redis has it now: holder value, remaining
+    /// TTL, fencing counter, waiters. For tools; it changes nothing.
+    /// </summary>
+    /// <param name="resource">The resource name.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>The lock's state; <see cref="LockInfo.Holder"/> is null when it is free.</returns>
+    /// <exception cref="LockBackendException">Too few nodes answered.</exception>
+    public Task<LockInfo> InspectAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        LockKeyLayout.ValidateResource(resource, nameof(resource));
+        ThrowIfDisposed();
+        return _inspector.InspectAsync(resource, cancellationToken);
+    }
+
+    /// <summary>
+    /// Lists the locks that exist now (held, or being handed to a waiter) whose resource matches
+    /// the glob <paramref name="pattern"/>, using SCAN on every node (never KEYS).
+    /// </summary>
+    /// <param name="pattern">A Redis glob over resource names (<c>*</c>, <c>?</c>, <c>[abc]</c>); <c>*</c> lists all.</param>
+    /// <param name="cancellationToken">Stops the listing.</param>
+    /// <returns>Each lock once.</returns>
+    public IAsyncEnumerable<LockInfo> ListAsync(string pattern = "*", CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pattern);
+        ThrowIfDisposed();
+        return _inspector.ListAsync(pattern, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the lock on <paramref name="resource"/> whoever holds it, and wakes the next waiter.
+    /// For operators clearing a stuck lock: the holder is not asked; its next extension is refused
+    /// and its <see cref="LockHandle.LostToken"/> fires. Never needed in normal use.
+    /// </summary>
+    /// <param name="resource">The resource name.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>True when a lock key was deleted on some node.</returns>
+    /// <exception cref="LockBackendException">Too few nodes answered.</exception>
+    public Task<bool> ForceReleaseAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        LockKeyLayout.ValidateResource(resource, nameof(resource));
+        ThrowIfDisposed();
+        return _inspector.ForceReleaseAsync(resource, cancellationToken);
     }
 
     /// <summary>

@@ -97,9 +97,18 @@ internal sealed class QuorumLock
         var behind = new List<ILockNode>();
         for (var i = 0; i < round.Nodes.Count; i++)
         {
-            if (round.Answers[i] is { Reply: NodeReply.Granted } answer && answer.Fence < token)
+            if (round.Answers[i] is { Reply: NodeReply.Granted } answer)
             {
-                behind.Add(round.Nodes[i]);
+                if (answer.Fence < token)
+                {
+                    behind.Add(round.Nodes[i]);
+                }
+            }
+            else
+            {
+                // Not needed for this token, but raising the others too brings the counters back
+                // in step, so that later rounds need no extra round trip.
+                _ = RaiseQuietlyAsync(round.Nodes[i], key, token);
             }
         }
 
@@ -107,6 +116,18 @@ internal sealed class QuorumLock
             .RunAsync(behind, static (node, s) => node.RaiseFenceAsync(s.key, s.token), (key, token), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         return atToken + raised.Granted >= quorum ? token : null;
+    }
+
+    private async Task RaiseQuietlyAsync(ILockNode node, string key, long token)
+    {
+        try
+        {
+            await node.RaiseFenceAsync(key, token).WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.NodeFailed(_logger, ex, "fence raise", key, 1, _nodes.Count);
+        }
     }
 
     /// <summary>

@@ -27,6 +27,25 @@ internal sealed class LockKeyLayout
     /// <summary>The channel on which the waiter <paramref name="waiterId"/> is woken (same slot).</summary>
     public static string WakeChannel(string lockKey, string waiterId) => string.Concat(lockKey, ":wake:", waiterId);
 
+    /// <summary>
+    /// The SCAN pattern for lock keys whose (escaped) resource name matches the glob
+    /// <paramref name="resourcePattern"/>; keys with a suffix (counter, line) do not match.
+    /// </summary>
+    public string ScanPattern(string resourcePattern) =>
+        string.Concat(GlobLiteral(_prefix), "{", Escape(resourcePattern), "}");
+
+    /// <summary>The resource of a lock key of this layout, or null for another key.</summary>
+    public string? ResourceOf(string key)
+    {
+        if (!key.StartsWith(_prefix + "{", StringComparison.Ordinal) || !key.EndsWith('}'))
+        {
+            return null;
+        }
+
+        // Every '%' of a resource name is escaped, so one decoding pass restores it exactly.
+        return Uri.UnescapeDataString(key[(_prefix.Length + 1)..^1]);
+    }
+
     public static string Escape(string resource)
     {
         if (resource.AsSpan().IndexOfAny('{', '}', '%') < 0)
@@ -58,5 +77,21 @@ internal sealed class LockKeyLayout
             throw new ArgumentException(
                 $"The resource name is longer than {MaxResourceBytes} bytes (UTF-8).", paramName);
         }
+    }
+
+    private static string GlobLiteral(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\')
+            {
+                builder.Append('\\');
+            }
+
+            builder.Append(c);
+        }
+
+        return builder.ToString();
     }
 }

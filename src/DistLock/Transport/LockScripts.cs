@@ -14,4 +14,8 @@ internal static class LockScripts
     public static LockScript FenceFloor { get; } = LockScript.Load("fence-floor");
 
     public static LockScript FencedWrite { get; } = LockScript.Load("fenced-write");
+
+    public static LockScript Inspect { get; } = LockScript.Load("inspect");
+
+    public static LockScript ForceRelease { get; } = LockScript.Load("force-release");
 }

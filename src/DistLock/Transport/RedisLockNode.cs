@@ -77,6 +77,24 @@ internal sealed class RedisLockNode : ILockNode
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs])
             .ConfigureAwait(false);
 
+    /// <summary>The lock's state on this node: value, PTTL, fencing counter, waiters.</summary>
+    public async Task<(string? Value, long PttlMs, long Fence, int Waiters)> InspectAsync(string key)
+    {
+        var reply = (RedisResult[])(await LockScripts.Inspect
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [])
+            .ConfigureAwait(false))!;
+        return ((string?)reply[0], (long)reply[1], reply[2].IsNull ? 0 : (long)reply[2], (int)reply[3]);
+    }
+
+    /// <summary>Deletes the lock whoever holds it, and wakes the next waiter; true when a key was deleted.</summary>
+    public async Task<bool> ForceReleaseAsync(string key, string notice)
+    {
+        var result = await LockScripts.ForceRelease
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs])
+            .ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
     // PX and PEXPIRE take whole milliseconds; rounding up never shortens what the caller asked for.
     private static long ToMilliseconds(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);
 }

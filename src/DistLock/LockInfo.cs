@@ -1,0 +1,24 @@
+namespace DistLock;
+
+/// <summary>
+/// A lock as Redis has it now, for tools and dashboards (<see cref="RedisLockManager.InspectAsync"/>).
+/// In Redlock mode each field summarizes the nodes: the value held by the most of them, the
+/// shortest remaining TTL among those, the highest fencing counter and the longest line.
+/// </summary>
+/// <param name="Resource">The resource name.</param>
+/// <param name="Key">The lock key.</param>
+/// <param name="Holder">The lock value (the holder's <see cref="LockHandle.Id"/>), or null when the lock is free.</param>
+/// <param name="HandingOver">True when a release has reserved the lock for the waiter it woke (the value is <c>reserved:&lt;queue id&gt;</c>).</param>
+/// <param name="RemainingTtl">How long the key lives unless extended; null when free (or without expiry).</param>
+/// <param name="FencingCounter">The last fencing token issued for the resource; 0 when none was.</param>
+/// <param name="Waiters">How many waiting processes are in the lock's line.</param>
+/// <param name="NodesHolding">On how many nodes <paramref name="Holder"/> holds the key.</param>
+public sealed record LockInfo(
+    string Resource,
+    string Key,
+    string? Holder,
+    bool HandingOver,
+    TimeSpan? RemainingTtl,
+    long FencingCounter,
+    int Waiters,
+    int NodesHolding);

@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using DistLock.Algorithm;
+
+namespace DistLock.Transport;
+
+/// <summary>Reads and clears locks for operators: status, listing (SCAN, never KEYS) and forced release.</summary>
+internal sealed class LockInspector
+{
+    private readonly IReadOnlyList<RedisLockNode> _nodes;
+    private readonly LockKeyLayout _keys;
+    private readonly TimeSpan _timeout;
+
+    public LockInspector(IReadOnlyList<RedisLockNode> nodes, LockKeyLayout keys, TimeSpan timeout)
+    {
+        _nodes = nodes;
+        _keys = keys;
+        _timeout = timeout;
+    }
+
+    public async Task<LockInfo> InspectAsync(string resource, CancellationToken cancellationToken)
+    {
+        var key = _keys.LockKey(resource);
+        var answers = await OnEveryNodeAsync(node => node.InspectAsync(key), "inspect", key, cancellationToken).ConfigureAwait(false);
+        var holders = answers.Where(a => a.Value is not null).GroupBy(a => a.Value).OrderByDescending(g => g.Count()).FirstOrDefault();
+        var ttls = holders?.Where(a => a.PttlMs >= 0).Select(a => TimeSpan.FromMilliseconds(a.PttlMs)).ToList();
+        return new LockInfo(
+            resource,
+            key,
+            holders?.Key,
+            holders?.Key?.StartsWith(LockRequest.ReservedPrefix, StringComparison.Ordinal) == true,
+            ttls is { Count: > 0 } ? ttls.Min() : null,
+            answers.Max(a => a.Fence),
+            answers.Max(a => a.Waiters),
+            holders?.Count() ?? 0);
+    }
+
+    /// <summary>The locks whose resource matches the glob <paramref name="pattern"/>, each once, found with SCAN on every node.</summary>
+    public async IAsyncEnumerable<LockInfo> ListAsync(string pattern, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var scan = _keys.ScanPattern(pattern);
+        foreach (var node in _nodes)
+        {
+            foreach (var endpoint in node.Multiplexer.GetEndPoints())
+            {
+                var server = node.Multiplexer.GetServer(endpoint);
+                if (!server.IsConnected || server.IsReplica)
+                {
+                    continue;
+                }
+
+                await foreach (var key in server.KeysAsync(pattern: scan, pageSize: 250).WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    if (_keys.ResourceOf(key.ToString()) is { } resource && seen.Add(resource))
+                    {
+                        yield return await InspectAsync(resource, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+    }
+
+    public async Task<bool> ForceReleaseAsync(string resource, CancellationToken cancellationToken)
+    {
+        var key = _keys.LockKey(resource);
+        var notice = ReleaseNotice.New("forced");
+        var deleted = await OnEveryNodeAsync(node => node.ForceReleaseAsync(key, notice), "force-release", key, cancellationToken).ConfigureAwait(false);
+        return deleted.Any(d => d);
+    }
+
+    /// <summary>Runs a command on every node; the nodes that fail are left out unless too many fail for a majority.</summary>
+    private async Task<List<T>> OnEveryNodeAsync<T>(Func<RedisLockNode, Task<T>> command, string operation, string key, CancellationToken cancellationToken)
+    {
+        var calls = _nodes.Select(node => command(node).WaitAsync(_timeout, cancellationToken)).ToList();
+        try
+        {
+            await Task.WhenAll(calls).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Judged below, node by node.
+        }
+
+        var answered = calls.Where(c => c.IsCompletedSuccessfully).Select(c => c.Result).ToList();
+        if (answered.Count < LockValidity.QuorumSize(_nodes.Count))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var error = calls.FirstOrDefault(c => c.IsFaulted)?.Exception?.InnerException;
+            throw new LockBackendException($"Could not {operation} lock '{key}': too few Redis nodes answered ({error?.Message}).", error);
+        }
+
+        return answered;
+    }
+}

@@ -1,0 +1,10 @@
+-- Deletes a lock whoever holds it (an operator clearing a stuck lock), then wakes the next
+-- waiter so that nobody waits out the old holder's TTL. The old holder's next extension is
+-- refused, which fires its lost signal.
+-- KEYS[1]: the lock key; KEYS[2]: the line of waiters
+-- ARGV[2]: the notice to publish; ARGV[3]: how long the lock stays reserved for the woken waiter, in ms
+-- Returns 1 when a lock was deleted, else 0.
+--@include wake-next
+local deleted = redis.call('DEL', KEYS[1])
+wake_next()
+return deleted

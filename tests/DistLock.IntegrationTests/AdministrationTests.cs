@@ -1,0 +1,103 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>Inspect, list and force-release: what the command-line tool is built on.</summary>
+public abstract class AdministrationTests
+{
+    private readonly RedisNodesFixture _nodes;
+
+    protected AdministrationTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    [Fact]
+    public async Task InspectAsync_HeldLock_ShowsHolderTtlFenceAndWaiters()
+    {
+        await using var owner = await _nodes.ConnectAsync();
+        await using var waiter = await _nodes.ConnectAsync();
+        var resource = "admin-" + Guid.NewGuid().ToString("N");
+        await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(20) });
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+
+        var info = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(5), async () =>
+        {
+            var i = await owner.InspectAsync(resource);
+            return i.Waiters == 1 ? i : null;
+        });
+
+        Assert.Equal(resource, info.Resource);
+        Assert.Equal(handle.Key, info.Key);
+        Assert.Equal(handle.Id, info.Holder);
+        Assert.False(info.HandingOver);
+        Assert.InRange(info.RemainingTtl!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
+        Assert.True(info.FencingCounter >= handle.FencingToken, "the counter is the highest of the nodes'");
+        Assert.True(info.NodesHolding > _nodes.Servers.Count / 2);
+        await handle.ReleaseAsync();
+        await using var next = await waiting;
+    }
+
+    [Fact]
+    public async Task InspectAsync_FreeLock_HasNoHolder()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+
+        var info = await manager.InspectAsync("never-" + Guid.NewGuid().ToString("N"));
+
+        Assert.Null(info.Holder);
+        Assert.Null(info.RemainingTtl);
+        Assert.Equal(0, info.FencingCounter);
+        Assert.Equal(0, info.NodesHolding);
+    }
+
+    [Fact]
+    public async Task ListAsync_FindsHeldLocksByPattern_OnlyLockKeys()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await using var a = await manager.AcquireAsync($"list-{tag}:a");
+        await using var b = await manager.AcquireAsync($"list-{tag}:{{b}}");
+        await using var other = await manager.AcquireAsync($"other-{tag}");
+
+        var listed = new List<LockInfo>();
+        await foreach (var info in manager.ListAsync($"list-{tag}:*"))
+        {
+            listed.Add(info);
+        }
+
+        Assert.Equal([$"list-{tag}:a", $"list-{tag}:{{b}}"], listed.Select(l => l.Resource).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ForceReleaseAsync_DeletesAnyHoldersLock_WakesTheWaiter_AndTheHolderLosesIt()
+    {
+        await using var owner = await _nodes.ConnectAsync();
+        await using var waiter = await _nodes.ConnectAsync();
+        await using var admin = await _nodes.ConnectAsync();
+        var resource = "stuck-" + Guid.NewGuid().ToString("N");
+        var stuck = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(3) });
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+        await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await admin.InspectAsync(resource)).Waiters == 1);
+
+        Assert.True(await admin.ForceReleaseAsync(resource));
+
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(2)); // well before the 3 s TTL
+        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+        Assert.False(await stuck.ReleaseAsync());
+        Assert.True(await _nodes.MajorityHoldsAsync(next.Key, next.Id));
+    }
+
+    [Fact]
+    public async Task AdministrationCalls_RejectBadArguments()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>("resource", () => manager.InspectAsync(""));
+        await Assert.ThrowsAsync<ArgumentException>("resource", () => manager.ForceReleaseAsync(" "));
+        Assert.Throws<ArgumentException>("pattern", () => manager.ListAsync(""));
+    }
+}
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : AdministrationTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : AdministrationTests(nodes);
