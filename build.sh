@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # DistLock's entry point on a fresh machine that has only the .NET SDK.
 #   ./build.sh test   install redis-server if missing, then run every test
-#   ./build.sh demo   run the sample: workers contending for one lock
+#   ./build.sh demo   distlock demo: worker processes contend for one lock, on an embedded
+#                     server unless --redis HOST:PORT is given (extra arguments go to the demo)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,8 +36,8 @@ case "${1:-}" in
     ;;
   demo)
     shift
-    ensure_redis
-    dotnet run --project samples/DistLock.Sample --configuration Release -- "$@"
+    # The embedded server (Garnet) needs nothing installed; --redis points it at a real Redis.
+    dotnet run --project src/DistLock.Cli --configuration Release -- demo "$@"
     ;;
   *)
     echo "usage: ./build.sh test|demo [args]" >&2

@@ -1,0 +1,48 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace DistLock.Cli;
+
+/// <summary>How locks are shown: who holds them, for how long, the fencing counter and the line.</summary>
+internal static class LockTable
+{
+    public static string StateOf(LockInfo info) =>
+        info.Holder is null ? "free" : info.HandingOver ? "handing over" : "held";
+
+    public static string HolderOf(LockInfo info) =>
+        info.Holder is null ? "-" : info.HandingOver ? "(next waiter)" : info.Holder;
+
+    public static string TtlOf(LockInfo info) =>
+        info.RemainingTtl is { } ttl ? ttl.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s" : "-";
+
+    public static Table Details(LockInfo info, int nodes)
+    {
+        var table = new Table().HideHeaders().AddColumn("field").AddColumn("value");
+        table.AddRow("resource", Markup.Escape(info.Resource));
+        table.AddRow("key", Markup.Escape(info.Key));
+        table.AddRow("state", StateOf(info));
+        table.AddRow("holder", Markup.Escape(HolderOf(info)));
+        table.AddRow("ttl", TtlOf(info));
+        table.AddRow("fencing counter", info.FencingCounter.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("waiters", info.Waiters.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("nodes holding", $"{info.NodesHolding} of {nodes}");
+        return table;
+    }
+
+    public static Table List(IEnumerable<LockInfo> locks)
+    {
+        var table = new Table().AddColumns("resource", "state", "holder", "ttl", "fencing counter", "waiters");
+        foreach (var info in locks)
+        {
+            table.AddRow(
+                Markup.Escape(info.Resource),
+                StateOf(info),
+                Markup.Escape(HolderOf(info)),
+                TtlOf(info),
+                info.FencingCounter.ToString(CultureInfo.InvariantCulture),
+                info.Waiters.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return table;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Sockets;
+using DistLock.RedisRig;
+using StackExchange.Redis;
+
+namespace DistLock.Cli.Tests;
+
+public sealed class DemoTests
+{
+    [Fact]
+    public async Task Demo_OnTheEmbeddedServer_EndsWithAVerifiedSummary()
+    {
+        using var tool = await Tool.RunAsync(["demo", "--workers", "3", "--seconds", "1.5"], timeoutSeconds: 90);
+
+        Assert.True(tool.ExitCode == 0, tool.Stdout + tool.Stderr);
+        Assert.Contains("verified", tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains("embedded server", tool.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_OnRedisServer_EndsWithAVerifiedSummary()
+    {
+        await using var server = await RedisServer.StartAsync();
+
+        using var tool = await Tool.RunAsync(["demo", "--workers", "2", "--seconds", "1.5", "--redis", server.Endpoint], timeoutSeconds: 90);
+
+        Assert.True(tool.ExitCode == 0, tool.Stdout + tool.Stderr);
+        Assert.Contains("verified", tool.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_AnswersRedisClients_AndStopsOnSigTerm()
+    {
+        var port = FreePort();
+        using var tool = Tool.Start(["serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await using var client = await ConnectWhenUpAsync($"127.0.0.1:{port}");
+
+        Assert.True((await client.GetDatabase().PingAsync()) < TimeSpan.FromSeconds(5));
+        await using (var locks = new RedisLockManager(client))
+        {
+            await using var handle = await locks.AcquireAsync("served");
+            Assert.True(handle.FencingToken > 0);
+        }
+
+        Signals.Send(tool.Process.Id, 15);
+        Assert.Equal(0, await tool.WaitAsync(20));
+    }
+
+    private static async Task<ConnectionMultiplexer> ConnectWhenUpAsync(string endpoint)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await ConnectionMultiplexer.ConnectAsync(endpoint + ",connectTimeout=500");
+            }
+            catch (RedisConnectionException) when (attempt < 60)
+            {
+                await Task.Delay(250);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,134 @@
+using DistLock.RedisRig;
+
+namespace DistLock.Cli.Tests;
+
+[Collection(RedisCollection.Name)]
+public sealed class ExecTests(RedisFixture redis)
+{
+    private static string NewResource() => "cli-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task Exec_ExitsWithTheCommandsExitCode_AndPassesTheFencingToken()
+    {
+        var resource = NewResource();
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--", "sh", "-c", "echo token=$DISTLOCK_FENCING_TOKEN; exit 7"], redis.Endpoint);
+
+        Assert.Equal(7, tool.ExitCode);
+        var token = long.Parse(tool.Stdout.Trim().Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(token > 0);
+        Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+    }
+
+    [Fact]
+    public async Task Exec_TwoAtOnce_OneRunsWhileTheOtherWaits()
+    {
+        var resource = NewResource();
+        var log = Path.Combine(Path.GetTempPath(), resource + ".log");
+        string[] script = ["sh", "-c", $"echo start >> {log}; sleep 0.5; echo end >> {log}"];
+        try
+        {
+            using var first = Tool.Start(["exec", "--resource", resource, "--", .. script], redis.Endpoint);
+            using var second = Tool.Start(["exec", "--resource", resource, "--", .. script], redis.Endpoint);
+
+            Assert.Equal(0, await first.WaitAsync());
+            Assert.Equal(0, await second.WaitAsync());
+            Assert.Equal(["start", "end", "start", "end"], await File.ReadAllLinesAsync(log));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public async Task Exec_SigTerm_IsForwardedToTheCommand_AndTheLockIsReleasedAfter()
+    {
+        var resource = NewResource();
+        var ready = Path.Combine(Path.GetTempPath(), resource + ".ready");
+        using var tool = Tool.Start(["exec", "--resource", resource, "--", "sh", "-c", $"trap 'exit 42' TERM; touch {ready}; while :; do sleep 0.05; done"], redis.Endpoint);
+        await redis.WaitUntilHeldAsync(resource);
+        for (var i = 0; i < 500 && !File.Exists(ready); i++)
+        {
+            await Task.Delay(20); // until the command has set its trap
+        }
+
+        Signals.Send(tool.Process.Id, 15);
+
+        Assert.Equal(42, await tool.WaitAsync());
+        Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+        File.Delete(ready);
+    }
+
+    [Fact]
+    public async Task Exec_Busy_WithWaitZero_Exits75_WithOneLine()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireAsync(resource);
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--wait", "0", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(75, tool.ExitCode);
+        Assert.Single(tool.Stderr.Trim().Split('\n'));
+        Assert.Contains("held by someone else", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exec_WaitTimesOut_Exits75()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireAsync(resource);
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--wait", "300ms", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(75, tool.ExitCode);
+    }
+
+    [Theory]
+    [InlineData(64, "exec", "--resource", "r", "--bogus", "--", "true")]
+    [InlineData(64, "exec", "--resource", "r", "true")]
+    [InlineData(64, "exec", "--resource", "r", "--")]
+    [InlineData(64, "exec", "--resource", "r", "--", "")]
+    [InlineData(64, "exec", "--resource", "r", "--ttl", "soon", "--", "true")]
+    [InlineData(64, "exec", "--resource", "r", "--ttl", "1ms", "--", "true")]
+    [InlineData(64, "exec", "--resource", "r", "--on-lost", "panic", "--", "true")]
+    [InlineData(64, "exec", "--", "true")]
+    [InlineData(127, "exec", "--resource", "r", "--", "no-such-command-anywhere")]
+    [InlineData(64, "--frobnicate")]
+    public async Task BadInput_OneLineOnStderr_DocumentedExitCode_NothingLocked(int expected, params string[] arguments)
+    {
+        using var tool = await Tool.RunAsync(arguments, redis.Endpoint);
+
+        Assert.Equal(expected, tool.ExitCode);
+        Assert.Single(tool.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("distlock: ", tool.Stderr, StringComparison.Ordinal);
+        Assert.Null((await redis.Locks.InspectAsync("r")).Holder);
+    }
+
+    [Fact]
+    public async Task BadRedisString_Exits64()
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", "r", "--redis", "127.0.0.1:6379,nonsense=1", "--", "true"]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Contains("bad Redis configuration", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableRedis_Exits69()
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", "r", "--redis", "127.0.0.1:1,connectTimeout=500", "--", "true"]);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.Single(tool.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task NoRedisGiven_Exits64()
+    {
+        using var tool = await Tool.RunAsync(["status", "r"]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Contains("DISTLOCK_REDIS", tool.Stderr, StringComparison.Ordinal);
+    }
+}

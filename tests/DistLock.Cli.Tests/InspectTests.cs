@@ -1,0 +1,76 @@
+namespace DistLock.Cli.Tests;
+
+[Collection(RedisCollection.Name)]
+public sealed class InspectTests(RedisFixture redis)
+{
+    [Fact]
+    public async Task Status_ShowsHolderTtlAndFencingCounter()
+    {
+        var resource = "status-" + Guid.NewGuid().ToString("N")[..8];
+        await using var handle = await redis.Locks.AcquireAsync(resource);
+
+        using var tool = await Tool.RunAsync(["status", resource], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains(handle.Id, tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains(handle.FencingToken.ToString(System.Globalization.CultureInfo.InvariantCulture), tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains("held", tool.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_FreeLock_SaysFree()
+    {
+        using var tool = await Tool.RunAsync(["status", "nobody-" + Guid.NewGuid().ToString("N")[..8]], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains("free", tool.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_ShowsTheMatchingLocks()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await using var a = await redis.Locks.AcquireAsync($"list{tag}-a");
+        await using var b = await redis.Locks.AcquireAsync($"list{tag}-b");
+        await using var other = await redis.Locks.AcquireAsync($"other{tag}");
+
+        using var tool = await Tool.RunAsync(["list", $"list{tag}-*"], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains($"list{tag}-a", tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"list{tag}-b", tool.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain($"other{tag}", tool.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Release_AsksFirst_AndDeclinesWithoutYes()
+    {
+        var resource = "stuck-" + Guid.NewGuid().ToString("N")[..8];
+        await using var handle = await redis.Locks.AcquireAsync(resource);
+
+        using var declined = await Tool.RunAsync(["release", resource, "--force"], redis.Endpoint, stdin: "n\n");
+        Assert.Equal(1, declined.ExitCode);
+        Assert.Equal(handle.Id, (await redis.Locks.InspectAsync(resource)).Holder);
+
+        using var withoutForce = await Tool.RunAsync(["release", resource], redis.Endpoint);
+        Assert.Equal(64, withoutForce.ExitCode);
+
+        using var confirmed = await Tool.RunAsync(["release", resource, "--force"], redis.Endpoint, stdin: "y\n");
+        Assert.Equal(0, confirmed.ExitCode);
+        Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+    }
+
+    [Fact]
+    public async Task Release_WithYes_DeletesWithoutAsking_AndTheHolderLearnsItLostTheLock()
+    {
+        var resource = "stuck-" + Guid.NewGuid().ToString("N")[..8];
+        var handle = await redis.Locks.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(900) });
+
+        using var tool = await Tool.RunAsync(["release", resource, "--force", "--yes"], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains("released", tool.Stdout, StringComparison.Ordinal);
+        await Task.Delay(1500);
+        Assert.Equal(LockState.Lost, handle.State);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using DistLock.RedisRig;
+
+namespace DistLock.Cli.Tests;
+
+public sealed class LockLostTests
+{
+    [Fact]
+    public async Task RedisPausedPastTheTtl_TheCommandIsStopped_AndExecExits70()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint);
+        using var tool = Tool.Start(["exec", "--resource", "lost", "--ttl", "600ms", "--", "sleep", "30"], server.Endpoint + ",syncTimeout=300,asyncTimeout=300");
+        await WaitUntilHeldAsync(locks, "lost");
+
+        server.Pause();
+        var stopwatch = Stopwatch.StartNew();
+        await Task.Delay(1500);
+        server.Resume();
+        var exitCode = await tool.WaitAsync(20);
+
+        Assert.Equal(70, exitCode);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(8), $"exec took {stopwatch.Elapsed} to stop its command");
+        Assert.Contains("lost the lock", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnLostIgnore_TheCommandFinishes_WithItsOwnExitCode()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint);
+        using var tool = Tool.Start(["exec", "--resource", "ignored", "--ttl", "600ms", "--on-lost", "ignore", "--", "sh", "-c", "sleep 1.5; exit 3"], server.Endpoint);
+        await WaitUntilHeldAsync(locks, "ignored");
+
+        Assert.True(await locks.ForceReleaseAsync("ignored"));
+
+        Assert.Equal(3, await tool.WaitAsync(20));
+        Assert.Contains("keeps running", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilHeldAsync(RedisLockManager locks, string resource)
+    {
+        for (var i = 0; i < 1000 && (await locks.InspectAsync(resource)).Holder is null; i++)
+        {
+            await Task.Delay(20);
+        }
+    }
+}
