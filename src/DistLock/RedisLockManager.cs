@@ -66,7 +66,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         _inspector = new LockInspector(lockNodes, _keys, _options.NodeTimeout);
         Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
         Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
-        _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.MaxRetries, Logger);
+        _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.HandoffGrace, _options.MaxRetries, Logger);
         Leases = new LeaseKeeper(_options.TimeProvider);
         if (!owned)
         {

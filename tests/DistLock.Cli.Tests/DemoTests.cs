@@ -36,7 +36,7 @@ public sealed class DemoTests
         await using var client = await ConnectWhenUpAsync($"127.0.0.1:{port}");
 
         Assert.True((await client.GetDatabase().PingAsync()) < TimeSpan.FromSeconds(5));
-        await using (var locks = new RedisLockManager(client))
+        await using (var locks = new RedisLockManager(client, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) }))
         {
             await using var handle = await locks.AcquireAsync("served");
             Assert.True(handle.FencingToken > 0);

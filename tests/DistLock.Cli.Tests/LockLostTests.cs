@@ -9,7 +9,7 @@ public sealed class LockLostTests
     public async Task RedisPausedPastTheTtl_TheCommandIsStopped_AndExecExits70()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint);
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
         using var tool = Tool.Start(["exec", "--resource", "lost", "--ttl", "600ms", "--", "sleep", "30"], server.Endpoint + ",syncTimeout=300,asyncTimeout=300");
         await WaitUntilHeldAsync(locks, "lost");
 
@@ -28,7 +28,7 @@ public sealed class LockLostTests
     public async Task OnLostIgnore_TheCommandFinishes_WithItsOwnExitCode()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint);
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
         using var tool = Tool.Start(["exec", "--resource", "ignored", "--ttl", "600ms", "--on-lost", "ignore", "--", "sh", "-c", "sleep 1.5; exit 3"], server.Endpoint);
         await WaitUntilHeldAsync(locks, "ignored");
 

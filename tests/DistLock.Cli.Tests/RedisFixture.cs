@@ -14,7 +14,8 @@ public sealed class RedisFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await RedisServer.StartAsync();
-        Locks = await RedisLockManager.ConnectAsync(Server.Endpoint);
+        // Generous: these calls only look, and the machine may be busy starting the tool's processes.
+        Locks = await RedisLockManager.ConnectAsync(Server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
     }
 
     public async Task DisposeAsync()

@@ -17,11 +17,19 @@ internal sealed class AcquireLoop
     private readonly QuorumLock _lock;
     private readonly WaitQueues _waiters;
     private readonly TimeSpan _retryDelay;
+    private readonly TimeSpan _retryAfterWake;
     private readonly int _maxRetries;
     private readonly ILogger _logger;
 
-    public AcquireLoop(QuorumLock quorumLock, WaitQueues waiters, TimeSpan retryDelay, int maxRetries, ILogger logger)
+    /// <param name="quorumLock">The lock algorithm.</param>
+    /// <param name="waiters">The local wait queues.</param>
+    /// <param name="retryDelay">The longest pause between attempts where no wake can arrive, and after a split vote.</param>
+    /// <param name="handoffGrace">How long a release keeps the lock reserved for the waiter it wakes.</param>
+    /// <param name="maxRetries">Retries after the first attempt; -1 for no limit.</param>
+    /// <param name="logger">Where to log.</param>
+    public AcquireLoop(QuorumLock quorumLock, WaitQueues waiters, TimeSpan retryDelay, TimeSpan handoffGrace, int maxRetries, ILogger logger)
     {
+        _retryAfterWake = handoffGrace / 4;
         _lock = quorumLock;
         _waiters = waiters;
         _retryDelay = retryDelay;
@@ -63,6 +71,7 @@ internal sealed class AcquireLoop
 
             // Subscribed before the attempt that precedes waiting, so a release in between is seen.
             await queue.Subscriptions.ConfigureAwait(false);
+            var afterWake = false;
             while (true)
             {
                 var (releases, nextRelease) = queue.Snapshot();
@@ -75,13 +84,20 @@ internal sealed class AcquireLoop
                 }
 
                 var split = result.Round.Granted > 0;
-                if (queue.Releases != releases && !split)
+                var woken = queue.Releases != releases;
+                if (woken && !split)
                 {
+                    afterWake = true;
                     continue; // released while we were asking
                 }
 
-                var pause = Pause(result, split, queue.NotificationsLive, wait.Remaining);
-                await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false);
+                // A split on a wake is our attempt overtaking the release on some nodes: those
+                // nodes reserve the lock for us when the release gets there, so look again soon
+                // instead of backing off as from a rival.
+                var pause = split && (woken || afterWake)
+                    ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
+                    : Pause(result, split, queue.NotificationsLive, wait.Remaining);
+                afterWake = await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -155,15 +171,18 @@ internal sealed class AcquireLoop
         }
     }
 
-    private async Task SleepUntilReleaseAsync(Task nextRelease, TimeSpan pause, CancellationToken cancellationToken)
+    /// <returns>True when a release was announced; false when the pause ran out.</returns>
+    private async Task<bool> SleepUntilReleaseAsync(Task nextRelease, TimeSpan pause, CancellationToken cancellationToken)
     {
         try
         {
             await nextRelease.WaitAsync(pause, _lock.Time, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (TimeoutException)
         {
             // The holder's TTL (or RetryDelay) ran out without an announcement: look again.
+            return false;
         }
     }
 

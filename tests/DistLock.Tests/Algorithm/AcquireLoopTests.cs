@@ -214,11 +214,45 @@ public sealed class AcquireLoopTests
         return condition();
     }
 
+    [Fact]
+    public async Task Run_Redlock_SplitRightAfterAWake_RetriesWithinTheGraceNotAfterRetryDelay()
+    {
+        // The waiter's attempt overtakes the release on two of three nodes: a split vote that is
+        // no rival's doing, so it must not back off for RetryDelay (10 s here).
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
+        foreach (var node in nodes)
+        {
+            node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        }
+
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
+        var loop = new AcquireLoop(
+            new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            waiters, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var run = loop.RunAsync(Key, "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None);
+        for (var i = 0; i < 200 && nodes.Any(n => n.Listeners == 0); i++)
+        {
+            await Task.Delay(5);
+        }
+
+        var notice = ReleaseNotice.New("other");
+        await nodes[0].ReleaseAsync(Key, "other", notice);
+        await Task.Delay(50); // the woken attempt runs, and splits
+        await nodes[1].ReleaseAsync(Key, "other", notice);
+        await nodes[2].ReleaseAsync(Key, "other", notice);
+        var startedAt = _time.GetUtcNow();
+        var outcome = await _time.AdvanceUntilDoneAsync(run, TimeSpan.FromMilliseconds(5));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.True(_time.GetUtcNow() - startedAt < TimeSpan.FromSeconds(1), $"took {_time.GetUtcNow() - startedAt}");
+    }
+
     private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>
         new(
             new QuorumLock([_node], TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             _waiters,
             retryDelay ?? RetryDelay,
+            TimeSpan.FromMilliseconds(50),
             maxRetries,
             NullLogger.Instance);
 }
