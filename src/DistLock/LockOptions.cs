@@ -176,6 +176,13 @@ public sealed class LockOptions
         set => _maxHoldTime = CheckMaxHoldTime(value, nameof(MaxHoldTime));
     }
 
+    /// <summary>
+    /// Where the manager's meter comes from: the host's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>
+    /// (dependency injection sets it). Null uses one meter shared by all managers. The meter is
+    /// named <see cref="LockTelemetry.Name"/> either way.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>The clock for timeouts, delays and validity. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using DistLock.Algorithm;
 using DistLock.Transport;
@@ -68,6 +69,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
         _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.HandoffGrace, _options.MaxRetries, Logger);
         Leases = new LeaseKeeper(_options.TimeProvider);
+        Metrics = new LockMetrics(LockTelemetry.MeterFrom(_options.MeterFactory), lockNodes.Length == 1 ? "single" : "redlock");
         if (!owned)
         {
             // ConnectAsync checks before it returns; a caller's own connections are checked in the background.
@@ -85,6 +87,8 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
     internal WaitQueues Waiters { get; }
 
     internal LeaseKeeper Leases { get; }
+
+    internal LockMetrics Metrics { get; }
 
     /// <summary>
     /// Connects to one Redis deployment and returns a manager that owns (and disposes) the connection.
@@ -291,7 +295,7 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
 
         foreach (var lease in Leases.Close())
         {
-            lease.MarkLost("its manager was disposed, so nothing extends it any more");
+            lease.MarkLost(LostReason.Disposed);
         }
 
         Volatile.Write(ref _disposed, 1);
@@ -308,7 +312,20 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
 
     internal async Task<bool> ReleaseCoreAsync(LockHandle handle)
     {
-        var released = await Quorum.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
+        using var activity = Metrics.Start("release", handle.Resource);
+        bool released;
+        try
+        {
+            released = await Quorum.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
+        }
+        catch (LockBackendException ex)
+        {
+            Metrics.ReleaseFailed();
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+
+        activity?.SetTag("distlock.outcome", released ? "released" : "not-held");
         if (_options.AutoReleaseOnDispose)
         {
             _held.TryRemove(handle, out _);
@@ -323,14 +340,34 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         var ttl = request.Ttl ?? _options.Ttl;
         var key = _keys.LockKey(request.Resource);
         var value = request.Value ?? NewLockValue();
-        var outcome = await _loop.RunAsync(key, value, ttl, timeout, cancellationToken).ConfigureAwait(false);
-        if (outcome.Winner is null)
+        using var activity = Metrics.Start("acquire", request.Resource);
+        var started = _options.TimeProvider.GetTimestamp();
+        AcquireOutcome outcome;
+        try
         {
+            outcome = await _loop.RunAsync(key, value, ttl, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
+        {
+            var kind = ex is LockBackendException ? "backend" : "canceled";
+            Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), kind);
+            activity?.SetTag("distlock.outcome", kind);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+
+        activity?.SetTag("distlock.attempts", outcome.Attempts);
+        if (outcome.Winner is not { } winner)
+        {
+            Metrics.AcquireFailed(outcome.Elapsed, "busy");
+            activity?.SetTag("distlock.outcome", "busy");
             return throwWhenBusy ? throw new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed) : null;
         }
 
-        var winner = outcome.Winner;
-        var lease = new Lease(Quorum, Leases, Logger, key, value, ttl, winner.SentAt,
+        Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
+        activity?.SetTag("distlock.outcome", "acquired");
+        activity?.SetTag("distlock.fencing_token", winner.Fence);
+        var lease = new Lease(Quorum, Leases, Logger, Metrics, key, value, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (_options.AutoReleaseOnDispose)

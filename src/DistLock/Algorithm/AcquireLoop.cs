@@ -141,9 +141,18 @@ internal sealed class AcquireLoop
     private TimeSpan Pause(AttemptResult result, bool split, bool notificationsLive, TimeSpan? remaining)
     {
         var backoff = RetryTiming.NextDelay(_retryDelay, remaining, Random.Shared);
-        if (split || result.HolderTtl is not { } holderTtl)
+        if (result.HolderTtl is not { } holderTtl)
         {
             return backoff;
+        }
+
+        if (split)
+        {
+            // Nodes expire a crashed holder's keys a few milliseconds apart, so an attempt at the
+            // first expiry can split: when the refusing nodes' holder is about to expire, look
+            // again right after it rather than backing off as from a rival.
+            var afterExpiry = holderTtl + ExpiryMargin;
+            return afterExpiry < backoff ? afterExpiry : backoff;
         }
 
         var untilExpiry = holderTtl + ExpiryMargin;

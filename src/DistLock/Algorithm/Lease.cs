@@ -12,6 +12,8 @@ internal sealed class Lease
     private readonly QuorumLock _lock;
     private readonly LeaseKeeper _keeper;
     private readonly ILogger _logger;
+    private readonly LockMetrics _metrics;
+    private readonly long _acquiredAt;
     private readonly CancellationTokenSource _lost = new();
     private readonly Lock _gate = new();
     private readonly long _stopExtendingAt;
@@ -23,12 +25,14 @@ internal sealed class Lease
     private bool _extending;
     private LockState _state = LockState.Held;
 
-    public Lease(QuorumLock quorumLock, LeaseKeeper keeper, ILogger logger, string key, string value, TimeSpan ttl,
+    public Lease(QuorumLock quorumLock, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string value, TimeSpan ttl,
         long acquiredSentAt, bool autoExtend, TimeSpan? maxHoldTime)
     {
         _lock = quorumLock;
         _keeper = keeper;
         _logger = logger;
+        _metrics = metrics;
+        _acquiredAt = quorumLock.Time.GetTimestamp();
         Key = key;
         Value = value;
         Ttl = ttl;
@@ -69,7 +73,7 @@ internal sealed class Lease
                 }
             }
 
-            MarkLost("its validity ran out before an extension succeeded");
+            MarkLost(LostReason.Expired);
             return LockState.Lost;
         }
     }
@@ -96,12 +100,29 @@ internal sealed class Lease
             return false;
         }
 
-        var extended = await _lock.ExtendAsync(Key, Value, ttl).ConfigureAwait(false);
+        using var activity = _metrics.Start("extend", Key);
+        (TimeSpan Validity, long SentAt)? extended;
+        try
+        {
+            extended = await _lock.ExtendAsync(Key, Value, ttl).ConfigureAwait(false);
+        }
+        catch (LockBackendException ex)
+        {
+            _metrics.Extended("failed");
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+
         if (extended is not { } result)
         {
-            MarkLost("an extension was refused: the key is gone or held by someone else");
+            _metrics.Extended("refused");
+            activity?.SetTag("distlock.outcome", "refused");
+            MarkLost(LostReason.Refused);
             return false;
         }
+
+        _metrics.Extended("extended");
+        activity?.SetTag("distlock.outcome", "extended");
 
         lock (_gate)
         {
@@ -136,6 +157,7 @@ internal sealed class Lease
         }
 
         _keeper.Forget(this);
+        _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), lostReason: null);
         return true;
     }
 
@@ -152,10 +174,12 @@ internal sealed class Lease
             _state = LockState.Held;
             ScheduleNext();
         }
+
+        _metrics.Resumed();
     }
 
     /// <summary>Fires the lost signal once, unless the lease was released or lost already.</summary>
-    public void MarkLost(string reason)
+    public void MarkLost(LostReason reason)
     {
         lock (_gate)
         {
@@ -168,7 +192,8 @@ internal sealed class Lease
         }
 
         _keeper.Forget(this);
-        Log.LockLost(_logger, Key, reason);
+        _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), reason.Code);
+        Log.LockLost(_logger, Key, reason.Description);
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
         _ = _lost.CancelAsync();
@@ -206,7 +231,7 @@ internal sealed class Lease
         }
         else if (now >= Deadline)
         {
-            MarkLost("its validity ran out before an extension succeeded");
+            MarkLost(LostReason.Expired);
         }
     }
 

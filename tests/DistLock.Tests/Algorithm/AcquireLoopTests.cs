@@ -247,6 +247,24 @@ public sealed class AcquireLoopTests
         Assert.True(_time.GetUtcNow() - startedAt < TimeSpan.FromSeconds(1), $"took {_time.GetUtcNow() - startedAt}");
     }
 
+    [Fact]
+    public async Task Run_Redlock_CrashedHoldersKeysExpireApart_RetriesRightAfterTheLastExpiry()
+    {
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
+        _node.Seed(Key, "crashed", TimeSpan.FromMilliseconds(100));
+        nodes[1].Seed(Key, "crashed", TimeSpan.FromMilliseconds(103));
+        nodes[2].Seed(Key, "crashed", TimeSpan.FromMilliseconds(106));
+        var loop = new AcquireLoop(
+            new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+
+        var outcome = await _time.AdvanceUntilDoneAsync(
+            loop.RunAsync(Key, "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None), TimeSpan.FromMilliseconds(1));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.True(outcome.Elapsed < TimeSpan.FromMilliseconds(150), $"took {outcome.Elapsed}, not RetryDelay's 5-10 s");
+    }
+
     private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>
         new(
             new QuorumLock([_node], TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),

@@ -159,7 +159,8 @@ public sealed class LeaseTests
         var keeper = new LeaseKeeper(_time);
         var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
         Assert.True(attempt.Acquired);
-        var lease = new Lease(quorum, keeper, NullLogger.Instance, Key, Value, Ttl, attempt.SentAt, autoExtend, maxHoldTime);
+        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
+        var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, Key, Value, Ttl, attempt.SentAt, autoExtend, maxHoldTime);
         return (lease, nodes, keeper);
     }
 

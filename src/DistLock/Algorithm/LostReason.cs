@@ -1,0 +1,11 @@
+namespace DistLock.Algorithm;
+
+/// <summary>Why a lease was lost: a short code for metrics, a sentence for the log.</summary>
+internal sealed record LostReason(string Code, string Description)
+{
+    public static LostReason Refused { get; } = new("refused", "an extension was refused: the key is gone or held by someone else");
+
+    public static LostReason Expired { get; } = new("expired", "its validity ran out before an extension succeeded");
+
+    public static LostReason Disposed { get; } = new("disposed", "its manager was disposed, so nothing extends it any more");
+}
