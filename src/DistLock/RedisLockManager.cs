@@ -23,7 +23,7 @@ namespace DistLock;
 /// }
 /// </code>
 /// </example>
-public sealed class RedisLockManager : IAsyncDisposable, IDisposable
+public sealed class RedisLockManager : ILockManager, IDisposable
 {
     private readonly LockOptions _options;
     private readonly LockKeyLayout _keys;
@@ -229,6 +229,15 @@ public sealed class RedisLockManager : IAsyncDisposable, IDisposable
         }
 
         return handle.ReleaseAsync(cancellationToken);
+    }
+
+    /// <summary>Sends PING to every node, each bounded by <see cref="LockOptions.NodeTimeout"/>; for health checks.</summary>
+    /// <param name="cancellationToken">Stops waiting for the answers.</param>
+    /// <returns>How many nodes there are and how many answered.</returns>
+    public Task<QuorumStatus> CheckNodesAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _inspector.PingAsync(cancellationToken);
     }
 
     /// <summary>

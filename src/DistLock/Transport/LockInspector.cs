@@ -68,6 +68,23 @@ internal sealed class LockInspector
         return deleted.Any(d => d);
     }
 
+    /// <summary>How many nodes answer a PING within the timeout.</summary>
+    public async Task<QuorumStatus> PingAsync(CancellationToken cancellationToken)
+    {
+        var pings = _nodes.Select(node => node.Multiplexer.GetDatabase().PingAsync().WaitAsync(_timeout, cancellationToken)).ToList();
+        try
+        {
+            await Task.WhenAll(pings).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Counted below: a node that failed or timed out does not answer.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return new QuorumStatus(_nodes.Count, pings.Count(p => p.IsCompletedSuccessfully));
+    }
+
     /// <summary>Runs a command on every node; the nodes that fail are left out unless too many fail for a majority.</summary>
     private async Task<List<T>> OnEveryNodeAsync<T>(Func<RedisLockNode, Task<T>> command, string operation, string key, CancellationToken cancellationToken)
     {
