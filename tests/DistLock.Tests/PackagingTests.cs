@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.IO.Compression;
+
+namespace DistLock.Tests;
+
+/// <summary>
+/// dotnet pack, then a look inside: each package carries the README and license, the libraries
+/// their XML docs, and a symbol package sits beside each.
+/// </summary>
+public sealed class PackagingTests
+{
+    [Theory]
+    [InlineData("src/DistLock/DistLock.csproj", "DistLock", "lib/net10.0/DistLock.xml")]
+    [InlineData("src/DistLock.Extensions.DependencyInjection/DistLock.Extensions.DependencyInjection.csproj", "DistLock.Extensions.DependencyInjection", "lib/net10.0/DistLock.Extensions.DependencyInjection.xml")]
+    [InlineData("src/DistLock.Cli/DistLock.Cli.csproj", "DistLock.Cli", "tools/net10.0/any/DotnetToolSettings.xml")]
+    public async Task Pack_ProducesAPackageWithReadmeLicenseDocsAndSymbols(string project, string id, string expected)
+    {
+        var output = Directory.CreateTempSubdirectory("distlock-pack-").FullName;
+        try
+        {
+            var start = new ProcessStartInfo("dotnet", ["pack", Path.Combine(RepositoryRoot(), project), "-c", "Release", "-o", output, "-nologo", "-v", "quiet"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var pack = Process.Start(start)!;
+            var log = await pack.StandardOutput.ReadToEndAsync() + await pack.StandardError.ReadToEndAsync();
+            await pack.WaitForExitAsync();
+            Assert.True(pack.ExitCode == 0, log);
+
+            var package = Assert.Single(Directory.GetFiles(output, id + ".0.*.nupkg"));
+            using var zip = ZipFile.OpenRead(package);
+            var entries = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.Contains("README.md", entries);
+            Assert.Contains("LICENSE", entries);
+            Assert.Contains(expected, entries);
+            Assert.Single(Directory.GetFiles(output, id + ".0.*.snupkg"));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DistLock.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("DistLock.slnx not found above the test output");
+    }
+}
