@@ -91,10 +91,11 @@ internal sealed class AcquireLoop
                     continue; // released while we were asking
                 }
 
-                // A split on a wake is our attempt overtaking the release on some nodes: those
-                // nodes reserve the lock for us when the release gets there, so look again soon
-                // instead of backing off as from a rival.
-                var pause = split && (woken || afterWake)
+                // An attempt made on a wake can overtake the release on the other nodes: they were
+                // still held (or did not answer yet), and reserve the lock for us when the release
+                // gets there. Their wakes carry the same notice as the first, so they are not
+                // counted again and would not end a sleep: look again soon instead, once per wake.
+                var pause = woken || afterWake
                     ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
                     : Pause(result, split, queue.NotificationsLive, wait.Remaining);
                 afterWake = await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false);
