@@ -21,13 +21,13 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     private const int Releasing = 1;
     private const int Released = 2;
 
-    private readonly RedisLockManager _manager;
+    private readonly LockEngine _engine;
     private readonly Lease _lease;
     private int _release;
 
-    internal LockHandle(RedisLockManager manager, string resource, AcquireOutcome outcome, Lease lease)
+    internal LockHandle(LockEngine engine, string resource, AcquireOutcome outcome, Lease lease)
     {
-        _manager = manager;
+        _engine = engine;
         _lease = lease;
         Resource = resource;
         Acquisition = outcome.Winner!;
@@ -80,7 +80,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     {
         get
         {
-            var time = _manager.Quorum.Time;
+            var time = _engine.Quorum.Time;
             var now = time.GetTimestamp();
             return time.GetUtcNow() + time.GetElapsedTime(now, _lease.Deadline);
         }
@@ -102,7 +102,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// </summary>
     public CancellationToken LostToken => _lease.LostToken;
 
-    internal RedisLockManager Manager => _manager;
+    internal LockEngine Engine => _engine;
 
     internal AttemptResult Acquisition { get; }
 
@@ -129,7 +129,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     {
         LockOptions.CheckTtl(ttl, nameof(ttl));
         cancellationToken.ThrowIfCancellationRequested();
-        _manager.ThrowIfDisposed();
+        _engine.ThrowIfDisposed();
         return _lease.ExtendAsync(ttl).WaitAsync(cancellationToken);
     }
 
@@ -154,7 +154,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
             return false;
         }
 
-        _manager.ThrowIfDisposed();
+        _engine.ThrowIfDisposed();
         if (Interlocked.CompareExchange(ref _release, Releasing, NotReleased) != NotReleased)
         {
             return false;
@@ -164,7 +164,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         _lease.BeginRelease();
         try
         {
-            var released = await _manager.ReleaseCoreAsync(this).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var released = await _engine.ReleaseCoreAsync(this).WaitAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _release, Released);
             return released;
         }
@@ -195,7 +195,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         {
             // Let go: no more extensions, so the key expires with its TTL.
             _lease.BeginRelease();
-            Log.ReleaseOnDisposeFailed(_manager.Logger, ex, Key);
+            Log.ReleaseOnDisposeFailed(_engine.Logger, ex, Key);
         }
     }
 

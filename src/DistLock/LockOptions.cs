@@ -210,6 +210,9 @@ public sealed class LockOptions
         return value;
     }
 
+    internal static TimeSpan? CheckTimeout(TimeSpan? value, string paramName) =>
+        value is { } timeout ? CheckTimeout(timeout, paramName) : null;
+
     internal static TimeSpan CheckTimeout(TimeSpan value, string paramName)
     {
         if (value != Timeout.InfiniteTimeSpan && value < TimeSpan.Zero)

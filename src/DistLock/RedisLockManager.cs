@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Security.Cryptography;
 using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Logging;
@@ -25,14 +22,9 @@ namespace DistLock;
 /// </example>
 public sealed class RedisLockManager : ILockManager, IDisposable
 {
-    private readonly LockOptions _options;
-    private readonly LockKeyLayout _keys;
-    private readonly AcquireLoop _loop;
+    private readonly LockEngine _engine;
     private readonly IConnectionMultiplexer[] _owned;
-    private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
     private readonly LockInspector _inspector;
-    private int _closing;
-    private int _disposed;
 
     /// <summary>A manager over one Redis deployment, on a connection the caller owns.</summary>
     /// <param name="redis">The connection; the manager does not dispose it.</param>
@@ -59,36 +51,27 @@ public sealed class RedisLockManager : ILockManager, IDisposable
 
     private RedisLockManager(IConnectionMultiplexer[] nodes, LockOptions? options, ILogger? logger, bool owned)
     {
-        _options = options?.Clone() ?? new LockOptions();
-        Logger = logger ?? NullLogger.Instance;
-        _keys = new LockKeyLayout(_options.KeyPrefix);
+        var settings = options?.Clone() ?? new LockOptions();
+        var log = logger ?? NullLogger.Instance;
         _owned = owned ? nodes : [];
-        var lockNodes = nodes.Select(n => new RedisLockNode(n, _options.VersionCheck, _options.HandoffGrace)).ToArray();
-        _inspector = new LockInspector(lockNodes, _keys, _options.NodeTimeout);
-        Quorum = new QuorumLock(lockNodes, _options.NodeTimeout, _options.ClockDriftFactor, _options.TimeProvider, Logger);
-        Waiters = new WaitQueues(lockNodes, _options.NodeTimeout, _options.TimeProvider);
-        _loop = new AcquireLoop(Quorum, Waiters, _options.RetryDelay, _options.HandoffGrace, _options.MaxRetries, Logger);
-        Leases = new LeaseKeeper(_options.TimeProvider);
-        Metrics = new LockMetrics(LockTelemetry.MeterFrom(_options.MeterFactory), lockNodes.Length == 1 ? "single" : "redlock");
+        var lockNodes = nodes.Select(n => new RedisLockNode(n, settings.VersionCheck, settings.HandoffGrace)).ToArray();
+        _engine = new LockEngine(this, lockNodes, settings, lockNodes.Length == 1 ? "single" : "redlock", log);
+        _inspector = new LockInspector(lockNodes, _engine.Keys, settings.NodeTimeout);
         if (!owned)
         {
             // ConnectAsync checks before it returns; a caller's own connections are checked in the background.
-            _ = EvictionPolicyCheck.WarnIfEvictingAsync(nodes, Logger, _options.NodeTimeout);
+            _ = EvictionPolicyCheck.WarnIfEvictingAsync(nodes, log, settings.NodeTimeout);
         }
     }
 
     /// <summary>How many independent Redis nodes take part in each lock.</summary>
     public int NodeCount => Quorum.Nodes.Count;
 
-    internal QuorumLock Quorum { get; }
+    internal QuorumLock Quorum => _engine.Quorum;
 
-    internal ILogger Logger { get; }
+    internal WaitQueues Waiters => _engine.Waiters;
 
-    internal WaitQueues Waiters { get; }
-
-    internal LeaseKeeper Leases { get; }
-
-    internal LockMetrics Metrics { get; }
+    internal LeaseKeeper Leases => _engine.Leases;
 
     /// <summary>
     /// Connects to one Redis deployment and returns a manager that owns (and disposes) the connection.
@@ -154,7 +137,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        return AcquireAsync(new LockRequest(resource) { Timeout = CheckTimeout(timeout) }, cancellationToken);
+        return AcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
     }
 
     /// <summary>Waits until the lock is acquired, with per-call TTL, value or timeout.</summary>
@@ -165,13 +148,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <exception cref="LockBackendException">Redis (a majority of nodes) failed or did not answer in time.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
-    public async Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var timeout = request.Timeout ?? _options.DefaultWaitTimeout;
-        var handle = await AcquireCoreAsync(request, timeout, throwWhenBusy: true, cancellationToken).ConfigureAwait(false);
-        return handle!;
-    }
+    public Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, cancellationToken);
 
     /// <summary>
     /// Tries to acquire the lock; returns null when someone else holds it. With the default
@@ -187,7 +165,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public Task<LockHandle?> TryAcquireAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default)
     {
-        return TryAcquireAsync(new LockRequest(resource) { Timeout = CheckTimeout(timeout) }, cancellationToken);
+        return TryAcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
     }
 
     /// <summary>Tries to acquire the lock with per-call TTL, value or timeout (default: one attempt).</summary>
@@ -195,11 +173,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>The held lock, or null when it is held by someone else.</returns>
     /// <exception cref="LockBackendException">Redis failed: an outage is never reported as null.</exception>
-    public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return AcquireCoreAsync(request, request.Timeout ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
-    }
+    public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, cancellationToken);
 
     /// <summary>Blocking form of <see cref="AcquireAsync(string, TimeSpan?, CancellationToken)"/>: it blocks the calling thread.</summary>
     /// <param name="resource">The name of the shared resource.</param>
@@ -220,16 +195,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>True when this call released the lock.</returns>
     /// <exception cref="ArgumentException">The handle belongs to another manager.</exception>
-    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(handle);
-        if (!ReferenceEquals(handle.Manager, this))
-        {
-            throw new ArgumentException("The lock handle was issued by another RedisLockManager.", nameof(handle));
-        }
-
-        return handle.ReleaseAsync(cancellationToken);
-    }
+    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
+        _engine.ReleaseAsync(handle, cancellationToken);
 
     /// <summary>Sends PING to every node, each bounded by <see cref="LockOptions.NodeTimeout"/>; for health checks.</summary>
     /// <param name="cancellationToken">Stops waiting for the answers.</param>
@@ -292,22 +259,11 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <returns>A task that completes when everything is closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _closing, 1) == 1)
+        if (!await _engine.CloseAsync().ConfigureAwait(false))
         {
             return;
         }
 
-        if (_options.AutoReleaseOnDispose)
-        {
-            await Task.WhenAll(_held.Keys.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
-        }
-
-        foreach (var lease in Leases.Close())
-        {
-            lease.MarkLost(LostReason.Disposed);
-        }
-
-        Volatile.Write(ref _disposed, 1);
         foreach (var connection in _owned)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -317,86 +273,5 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <summary>Blocking form of <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
-
-    internal async Task<bool> ReleaseCoreAsync(LockHandle handle)
-    {
-        using var activity = Metrics.Start("release", handle.Resource);
-        bool released;
-        try
-        {
-            released = await Quorum.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
-        }
-        catch (LockBackendException ex)
-        {
-            Metrics.ReleaseFailed();
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
-
-        activity?.SetTag("distlock.outcome", released ? "released" : "not-held");
-        if (_options.AutoReleaseOnDispose)
-        {
-            _held.TryRemove(handle, out _);
-        }
-
-        return released;
-    }
-
-    private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, this);
-        var ttl = request.Ttl ?? _options.Ttl;
-        var key = _keys.LockKey(request.Resource);
-        var value = request.Value ?? NewLockValue();
-        using var activity = Metrics.Start("acquire", request.Resource);
-        var started = _options.TimeProvider.GetTimestamp();
-        AcquireOutcome outcome;
-        try
-        {
-            outcome = await _loop.RunAsync(key, value, ttl, timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
-        {
-            var kind = ex is LockBackendException ? "backend" : "canceled";
-            Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), kind);
-            activity?.SetTag("distlock.outcome", kind);
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
-
-        activity?.SetTag("distlock.attempts", outcome.Attempts);
-        if (outcome.Winner is not { } winner)
-        {
-            Metrics.AcquireFailed(outcome.Elapsed, "busy");
-            activity?.SetTag("distlock.outcome", "busy");
-            return throwWhenBusy ? throw new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed) : null;
-        }
-
-        Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
-        activity?.SetTag("distlock.outcome", "acquired");
-        activity?.SetTag("distlock.fencing_token", winner.Fence);
-        var lease = new Lease(Quorum, Leases, Logger, Metrics, key, value, ttl, winner.SentAt,
-            request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
-        var handle = new LockHandle(this, request.Resource, outcome, lease);
-        if (_options.AutoReleaseOnDispose)
-        {
-            // Only auto-release needs the registry; without it, the hot path takes no shared lock.
-            _held.TryAdd(handle, 0);
-        }
-
-        if (Volatile.Read(ref _closing) == 1)
-        {
-            // Disposal began while this attempt was in flight: do not hand out a lock nobody will release.
-            await handle.DisposeAsync().ConfigureAwait(false);
-            ObjectDisposedException.ThrowIf(true, this);
-        }
-
-        return handle;
-    }
-
-    private static string NewLockValue() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-
-    private static TimeSpan? CheckTimeout(TimeSpan? timeout) =>
-        timeout is { } t ? LockOptions.CheckTimeout(t, nameof(timeout)) : null;
+    private void ThrowIfDisposed() => _engine.ThrowIfDisposed();
 }

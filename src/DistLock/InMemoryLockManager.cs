@@ -1,0 +1,91 @@
+using DistLock.Algorithm;
+using DistLock.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DistLock;
+
+/// <summary>
+/// Locks inside this process, with the semantics of <see cref="RedisLockManager"/>: TTL expiry,
+/// extension and automatic extension, fencing tokens, waiting without polling, the lost signal,
+/// all timed by <see cref="LockOptions.TimeProvider"/> (so a fake clock drives them in tests).
+/// Not distributed: two processes, or two instances in one process, do not see each other's
+/// locks. For unit tests of code that takes an <see cref="ILockManager"/>, and for
+/// single-process applications.
+/// </summary>
+/// <example>
+/// <code>
+/// ILockManager locks = new InMemoryLockManager(new LockOptions { TimeProvider = fakeTime });
+/// await using var handle = await locks.AcquireAsync("job:42");
+/// </code>
+/// </example>
+public sealed class InMemoryLockManager : ILockManager, IDisposable
+{
+    private readonly LockEngine _engine;
+
+    /// <summary>An empty lock space.</summary>
+    /// <param name="options">Settings; null uses the defaults (<see cref="LockOptions.NodeTimeout"/> and
+    /// <see cref="LockOptions.VersionCheck"/> do not apply).</param>
+    /// <param name="logger">Where to log; null logs nothing.</param>
+    public InMemoryLockManager(LockOptions? options = null, ILogger? logger = null)
+    {
+        var settings = options?.Clone() ?? new LockOptions();
+        Node = new InMemoryLockNode(settings.TimeProvider, settings.HandoffGrace);
+        _engine = new LockEngine(this, [Node], settings, "in-memory", logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>
+    /// A manager over the same locks as <paramref name="sharedWith"/>, as a second process would
+    /// have: for tests of contention between two components. Key expiry follows the clock of
+    /// <paramref name="sharedWith"/>.
+    /// </summary>
+    /// <param name="sharedWith">The manager whose locks this one shares.</param>
+    /// <param name="options">Settings of this manager; null uses the defaults.</param>
+    /// <param name="logger">Where to log; null logs nothing.</param>
+    public InMemoryLockManager(InMemoryLockManager sharedWith, LockOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(sharedWith);
+        Node = sharedWith.Node;
+        _engine = new LockEngine(this, [Node], options?.Clone() ?? new LockOptions(), "in-memory", logger ?? NullLogger.Instance);
+    }
+
+    internal LeaseKeeper Leases => _engine.Leases;
+
+    private InMemoryLockNode Node { get; }
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
+        _engine.ReleaseAsync(handle, cancellationToken);
+
+    /// <summary>Always available: there is one node, and it is this process.</summary>
+    /// <param name="cancellationToken">Unused.</param>
+    /// <returns>One node, answering.</returns>
+    public Task<QuorumStatus> CheckNodesAsync(CancellationToken cancellationToken = default)
+    {
+        _engine.ThrowIfDisposed();
+        return Task.FromResult(new QuorumStatus(1, 1));
+    }
+
+    /// <summary>Releases held locks when <see cref="LockOptions.AutoReleaseOnDispose"/> is set, else marks them lost. Never throws.</summary>
+    /// <returns>A task that completes when done.</returns>
+    public async ValueTask DisposeAsync() => await _engine.CloseAsync().ConfigureAwait(false);
+
+    /// <summary>Blocking form of <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests;
+
+/// <summary>The in-process manager on a fake clock: expiry, extension and loss happen when the test moves time.</summary>
+public sealed class InMemoryLockManagerTests
+{
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task Lock_ExpiresWhenTheFakeClockPassesItsTtl_AndIsLost()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = TimeSpan.FromSeconds(10), AutoExtend = false });
+        var handle = await locks.AcquireAsync("job");
+
+        _time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Null(await locks.TryAcquireAsync("job"));
+        Assert.Equal(LockState.Held, handle.State);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.True(handle.LostToken.IsCancellationRequested);
+        await using var next = await locks.TryAcquireAsync("job");
+        Assert.NotNull(next);
+        Assert.True(next.FencingToken > handle.FencingToken);
+    }
+
+    [Fact]
+    public async Task AutoExtension_FollowsTheFakeClock()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = TimeSpan.FromSeconds(3) });
+        await using var handle = await locks.AcquireAsync("job");
+
+        for (var i = 0; i < 100; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(1);
+        }
+
+        Assert.Equal(LockState.Held, handle.State);
+        Assert.Null(await locks.TryAcquireAsync("job"));
+    }
+
+    [Fact]
+    public async Task SeparateManagers_DoNotShareLocks_UnlessAskedTo()
+    {
+        await using var a = new InMemoryLockManager();
+        await using var b = new InMemoryLockManager();
+        await using var shared = new InMemoryLockManager(a);
+        await using var held = await a.AcquireAsync("job");
+
+        await using var elsewhere = await b.TryAcquireAsync("job");
+        Assert.NotNull(elsewhere);
+        Assert.Null(await shared.TryAcquireAsync("job"));
+    }
+
+    [Fact]
+    public async Task Disposed_HeldLocksAreLost_AndCallsThrow()
+    {
+        var locks = new InMemoryLockManager();
+        var handle = await locks.AcquireAsync("job");
+
+        await locks.DisposeAsync();
+
+        Assert.Equal(LockState.Lost, handle.State);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => locks.AcquireAsync("other"));
+    }
+}
