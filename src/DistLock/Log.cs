@@ -40,4 +40,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning,
         Message = "Redis at {Endpoint} has maxmemory-policy {Policy} (maxmemory {MaxMemory}): under memory pressure it can evict lock keys and let a second holder in; set maxmemory-policy noeviction")]
     public static partial void EvictionPolicy(ILogger logger, string endpoint, string policy, string maxMemory);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
+        Message = "Redis at {Node} is too old for DistLock (it needs 2.6.12 or later); locks are refused")]
+    public static partial void ServerTooOld(ILogger logger, Exception exception, string node);
 }

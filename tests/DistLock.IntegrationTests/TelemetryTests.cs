@@ -55,6 +55,26 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
     }
 
     [Fact]
+    public async Task ExtensionFailures_AreMeasuredAndLogged_ThenTheLockIsLostAtItsDeadline()
+    {
+        await using var server = await DistLock.RedisRig.RedisServer.StartAsync();
+        using var meters = new TestMeterFactory();
+        using var recorder = new MeasurementRecorder(meters);
+        var logger = new ListLogger();
+        await using var manager = await RedisLockManager.ConnectAsync(
+            server.Endpoint, new LockOptions { MeterFactory = meters, Ttl = TimeSpan.FromMilliseconds(600), NodeTimeout = TimeSpan.FromMilliseconds(150) }, logger);
+        var handle = await manager.AcquireAsync("failing-" + Guid.NewGuid().ToString("N"));
+
+        server.Kill();
+        await handle.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(recorder.Sum("distlock.lock.extensions", "distlock.outcome", "failed") >= 1);
+        Assert.Equal(1, recorder.Sum("distlock.lock.lost", "distlock.reason", "expired"));
+        Assert.Contains(logger.Entries, e => e.Id.Id == 1008);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 1007);
+    }
+
+    [Fact]
     public async Task Traces_AcquireExtendAndRelease_AreActivities()
     {
         var resource = "traced-" + Guid.NewGuid().ToString("N");

@@ -1,3 +1,4 @@
+using DistLock.IntegrationTests.Fixtures;
 using DistLock.RedisRig;
 
 namespace DistLock.IntegrationTests;
@@ -13,9 +14,11 @@ public sealed class VersionCheckTests
     public async Task TryAcquireAsync_ServerOlderThan2612_ThrowsDistLockException()
     {
         await using var server = await RedisServer.StartAsync("--rename-command", "INFO", string.Empty);
-        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + ",version=2.6.0");
+        var logger = new ListLogger();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + ",version=2.6.0", logger: logger);
 
         var ex = await Assert.ThrowsAsync<DistLockException>(() => manager.TryAcquireAsync("old"));
+        Assert.Contains(logger.Entries, e => e.Id.Id == 1010);
 
         Assert.Contains("2.6.12", ex.Message, StringComparison.Ordinal);
         Assert.Contains("2.6.0", ex.Message, StringComparison.Ordinal);

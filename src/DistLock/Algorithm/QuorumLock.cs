@@ -266,7 +266,15 @@ internal sealed class QuorumLock
     {
         foreach (var node in _nodes)
         {
-            node.EnsureCompatible();
+            try
+            {
+                node.EnsureCompatible();
+            }
+            catch (DistLockException ex)
+            {
+                Log.ServerTooOld(_logger, ex, node.Name);
+                throw;
+            }
         }
     }
 
