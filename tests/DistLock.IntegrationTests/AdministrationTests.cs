@@ -30,7 +30,7 @@ public abstract class AdministrationTests
         Assert.False(info.HandingOver);
         Assert.InRange(info.RemainingTtl!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
         Assert.True(info.FencingCounter >= handle.FencingToken, "the counter is the highest of the nodes'");
-        Assert.True(info.NodesHolding > _nodes.Servers.Count / 2);
+        Assert.True(info.NodesHolding > _nodes.NodeCount / 2);
         await handle.ReleaseAsync();
         await using var next = await waiting;
     }

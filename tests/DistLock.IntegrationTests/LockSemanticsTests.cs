@@ -21,7 +21,7 @@ public abstract class LockSemanticsTests
     /// An acquire returns at the first majority; on healthy nodes the others follow within moments.
     /// </summary>
     private Task<bool> HeldOnEveryNodeAsync(string key) =>
-        Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(key) == _nodes.Servers.Count);
+        Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(key) == _nodes.NodeCount);
 
     [Fact]
     public async Task AcquireAsync_FreeLock_ReturnsHandleWithPlausibleInfo()

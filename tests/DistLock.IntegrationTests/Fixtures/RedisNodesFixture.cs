@@ -17,7 +17,10 @@ public abstract class RedisNodesFixture : IAsyncLifetime
 
     public IReadOnlyList<RedisServer> Servers { get; private set; } = [];
 
-    public IEnumerable<string> Endpoints => Servers.Select(s => s.Endpoint);
+    /// <summary>Where the nodes listen, one configuration string each.</summary>
+    public IReadOnlyList<string> Endpoints { get; private set; } = [];
+
+    public int NodeCount => Endpoints.Count;
 
     /// <summary>A manager on its own connections, as a separate process would have.</summary>
     public Task<RedisLockManager> ConnectAsync(LockOptions? options = null) =>
@@ -62,8 +65,16 @@ public abstract class RedisNodesFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Servers = await RedisServer.StartManyAsync(_count);
-        _inspectors = await Task.WhenAll(Servers.Select(s => s.ConnectAsync()));
+        Endpoints = await StartNodesAsync(_count);
+        _inspectors = await Task.WhenAll(Endpoints.Select(async e =>
+            await ConnectionMultiplexer.ConnectAsync($"{e},abortConnect=false,connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000")));
+    }
+
+    /// <summary>Starts the nodes (redis-server processes here) and returns their endpoints.</summary>
+    protected virtual async Task<IReadOnlyList<string>> StartNodesAsync(int count)
+    {
+        Servers = await RedisServer.StartManyAsync(count);
+        return Servers.Select(s => s.Endpoint).ToList();
     }
 
     public async Task DisposeAsync()
@@ -73,6 +84,11 @@ public abstract class RedisNodesFixture : IAsyncLifetime
             await inspector.DisposeAsync();
         }
 
+        await StopNodesAsync();
+    }
+
+    protected virtual async Task StopNodesAsync()
+    {
         foreach (var server in Servers)
         {
             await server.DisposeAsync();
