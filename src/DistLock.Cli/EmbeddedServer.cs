@@ -27,7 +27,12 @@ internal sealed class EmbeddedServer : IDisposable
     public static EmbeddedServer Start(int port, bool quiet)
     {
         port = port == 0 ? FreePort() : port;
-        var arguments = new[] { "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--lua", "true" };
+        // Lua transaction mode makes each script atomic (its keys are locked while it runs); without
+        // it Garnet interleaves scripts, and a compare-and-delete is no longer one step.
+        var arguments = new[]
+        {
+            "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--lua", "true", "--lua-transaction-mode", "true",
+        };
 
         // Garnet prints a banner to stdout; the demo's screen and scripts that parse output do not want it.
         var stdout = Console.Out;
