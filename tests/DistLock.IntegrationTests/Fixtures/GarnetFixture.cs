@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Garnet;
+
+namespace DistLock.IntegrationTests.Fixtures;
+
+/// <summary>
+/// Microsoft Garnet, the Redis-compatible server, running inside the test process with Lua on and
+/// in transaction mode (scripts atomic): the shared suites run on it as on redis-server.
+/// </summary>
+public sealed class GarnetFixture() : RedisNodesFixture(1)
+{
+    private GarnetServer? _server;
+
+    protected override Task<IReadOnlyList<string>> StartNodesAsync(int count)
+    {
+        var port = FreePort();
+        var stdout = Console.Out;
+        Console.SetOut(TextWriter.Null); // Garnet prints a banner
+        try
+        {
+            _server = new GarnetServer(
+                ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--lua", "true", "--lua-transaction-mode", "true"]);
+            _server.Start();
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+        }
+
+        return Task.FromResult<IReadOnlyList<string>>([$"127.0.0.1:{port}"]);
+    }
+
+    protected override Task StopNodesAsync()
+    {
+        _server?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GarnetCollection : ICollectionFixture<GarnetFixture>
+{
+    public const string Name = "garnet";
+}
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetLeaseTests(GarnetFixture nodes) : LeaseTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetWaitingTests(GarnetFixture nodes) : WaitingTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetAdministrationTests(GarnetFixture nodes) : AdministrationTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetContractTests(GarnetFixture nodes) : ManagerContractTests
+{
+    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
+}
