@@ -1,0 +1,67 @@
+using DistLock.RedisRig;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// An application user allowed only what DistLock needs (the ACL line in docs/deployment.md), and
+/// what a user missing a right gets: a LockBackendException naming the cause, never "busy".
+/// </summary>
+public sealed class AclTests
+{
+    /// <summary>The documented ACL rule, with a test password.</summary>
+    public const string DistLockUser =
+        "distlock on >lock-secret ~lock:* &lock:* &__Booksleeve_MasterChanged +@connection +info " +
+        "+evalsha +eval +subscribe +unsubscribe +get +set +del +exists +incr +time +pttl +pexpire " +
+        "+zadd +zrem +zrange +zscore +zcard +publish";
+
+    [Fact]
+    public async Task UserWithTheDocumentedRights_AcquiresWaitsExtendsAndReleases()
+    {
+        await using var server = await RedisServer.StartAsync(["--requirepass", "admin-secret", "--user", .. DistLockUser.Split(' ')]);
+        var config = server.Endpoint + ",user=distlock,password=lock-secret";
+        await using (var asUser = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(config))
+        {
+            // The rule is in force: a key outside lock:* is refused to this user.
+            await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => asUser.GetDatabase().StringSetAsync("other:key", "x"));
+        }
+
+        var patient = new LockOptions { RetryDelay = TimeSpan.FromSeconds(10) };
+        await using var holder = await RedisLockManager.ConnectAsync(config, patient);
+        await using var waiter = await RedisLockManager.ConnectAsync(config, patient);
+
+        var held = await holder.AcquireAsync("acl");
+        var waiting = waiter.AcquireAsync("acl", TimeSpan.FromSeconds(5));
+        await Task.Delay(100);
+        Assert.True(await held.ExtendAsync());
+        await held.ReleaseAsync();
+        await using var next = await waiting;
+
+        Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(3), $"woken after {next.AcquireDelay}");
+        Assert.True(next.FencingToken > held.FencingToken);
+        Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).Holder);
+    }
+
+    [Fact]
+    public async Task UserWithoutScripts_GetsLockBackendExceptionNamingNoPerm_NotNull()
+    {
+        await using var server = await RedisServer.StartAsync("--user", "noscripts", "on", ">pw", "~lock:*", "+@connection", "+info", "+get", "+set");
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint + ",user=noscripts,password=pw");
+
+        var error = await Assert.ThrowsAsync<LockBackendException>(() => locks.TryAcquireAsync("acl"));
+
+        Assert.Contains("NOPERM", error.Message + error.InnerException?.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task WrongPasswordForTheUser_ConnectThrowsLockBackendExceptionNamingAuthentication()
+    {
+        // The default user needs a password too, as in production; otherwise a failed AUTH leaves
+        // the connection working as the default user.
+        await using var server = await RedisServer.StartAsync(["--requirepass", "admin-secret", "--user", .. DistLockUser.Split(' ')]);
+
+        var error = await Assert.ThrowsAsync<LockBackendException>(() =>
+            RedisLockManager.ConnectAsync(server.Endpoint + ",user=distlock,password=wrong,connectTimeout=2000"));
+
+        Assert.Contains("auth", error.Message + error.InnerException?.Message, StringComparison.OrdinalIgnoreCase);
+    }
+}
