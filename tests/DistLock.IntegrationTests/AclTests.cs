@@ -55,8 +55,8 @@ public sealed class AclTests
     [Fact]
     public async Task WrongPasswordForTheUser_ConnectThrowsLockBackendExceptionNamingAuthentication()
     {
-        // The default user needs a password too, as in production; otherwise a failed AUTH leaves
-        // the connection working as the default user.
+        // The default user has a password too, as in production: with it open, a wrong password
+        // for this user did not make ConnectAsync fail.
         await using var server = await RedisServer.StartAsync(["--requirepass", "admin-secret", "--user", .. DistLockUser.Split(' ')]);
 
         var error = await Assert.ThrowsAsync<LockBackendException>(() =>
