@@ -5,11 +5,17 @@ namespace DistLock.Algorithm;
 /// or its deadline is due. Leases wait in a priority queue by due time, so a thousand held locks
 /// cost one timer and no blocked thread.
 /// </summary>
+/// <remarks>
+/// Every acquire schedules a lease and every release forgets one, so neither may scan the queue.
+/// The current due time of each lease lives in a dictionary; the queue may hold entries that a
+/// reschedule or a release made stale, which the timer skips, and which are dropped when they
+/// outnumber the live ones.
+/// </remarks>
 internal sealed class LeaseKeeper : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly PriorityQueue<Lease, long> _due = new();
-    private readonly HashSet<Lease> _leases = [];
+    private readonly Dictionary<Lease, long> _dueAt = [];
     private readonly Lock _gate = new();
     private readonly ITimer _timer;
     private long _armedFor = long.MaxValue;
@@ -30,7 +36,19 @@ internal sealed class LeaseKeeper : IDisposable
         {
             lock (_gate)
             {
-                return _leases.Count;
+                return _dueAt.Count;
+            }
+        }
+    }
+
+    /// <summary>Entries in the queue, stale ones included (for tests: bounded however many locks come and go).</summary>
+    public int QueuedEntries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _due.Count;
             }
         }
     }
@@ -45,9 +63,13 @@ internal sealed class LeaseKeeper : IDisposable
                 return;
             }
 
-            _leases.Add(lease);
-            _due.Remove(lease, out _, out _);
+            _dueAt[lease] = at;
             _due.Enqueue(lease, at);
+            if (_due.Count > (2 * _dueAt.Count) + 64)
+            {
+                Compact();
+            }
+
             if (at < _armedFor)
             {
                 Arm(at);
@@ -59,10 +81,7 @@ internal sealed class LeaseKeeper : IDisposable
     {
         lock (_gate)
         {
-            if (_leases.Remove(lease))
-            {
-                _due.Remove(lease, out _, out _);
-            }
+            _dueAt.Remove(lease);
         }
     }
 
@@ -72,8 +91,8 @@ internal sealed class LeaseKeeper : IDisposable
         lock (_gate)
         {
             _disposed = true;
-            var left = _leases.ToList();
-            _leases.Clear();
+            var left = _dueAt.Keys.ToList();
+            _dueAt.Clear();
             _due.Clear();
             _timer.Dispose();
             return left;
@@ -91,7 +110,13 @@ internal sealed class LeaseKeeper : IDisposable
             while (_due.TryPeek(out var lease, out var at) && at <= now)
             {
                 _due.Dequeue();
-                (due ??= []).Add(lease);
+                if (_dueAt.TryGetValue(lease, out var current) && current == at)
+                {
+                    // Handled once: a duplicate entry for the same time no longer matches, and the
+                    // lease stays counted (and closable) until it reschedules or is forgotten.
+                    _dueAt[lease] = long.MaxValue;
+                    (due ??= []).Add(lease);
+                }
             }
 
             _armedFor = long.MaxValue;
@@ -105,6 +130,16 @@ internal sealed class LeaseKeeper : IDisposable
         foreach (var lease in due ?? [])
         {
             lease.OnDue();
+        }
+    }
+
+    /// <summary>Rebuilds the queue from the live due times, dropping the stale entries.</summary>
+    private void Compact()
+    {
+        _due.Clear();
+        foreach (var (lease, at) in _dueAt)
+        {
+            _due.Enqueue(lease, at);
         }
     }
 

@@ -142,6 +142,25 @@ public sealed class LeaseTests
     }
 
     [Fact]
+    public async Task ManyLocksComingAndGoing_LeaveTheKeepersQueueBounded()
+    {
+        var (first, nodes, keeper) = await AcquireAsync(1);
+        var quorum = new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
+        for (var i = 0; i < 1000; i++)
+        {
+            var key = $"lock:{{k{i}}}";
+            var attempt = await quorum.TryAcquireOnceAsync(key, Value, Ttl);
+            var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, key, Value, Ttl, attempt.SentAt, autoExtend: true, maxHoldTime: null);
+            Assert.True(lease.BeginRelease());
+        }
+
+        Assert.Equal(1, keeper.Count);
+        Assert.InRange(keeper.QueuedEntries, 1, 70);
+        Assert.Equal(LockState.Held, first.State);
+    }
+
+    [Fact]
     public async Task KeeperClosed_ReturnsEveryLeaseStillHeld()
     {
         var (lease, _, keeper) = await AcquireAsync(1);
