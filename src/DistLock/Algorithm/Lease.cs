@@ -278,7 +278,7 @@ internal sealed class Lease
         _keeper.Schedule(this, wake);
     }
 
-    private long ToTimestamp(TimeSpan span) => (long)(span.Ticks * (_lock.Time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+    private long ToTimestamp(TimeSpan span) => _lock.Time.Ticks(span);
 
     // Every third of the TTL: two extensions can fail (or be slow) before the key expires.
     private static TimeSpan ExtensionInterval(TimeSpan ttl) => ttl / 3;

@@ -249,7 +249,7 @@ internal sealed class QuorumLock
     public long Deadline(TimeSpan ttl, long sentAt)
     {
         var span = ttl - LockValidity.Drift(ttl, _driftFactor);
-        return sentAt + (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+        return sentAt + _time.Ticks(span);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using DistLock.Algorithm;
+
 namespace DistLock.Transport;
 
 /// <summary>
@@ -161,7 +163,7 @@ internal sealed class InMemoryLockNode : ILockNode
         return null;
     }
 
-    private long Expiry(TimeSpan ttl) => _time.GetTimestamp() + (long)(ttl.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+    private long Expiry(TimeSpan ttl) => _time.GetTimestamp() + _time.Ticks(ttl);
 
     /// <summary>Takes a waiter out of the line, and drops a line that is left empty (locks come and go).</summary>
     private void Leave(string key, string waiterId)
