@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using DistLock.RedisRig;
 using StackExchange.Redis;
 
@@ -31,7 +29,7 @@ public sealed class DemoTests
     [Fact]
     public async Task Serve_AnswersRedisClients_AndStopsOnSigTerm()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         using var tool = Tool.Start(["serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await using var client = await ConnectWhenUpAsync($"127.0.0.1:{port}");
 
@@ -59,12 +57,5 @@ public sealed class DemoTests
                 await Task.Delay(250);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

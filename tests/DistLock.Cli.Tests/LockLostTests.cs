@@ -11,7 +11,7 @@ public sealed class LockLostTests
         await using var server = await RedisServer.StartAsync();
         await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
         using var tool = Tool.Start(["exec", "--resource", "lost", "--ttl", "600ms", "--", "sleep", "30"], server.Endpoint + ",syncTimeout=300,asyncTimeout=300");
-        await WaitUntilHeldAsync(locks, "lost");
+        await RedisFixture.WaitUntilHeldAsync(locks, "lost");
 
         server.Pause();
         var stopwatch = Stopwatch.StartNew();
@@ -30,19 +30,11 @@ public sealed class LockLostTests
         await using var server = await RedisServer.StartAsync();
         await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
         using var tool = Tool.Start(["exec", "--resource", "ignored", "--ttl", "600ms", "--on-lost", "ignore", "--", "sh", "-c", "sleep 1.5; exit 3"], server.Endpoint);
-        await WaitUntilHeldAsync(locks, "ignored");
+        await RedisFixture.WaitUntilHeldAsync(locks, "ignored");
 
         Assert.True(await locks.ForceReleaseAsync("ignored"));
 
         Assert.Equal(3, await tool.WaitAsync(20));
         Assert.Contains("keeps running", tool.Stderr, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitUntilHeldAsync(RedisLockManager locks, string resource)
-    {
-        for (var i = 0; i < 1000 && (await locks.InspectAsync(resource)).Holder is null; i++)
-        {
-            await Task.Delay(20);
-        }
     }
 }

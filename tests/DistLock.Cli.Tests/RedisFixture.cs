@@ -25,12 +25,15 @@ public sealed class RedisFixture : IAsyncLifetime
     }
 
     /// <summary>Waits until someone holds <paramref name="resource"/>.</summary>
-    public async Task<LockInfo> WaitUntilHeldAsync(string resource, int seconds = 20)
+    public Task<LockInfo> WaitUntilHeldAsync(string resource) => WaitUntilHeldAsync(Locks, resource);
+
+    /// <summary>Waits until someone holds <paramref name="resource"/>, as <paramref name="locks"/> sees it.</summary>
+    public static async Task<LockInfo> WaitUntilHeldAsync(RedisLockManager locks, string resource, int seconds = 20)
     {
         var until = TimeProvider.System.GetTimestamp() + (seconds * TimeProvider.System.TimestampFrequency);
         while (true)
         {
-            var info = await Locks.InspectAsync(resource);
+            var info = await locks.InspectAsync(resource);
             if (info.Holder is not null && !info.HandingOver)
             {
                 return info;

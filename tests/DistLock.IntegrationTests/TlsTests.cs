@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using DistLock.RedisRig;
@@ -57,7 +56,7 @@ public sealed class TlsTests : IDisposable
     private async Task<(RedisServer Server, int TlsPort)> StartTlsServerAsync()
     {
         WriteCertificates();
-        var tlsPort = FreePort();
+        var tlsPort = LoopbackPorts.Free();
         var server = await RedisServer.StartAsync(
             "--tls-port", tlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--tls-cert-file", Path.Combine(_directory, "server.crt"),
@@ -89,12 +88,5 @@ public sealed class TlsTests : IDisposable
         File.WriteAllText(Path.Combine(_directory, "ca.crt"), ca.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_directory, "server.crt"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_directory, "server.key"), serverKey.ExportPkcs8PrivateKeyPem());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace DistLock.RedisRig;
@@ -63,7 +61,7 @@ public sealed class RedisServer : IAsyncDisposable
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory("distlock-redis-").FullName;
-            var server = new RedisServer(FreePort(), directory, extraArguments);
+            var server = new RedisServer(LoopbackPorts.Free(), directory, extraArguments);
             try
             {
                 await server.LaunchAsync().ConfigureAwait(false);
@@ -208,12 +206,5 @@ public sealed class RedisServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"Could not send signal {signal} to redis-server {process.Id}.");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using DistLock.RedisRig;
 using Garnet;
 
 namespace DistLock.IntegrationTests.Fixtures;
@@ -15,7 +14,7 @@ public sealed class GarnetFixture() : RedisNodesFixture(1)
 
     protected override Task<IReadOnlyList<string>> StartNodesAsync(int count)
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var stdout = Console.Out;
         Console.SetOut(TextWriter.Null); // Garnet prints a banner
         try
@@ -36,13 +35,6 @@ public sealed class GarnetFixture() : RedisNodesFixture(1)
     {
         _server?.Dispose();
         return Task.CompletedTask;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -68,7 +68,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         var running = Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10))
             .RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
-        Assert.True(await PollAsync(() => _node.Listeners == 1));
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
 
         await _node.ReleaseAsync(Key, "other");
         var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
@@ -83,9 +83,9 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         _node.DeferAnswers = true;
         var running = Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
-        Assert.True(await PollAsync(() => _node.Commands == 1));
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 1));
         _node.Wake(); // the first attempt answers "held"
-        Assert.True(await PollAsync(() => _node.Commands == 3)); // subscribed, and the next attempt ran: "held"
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // subscribed, and the next attempt ran: "held"
 
         var release = _node.ReleaseAsync(Key, "other"); // runs and announces now, before that answer arrives
         _node.DeferAnswers = false;
@@ -113,7 +113,7 @@ public sealed class AcquireLoopTests
 
             return outcome;
         }).ToArray();
-        Assert.True(await PollAsync(() => _node.Listeners == 1));
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
         Assert.Equal(3, _node.Commands); // the first waiter's two attempts and its SUBSCRIBE
 
         var holder = "other";
@@ -181,7 +181,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         using var cancellation = new CancellationTokenSource();
         var running = Loop(maxRetries: -1).RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
-        Assert.True(await PollAsync(() => _node.Listeners == 1));
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
 
         await cancellation.CancelAsync();
 
@@ -201,17 +201,7 @@ public sealed class AcquireLoopTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
         _node.Wake();
 
-        Assert.True(await PollAsync(() => !_node.Holds(Key)));
-    }
-
-    private static async Task<bool> PollAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        return condition();
+        Assert.True(await FakeClock.PollAsync(() => !_node.Holds(Key)));
     }
 
     [Fact]
@@ -230,10 +220,7 @@ public sealed class AcquireLoopTests
             new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
         var run = loop.RunAsync(Key, "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None);
-        for (var i = 0; i < 200 && nodes.Any(n => n.Listeners == 0); i++)
-        {
-            await Task.Delay(5);
-        }
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
 
         var notice = ReleaseNotice.New("other");
         await nodes[0].ReleaseAsync(Key, "other", notice);

@@ -19,4 +19,18 @@ internal static class FakeClock
 
         return await task.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> on the real clock (work the fake clock started runs on
+    /// the thread pool) for up to five seconds; returns its final value.
+    /// </summary>
+    public static async Task<bool> PollAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        return condition();
+    }
 }

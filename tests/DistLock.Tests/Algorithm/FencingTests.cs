@@ -52,7 +52,7 @@ public sealed class FencingTests
         Assert.Equal(101, nodes[1].Fence(Key));
 
         // The node the round did not wait for is raised in the background, so the counters converge.
-        Assert.True(await PollAsync(() => nodes[2].Fence(Key) == 101));
+        Assert.True(await FakeClock.PollAsync(() => nodes[2].Fence(Key) == 101));
     }
 
     [Fact]
@@ -84,22 +84,12 @@ public sealed class FencingTests
 
         Assert.False(result.Acquired);
         Assert.NotNull(result.BackendError);
-        Assert.True(await PollAsync(() => !nodes.Any(n => n.Holds(Key))));
+        Assert.True(await FakeClock.PollAsync(() => !nodes.Any(n => n.Holds(Key))));
     }
 
     private (QuorumLock Lock, FakeLockNode[] Nodes) Create(int count)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
         return (new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance), nodes);
-    }
-
-    private static async Task<bool> PollAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        return condition();
     }
 }

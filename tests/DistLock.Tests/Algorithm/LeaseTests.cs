@@ -65,7 +65,7 @@ public sealed class LeaseTests
         await AdvanceAsync(Ttl + TimeSpan.FromSeconds(1));
 
         Assert.Equal(LockState.Lost, lease.State);
-        Assert.True(await PollAsync(() => firedAt != DateTimeOffset.MaxValue));
+        Assert.True(await FakeClock.PollAsync(() => firedAt != DateTimeOffset.MaxValue));
         Assert.True(firedAt - acquiredAt <= Ttl - LockValidity.Drift(Ttl, 0.01) + Step, $"fired {firedAt - acquiredAt} after acquiring");
         Assert.True(firedAt - acquiredAt >= Ttl - LockValidity.Drift(Ttl, 0.01) - Step, $"fired {firedAt - acquiredAt} after acquiring");
         nodes[0].Wake();
@@ -191,15 +191,5 @@ public sealed class LeaseTests
             _time.Advance(Step);
             await Task.Delay(2);
         }
-    }
-
-    private static async Task<bool> PollAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        return condition();
     }
 }

@@ -66,7 +66,7 @@ public sealed class QuorumLockTests
 
         nodes[1].Wake();
         nodes[2].Wake();
-        Assert.True(await PollAsync(() => !nodes[1].Holds(Key) && !nodes[2].Holds(Key)), "late grants are given back");
+        Assert.True(await FakeClock.PollAsync(() => !nodes[1].Holds(Key) && !nodes[2].Holds(Key)), "late grants are given back");
     }
 
     [Fact]
@@ -169,15 +169,5 @@ public sealed class QuorumLockTests
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
         return (new QuorumLock(nodes, NodeTimeout, 0.01, _time, NullLogger.Instance), nodes);
-    }
-
-    private static async Task<bool> PollAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        return condition();
     }
 }
