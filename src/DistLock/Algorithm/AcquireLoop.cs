@@ -133,11 +133,14 @@ internal sealed class AcquireLoop
     }
 
     /// <summary>
-    /// How long to sleep unless a release is announced first. A split vote (some nodes granted,
-    /// no majority) backs off at random so the contenders do not collide again. With live
-    /// notifications and unlimited retries the holder's TTL is the only timer; without
-    /// notifications, or with a finite MaxRetries (the seeds' "N attempts, RetryDelay apart"),
-    /// RetryDelay bounds the sleep too.
+    /// How long to sleep unless a release is announced first: until the holder's key expires, or
+    /// RetryDelay (drawn at random, so contenders do not collide again), whichever is sooner. With
+    /// live notifications and unlimited retries only the holder's expiry counts, since a release
+    /// wakes the waiter. A split vote (some nodes granted, no majority) always takes the sooner of
+    /// the two: a rival that won elsewhere holds for a whole TTL, so it backs off; a crashed
+    /// holder's keys, which nodes expire milliseconds apart, are about to go, so it looks again
+    /// right after. Without notifications, or with a finite MaxRetries (the seeds' "N attempts,
+    /// RetryDelay apart"), RetryDelay bounds every sleep.
     /// </summary>
     private TimeSpan Pause(AttemptResult result, bool split, bool notificationsLive, TimeSpan? remaining)
     {
@@ -147,17 +150,8 @@ internal sealed class AcquireLoop
             return backoff;
         }
 
-        if (split)
-        {
-            // Nodes expire a crashed holder's keys a few milliseconds apart, so an attempt at the
-            // first expiry can split: when the refusing nodes' holder is about to expire, look
-            // again right after it rather than backing off as from a rival.
-            var afterExpiry = holderTtl + ExpiryMargin;
-            return afterExpiry < backoff ? afterExpiry : backoff;
-        }
-
         var untilExpiry = holderTtl + ExpiryMargin;
-        var sleepToExpiry = notificationsLive && _maxRetries < 0;
+        var sleepToExpiry = !split && notificationsLive && _maxRetries < 0;
         var pause = sleepToExpiry || untilExpiry < backoff ? untilExpiry : backoff;
         return remaining is { } left && left < pause ? left : pause;
     }
