@@ -71,16 +71,7 @@ internal sealed class LockInspector
     /// <summary>How many nodes answer a PING within the timeout.</summary>
     public async Task<QuorumStatus> PingAsync(CancellationToken cancellationToken)
     {
-        var pings = _nodes.Select(node => node.Multiplexer.GetDatabase().PingAsync().WaitAsync(_timeout, cancellationToken)).ToList();
-        try
-        {
-            await Task.WhenAll(pings).ConfigureAwait(false);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Counted below: a node that failed or timed out does not answer.
-        }
-
+        var pings = await CallEveryNodeAsync(node => node.Multiplexer.GetDatabase().PingAsync(), cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return new QuorumStatus(_nodes.Count, pings.Count(p => p.IsCompletedSuccessfully));
     }
@@ -88,16 +79,7 @@ internal sealed class LockInspector
     /// <summary>Runs a command on every node; the nodes that fail are left out unless too many fail for a majority.</summary>
     private async Task<List<T>> OnEveryNodeAsync<T>(Func<RedisLockNode, Task<T>> command, string operation, string key, CancellationToken cancellationToken)
     {
-        var calls = _nodes.Select(node => command(node).WaitAsync(_timeout, cancellationToken)).ToList();
-        try
-        {
-            await Task.WhenAll(calls).ConfigureAwait(false);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Judged below, node by node.
-        }
-
+        var calls = await CallEveryNodeAsync(command, cancellationToken).ConfigureAwait(false);
         var answered = calls.Where(c => c.IsCompletedSuccessfully).Select(c => c.Result).ToList();
         if (answered.Count < LockValidity.QuorumSize(_nodes.Count))
         {
@@ -107,5 +89,21 @@ internal sealed class LockInspector
         }
 
         return answered;
+    }
+
+    /// <summary>Sends a command to every node, each bounded by the timeout; returns the calls, all finished.</summary>
+    private async Task<List<Task<T>>> CallEveryNodeAsync<T>(Func<RedisLockNode, Task<T>> command, CancellationToken cancellationToken)
+    {
+        var calls = _nodes.Select(node => command(node).WaitAsync(_timeout, cancellationToken)).ToList();
+        try
+        {
+            await Task.WhenAll(calls).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Judged by the caller, node by node: a node that failed or timed out did not answer.
+        }
+
+        return calls;
     }
 }
