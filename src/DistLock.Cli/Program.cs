@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DistLock.Cli;
 using DistLock.Cli.Commands;
+using DistLock;
 using Spectre.Console;
 
 // distlock: run a command under a Redis lock, look at locks, clear a stuck one, serve a local
@@ -50,6 +51,17 @@ catch (CliException ex)
 {
     Console.Error.WriteLine($"distlock: {OneLine(ex.Message)}");
     return ex.ExitCode;
+}
+catch (LockBackendException ex)
+{
+    Console.Error.WriteLine($"distlock: {OneLine(ex.Message)}");
+    return ExitCodes.RedisUnavailable;
+}
+catch (ArgumentException ex)
+{
+    // The library validates every argument it is given: here, what the user typed.
+    Console.Error.WriteLine($"distlock: {OneLine(ex.Message)}");
+    return ExitCodes.Usage;
 }
 catch (OperationCanceledException)
 {

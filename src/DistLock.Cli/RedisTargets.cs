@@ -34,9 +34,5 @@ internal static class RedisTargets
         {
             throw new CliException(ExitCodes.Usage, $"bad Redis configuration: {ex.Message}", ex);
         }
-        catch (LockBackendException ex)
-        {
-            throw new CliException(ExitCodes.RedisUnavailable, ex.Message, ex);
-        }
     }
 }

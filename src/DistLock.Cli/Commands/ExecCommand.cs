@@ -100,18 +100,10 @@ internal static class ExecCommand
         {
             return await locks.AcquireAsync(resource, wait, cancellationToken);
         }
-        catch (ArgumentException ex)
-        {
-            throw new CliException(ExitCodes.Usage, ex.Message, ex);
-        }
         catch (LockTimeoutException)
         {
             var waited = wait == TimeSpan.Zero ? "" : $" within {wait}";
             throw new CliException(ExitCodes.NotAcquired, $"lock '{resource}' is held by someone else; not acquired{waited}");
-        }
-        catch (LockBackendException ex)
-        {
-            throw new CliException(ExitCodes.RedisUnavailable, ex.Message, ex);
         }
     }
 }

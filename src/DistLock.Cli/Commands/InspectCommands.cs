@@ -16,7 +16,7 @@ internal static class InspectCommands
         {
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
             await using var locks = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
-            var info = await Backend(() => locks.InspectAsync(parse.GetValue(name)!, cancellationToken));
+            var info = await locks.InspectAsync(parse.GetValue(name)!, cancellationToken);
             AnsiConsole.Write(LockTable.Details(info, locks.NodeCount));
             return ExitCodes.Success;
         });
@@ -34,15 +34,11 @@ internal static class InspectCommands
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
             await using var locks = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
             var found = new List<LockInfo>();
-            await Backend(async () =>
+            await foreach (var info in locks.ListAsync(parse.GetValue(pattern)!, cancellationToken))
             {
-                await foreach (var info in locks.ListAsync(parse.GetValue(pattern)!, cancellationToken))
-                {
-                    found.Add(info);
-                }
+                found.Add(info);
+            }
 
-                return found;
-            });
             if (found.Count == 0)
             {
                 AnsiConsole.WriteLine("no locks");
@@ -73,7 +69,7 @@ internal static class InspectCommands
 
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
             await using var locks = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
-            var info = await Backend(() => locks.InspectAsync(resource, cancellationToken));
+            var info = await locks.InspectAsync(resource, cancellationToken);
             if (info.Holder is null)
             {
                 AnsiConsole.WriteLine($"lock '{resource}' is not held");
@@ -86,7 +82,7 @@ internal static class InspectCommands
                 return ExitCodes.Failure;
             }
 
-            var deleted = await Backend(() => locks.ForceReleaseAsync(resource, cancellationToken));
+            var deleted = await locks.ForceReleaseAsync(resource, cancellationToken);
             AnsiConsole.WriteLine(deleted ? $"released '{resource}'" : $"lock '{resource}' was gone already");
             return ExitCodes.Success;
         });
@@ -99,21 +95,5 @@ internal static class InspectCommands
         Console.Error.Write(question);
         var answer = Console.ReadLine()?.Trim().ToLowerInvariant();
         return answer is "y" or "yes";
-    }
-
-    private static async Task<T> Backend<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new CliException(ExitCodes.Usage, ex.Message, ex);
-        }
-        catch (LockBackendException ex)
-        {
-            throw new CliException(ExitCodes.RedisUnavailable, ex.Message, ex);
-        }
     }
 }
