@@ -47,9 +47,10 @@ public abstract class LeaseTests
         await using var owner = await _nodes.ConnectAsync();
         await using var other = await _nodes.ConnectAsync();
         var resource = NewResource();
-        await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300) });
+        // Margins a busy 2-core machine cannot eat: a stall must pass 2/3 of the TTL to lose the lock.
+        await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(1) });
 
-        await Task.Delay(1200);
+        await Task.Delay(2500);
 
         Assert.Null(await other.TryAcquireAsync(resource));
         Assert.Equal(LockState.Held, handle.State);

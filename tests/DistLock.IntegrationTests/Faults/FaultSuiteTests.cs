@@ -204,7 +204,8 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
     }
 }
 
-[CollectionDefinition(Name)]
+// Alone: its worker processes fill both cores, and short TTLs in tests beside it would lapse.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FaultSuiteCollection
 {
     public const string Name = "fault suite";
