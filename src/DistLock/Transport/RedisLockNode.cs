@@ -5,11 +5,16 @@ namespace DistLock.Transport;
 /// <summary>A lock node backed by one StackExchange.Redis connection.</summary>
 internal sealed class RedisLockNode : ILockNode
 {
+    private static readonly Version ShardedPubSubSince = new(7, 0);
+
     private readonly IDatabase _database;
     private readonly RedisVersionGate? _versionGate;
 
     // How long a released lock stays reserved for the waiter it wakes.
     private readonly long _handoffGraceMs;
+
+    // Null until the server has been seen: then whether wake-ups use sharded pub/sub.
+    private bool? _sharded;
 
     public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace)
     {
@@ -60,21 +65,23 @@ internal sealed class RedisLockNode : ILockNode
     public async Task<NodeResult> ReleaseAsync(string key, string value, string notice)
     {
         var result = await LockScripts.Release
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
         return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
     }
 
     public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
-        var subscription = new RedisReleaseSubscription(Multiplexer, RedisChannel.Literal(LockKeyLayout.WakeChannel(key, waiterId)), onWake);
+        var name = LockKeyLayout.WakeChannel(key, waiterId);
+        var channel = Sharded ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
+        var subscription = new RedisReleaseSubscription(Multiplexer, channel, onWake);
         await subscription.StartAsync().ConfigureAwait(false);
         return subscription;
     }
 
     public async Task PassOnAsync(string key, string waiterId, string notice) =>
         await LockScripts.PassOn
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
 
     /// <summary>The lock's state on this node: value, PTTL, fencing counter, waiters.</summary>
@@ -90,10 +97,40 @@ internal sealed class RedisLockNode : ILockNode
     public async Task<bool> ForceReleaseAsync(string key, string notice)
     {
         var result = await LockScripts.ForceRelease
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
         return (long)result == 1;
     }
+
+    /// <summary>
+    /// Whether wake-ups travel on sharded pub/sub (SPUBLISH/SSUBSCRIBE): in Redis Cluster 7.0 and
+    /// later, where a plain PUBLISH would be broadcast to every node of the cluster and its
+    /// listener count would cover only the node that ran the script. A wake channel shares its
+    /// lock's hash slot, so the script may publish on it.
+    /// </summary>
+    private bool Sharded
+    {
+        get
+        {
+            if (_sharded is { } known)
+            {
+                return known;
+            }
+
+            var servers = Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica).ToList();
+            if (servers.Count == 0)
+            {
+                // Not seen yet: plain pub/sub for now, decided for good once a server answers.
+                return false;
+            }
+
+            var sharded = servers.All(s => s.ServerType == ServerType.Cluster && s.Version >= ShardedPubSubSince);
+            _sharded = sharded;
+            return sharded;
+        }
+    }
+
+    private string PublishCommand => Sharded ? "SPUBLISH" : "PUBLISH";
 
     // PX and PEXPIRE take whole milliseconds; rounding up never shortens what the caller asked for.
     private static long ToMilliseconds(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);

@@ -3,6 +3,7 @@
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters (a sorted set in the same hash slot)
 -- ARGV[1]: the departing waiter's id; ARGV[2]: the notice to publish;
 -- ARGV[3]: how long the lock stays reserved for the next waiter, in milliseconds
+-- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
 -- Returns 1 when a waiter was woken, else 0.
 --@include wake-next
 redis.call('ZREM', KEYS[2], ARGV[1])

@@ -2,6 +2,7 @@
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters (a sorted set in the same hash slot)
 -- ARGV[1]: the lock value (owner id); ARGV[2]: the notice to publish, one per release;
 -- ARGV[3]: how long the lock stays reserved for the woken waiter, in milliseconds
+-- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
 -- Returns 1 when released, 0 when the key is gone or held by someone else.
 -- The woken waiter finds the lock reserved for it, so a newcomer cannot take it first; a
 -- reservation that nobody claims expires, and the lock is free again.
