@@ -104,7 +104,13 @@ internal sealed class AcquireLoop
         finally
         {
             queue.Leave(place);
-            _waiters.Leave(key, queue, acquired);
+            var leaving = _waiters.LeaveAsync(key, queue, acquired);
+            if (!acquired)
+            {
+                // A caller that gave up (timeout, cancellation, retries spent) and then looks again
+                // must not find the lock reserved for the queue it just left.
+                await _lock.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
+            }
         }
     }
 

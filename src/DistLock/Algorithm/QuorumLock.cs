@@ -118,6 +118,19 @@ internal sealed class QuorumLock
         return atToken + raised.Granted >= quorum ? token : null;
     }
 
+    /// <summary>Awaits <paramref name="work"/> for at most the node timeout; what is left carries on unobserved.</summary>
+    public async Task WithinNodeTimeoutAsync(Task work)
+    {
+        try
+        {
+            await work.WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Bounded like every other call to a node; the work finishes (or fails) on its own.
+        }
+    }
+
     private async Task RaiseQuietlyAsync(ILockNode node, string key, long token)
     {
         try

@@ -57,18 +57,22 @@ internal sealed class WaitQueues
     /// <param name="key">The lock key.</param>
     /// <param name="queue">The queue being left.</param>
     /// <param name="acquired">Whether the leaving waiter got the lock.</param>
-    public void Leave(string key, WaitQueue queue, bool acquired)
+    /// <returns>
+    /// Completes when the queue has left Redis's line of waiters, if it was the last one out; a
+    /// waiter that gives up awaits it, so that the lock is never reserved for it after it returned.
+    /// </returns>
+    public Task LeaveAsync(string key, WaitQueue queue, bool acquired)
     {
         lock (_queues)
         {
             if (--queue.Members > 0)
             {
-                return;
+                return Task.CompletedTask;
             }
 
             _queues.Remove(key);
         }
 
-        _ = queue.CloseAsync(acquired);
+        return queue.CloseAsync(acquired);
     }
 }
