@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using DistLock.Algorithm;
 using StackExchange.Redis;
@@ -27,7 +28,10 @@ internal static class RedisConnector
 
         EnsureDistinct(parsed.Select(p => (IEnumerable<EndPoint>)p.EndPoints).ToList(), "configurations");
 
-        var connecting = parsed.Select(p => ConnectionMultiplexer.ConnectAsync(p)).ToArray();
+        // The connect log names the kind of failure (AuthenticationFailure for a TLS certificate or a
+        // password refused, UnableToConnect, ...), which a later probe may no longer see.
+        var logs = parsed.Select(_ => TextWriter.Synchronized(new StringWriter(CultureInfo.InvariantCulture))).ToArray();
+        var connecting = parsed.Select((p, i) => ConnectionMultiplexer.ConnectAsync(p, logs[i])).ToArray();
         IConnectionMultiplexer[] multiplexers;
         try
         {
@@ -48,6 +52,7 @@ internal static class RedisConnector
         if (multiplexers.Length - down.Count < LockValidity.QuorumSize(multiplexers.Length))
         {
             var cause = await ProbeAsync(down[0]).ConfigureAwait(false);
+            var failure = FirstFailure(logs[Array.IndexOf(multiplexers, down[0])].ToString() ?? string.Empty);
             foreach (var multiplexer in multiplexers)
             {
                 await multiplexer.DisposeAsync().ConfigureAwait(false);
@@ -55,7 +60,7 @@ internal static class RedisConnector
 
             var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(e => e.ToString()))));
             throw new LockBackendException(
-                $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {cause?.Message}", cause);
+                $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {failure}{Innermost(cause)}", cause);
         }
 
         return multiplexers;
@@ -126,6 +131,39 @@ internal static class RedisConnector
         IPEndPoint ip => $"{ip.Address}:{ip.Port}",
         _ => endpoint.ToString() ?? string.Empty,
     };
+
+    /// <summary>"AuthenticationFailure: " from the first "Connection failed: endpoint (bridge, kind)" line of a connect log.</summary>
+    private static string FirstFailure(string log)
+    {
+        const string Marker = "Connection failed: ";
+        var at = log.IndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return string.Empty;
+        }
+
+        var open = log.IndexOf('(', at);
+        var close = open < 0 ? -1 : log.IndexOf(')', open);
+        var comma = open < 0 ? -1 : log.IndexOf(", ", open, StringComparison.Ordinal);
+        return comma > 0 && comma < close ? log[(comma + 2)..close] + ": " : string.Empty;
+    }
+
+    /// <summary>The message of the innermost exception: the socket's or the TLS stack's own words.</summary>
+    private static string Innermost(Exception? exception)
+    {
+        if (exception is null)
+        {
+            return "no answer";
+        }
+
+        var messages = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+        }
+
+        return messages.Count == 1 ? messages[0] : $"{messages[^1]} ({messages[0]})";
+    }
 
     /// <summary>Asks a disconnected node for a PING, to surface the reason it is down.</summary>
     private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
