@@ -38,7 +38,7 @@ public abstract class RedisNodesFixture : IAsyncLifetime
         Task.WhenAll(_inspectors.Select(c => c.GetDatabase().KeyDeleteAsync(key)));
 
     /// <summary>How many channels matching <paramref name="pattern"/> have a subscriber, per node (PUBSUB CHANNELS).</summary>
-    public async Task<int[]> ChannelsAsync(string pattern) =>
+    public virtual async Task<int[]> ChannelsAsync(string pattern) =>
         await Task.WhenAll(_inspectors.Select(async c =>
             ((StackExchange.Redis.RedisResult[])(await c.GetDatabase().ExecuteAsync("PUBSUB", "CHANNELS", pattern))!).Length));
 

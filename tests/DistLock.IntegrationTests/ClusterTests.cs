@@ -1,0 +1,117 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterWaitingTests(ClusterFixture nodes) : WaitingTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterContractTests(ClusterFixture nodes) : ManagerContractTests
+{
+    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
+}
+
+/// <summary>What only a cluster has: many slots on several primaries, slot migration, failover.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterTopologyTests(ClusterFixture nodes)
+{
+    // A waiter that missed its wake-up would sleep for the holder's 30 s TTL and time out instead.
+    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+
+    private static string NewResource() => "cluster-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task ManyResources_SpreadOverEveryPrimary_AndEveryScriptStaysInOneSlot()
+    {
+        await using var manager = await nodes.ConnectAsync();
+        var before = await nodes.KeysPerPrimaryAsync();
+
+        var handles = await Task.WhenAll(Enumerable.Range(0, 300).Select(_ => manager.AcquireAsync(NewResource())));
+        var during = await nodes.KeysPerPrimaryAsync();
+        foreach (var handle in handles)
+        {
+            Assert.True(await handle.ReleaseAsync());
+        }
+
+        Assert.All(before.Zip(during), p => Assert.True(p.Second > p.First, "every primary holds some of the locks"));
+        Assert.Equal(300, handles.Select(h => h.FencingToken).Count(t => t > 0));
+    }
+
+    [Fact]
+    public async Task BracesInAResourceName_CannotChooseTheSlot()
+    {
+        await using var manager = await nodes.ConnectAsync();
+        var tag = Guid.NewGuid().ToString("N");
+        var slots = new HashSet<int>();
+        for (var i = 0; i < 12; i++)
+        {
+            // Unescaped, "{tag}" would be the hash tag and put all of these in one slot.
+            await using var handle = await manager.AcquireAsync($"{{{tag}}}:{i}}}{{");
+            var slot = await nodes.Cluster.SlotOfAsync(handle.Key);
+            Assert.Equal(slot, await nodes.Cluster.SlotOfAsync(handle.Key + ":fence"));
+            Assert.Equal(slot, await nodes.Cluster.SlotOfAsync(handle.Key + ":waiters"));
+            slots.Add(slot);
+        }
+
+        Assert.True(slots.Count > 6, $"12 resources fell into {slots.Count} slots");
+    }
+
+    [Fact]
+    public async Task HeldLock_LivesThroughASlotMigration_AndAWaiterIsWokenAfterIt()
+    {
+        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(1) });
+        await using var other = await nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var handle = await owner.AcquireAsync(resource);
+        var slot = await nodes.Cluster.SlotOfAsync(handle.Key);
+        var source = await nodes.Cluster.PrimaryOfSlotAsync(slot);
+        var target = (await nodes.Cluster.PrimariesAsync()).First(p => p != source);
+
+        // Extensions run every 333 ms, so several land while the slot is half-moved (ASK redirects).
+        await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(800));
+        await Task.Delay(1200);
+
+        Assert.Equal(target, await nodes.Cluster.PrimaryOfSlotAsync(slot));
+        Assert.Equal(LockState.Held, handle.State);
+        Assert.False(handle.LostToken.IsCancellationRequested);
+        Assert.Null(await other.TryAcquireAsync(resource));
+
+        var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.True(await handle.ReleaseAsync());
+        await using var next = await waiting;
+        Assert.True(next.FencingToken > handle.FencingToken);
+    }
+
+    [Fact]
+    public async Task HeldLock_LivesThroughAFailover_AndAWaiterIsWokenAfterIt()
+    {
+        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(1) });
+        await using var other = await nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var handle = await owner.AcquireAsync(resource);
+        var slot = await nodes.Cluster.SlotOfAsync(handle.Key);
+        var replica = await nodes.Cluster.ReplicaOfAsync(await nodes.Cluster.PrimaryOfSlotAsync(slot));
+        var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(15));
+
+        await nodes.Cluster.FailoverAsync(replica);
+        await Task.Delay(1200);
+
+        Assert.Equal(replica, await nodes.Cluster.PrimaryOfSlotAsync(slot));
+        Assert.Equal(LockState.Held, handle.State);
+        Assert.False(handle.LostToken.IsCancellationRequested);
+        Assert.False(waiting.IsCompleted);
+        Assert.True(await handle.ReleaseAsync());
+        await using var next = await waiting;
+        Assert.True(next.FencingToken > handle.FencingToken);
+    }
+}
