@@ -58,6 +58,12 @@ public sealed class DistLockSettings
     /// <summary><see cref="LockOptions.MaxHoldTime"/>.</summary>
     public TimeSpan? MaxHoldTime { get; set; }
 
+    /// <summary><see cref="LockOptions.WaitForReplicas"/>.</summary>
+    public int? WaitForReplicas { get; set; }
+
+    /// <summary><see cref="LockOptions.ReplicaTimeout"/>.</summary>
+    public TimeSpan? ReplicaTimeout { get; set; }
+
     /// <summary>
     /// Builds the <see cref="LockOptions"/>; each invalid setting adds a message naming its
     /// configuration key to <paramref name="errors"/> instead of throwing.
@@ -75,6 +81,8 @@ public sealed class DistLockSettings
         Apply(AutoReleaseOnDispose, v => options.AutoReleaseOnDispose = v, section, nameof(AutoReleaseOnDispose), errors);
         Apply(AutoExtend, v => options.AutoExtend = v, section, nameof(AutoExtend), errors);
         Apply(MaxHoldTime, v => options.MaxHoldTime = v, section, nameof(MaxHoldTime), errors);
+        Apply(WaitForReplicas, v => options.WaitForReplicas = v, section, nameof(WaitForReplicas), errors);
+        Apply(ReplicaTimeout, v => options.ReplicaTimeout = v, section, nameof(ReplicaTimeout), errors);
         if (KeyPrefix is not null)
         {
             Try(() => options.KeyPrefix = KeyPrefix, section, nameof(KeyPrefix), errors);

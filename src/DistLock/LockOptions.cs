@@ -28,6 +28,8 @@ public sealed class LockOptions
     private double _clockDriftFactor = 0.01;
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan? _maxHoldTime;
+    private int _waitForReplicas;
+    private TimeSpan _replicaTimeout = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// How long a lock lives in Redis unless extended or released (dist-lock <c>ttl</c>).
@@ -123,6 +125,42 @@ public sealed class LockOptions
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, nameof(NodeTimeout));
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromMinutes(1), nameof(NodeTimeout));
             _nodeTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// How many replicas of a node must have a new lock before the node's grant counts (Redis
+    /// <c>WAIT</c> after the acquire, on the same connection). With Sentinel, a lock acquired just
+    /// before a failover is then on the replica that takes over, instead of being lost with the
+    /// old primary's unreplicated writes. A node whose replicas do not confirm within
+    /// <see cref="ReplicaTimeout"/> gives the lock back and counts as failed (with one node: a
+    /// <see cref="LockBackendException"/>). Default 0: do not wait. WAIT holds the connection,
+    /// which the manager shares, for up to <see cref="ReplicaTimeout"/>. See docs/deployment.md.
+    /// </summary>
+    public int WaitForReplicas
+    {
+        get => _waitForReplicas;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(WaitForReplicas));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 100, nameof(WaitForReplicas));
+            _waitForReplicas = value;
+        }
+    }
+
+    /// <summary>
+    /// How long the <c>WAIT</c> of <see cref="WaitForReplicas"/> may take, in whole milliseconds.
+    /// Default 100 ms; must be from 1 ms to 1 minute. The whole call, WAIT included, is still
+    /// bounded by <see cref="NodeTimeout"/>.
+    /// </summary>
+    public TimeSpan ReplicaTimeout
+    {
+        get => _replicaTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.FromMilliseconds(1), nameof(ReplicaTimeout));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromMinutes(1), nameof(ReplicaTimeout));
+            _replicaTimeout = value;
         }
     }
 

@@ -16,9 +16,15 @@ internal sealed class RedisLockNode : ILockNode
     // Null until the server has been seen: then whether wake-ups use sharded pub/sub.
     private bool? _sharded;
 
-    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace)
+    // Replicas that must confirm a new lock (WAIT), and how long they may take; 0: none.
+    private readonly int _waitForReplicas;
+    private readonly long _replicaTimeoutMs;
+
+    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace, int waitForReplicas = 0, TimeSpan replicaTimeout = default)
     {
         _handoffGraceMs = ToMilliseconds(handoffGrace);
+        _waitForReplicas = waitForReplicas;
+        _replicaTimeoutMs = ToMilliseconds(replicaTimeout);
         Multiplexer = multiplexer;
         _database = multiplexer.GetDatabase();
         _versionGate = checkVersion ? new RedisVersionGate(multiplexer) : null;
@@ -39,6 +45,11 @@ internal sealed class RedisLockNode : ILockNode
         var reply = (RedisResult[])result!;
         if ((long)reply[0] == 1)
         {
+            if (_waitForReplicas > 0)
+            {
+                await EnsureReplicatedAsync(key, value).ConfigureAwait(false);
+            }
+
             return NodeResult.GrantedWith((long)reply[1]);
         }
 
@@ -100,6 +111,26 @@ internal sealed class RedisLockNode : ILockNode
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
         return (long)result == 1;
+    }
+
+    /// <summary>
+    /// Waits until enough replicas have the lock just taken (WAIT covers every earlier write of
+    /// the connection, and the acquire went on the same one: the key's primary). Too few in time:
+    /// the lock is given back and the grant does not count, since a failover could lose it.
+    /// </summary>
+    private async Task EnsureReplicatedAsync(string key, string value)
+    {
+        var server = Multiplexer.GetServer((RedisKey)key);
+        var confirmed = (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
+        if (confirmed >= _waitForReplicas)
+        {
+            return;
+        }
+
+        await ReleaseAsync(key, value, Algorithm.ReleaseNotice.New(value)).ConfigureAwait(false);
+        throw new LockBackendException(
+            $"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed the lock within " +
+            $"{_replicaTimeoutMs} ms, so it was given back");
     }
 
     /// <summary>
