@@ -16,6 +16,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     private readonly string _directory;
     private readonly string[] _extraArguments;
+    private string? _sentinelConfig;
     private Process? _process;
 
     static RedisServer() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -76,6 +77,27 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException("Could not start redis-server.", last);
+    }
+
+    /// <summary>
+    /// Starts a Sentinel (redis-server --sentinel) with <paramref name="configuration"/> as its
+    /// configuration file, which Sentinel rewrites as it learns the topology.
+    /// </summary>
+    public static async Task<RedisServer> StartSentinelAsync(string configuration)
+    {
+        var directory = Directory.CreateTempSubdirectory("distlock-sentinel-").FullName;
+        var server = new RedisServer(LoopbackPorts.Free(), directory, []) { _sentinelConfig = Path.Combine(directory, "sentinel.conf") };
+        await File.WriteAllTextAsync(server._sentinelConfig, configuration).ConfigureAwait(false);
+        try
+        {
+            await server.LaunchAsync().ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Starts several servers in parallel.</summary>
@@ -143,6 +165,12 @@ public sealed class RedisServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _directory,
         };
+        if (_sentinelConfig is not null)
+        {
+            start.ArgumentList.Add(_sentinelConfig);
+            start.ArgumentList.Add("--sentinel");
+        }
+
         foreach (var argument in new[]
         {
             "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -152,8 +180,7 @@ public sealed class RedisServer : IAsyncDisposable
             "--dir", _directory,
             "--daemonize", "no",
             "--protected-mode", "no",
-            "--enable-debug-command", "local",
-        }.Concat(_extraArguments))
+        }.Concat(_sentinelConfig is null ? ["--enable-debug-command", "local"] : []).Concat(_extraArguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -169,7 +196,8 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             output.Enqueue(e.Data);
-            if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal))
+            // A Sentinel does not say "ready"; it listens before it names itself.
+            if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal) || e.Data.Contains("Sentinel ID is", StringComparison.Ordinal))
             {
                 ready.TrySetResult();
             }
@@ -189,7 +217,10 @@ public sealed class RedisServer : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await ready.Task.WaitAsync(StartTimeout).ConfigureAwait(false);
-        await WaitForPingAsync().ConfigureAwait(false);
+        if (_sentinelConfig is null)
+        {
+            await WaitForPingAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task WaitForPingAsync()

@@ -16,6 +16,8 @@ public sealed class LockOptionsTests
         Assert.Equal(0.01, options.ClockDriftFactor);
         Assert.True(options.VersionCheck);
         Assert.False(options.AutoReleaseOnDispose);
+        Assert.Equal(0, options.WaitForReplicas);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.ReplicaTimeout);
         Assert.Same(TimeProvider.System, options.TimeProvider);
     }
 
@@ -40,6 +42,10 @@ public sealed class LockOptionsTests
         { nameof(LockOptions.ClockDriftFactor), o => o.ClockDriftFactor = 0.9 },
         { nameof(LockOptions.ClockDriftFactor), o => o.ClockDriftFactor = double.NaN },
         { nameof(LockOptions.TimeProvider), o => o.TimeProvider = null! },
+        { nameof(LockOptions.WaitForReplicas), o => o.WaitForReplicas = -1 },
+        { nameof(LockOptions.WaitForReplicas), o => o.WaitForReplicas = 101 },
+        { nameof(LockOptions.ReplicaTimeout), o => o.ReplicaTimeout = TimeSpan.Zero },
+        { nameof(LockOptions.ReplicaTimeout), o => o.ReplicaTimeout = TimeSpan.FromHours(1) },
     };
 
     [Theory]

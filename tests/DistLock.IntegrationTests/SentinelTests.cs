@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelWaitingTests(SentinelFixture nodes) : WaitingTests(nodes);
+
+/// <summary>Replication and failover behind Sentinel: WAIT on acquire, and what a failover does to locks.</summary>
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static readonly LockOptions Replicated = new() { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500) };
+
+    private static string NewResource() => "sentinel-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task WaitForReplicas_EveryLockIsOnTheReplicaWhenAcquireReturns()
+    {
+        await using var manager = await nodes.ConnectAsync(Replicated);
+        await using var replica = await (await nodes.Group.ReplicaAsync()).ConnectAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await using var handle = await manager.AcquireAsync(NewResource());
+            Assert.Equal(handle.Id, (string?)await replica.GetDatabase().StringGetAsync(handle.Key));
+        }
+    }
+
+    [Fact]
+    public async Task WaitForReplicas_ReplicaNotAnswering_AcquireFailsClosed_AndLeavesNoKey()
+    {
+        await using var manager = await nodes.ConnectAsync(new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(150) });
+        var replica = await nodes.Group.ReplicaAsync();
+        var resource = NewResource();
+
+        replica.Pause();
+        LockBackendException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync(resource));
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        Assert.Contains("WaitForReplicas", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await nodes.CountHoldersAsync("lock:{" + resource + "}"));
+        await using var later = await manager.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+        Assert.NotNull(later);
+    }
+
+    [Fact]
+    public async Task Failover_NewLocksWorkWithinSeconds_AndAReplicatedLockSurvives()
+    {
+        var options = new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500), Ttl = TimeSpan.FromSeconds(60), AutoExtend = false };
+        await using var owner = await nodes.ConnectAsync(options);
+        await using var other = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var held = await owner.AcquireAsync(resource);
+
+        await nodes.Group.ReplicaAsync(); // in sync, so that the failover can start at once
+        var clock = Stopwatch.StartNew();
+        var promoted = await nodes.Group.FailoverAsync();
+        LockHandle? fresh = null;
+        var refusedByWait = 0;
+        // StackExchange.Redis moves once the old primary is demoted (about 15 s here); until then the
+        // old primary, cut off from its replica, fails WAIT, so no lock is granted where it would be lost.
+        while (fresh is null && clock.Elapsed < TimeSpan.FromSeconds(45))
+        {
+            try
+            {
+                fresh = await other.TryAcquireAsync(NewResource());
+            }
+            catch (LockBackendException ex)
+            {
+                refusedByWait += ex.Message.Contains("WaitForReplicas", StringComparison.Ordinal) ? 1 : 0;
+                await Task.Delay(100); // still switching to the new primary
+            }
+        }
+
+        Assert.True(fresh is not null, $"no lock {clock.Elapsed} after SENTINEL FAILOVER");
+        output.WriteLine($"A new lock {clock.ElapsedMilliseconds} ms after SENTINEL FAILOVER; {refusedByWait} attempts refused by WAIT before");
+        await using (fresh)
+        {
+            await using var direct = await promoted.ConnectAsync();
+            Assert.Equal(fresh.Id, (string?)await direct.GetDatabase().StringGetAsync(fresh.Key));
+
+            // Written with WAIT before the failover, the lock is on the new primary: still held.
+            Assert.Equal(held.Id, (string?)await direct.GetDatabase().StringGetAsync(held.Key));
+            Assert.Null(await other.TryAcquireAsync(resource));
+            Assert.True(await held.ReleaseAsync());
+        }
+    }
+}
