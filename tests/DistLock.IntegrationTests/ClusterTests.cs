@@ -68,7 +68,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     [Fact]
     public async Task HeldLock_LivesThroughASlotMigration_AndAWaiterIsWokenAfterIt()
     {
-        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(1) });
+        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3) });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var handle = await owner.AcquireAsync(resource);
@@ -76,9 +76,9 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var source = await nodes.Cluster.PrimaryOfSlotAsync(slot);
         var target = (await nodes.Cluster.PrimariesAsync()).First(p => p != source);
 
-        // Extensions run every 333 ms, so several land while the slot is half-moved (ASK redirects).
-        await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(800));
-        await Task.Delay(1200);
+        // Extensions run every second, so some land while the slot is half-moved (ASK redirects).
+        await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(1500));
+        await Task.Delay(2500); // at least two more extensions, on the new primary
 
         Assert.Equal(target, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -95,7 +95,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     [Fact]
     public async Task HeldLock_LivesThroughAFailover_AndAWaiterIsWokenAfterIt()
     {
-        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(1) });
+        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3) });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var handle = await owner.AcquireAsync(resource);
@@ -104,7 +104,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(15));
 
         await nodes.Cluster.FailoverAsync(replica);
-        await Task.Delay(1200);
+        await Task.Delay(2500); // at least two more extensions, on the promoted replica
 
         Assert.Equal(replica, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);

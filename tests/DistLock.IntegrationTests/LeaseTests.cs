@@ -47,10 +47,11 @@ public abstract class LeaseTests
         await using var owner = await _nodes.ConnectAsync();
         await using var other = await _nodes.ConnectAsync();
         var resource = NewResource();
-        // Margins a busy 2-core machine cannot eat: a stall must pass 2/3 of the TTL to lose the lock.
-        await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(1) });
+        // Margins a busy 2-core machine cannot eat: a stall (thread pool, CPU) must pass 2/3 of the
+        // TTL to lose the lock; 1 s TTLs were lost on CI while other collections started servers.
+        await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(2) });
 
-        await Task.Delay(2500);
+        await Task.Delay(4500);
 
         Assert.Null(await other.TryAcquireAsync(resource));
         Assert.Equal(LockState.Held, handle.State);

@@ -79,9 +79,9 @@ public abstract class ManagerContractTests
         await using var first = await CreateAsync();
         await using var second = await CreateAsync();
         var resource = NewResource();
-        await using var handle = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(1) });
+        await using var handle = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(2) });
 
-        await Task.Delay(2500);
+        await Task.Delay(4500);
 
         Assert.Null(await second.TryAcquireAsync(resource));
         Assert.Equal(LockState.Held, handle.State);

@@ -15,14 +15,14 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
     {
         using var meters = new TestMeterFactory();
         using var recorder = new MeasurementRecorder(meters);
-        var options = new LockOptions { MeterFactory = meters, Ttl = TimeSpan.FromSeconds(1), RetryDelay = TimeSpan.FromMilliseconds(20) };
+        var options = new LockOptions { MeterFactory = meters, Ttl = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromMilliseconds(20) };
         await using var first = await nodes.ConnectAsync(options);
         await using var second = await nodes.ConnectAsync(options);
         var resource = "metrics-" + Guid.NewGuid().ToString("N");
 
         var held = await first.AcquireAsync(resource);
         var waiting = second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-        await Task.Delay(600); // long enough for an automatic extension (every 333 ms)
+        await Task.Delay(1000); // long enough for an automatic extension (every 667 ms)
         await held.ReleaseAsync();
         var next = await waiting;
         await nodes.DeleteEverywhereAsync(next.Key);

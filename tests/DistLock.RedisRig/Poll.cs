@@ -4,7 +4,7 @@ namespace DistLock.RedisRig;
 public static class Poll
 {
     /// <summary>
-    /// Checks <paramref name="condition"/> every 100 ms until it holds; an
+    /// Checks <paramref name="condition"/> every 250 ms until it holds; an
     /// <see cref="InvalidOperationException"/> from it counts as "not yet".
     /// </summary>
     /// <exception cref="TimeoutException">It did not hold within <paramref name="timeout"/>.</exception>
@@ -31,7 +31,8 @@ public static class Poll
                 throw new TimeoutException($"Waited {timeout.TotalSeconds} s for {what}.", last);
             }
 
-            await Task.Delay(100).ConfigureAwait(false);
+            // Not faster: each check may start several redis-cli processes.
+            await Task.Delay(250).ConfigureAwait(false);
         }
     }
 }
