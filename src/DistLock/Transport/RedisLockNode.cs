@@ -13,14 +13,14 @@ internal sealed class RedisLockNode : ILockNode
     // How long a released lock stays reserved for the waiter it wakes.
     private readonly long _handoffGraceMs;
 
-    // Null until the server has been seen: then whether wake-ups use sharded pub/sub.
-    private bool? _sharded;
-
     // Replicas that must confirm a new lock (WAIT), and how long they may take; 0: none.
     private readonly int _waitForReplicas;
     private readonly long _replicaTimeoutMs;
 
-    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace, int waitForReplicas = 0, TimeSpan replicaTimeout = default)
+    // Null until the server has been seen: then whether wake-ups use sharded pub/sub.
+    private bool? _sharded;
+
+    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace, int waitForReplicas, TimeSpan replicaTimeout)
     {
         _handoffGraceMs = ToMilliseconds(handoffGrace);
         _waitForReplicas = waitForReplicas;
