@@ -95,7 +95,7 @@ public sealed class Tool : IDisposable
         if (!Process.HasExited)
         {
             Process.Kill(entireProcessTree: true);
-            Process.WaitForExit();
+            Process.WaitForExit(10_000); // sync: Dispose cannot await; bounded, as a killed tool exits at once
         }
 
         Process.Dispose();

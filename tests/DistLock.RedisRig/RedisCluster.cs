@@ -59,7 +59,7 @@ public sealed class RedisCluster : IAsyncDisposable
         var primaries = new List<RedisServer>();
         foreach (var server in _servers)
         {
-            if (await RoleAsync(server).ConfigureAwait(false) == "master")
+            if (await server.RoleAsync().ConfigureAwait(false) == "master")
             {
                 primaries.Add(server);
             }
@@ -139,7 +139,7 @@ public sealed class RedisCluster : IAsyncDisposable
     public async Task FailoverAsync(RedisServer replica)
     {
         await RedisCli.CommandAsync(replica.Port, "CLUSTER", "FAILOVER").ConfigureAwait(false);
-        await Poll.UntilAsync(async () => await RoleAsync(replica).ConfigureAwait(false) == "master", SettleTimeout, $"{replica.Endpoint} to become a primary").ConfigureAwait(false);
+        await Poll.UntilAsync(async () => await replica.RoleAsync().ConfigureAwait(false) == "master", SettleTimeout, $"{replica.Endpoint} to become a primary").ConfigureAwait(false);
         await WaitUntilSettledAsync().ConfigureAwait(false);
     }
 
@@ -170,10 +170,9 @@ public sealed class RedisCluster : IAsyncDisposable
             {
                 var info = await RedisCli.CommandAsync(server.Port, "CLUSTER", "INFO").ConfigureAwait(false);
                 var nodes = await RedisCli.CommandAsync(server.Port, "CLUSTER", "NODES").ConfigureAwait(false);
-                var replication = await RedisCli.CommandAsync(server.Port, "INFO", "replication").ConfigureAwait(false);
                 if (!info.Contains("cluster_state:ok", StringComparison.Ordinal)
                     || nodes.Split('\n').Count(l => l.Contains("slave", StringComparison.Ordinal)) != _replicas
-                    || (replication.Contains("role:slave", StringComparison.Ordinal) && !replication.Contains("master_link_status:up", StringComparison.Ordinal)))
+                    || !await server.InSyncAsync().ConfigureAwait(false))
                 {
                     return false;
                 }
@@ -183,9 +182,6 @@ public sealed class RedisCluster : IAsyncDisposable
         },
         SettleTimeout,
         "the cluster to settle: " + Configuration);
-
-    private static async Task<string> RoleAsync(RedisServer server) =>
-        (await RedisCli.CommandAsync(server.Port, "ROLE").ConfigureAwait(false)).Split('\n')[0].Trim();
 
     private static Task<string> IdOfAsync(RedisServer server) => RedisCli.CommandAsync(server.Port, "CLUSTER", "MYID");
 

@@ -37,7 +37,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
         try
         {
             data.Add(await RedisServer.StartAsync("--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false));
-            await Poll.UntilAsync(() => LinkUpAsync(data[1]), SettleTimeout, "the replica to sync").ConfigureAwait(false);
+            await Poll.UntilAsync(data[1].InSyncAsync, SettleTimeout, "the replica to sync").ConfigureAwait(false);
 
             // Sentinels find the replica through the primary, and each other through its hello channel.
             var configuration = string.Join(
@@ -81,7 +81,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
         var replica = _data.Single(s => s != primary);
 
         // After a failover the old primary replicates only once a Sentinel has reconfigured it.
-        await Poll.UntilAsync(() => LinkUpAsync(replica), SettleTimeout, $"{replica.Endpoint} to replicate").ConfigureAwait(false);
+        await Poll.UntilAsync(replica.InSyncAsync, SettleTimeout, $"{replica.Endpoint} to replicate").ConfigureAwait(false);
         return replica;
     }
 
@@ -105,8 +105,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
                     }
                 }
 
-                var role = await RedisCli.CommandAsync(replica.Port, "ROLE").ConfigureAwait(false);
-                return role.StartsWith("master", StringComparison.Ordinal);
+                return await replica.RoleAsync().ConfigureAwait(false) == "master";
             },
             SettleTimeout,
             $"{replica.Endpoint} to take over").ConfigureAwait(false);
@@ -120,10 +119,6 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
             await server.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    private static async Task<bool> LinkUpAsync(RedisServer replica) =>
-        (await RedisCli.CommandAsync(replica.Port, "INFO", "replication").ConfigureAwait(false))
-        .Contains("master_link_status:up", StringComparison.Ordinal);
 
     private async Task<bool> SentinelsKnowEverythingAsync()
     {

@@ -108,6 +108,18 @@ public sealed class RedisServer : IAsyncDisposable
     public Task<ConnectionMultiplexer> ConnectAsync(string extraConfiguration = "") =>
         ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=false,connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000{Auth}{extraConfiguration}");
 
+    /// <summary>The first word of ROLE: "master", "slave" (a replica) or "sentinel".</summary>
+    public async Task<string> RoleAsync() =>
+        (await RedisCli.CommandAsync(Port, "ROLE").ConfigureAwait(false)).Split('\n')[0].Trim();
+
+    /// <summary>True for a primary, and for a replica whose replication link is up (in sync with its primary).</summary>
+    public async Task<bool> InSyncAsync()
+    {
+        var replication = await RedisCli.CommandAsync(Port, "INFO", "replication").ConfigureAwait(false);
+        return !replication.Contains("role:slave", StringComparison.Ordinal)
+            || replication.Contains("master_link_status:up", StringComparison.Ordinal);
+    }
+
     /// <summary>SIGKILL: the server dies at once, losing everything (it keeps no data on disk).</summary>
     public void Kill()
     {
