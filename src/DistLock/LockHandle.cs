@@ -146,7 +146,29 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// <returns>True when this call released the lock; false when it had expired, was taken over, or was already released.</returns>
     /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached; the handle stays releasable.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
-    public async ValueTask<bool> ReleaseAsync(CancellationToken cancellationToken = default)
+    public ValueTask<bool> ReleaseAsync(CancellationToken cancellationToken = default) =>
+        new(ReleaseCoreAsync(quiet: false, cancellationToken));
+
+    /// <summary>Blocking form of <see cref="ReleaseAsync"/>; it blocks the calling thread.</summary>
+    /// <returns>True when this call released the lock.</returns>
+    public bool Release() => ReleaseAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged and
+    /// the lock expires with its TTL. Call <see cref="ReleaseAsync"/> to observe failures.
+    /// </summary>
+    /// <returns>A task that completes when the release is done.</returns>
+    public ValueTask DisposeAsync() => new(ReleaseCoreAsync(quiet: true, CancellationToken.None));
+
+    /// <summary>Blocking form of <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// The release behind <see cref="ReleaseAsync"/> and <see cref="DisposeAsync"/> (which is
+    /// <paramref name="quiet"/>: it logs a failure instead of throwing), written once so that a
+    /// dispose costs no extra state machine.
+    /// </summary>
+    private async Task<bool> ReleaseCoreAsync(bool quiet, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (Volatile.Read(ref _release) != NotReleased)
@@ -154,7 +176,16 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
             return false;
         }
 
-        _engine.ThrowIfDisposed();
+        try
+        {
+            _engine.ThrowIfDisposed();
+        }
+        catch (ObjectDisposedException ex) when (quiet)
+        {
+            LetGo(ex);
+            return false;
+        }
+
         if (Interlocked.CompareExchange(ref _release, Releasing, NotReleased) != NotReleased)
         {
             return false;
@@ -168,37 +199,24 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
             Volatile.Write(ref _release, Released);
             return released;
         }
-        catch
+        catch (Exception ex)
         {
             Volatile.Write(ref _release, NotReleased);
             _lease.ReleaseFailed();
+            if (quiet && ex is DistLockException)
+            {
+                LetGo(ex);
+                return false;
+            }
+
             throw;
         }
     }
 
-    /// <summary>Blocking form of <see cref="ReleaseAsync"/>; it blocks the calling thread.</summary>
-    /// <returns>True when this call released the lock.</returns>
-    public bool Release() => ReleaseAsync().AsTask().GetAwaiter().GetResult();
-
-    /// <summary>
-    /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged and
-    /// the lock expires with its TTL. Call <see cref="ReleaseAsync"/> to observe failures.
-    /// </summary>
-    /// <returns>A task that completes when the release is done.</returns>
-    public async ValueTask DisposeAsync()
+    /// <summary>A dispose that could not release: no more extensions, so the key expires with its TTL.</summary>
+    private void LetGo(Exception error)
     {
-        try
-        {
-            await ReleaseAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is DistLockException or ObjectDisposedException)
-        {
-            // Let go: no more extensions, so the key expires with its TTL.
-            _lease.BeginRelease();
-            Log.ReleaseOnDisposeFailed(_engine.Logger, ex, Key);
-        }
+        _lease.BeginRelease();
+        Log.ReleaseOnDisposeFailed(_engine.Logger, error, Key);
     }
-
-    /// <summary>Blocking form of <see cref="DisposeAsync"/>.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

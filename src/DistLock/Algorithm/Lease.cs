@@ -14,7 +14,9 @@ internal sealed class Lease
     private readonly ILogger _logger;
     private readonly LockMetrics _metrics;
     private readonly long _acquiredAt;
-    private readonly CancellationTokenSource _lost = new();
+
+    // Made when LostToken is first read: most locks are released without anyone watching it.
+    private CancellationTokenSource? _lost;
     private readonly Lock _gate = new();
     private readonly long _stopExtendingAt;
     private readonly bool _autoExtend;
@@ -55,7 +57,26 @@ internal sealed class Lease
     /// <summary>The TTL of the acquisition.</summary>
     public TimeSpan Ttl { get; }
 
-    public CancellationToken LostToken => _lost.Token;
+    public CancellationToken LostToken
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_lost is null)
+                {
+                    if (_state == LockState.Lost)
+                    {
+                        return new CancellationToken(canceled: true);
+                    }
+
+                    _lost = new CancellationTokenSource();
+                }
+
+                return _lost.Token;
+            }
+        }
+    }
 
     /// <summary>
     /// The state, judged now: a lease past its deadline is lost even if the keeper's timer has not
@@ -181,6 +202,7 @@ internal sealed class Lease
     /// <summary>Fires the lost signal once, unless the lease was released or lost already.</summary>
     public void MarkLost(LostReason reason)
     {
+        CancellationTokenSource? lost;
         lock (_gate)
         {
             if (_state != LockState.Held)
@@ -189,6 +211,7 @@ internal sealed class Lease
             }
 
             _state = LockState.Lost;
+            lost = _lost;
         }
 
         _keeper.Forget(this);
@@ -196,7 +219,7 @@ internal sealed class Lease
         Log.LockLost(_logger, Key, reason.Description);
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
-        _ = _lost.CancelAsync();
+        _ = lost?.CancelAsync();
     }
 
     /// <summary>Called by the keeper when the next extension or the deadline is due.</summary>

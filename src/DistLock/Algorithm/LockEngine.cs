@@ -178,5 +178,10 @@ internal sealed class LockEngine
         return handle;
     }
 
-    private static string NewLockValue() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    private static string NewLockValue()
+    {
+        Span<byte> random = stackalloc byte[16];
+        RandomNumberGenerator.Fill(random);
+        return Convert.ToHexStringLower(random);
+    }
 }

@@ -44,7 +44,7 @@ internal sealed class QuorumLock
         if (HeldFor(round, ttl, sentAt) is not null)
         {
             // Agreeing on the token may take a round trip, so validity is counted again after it.
-            var fence = await AgreeOnFenceAsync(round, key).ConfigureAwait(false);
+            var fence = AgreedFence(round) ?? await AgreeOnFenceAsync(round, key).ConfigureAwait(false);
             if (fence is { } token && HeldFor(round, ttl, sentAt) is { } validity)
             {
                 return AttemptResult.Success(validity, sentAt, token, round);
@@ -66,10 +66,17 @@ internal sealed class QuorumLock
     /// one of them and takes its key there only after ours is gone, so that node then issues a
     /// higher token. Nodes that issued the highest token already have that floor; when they are
     /// fewer than a majority (the counters drifted apart after a node failed or restarted), the
-    /// others that granted are raised to it first. See docs/safety.md.
+    /// others that granted are raised to it first (<see cref="AgreeOnFenceAsync"/>). See docs/safety.md.
     /// </summary>
-    /// <returns>The token, or null when the floor could not be set on a majority.</returns>
-    private async Task<long?> AgreeOnFenceAsync(RoundResult round, string key)
+    /// <returns>The token, or null when some nodes must be raised to it first.</returns>
+    private long? AgreedFence(RoundResult round)
+    {
+        var (token, atToken) = HighestFence(round);
+        return atToken >= LockValidity.QuorumSize(_nodes.Count) ? token : null;
+    }
+
+    /// <summary>The highest token the granting nodes issued, and how many issued it.</summary>
+    private static (long Token, int AtToken) HighestFence(RoundResult round)
     {
         long token = 0;
         var atToken = 0;
@@ -88,12 +95,17 @@ internal sealed class QuorumLock
             }
         }
 
-        var quorum = LockValidity.QuorumSize(_nodes.Count);
-        if (atToken >= quorum)
-        {
-            return token;
-        }
+        return (token, atToken);
+    }
 
+    /// <summary>
+    /// Raises the granting nodes that issued less than the highest token to it, so that a majority
+    /// has it as their floor (see <see cref="AgreedFence"/>).
+    /// </summary>
+    /// <returns>The token, or null when the floor could not be set on a majority.</returns>
+    private async Task<long?> AgreeOnFenceAsync(RoundResult round, string key)
+    {
+        var (token, atToken) = HighestFence(round);
         var behind = new List<ILockNode>();
         for (var i = 0; i < round.Nodes.Count; i++)
         {
@@ -115,7 +127,7 @@ internal sealed class QuorumLock
         var raised = await QuorumRound
             .RunAsync(behind, static (node, s) => node.RaiseFenceAsync(s.key, s.token), (key, token), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        return atToken + raised.Granted >= quorum ? token : null;
+        return atToken + raised.Granted >= LockValidity.QuorumSize(_nodes.Count) ? token : null;
     }
 
     /// <summary>Awaits <paramref name="work"/> for at most the node timeout; what is left carries on unobserved.</summary>
@@ -277,8 +289,9 @@ internal sealed class QuorumLock
 
     private void EnsureCompatible()
     {
-        foreach (var node in _nodes)
+        for (var i = 0; i < _nodes.Count; i++)
         {
+            var node = _nodes[i];
             try
             {
                 node.EnsureCompatible();

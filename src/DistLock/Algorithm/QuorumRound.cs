@@ -14,7 +14,18 @@ internal static class QuorumRound
     /// </param>
     /// <param name="nodeTimeout">The longest wait for any one node.</param>
     /// <param name="time">The clock that times the nodes out.</param>
-    public static async Task<RoundResult> RunAsync<TState>(
+    public static Task<RoundResult> RunAsync<TState>(
+        IReadOnlyList<ILockNode> nodes,
+        Func<ILockNode, TState, Task<NodeResult>> command,
+        TState state,
+        bool stopWhenDecided,
+        TimeSpan nodeTimeout,
+        TimeProvider time) =>
+        nodes.Count == 1
+            ? RunOneAsync(nodes, Start(command, nodes[0], state), nodeTimeout, time)
+            : RunManyAsync(nodes, command, state, stopWhenDecided, nodeTimeout, time);
+
+    private static async Task<RoundResult> RunManyAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
         TState state,
@@ -26,14 +37,6 @@ internal static class QuorumRound
         var calls = new Task<NodeResult>[count];
         var answers = new NodeResult?[count];
         var order = new Task<NodeResult>[count];
-        if (count == 1)
-        {
-            calls[0] = Start(command, nodes[0], state);
-            order[0] = BoundAsync(calls[0], nodes[0], nodeTimeout, time);
-            answers[0] = await order[0].ConfigureAwait(false);
-            return new RoundResult(nodes, calls, order, answers);
-        }
-
         for (var i = 0; i < count; i++)
         {
             calls[i] = Start(command, nodes[i], state);
@@ -79,6 +82,25 @@ internal static class QuorumRound
         }
     }
 
+    /// <summary>
+    /// The round of a single node (the common case): the same as a round of several, without the
+    /// bookkeeping of several calls in flight, so the hot path has one state machine fewer.
+    /// </summary>
+    private static async Task<RoundResult> RunOneAsync(IReadOnlyList<ILockNode> nodes, Task<NodeResult> call, TimeSpan timeout, TimeProvider time)
+    {
+        NodeResult answer;
+        try
+        {
+            answer = await call.WaitAsync(timeout, time).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            answer = Failure(ex, call, nodes[0], timeout);
+        }
+
+        return new RoundResult(nodes, [call], [Task.FromResult(answer)], [answer]);
+    }
+
     /// <summary>Turns a node's timeout or error into a <see cref="NodeReply.Failed"/> answer.</summary>
     private static async Task<NodeResult> BoundAsync(Task<NodeResult> call, ILockNode node, TimeSpan timeout, TimeProvider time)
     {
@@ -86,14 +108,14 @@ internal static class QuorumRound
         {
             return await call.WaitAsync(timeout, time).ConfigureAwait(false);
         }
-        catch (TimeoutException) when (!call.IsCompleted)
-        {
-            return NodeResult.Failed(new TimeoutException(
-                $"Redis node {node.Name} did not answer within {timeout.TotalMilliseconds:F0} ms."));
-        }
         catch (Exception ex)
         {
-            return NodeResult.Failed(ex);
+            return Failure(ex, call, node, timeout);
         }
     }
+
+    private static NodeResult Failure(Exception error, Task<NodeResult> call, ILockNode node, TimeSpan timeout) =>
+        error is TimeoutException && !call.IsCompleted
+            ? NodeResult.Failed(new TimeoutException($"Redis node {node.Name} did not answer within {timeout.TotalMilliseconds:F0} ms."))
+            : NodeResult.Failed(error);
 }

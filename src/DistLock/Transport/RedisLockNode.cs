@@ -37,49 +37,21 @@ internal sealed class RedisLockNode : ILockNode
 
     public void EnsureCompatible() => _versionGate?.Check();
 
-    public async Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
+    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
     {
-        var result = await LockScripts.Acquire
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [value, ToMilliseconds(ttl), waiterId])
-            .ConfigureAwait(false);
-        var reply = (RedisResult[])result!;
-        if ((long)reply[0] == 1)
-        {
-            if (_waitForReplicas > 0)
-            {
-                await EnsureReplicatedAsync(key, value).ConfigureAwait(false);
-            }
-
-            return NodeResult.GrantedWith((long)reply[1]);
-        }
-
-        var holderTtl = (long)reply[1];
-        return NodeResult.HeldFor(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
+        var acquiring = LockScripts.Acquire.EvaluateAsync(
+            _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [value, ToMilliseconds(ttl), waiterId], ReadAcquireReply);
+        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, value) : acquiring;
     }
 
-    public async Task<NodeResult> RaiseFenceAsync(string key, long token)
-    {
-        await LockScripts.FenceFloor
-            .EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token])
-            .ConfigureAwait(false);
-        return NodeResult.Granted;
-    }
+    public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
+        LockScripts.FenceFloor.EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token], static _ => NodeResult.Granted);
 
-    public async Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
-    {
-        var result = await LockScripts.Extend
-            .EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)])
-            .ConfigureAwait(false);
-        return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
-    }
+    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl) =>
+        LockScripts.Extend.EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)], ReadYesNo);
 
-    public async Task<NodeResult> ReleaseAsync(string key, string value, string notice)
-    {
-        var result = await LockScripts.Release
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand])
-            .ConfigureAwait(false);
-        return (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
-    }
+    public Task<NodeResult> ReleaseAsync(string key, string value, string notice) =>
+        LockScripts.Release.EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand], ReadYesNo);
 
     public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
@@ -90,10 +62,8 @@ internal sealed class RedisLockNode : ILockNode
         return subscription;
     }
 
-    public async Task PassOnAsync(string key, string waiterId, string notice) =>
-        await LockScripts.PassOn
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
-            .ConfigureAwait(false);
+    public Task PassOnAsync(string key, string waiterId, string notice) =>
+        LockScripts.PassOn.EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand]);
 
     /// <summary>The lock's state on this node: value, PTTL, fencing counter, waiters.</summary>
     public async Task<(string? Value, long PttlMs, long Fence, int Waiters)> InspectAsync(string key)
@@ -118,13 +88,19 @@ internal sealed class RedisLockNode : ILockNode
     /// the connection, and the acquire went on the same one: the key's primary). Too few in time:
     /// the lock is given back and the grant does not count, since a failover could lose it.
     /// </summary>
-    private async Task EnsureReplicatedAsync(string key, string value)
+    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> acquiring, string key, string value)
     {
+        var result = await acquiring.ConfigureAwait(false);
+        if (result.Reply != NodeReply.Granted)
+        {
+            return result;
+        }
+
         var server = Multiplexer.GetServer((RedisKey)key);
         var confirmed = (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
         if (confirmed >= _waitForReplicas)
         {
-            return;
+            return result;
         }
 
         await ReleaseAsync(key, value, Algorithm.ReleaseNotice.New(value)).ConfigureAwait(false);
@@ -132,6 +108,21 @@ internal sealed class RedisLockNode : ILockNode
             $"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed the lock within " +
             $"{_replicaTimeoutMs} ms, so it was given back");
     }
+
+    /// <summary>The acquire script's reply: {1, token} when taken, {0, holder's PTTL} when not.</summary>
+    private static NodeResult ReadAcquireReply(RedisResult result)
+    {
+        var reply = (RedisResult[])result!;
+        if ((long)reply[0] == 1)
+        {
+            return NodeResult.GrantedWith((long)reply[1]);
+        }
+
+        var holderTtl = (long)reply[1];
+        return NodeResult.HeldFor(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
+    }
+
+    private static NodeResult ReadYesNo(RedisResult result) => (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
 
     /// <summary>
     /// Whether wake-ups travel on sharded pub/sub (SPUBLISH/SSUBSCRIBE): in Redis Cluster 7.0 and
