@@ -98,6 +98,8 @@ internal sealed class LockEngine
             lease.MarkLost(LostReason.Disposed);
         }
 
+        await Waiters.CloseIdleAsync().ConfigureAwait(false);
+
         Volatile.Write(ref _disposed, 1);
         return true;
     }

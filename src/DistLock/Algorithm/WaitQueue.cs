@@ -17,6 +17,7 @@ internal sealed class WaitQueue
     private long _releases;
     private string? _lastNotice;
     private bool _closed;
+    private bool _idle;
     private INodeSubscription?[]? _subscribed;
 
     public WaitQueue(IReadOnlyList<ILockNode> nodes, string key, TimeSpan subscribeTimeout, TimeProvider time)
@@ -27,11 +28,29 @@ internal sealed class WaitQueue
         Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
     }
 
+    /// <summary>The lock key this queue waits for.</summary>
+    public string Key => _key;
+
     /// <summary>This queue's name in the lock's line of waiters and in its wake channel.</summary>
     public string Id { get; }
 
     /// <summary>Members of the line plus callers about to join; guarded by the registry.</summary>
     public int Members { get; set; }
+
+    /// <summary>The timer that closes the queue when it stays without members; guarded by the registry.</summary>
+    public ITimer? Linger { get; set; }
+
+    /// <summary>
+    /// Marks the queue as kept without members (its last one took the lock), or as in use again.
+    /// An idle queue is in nobody's line, so a wake that reaches it anyway is passed on.
+    /// </summary>
+    public void SetIdle(bool idle)
+    {
+        lock (_sync)
+        {
+            _idle = idle;
+        }
+    }
 
     /// <summary>One subscription per node; null where the node could not subscribe.</summary>
     public Task<INodeSubscription?[]> Subscriptions { get; }
@@ -89,7 +108,7 @@ internal sealed class WaitQueue
         TaskCompletionSource released;
         lock (_sync)
         {
-            if (_closed)
+            if (_closed || _idle)
             {
                 if (notice is not null)
                 {

@@ -2,13 +2,22 @@ using DistLock.Transport;
 
 namespace DistLock.Algorithm;
 
-/// <summary>The wait queues of one manager, one per lock that has local waiters.</summary>
+/// <summary>
+/// The wait queues of one manager, one per lock that has local waiters. A queue whose last waiter
+/// took the lock is kept, subscribed, for <see cref="LingerTime"/>: a process that takes a
+/// contended lock often asks for it again right after releasing it, and then goes straight into
+/// the line, without a first attempt and without subscribing again.
+/// </summary>
 internal sealed class WaitQueues
 {
+    /// <summary>How long a queue outlives its last waiter when that waiter took the lock.</summary>
+    public static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<string, WaitQueue> _queues = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly TimeSpan _subscribeTimeout;
     private readonly TimeProvider _time;
+    private bool _closed;
 
     public WaitQueues(IReadOnlyList<ILockNode> nodes, TimeSpan subscribeTimeout, TimeProvider time)
     {
@@ -28,7 +37,10 @@ internal sealed class WaitQueues
         }
     }
 
-    /// <summary>True when someone in this process already waits for <paramref name="key"/>: a newcomer queues behind.</summary>
+    /// <summary>
+    /// True when someone in this process already waits for <paramref name="key"/> (a newcomer
+    /// queues behind), or waited for it a moment ago (a newcomer goes straight into the line).
+    /// </summary>
     public bool HasWaiters(string key)
     {
         lock (_queues)
@@ -47,13 +59,23 @@ internal sealed class WaitQueues
                 queue = new WaitQueue(_nodes, key, _subscribeTimeout, _time);
                 _queues.Add(key, queue);
             }
+            else if (queue.Linger is { } linger)
+            {
+                linger.Dispose();
+                queue.Linger = null;
+                queue.SetIdle(false);
+            }
 
             queue.Members++;
             return queue;
         }
     }
 
-    /// <summary>Leaves the queue; the last one out drops it and its subscriptions.</summary>
+    /// <summary>
+    /// Leaves the queue; the last one out drops it and its subscriptions, unless it took the lock
+    /// from a single node: then the queue lingers (see <see cref="LingerTime"/>). With several
+    /// nodes it never does, since a late refusal can have put it back in some node's line.
+    /// </summary>
     /// <param name="key">The lock key.</param>
     /// <param name="queue">The queue being left.</param>
     /// <param name="acquired">Whether the leaving waiter got the lock.</param>
@@ -70,9 +92,65 @@ internal sealed class WaitQueues
                 return Task.CompletedTask;
             }
 
+            if (acquired && _nodes.Count == 1 && !_closed)
+            {
+                queue.SetIdle(true);
+                var linger = new LingerState(this, queue);
+                queue.Linger = linger.Timer = _time.CreateTimer(static s => ((LingerState)s!).Expire(), linger, LingerTime, Timeout.InfiniteTimeSpan);
+                return Task.CompletedTask;
+            }
+
             _queues.Remove(key);
         }
 
         return queue.CloseAsync(acquired);
+    }
+
+    /// <summary>Stops keeping queues without members and closes the idle ones (the manager is closing).</summary>
+    public Task CloseIdleAsync()
+    {
+        List<WaitQueue> idle;
+        lock (_queues)
+        {
+            _closed = true;
+            idle = [.. _queues.Values.Where(q => q.Members == 0)];
+            foreach (var queue in idle)
+            {
+                queue.Linger?.Dispose();
+                queue.Linger = null;
+                _queues.Remove(queue.Key);
+            }
+        }
+
+        return Task.WhenAll(idle.Select(q => q.CloseAsync(acquired: true)));
+    }
+
+    private void Expire(LingerState linger)
+    {
+        var queue = linger.Queue;
+        lock (_queues)
+        {
+            // Joined again since (its timer was dropped, and maybe replaced), or closed with the manager.
+            if (queue.Members > 0 || queue.Linger is null || !ReferenceEquals(queue.Linger, linger.Timer))
+            {
+                return;
+            }
+
+            queue.Linger.Dispose();
+            queue.Linger = null;
+            _queues.Remove(queue.Key);
+        }
+
+        _ = queue.CloseAsync(acquired: true);
+    }
+
+    /// <summary>One idle spell of a queue; the timer is set under the registry's lock, before it can fire.</summary>
+    private sealed class LingerState(WaitQueues owner, WaitQueue queue)
+    {
+        public WaitQueue Queue => queue;
+
+        public ITimer? Timer { get; set; }
+
+        public void Expire() => owner.Expire(this);
     }
 }

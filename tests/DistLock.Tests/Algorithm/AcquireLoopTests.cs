@@ -126,7 +126,8 @@ public sealed class AcquireLoopTests
 
         Assert.Equal(["w0", "w1", "w2", "w3", "w4"], winners);
         await _node.ReleaseAsync(Key, holder);
-        Assert.Equal(0, _node.Listeners);
+        _time.Advance(WaitQueues.LingerTime); // the queue outlives its last waiter, which won, by this much
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 0));
         Assert.Equal(0, _waiters.Count);
     }
 
@@ -250,6 +251,89 @@ public sealed class AcquireLoopTests
 
         Assert.NotNull(outcome.Winner);
         Assert.True(outcome.Elapsed < TimeSpan.FromMilliseconds(150), $"took {outcome.Elapsed}, not RetryDelay's 5-10 s");
+    }
+
+    [Fact]
+    public async Task Run_AgainRightAfterAContendedWin_GoesStraightIntoTheLineOnTheSameSubscription()
+    {
+        var loop = Loop(maxRetries: -1);
+        await WinAfterAWaitAsync(loop, "first");
+        await _node.ReleaseAsync(Key, "first");
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var commandsBefore = _node.Commands;
+
+        var running = loop.RunAsync(Key, "second", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == commandsBefore + 1));
+        Assert.Equal(1, _node.Listeners); // no second SUBSCRIBE, and no first attempt outside the line
+        await _node.ReleaseAsync(Key, "other");
+        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal(2, outcome.Attempts); // in line at once, then on the wake
+    }
+
+    [Fact]
+    public async Task Run_QueueWhoseLastWaiterWon_IsDroppedAfterTheLingerTime()
+    {
+        await WinAfterAWaitAsync(Loop(maxRetries: -1), "first");
+        Assert.Equal(1, _waiters.Count);
+        Assert.Equal(1, _node.Listeners);
+
+        _time.Advance(WaitQueues.LingerTime - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, _waiters.Count);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(0, _waiters.Count);
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 0));
+    }
+
+    [Fact]
+    public async Task CloseIdle_DropsLingeringQueues_AndLaterQueuesDoNotLinger()
+    {
+        var loop = Loop(maxRetries: -1);
+        await WinAfterAWaitAsync(loop, "first");
+
+        await _waiters.CloseIdleAsync();
+        Assert.Equal(0, _waiters.Count);
+        Assert.Equal(0, _node.Listeners);
+
+        await _node.ReleaseAsync(Key, "first");
+        await WinAfterAWaitAsync(loop, "second");
+        Assert.Equal(0, _waiters.Count);
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 0));
+    }
+
+    [Fact]
+    public async Task Run_RedlockQueueWhoseLastWaiterWon_IsDroppedAtOnce()
+    {
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
+        var loop = new AcquireLoop(
+            new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            waiters, RetryDelay, TimeSpan.FromMilliseconds(50), maxRetries: -1, NullLogger.Instance);
+        foreach (var node in nodes)
+        {
+            node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        }
+
+        var running = loop.RunAsync(Key, "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
+        await Task.WhenAll(nodes.Select(n => n.ReleaseAsync(Key, "other", "other/1")));
+        Assert.NotNull((await running.WaitAsync(TimeSpan.FromSeconds(5))).Winner);
+
+        // A late refusal can have put the queue back in some node's line: it leaves every line and closes.
+        Assert.Equal(0, waiters.Count);
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 0)));
+    }
+
+    /// <summary>Takes the lock for <paramref name="value"/> after waiting for another holder's release.</summary>
+    private async Task WinAfterAWaitAsync(AcquireLoop loop, string value)
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var running = loop.RunAsync(Key, value, Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
+        await _node.ReleaseAsync(Key, "other");
+        Assert.NotNull((await running.WaitAsync(TimeSpan.FromSeconds(5))).Winner);
     }
 
     private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>
