@@ -47,6 +47,10 @@ public static class Report
           whole wait. **fairness**: fewest acquisitions of a task divided by the most.
         - **violations**: two holders at once (must be 0). In the process runs it is judged on a
           separate redis-server every holder reports to.
+        - **8 processes**: each worker holds the lock for three round trips to that checker server.
+          Workers run with `DOTNET_TieredCompilation=0` and warm up (two tasks of their own contend
+          for a key of their own) before the run, so the figures are steady state: with tiered
+          compilation, eight processes compiling at once on two cores cost every library 40-50%.
         - **server cmds**: commands the Redis servers executed (INFO total_commands_processed),
           commands run inside scripts included, per cycle or acquisition.
         - **commands sent while blocked**: commands the waiter's connection sent, counted with
