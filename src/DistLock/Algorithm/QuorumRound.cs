@@ -98,7 +98,10 @@ internal static class QuorumRound
             answer = Failure(ex, call, nodes[0], timeout);
         }
 
-        return new RoundResult(nodes, [call], [Task.FromResult(answer)], [answer]);
+        // The node answered (or was timed out), so its bounded call is never looked at: the round
+        // passes its one call for both.
+        Task<NodeResult>[] calls = [call];
+        return new RoundResult(nodes, calls, calls, [answer]);
     }
 
     /// <summary>Turns a node's timeout or error into a <see cref="NodeReply.Failed"/> answer.</summary>

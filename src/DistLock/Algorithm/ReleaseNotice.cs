@@ -11,5 +11,5 @@ internal static class ReleaseNotice
     private static long s_count;
 
     public static string New(string owner) =>
-        string.Concat(owner, "/", Interlocked.Increment(ref s_count).ToString(CultureInfo.InvariantCulture));
+        string.Create(CultureInfo.InvariantCulture, $"{owner}/{Interlocked.Increment(ref s_count)}");
 }

@@ -39,7 +39,10 @@ internal sealed class RoundResult
     /// <summary>The raw calls, one per node; some may still be running after a round that stopped early.</summary>
     public Task<NodeResult>[] Calls { get; }
 
-    /// <summary>The calls bounded by the node timeout: they never throw, and end by the timeout at the latest.</summary>
+    /// <summary>
+    /// The calls bounded by the node timeout: they never throw, and end by the timeout at the
+    /// latest. Only the entries of nodes without an answer are meaningful.
+    /// </summary>
     public Task<NodeResult>[] Bounded { get; }
 
     /// <summary>Each node's answer, or null where the round stopped before it answered.</summary>

@@ -24,7 +24,9 @@ internal sealed class WaitQueue
     {
         _nodes = nodes;
         _key = key;
-        Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        Span<byte> random = stackalloc byte[12];
+        Random.Shared.NextBytes(random); // unique, not secret: see LockEngine's lock values
+        Id = Convert.ToHexStringLower(random);
         Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
     }
 

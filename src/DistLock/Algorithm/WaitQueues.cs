@@ -19,6 +19,9 @@ internal sealed class WaitQueues
     private readonly TimeProvider _time;
     private bool _closed;
 
+    // The dictionary's size, readable without its lock: most acquisitions find no queue at all.
+    private int _count;
+
     public WaitQueues(IReadOnlyList<ILockNode> nodes, TimeSpan subscribeTimeout, TimeProvider time)
     {
         _nodes = nodes;
@@ -43,6 +46,13 @@ internal sealed class WaitQueues
     /// </summary>
     public bool HasWaiters(string key)
     {
+        // Advisory (a newcomer that races a first waiter only loses its place in the local line),
+        // so the common case, no queue at all, skips the lock that every acquisition would take.
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return false;
+        }
+
         lock (_queues)
         {
             return _queues.ContainsKey(key);
@@ -58,6 +68,7 @@ internal sealed class WaitQueues
             {
                 queue = new WaitQueue(_nodes, key, _subscribeTimeout, _time);
                 _queues.Add(key, queue);
+                Volatile.Write(ref _count, _queues.Count);
             }
             else if (queue.Linger is { } linger)
             {
@@ -100,7 +111,7 @@ internal sealed class WaitQueues
                 return Task.CompletedTask;
             }
 
-            _queues.Remove(key);
+            Remove(key);
         }
 
         return queue.CloseAsync(acquired);
@@ -118,7 +129,7 @@ internal sealed class WaitQueues
             {
                 queue.Linger?.Dispose();
                 queue.Linger = null;
-                _queues.Remove(queue.Key);
+                Remove(queue.Key);
             }
         }
 
@@ -138,10 +149,17 @@ internal sealed class WaitQueues
 
             queue.Linger.Dispose();
             queue.Linger = null;
-            _queues.Remove(queue.Key);
+            Remove(queue.Key);
         }
 
         _ = queue.CloseAsync(acquired: true);
+    }
+
+    /// <summary>Drops a queue from the registry; call under its lock.</summary>
+    private void Remove(string key)
+    {
+        _queues.Remove(key);
+        Volatile.Write(ref _count, _queues.Count);
     }
 
     /// <summary>One idle spell of a queue; the timer is set under the registry's lock, before it can fire.</summary>
