@@ -129,13 +129,16 @@ public sealed class LockOptions
     }
 
     /// <summary>
-    /// How many replicas of a node must have a new lock before the node's grant counts (Redis
-    /// <c>WAIT</c> after the acquire, on the same connection). With Sentinel, a lock acquired just
-    /// before a failover is then on the replica that takes over, instead of being lost with the
-    /// old primary's unreplicated writes. A node whose replicas do not confirm within
-    /// <see cref="ReplicaTimeout"/> gives the lock back and counts as failed (with one node: a
-    /// <see cref="LockBackendException"/>). Default 0: do not wait. WAIT holds the connection,
-    /// which the manager shares, for up to <see cref="ReplicaTimeout"/>. See docs/deployment.md.
+    /// How many replicas of a node must have a new lock, or an extension, before the node's grant
+    /// counts (Redis <c>WAIT</c> after the acquire or extend, on the same connection). With
+    /// Sentinel, a lock acquired just before a failover is then on the replica that takes over,
+    /// instead of being lost with the old primary's unreplicated writes, and its TTL there is the
+    /// one the holder counts on. A node whose replicas do not confirm within
+    /// <see cref="ReplicaTimeout"/> counts as failed (with one node: a
+    /// <see cref="LockBackendException"/>): a new lock is given back; an extension does not count
+    /// (automatic extension tries again; the lock is lost only if none is confirmed in time).
+    /// Default 0: do not wait. WAIT holds the connection, which the manager shares, for up to
+    /// <see cref="ReplicaTimeout"/>. See docs/deployment.md.
     /// </summary>
     public int WaitForReplicas
     {

@@ -55,6 +55,38 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
     }
 
     [Fact]
+    public async Task WaitForReplicas_ExtensionTheReplicaDidNotConfirm_DoesNotCount()
+    {
+        var options = new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(150), AutoExtend = false };
+        await using var manager = await nodes.ConnectAsync(options);
+        await using var replica = await (await nodes.Group.ReplicaAsync()).ConnectAsync();
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromSeconds(10) });
+        var validUntil = handle.ValidUntil;
+
+        var server = await nodes.Group.ReplicaAsync();
+        server.Pause();
+        LockBackendException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockBackendException>(() => handle.ExtendAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            server.Resume();
+        }
+
+        Assert.Contains("WaitForReplicas", error.Message, StringComparison.Ordinal);
+        Assert.Equal(LockState.Held, handle.State);
+        // The holder does not count on the unconfirmed TTL (ValidUntil is read off the clock: allow jitter).
+        Assert.InRange(handle.ValidUntil, validUntil - TimeSpan.FromSeconds(1), validUntil + TimeSpan.FromSeconds(1));
+
+        Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(handle.ValidUntil > validUntil + TimeSpan.FromSeconds(40));
+        var replicaTtl = await replica.GetDatabase().KeyTimeToLiveAsync(handle.Key);
+        Assert.True(replicaTtl > TimeSpan.FromSeconds(30), $"the replica has {replicaTtl} left once the extension returned");
+    }
+
+    [Fact]
     public async Task Failover_NewLocksWorkWithinSeconds_AndAReplicatedLockSurvives()
     {
         var options = new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500), Ttl = TimeSpan.FromSeconds(60), AutoExtend = false };

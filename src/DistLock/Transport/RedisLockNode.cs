@@ -47,8 +47,11 @@ internal sealed class RedisLockNode : ILockNode
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
         LockScripts.FenceFloor.EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token], static _ => NodeResult.Granted);
 
-    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl) =>
-        LockScripts.Extend.EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)], ReadYesNo);
+    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
+    {
+        var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)], ReadYesNo);
+        return _waitForReplicas > 0 ? ExtendReplicatedAsync(extending, key) : extending;
+    }
 
     public Task<NodeResult> ReleaseAsync(string key, string value, string notice) =>
         LockScripts.Release.EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand], ReadYesNo);
@@ -96,18 +99,43 @@ internal sealed class RedisLockNode : ILockNode
             return result;
         }
 
-        var server = Multiplexer.GetServer((RedisKey)key);
-        var confirmed = (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
+        var confirmed = await ReplicasConfirmingAsync(key).ConfigureAwait(false);
         if (confirmed >= _waitForReplicas)
         {
             return result;
         }
 
         await ReleaseAsync(key, value, Algorithm.ReleaseNotice.New(value)).ConfigureAwait(false);
-        throw new LockBackendException(
-            $"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed the lock within " +
-            $"{_replicaTimeoutMs} ms, so it was given back");
+        throw TooFewReplicas(confirmed, "the lock", "so it was given back");
     }
+
+    /// <summary>
+    /// The same for an extension: one the replicas have not confirmed does not count (the node
+    /// fails), so the holder never counts on a TTL that a failover would take back to the older,
+    /// shorter one. The primary keeps the longer TTL, which harms nobody; the next extension
+    /// tries again.
+    /// </summary>
+    private async Task<NodeResult> ExtendReplicatedAsync(Task<NodeResult> extending, string key)
+    {
+        var result = await extending.ConfigureAwait(false);
+        if (result.Reply != NodeReply.Granted)
+        {
+            return result;
+        }
+
+        var confirmed = await ReplicasConfirmingAsync(key).ConfigureAwait(false);
+        return confirmed >= _waitForReplicas ? result : throw TooFewReplicas(confirmed, "the extension", "so it does not count");
+    }
+
+    private async Task<long> ReplicasConfirmingAsync(string key)
+    {
+        var server = Multiplexer.GetServer((RedisKey)key);
+        return (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
+    }
+
+    private LockBackendException TooFewReplicas(long confirmed, string what, string consequence) =>
+        new($"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed {what} within " +
+            $"{_replicaTimeoutMs} ms, {consequence}");
 
     /// <summary>The acquire script's reply: {1, token} when taken, {0, holder's PTTL} when not.</summary>
     private static NodeResult ReadAcquireReply(RedisResult result)
