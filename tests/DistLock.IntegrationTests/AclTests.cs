@@ -8,11 +8,14 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public sealed class AclTests
 {
-    /// <summary>The documented ACL rule, with a test password.</summary>
-    public const string DistLockUser =
-        "distlock on >lock-secret ~lock:* &lock:* &__Booksleeve_MasterChanged +@connection +info " +
+    /// <summary>The rights of the documented ACL rule, after the user name.</summary>
+    public const string DistLockUserRights =
+        "on >lock-secret ~lock:* &lock:* &__Booksleeve_MasterChanged +@connection +info " +
         "+evalsha +eval +subscribe +unsubscribe +get +set +del +exists +incr +time +pttl +pexpire " +
         "+zadd +zrem +zrange +zscore +zcard +publish";
+
+    /// <summary>The documented ACL rule, with a test password.</summary>
+    public const string DistLockUser = "distlock " + DistLockUserRights;
 
     [Fact]
     public async Task UserWithTheDocumentedRights_AcquiresWaitsExtendsAndReleases()

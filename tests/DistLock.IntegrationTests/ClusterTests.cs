@@ -1,3 +1,4 @@
+using DistLock.RedisRig;
 using DistLock.IntegrationTests.Fixtures;
 
 namespace DistLock.IntegrationTests;
@@ -45,6 +46,36 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.All(before.Zip(during), p => Assert.True(p.Second > p.First, "every primary holds some of the locks"));
         Assert.Equal(300, handles.Select(h => h.FencingToken).Count(t => t > 0));
     }
+
+    [Fact]
+    public async Task AclUserWithTheDocumentedClusterRights_AcquiresWaitsExtendsAndReleases()
+    {
+        // ACL users are per node in a cluster: the rule goes to every primary and replica.
+        foreach (var server in nodes.Cluster.Servers)
+        {
+            await RedisCli.CommandAsync(server.Port, ["ACL", "SETUSER", .. ClusterUser.Split(' ')]);
+        }
+
+        var config = nodes.Cluster.Configuration + ",user=distlock-cluster,password=lock-secret";
+        await using var holder = await RedisLockManager.ConnectAsync(config, Patient);
+        await using var waiter = await RedisLockManager.ConnectAsync(config, Patient);
+        var resource = NewResource();
+
+        var held = await holder.AcquireAsync(resource);
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await nodes.ChannelsAsync($"lock:{{{resource}}}:wake:*"))[0] == 1));
+        Assert.True(await held.ExtendAsync());
+        await held.ReleaseAsync();
+        await using var next = await waiting; // woken by SPUBLISH on a sharded channel this user may use
+
+        Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(4), $"woken after {next.AcquireDelay}");
+        Assert.True(next.FencingToken > held.FencingToken);
+        Assert.Equal(next.Id, (await waiter.InspectAsync(resource)).Holder);
+    }
+
+    /// <summary>docs/deployment.md's ACL rule plus the cluster additions it lists.</summary>
+    private const string ClusterUser =
+        "distlock-cluster " + AclTests.DistLockUserRights + " +spublish +ssubscribe +sunsubscribe +cluster|nodes";
 
     [Fact]
     public async Task BracesInAResourceName_CannotChooseTheSlot()
