@@ -41,7 +41,7 @@ internal sealed class RedisLockNode : ILockNode
     {
         var acquiring = LockScripts.Acquire.EvaluateAsync(
             _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [value, ToMilliseconds(ttl), waiterId], ReadAcquireReply);
-        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, value) : acquiring;
+        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, giveBack: value) : acquiring;
     }
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
@@ -50,7 +50,7 @@ internal sealed class RedisLockNode : ILockNode
     public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
     {
         var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)], ReadYesNo);
-        return _waitForReplicas > 0 ? ExtendReplicatedAsync(extending, key) : extending;
+        return _waitForReplicas > 0 ? ReplicatedAsync(extending, key, giveBack: null) : extending;
     }
 
     public Task<NodeResult> ReleaseAsync(string key, string value, string notice) =>
@@ -87,55 +87,38 @@ internal sealed class RedisLockNode : ILockNode
     }
 
     /// <summary>
-    /// Waits until enough replicas have the lock just taken (WAIT covers every earlier write of
-    /// the connection, and the acquire went on the same one: the key's primary). Too few in time:
-    /// the lock is given back and the grant does not count, since a failover could lose it.
+    /// Waits until enough replicas have what <paramref name="granting"/> just wrote (WAIT covers
+    /// every earlier write of the connection, and the script went on the same one: the key's
+    /// primary). Too few in time: the grant does not count, since a failover could lose it. A new
+    /// lock (<paramref name="giveBack"/> is its value) is given back; an extension is left as it
+    /// is - the primary keeps the longer TTL, which harms nobody, and the holder does not count on
+    /// it, so a failover cannot take back a TTL the holder relies on.
     /// </summary>
-    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> acquiring, string key, string value)
+    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> granting, string key, string? giveBack)
     {
-        var result = await acquiring.ConfigureAwait(false);
+        var result = await granting.ConfigureAwait(false);
         if (result.Reply != NodeReply.Granted)
         {
             return result;
         }
 
-        var confirmed = await ReplicasConfirmingAsync(key).ConfigureAwait(false);
+        var server = Multiplexer.GetServer((RedisKey)key);
+        var confirmed = (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
         if (confirmed >= _waitForReplicas)
         {
             return result;
         }
 
-        await ReleaseAsync(key, value, Algorithm.ReleaseNotice.New(value)).ConfigureAwait(false);
-        throw TooFewReplicas(confirmed, "the lock", "so it was given back");
-    }
-
-    /// <summary>
-    /// The same for an extension: one the replicas have not confirmed does not count (the node
-    /// fails), so the holder never counts on a TTL that a failover would take back to the older,
-    /// shorter one. The primary keeps the longer TTL, which harms nobody; the next extension
-    /// tries again.
-    /// </summary>
-    private async Task<NodeResult> ExtendReplicatedAsync(Task<NodeResult> extending, string key)
-    {
-        var result = await extending.ConfigureAwait(false);
-        if (result.Reply != NodeReply.Granted)
+        if (giveBack is not null)
         {
-            return result;
+            await ReleaseAsync(key, giveBack, Algorithm.ReleaseNotice.New(giveBack)).ConfigureAwait(false);
         }
 
-        var confirmed = await ReplicasConfirmingAsync(key).ConfigureAwait(false);
-        return confirmed >= _waitForReplicas ? result : throw TooFewReplicas(confirmed, "the extension", "so it does not count");
+        throw new LockBackendException(
+            $"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed the " +
+            (giveBack is null ? "extension" : "lock") + $" within {_replicaTimeoutMs} ms, so it " +
+            (giveBack is null ? "does not count" : "was given back"));
     }
-
-    private async Task<long> ReplicasConfirmingAsync(string key)
-    {
-        var server = Multiplexer.GetServer((RedisKey)key);
-        return (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
-    }
-
-    private LockBackendException TooFewReplicas(long confirmed, string what, string consequence) =>
-        new($"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed {what} within " +
-            $"{_replicaTimeoutMs} ms, {consequence}");
 
     /// <summary>The acquire script's reply: {1, token} when taken, {0, holder's PTTL} when not.</summary>
     private static NodeResult ReadAcquireReply(RedisResult result)
