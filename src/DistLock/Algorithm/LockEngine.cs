@@ -179,16 +179,6 @@ internal sealed class LockEngine
         return handle;
     }
 
-    /// <summary>
-    /// 128 random bits in hex. They come from <see cref="Random.Shared"/> (one generator per thread,
-    /// each seeded by the operating system), not from a cryptographic generator: the value only has
-    /// to be unique among the owners of a lock, it guards nothing (whoever reaches Redis can delete
-    /// the key), and the cryptographic one was 5% of the client's CPU at 64 tasks.
-    /// </summary>
-    private static string NewLockValue()
-    {
-        Span<byte> random = stackalloc byte[16];
-        Random.Shared.NextBytes(random);
-        return Convert.ToHexStringLower(random);
-    }
+    /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>).</summary>
+    private static string NewLockValue() => RandomHex.New(16);
 }

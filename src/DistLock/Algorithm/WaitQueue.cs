@@ -24,9 +24,7 @@ internal sealed class WaitQueue
     {
         _nodes = nodes;
         _key = key;
-        Span<byte> random = stackalloc byte[12];
-        Random.Shared.NextBytes(random); // unique, not secret: see LockEngine's lock values
-        Id = Convert.ToHexStringLower(random);
+        Id = RandomHex.New(12);
         Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
     }
 
