@@ -30,7 +30,10 @@ internal static class RedisConnector
 
         // The connect log names the kind of failure (AuthenticationFailure for a TLS certificate or a
         // password refused, UnableToConnect, ...), which a later probe may no longer see.
-        var logs = parsed.Select(_ => TextWriter.Synchronized(new StringWriter(CultureInfo.InvariantCulture))).ToArray();
+        // TextWriter.Synchronized's wrapper does not pass ToString on, so the text is read from the
+        // StringWriter itself, under the lock the wrapper takes (it locks itself).
+        var texts = parsed.Select(_ => new StringWriter(CultureInfo.InvariantCulture)).ToArray();
+        var logs = texts.Select(TextWriter.Synchronized).ToArray();
         var connecting = parsed.Select((p, i) => ConnectionMultiplexer.ConnectAsync(p, logs[i])).ToArray();
         IConnectionMultiplexer[] multiplexers;
         try
@@ -52,7 +55,8 @@ internal static class RedisConnector
         if (multiplexers.Length - down.Count < LockValidity.QuorumSize(multiplexers.Length))
         {
             var cause = await ProbeAsync(down[0]).ConfigureAwait(false);
-            var failure = FirstFailure(logs[Array.IndexOf(multiplexers, down[0])].ToString() ?? string.Empty);
+            var index = Array.IndexOf(multiplexers, down[0]);
+            var failure = await FirstFailureAsync(logs[index], texts[index]).ConfigureAwait(false);
             foreach (var multiplexer in multiplexers)
             {
                 await multiplexer.DisposeAsync().ConfigureAwait(false);
@@ -131,6 +135,31 @@ internal static class RedisConnector
         IPEndPoint ip => $"{ip.Address}:{ip.Port}",
         _ => endpoint.ToString() ?? string.Empty,
     };
+
+    /// <summary>
+    /// The kind of the first failure in a connect log. ConnectAsync can return before the failed
+    /// connection has written its line (a refused TLS handshake once gave an error without its
+    /// cause, 0.4 s into a 5 s connect timeout), so an empty answer is asked again for up to 1 s.
+    /// </summary>
+    private static async Task<string> FirstFailureAsync(TextWriter log, StringWriter text)
+    {
+        for (var waited = 0; ; waited += 50)
+        {
+            string written;
+            lock (log)
+            {
+                written = text.ToString();
+            }
+
+            var failure = FirstFailure(written);
+            if (failure.Length > 0 || waited >= 1000)
+            {
+                return failure;
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>"AuthenticationFailure: " from the first "Connection failed: endpoint (bridge, kind)" line of a connect log.</summary>
     private static string FirstFailure(string log)
