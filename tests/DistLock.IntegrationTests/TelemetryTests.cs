@@ -22,7 +22,9 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
 
         var held = await first.AcquireAsync(resource);
         var waiting = second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-        await Task.Delay(1000); // long enough for an automatic extension (every 667 ms)
+        // An automatic extension is due every 667 ms; a loaded machine may run it late, so wait for it.
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () =>
+            Task.FromResult(recorder.Sum("distlock.lock.extensions", "distlock.outcome", "extended") >= 1)));
         await held.ReleaseAsync();
         var next = await waiting;
         await nodes.DeleteEverywhereAsync(next.Key);
