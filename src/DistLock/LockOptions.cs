@@ -238,6 +238,16 @@ public sealed class LockOptions
     internal TimeSpan HandoffGrace =>
         TimeSpan.FromTicks(Math.Clamp(RetryDelay.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
 
+    /// <summary>
+    /// How long a resource's fencing counter (and its line of waiters, in memory) outlives the
+    /// last acquisition, so that Redis holds state only for locks used recently. Tokens keep rising
+    /// after the counter is gone, since a new one starts at the server's clock (see next-fence.lua).
+    /// Internal: a test shortens it; one day is far above any TTL and any clock skew between servers.
+    /// </summary>
+    internal TimeSpan IdleExpiry { get; set; } = DefaultIdleExpiry;
+
+    internal static readonly TimeSpan DefaultIdleExpiry = TimeSpan.FromDays(1);
+
     internal LockOptions Clone() => (LockOptions)MemberwiseClone();
 
     internal static TimeSpan CheckTtl(TimeSpan value, string paramName)

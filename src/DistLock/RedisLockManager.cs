@@ -54,7 +54,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
         var settings = options?.Clone() ?? new LockOptions();
         var log = logger ?? NullLogger.Instance;
         _owned = owned ? nodes : [];
-        var lockNodes = nodes.Select(n => new RedisLockNode(n, settings.VersionCheck, settings.HandoffGrace, settings.WaitForReplicas, settings.ReplicaTimeout)).ToArray();
+        var lockNodes = nodes.Select(n => new RedisLockNode(n, settings, quorumMember: nodes.Length > 1)).ToArray();
         _engine = new LockEngine(this, lockNodes, settings, lockNodes.Length == 1 ? "single" : "redlock", log);
         _inspector = new LockInspector(lockNodes, _engine.Keys, settings.NodeTimeout);
         if (!owned)

@@ -49,10 +49,11 @@ internal sealed class AcquireLoop
         var attempts = 0;
 
         // Uncontended (or try-once): go straight to Redis, without the cost of a subscription.
+        AttemptResult? first = null;
         if (timeout == TimeSpan.Zero || !_waiters.HasWaiters(key))
         {
             attempts++;
-            var first = await AttemptAsync(key, value, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
+            first = await AttemptAsync(key, value, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
             if (Decided(first, key, attempts, wait) is { } outcome)
             {
                 return outcome;
@@ -71,6 +72,15 @@ internal sealed class AcquireLoop
 
             // Subscribed before the attempt that precedes waiting, so a release in between is seen.
             await queue.Subscriptions.ConfigureAwait(false);
+            if (first is not null && _maxRetries >= 0)
+            {
+                // A finite MaxRetries means "attempts, RetryDelay apart" (the seeds' meaning): the
+                // pause comes before the next attempt, so none is spent on the re-check that closes
+                // the race with subscribing. A release missed meanwhile costs at most that pause.
+                await SleepUntilReleaseAsync(queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue.NotificationsLive, wait.Remaining), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             var afterWake = false;
             while (true)
             {
@@ -98,7 +108,10 @@ internal sealed class AcquireLoop
                 var pause = woken || afterWake
                     ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
                     : Pause(result, split, queue.NotificationsLive, wait.Remaining);
-                afterWake = await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false);
+                // Only a release counts as a wake: a standby (the lock is reserved for the waiter ahead,
+                // see WaitQueue) ends the sleep too, but needs no quick second look when refused.
+                afterWake = await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false)
+                    && queue.Releases != releases;
             }
         }
         finally
@@ -181,7 +194,7 @@ internal sealed class AcquireLoop
         }
     }
 
-    /// <returns>True when a release was announced; false when the pause ran out.</returns>
+    /// <returns>True when a release (or a standby) was announced; false when the pause ran out.</returns>
     private async Task<bool> SleepUntilReleaseAsync(Task nextRelease, TimeSpan pause, CancellationToken cancellationToken)
     {
         try

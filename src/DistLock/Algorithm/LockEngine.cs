@@ -32,7 +32,7 @@ internal sealed class LockEngine
         Logger = logger;
         _keys = new LockKeyLayout(options.KeyPrefix);
         Quorum = new QuorumLock(nodes, options.NodeTimeout, options.ClockDriftFactor, options.TimeProvider, logger);
-        Waiters = new WaitQueues(nodes, options.NodeTimeout, options.TimeProvider);
+        Waiters = new WaitQueues(nodes, options.NodeTimeout, options.HandoffGrace, options.TimeProvider);
         _loop = new AcquireLoop(Quorum, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
         Leases = new LeaseKeeper(options.TimeProvider);
         Metrics = new LockMetrics(LockTelemetry.MeterFrom(options.MeterFactory), mode);

@@ -4,11 +4,19 @@ namespace DistLock.Algorithm;
 
 /// <summary>
 /// What a wake carries: the same for every node of one release, different for every release, so
-/// a waiter counts each release once however many nodes announce it.
+/// a waiter counts each release once however many nodes announce it. A standby notice (the same
+/// with a prefix, sent by wake-next.lua) goes to the waiter behind the one woken: the lock is
+/// reserved for another, and free again after the grace if that one does not claim it.
 /// </summary>
 internal static class ReleaseNotice
 {
+    private const string StandbyPrefix = "standby:";
+
     private static long s_count;
+
+    public static string Standby(string notice) => StandbyPrefix + notice;
+
+    public static bool IsStandby(string? notice) => notice is not null && notice.StartsWith(StandbyPrefix, StringComparison.Ordinal);
 
     public static string New(string owner) =>
         string.Create(CultureInfo.InvariantCulture, $"{owner}/{Interlocked.Increment(ref s_count)}");

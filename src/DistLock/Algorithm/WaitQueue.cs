@@ -9,6 +9,10 @@ namespace DistLock.Algorithm;
 /// </summary>
 internal sealed class WaitQueue
 {
+    // Redis expires a key a millisecond after its PX runs out at the latest; the standby's timer
+    // starts after the reservation was set, so this margin is enough to find it gone.
+    private static readonly TimeSpan StandbyMargin = TimeSpan.FromMilliseconds(2);
+
     private readonly object _sync = new();
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly string _key;
@@ -16,14 +20,25 @@ internal sealed class WaitQueue
     private TaskCompletionSource _released = NewSignal();
     private long _releases;
     private string? _lastNotice;
+    private string? _lastStandby;
+    private ITimer? _standby;
+    private readonly TimeSpan _standbyDelay;
+    private readonly TimeProvider _time;
     private bool _closed;
     private bool _idle;
     private INodeSubscription?[]? _subscribed;
 
-    public WaitQueue(IReadOnlyList<ILockNode> nodes, string key, TimeSpan subscribeTimeout, TimeProvider time)
+    /// <param name="nodes">The nodes.</param>
+    /// <param name="key">The lock key.</param>
+    /// <param name="subscribeTimeout">How long subscribing may take.</param>
+    /// <param name="handoffGrace">How long a release reserves the lock for the waiter it wakes.</param>
+    /// <param name="time">The clock.</param>
+    public WaitQueue(IReadOnlyList<ILockNode> nodes, string key, TimeSpan subscribeTimeout, TimeSpan handoffGrace, TimeProvider time)
     {
         _nodes = nodes;
         _key = key;
+        _time = time;
+        _standbyDelay = handoffGrace + StandbyMargin;
         Id = RandomHex.New(12);
         Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
     }
@@ -49,6 +64,7 @@ internal sealed class WaitQueue
         lock (_sync)
         {
             _idle = idle;
+            StopStandby();
         }
     }
 
@@ -87,7 +103,10 @@ internal sealed class WaitQueue
         }
     }
 
-    /// <summary>The release count and a task that completes at the next release; take it before an attempt.</summary>
+    /// <summary>
+    /// The release count and a task that completes at the next release (or when a standby is due,
+    /// which does not count as one); take it before an attempt.
+    /// </summary>
     public (long Releases, Task NextRelease) Snapshot()
     {
         lock (_sync)
@@ -105,6 +124,12 @@ internal sealed class WaitQueue
     /// </summary>
     public void OnReleased(ILockNode node, string? notice)
     {
+        if (ReleaseNotice.IsStandby(notice))
+        {
+            OnStandby(notice!);
+            return;
+        }
+
         TaskCompletionSource released;
         lock (_sync)
         {
@@ -124,12 +149,59 @@ internal sealed class WaitQueue
             }
 
             _lastNotice = notice;
+            StopStandby();
             Interlocked.Increment(ref _releases);
             released = _released;
             _released = NewSignal();
         }
 
         released.TrySetResult();
+    }
+
+    /// <summary>
+    /// The lock was reserved for the waiter ahead of this queue, which has the grace to claim it.
+    /// If no release wakes this queue before the grace is over, its head looks again then: a
+    /// stalled waiter ahead (a paused process keeps its subscription) costs the grace, not the TTL.
+    /// The standby ends the sleep without counting as a release.
+    /// </summary>
+    private void OnStandby(string notice)
+    {
+        lock (_sync)
+        {
+            if (_closed || _idle || notice == _lastStandby)
+            {
+                return;
+            }
+
+            _lastStandby = notice;
+            _standby ??= _time.CreateTimer(static s => ((WaitQueue)s!).OnStandbyDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _standby.Change(_standbyDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnStandbyDue()
+    {
+        TaskCompletionSource due;
+        lock (_sync)
+        {
+            if (_closed || _idle || _standby is null)
+            {
+                return;
+            }
+
+            StopStandby();
+            due = _released;
+            _released = NewSignal();
+        }
+
+        due.TrySetResult();
+    }
+
+    /// <summary>Drops a pending standby (a release came first, or nobody waits); call under the lock.</summary>
+    private void StopStandby()
+    {
+        _standby?.Dispose();
+        _standby = null;
     }
 
     /// <summary>
@@ -145,6 +217,7 @@ internal sealed class WaitQueue
         lock (_sync)
         {
             _closed = true;
+            StopStandby();
         }
 
         if (!acquired || _nodes.Count > 1)

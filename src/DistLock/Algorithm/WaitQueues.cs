@@ -16,16 +16,18 @@ internal sealed class WaitQueues
     private readonly Dictionary<string, WaitQueue> _queues = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly TimeSpan _subscribeTimeout;
+    private readonly TimeSpan _handoffGrace;
     private readonly TimeProvider _time;
     private bool _closed;
 
     // The dictionary's size, readable without its lock: most acquisitions find no queue at all.
     private int _count;
 
-    public WaitQueues(IReadOnlyList<ILockNode> nodes, TimeSpan subscribeTimeout, TimeProvider time)
+    public WaitQueues(IReadOnlyList<ILockNode> nodes, TimeSpan subscribeTimeout, TimeSpan handoffGrace, TimeProvider time)
     {
         _nodes = nodes;
         _subscribeTimeout = subscribeTimeout;
+        _handoffGrace = handoffGrace;
         _time = time;
     }
 
@@ -66,7 +68,7 @@ internal sealed class WaitQueues
         {
             if (!_queues.TryGetValue(key, out var queue))
             {
-                queue = new WaitQueue(_nodes, key, _subscribeTimeout, _time);
+                queue = new WaitQueue(_nodes, key, _subscribeTimeout, _handoffGrace, _time);
                 _queues.Add(key, queue);
                 Volatile.Write(ref _count, _queues.Count);
             }

@@ -5,7 +5,10 @@ namespace DistLock.Transport;
 /// <summary>
 /// A lock node inside this process, with the same rules as the Redis scripts: keys with a time to
 /// live on the manager's <see cref="TimeProvider"/>, a line of waiters, a reservation for the
-/// waiter a release wakes, and a fencing counter per key. Backs <see cref="InMemoryLockManager"/>.
+/// waiter a release wakes (moved back and marked until it shows life, with a standby notice to the
+/// next), and a fencing counter per key with a clock floor, forgotten after an idle period. Backs
+/// <see cref="InMemoryLockManager"/>. Expired entries are swept as the tables grow, so memory
+/// follows the locks used recently.
 /// </summary>
 internal sealed class InMemoryLockNode : ILockNode
 {
@@ -13,14 +16,31 @@ internal sealed class InMemoryLockNode : ILockNode
     private readonly TimeSpan _handoffGrace;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (string Value, long ExpiresAt)> _keys = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<string>> _lines = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _fences = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Waiter>> _lines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Token, long ExpiresAt)> _fences = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Action<string?>> _listeners = new(StringComparer.Ordinal);
+    private readonly TimeSpan _idleExpiry;
+    private int _sweepAt = MinSweep;
 
-    public InMemoryLockNode(TimeProvider time, TimeSpan handoffGrace)
+    private const int MinSweep = 1024;
+
+    public InMemoryLockNode(TimeProvider time, TimeSpan handoffGrace, TimeSpan? idleExpiry = null)
     {
         _time = time;
         _handoffGrace = handoffGrace;
+        _idleExpiry = idleExpiry ?? LockOptions.DefaultIdleExpiry;
+    }
+
+    /// <summary>Keys, lines and counters held now, expired ones not yet swept included (for tests).</summary>
+    public int Entries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _keys.Count + _lines.Count + _fences.Count;
+            }
+        }
     }
 
     public string Name => "in-memory";
@@ -33,19 +53,29 @@ internal sealed class InMemoryLockNode : ILockNode
     {
         lock (_gate)
         {
+            SweepWhenGrown();
             var current = Current(key);
             var reservedForUs = waiterId.Length > 0 && current == LockRequest.ReservedPrefix + waiterId;
             if (current is null || reservedForUs)
             {
                 _keys[key] = (value, Expiry(ttl));
                 Leave(key, waiterId);
-                var fence = _fences[key] = _fences.GetValueOrDefault(key) + 1;
-                return Task.FromResult(NodeResult.GrantedWith(fence));
+                return Task.FromResult(NodeResult.GrantedWith(NextFence(key)));
             }
 
-            if (waiterId.Length > 0 && !Line(key).Contains(waiterId))
+            if (waiterId.Length > 0)
             {
-                Line(key).Add(waiterId);
+                var line = Line(key);
+                var place = line.FindIndex(w => w.Id == waiterId);
+                if (place < 0)
+                {
+                    line.Add(new Waiter(waiterId));
+                }
+                else
+                {
+                    // Alive after all (see WakeNext): unmarked, it keeps its new place.
+                    line[place] = line[place] with { Marked = false };
+                }
             }
 
             return Task.FromResult(NodeResult.HeldFor(_time.GetElapsedTime(_time.GetTimestamp(), _keys[key].ExpiresAt)));
@@ -56,7 +86,11 @@ internal sealed class InMemoryLockNode : ILockNode
     {
         lock (_gate)
         {
-            _fences[key] = Math.Max(_fences.GetValueOrDefault(key), token);
+            if (Fence(key) < token)
+            {
+                _fences[key] = (token, Expiry(_idleExpiry));
+            }
+
             return Task.FromResult(NodeResult.Granted);
         }
     }
@@ -126,26 +160,132 @@ internal sealed class InMemoryLockNode : ILockNode
     }
 
     /// <summary>
-    /// Picks the first waiter in line that still listens, reserves the lock for it, and returns
-    /// the wake to deliver once the gate is released (a waiter's handler may call back into the node).
+    /// Picks the first waiter in line that still listens, reserves the lock for it, moves it to the
+    /// end of the line marked, and gives the next unmarked waiter a standby notice; a marked waiter
+    /// that reaches the head again is dropped (the rules of wake-next.lua). Returns the wakes to
+    /// deliver once the gate is released (a waiter's handler may call back into the node).
     /// </summary>
     private Action? WakeNext(string key, string notice)
     {
         var line = Line(key);
-        while (line.Count > 0)
+        Action<string?>? woken = null;
+        string? wokenId = null;
+        Action<string?>? standby = null;
+        var index = 0;
+        while (index < line.Count && line[index].Id != wokenId)
         {
-            var first = line[0];
-            if (_listeners.TryGetValue(LockKeyLayout.WakeChannel(key, first), out var listener))
+            var waiter = line[index];
+            var listener = _listeners.GetValueOrDefault(LockKeyLayout.WakeChannel(key, waiter.Id));
+            if (waiter.Marked)
             {
-                _keys[key] = (LockRequest.ReservedPrefix + first, Expiry(_handoffGrace));
-                return () => ThreadPool.QueueUserWorkItem(static s => s.listener(s.notice), (listener, notice), preferLocal: false);
+                if (woken is null)
+                {
+                    line.RemoveAt(index);
+                }
+                else
+                {
+                    index++;
+                }
             }
-
-            line.RemoveAt(0);
+            else if (listener is null)
+            {
+                line.RemoveAt(index);
+            }
+            else if (woken is null)
+            {
+                _keys[key] = (LockRequest.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                line.RemoveAt(index);
+                line.Add(waiter with { Marked = true });
+                (woken, wokenId) = (listener, waiter.Id);
+            }
+            else
+            {
+                standby = listener;
+                break;
+            }
         }
 
-        _lines.Remove(key);
-        return null;
+        if (line.Count == 0)
+        {
+            _lines.Remove(key);
+        }
+
+        if (woken is null)
+        {
+            return null;
+        }
+
+        var standbyNotice = ReleaseNotice.Standby(notice);
+        return () =>
+        {
+            ThreadPool.QueueUserWorkItem(static s => s.woken(s.notice), (woken, notice), preferLocal: false);
+            if (standby is not null)
+            {
+                ThreadPool.QueueUserWorkItem(static s => s.standby(s.standbyNotice), (standby, standbyNotice), preferLocal: false);
+            }
+        };
+    }
+
+    /// <summary>The next fencing token: the counter plus one, or the clock in microseconds when higher (next-fence.lua).</summary>
+    private long NextFence(string key)
+    {
+        var token = Math.Max(Fence(key) + 1, (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond);
+        _fences[key] = (token, Expiry(_idleExpiry));
+        return token;
+    }
+
+    private long Fence(string key)
+    {
+        if (_fences.TryGetValue(key, out var fence))
+        {
+            if (_time.GetTimestamp() < fence.ExpiresAt)
+            {
+                return fence.Token;
+            }
+
+            _fences.Remove(key);
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Drops expired keys and counters, and lines nobody holds a lock for, when the tables have
+    /// doubled since the last sweep: amortized constant work per acquisition.
+    /// </summary>
+    private void SweepWhenGrown()
+    {
+        if (_keys.Count + _fences.Count + _lines.Count < _sweepAt)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var (key, entry) in _keys)
+        {
+            if (entry.ExpiresAt <= now)
+            {
+                _keys.Remove(key);
+            }
+        }
+
+        foreach (var (key, fence) in _fences)
+        {
+            if (fence.ExpiresAt <= now)
+            {
+                _fences.Remove(key);
+            }
+        }
+
+        foreach (var key in _lines.Keys)
+        {
+            if (!_keys.ContainsKey(key))
+            {
+                _lines.Remove(key);
+            }
+        }
+
+        _sweepAt = Math.Max(MinSweep, 2 * (_keys.Count + _fences.Count + _lines.Count));
     }
 
     private string? Current(string key)
@@ -168,13 +308,13 @@ internal sealed class InMemoryLockNode : ILockNode
     /// <summary>Takes a waiter out of the line, and drops a line that is left empty (locks come and go).</summary>
     private void Leave(string key, string waiterId)
     {
-        if (_lines.TryGetValue(key, out var line) && line.Remove(waiterId) && line.Count == 0)
+        if (_lines.TryGetValue(key, out var line) && line.RemoveAll(w => w.Id == waiterId) > 0 && line.Count == 0)
         {
             _lines.Remove(key);
         }
     }
 
-    private List<string> Line(string key)
+    private List<Waiter> Line(string key)
     {
         if (!_lines.TryGetValue(key, out var line))
         {
@@ -183,6 +323,9 @@ internal sealed class InMemoryLockNode : ILockNode
 
         return line;
     }
+
+    /// <summary>A place in a line; <paramref name="Marked"/>: woken, not claimed, and not seen since.</summary>
+    private readonly record struct Waiter(string Id, bool Marked = false);
 
     private sealed class Subscription(InMemoryLockNode node, string channel) : INodeSubscription
     {

@@ -55,7 +55,11 @@ internal sealed class LockScript
     /// and reads the reply with <paramref name="read"/>: a caller that only translates the reply
     /// needs no async method of its own, which keeps the hot path one state machine shorter.
     /// </summary>
-    public async Task<T> EvaluateAsync<T>(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, Func<RedisResult, T> read)
+    public Task<T> EvaluateAsync<T>(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, Func<RedisResult, T> read) =>
+        EvaluateAsync(database, keys, args, static (reply, read) => read(reply), read);
+
+    /// <summary>Like <see cref="EvaluateAsync{T}(IDatabaseAsync, RedisKey[], RedisValue[], Func{RedisResult, T})"/>, with state for the reader (no closure to allocate).</summary>
+    public async Task<T> EvaluateAsync<TState, T>(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, Func<RedisResult, TState, T> read, TState state)
     {
         RedisResult reply;
         try
@@ -67,6 +71,6 @@ internal sealed class LockScript
             reply = await database.ScriptEvaluateAsync(Text, keys, args).ConfigureAwait(false);
         }
 
-        return read(reply);
+        return read(reply, state);
     }
 }

@@ -7,6 +7,9 @@ internal sealed class RedisLockNode : ILockNode
 {
     private static readonly Version ShardedPubSubSince = new(7, 0);
 
+    // One second: nodes' clocks differ by milliseconds, so finer floors would differ on every round.
+    private const long QuorumFenceResolutionMicroseconds = 1_000_000;
+
     private readonly IDatabase _database;
     private readonly RedisVersionGate? _versionGate;
 
@@ -17,17 +20,30 @@ internal sealed class RedisLockNode : ILockNode
     private readonly int _waitForReplicas;
     private readonly long _replicaTimeoutMs;
 
+    // What the acquire script needs besides value, TTL and waiter: how long a fencing counter
+    // outlives its last token, and the resolution of its clock floor (see next-fence.lua).
+    // Empty with the defaults of one node, which the script knows.
+    private readonly RedisValue[] _fenceArgs;
+    private readonly long _idleExpiryMs;
+
     // Null until the server has been seen: then whether wake-ups use sharded pub/sub.
     private bool? _sharded;
 
-    public RedisLockNode(IConnectionMultiplexer multiplexer, bool checkVersion, TimeSpan handoffGrace, int waitForReplicas, TimeSpan replicaTimeout)
+    /// <param name="multiplexer">The connection.</param>
+    /// <param name="settings">The manager's settings.</param>
+    /// <param name="quorumMember">Whether the node is one of several (Redlock): fencing counters then use a clock floor of one second, so that they stay in step.</param>
+    public RedisLockNode(IConnectionMultiplexer multiplexer, LockOptions settings, bool quorumMember)
     {
-        _handoffGraceMs = ToMilliseconds(handoffGrace);
-        _waitForReplicas = waitForReplicas;
-        _replicaTimeoutMs = ToMilliseconds(replicaTimeout);
+        _handoffGraceMs = ToMilliseconds(settings.HandoffGrace);
+        _waitForReplicas = settings.WaitForReplicas;
+        _replicaTimeoutMs = ToMilliseconds(settings.ReplicaTimeout);
+        _idleExpiryMs = ToMilliseconds(settings.IdleExpiry);
+        _fenceArgs = quorumMember || settings.IdleExpiry != LockOptions.DefaultIdleExpiry
+            ? [_idleExpiryMs, quorumMember ? QuorumFenceResolutionMicroseconds : 1]
+            : [];
         Multiplexer = multiplexer;
         _database = multiplexer.GetDatabase();
-        _versionGate = checkVersion ? new RedisVersionGate(multiplexer) : null;
+        _versionGate = settings.VersionCheck ? new RedisVersionGate(multiplexer) : null;
         Name = string.Join(",", multiplexer.GetEndPoints().Select(e => e.ToString()));
     }
 
@@ -40,12 +56,12 @@ internal sealed class RedisLockNode : ILockNode
     public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
     {
         var acquiring = LockScripts.Acquire.EvaluateAsync(
-            _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [value, ToMilliseconds(ttl), waiterId], ReadAcquireReply);
+            _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], AcquireArgs(value, ttl, waiterId), ReadAcquireReply);
         return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, giveBack: value) : acquiring;
     }
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
-        LockScripts.FenceFloor.EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token], static _ => NodeResult.Granted);
+        LockScripts.FenceFloor.EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token, _idleExpiryMs], static _ => NodeResult.Granted);
 
     public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
     {
@@ -54,7 +70,8 @@ internal sealed class RedisLockNode : ILockNode
     }
 
     public Task<NodeResult> ReleaseAsync(string key, string value, string notice) =>
-        LockScripts.Release.EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand], ReadYesNo);
+        LockScripts.Release.EvaluateAsync(
+            _database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Key: key, Notice: notice));
 
     public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
@@ -65,8 +82,16 @@ internal sealed class RedisLockNode : ILockNode
         return subscription;
     }
 
-    public Task PassOnAsync(string key, string waiterId, string notice) =>
-        LockScripts.PassOn.EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand]);
+    public async Task PassOnAsync(string key, string waiterId, string notice)
+    {
+        var woke = await LockScripts.PassOn
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
+            .ConfigureAwait(false);
+        if ((long)woke == LineNeedsAnotherPass)
+        {
+            await GoOnWakingAsync(key, notice).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The lock's state on this node: value, PTTL, fencing counter, waiters.</summary>
     public async Task<(string? Value, long PttlMs, long Fence, int Waiters)> InspectAsync(string key)
@@ -80,10 +105,15 @@ internal sealed class RedisLockNode : ILockNode
     /// <summary>Deletes the lock whoever holds it, and wakes the next waiter; true when a key was deleted.</summary>
     public async Task<bool> ForceReleaseAsync(string key, string notice)
     {
-        var result = await LockScripts.ForceRelease
+        var result = (RedisResult[])(await LockScripts.ForceRelease
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
-            .ConfigureAwait(false);
-        return (long)result == 1;
+            .ConfigureAwait(false))!;
+        if ((long)result[1] == LineNeedsAnotherPass)
+        {
+            await GoOnWakingAsync(key, notice).ConfigureAwait(false);
+        }
+
+        return (long)result[0] == 1;
     }
 
     /// <summary>
@@ -133,6 +163,51 @@ internal sealed class RedisLockNode : ILockNode
         return NodeResult.HeldFor(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
     }
 
+    /// <summary>
+    /// The release script's reply: 1 released, 0 not ours, 2 released with dead waiters still ahead
+    /// of the live ones (a script stops after 64 steps): waking goes on in further calls, in the
+    /// background, since the release itself is done.
+    /// </summary>
+    private static NodeResult ReadReleaseReply(RedisResult result, (RedisLockNode Node, string Key, string Notice) release)
+    {
+        var reply = (long)result;
+        if (reply == LineNeedsAnotherPass)
+        {
+            _ = release.Node.GoOnWakingQuietlyAsync(release.Key, release.Notice);
+        }
+
+        return reply == 0 ? NodeResult.Denied : NodeResult.Granted;
+    }
+
+    /// <summary>Runs pass-on.lua with no departing waiter until the line has been walked to a live waiter (or its end).</summary>
+    private async Task GoOnWakingAsync(string key, string notice)
+    {
+        RedisResult woke;
+        do
+        {
+            woke = await LockScripts.PassOn
+                .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
+                .ConfigureAwait(false);
+        }
+        while ((long)woke == LineNeedsAnotherPass);
+    }
+
+    private async Task GoOnWakingQuietlyAsync(string key, string notice)
+    {
+        try
+        {
+            await GoOnWakingAsync(key, notice).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Waiters also look again when the lock's TTL runs out.
+        }
+    }
+
+    private RedisValue[] AcquireArgs(string value, TimeSpan ttl, string waiterId) => _fenceArgs.Length == 0
+        ? [value, ToMilliseconds(ttl), waiterId]
+        : [value, ToMilliseconds(ttl), waiterId, _fenceArgs[0], _fenceArgs[1]];
+
     private static NodeResult ReadYesNo(RedisResult result) => (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
 
     /// <summary>
@@ -162,6 +237,9 @@ internal sealed class RedisLockNode : ILockNode
             return sharded;
         }
     }
+
+    // What wake-next.lua returns when it stopped before reaching a live waiter.
+    private const long LineNeedsAnotherPass = 2;
 
     private string PublishCommand => Sharded ? "SPUBLISH" : "PUBLISH";
 

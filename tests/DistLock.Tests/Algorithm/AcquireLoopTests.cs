@@ -18,7 +18,7 @@ public sealed class AcquireLoopTests
     public AcquireLoopTests()
     {
         _node = new FakeLockNode("node", _time);
-        _waiters = new WaitQueues([_node], TimeSpan.FromSeconds(1), _time);
+        _waiters = new WaitQueues([_node], TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
     }
 
     [Fact]
@@ -216,7 +216,7 @@ public sealed class AcquireLoopTests
             node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         }
 
-        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
         var loop = new AcquireLoop(
             new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
@@ -244,7 +244,7 @@ public sealed class AcquireLoopTests
         nodes[2].Seed(Key, "crashed", TimeSpan.FromMilliseconds(106));
         var loop = new AcquireLoop(
             new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+            new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
 
         var outcome = await _time.AdvanceUntilDoneAsync(
             loop.RunAsync(Key, "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None), TimeSpan.FromMilliseconds(1));
@@ -307,7 +307,7 @@ public sealed class AcquireLoopTests
     public async Task Run_RedlockQueueWhoseLastWaiterWon_IsDroppedAtOnce()
     {
         var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
-        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
         var loop = new AcquireLoop(
             new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, RetryDelay, TimeSpan.FromMilliseconds(50), maxRetries: -1, NullLogger.Instance);

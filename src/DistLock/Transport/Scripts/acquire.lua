@@ -4,7 +4,8 @@
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters (a sorted set); KEYS[3]: the fencing
 -- counter (all three in one hash slot)
 -- ARGV[1]: the lock value (owner id); ARGV[2]: time to live in milliseconds;
--- ARGV[3]: the waiter's id, or '' for a caller that will not wait
+-- ARGV[3]: the waiter's id, or '' for a caller that will not wait;
+-- ARGV[4], ARGV[5] (optional): see next-fence.lua
 -- Returns {1, token} when taken, or {0, pttl}: the holder's remaining time to live in
 -- milliseconds (-1 when the key has no expiry), so a waiter knows when to look again.
 --@include next-fence
@@ -21,13 +22,17 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 local pttl = redis.call('PTTL', KEYS[1])
 if ARGV[3] ~= '' then
-    if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
+    local place = redis.call('ZSCORE', KEYS[2], ARGV[3])
+    if not place then
         local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
         local ticket = 1
         if #last > 0 then
-            ticket = tonumber(last[2]) + 1
+            ticket = math.floor(tonumber(last[2])) + 1
         end
         redis.call('ZADD', KEYS[2], ticket, ARGV[3])
+    elseif tonumber(place) % 1 ~= 0 then
+        -- Woken and moved back (wake-next.lua), and alive after all: unmarked, it keeps its new place.
+        redis.call('ZADD', KEYS[2], math.floor(tonumber(place)), ARGV[3])
     end
     -- The line outlives the holder, so it is there at the release; a line whose waiters all died expires.
     redis.call('PEXPIRE', KEYS[2], math.max(pttl, tonumber(ARGV[2])) + 60000)

@@ -1,19 +1,43 @@
 -- Included by release.lua, pass-on.lua and force-release.lua (same KEYS; ARGV[2]: the notice; ARGV[3]: the
 -- grace in ms; ARGV[4]: PUBLISH, or SPUBLISH in Redis Cluster, where the wake channel shares the lock's slot).
 -- Wakes the first waiter in line that someone listens for, on KEYS[1]..':wake:'..id, and reserves
--- the lock for it for the grace; PUBLISH counts the listeners, so a waiter that died or left is
--- dropped from the line and the next one is tried. Returns 1 when a waiter was woken, else 0.
+-- the lock for it for the grace. PUBLISH counts the listeners, so a waiter that died or left is
+-- dropped from the line and the next one is tried.
+-- A listener can still be stalled (a paused process keeps its subscription), so the woken waiter
+-- is moved to the end of the line, marked (a score of n + 0.5): claiming the reservation takes it
+-- out of the line, and any attempt it makes clears the mark. A marked waiter that comes to the head
+-- again, having made no attempt since, is dropped: it has missed a turn and shown no life since.
+-- The next unmarked waiter gets a standby notice ('standby:' .. notice): it looks again when the
+-- reservation expires, so an unclaimed reservation delays it by the grace and one round trip.
+-- Returns 1 when a waiter was woken, 0 when nobody waits, and 2 when it stopped after 64 steps
+-- (a fleet of dead entries) without waking anyone: the caller runs pass-on.lua again to go on.
 local function wake_next()
-    for _ = 1, 16 do
-        local first = redis.call('ZRANGE', KEYS[2], 0, 0)
-        if #first == 0 then
-            return 0
+    local woken = nil
+    local skip = 0
+    for _ = 1, 64 do
+        local entry = redis.call('ZRANGE', KEYS[2], skip, skip, 'WITHSCORES')
+        if #entry == 0 or entry[1] == woken then
+            return woken and 1 or 0
         end
-        if redis.call(ARGV[4], KEYS[1] .. ':wake:' .. first[1], ARGV[2]) > 0 then
-            redis.call('SET', KEYS[1], 'reserved:' .. first[1], 'PX', ARGV[3])
-            return 1
+        local id = entry[1]
+        local marked = tonumber(entry[2]) % 1 ~= 0
+        if marked and not woken then
+            redis.call('ZREM', KEYS[2], id)
+        elseif marked then
+            skip = skip + 1
+        elseif woken then
+            if redis.call(ARGV[4], KEYS[1] .. ':wake:' .. id, 'standby:' .. ARGV[2]) > 0 then
+                return 1
+            end
+            redis.call('ZREM', KEYS[2], id)
+        elseif redis.call(ARGV[4], KEYS[1] .. ':wake:' .. id, ARGV[2]) > 0 then
+            redis.call('SET', KEYS[1], 'reserved:' .. id, 'PX', ARGV[3])
+            local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+            redis.call('ZADD', KEYS[2], math.floor(tonumber(last[2])) + 1.5, id)
+            woken = id
+        else
+            redis.call('ZREM', KEYS[2], id)
         end
-        redis.call('ZREM', KEYS[2], first[1])
     end
-    return 0
+    return woken and 1 or 2
 end
