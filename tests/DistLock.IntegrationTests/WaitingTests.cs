@@ -50,6 +50,24 @@ public abstract class WaitingTests
     }
 
     [Fact]
+    public async Task AcquireAsync_FiniteMaxRetries_AttemptsAreRetryDelayApart()
+    {
+        // The seeds' meaning: MaxRetries + 1 attempts, RetryDelay apart (each pause drawn from half
+        // of it to all of it), not a retry spent at once on joining the line.
+        var counted = new LockOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(400), Ttl = TimeSpan.FromSeconds(30) };
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(counted);
+        var resource = NewResource();
+        await using var held = await holder.AcquireAsync(resource);
+
+        var stopwatch = Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<LockTimeoutException>(() => waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10)));
+
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(190), $"gave up after {stopwatch.Elapsed}: the retry did not wait");
+        Assert.Equal(2, refused.Attempts);
+    }
+
+    [Fact]
     public async Task AcquireAsync_ReleaseRacesWithSubscribe_NoWakeUpIsLost()
     {
         await using var holder = await _nodes.ConnectAsync(Patient);

@@ -21,6 +21,7 @@ internal sealed class InMemoryLockNode : ILockNode
     private readonly Dictionary<string, Action<string?>> _listeners = new(StringComparer.Ordinal);
     private readonly TimeSpan _idleExpiry;
     private int _sweepAt = MinSweep;
+    private long _nextSweep;
 
     private const int MinSweep = 1024;
 
@@ -251,16 +252,18 @@ internal sealed class InMemoryLockNode : ILockNode
 
     /// <summary>
     /// Drops expired keys and counters, and lines nobody holds a lock for, when the tables have
-    /// doubled since the last sweep: amortized constant work per acquisition.
+    /// doubled since the last sweep (amortized constant work per acquisition), and at least once
+    /// per idle period, so what is kept follows the locks used recently.
     /// </summary>
     private void SweepWhenGrown()
     {
-        if (_keys.Count + _fences.Count + _lines.Count < _sweepAt)
+        var now = _time.GetTimestamp();
+        if (_keys.Count + _fences.Count + _lines.Count < _sweepAt && now < _nextSweep)
         {
             return;
         }
 
-        var now = _time.GetTimestamp();
+        _nextSweep = now + _time.Ticks(_idleExpiry);
         foreach (var (key, entry) in _keys)
         {
             if (entry.ExpiresAt <= now)

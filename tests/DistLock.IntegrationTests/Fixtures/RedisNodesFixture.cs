@@ -22,6 +22,9 @@ public abstract class RedisNodesFixture : IAsyncLifetime
 
     public int NodeCount => Endpoints.Count;
 
+    /// <summary>One connection per node that no manager uses, to look at (or tamper with) what the nodes hold.</summary>
+    public IReadOnlyList<ConnectionMultiplexer> Inspectors => _inspectors;
+
     /// <summary>A manager on its own connections, as a separate process would have.</summary>
     public Task<RedisLockManager> ConnectAsync(LockOptions? options = null) =>
         RedisLockManager.ConnectAsync(Endpoints, options);

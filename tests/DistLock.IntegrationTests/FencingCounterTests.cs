@@ -1,0 +1,92 @@
+using DistLock.RedisRig;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// Fencing tokens against a counter that is stale (restored from a snapshot) or gone (expired
+/// after an idle period): they keep rising, and idle resources leave nothing in Redis.
+/// Each test runs its own redis-server, since it restarts it or counts every key in it.
+/// </summary>
+public sealed class FencingCounterTests
+{
+    [Fact]
+    public async Task RestartFromAnOlderSnapshot_TokensStillRise()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        long highest;
+        await using (var locks = await RedisLockManager.ConnectAsync(redis.Endpoint + ",allowAdmin=true"))
+        {
+            await TakeAsync(locks, "snap", 3);
+            using (var admin = await redis.ConnectAsync(",allowAdmin=true"))
+            {
+                await admin.GetDatabase().ExecuteAsync("SAVE");
+            }
+
+            // Issued after the snapshot, so lost in the restart.
+            highest = (await TakeAsync(locks, "snap", 3)).Max();
+        }
+
+        await redis.RestartAsync();
+
+        await using var after = await RedisLockManager.ConnectAsync(redis.Endpoint);
+        var next = (await TakeAsync(after, "snap", 1)).Single();
+        Assert.True(next > highest, $"token {next} after the restart, but {highest} was issued before it");
+    }
+
+    [Fact]
+    public async Task IdleCounters_Expire_AndTokensKeepRisingAfterwards()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var options = new LockOptions { IdleExpiry = TimeSpan.FromSeconds(3) };
+        await using var locks = await RedisLockManager.ConnectAsync(redis.Endpoint, options);
+        const int Names = 100_000;
+        var first = await TakeAsync(locks, "again", 1);
+
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            for (var i = Interlocked.Increment(ref next); i <= Names; i = Interlocked.Increment(ref next))
+            {
+                await using var handle = await locks.AcquireAsync("entity:" + i);
+            }
+        }));
+
+        using var inspector = await redis.ConnectAsync(",allowAdmin=true");
+        var server = inspector.GetServer(redis.Endpoint);
+        Assert.True(await server.DatabaseSizeAsync() > 0, "no counter was there to begin with");
+        var emptied = await Fixtures.Eventually.TrueWithinAsync(TimeSpan.FromSeconds(60), async () => await server.DatabaseSizeAsync() == 0);
+        Assert.True(emptied, $"{await server.DatabaseSizeAsync()} keys left after the idle period");
+
+        var later = (await TakeAsync(locks, "again", 1)).Single();
+        Assert.True(later > first.Single(), $"token {later} after the counter expired, {first.Single()} before");
+    }
+
+    [Fact]
+    public async Task FencedWrite_EqualTokenFromTheSameHolder_IsAccepted_LowerIsRejected()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var locks = await RedisLockManager.ConnectAsync(redis.Endpoint);
+        using var connection = await redis.ConnectAsync();
+        var store = new FencedRedisStore(connection.GetDatabase());
+        var first = await locks.AcquireAsync("fenced");
+        var token = first.FencingToken;
+        await first.ReleaseAsync();
+        await using var second = await locks.AcquireAsync("fenced");
+
+        Assert.True(await store.TryWriteAsync("data", "a", second.FencingToken));
+        Assert.True(await store.TryWriteAsync("data", "b", second.FencingToken));
+        Assert.False(await store.TryWriteAsync("data", "stale", token));
+    }
+
+    private static async Task<List<long>> TakeAsync(RedisLockManager locks, string resource, int times)
+    {
+        var tokens = new List<long>();
+        for (var i = 0; i < times; i++)
+        {
+            await using var handle = await locks.AcquireAsync(resource);
+            tokens.Add(handle.FencingToken);
+        }
+
+        return tokens;
+    }
+}

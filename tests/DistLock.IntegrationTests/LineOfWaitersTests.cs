@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+using DistLock.Transport;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// The line of waiters in Redis when some of its members do not behave: one that is stalled (it
+/// still listens, but never claims what a release reserves for it) and a fleet that died at once
+/// (entries nobody listens for). Neither may make the live waiters sleep to the holder's TTL.
+/// </summary>
+public abstract class LineOfWaitersTests
+{
+    // Grace = RetryDelay (clamped to 10 ms..1 s): 200 ms. The holder's TTL is 10 s, so a waiter that
+    // slept to it (the old behaviour) is told apart from one woken after the grace.
+    private static readonly LockOptions Options = new() { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(10) };
+    private static readonly TimeSpan WellBelowTheTtl = TimeSpan.FromSeconds(4);
+    private readonly RedisNodesFixture _nodes;
+
+    protected LineOfWaitersTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    [Fact]
+    public async Task StalledWaiterAtTheHead_NextWaiterTakesTheLockAfterTheGrace_AndTheStalledOneLosesItsPlace()
+    {
+        await using var holder = await _nodes.ConnectAsync(Options);
+        await using var waiter = await _nodes.ConnectAsync(Options);
+        var resource = "line-" + Guid.NewGuid().ToString("N");
+        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
+        var held = await holder.AcquireAsync(resource);
+
+        // A paused process: first in line, subscribed, and never claiming anything.
+        await using var stalled = await StalledWaiterAsync(key, "stalled", ticket: 0);
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the live waiter never joined the line");
+
+        var released = Stopwatch.StartNew();
+        await held.ReleaseAsync();
+        var second = await waiting;
+        var waited = released.Elapsed;
+
+        Assert.True(waited < WellBelowTheTtl, $"the waiter behind a stalled one took the lock {waited} after the release");
+
+        // The stalled waiter was moved back, marked; at the next release it is dropped, not woken again.
+        var third = holder.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the third waiter never joined the line");
+        await second.ReleaseAsync();
+        await using var thirdHandle = await third;
+        Assert.All(await ScoresAsync(key, "stalled"), score => Assert.Null(score));
+        Assert.True(stalled.Wakes >= 1, "the stalled waiter was never woken: it was not at the head of the line");
+    }
+
+    [Fact]
+    public async Task AFleetOfDeadWaitersAhead_ReleaseStillWakesTheLiveOne()
+    {
+        await using var holder = await _nodes.ConnectAsync(Options);
+        await using var waiter = await _nodes.ConnectAsync(Options);
+        var resource = "line-" + Guid.NewGuid().ToString("N");
+        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
+        var held = await holder.AcquireAsync(resource);
+
+        // 150 waiters killed at once leave their places in line and nobody listening on their channels.
+        var dead = Enumerable.Range(0, 150).Select(i => new SortedSetEntry($"dead-{i}", -1000 + i)).ToArray();
+        foreach (var node in _nodes.Inspectors)
+        {
+            await node.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), dead);
+        }
+
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 1)), "the live waiter never joined the line");
+
+        var released = Stopwatch.StartNew();
+        await held.ReleaseAsync();
+        await using var handle = await waiting;
+
+        Assert.True(released.Elapsed < WellBelowTheTtl, $"the live waiter behind {dead.Length} dead ones took the lock {released.Elapsed} after the release");
+
+        // Dead entries that a release did not have to walk (the live waiter got the lock first on
+        // that node) stay until the next release, in a line that expires with its lock.
+        foreach (var node in _nodes.Inspectors)
+        {
+            var line = LockKeyLayout.WaitersKey(key);
+            Assert.True(!await node.GetDatabase().KeyExistsAsync(line) || await node.GetDatabase().KeyTimeToLiveAsync(line) is not null, "a line without an expiry");
+        }
+    }
+
+    private async Task<bool> LineLengthIsAsync(string key, long length)
+    {
+        foreach (var node in _nodes.Inspectors)
+        {
+            if (await node.GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) != length)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task<double?[]> ScoresAsync(string key, string member) =>
+        await Task.WhenAll(_nodes.Inspectors.Select(n => n.GetDatabase().SortedSetScoreAsync(LockKeyLayout.WaitersKey(key), member)));
+
+    private async Task<StalledWaiter> StalledWaiterAsync(string key, string id, double ticket)
+    {
+        var connections = new List<ConnectionMultiplexer>();
+        var stalled = new StalledWaiter(connections);
+        foreach (var endpoint in _nodes.Endpoints)
+        {
+            var connection = await ConnectionMultiplexer.ConnectAsync(endpoint);
+            connections.Add(connection);
+            await connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(LockKeyLayout.WakeChannel(key, id)), (_, _) => stalled.Woken());
+            await connection.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), id, ticket);
+        }
+
+        return stalled;
+    }
+
+    /// <summary>Listens on a waiter's wake channel like a paused process: the subscription is up, nothing acts on it.</summary>
+    private sealed class StalledWaiter(List<ConnectionMultiplexer> connections) : IAsyncDisposable
+    {
+        private int _wakes;
+
+        public int Wakes => Volatile.Read(ref _wakes);
+
+        public void Woken() => Interlocked.Increment(ref _wakes);
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+}
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLineOfWaitersTests(SingleNodeFixture nodes) : LineOfWaitersTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLineOfWaitersTests(ThreeNodesFixture nodes) : LineOfWaitersTests(nodes);
