@@ -43,7 +43,7 @@ while (Stopwatch.GetTimestamp() < until)
     LockHandle handle;
     try
     {
-        handle = await locks.AcquireAsync(settings.Resource, TimeSpan.FromSeconds(1));
+        handle = await locks.AcquireAsync(settings.Resource, settings.Wait);
     }
     catch (LockTimeoutException)
     {
@@ -99,6 +99,12 @@ while (Stopwatch.GetTimestamp() < until)
     {
         history.Write("release-error", token, ex.GetType().Name);
         await handle.DisposeAsync();
+    }
+
+    if (settings.Rest > TimeSpan.Zero)
+    {
+        history.Write("rest");
+        await Task.Delay(settings.Rest);
     }
 }
 

@@ -23,6 +23,12 @@ internal sealed class WorkerSettings
     /// <summary>The longest time a holder stays inside; each hold is drawn at random from half of it to all of it.</summary>
     public TimeSpan Hold { get; private set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>How long one acquire waits before the worker records a failure and asks again.</summary>
+    public TimeSpan Wait { get; private set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a worker stays away after a release before it asks again (0: at once).</summary>
+    public TimeSpan Rest { get; private set; } = TimeSpan.Zero;
+
     /// <summary>correct, plain-del (releases with a bare DEL) or ignore-lost (works on past its validity).</summary>
     public string Mode { get; private set; } = "correct";
 
@@ -43,6 +49,8 @@ internal sealed class WorkerSettings
                 case "--ttl-ms": settings.Ttl = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--hold-ms": settings.Hold = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--mode": settings.Mode = value; break;
+                case "--rest-ms": settings.Rest = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
+                case "--wait-ms": settings.Wait = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}", nameof(args));
             }
         }

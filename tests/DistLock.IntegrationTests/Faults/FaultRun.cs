@@ -32,7 +32,7 @@ public sealed class FaultRun : IAsyncDisposable
         Environment.GetEnvironmentVariable("DISTLOCK_SOAK") == "1" ? quick * 20 : quick;
 
     public static async Task<FaultRun> StartAsync(
-        IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct")
+        IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct", int waitMs = 1000, int restMs = 0)
     {
         var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
         var servers = lockServers.ToList();
@@ -49,6 +49,8 @@ public sealed class FaultRun : IAsyncDisposable
                 "--ttl-ms", ttlMs.ToString(CultureInfo.InvariantCulture),
                 "--hold-ms", holdMs.ToString(CultureInfo.InvariantCulture),
                 "--mode", mode,
+                "--wait-ms", waitMs.ToString(CultureInfo.InvariantCulture),
+                "--rest-ms", restMs.ToString(CultureInfo.InvariantCulture),
             };
             foreach (var server in servers)
             {
@@ -107,6 +109,53 @@ public sealed class FaultRun : IAsyncDisposable
         (int, long) holder = default;
         await WaitForAsync(history => CurrentHolder(history) is { } h && (holder = h) == h, timeout);
         return holder;
+    }
+
+    /// <summary>
+    /// A worker that waits for the lock now (asked, not yet answered) while another holds it,
+    /// waiting until there is one; <paramref name="alone"/>: the only one waiting, so first in line.
+    /// </summary>
+    public async Task<int> WaitForWaiterAsync(TimeSpan timeout, bool alone = false) =>
+        (await WaitForWaitersAsync(1, alone ? 1 : int.MaxValue, timeout))[0];
+
+    /// <summary>Waits until between <paramref name="least"/> and <paramref name="most"/> live workers wait for the lock while another holds it; returns them.</summary>
+    public async Task<List<int>> WaitForWaitersAsync(int least, int most, TimeSpan timeout)
+    {
+        List<int> waiters = [];
+        await WaitForAsync(
+            history =>
+            {
+                if (CurrentHolder(history) is not { } holder)
+                {
+                    return false;
+                }
+
+                waiters = history.GroupBy(e => e.Worker)
+                    .Where(g => g.Last().Kind == "invoke" && g.Key != holder.Item1.ToString(CultureInfo.InvariantCulture))
+                    .Select(g => int.Parse(g.Key, CultureInfo.InvariantCulture))
+                    .Where(id => !_killed.Contains(id))
+                    .ToList();
+                return waiters.Count >= least && waiters.Count <= most;
+            },
+            timeout);
+        return waiters;
+    }
+
+    /// <summary>
+    /// For each release in [<paramref name="from"/>, <paramref name="to"/>) while another worker
+    /// (not one of <paramref name="absent"/>) was waiting, the time until anyone next acquired:
+    /// what a handoff cost while the line was disturbed.
+    /// </summary>
+    public static List<TimeSpan> Handoffs(List<HistoryEvent> history, long from, long to, params int[] absent)
+    {
+        var gone = absent.Select(id => id.ToString(CultureInfo.InvariantCulture)).ToHashSet();
+        return history.Where(e => e is { Kind: "release", Detail: "True" } && e.Time >= from && e.Time < to)
+            .Where(release => history.Where(e => e.Time < release.Time && e.Worker != release.Worker && !gone.Contains(e.Worker))
+                .GroupBy(e => e.Worker).Any(g => g.Last().Kind == "invoke"))
+            .Select(release => history.FirstOrDefault(e => e.Kind == "ok" && e.Time > release.Time) is { } next
+                ? Stopwatch.GetElapsedTime(release.Time, next.Time)
+                : TimeSpan.MaxValue)
+            .ToList();
     }
 
     /// <summary>Waits for every worker to exit on its own, and returns the merged history.</summary>
