@@ -98,7 +98,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// over), or <see cref="ValidUntil"/> passed before an extension succeeded (Redis unreachable,
     /// or this process paused), or the manager was disposed while the lock was held. It fires before
     /// the key can have expired in Redis, so work that observes it stops while still alone. It does
-    /// not fire when the lock is released.
+    /// not fire when the lock is released, except by a release that got no answer (see
+    /// <see cref="ReleaseAsync"/>): that one may have deleted the key, so the lock counts as lost.
     /// </summary>
     public CancellationToken LostToken => _lease.LostToken;
 
@@ -140,11 +141,23 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Deletes the lock in Redis if this handle still owns it, and stops extending it. Idempotent:
-    /// later calls return false without a round trip.
+    /// once a release has had its answer, later calls return false without a round trip.
     /// </summary>
-    /// <param name="cancellationToken">Stops waiting for the answer (the release may still happen).</param>
+    /// <remarks>
+    /// A release that ends without an answer (it throws: Redis or a majority of nodes could not be
+    /// reached or did not answer in time, a script failed part way, or
+    /// <paramref name="cancellationToken"/> stopped the wait) may still have deleted the key, so
+    /// someone else may hold the lock already. The handle then never reads
+    /// <see cref="LockState.Held"/> again: it turns <see cref="LockState.Lost"/> and
+    /// <see cref="LostToken"/> fires, before the exception reaches the caller. It stays releasable:
+    /// a later call sends the same compare-and-delete again, which deletes the key only if it is
+    /// still this handle's (the state stays <see cref="LockState.Lost"/>). A token cancelled before
+    /// the call changes nothing: no command was sent.
+    /// </remarks>
+    /// <param name="cancellationToken">Stops waiting for the answer (the release may still happen, so the handle is then lost).</param>
     /// <returns>True when this call released the lock; false when it had expired, was taken over, or was already released.</returns>
-    /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached; the handle stays releasable.</exception>
+    /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached or failed; the handle is lost and stays releasable.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; if the release had been sent, the handle is lost and stays releasable.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public ValueTask<bool> ReleaseAsync(CancellationToken cancellationToken = default) =>
         new(ReleaseCoreAsync(quiet: false, cancellationToken));
@@ -154,8 +167,9 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     public bool Release() => ReleaseAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>
-    /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged and
-    /// the lock expires with its TTL. Call <see cref="ReleaseAsync"/> to observe failures.
+    /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged,
+    /// the handle turns <see cref="LockState.Lost"/> (as for <see cref="ReleaseAsync"/>), and the
+    /// lock expires with its TTL. Call <see cref="ReleaseAsync"/> to observe failures.
     /// </summary>
     /// <returns>A task that completes when the release is done.</returns>
     public ValueTask DisposeAsync() => new(ReleaseCoreAsync(quiet: true, CancellationToken.None));
@@ -182,7 +196,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         }
         catch (ObjectDisposedException ex) when (quiet)
         {
-            LetGo(ex);
+            // The manager lost (or released) every lease when it closed: nothing extends this one.
+            Log.ReleaseOnDisposeFailed(_engine.Logger, ex, Key);
             return false;
         }
 
@@ -192,31 +207,33 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         }
 
         // A lost lock is still deleted if the key is ours after all: that frees it sooner than its TTL.
-        _lease.BeginRelease();
+        var wasHeld = _lease.BeginRelease();
         try
         {
             var released = await _engine.ReleaseCoreAsync(this).WaitAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _release, Released);
+            if (wasHeld)
+            {
+                _lease.ReleaseDone();
+            }
+
             return released;
         }
         catch (Exception ex)
         {
+            // No answer (an outage, a timeout, a cancellation, or a script that failed after its
+            // DEL, which Redis does not roll back): the key may be gone and someone else may hold
+            // the lock, so the handle is never Held again. It is lost, and stays releasable: a
+            // retry runs the same compare-and-delete, which cannot touch another owner's lock.
+            _lease.ReleaseUnclear();
             Volatile.Write(ref _release, NotReleased);
-            _lease.ReleaseFailed();
             if (quiet && ex is DistLockException)
             {
-                LetGo(ex);
+                Log.ReleaseOnDisposeFailed(_engine.Logger, ex, Key);
                 return false;
             }
 
             throw;
         }
-    }
-
-    /// <summary>A dispose that could not release: no more extensions, so the key expires with its TTL.</summary>
-    private void LetGo(Exception error)
-    {
-        _lease.BeginRelease();
-        Log.ReleaseOnDisposeFailed(_engine.Logger, error, Key);
     }
 }

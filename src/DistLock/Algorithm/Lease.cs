@@ -163,7 +163,8 @@ internal sealed class Lease
 
     /// <summary>
     /// Marks the lease as being released: no more extensions, and no lost signal for a lock that
-    /// is let go on purpose. Returns false when it was not held.
+    /// is let go on purpose. Returns false when it was not held; when it returns true, the caller
+    /// ends the release with <see cref="ReleaseDone"/> or <see cref="ReleaseUnclear"/>.
     /// </summary>
     public bool BeginRelease()
     {
@@ -178,34 +179,29 @@ internal sealed class Lease
         }
 
         _keeper.Forget(this);
-        _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), lostReason: null);
         return true;
     }
 
-    /// <summary>A release that failed (Redis unreachable) leaves the lease held, so it can be retried.</summary>
-    public void ReleaseFailed()
-    {
-        lock (_gate)
-        {
-            if (_state != LockState.Released)
-            {
-                return;
-            }
+    /// <summary>The release begun by <see cref="BeginRelease"/> got its answer: the lock is no longer ours.</summary>
+    public void ReleaseDone() => _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), lostReason: null);
 
-            _state = LockState.Held;
-            ScheduleNext();
-        }
-
-        _metrics.Resumed();
-    }
+    /// <summary>
+    /// The release begun by <see cref="BeginRelease"/> ended without an answer (it failed, timed
+    /// out or was cancelled): the compare-and-delete may have run, so the key may be gone and
+    /// someone else may hold the lock. The lease is never held again: it is lost, and the lost
+    /// signal fires. A later release may still retry the compare-and-delete, which is harmless.
+    /// </summary>
+    public void ReleaseUnclear() => Lose(LockState.Released, LostReason.ReleaseUnclear);
 
     /// <summary>Fires the lost signal once, unless the lease was released or lost already.</summary>
-    public void MarkLost(LostReason reason)
+    public void MarkLost(LostReason reason) => Lose(LockState.Held, reason);
+
+    private void Lose(LockState from, LostReason reason)
     {
         CancellationTokenSource? lost;
         lock (_gate)
         {
-            if (_state != LockState.Held)
+            if (_state != from)
             {
                 return;
             }
