@@ -19,6 +19,11 @@ public sealed class LockOptions
     /// <summary>The longest accepted time to live (7 days); longer holds should extend the lock.</summary>
     public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(7);
 
+    /// <summary>The shortest accepted <see cref="RetryDelay"/> (1 ms): a waiter that polls must pause between attempts.</summary>
+    public static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(1);
+
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromHours(1);
+
     private TimeSpan _ttl = TimeSpan.FromSeconds(30);
     private TimeSpan _retryDelay = TimeSpan.FromMilliseconds(50);
     private int _maxRetries = -1;
@@ -47,15 +52,21 @@ public sealed class LockOptions
     /// subscription, a finite <see cref="MaxRetries"/>, a split Redlock vote). Each pause is drawn
     /// at random between half of it and all of it, so that competing clients do not retry in
     /// lockstep. It is also how long a released lock stays reserved for the waiter it wakes
-    /// (clamped to 10 ms..1 s). Default 50 ms; zero or more.
+    /// (clamped to 10 ms..1 s). Default 50 ms; from <see cref="MinRetryDelay"/> (1 ms) to 1 hour:
+    /// zero would make a waiter that cannot be woken ask Redis in a loop as fast as it answers.
     /// </summary>
     public TimeSpan RetryDelay
     {
         get => _retryDelay;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero, nameof(RetryDelay));
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromHours(1), nameof(RetryDelay));
+            if (value < MinRetryDelay || value > MaxRetryDelay)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(RetryDelay), value,
+                    $"RetryDelay must be between {MinRetryDelay.TotalMilliseconds} ms and {MaxRetryDelay.TotalHours} hour: zero would poll Redis in a loop while release announcements cannot arrive.");
+            }
+
             _retryDelay = value;
         }
     }
