@@ -116,6 +116,8 @@ public sealed class LockOptions
     /// <summary>
     /// How long <c>AcquireAsync</c> waits when the call names no timeout. Default
     /// <see cref="Timeout.InfiniteTimeSpan"/> (wait until acquired, cancelled or out of retries).
+    /// Zero or more; a timeout longer than about 49.7 days (2^32 - 2 ms, the longest timer .NET
+    /// accepts), <see cref="TimeSpan.MaxValue"/> included, waits forever too.
     /// </summary>
     public TimeSpan DefaultWaitTimeout
     {
@@ -219,7 +221,8 @@ public sealed class LockOptions
 
     /// <summary>
     /// How long automatic extension keeps a lock alive after it was acquired; after that the lock
-    /// expires with its last TTL unless released first. Null (the default) extends until released.
+    /// expires with its last TTL unless released first. Null (the default) extends until released,
+    /// and so does <see cref="TimeSpan.MaxValue"/> (or any time longer than the process runs).
     /// Must be positive; <see cref="LockRequest.MaxHoldTime"/> overrides it per lock.
     /// </summary>
     public TimeSpan? MaxHoldTime

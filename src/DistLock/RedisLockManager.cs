@@ -126,7 +126,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// </summary>
     /// <param name="resource">The name of the shared resource (not empty, at most 1024 UTF-8 bytes).</param>
     /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>;
-    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever. An attempt already sent may finish up to
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever, and so does a timeout longer than about
+    /// 49.7 days (<see cref="TimeSpan.MaxValue"/> included). An attempt already sent may finish up to
     /// <see cref="LockOptions.NodeTimeout"/> later.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>The held lock.</returns>
@@ -157,7 +158,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <c>acquire(blocking=False)</c>).
     /// </summary>
     /// <param name="resource">The name of the shared resource.</param>
-    /// <param name="timeout">How long to keep trying; zero tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// (or a timeout longer than about 49.7 days) waits forever.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>The held lock, or null when it is held by someone else.</returns>
     /// <exception cref="LockBackendException">Redis failed: an outage is never reported as null.</exception>

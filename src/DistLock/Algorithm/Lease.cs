@@ -40,7 +40,7 @@ internal sealed class Lease
         Ttl = ttl;
         _extensionTtl = ttl;
         _autoExtend = autoExtend;
-        _stopExtendingAt = maxHoldTime is { } hold ? acquiredSentAt + ToTimestamp(hold) : long.MaxValue;
+        _stopExtendingAt = maxHoldTime is { } hold ? SaturatingAdd(acquiredSentAt, ToTimestamp(hold)) : long.MaxValue;
         _deadline = _lock.Deadline(ttl, acquiredSentAt);
         _deadlineSentAt = acquiredSentAt;
         _nextExtension = acquiredSentAt + ToTimestamp(ExtensionInterval(ttl));
@@ -298,6 +298,10 @@ internal sealed class Lease
     }
 
     private long ToTimestamp(TimeSpan span) => _lock.Time.Ticks(span);
+
+    // A MaxHoldTime of TimeSpan.MaxValue means no limit: the sum must not wrap around to the past.
+    private static long SaturatingAdd(long timestamp, long ticks) =>
+        ticks > long.MaxValue - timestamp ? long.MaxValue : timestamp + ticks;
 
     // Every third of the TTL: two extensions can fail (or be slow) before the key expires.
     private static TimeSpan ExtensionInterval(TimeSpan ttl) => ttl / 3;
