@@ -31,6 +31,26 @@ public sealed class InMemoryLeaseTests
     }
 
     [Fact]
+    public async Task MaxHoldTime_FakeClockAdvancedInWholeSeconds_EveryAdvanceReturns_AndTheLockExpiresWithItsLastTtl()
+    {
+        var ttl = TimeSpan.FromSeconds(10);
+        var maxHold = TimeSpan.FromSeconds(20);
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = ttl, MaxHoldTime = maxHold });
+        var handle = await locks.AcquireAsync("job");
+
+        await StepAsync(TimeSpan.FromSeconds(1), count: 20);
+        Assert.Equal(LockState.Held, handle.State);
+
+        // Extension stopped at MaxHoldTime; the last one, at most a third of the TTL before it,
+        // keeps the key until at most MaxHoldTime + TTL.
+        await StepAsync(TimeSpan.FromSeconds(1), count: 10);
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.True(handle.LostToken.IsCancellationRequested);
+        await using var next = await locks.TryAcquireAsync("job");
+        Assert.NotNull(next);
+    }
+
+    [Fact]
     public async Task WaitTimeoutsLongerThanATimerAccepts_SecondLocalWaiter_WaitsInsteadOfFaulting()
     {
         await using var locks = new InMemoryLockManager();

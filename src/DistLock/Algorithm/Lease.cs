@@ -230,6 +230,14 @@ internal sealed class Lease
                 return;
             }
 
+            if (now >= _stopExtendingAt)
+            {
+                // MaxHoldTime has passed: no extension is due any more, only the deadline. Left
+                // as it was, a past _nextExtension would make ScheduleNext wake this lease again at
+                // once, forever (a fake clock's Advance never returned; a real one spun until the deadline).
+                _nextExtension = long.MaxValue;
+            }
+
             if (now < _deadline)
             {
                 if (WantsExtension(now))
