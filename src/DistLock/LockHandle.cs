@@ -120,6 +120,15 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// marks the handle <see cref="LockState.Lost"/>. Automatic extension (<see cref="LockOptions.AutoExtend"/>)
     /// makes calling this unnecessary; after a call, it goes on with the TTL given here.
     /// </summary>
+    /// <remarks>
+    /// Extensions of one handle run one at a time: a call waits for the automatic extension in
+    /// flight (and the next automatic one waits for it), so <see cref="ValidUntil"/> always follows
+    /// the TTL Redis ran last. The answer agrees with <see cref="State"/>: an extension that reaches
+    /// Redis after the handle was lost returns false. One that throws may still reach Redis later,
+    /// so it can only bring <see cref="ValidUntil"/> earlier (to its own send time plus
+    /// <paramref name="ttl"/>, less the drift allowance, when that is sooner). Cancelling
+    /// <paramref name="cancellationToken"/> stops the wait, not the extension.
+    /// </remarks>
     /// <param name="ttl">The new time to live, from <see cref="LockOptions.MinTtl"/> to <see cref="LockOptions.MaxTtl"/>.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>True when extended; false when the lock was released, lost, expired or is held by someone else.</returns>

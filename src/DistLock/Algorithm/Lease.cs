@@ -25,6 +25,9 @@ internal sealed class Lease
     private long _deadlineSentAt;
     private long _nextExtension;
     private bool _extending;
+
+    // The last extension asked for; the next one starts when it is done (see ExtendAsync).
+    private Task _lastExtension = Task.CompletedTask;
     private LockState _state = LockState.Held;
 
     public Lease(QuorumLock quorumLock, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string value, TimeSpan ttl,
@@ -111,17 +114,61 @@ internal sealed class Lease
         }
     }
 
-    /// <summary>Extends by <paramref name="ttl"/> on a majority; a refusal loses the lease.</summary>
-    /// <returns>True when extended; false when refused or no longer held.</returns>
+    /// <summary>
+    /// Extends by <paramref name="ttl"/> on a majority; a refusal loses the lease. Extensions of
+    /// one lease run one at a time, in call order (a manual one waits for the automatic one in
+    /// flight, and the other way round): the deadline follows the last extension sent, which is
+    /// then also the last one Redis ran. Two in flight at once could reach a node in either order,
+    /// and the lease could keep a longer TTL than the one the key was left with.
+    /// </summary>
+    /// <returns>True when extended and still held; false when refused, or no longer held when the answer came.</returns>
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
-    public async Task<bool> ExtendAsync(TimeSpan ttl)
+    public Task<bool> ExtendAsync(TimeSpan ttl) => ExtendInTurnAsync(ttl);
+
+    /// <summary>Queues an extension; a null <paramref name="ttl"/> takes the extension TTL current when it is sent (automatic extension).</summary>
+    private Task<bool> ExtendInTurnAsync(TimeSpan? ttl)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task previous;
+        lock (_gate)
+        {
+            previous = _lastExtension;
+            _lastExtension = done.Task;
+        }
+
+        return ExtendAfterAsync(previous, done, ttl);
+    }
+
+    private async Task<bool> ExtendAfterAsync(Task previous, TaskCompletionSource done, TimeSpan? ttl)
+    {
+        try
+        {
+            // The previous extension's task never faults: it is the TaskCompletionSource below.
+            await previous.ConfigureAwait(false);
+            return await ExtendOnceAsync(ttl).ConfigureAwait(false);
+        }
+        finally
+        {
+            done.SetResult();
+        }
+    }
+
+    private async Task<bool> ExtendOnceAsync(TimeSpan? requested)
     {
         if (State != LockState.Held)
         {
             return false;
         }
 
+        TimeSpan ttl;
+        lock (_gate)
+        {
+            // An automatic extension that waited for a manual one goes on with the manual one's TTL.
+            ttl = requested ?? _extensionTtl;
+        }
+
         using var activity = _metrics.Start("extend", Key);
+        var sentAt = _lock.Time.GetTimestamp();
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
@@ -131,6 +178,19 @@ internal sealed class Lease
         {
             _metrics.Extended("failed");
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            lock (_gate)
+            {
+                // Unanswered is not undone: the extension may still reach the nodes, late, and
+                // set a TTL shorter than the one the deadline counts on. The key lives at least
+                // until the earlier of the two.
+                var ifApplied = _lock.Deadline(ttl, sentAt);
+                if (_state == LockState.Held && ifApplied < _deadline)
+                {
+                    _deadline = ifApplied;
+                    ScheduleNext();
+                }
+            }
+
             throw;
         }
 
@@ -147,8 +207,16 @@ internal sealed class Lease
 
         lock (_gate)
         {
-            // The latest extension sent sets the key's TTL, even a shorter one.
-            if (_state == LockState.Held && result.SentAt >= _deadlineSentAt)
+            if (_state != LockState.Held)
+            {
+                // Lost (or released) while the extension was in flight: the answer must agree
+                // with State, which never turns Held again.
+                return false;
+            }
+
+            // Extensions run one at a time, so the latest sent is the latest run: it sets the
+            // key's TTL, even a shorter one.
+            if (result.SentAt >= _deadlineSentAt)
             {
                 _deadline = _lock.Deadline(ttl, result.SentAt);
                 _deadlineSentAt = result.SentAt;
@@ -253,7 +321,8 @@ internal sealed class Lease
 
         if (extendBy is { } ttl)
         {
-            // Outside the gate: the extension may complete (and lose the lease) synchronously.
+            // Outside the gate: the extension may complete (and lose the lease) synchronously. The
+            // TTL sent is the one current when its turn comes; this one only paces the retries.
             _ = ExtendInBackgroundAsync(ttl);
         }
         else if (now >= Deadline)
@@ -267,7 +336,7 @@ internal sealed class Lease
         var retry = false;
         try
         {
-            await ExtendAsync(ttl).ConfigureAwait(false);
+            await ExtendInTurnAsync(ttl: null).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
