@@ -6,6 +6,11 @@ namespace DistLock;
 /// A lock that was acquired. Release it with <see cref="ReleaseAsync"/> or by disposing it
 /// (<c>await using</c>); if the process dies, Redis frees the lock when its TTL runs out.
 /// Only a manager creates handles, and a handle always stood for a held lock when it was returned.
+/// Automatic extension does not keep a handle alive: one the application drops without releasing
+/// is extended only until the garbage collector finds it, then its lock expires with its TTL
+/// (and turns <see cref="LockState.Lost"/>, warning 1011). With
+/// <see cref="LockOptions.AutoReleaseOnDispose"/> the manager keeps every handle until it is
+/// released, so a dropped one is extended until the manager is disposed and releases it.
 /// </summary>
 /// <example>
 /// <code>
@@ -35,6 +40,23 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         AcquireDelay = outcome.Elapsed;
         Validity = Acquisition.Validity;
         FencingToken = Acquisition.Fence;
+    }
+
+    /// <summary>
+    /// The application dropped this handle without releasing it (a forgotten <c>await using</c>):
+    /// its lock is no longer extended, so it expires with its TTL instead of being kept alive
+    /// forever, and warning 1011 names the resource. A handle that was released never gets here.
+    /// </summary>
+    ~LockHandle()
+    {
+        try
+        {
+            _lease.Abandon(Resource);
+        }
+        catch (Exception)
+        {
+            // The finalizer thread must not throw (a logger might); the lease is out of the keeper by now.
+        }
     }
 
     /// <summary>The name of the locked resource, as the caller gave it.</summary>
@@ -214,6 +236,9 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         {
             return false;
         }
+
+        // Released on purpose: the finalizer has nothing left to do.
+        GC.SuppressFinalize(this);
 
         // A lost lock is still deleted if the key is ours after all: that frees it sooner than its TTL.
         var wasHeld = _lease.BeginRelease();

@@ -207,7 +207,10 @@ public sealed class LockOptions
     /// <summary>
     /// Release every lock the manager still holds when it is disposed (Redis::DistLock
     /// <c>auto_release</c>). Default false: locks then live until released or expired. A process
-    /// that is killed disposes nothing; its locks expire after their TTL.
+    /// that is killed disposes nothing; its locks expire after their TTL. With this set, the
+    /// manager keeps every handle it hands out until it is released, so a handle the application
+    /// drops without releasing is still extended, until the manager is disposed and releases it
+    /// (without it, a dropped handle's lock expires once the garbage collector has found the handle).
     /// </summary>
     public bool AutoReleaseOnDispose { get; set; }
 

@@ -259,19 +259,45 @@ internal sealed class Lease
     /// someone else may hold the lock. The lease is never held again: it is lost, and the lost
     /// signal fires. A later release may still retry the compare-and-delete, which is harmless.
     /// </summary>
-    public void ReleaseUnclear() => Lose(LockState.Released, LostReason.ReleaseUnclear);
+    public void ReleaseUnclear()
+    {
+        if (Lose(LockState.Released, LostReason.ReleaseUnclear))
+        {
+            Log.LockLost(_logger, Key, LostReason.ReleaseUnclear.Description);
+        }
+    }
 
     /// <summary>Fires the lost signal once, unless the lease was released or lost already.</summary>
-    public void MarkLost(LostReason reason) => Lose(LockState.Held, reason);
+    public void MarkLost(LostReason reason)
+    {
+        if (Lose(LockState.Held, reason))
+        {
+            Log.LockLost(_logger, Key, reason.Description);
+        }
+    }
 
-    private void Lose(LockState from, LostReason reason)
+    /// <summary>
+    /// The handle was garbage-collected while its lock was held (the application dropped it
+    /// without releasing it): stop extending, so the key expires with its TTL, and say so.
+    /// Called from the handle's finalizer.
+    /// </summary>
+    public void Abandon(string resource)
+    {
+        if (Lose(LockState.Held, LostReason.Abandoned))
+        {
+            Log.HandleAbandoned(_logger, resource, Key);
+        }
+    }
+
+    /// <returns>True when the lease was in the state <paramref name="from"/> and is lost now.</returns>
+    private bool Lose(LockState from, LostReason reason)
     {
         CancellationTokenSource? lost;
         lock (_gate)
         {
             if (_state != from)
             {
-                return;
+                return false;
             }
 
             _state = LockState.Lost;
@@ -280,10 +306,10 @@ internal sealed class Lease
 
         _keeper.Forget(this);
         _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), reason.Code);
-        Log.LockLost(_logger, Key, reason.Description);
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
         _ = lost?.CancelAsync();
+        return true;
     }
 
     /// <summary>Called by the keeper when the next extension or the deadline is due.</summary>
