@@ -10,9 +10,12 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public sealed class ReleaseOutcomeTests
 {
-    private static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(500);
+    // Short where a test waits for the node timeout on purpose; generous elsewhere, so that a
+    // loaded 2-core machine cannot turn an answer the test needs into a timeout.
+    private static readonly TimeSpan ShortNodeTimeout = TimeSpan.FromMilliseconds(500);
 
-    private static LockOptions Options() => new() { NodeTimeout = NodeTimeout, Ttl = TimeSpan.FromSeconds(10) };
+    private static LockOptions Options(TimeSpan? nodeTimeout = null) =>
+        new() { NodeTimeout = nodeTimeout ?? TimeSpan.FromSeconds(5), Ttl = TimeSpan.FromSeconds(10) };
 
     [Fact]
     public async Task ReleaseAsync_CancelledRightAfterTheCall_NeverLeavesTheHandleHeld()
@@ -55,7 +58,7 @@ public sealed class ReleaseOutcomeTests
         await using var other = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
         var handle = await owner.AcquireAsync("paused-cancel");
 
-        server.Pause();
+        await PauseAsync(server);
         try
         {
             using var cancel = new CancellationTokenSource();
@@ -83,11 +86,11 @@ public sealed class ReleaseOutcomeTests
     public async Task ReleaseAsync_RedisPausedPastTheNodeTimeout_ThrowsLockBackendException_AndTheHandleIsLostNotHeld()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var owner = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        await using var owner = await RedisLockManager.ConnectAsync(server.Endpoint, Options(ShortNodeTimeout));
         await using var other = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
         var handle = await owner.AcquireAsync("paused-release");
 
-        server.Pause();
+        await PauseAsync(server);
         try
         {
             await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
@@ -110,12 +113,12 @@ public sealed class ReleaseOutcomeTests
         try
         {
             var endpoints = servers.Select(s => s.Endpoint).ToList();
-            await using var owner = await RedisLockManager.ConnectAsync(endpoints, Options());
+            await using var owner = await RedisLockManager.ConnectAsync(endpoints, Options(ShortNodeTimeout));
             await using var other = await RedisLockManager.ConnectAsync(endpoints, Options());
             var handle = await owner.AcquireAsync("redlock-paused-release");
 
-            servers[0].Pause();
-            servers[1].Pause();
+            await PauseAsync(servers[0]);
+            await PauseAsync(servers[1]);
             try
             {
                 await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
@@ -167,5 +170,19 @@ public sealed class ReleaseOutcomeTests
 
         await stopWaiting.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+
+    /// <summary>
+    /// SIGSTOP, then waits until the kernel has stopped the server (state T in /proc): on a loaded
+    /// machine the signal can take a moment, and a command sent meanwhile would still be answered.
+    /// </summary>
+    private static async Task PauseAsync(RedisServer server)
+    {
+        server.Pause();
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () =>
+        {
+            var stat = await File.ReadAllTextAsync($"/proc/{server.ProcessId}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }), "redis-server did not stop");
     }
 }
