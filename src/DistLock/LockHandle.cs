@@ -6,6 +6,11 @@ namespace DistLock;
 /// A lock that was acquired. Release it with <see cref="ReleaseAsync"/> or by disposing it
 /// (<c>await using</c>); if the process dies, Redis frees the lock when its TTL runs out.
 /// Only a manager creates handles, and a handle always stood for a held lock when it was returned.
+/// Automatic extension does not keep a handle alive: one the application drops without releasing
+/// is extended only until the garbage collector finds it, then its lock expires with its TTL
+/// (and turns <see cref="LockState.Lost"/>, warning 1011). With
+/// <see cref="LockOptions.AutoReleaseOnDispose"/> the manager keeps every handle until it is
+/// released, so a dropped one is extended until the manager is disposed and releases it.
 /// </summary>
 /// <example>
 /// <code>
@@ -35,6 +40,23 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         AcquireDelay = outcome.Elapsed;
         Validity = Acquisition.Validity;
         FencingToken = Acquisition.Fence;
+    }
+
+    /// <summary>
+    /// The application dropped this handle without releasing it (a forgotten <c>await using</c>):
+    /// its lock is no longer extended, so it expires with its TTL instead of being kept alive
+    /// forever, and warning 1011 names the resource. A handle that was released never gets here.
+    /// </summary>
+    ~LockHandle()
+    {
+        try
+        {
+            _lease.Abandon(Resource);
+        }
+        catch (Exception)
+        {
+            // The finalizer thread must not throw (a logger might); the lease is out of the keeper by now.
+        }
     }
 
     /// <summary>The name of the locked resource, as the caller gave it.</summary>
@@ -98,7 +120,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// over), or <see cref="ValidUntil"/> passed before an extension succeeded (Redis unreachable,
     /// or this process paused), or the manager was disposed while the lock was held. It fires before
     /// the key can have expired in Redis, so work that observes it stops while still alone. It does
-    /// not fire when the lock is released.
+    /// not fire when the lock is released, except by a release that got no answer (see
+    /// <see cref="ReleaseAsync"/>): that one may have deleted the key, so the lock counts as lost.
     /// </summary>
     public CancellationToken LostToken => _lease.LostToken;
 
@@ -119,6 +142,15 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// marks the handle <see cref="LockState.Lost"/>. Automatic extension (<see cref="LockOptions.AutoExtend"/>)
     /// makes calling this unnecessary; after a call, it goes on with the TTL given here.
     /// </summary>
+    /// <remarks>
+    /// Extensions of one handle run one at a time: a call waits for the automatic extension in
+    /// flight (and the next automatic one waits for it), so <see cref="ValidUntil"/> always follows
+    /// the TTL Redis ran last. The answer agrees with <see cref="State"/>: an extension that reaches
+    /// Redis after the handle was lost returns false. One that throws may still reach Redis later,
+    /// so it can only bring <see cref="ValidUntil"/> earlier (to its own send time plus
+    /// <paramref name="ttl"/>, less the drift allowance, when that is sooner). Cancelling
+    /// <paramref name="cancellationToken"/> stops the wait, not the extension.
+    /// </remarks>
     /// <param name="ttl">The new time to live, from <see cref="LockOptions.MinTtl"/> to <see cref="LockOptions.MaxTtl"/>.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>True when extended; false when the lock was released, lost, expired or is held by someone else.</returns>
@@ -140,11 +172,23 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Deletes the lock in Redis if this handle still owns it, and stops extending it. Idempotent:
-    /// later calls return false without a round trip.
+    /// once a release has had its answer, later calls return false without a round trip.
     /// </summary>
-    /// <param name="cancellationToken">Stops waiting for the answer (the release may still happen).</param>
+    /// <remarks>
+    /// A release that ends without an answer (it throws: Redis or a majority of nodes could not be
+    /// reached or did not answer in time, a script failed part way, or
+    /// <paramref name="cancellationToken"/> stopped the wait) may still have deleted the key, so
+    /// someone else may hold the lock already. The handle then never reads
+    /// <see cref="LockState.Held"/> again: it turns <see cref="LockState.Lost"/> and
+    /// <see cref="LostToken"/> fires, before the exception reaches the caller. It stays releasable:
+    /// a later call sends the same compare-and-delete again, which deletes the key only if it is
+    /// still this handle's (the state stays <see cref="LockState.Lost"/>). A token cancelled before
+    /// the call changes nothing: no command was sent.
+    /// </remarks>
+    /// <param name="cancellationToken">Stops waiting for the answer (the release may still happen, so the handle is then lost).</param>
     /// <returns>True when this call released the lock; false when it had expired, was taken over, or was already released.</returns>
-    /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached; the handle stays releasable.</exception>
+    /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached or failed; the handle is lost and stays releasable.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; if the release had been sent, the handle is lost and stays releasable.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public ValueTask<bool> ReleaseAsync(CancellationToken cancellationToken = default) =>
         new(ReleaseCoreAsync(quiet: false, cancellationToken));
@@ -154,8 +198,9 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     public bool Release() => ReleaseAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>
-    /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged and
-    /// the lock expires with its TTL. Call <see cref="ReleaseAsync"/> to observe failures.
+    /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged,
+    /// the handle turns <see cref="LockState.Lost"/> (as for <see cref="ReleaseAsync"/>), and the
+    /// lock expires with its TTL. Call <see cref="ReleaseAsync"/> to observe failures.
     /// </summary>
     /// <returns>A task that completes when the release is done.</returns>
     public ValueTask DisposeAsync() => new(ReleaseCoreAsync(quiet: true, CancellationToken.None));
@@ -182,7 +227,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         }
         catch (ObjectDisposedException ex) when (quiet)
         {
-            LetGo(ex);
+            // The manager lost (or released) every lease when it closed: nothing extends this one.
+            Log.ReleaseOnDisposeFailed(_engine.Logger, ex, Key);
             return false;
         }
 
@@ -191,32 +237,37 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
             return false;
         }
 
+        // Released on purpose: the finalizer has nothing left to do.
+        GC.SuppressFinalize(this);
+
         // A lost lock is still deleted if the key is ours after all: that frees it sooner than its TTL.
-        _lease.BeginRelease();
+        var wasHeld = _lease.BeginRelease();
         try
         {
             var released = await _engine.ReleaseCoreAsync(this).WaitAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _release, Released);
+            if (wasHeld)
+            {
+                _lease.ReleaseDone();
+            }
+
             return released;
         }
         catch (Exception ex)
         {
+            // No answer (an outage, a timeout, a cancellation, or a script that failed after its
+            // DEL, which Redis does not roll back): the key may be gone and someone else may hold
+            // the lock, so the handle is never Held again. It is lost, and stays releasable: a
+            // retry runs the same compare-and-delete, which cannot touch another owner's lock.
+            _lease.ReleaseUnclear();
             Volatile.Write(ref _release, NotReleased);
-            _lease.ReleaseFailed();
             if (quiet && ex is DistLockException)
             {
-                LetGo(ex);
+                Log.ReleaseOnDisposeFailed(_engine.Logger, ex, Key);
                 return false;
             }
 
             throw;
         }
-    }
-
-    /// <summary>A dispose that could not release: no more extensions, so the key expires with its TTL.</summary>
-    private void LetGo(Exception error)
-    {
-        _lease.BeginRelease();
-        Log.ReleaseOnDisposeFailed(_engine.Logger, error, Key);
     }
 }

@@ -19,6 +19,11 @@ public sealed class LockOptions
     /// <summary>The longest accepted time to live (7 days); longer holds should extend the lock.</summary>
     public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(7);
 
+    /// <summary>The shortest accepted <see cref="RetryDelay"/> (1 ms): a waiter that polls must pause between attempts.</summary>
+    public static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(1);
+
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromHours(1);
+
     private TimeSpan _ttl = TimeSpan.FromSeconds(30);
     private TimeSpan _retryDelay = TimeSpan.FromMilliseconds(50);
     private int _maxRetries = -1;
@@ -47,15 +52,21 @@ public sealed class LockOptions
     /// subscription, a finite <see cref="MaxRetries"/>, a split Redlock vote). Each pause is drawn
     /// at random between half of it and all of it, so that competing clients do not retry in
     /// lockstep. It is also how long a released lock stays reserved for the waiter it wakes
-    /// (clamped to 10 ms..1 s). Default 50 ms; zero or more.
+    /// (clamped to 10 ms..1 s). Default 50 ms; from <see cref="MinRetryDelay"/> (1 ms) to 1 hour:
+    /// zero would make a waiter that cannot be woken ask Redis in a loop as fast as it answers.
     /// </summary>
     public TimeSpan RetryDelay
     {
         get => _retryDelay;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero, nameof(RetryDelay));
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromHours(1), nameof(RetryDelay));
+            if (value < MinRetryDelay || value > MaxRetryDelay)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(RetryDelay), value,
+                    $"RetryDelay must be between {MinRetryDelay.TotalMilliseconds} ms and {MaxRetryDelay.TotalHours} hour: zero would poll Redis in a loop while release announcements cannot arrive.");
+            }
+
             _retryDelay = value;
         }
     }
@@ -105,6 +116,8 @@ public sealed class LockOptions
     /// <summary>
     /// How long <c>AcquireAsync</c> waits when the call names no timeout. Default
     /// <see cref="Timeout.InfiniteTimeSpan"/> (wait until acquired, cancelled or out of retries).
+    /// Zero or more; a timeout longer than about 49.7 days (2^32 - 2 ms, the longest timer .NET
+    /// accepts), <see cref="TimeSpan.MaxValue"/> included, waits forever too.
     /// </summary>
     public TimeSpan DefaultWaitTimeout
     {
@@ -194,7 +207,10 @@ public sealed class LockOptions
     /// <summary>
     /// Release every lock the manager still holds when it is disposed (Redis::DistLock
     /// <c>auto_release</c>). Default false: locks then live until released or expired. A process
-    /// that is killed disposes nothing; its locks expire after their TTL.
+    /// that is killed disposes nothing; its locks expire after their TTL. With this set, the
+    /// manager keeps every handle it hands out until it is released, so a handle the application
+    /// drops without releasing is still extended, until the manager is disposed and releases it
+    /// (without it, a dropped handle's lock expires once the garbage collector has found the handle).
     /// </summary>
     public bool AutoReleaseOnDispose { get; set; }
 
@@ -208,7 +224,8 @@ public sealed class LockOptions
 
     /// <summary>
     /// How long automatic extension keeps a lock alive after it was acquired; after that the lock
-    /// expires with its last TTL unless released first. Null (the default) extends until released.
+    /// expires with its last TTL unless released first. Null (the default) extends until released,
+    /// and so does <see cref="TimeSpan.MaxValue"/> (or any time longer than the process runs).
     /// Must be positive; <see cref="LockRequest.MaxHoldTime"/> overrides it per lock.
     /// </summary>
     public TimeSpan? MaxHoldTime

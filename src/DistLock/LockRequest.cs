@@ -76,6 +76,8 @@ public sealed class LockRequest
     /// <summary>
     /// How long to wait for the lock; null uses the method's default
     /// (<see cref="LockOptions.DefaultWaitTimeout"/> for <c>AcquireAsync</c>, zero for <c>TryAcquireAsync</c>).
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>, and any timeout longer than about
+    /// 49.7 days (<see cref="TimeSpan.MaxValue"/> included), waits forever.
     /// </summary>
     public TimeSpan? Timeout
     {
@@ -88,7 +90,7 @@ public sealed class LockRequest
 
     /// <summary>
     /// How long automatic extension keeps this lock alive after it was acquired; null uses
-    /// <see cref="LockOptions.MaxHoldTime"/>. Must be positive.
+    /// <see cref="LockOptions.MaxHoldTime"/>. Must be positive; <see cref="TimeSpan.MaxValue"/> means no limit.
     /// </summary>
     public TimeSpan? MaxHoldTime
     {

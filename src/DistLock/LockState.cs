@@ -11,7 +11,8 @@ public enum LockState
 
     /// <summary>
     /// No longer certainly held: an extension was refused, or its validity ran out before an
-    /// extension succeeded, or the manager was disposed without releasing it.
+    /// extension succeeded, or the manager was disposed without releasing it, or a release got no
+    /// answer (it failed, timed out or was cancelled after it was sent, and may have deleted the key).
     /// <see cref="LockHandle.LostToken"/> has fired.
     /// </summary>
     Lost,

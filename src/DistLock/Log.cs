@@ -44,4 +44,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
         Message = "Redis at {Node} is too old for DistLock (it needs 2.6.12 or later); locks are refused")]
     public static partial void ServerTooOld(ILogger logger, Exception exception, string node);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning,
+        Message = "The lock on {Resource} ({Key}) was never released: its handle was garbage-collected while the lock was held. It is no longer extended and expires with its TTL; release handles with 'await using' or ReleaseAsync")]
+    public static partial void HandleAbandoned(ILogger logger, string resource, string key);
 }

@@ -43,9 +43,16 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="nodes">One connection per independent master; the manager does not dispose them.</param>
     /// <param name="options">Settings; null uses the defaults.</param>
     /// <param name="logger">Where to log; null logs nothing.</param>
-    /// <exception cref="ArgumentException">No connection, a null one, or two that share an endpoint.</exception>
+    /// <remarks>
+    /// With several connections, the constructor reads <c>INFO server</c> from every connected
+    /// server once, and waits for the answers (each within <see cref="LockOptions.NodeTimeout"/>),
+    /// to reject one server reached under two names: servers are told apart by their
+    /// <c>run_id</c>, not by how their endpoints are spelled.
+    /// </remarks>
+    /// <exception cref="ArgumentException">No connection, a null one, two that share an endpoint, or two that reach the same server
+    /// (the same <c>run_id</c>, e.g. <c>127.0.0.1:6379</c> and <c>localhost:6379</c>).</exception>
     public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
-        : this(RedisConnector.CheckNodes(nodes), options, logger, owned: false)
+        : this(RedisConnector.CheckNodes(nodes, (options ?? new LockOptions()).NodeTimeout), options, logger, owned: false)
     {
     }
 
@@ -94,13 +101,18 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <summary>
     /// Connects to several independent Redis masters (Redlock) and returns a manager that owns the
     /// connections. Succeeds when a majority is reachable; the others are reconnected in the background.
+    /// Every node must be an independent server: the servers reached are told apart by the
+    /// <c>run_id</c> of <c>INFO server</c>, so one server given under two names
+    /// (<c>127.0.0.1:6379</c> and <c>localhost:6379</c>) is rejected; a node that is down at connect
+    /// cannot be compared.
     /// </summary>
     /// <param name="configurations">One StackExchange.Redis configuration string per master.</param>
     /// <param name="options">Settings; null uses the defaults.</param>
     /// <param name="logger">Where to log; null logs nothing.</param>
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
-    /// <exception cref="ArgumentException">No configuration, an invalid one, or an endpoint given twice.</exception>
+    /// <exception cref="ArgumentException">No configuration, an invalid one, an endpoint given twice, or two that reach the same
+    /// server (the same <c>run_id</c>).</exception>
     /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached.</exception>
     public static async Task<RedisLockManager> ConnectAsync(
         IEnumerable<string> configurations, LockOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -113,9 +125,10 @@ public sealed class RedisLockManager : ILockManager, IDisposable
         }
 
         var snapshot = options?.Clone();
-        var multiplexers = await RedisConnector.ConnectAsync(list, cancellationToken).ConfigureAwait(false);
+        var nodeTimeout = (snapshot ?? new LockOptions()).NodeTimeout;
+        var multiplexers = await RedisConnector.ConnectAsync(list, nodeTimeout, cancellationToken).ConfigureAwait(false);
         await EvictionPolicyCheck
-            .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, (snapshot ?? new LockOptions()).NodeTimeout)
+            .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, nodeTimeout)
             .ConfigureAwait(false);
         return new RedisLockManager(multiplexers, snapshot, logger, owned: true);
     }
@@ -126,7 +139,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// </summary>
     /// <param name="resource">The name of the shared resource (not empty, at most 1024 UTF-8 bytes).</param>
     /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>;
-    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever. An attempt already sent may finish up to
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever, and so does a timeout longer than about
+    /// 49.7 days (<see cref="TimeSpan.MaxValue"/> included). An attempt already sent may finish up to
     /// <see cref="LockOptions.NodeTimeout"/> later.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>The held lock.</returns>
@@ -157,7 +171,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <c>acquire(blocking=False)</c>).
     /// </summary>
     /// <param name="resource">The name of the shared resource.</param>
-    /// <param name="timeout">How long to keep trying; zero tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// (or a timeout longer than about 49.7 days) waits forever.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>The held lock, or null when it is held by someone else.</returns>
     /// <exception cref="LockBackendException">Redis failed: an outage is never reported as null.</exception>

@@ -40,12 +40,14 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
             ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint + ",nonsense=1",
             ["DistLock:Ttl"] = "00:00:00.001",
             ["DistLock:KeyPrefix"] = "bad{prefix",
+            ["DistLock:RetryDelay"] = "00:00:00",
         });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Ttl:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:KeyPrefix:", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:RetryDelay:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:0:", StringComparison.Ordinal));
     }
 

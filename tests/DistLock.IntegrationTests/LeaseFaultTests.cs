@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DistLock.IntegrationTests.Fixtures;
 using DistLock.RedisRig;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,66 @@ public sealed class LeaseFaultTests
         Assert.Equal(0, manager.Leases.Count);
         // A queue whose last waiter won lingers for a moment (WaitQueues.LingerTime), then goes.
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(manager.Waiters.Count == 0)));
+    }
+
+    [Fact]
+    public async Task HandleDroppedWithoutRelease_IsNoLongerExtended_ExpiresWithinItsTtl_AndIsLogged()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var inspector = await redis.ConnectAsync();
+        var logger = new ListLogger();
+        var ttl = TimeSpan.FromSeconds(2);
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new LockOptions { Ttl = ttl }, logger);
+
+        var key = await AcquireAndDropAsync(manager, "dropped");
+
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(10), () =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return Task.FromResult(logger.Entries.Any(e => e.Id.Id == 1011));
+        }), "the dropped handle was not collected, or its lock not given up");
+        var warning = Assert.Single(logger.Entries, e => e.Id.Id == 1011);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("dropped", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(0, manager.Leases.Count);
+
+        // No longer extended: the key goes within one TTL of the last extension.
+        Assert.True(await Eventually.TrueWithinAsync(ttl + TimeSpan.FromSeconds(1), async () =>
+            !await inspector.GetDatabase().KeyExistsAsync(key)), "the dropped handle's lock is still extended");
+    }
+
+    [Fact]
+    public async Task HandleDroppedWithoutRelease_WithAutoReleaseOnDispose_IsKeptUntilTheManagerReleasesIt()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var inspector = await redis.ConnectAsync();
+        var logger = new ListLogger();
+        var ttl = TimeSpan.FromSeconds(2);
+        var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new LockOptions { Ttl = ttl, AutoReleaseOnDispose = true }, logger);
+
+        var key = await AcquireAndDropAsync(manager, "kept");
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        // The manager holds the handle for its release at dispose, so it is extended past its TTL.
+        await Task.Delay(ttl + TimeSpan.FromSeconds(1));
+        Assert.True(await inspector.GetDatabase().KeyExistsAsync(key));
+        Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 1011);
+
+        await manager.DisposeAsync();
+        Assert.False(await inspector.GetDatabase().KeyExistsAsync(key));
+    }
+
+    /// <summary>Takes a lock and forgets its handle without releasing it, as a missing <c>await using</c> would.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task<string> AcquireAndDropAsync(RedisLockManager manager, string resource)
+    {
+        var handle = await manager.AcquireAsync(resource);
+        return handle.Key;
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public sealed class LockOptionsTests
         { nameof(LockOptions.Ttl), o => o.Ttl = TimeSpan.FromDays(30) },
         { nameof(LockOptions.Ttl), o => o.Ttl = Timeout.InfiniteTimeSpan },
         { nameof(LockOptions.RetryDelay), o => o.RetryDelay = TimeSpan.FromMilliseconds(-1) },
+        { nameof(LockOptions.RetryDelay), o => o.RetryDelay = TimeSpan.Zero }, // a hot loop without pub/sub
+        { nameof(LockOptions.RetryDelay), o => o.RetryDelay = TimeSpan.FromTicks(1) },
         { nameof(LockOptions.RetryDelay), o => o.RetryDelay = TimeSpan.FromDays(1) },
         { nameof(LockOptions.MaxRetries), o => o.MaxRetries = -2 },
         { nameof(LockOptions.KeyPrefix), o => o.KeyPrefix = string.Empty },
@@ -63,7 +65,7 @@ public sealed class LockOptionsTests
         var options = new LockOptions
         {
             Ttl = LockOptions.MinTtl,
-            RetryDelay = TimeSpan.Zero,
+            RetryDelay = TimeSpan.FromMilliseconds(1),
             MaxRetries = 0,
             DefaultWaitTimeout = TimeSpan.Zero,
             ClockDriftFactor = 0,

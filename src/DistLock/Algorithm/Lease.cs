@@ -25,6 +25,9 @@ internal sealed class Lease
     private long _deadlineSentAt;
     private long _nextExtension;
     private bool _extending;
+
+    // The last extension asked for; the next one starts when it is done (see ExtendAsync).
+    private Task _lastExtension = Task.CompletedTask;
     private LockState _state = LockState.Held;
 
     public Lease(QuorumLock quorumLock, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string value, TimeSpan ttl,
@@ -40,7 +43,7 @@ internal sealed class Lease
         Ttl = ttl;
         _extensionTtl = ttl;
         _autoExtend = autoExtend;
-        _stopExtendingAt = maxHoldTime is { } hold ? acquiredSentAt + ToTimestamp(hold) : long.MaxValue;
+        _stopExtendingAt = maxHoldTime is { } hold ? SaturatingAdd(acquiredSentAt, ToTimestamp(hold)) : long.MaxValue;
         _deadline = _lock.Deadline(ttl, acquiredSentAt);
         _deadlineSentAt = acquiredSentAt;
         _nextExtension = acquiredSentAt + ToTimestamp(ExtensionInterval(ttl));
@@ -111,17 +114,61 @@ internal sealed class Lease
         }
     }
 
-    /// <summary>Extends by <paramref name="ttl"/> on a majority; a refusal loses the lease.</summary>
-    /// <returns>True when extended; false when refused or no longer held.</returns>
+    /// <summary>
+    /// Extends by <paramref name="ttl"/> on a majority; a refusal loses the lease. Extensions of
+    /// one lease run one at a time, in call order (a manual one waits for the automatic one in
+    /// flight, and the other way round): the deadline follows the last extension sent, which is
+    /// then also the last one Redis ran. Two in flight at once could reach a node in either order,
+    /// and the lease could keep a longer TTL than the one the key was left with.
+    /// </summary>
+    /// <returns>True when extended and still held; false when refused, or no longer held when the answer came.</returns>
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
-    public async Task<bool> ExtendAsync(TimeSpan ttl)
+    public Task<bool> ExtendAsync(TimeSpan ttl) => ExtendInTurnAsync(ttl);
+
+    /// <summary>Queues an extension; a null <paramref name="ttl"/> takes the extension TTL current when it is sent (automatic extension).</summary>
+    private Task<bool> ExtendInTurnAsync(TimeSpan? ttl)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task previous;
+        lock (_gate)
+        {
+            previous = _lastExtension;
+            _lastExtension = done.Task;
+        }
+
+        return ExtendAfterAsync(previous, done, ttl);
+    }
+
+    private async Task<bool> ExtendAfterAsync(Task previous, TaskCompletionSource done, TimeSpan? ttl)
+    {
+        try
+        {
+            // The previous extension's task never faults: it is the TaskCompletionSource below.
+            await previous.ConfigureAwait(false);
+            return await ExtendOnceAsync(ttl).ConfigureAwait(false);
+        }
+        finally
+        {
+            done.SetResult();
+        }
+    }
+
+    private async Task<bool> ExtendOnceAsync(TimeSpan? requested)
     {
         if (State != LockState.Held)
         {
             return false;
         }
 
+        TimeSpan ttl;
+        lock (_gate)
+        {
+            // An automatic extension that waited for a manual one goes on with the manual one's TTL.
+            ttl = requested ?? _extensionTtl;
+        }
+
         using var activity = _metrics.Start("extend", Key);
+        var sentAt = _lock.Time.GetTimestamp();
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
@@ -131,6 +178,19 @@ internal sealed class Lease
         {
             _metrics.Extended("failed");
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            lock (_gate)
+            {
+                // Unanswered is not undone: the extension may still reach the nodes, late, and
+                // set a TTL shorter than the one the deadline counts on. The key lives at least
+                // until the earlier of the two.
+                var ifApplied = _lock.Deadline(ttl, sentAt);
+                if (_state == LockState.Held && ifApplied < _deadline)
+                {
+                    _deadline = ifApplied;
+                    ScheduleNext();
+                }
+            }
+
             throw;
         }
 
@@ -147,8 +207,16 @@ internal sealed class Lease
 
         lock (_gate)
         {
-            // The latest extension sent sets the key's TTL, even a shorter one.
-            if (_state == LockState.Held && result.SentAt >= _deadlineSentAt)
+            if (_state != LockState.Held)
+            {
+                // Lost (or released) while the extension was in flight: the answer must agree
+                // with State, which never turns Held again.
+                return false;
+            }
+
+            // Extensions run one at a time, so the latest sent is the latest run: it sets the
+            // key's TTL, even a shorter one.
+            if (result.SentAt >= _deadlineSentAt)
             {
                 _deadline = _lock.Deadline(ttl, result.SentAt);
                 _deadlineSentAt = result.SentAt;
@@ -163,7 +231,8 @@ internal sealed class Lease
 
     /// <summary>
     /// Marks the lease as being released: no more extensions, and no lost signal for a lock that
-    /// is let go on purpose. Returns false when it was not held.
+    /// is let go on purpose. Returns false when it was not held; when it returns true, the caller
+    /// ends the release with <see cref="ReleaseDone"/> or <see cref="ReleaseUnclear"/>.
     /// </summary>
     public bool BeginRelease()
     {
@@ -178,36 +247,57 @@ internal sealed class Lease
         }
 
         _keeper.Forget(this);
-        _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), lostReason: null);
         return true;
     }
 
-    /// <summary>A release that failed (Redis unreachable) leaves the lease held, so it can be retried.</summary>
-    public void ReleaseFailed()
+    /// <summary>The release begun by <see cref="BeginRelease"/> got its answer: the lock is no longer ours.</summary>
+    public void ReleaseDone() => _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), lostReason: null);
+
+    /// <summary>
+    /// The release begun by <see cref="BeginRelease"/> ended without an answer (it failed, timed
+    /// out or was cancelled): the compare-and-delete may have run, so the key may be gone and
+    /// someone else may hold the lock. The lease is never held again: it is lost, and the lost
+    /// signal fires. A later release may still retry the compare-and-delete, which is harmless.
+    /// </summary>
+    public void ReleaseUnclear()
     {
-        lock (_gate)
+        if (Lose(LockState.Released, LostReason.ReleaseUnclear))
         {
-            if (_state != LockState.Released)
-            {
-                return;
-            }
-
-            _state = LockState.Held;
-            ScheduleNext();
+            Log.LockLost(_logger, Key, LostReason.ReleaseUnclear.Description);
         }
-
-        _metrics.Resumed();
     }
 
     /// <summary>Fires the lost signal once, unless the lease was released or lost already.</summary>
     public void MarkLost(LostReason reason)
     {
+        if (Lose(LockState.Held, reason))
+        {
+            Log.LockLost(_logger, Key, reason.Description);
+        }
+    }
+
+    /// <summary>
+    /// The handle was garbage-collected while its lock was held (the application dropped it
+    /// without releasing it): stop extending, so the key expires with its TTL, and say so.
+    /// Called from the handle's finalizer.
+    /// </summary>
+    public void Abandon(string resource)
+    {
+        if (Lose(LockState.Held, LostReason.Abandoned))
+        {
+            Log.HandleAbandoned(_logger, resource, Key);
+        }
+    }
+
+    /// <returns>True when the lease was in the state <paramref name="from"/> and is lost now.</returns>
+    private bool Lose(LockState from, LostReason reason)
+    {
         CancellationTokenSource? lost;
         lock (_gate)
         {
-            if (_state != LockState.Held)
+            if (_state != from)
             {
-                return;
+                return false;
             }
 
             _state = LockState.Lost;
@@ -216,10 +306,10 @@ internal sealed class Lease
 
         _keeper.Forget(this);
         _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), reason.Code);
-        Log.LockLost(_logger, Key, reason.Description);
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
         _ = lost?.CancelAsync();
+        return true;
     }
 
     /// <summary>Called by the keeper when the next extension or the deadline is due.</summary>
@@ -232,6 +322,14 @@ internal sealed class Lease
             if (_state != LockState.Held)
             {
                 return;
+            }
+
+            if (now >= _stopExtendingAt)
+            {
+                // MaxHoldTime has passed: no extension is due any more, only the deadline. Left
+                // as it was, a past _nextExtension would make ScheduleNext wake this lease again at
+                // once, forever (a fake clock's Advance never returned; a real one spun until the deadline).
+                _nextExtension = long.MaxValue;
             }
 
             if (now < _deadline)
@@ -249,7 +347,8 @@ internal sealed class Lease
 
         if (extendBy is { } ttl)
         {
-            // Outside the gate: the extension may complete (and lose the lease) synchronously.
+            // Outside the gate: the extension may complete (and lose the lease) synchronously. The
+            // TTL sent is the one current when its turn comes; this one only paces the retries.
             _ = ExtendInBackgroundAsync(ttl);
         }
         else if (now >= Deadline)
@@ -263,7 +362,7 @@ internal sealed class Lease
         var retry = false;
         try
         {
-            await ExtendAsync(ttl).ConfigureAwait(false);
+            await ExtendInTurnAsync(ttl: null).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -302,6 +401,10 @@ internal sealed class Lease
     }
 
     private long ToTimestamp(TimeSpan span) => _lock.Time.Ticks(span);
+
+    // A MaxHoldTime of TimeSpan.MaxValue means no limit: the sum must not wrap around to the past.
+    private static long SaturatingAdd(long timestamp, long ticks) =>
+        ticks > long.MaxValue - timestamp ? long.MaxValue : timestamp + ticks;
 
     // Every third of the TTL: two extensions can fail (or be slow) before the key expires.
     private static TimeSpan ExtensionInterval(TimeSpan ttl) => ttl / 3;

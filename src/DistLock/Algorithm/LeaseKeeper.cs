@@ -7,6 +7,8 @@ namespace DistLock.Algorithm;
 /// </summary>
 /// <remarks>
 /// Every acquire schedules a lease and every release forgets one, so neither may scan the queue.
+/// A lease does not reference its handle, so the keeper does not keep handles alive: a handle the
+/// application drops is collected, and its finalizer takes the lease out of here (Lease.Abandon).
 /// The current due time of each lease lives in a dictionary; the queue may hold entries that a
 /// reschedule or a release made stale, which the timer skips, and which are dropped when they
 /// outnumber the live ones.

@@ -166,6 +166,9 @@ internal sealed class LockEngine
         if (_options.AutoReleaseOnDispose)
         {
             // Only auto-release needs the registry; without it, the hot path takes no shared lock.
+            // Its reference is strong on purpose: the user asked the manager to release these
+            // handles, so one the application drops stays extended until the manager releases it,
+            // instead of being abandoned by its finalizer (see LockHandle).
             _held.TryAdd(handle, 0);
         }
 

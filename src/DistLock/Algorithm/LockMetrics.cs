@@ -76,9 +76,6 @@ internal sealed class LockMetrics
         }
     }
 
-    /// <summary>A release failed and the lock is held again (see <see cref="Ended"/>).</summary>
-    public void Resumed() => _held.Add(1, _mode);
-
     /// <summary>Starts a trace span for one operation, when anyone listens.</summary>
     public Activity? Start(string operation, string resource)
     {

@@ -7,5 +7,11 @@ internal sealed record LostReason(string Code, string Description)
 
     public static LostReason Expired { get; } = new("expired", "its validity ran out before an extension succeeded");
 
+    public static LostReason ReleaseUnclear { get; } =
+        new("release-unclear", "a release failed, timed out or was cancelled, so the key may already be gone and someone else may hold the lock");
+
+    public static LostReason Abandoned { get; } =
+        new("abandoned", "its handle was garbage-collected without being released, so nothing extends it any more");
+
     public static LostReason Disposed { get; } = new("disposed", "its manager was disposed, so nothing extends it any more");
 }

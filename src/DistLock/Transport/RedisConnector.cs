@@ -11,9 +11,13 @@ internal static class RedisConnector
     /// <summary>
     /// Parses every configuration first (so a typo fails before anything connects), then connects
     /// to all nodes in parallel. A node that is down does not stop the others: StackExchange.Redis
-    /// keeps reconnecting it. Fewer connected nodes than a majority is an error.
+    /// keeps reconnecting it. Fewer connected nodes than a majority is an error, and so is one
+    /// server given twice under different names (<see cref="EnsureDistinctServersAsync"/>).
     /// </summary>
-    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<string> configurations, CancellationToken cancellationToken)
+    /// <param name="configurations">One configuration string per node.</param>
+    /// <param name="nodeTimeout">How long each server may take to answer INFO.</param>
+    /// <param name="cancellationToken">Stops connecting.</param>
+    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<string> configurations, TimeSpan nodeTimeout, CancellationToken cancellationToken)
     {
         var parsed = new ConfigurationOptions[configurations.Count];
         for (var i = 0; i < parsed.Length; i++)
@@ -67,11 +71,29 @@ internal static class RedisConnector
                 $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {failure}{Innermost(cause)}", cause);
         }
 
+        try
+        {
+            await EnsureDistinctServersAsync(multiplexers, nodeTimeout, "configurations").ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            foreach (var multiplexer in multiplexers)
+            {
+                await multiplexer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         return multiplexers;
     }
 
-    /// <summary>Validates the connections a caller hands to a manager.</summary>
-    public static IConnectionMultiplexer[] CheckNodes(IEnumerable<IConnectionMultiplexer> nodes)
+    /// <summary>
+    /// Validates the connections a caller hands to a manager. With several, it also reads each
+    /// connected server's identity (<see cref="EnsureDistinctServersAsync"/>), waiting for the
+    /// answers: a constructor cannot await, and this runs once per manager.
+    /// </summary>
+    public static IConnectionMultiplexer[] CheckNodes(IEnumerable<IConnectionMultiplexer> nodes, TimeSpan nodeTimeout)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var list = nodes.ToArray();
@@ -86,8 +108,85 @@ internal static class RedisConnector
         }
 
         EnsureDistinct(list.Select(n => (IEnumerable<EndPoint>)n.GetEndPoints()).ToList(), nameof(nodes));
+        if (list.Length > 1)
+        {
+            EnsureDistinctServersAsync(list, nodeTimeout, nameof(nodes)).GetAwaiter().GetResult();
+        }
+
         return list;
     }
+
+    /// <summary>
+    /// Rejects two nodes that are one server under different names (<c>127.0.0.1:6379</c> and
+    /// <c>localhost:6379</c>, a host name and its address, two DNS names): it would count twice
+    /// towards the quorum, so one server could make a majority of three alone. Servers are told
+    /// apart by what they are, the <c>run_id</c> of <c>INFO server</c> (random per server
+    /// process), read once here from every connected server of every node (each server of a
+    /// cluster). A server that is down, does not answer within <paramref name="timeout"/>, or hides
+    /// <c>run_id</c> cannot be compared and is let through.
+    /// </summary>
+    public static async Task EnsureDistinctServersAsync(IReadOnlyList<IConnectionMultiplexer> nodes, TimeSpan timeout, string paramName)
+    {
+        if (nodes.Count < 2)
+        {
+            return;
+        }
+
+        var ids = await Task.WhenAll(nodes.Select(node => RunIdsAsync(node, timeout))).ConfigureAwait(false);
+        var owner = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            foreach (var id in ids[i])
+            {
+                if (owner.TryGetValue(id, out var first) && first != i)
+                {
+                    throw new ArgumentException(
+                        $"Redis nodes {Describe(nodes[first])} and {Describe(nodes[i])} are the same server (run_id {id}); every node " +
+                        "must be an independent server, or it would count twice towards the quorum.",
+                        paramName);
+                }
+
+                owner[id] = i;
+            }
+        }
+    }
+
+    /// <summary>The run_id of every connected server of <paramref name="node"/>; the servers that do not tell are left out.</summary>
+    private static async Task<string[]> RunIdsAsync(IConnectionMultiplexer node, TimeSpan timeout)
+    {
+        var ids = new List<string>();
+        foreach (var endpoint in node.GetEndPoints())
+        {
+            try
+            {
+                var server = node.GetServer(endpoint);
+                if (!server.IsConnected || server.ServerType == ServerType.Sentinel)
+                {
+                    continue;
+                }
+
+                // INFO from a script, as EvictionPolicyCheck does: StackExchange.Redis sends INFO
+                // itself only in admin mode, which a caller's connection need not allow.
+                var info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'server')", 0)
+                    .WaitAsync(timeout).ConfigureAwait(false) ?? string.Empty;
+                foreach (var line in info.Split('\n'))
+                {
+                    if (line.StartsWith("run_id:", StringComparison.Ordinal) && line["run_id:".Length..].Trim() is { Length: > 0 } id)
+                    {
+                        ids.Add(id);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException)
+            {
+                // Unknown identity: the endpoint check above is all that applies to this server.
+            }
+        }
+
+        return [.. ids];
+    }
+
+    private static string Describe(IConnectionMultiplexer node) => string.Join(",", node.GetEndPoints().Select(Format));
 
     /// <summary>Rejects two nodes that share an endpoint: they would count twice towards the quorum.</summary>
     public static void EnsureDistinct(IReadOnlyList<IEnumerable<EndPoint>> nodes, string paramName)

@@ -170,6 +170,73 @@ public sealed class LeaseTests
         Assert.Equal([lease], left);
     }
 
+    [Fact]
+    public async Task ConcurrentExtensions_NodeRunsThemInReverse_TheDeadlineNeverOutlivesTheKey()
+    {
+        var (lease, node, gated) = await AcquireGatedAsync();
+
+        var shorter = lease.ExtendAsync(TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        var longer = lease.ExtendAsync(TimeSpan.FromSeconds(30));
+
+        // Whatever has been sent reaches the node newest first: sent together, the longer TTL runs
+        // first and the shorter one is what the key keeps. Sent in turn, the longer one comes last.
+        Assert.True(await FakeClock.PollAsync(() => gated.Pending > 0));
+        await gated.RunNewestFirstAsync();
+        Assert.True(await FakeClock.PollAsync(() => shorter.IsCompleted));
+        await FakeClock.PollAsync(() => gated.Pending > 0 || longer.IsCompleted);
+        await gated.RunNewestFirstAsync();
+        Assert.True(await shorter);
+        Assert.True(await longer);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(node.Holds(Key), lease.State == LockState.Held);
+        Assert.Equal(LockState.Held, lease.State);
+    }
+
+    [Fact]
+    public async Task ShorterExtensionUnanswered_ThatLandsLate_CannotLeaveTheDeadlineAfterTheKeysExpiry()
+    {
+        var (lease, node, gated) = await AcquireGatedAsync();
+
+        var extending = lease.ExtendAsync(TimeSpan.FromSeconds(1));
+        Assert.True(await FakeClock.PollAsync(() => gated.Pending > 0));
+        _time.Advance(TimeSpan.FromMilliseconds(60)); // past the node timeout: no answer
+        await Assert.ThrowsAsync<LockBackendException>(() => extending);
+        await gated.RunNewestFirstAsync(); // it reaches the node after all
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(node.Holds(Key));
+        Assert.Equal(LockState.Lost, lease.State);
+    }
+
+    [Fact]
+    public async Task ExtensionAnsweredAfterTheLeaseWasLost_ReturnsFalse_LikeState()
+    {
+        var (lease, _, gated) = await AcquireGatedAsync();
+
+        var extending = lease.ExtendAsync(Ttl);
+        Assert.True(await FakeClock.PollAsync(() => gated.Pending > 0));
+        lease.MarkLost(LostReason.Disposed); // e.g. the manager was disposed meanwhile
+        await gated.RunNewestFirstAsync();
+
+        Assert.False(await extending);
+        Assert.Equal(LockState.Lost, lease.State);
+    }
+
+    /// <summary>A lease without automatic extension on one node whose extensions the test lets through.</summary>
+    private async Task<(Lease Lease, FakeLockNode Node, GatedExtendNode Gated)> AcquireGatedAsync()
+    {
+        var node = new FakeLockNode("node0", _time);
+        var gated = new GatedExtendNode(node);
+        var quorum = new QuorumLock([gated], TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+        Assert.True(attempt.Acquired);
+        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
+        var lease = new Lease(quorum, new LeaseKeeper(_time), NullLogger.Instance, metrics, Key, Value, Ttl, attempt.SentAt, autoExtend: false, maxHoldTime: null);
+        return (lease, node, gated);
+    }
+
     private async Task<(Lease Lease, FakeLockNode[] Nodes, LeaseKeeper Keeper)> AcquireAsync(
         int count, bool autoExtend = true, TimeSpan? maxHoldTime = null)
     {

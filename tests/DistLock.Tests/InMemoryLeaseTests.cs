@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests;
+
+/// <summary>
+/// Edge cases of holding and waiting (extreme settings, a fake clock moved in big steps), through
+/// the in-process manager. Each one once faulted, hung or lost a lock it should have kept.
+/// </summary>
+public sealed class InMemoryLeaseTests
+{
+    // Long enough for a loaded 2-core machine; a regression that hangs fails here instead.
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
+
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task MaxHoldTimeMaxValue_MeansNoLimit_TheLockIsStillExtendedAfterManyTtls()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions
+        {
+            TimeProvider = _time,
+            Ttl = TimeSpan.FromSeconds(3),
+            MaxHoldTime = TimeSpan.MaxValue,
+        });
+        await using var handle = await locks.AcquireAsync("job");
+
+        await StepAsync(TimeSpan.FromMilliseconds(100), count: 150).WaitAsync(HangGuard);
+
+        Assert.Equal(LockState.Held, handle.State);
+        Assert.Null(await locks.TryAcquireAsync("job"));
+    }
+
+    [Fact]
+    public async Task MaxHoldTime_FakeClockAdvancedInWholeSeconds_EveryAdvanceReturns_AndTheLockExpiresWithItsLastTtl()
+    {
+        var ttl = TimeSpan.FromSeconds(10);
+        var maxHold = TimeSpan.FromSeconds(20);
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = ttl, MaxHoldTime = maxHold });
+        var handle = await locks.AcquireAsync("job");
+
+        await StepAsync(TimeSpan.FromSeconds(1), count: 20);
+        Assert.Equal(LockState.Held, handle.State);
+
+        // Extension stopped at MaxHoldTime; the last one, at most a third of the TTL before it,
+        // keeps the key until at most MaxHoldTime + TTL.
+        await StepAsync(TimeSpan.FromSeconds(1), count: 10);
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.True(handle.LostToken.IsCancellationRequested);
+        await using var next = await locks.TryAcquireAsync("job");
+        Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task WaitTimeoutsLongerThanATimerAccepts_SecondLocalWaiter_WaitsInsteadOfFaulting()
+    {
+        await using var locks = new InMemoryLockManager();
+        var held = await locks.AcquireAsync("job");
+
+        var first = locks.AcquireAsync("job", TimeSpan.MaxValue);
+        var second = locks.AcquireAsync(new LockRequest("job") { Timeout = TimeSpan.FromDays(60) });
+        var third = locks.TryAcquireAsync("job", TimeSpan.FromDays(50));
+
+        Assert.False(second.IsCompleted, second.Exception?.ToString());
+        Assert.False(third.IsCompleted, third.Exception?.ToString());
+        await held.ReleaseAsync();
+        await (await first.WaitAsync(HangGuard)).ReleaseAsync();
+        await (await second.WaitAsync(HangGuard)).ReleaseAsync();
+        await using var last = await third.WaitAsync(HangGuard);
+        Assert.NotNull(last);
+    }
+
+    /// <summary>Moves the fake clock in steps, letting the work each step started run in between.</summary>
+    private async Task StepAsync(TimeSpan step, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            // On the thread pool: Advance runs due timers inline, and a timer that re-arms itself
+            // for "now" would never let it return.
+            await Task.Run(() => _time.Advance(step)).WaitAsync(HangGuard);
+            await Task.Delay(1);
+        }
+    }
+}
