@@ -15,7 +15,7 @@ var options = new LockOptions
     Ttl = settings.Ttl,
     RetryDelay = TimeSpan.FromMilliseconds(20),
     NodeTimeout = TimeSpan.FromMilliseconds(300),
-    AutoExtend = settings.Mode == "correct",
+    AutoExtend = settings.Mode is "correct" or "cancel-release",
 };
 await using var fencedConnection = await ConnectionMultiplexer.ConnectAsync(settings.Fenced);
 await using var blunt = settings.Mode == "plain-del" ? await ConnectionMultiplexer.ConnectAsync(settings.Redis[0]) : null;
@@ -87,6 +87,31 @@ while (Stopwatch.GetTimestamp() < until)
     }
 
     history.Write("release-invoke", token);
+    if (settings.Mode == "cancel-release")
+    {
+        // A release whose answer nobody waits for: its outcome is unknown, so the handle must not
+        // read Held after it. A client that checks State before each step would go on working.
+        using var giveUp = new CancellationTokenSource();
+        var releasing = handle.ReleaseAsync(giveUp.Token);
+        giveUp.Cancel();
+        try
+        {
+            history.Write("release", token, (await releasing).ToString());
+        }
+        catch (OperationCanceledException)
+        {
+            history.Write("release-unclear", token, handle.State.ToString());
+            var stopAt = Stopwatch.GetTimestamp() + (long)(0.2 * Stopwatch.Frequency);
+            while (handle.State == LockState.Held && Stopwatch.GetTimestamp() < stopAt)
+            {
+                history.Write("use", token);
+                await Task.Delay(10);
+            }
+        }
+
+        continue;
+    }
+
     try
     {
         // The classic bug in plain-del mode: DEL without checking the value deletes whoever holds the lock now.

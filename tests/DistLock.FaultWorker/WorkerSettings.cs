@@ -29,7 +29,10 @@ internal sealed class WorkerSettings
     /// <summary>How long a worker stays away after a release before it asks again (0: at once).</summary>
     public TimeSpan Rest { get; private set; } = TimeSpan.Zero;
 
-    /// <summary>correct, plain-del (releases with a bare DEL) or ignore-lost (works on past its validity).</summary>
+    /// <summary>
+    /// correct, plain-del (releases with a bare DEL), ignore-lost (works on past its validity), or
+    /// cancel-release (cancels each release right after sending it, and works on while State says Held).
+    /// </summary>
     public string Mode { get; private set; } = "correct";
 
     public static WorkerSettings Parse(string[] args)
