@@ -188,6 +188,43 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(string.Empty, tool.Stdout.Trim()); // no live table of idle workers
     }
 
+    [Fact]
+    public async Task Exec_CommandThatCannotBeRun_Exits126()
+    {
+        var file = Path.Combine(Path.GetTempPath(), NewResource() + ".sh");
+        await File.WriteAllTextAsync(file, "#!/bin/sh\nexit 0\n"); // not executable
+        try
+        {
+            using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), "--", file], redis.Endpoint);
+
+            Assert.Equal(126, tool.ExitCode);
+            Assert.Single(tool.Stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 130)]
+    [InlineData(15, 143)]
+    public async Task Exec_InterruptedWhileWaiting_Exits128PlusTheSignal_AndTakesNothing(int signal, int expected)
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireAsync(resource);
+        using var tool = Tool.Start(["exec", "--resource", resource, "--", "true"], redis.Endpoint);
+        for (var i = 0; i < 500 && (await redis.Locks.InspectAsync(resource)).Waiters == 0; i++)
+        {
+            await Task.Delay(20); // until distlock is in the lock's line
+        }
+
+        Signals.Send(tool.Process.Id, signal);
+
+        Assert.Equal(expected, await tool.WaitAsync(20));
+        Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).Holder);
+    }
+
     private static async Task UntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 500 && !condition(); i++)
