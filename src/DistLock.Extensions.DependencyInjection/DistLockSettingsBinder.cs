@@ -33,6 +33,13 @@ internal static class DistLockSettingsBinder
             }
 
             var property = Settable.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property is null && configuration is not IConfigurationSection)
+            {
+                // The whole configuration was given rather than DistLock's section: its other keys
+                // (Logging, AllowedHosts...) belong to others.
+                continue;
+            }
+
             if (property is null)
             {
                 settings.BindErrors.Add($"{path}: unknown setting{Nearest(child.Key)}; known settings: {string.Join(", ", KnownKeys)}.");
