@@ -16,7 +16,9 @@ internal static class Cli
         var separator = Array.IndexOf(args, "--");
         var own = separator < 0 ? args : args[..separator];
         var verbose = own.Contains(CommonOptions.VerboseFlag);
-        var isExec = own.Length > 0 && own[0] == "exec";
+        // The command word: the first that is not an option ("distlock --verbose exec ..." too).
+        var word = own.FirstOrDefault(a => !a.StartsWith('-'));
+        var isExec = word == "exec";
         var wantsHelp = own.Any(a => a is "-h" or "--help" or "-?");
         if (isExec && separator < 0 && !wantsHelp)
         {
@@ -24,14 +26,14 @@ internal static class Cli
         }
 
         var root = Root(isExec && separator >= 0 ? args[(separator + 1)..] : []);
-        if (own.Length == 0)
+        if (own.All(a => a == CommonOptions.VerboseFlag))
         {
             return Fail(ExitCodes.Usage, $"give a command: {string.Join(", ", Visible(root))} (see distlock --help)");
         }
 
-        if (!own[0].StartsWith('-') && !root.Subcommands.Any(c => c.Name == own[0]))
+        if (word is not null && !root.Subcommands.Any(c => c.Name == word))
         {
-            return Fail(ExitCodes.Usage, $"unknown command '{own[0]}'{Suggest(own[0], Visible(root))} (see distlock --help)");
+            return Fail(ExitCodes.Usage, $"unknown command '{word}'{Suggest(word, Visible(root))} (see distlock --help)");
         }
 
         var parse = root.Parse(own);
@@ -40,7 +42,9 @@ internal static class Cli
         {
             var command = parse.CommandResult.Command;
             var where = command == root ? "distlock --help" : $"distlock {command.Name} --help";
-            return Fail(ExitCodes.Usage, $"{Describe(parse.Errors[0].Message, command)} (see {where})");
+            // A token the parser did not know says more than "required command was not provided".
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            return Fail(ExitCodes.Usage, $"{Describe(error.Message, command)} (see {where})");
         }
 
         try
@@ -110,14 +114,16 @@ internal static class Cli
             if (token.StartsWith('-'))
             {
                 var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
-                return $"unknown option '{token}' for {Name} {command.Name}{Suggest(token, options)}";
+                return $"unknown option '{token}' for {Title(command)}{Suggest(token, options)}";
             }
 
-            return $"unexpected argument '{token}' for {Name} {command.Name}";
+            return $"unexpected argument '{token}' for {Title(command)}";
         }
 
         return char.ToLowerInvariant(text[0]) + text[1..].TrimEnd('.');
     }
+
+    private static string Title(Command command) => command.Parents.Any() ? $"{Name} {command.Name}" : Name;
 
     /// <summary>"; did you mean 'status'?" for the nearest candidate within a few edits.</summary>
     public static string Suggest(string typed, IEnumerable<string> candidates)

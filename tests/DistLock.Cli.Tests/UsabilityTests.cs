@@ -41,6 +41,26 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal("distlock: unknown command 'stauts'; did you mean 'status'? (see distlock --help)", tool.Stderr.Trim());
     }
 
+    [Theory]
+    [InlineData("distlock: give a command: exec, status, list, release, serve, demo (see distlock --help)")]
+    [InlineData("distlock: unknown option '--verbos' for distlock; did you mean '--verbose'? (see distlock --help)", "--verbos")]
+    [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "x", "--jsn")]
+    public async Task BadUsage_SaysWhatToType(string expected, params string[] arguments)
+    {
+        using var tool = await Tool.RunAsync(arguments);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task VerboseBeforeTheCommand_StillFindsExecsCommand()
+    {
+        using var tool = await Tool.RunAsync(["--verbose", "exec", "--resource", NewResource(), "--", "sh", "-c", "exit 5"], redis.Endpoint);
+
+        Assert.Equal(5, tool.ExitCode);
+    }
+
     [Fact]
     public async Task UnreachableRedis_OneActionableLine_NoClientDumpOrExceptionType_DetailsWithVerbose()
     {
