@@ -8,6 +8,9 @@ namespace DistLock;
 /// </summary>
 internal sealed class DeferredLockManager(DistLockConnection connection, TimeSpan patience) : ILockManager
 {
+    /// <summary>The Redis endpoints, for the health check's description.</summary>
+    public string Endpoints => connection.Endpoints;
+
     public async Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireAsync(resource, timeout, cancellationToken).ConfigureAwait(false);
 

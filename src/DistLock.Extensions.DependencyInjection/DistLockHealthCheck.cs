@@ -34,7 +34,8 @@ public sealed class DistLockHealthCheck : IHealthCheck
         }
 
         var data = new Dictionary<string, object> { ["nodes"] = status.Nodes, ["answering"] = status.Answering, ["quorum"] = status.Quorum };
-        var description = $"{status.Answering} of {status.Nodes} Redis node(s) answer; {status.Quorum} needed";
+        var where = _locks is DeferredLockManager deferred ? $" ({deferred.Endpoints})" : string.Empty;
+        var description = $"{status.Answering} of {status.Nodes} Redis node(s){where} answer; {status.Quorum} needed";
         if (!status.Available)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, description, data: data);
