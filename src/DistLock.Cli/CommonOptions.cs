@@ -5,6 +5,8 @@ namespace DistLock.Cli;
 /// <summary>Options every command that talks to Redis shares.</summary>
 internal static class CommonOptions
 {
+    public const string VerboseFlag = "--verbose";
+
     public static Option<string[]> Redis() => new("--redis")
     {
         Description = "A StackExchange.Redis configuration string; repeat for Redlock over several masters (default: $DISTLOCK_REDIS, ';'-separated)",
@@ -17,6 +19,15 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "lock:",
     };
 
+    /// <summary>On the root and every command: full error details, and exec's waiting notice off a terminal.</summary>
+    public static Option<bool> Verbose() => new(VerboseFlag)
+    {
+        Description = "Full error details (exception types, client diagnostics); exec also says who holds the lock when it waits",
+        Recursive = true,
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Machine-readable JSON on stdout (fields in docs/cli.md)" };
+
     public static LockOptions LockOptions(string prefix)
     {
         try
@@ -25,7 +36,18 @@ internal static class CommonOptions
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(ExitCodes.Usage, $"--prefix: {ex.Message}", ex);
+            throw new CliException(ExitCodes.Usage, $"--prefix: {ErrorText.Clean(ex.Message)}", ex);
         }
+    }
+
+    /// <summary>
+    /// A command's description; its examples are kept for <see cref="ExamplesHelpAction"/>, which
+    /// prints them under the command's own --help (not in the parent's list of commands).
+    /// </summary>
+    public static string Describe(string what, params string[] examples)
+    {
+        // Every example starts "distlock COMMAND": the second word says whose they are.
+        ExamplesHelpAction.Examples[examples[0].Split(' ')[1]] = examples;
+        return what;
     }
 }

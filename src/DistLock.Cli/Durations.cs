@@ -1,31 +1,38 @@
-using System.Globalization;
-
 namespace DistLock.Cli;
 
-/// <summary>Parses durations as people type them: 500ms, 10s, 2m, 1h, a bare number of seconds, or inf.</summary>
+/// <summary>Reads duration flags in DistLock's one duration syntax (src/Shared/DurationText.cs).</summary>
 internal static class Durations
 {
-    public static TimeSpan Parse(string text, string option)
+    /// <summary>The shortest NodeTimeout the tool lets a short TTL squeeze it to: a Redis round trip under load.</summary>
+    public static readonly TimeSpan ShortestNodeTimeout = TimeSpan.FromMilliseconds(100);
+
+    public static TimeSpan Parse(string text, string option, bool allowInfinite = true) =>
+        DurationText.TryParse(text, allowInfinite, out var error) ?? throw new CliException(ExitCodes.Usage, $"{option}: {error}");
+
+    /// <summary>
+    /// Lock options for a TTL the tool extends while a command runs. The extension is sent a third of
+    /// the TTL after the acquire and must be answered before the lock's validity ends, so NodeTimeout
+    /// is shortened to fit (at most the default 1 s, at least 100 ms); a TTL too short even for that
+    /// is refused with the lowest that works.
+    /// </summary>
+    public static void ApplyTtl(LockOptions options, TimeSpan ttl, string option)
     {
-        var value = text.Trim().ToLowerInvariant();
-        if (value is "inf" or "infinite" or "forever")
+        var lowest = DurationText.MinimumExtendableTtl(ShortestNodeTimeout);
+        if (ttl < lowest)
         {
-            return Timeout.InfiniteTimeSpan;
+            throw new CliException(ExitCodes.Usage, $"{option}: {DurationText.Format(ttl)} is too short to be extended in time; the lowest that works is {DurationText.Format(lowest)}");
         }
 
-        (string number, double scale) = value switch
+        try
         {
-            _ when value.EndsWith("ms", StringComparison.Ordinal) => (value[..^2], 0.001),
-            _ when value.EndsWith('s') => (value[..^1], 1),
-            _ when value.EndsWith('m') => (value[..^1], 60),
-            _ when value.EndsWith('h') => (value[..^1], 3600),
-            _ => (value, 1),
-        };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0 || double.IsInfinity(amount))
+            options.Ttl = ttl;
+        }
+        catch (ArgumentException ex)
         {
-            throw new CliException(ExitCodes.Usage, $"{option}: '{text}' is not a duration (try 500ms, 10s, 2m, 1h or inf)");
+            throw new CliException(ExitCodes.Usage, $"{option}: {ErrorText.Clean(ex.Message)}", ex);
         }
 
-        return TimeSpan.FromSeconds(amount * scale);
+        var fits = (ttl * (0.99 - (1.0 / 3))) - TimeSpan.FromMilliseconds(2);
+        options.NodeTimeout = fits < options.NodeTimeout ? (fits < ShortestNodeTimeout ? ShortestNodeTimeout : fits) : options.NodeTimeout;
     }
 }

@@ -27,6 +27,7 @@ internal sealed class EmbeddedServer : IDisposable
     public static EmbeddedServer Start(int port, bool quiet)
     {
         port = port == 0 ? FreePort() : port;
+        EnsureFree(port);
         // Lua transaction mode makes each script atomic (its keys are locked while it runs); without
         // it Garnet interleaves scripts, and a compare-and-delete is no longer one step.
         var arguments = new[]
@@ -58,6 +59,24 @@ internal sealed class EmbeddedServer : IDisposable
     }
 
     public void Dispose() => _server.Dispose();
+
+    /// <summary>A taken port is a clear error (exit 69) instead of Garnet's own exception.</summary>
+    private static void EnsureFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new CliException(ExitCodes.Unavailable, $"port {port} on 127.0.0.1 is in use; pick another with --port", ex);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new CliException(ExitCodes.Unavailable, $"not allowed to listen on port {port}; pick one above 1023 with --port", ex);
+        }
+    }
 
     private static int FreePort()
     {

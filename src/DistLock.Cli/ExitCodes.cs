@@ -17,6 +17,9 @@ internal static class ExitCodes
     /// <summary>Redis could not be reached (or too few Redlock nodes).</summary>
     public const int RedisUnavailable = 69;
 
+    /// <summary>A service distlock needs is unavailable: Redis (as above), or the port <c>serve</c> was asked for.</summary>
+    public const int Unavailable = 69;
+
     /// <summary>The lock was lost while the command ran, and the command was stopped.</summary>
     public const int LockLost = 70;
 

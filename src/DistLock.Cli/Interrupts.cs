@@ -7,6 +7,14 @@ namespace DistLock.Cli;
 /// passed on to it; otherwise they cancel what distlock is doing (waiting for a lock, serving, a
 /// demo), which then cleans up and exits with 130 or 143 like a shell.
 /// </summary>
+/// <remarks>
+/// Ctrl+C at a terminal sends SIGINT to the whole foreground process group, which the command is
+/// in (it is started in distlock's group, so it can read the terminal). Passing that SIGINT on
+/// as well would deliver it twice. So, as under flock or timeout, a SIGINT that arrives while
+/// distlock is in its terminal's foreground group is taken to be the terminal's, which the
+/// command has already received, and is not forwarded. SIGTERM is always forwarded: terminals
+/// never send it.
+/// </remarks>
 internal sealed class Interrupts : IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
@@ -37,6 +45,8 @@ internal sealed class Interrupts : IDisposable
         lock (_gate)
         {
             _forward = forward;
+
+            // The command did not exist yet when this one arrived, so the terminal did not reach it.
             if (Received is { } early)
             {
                 forward(early);
@@ -50,6 +60,8 @@ internal sealed class Interrupts : IDisposable
         _cancel.Dispose();
     }
 
+    private static bool FromTerminal(int signal) => signal == PosixSignals.SigInt && PosixSignals.InForegroundOfTerminal();
+
     private void OnSignal(PosixSignalContext context, int signal)
     {
         context.Cancel = true;
@@ -57,7 +69,11 @@ internal sealed class Interrupts : IDisposable
         {
             if (_forward is { } forward)
             {
-                forward(signal);
+                if (!FromTerminal(signal))
+                {
+                    forward(signal);
+                }
+
                 return;
             }
 

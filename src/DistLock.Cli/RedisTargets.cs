@@ -1,9 +1,18 @@
+using StackExchange.Redis;
+
 namespace DistLock.Cli;
 
 /// <summary>Where the locks are: the --redis options, else DISTLOCK_REDIS (several separated by ';').</summary>
 internal static class RedisTargets
 {
     public const string EnvironmentVariable = "DISTLOCK_REDIS";
+
+    /// <summary>
+    /// How long the tool waits for a node to connect unless the configuration string says otherwise
+    /// (connectTimeout=...). StackExchange.Redis's default of 5 s would add 5 s to every call while a
+    /// Redlock node is down; a loopback or LAN connect takes milliseconds.
+    /// </summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     public static IReadOnlyList<string> Resolve(string[]? fromOptions)
     {
@@ -18,21 +27,132 @@ internal static class RedisTargets
             : fromEnvironment.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    /// <summary>Connects a manager, turning the library's errors into one-line CLI errors.</summary>
-    public static async Task<RedisLockManager> ConnectAsync(IReadOnlyList<string> targets, LockOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to every node at once, each with a short connect timeout, and names the nodes that
+    /// are down: a warning when a majority is still up (Redlock goes on), exit 69 otherwise.
+    /// </summary>
+    public static async Task<Connection> ConnectAsync(IReadOnlyList<string> targets, LockOptions options, CancellationToken cancellationToken)
     {
         if (targets.Count == 0)
         {
             throw new CliException(ExitCodes.Usage, $"no Redis given: use --redis HOST:PORT (repeat it for Redlock) or set {EnvironmentVariable}");
         }
 
+        var parsed = targets.Select(Parse).ToArray();
+        var connecting = parsed.Select(p => ConnectionMultiplexer.ConnectAsync(p)).ToArray();
+        ConnectionMultiplexer[] multiplexers;
         try
         {
-            return await RedisLockManager.ConnectAsync(targets, options, cancellationToken: cancellationToken);
+            multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisException or InvalidOperationException)
+        {
+            throw new CliException(ExitCodes.RedisUnavailable, $"cannot reach Redis: {ErrorText.Clean(ex.Message)}", ex);
+        }
+
+        var connection = new Connection(multiplexers);
+        var down = multiplexers.Where(m => !m.IsConnected).ToList();
+        if (down.Count > 0)
+        {
+            var reasons = new List<string>();
+            Exception? cause = null;
+            foreach (var node in down)
+            {
+                var (reason, error) = await ProbeAsync(node);
+                reasons.Add($"{Name(node)} ({reason})");
+                cause ??= error;
+            }
+
+            var quorum = (multiplexers.Length / 2) + 1;
+            if (multiplexers.Length - down.Count < quorum)
+            {
+                await connection.DisposeAsync();
+                var counted = multiplexers.Length == 1 ? "" : $"; {multiplexers.Length - down.Count} of {multiplexers.Length} up, {quorum} needed";
+                throw new CliException(ExitCodes.RedisUnavailable, $"cannot reach Redis at {string.Join(", ", reasons)}{counted}", cause);
+            }
+
+            Console.Error.WriteLine($"distlock: warning: Redis node(s) down: {string.Join(", ", reasons)}; going on with {multiplexers.Length - down.Count} of {multiplexers.Length}");
+        }
+
+        try
+        {
+            connection.Locks = new RedisLockManager(multiplexers, options);
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(ExitCodes.Usage, $"bad Redis configuration: {ex.Message}", ex);
+            await connection.DisposeAsync();
+            throw new CliException(ExitCodes.Usage, $"bad Redis configuration: {ErrorText.Clean(ex.Message)}", ex);
+        }
+
+        return connection;
+    }
+
+    private static ConfigurationOptions Parse(string target)
+    {
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(target);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.Usage, $"bad Redis configuration '{target}': {ErrorText.Clean(ex.Message)}", ex);
+        }
+
+        if (options.EndPoints.Count == 0)
+        {
+            throw new CliException(ExitCodes.Usage, $"bad Redis configuration '{target}': it names no host:port");
+        }
+
+        if (!target.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
+        {
+            options.ConnectTimeout = (int)ConnectTimeout.TotalMilliseconds;
+        }
+
+        // As the library's own ConnectAsync: fail commands at once while a node is down, keep reconnecting.
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        return options;
+    }
+
+    private static string Name(IConnectionMultiplexer node) => string.Join(",", node.GetEndPoints().Select(e => e.ToString()));
+
+    /// <summary>Why a node is down, in the socket's or the server's words ("Connection refused").</summary>
+    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node)
+    {
+        try
+        {
+            await node.GetDatabase().PingAsync();
+            return ("answers now", null);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            var innermost = ex;
+            while (innermost.InnerException is not null)
+            {
+                innermost = innermost.InnerException;
+            }
+
+            return (innermost == ex ? "no answer" : ErrorText.Clean(innermost.Message), ex);
+        }
+    }
+
+    /// <summary>A manager and the connections under it, closed together.</summary>
+    internal sealed class Connection(ConnectionMultiplexer[] multiplexers) : IAsyncDisposable
+    {
+        public RedisLockManager Locks { get; set; } = null!;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Locks is not null)
+            {
+                await Locks.DisposeAsync();
+            }
+
+            foreach (var multiplexer in multiplexers)
+            {
+                await multiplexer.DisposeAsync();
+            }
         }
     }
 }

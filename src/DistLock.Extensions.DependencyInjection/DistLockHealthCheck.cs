@@ -4,7 +4,7 @@ namespace DistLock;
 
 /// <summary>
 /// Healthy when every node answers, degraded when some do not but a majority does (locks are still
-/// granted), unhealthy when no majority answers.
+/// granted), unhealthy when no majority answers or the connection is not up (the description says why).
 /// </summary>
 public sealed class DistLockHealthCheck : IHealthCheck
 {
@@ -22,9 +22,20 @@ public sealed class DistLockHealthCheck : IHealthCheck
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var status = await _locks.CheckNodesAsync(cancellationToken).ConfigureAwait(false);
+        QuorumStatus status;
+        try
+        {
+            status = await _locks.CheckNodesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (LockBackendException ex)
+        {
+            // Not connected yet (Redis down since start-up): the reason, not an unhandled exception.
+            return new HealthCheckResult(context.Registration.FailureStatus, ex.Message, ex);
+        }
+
         var data = new Dictionary<string, object> { ["nodes"] = status.Nodes, ["answering"] = status.Answering, ["quorum"] = status.Quorum };
-        var description = $"{status.Answering} of {status.Nodes} Redis node(s) answer; {status.Quorum} needed";
+        var where = _locks is DeferredLockManager deferred ? $" ({deferred.Endpoints})" : string.Empty;
+        var description = $"{status.Answering} of {status.Nodes} Redis node(s){where} answer; {status.Quorum} needed";
         if (!status.Available)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, description, data: data);

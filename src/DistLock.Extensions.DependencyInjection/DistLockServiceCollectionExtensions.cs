@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -12,11 +13,18 @@ namespace DistLock;
 public static class DistLockServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a singleton <see cref="RedisLockManager"/> (also as <see cref="ILockManager"/>)
-    /// configured from <paramref name="configuration"/> (e.g. <c>builder.Configuration.GetSection("DistLock")</c>)
-    /// and then <paramref name="configure"/>. Settings are validated when the host starts. With no
-    /// Redis configured, an <see cref="IConnectionMultiplexer"/> already registered is used. The
-    /// manager logs through the host's logging and measures through its <see cref="IMeterFactory"/>.
+    /// Registers DistLock: <see cref="ILockManager"/> (inject this), a singleton <see cref="RedisLockManager"/>,
+    /// and a hosted service that starts connecting when the host starts, configured from
+    /// <paramref name="configuration"/> (e.g. <c>builder.Configuration.GetSection("DistLock")</c>) and
+    /// then <paramref name="configure"/>. Settings are validated when the host starts: an unknown key,
+    /// an unreadable value or an invalid option fails start-up with a message naming the key.
+    /// Redis is connected in the background and never given up on (<c>AbortOnConnectFail=false</c>):
+    /// resolving <see cref="ILockManager"/> never touches the network, a lock call during an outage
+    /// throws <see cref="LockBackendException"/>, and the application recovers when Redis is back.
+    /// Resolving <see cref="RedisLockManager"/> itself waits for the first connect attempt (at most
+    /// the connect timeout, 5 s by default) but does not throw for an outage either. With no Redis
+    /// configured, an <see cref="IConnectionMultiplexer"/> already registered is used. The manager
+    /// logs through the host's logging and measures through its <see cref="IMeterFactory"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section with DistLock's settings; null for none.</param>
@@ -30,7 +38,7 @@ public static class DistLockServiceCollectionExtensions
         var builder = services.AddOptions<DistLockSettings>();
         if (configuration is not null)
         {
-            builder.Bind(configuration);
+            builder.Configure(settings => DistLockSettingsBinder.Bind(configuration, section, settings));
         }
 
         if (configure is not null)
@@ -42,7 +50,10 @@ public static class DistLockServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DistLockSettings>>(provider =>
             new DistLockSettingsValidator(section, provider.GetService<IConnectionMultiplexer>() is not null));
         services.TryAddSingleton(provider => Create(provider, section));
-        services.TryAddSingleton<ILockManager>(provider => provider.GetRequiredService<RedisLockManager>());
+        services.TryAddSingleton<ILockManager>(provider => new DeferredLockManager(
+            provider.GetRequiredService<DistLockConnection>(), Options(provider, section).NodeTimeout));
+        services.TryAddSingleton(provider => provider.GetRequiredService<DistLockConnection>().StartAsync().GetAwaiter().GetResult());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DistLockWarmup>());
         return services;
     }
 
@@ -53,19 +64,17 @@ public static class DistLockServiceCollectionExtensions
     public static IServiceCollection AddDistLock(this IServiceCollection services, Action<DistLockSettings> configure) =>
         services.AddDistLock(configuration: null, configure);
 
-    private static RedisLockManager Create(IServiceProvider provider, string section)
+    private static DistLockConnection Create(IServiceProvider provider, string section)
     {
         var settings = provider.GetRequiredService<IOptions<DistLockSettings>>().Value;
-        var errors = new List<string>();
-        var options = settings.ToLockOptions(section, errors);
+        var options = Options(provider, section);
         options.MeterFactory = provider.GetService<IMeterFactory>();
         var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("DistLock");
-        if (settings.Redis.Count > 0)
-        {
-            // A singleton factory cannot await; connecting happens once, at first use.
-            return RedisLockManager.ConnectAsync(settings.Redis, options, logger).GetAwaiter().GetResult();
-        }
-
-        return new RedisLockManager(provider.GetRequiredService<IConnectionMultiplexer>(), options, logger);
+        return settings.Redis.Count > 0
+            ? DistLockConnection.ForConfigurations(settings.Redis.ToList(), options, logger)
+            : DistLockConnection.ForMultiplexer(provider.GetRequiredService<IConnectionMultiplexer>(), options, logger);
     }
+
+    private static LockOptions Options(IServiceProvider provider, string section) =>
+        provider.GetRequiredService<IOptions<DistLockSettings>>().Value.ToLockOptions(section, new List<string>());
 }

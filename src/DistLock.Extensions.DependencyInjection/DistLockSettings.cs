@@ -9,7 +9,7 @@ namespace DistLock;
 /// <code>
 /// "DistLock": {
 ///   "Redis": [ "redis-a:6379", "redis-b:6379", "redis-c:6379" ],
-///   "Ttl": "00:00:30",
+///   "Ttl": "30s",
 ///   "KeyPrefix": "orders:lock:"
 /// }
 /// </code>
@@ -20,8 +20,9 @@ public sealed class DistLockSettings
     public const string SectionName = "DistLock";
 
     /// <summary>
-    /// StackExchange.Redis configuration strings: one for a single Redis, several for Redlock.
-    /// Empty uses an <c>IConnectionMultiplexer</c> already registered in the container.
+    /// StackExchange.Redis configuration strings: one for a single Redis deployment (in
+    /// configuration a plain string, <c>"Redis": "host:6379,password=..."</c>), several for Redlock
+    /// (a list, one per independent master). Empty uses an <c>IConnectionMultiplexer</c> already registered in the container.
     /// </summary>
     public IList<string> Redis { get; } = [];
 
@@ -64,6 +65,9 @@ public sealed class DistLockSettings
     /// <summary><see cref="LockOptions.ReplicaTimeout"/>.</summary>
     public TimeSpan? ReplicaTimeout { get; set; }
 
+    /// <summary>Problems found while binding configuration (unknown keys, unreadable values), each naming its key.</summary>
+    internal List<string> BindErrors { get; } = [];
+
     /// <summary>
     /// Builds the <see cref="LockOptions"/>; each invalid setting adds a message naming its
     /// configuration key to <paramref name="errors"/> instead of throwing.
@@ -86,6 +90,16 @@ public sealed class DistLockSettings
         if (KeyPrefix is not null)
         {
             Try(() => options.KeyPrefix = KeyPrefix, section, nameof(KeyPrefix), errors);
+        }
+
+        // A TTL that automatic extension cannot keep: the lock would be lost before its first extension is answered.
+        if (Ttl is { } ttl && AutoExtend != false && ttl >= LockOptions.MinTtl)
+        {
+            var lowest = DurationText.MinimumExtendableTtl(options.NodeTimeout);
+            if (ttl < lowest)
+            {
+                errors.Add($"{section}:{nameof(Ttl)}: {DurationText.Format(ttl)} is too short to be extended in time (an extension after a third of it may take NodeTimeout {DurationText.Format(options.NodeTimeout)}); the lowest that works is {DurationText.Format(lowest)}.");
+            }
         }
 
         return options;

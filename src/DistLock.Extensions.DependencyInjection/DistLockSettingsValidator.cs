@@ -8,7 +8,7 @@ internal sealed class DistLockSettingsValidator(string section, bool hasMultiple
 {
     public ValidateOptionsResult Validate(string? name, DistLockSettings options)
     {
-        var errors = new List<string>();
+        var errors = new List<string>(options.BindErrors);
         options.ToLockOptions(section, errors);
         if (options.Redis.Count == 0 && !hasMultiplexer)
         {

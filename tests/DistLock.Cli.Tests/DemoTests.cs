@@ -13,6 +13,7 @@ public sealed class DemoTests
         Assert.True(tool.ExitCode == 0, tool.Stdout + tool.Stderr);
         Assert.Contains("verified", tool.Stdout, StringComparison.Ordinal);
         Assert.Contains("embedded server", tool.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', tool.Stdout); // not a terminal: plain lines, no cursor movement
     }
 
     [Fact]

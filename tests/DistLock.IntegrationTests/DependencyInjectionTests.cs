@@ -18,7 +18,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         using var host = Build(new Dictionary<string, string?>
         {
             ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint,
-            ["DistLock:Ttl"] = "00:00:05",
+            ["DistLock:Ttl"] = "5s",
             ["DistLock:KeyPrefix"] = "di:",
         });
         await host.StartAsync();
@@ -26,7 +26,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         var locks = host.Services.GetRequiredService<ILockManager>();
         await using var handle = await locks.AcquireAsync("di-" + Guid.NewGuid().ToString("N"));
 
-        Assert.Same(host.Services.GetRequiredService<RedisLockManager>(), locks);
+        Assert.Equal(1, host.Services.GetRequiredService<RedisLockManager>().NodeCount);
         Assert.Equal(TimeSpan.FromSeconds(5), handle.Ttl);
         Assert.StartsWith("di:{", handle.Key, StringComparison.Ordinal);
         await host.StopAsync();
@@ -107,6 +107,89 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
                 await server.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task AddDistLock_RedisDownAtStartUp_StartsAndThrowsOutage_ThenRecoversWhenRedisIsBack()
+    {
+        // Regression: the factory connected synchronously on first resolve, so a request during an
+        // outage got an unhandled RedisConnectionException (HTTP 500) and the health check threw.
+        await using var server = await RedisServer.StartAsync();
+        server.Kill();
+        using var host = Build(
+            new Dictionary<string, string?> { ["DistLock:Redis"] = server.Endpoint + ",connectTimeout=1000", ["DistLock:NodeTimeout"] = "500ms" },
+            services => services.AddHealthChecks().AddDistLock());
+        await host.StartAsync();
+
+        var locks = host.Services.GetRequiredService<ILockManager>();
+        var outage = await Assert.ThrowsAsync<LockBackendException>(() => locks.TryAcquireAsync("di-down"));
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        var report = await health.CheckHealthAsync();
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Contains(server.Endpoint, report.Entries["distlock"].Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", outage.Message, StringComparison.Ordinal);
+
+        await server.RestartAsync();
+        var handle = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(20), () => locks.TryAcquireAsync("di-down"));
+        await handle.ReleaseAsync();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddDistLock_RedisAsOneConfigurationString_IsAccepted()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = nodes.Servers[0].Endpoint + ",connectTimeout=3000" });
+        await host.StartAsync();
+
+        var locks = host.Services.GetRequiredService<ILockManager>();
+        await using var handle = await locks.AcquireAsync("di-string-" + Guid.NewGuid().ToString("N"), TimeSpan.FromSeconds(5));
+
+        Assert.Equal(LockState.Held, handle.State);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddDistLock_MisspeltKey_FailsAtStartUp_NamingItAndTheKnownKeys()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint, ["DistLock:Ttll"] = "10s" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("DistLock:Ttll: unknown setting (did you mean Ttl?)", failure, StringComparison.Ordinal);
+        Assert.Contains("Redis, Ttl, RetryDelay", failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("10s", 10_000)]
+    [InlineData("1m30s", 90_000)]
+    [InlineData("2h", 7_200_000)]
+    [InlineData("1d", 86_400_000)]
+    [InlineData("00:00:30", 30_000)]
+    public void AddDistLock_Durations_TakeTheToolSyntaxAndTimeSpans(string text, int milliseconds)
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:MaxHoldTime"] = text });
+
+        var settings = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), settings.MaxHoldTime);
+    }
+
+    [Theory]
+    [InlineData("10ms", "DistLock:Ttl: 10ms is too short to be extended in time", "the lowest that works is 1.6s")]
+    [InlineData("30", "DistLock:Ttl: '30' needs a unit: 30s", "")]
+    [InlineData("ten seconds", "DistLock:Ttl: 'ten seconds' is not a duration", "")]
+    public async Task AddDistLock_UnworkableTtl_FailsAtStartUp_WithTheLowestThatWorks(string ttl, string start, string more)
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = ttl });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith(start, failure, StringComparison.Ordinal);
+        Assert.Contains(more, failure, StringComparison.Ordinal);
     }
 
     private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null)

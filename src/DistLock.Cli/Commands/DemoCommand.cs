@@ -18,7 +18,11 @@ internal static class DemoCommand
         var redis = CommonOptions.Redis();
         var workers = new Option<int>("--workers") { Description = "How many worker processes", DefaultValueFactory = _ => 3 };
         var seconds = new Option<double>("--seconds") { Description = "How long the workers run", DefaultValueFactory = _ => 5 };
-        var demo = new Command("demo", "Worker processes contend for one lock; live progress and a verified summary (embedded server unless --redis)")
+        var demo = new Command("demo", CommonOptions.Describe(
+            "Worker processes contend for one lock; live progress and a verified summary (embedded server unless --redis). Off a terminal it writes plain lines.",
+            "distlock demo",
+            "distlock demo --workers 5 --seconds 10 --redis localhost:6379",
+            "distlock demo --redis a:6379 --redis b:6379 --redis c:6379     # Redlock"))
         {
             redis, workers, seconds,
         };
@@ -49,6 +53,12 @@ internal static class DemoCommand
         {
             targets = [embedded.Endpoint];
         }
+        else
+        {
+            // Reach Redis once before starting any worker: an outage is one line and exit 69, not a
+            // live table of idle workers followed by each worker's error.
+            await using var probe = await RedisTargets.ConnectAsync(targets, new LockOptions(), cancellationToken);
+        }
 
         var where = embedded is not null ? $"the embedded server at {embedded.Endpoint}"
             : targets.Count == 1 ? "one Redis" : $"Redlock over {targets.Count} nodes";
@@ -76,16 +86,29 @@ internal static class DemoCommand
 
             var errors = processes.Select(p => p.StandardError.ReadToEndAsync(cancellationToken)).ToList();
             var exited = Task.WhenAll(processes.Select(p => p.WaitForExitAsync(cancellationToken)));
-            await AnsiConsole.Live(progress.Render()).StartAsync(async live =>
+            if (Console.IsOutputRedirected)
             {
+                // Not a terminal (a pipe, a file, CI): plain lines, one a second, no cursor movement.
+                var started = TimeProvider.System.GetTimestamp();
                 while (!exited.IsCompleted && !interrupts.Token.IsCancellationRequested)
                 {
-                    live.UpdateTarget(progress.Render());
-                    await Task.WhenAny(exited, Task.Delay(100, interrupts.Token));
+                    await Task.WhenAny(exited, Task.Delay(1000, interrupts.Token));
+                    Console.WriteLine($"{TimeProvider.System.GetElapsedTime(started).TotalSeconds:0.0}s {progress.Line()}");
                 }
+            }
+            else
+            {
+                await AnsiConsole.Live(progress.Render()).StartAsync(async live =>
+                {
+                    while (!exited.IsCompleted && !interrupts.Token.IsCancellationRequested)
+                    {
+                        live.UpdateTarget(progress.Render());
+                        await Task.WhenAny(exited, Task.Delay(100, interrupts.Token));
+                    }
 
-                live.UpdateTarget(progress.Render());
-            });
+                    live.UpdateTarget(progress.Render());
+                });
+            }
 
             if (interrupts.Received is not null)
             {
@@ -125,12 +148,30 @@ internal static class DemoCommand
         var ordered = sections.OrderBy(s => s.Start).ToList();
         var overlaps = ordered.Zip(ordered.Skip(1)).Count(pair => pair.Second.Start <= pair.First.End);
         var tokensOutOfOrder = ordered.Zip(ordered.Skip(1)).Count(pair => pair.Second.Token <= pair.First.Token);
-        var checks = new Table().AddColumns("check", "result");
-        checks.AddRow("critical sections", sections.Count.ToString(CultureInfo.InvariantCulture));
-        checks.AddRow("shared counter", $"{counter} ({(counter == sections.Count ? "equal: no update was lost" : "DIFFERENT: updates were lost")})");
-        checks.AddRow("overlapping sections", overlaps.ToString(CultureInfo.InvariantCulture));
-        checks.AddRow("fencing tokens out of order", tokensOutOfOrder.ToString(CultureInfo.InvariantCulture));
-        AnsiConsole.Write(checks);
+        var rows = new (string Check, string Result)[]
+        {
+            ("critical sections", sections.Count.ToString(CultureInfo.InvariantCulture)),
+            ("shared counter", $"{counter} ({(counter == sections.Count ? "equal: no update was lost" : "DIFFERENT: updates were lost")})"),
+            ("overlapping sections", overlaps.ToString(CultureInfo.InvariantCulture)),
+            ("fencing tokens out of order", tokensOutOfOrder.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (Console.IsOutputRedirected)
+        {
+            foreach (var (check, result) in rows)
+            {
+                Console.WriteLine($"{check}: {result}");
+            }
+        }
+        else
+        {
+            var checks = new Table().AddColumns("check", "result");
+            foreach (var (check, result) in rows)
+            {
+                checks.AddRow(check, Markup.Escape(result));
+            }
+
+            AnsiConsole.Write(checks);
+        }
 
         var verified = sections.Count > 0 && counter == sections.Count && overlaps == 0 && tokensOutOfOrder == 0;
         AnsiConsole.MarkupLine(verified
@@ -171,6 +212,14 @@ internal static class DemoCommand
                     _waitedMs[id] += wait * 1000.0 / Stopwatch.Frequency;
                 }
             }
+        }
+
+        /// <summary>The live view as one plain line: acquisitions per worker and the holder.</summary>
+        public string Line()
+        {
+            var holder = Volatile.Read(ref _holder);
+            var counts = Enumerable.Range(0, workers).Select(id => $"{id}:{Volatile.Read(ref _acquisitions[id])}");
+            return $"acquisitions {string.Join(' ', counts)}; holder {(holder < 0 ? "-" : holder.ToString(CultureInfo.InvariantCulture))}";
         }
 
         public Table Render()

@@ -14,11 +14,14 @@ internal static class ExecCommand
         var redis = CommonOptions.Redis();
         var prefix = CommonOptions.Prefix();
         var resource = new Option<string>("--resource") { Description = "The name of the lock", Required = true };
-        var ttl = new Option<string>("--ttl") { Description = "Lock TTL; the lock is extended every third of it while the command runs", DefaultValueFactory = _ => "30s" };
-        var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever", DefaultValueFactory = _ => "inf" };
+        var ttl = new Option<string>("--ttl") { Description = "Lock TTL (at least 200ms); the lock is extended every third of it while the command runs", DefaultValueFactory = _ => "30s" };
+        var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever (250ms, 10s, 5m, 1m30s...)", DefaultValueFactory = _ => "inf" };
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
         onLost.AcceptOnlyFromAmong("kill", "ignore");
-        var exec = new Command("exec", "Run a command while holding a lock; exit with its exit code. Usage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]")
+        var exec = new Command("exec", CommonOptions.Describe(
+            "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
+            "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
+            "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy"))
         {
             redis, prefix, resource, ttl, wait, onLost,
         };
@@ -26,16 +29,18 @@ internal static class ExecCommand
             RedisTargets.Resolve(parse.GetValue(redis)),
             parse.GetValue(prefix)!,
             parse.GetValue(resource)!,
-            Durations.Parse(parse.GetValue(ttl)!, "--ttl"),
+            Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
             Durations.Parse(parse.GetValue(wait)!, "--wait"),
             parse.GetValue(onLost) == "kill",
+            parse.GetValue<bool>(CommonOptions.VerboseFlag),
             commandLine,
             cancellationToken));
         return exec;
     }
 
     private static async Task<int> RunAsync(
-        IReadOnlyList<string> targets, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, string[] command, CancellationToken cancellationToken)
+        IReadOnlyList<string> targets, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string[] command,
+        CancellationToken cancellationToken)
     {
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
@@ -43,22 +48,15 @@ internal static class ExecCommand
         }
 
         var options = CommonOptions.LockOptions(prefix);
-        try
-        {
-            options.Ttl = ttl;
-        }
-        catch (ArgumentException ex)
-        {
-            throw new CliException(ExitCodes.Usage, $"--ttl: {ex.Message}", ex);
-        }
+        Durations.ApplyTtl(options, ttl, "--ttl");
 
         using var interrupts = new Interrupts();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupts.Token);
-        await using var locks = await RedisTargets.ConnectAsync(targets, options, cancel.Token);
+        await using var connection = await RedisTargets.ConnectAsync(targets, options, cancel.Token);
         LockHandle handle;
         try
         {
-            handle = await AcquireAsync(locks, resource, wait, cancel.Token);
+            handle = await AcquireAsync(connection.Locks, resource, wait, !Console.IsErrorRedirected || verbose, cancel.Token);
         }
         catch (OperationCanceledException) when (interrupts.Received is not null)
         {
@@ -94,16 +92,49 @@ internal static class ExecCommand
         return Volatile.Read(ref lost) == 1 && killOnLost ? ExitCodes.LockLost : exitCode;
     }
 
-    private static async Task<LockHandle> AcquireAsync(RedisLockManager locks, string resource, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt first; when the lock is busy and distlock is going to wait, it says once (on a
+    /// terminal, or with --verbose) who holds the lock, so a person does not stare at a silent prompt.
+    /// </summary>
+    private static async Task<LockHandle> AcquireAsync(RedisLockManager locks, string resource, TimeSpan wait, bool tell, CancellationToken cancellationToken)
     {
+        var started = TimeProvider.System.GetTimestamp();
         try
         {
-            return await locks.AcquireAsync(resource, wait, cancellationToken);
+            if (await locks.TryAcquireAsync(resource, TimeSpan.Zero, cancellationToken) is { } first)
+            {
+                return first;
+            }
+
+            if (wait == TimeSpan.Zero)
+            {
+                throw new CliException(ExitCodes.NotAcquired, $"lock '{resource}' is held by someone else; not acquired");
+            }
+
+            if (tell)
+            {
+                var info = await locks.InspectAsync(resource, cancellationToken);
+                Console.Error.WriteLine($"distlock: waiting for '{resource}' ({Waiting(wait)}): {Holder(info)}");
+            }
+
+            var left = wait == Timeout.InfiniteTimeSpan ? wait : TimeSpan.FromTicks(Math.Max(0, (wait - TimeProvider.System.GetElapsedTime(started)).Ticks));
+            return await locks.AcquireAsync(resource, left, cancellationToken);
         }
         catch (LockTimeoutException)
         {
-            var waited = wait == TimeSpan.Zero ? "" : $" within {wait}";
+            var waited = wait == TimeSpan.Zero ? "" : $" within {DurationText.Format(wait)}";
             throw new CliException(ExitCodes.NotAcquired, $"lock '{resource}' is held by someone else; not acquired{waited}");
         }
     }
+
+    private static string Waiting(TimeSpan wait) => wait == Timeout.InfiniteTimeSpan ? "no time limit; Ctrl+C gives up" : $"up to {DurationText.Format(wait)}";
+
+    // The holder is known by its lock value only: who it is (host, pid, command) and since when are
+    // not stored beside the lock yet.
+    private static string Holder(LockInfo info) => info.Holder switch
+    {
+        null => "it was just released",
+        _ when info.HandingOver => "it is being handed to the next waiter",
+        var holder => $"held by lock value {holder}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
+    };
 }

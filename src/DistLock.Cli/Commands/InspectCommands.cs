@@ -6,18 +6,49 @@ namespace DistLock.Cli.Commands;
 /// <summary><c>distlock status</c>, <c>list</c> and <c>release</c>: look at locks and clear a stuck one.</summary>
 internal static class InspectCommands
 {
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(500);
+
     public static Command Status()
     {
         var redis = CommonOptions.Redis();
         var prefix = CommonOptions.Prefix();
+        var json = CommonOptions.Json();
+        var watch = new Option<bool>("--watch", "-w") { Description = "Keep the view up to date (twice a second) until Ctrl+C" };
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
-        var status = new Command("status", "Show a lock: holder, remaining TTL, fencing counter, waiters") { redis, prefix, name };
+        var status = new Command("status", CommonOptions.Describe(
+            "Show a lock: state, holder, remaining TTL, fencing counter, waiters",
+            "distlock status nightly-backup",
+            "distlock status nightly-backup --json | jq .ttlMs",
+            "distlock status nightly-backup --watch"))
+        {
+            redis, prefix, json, watch, name,
+        };
         status.SetAction(async (parse, cancellationToken) =>
         {
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var locks = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
-            var info = await locks.InspectAsync(parse.GetValue(name)!, cancellationToken);
-            AnsiConsole.Write(LockTable.Details(info, locks.NodeCount));
+            if (parse.GetValue(watch) && parse.GetValue(json))
+            {
+                throw new CliException(ExitCodes.Usage, "--watch and --json do not go together (poll status --json instead)");
+            }
+
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            var locks = connection.Locks;
+            var resource = parse.GetValue(name)!;
+            if (parse.GetValue(watch))
+            {
+                return await WatchAsync(locks, resource, cancellationToken);
+            }
+
+            var info = await locks.InspectAsync(resource, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                LockJson.Print(info, locks.NodeCount);
+            }
+            else
+            {
+                AnsiConsole.Write(LockTable.Details(info, locks.NodeCount));
+            }
+
             return ExitCodes.Success;
         });
         return status;
@@ -27,25 +58,40 @@ internal static class InspectCommands
     {
         var redis = CommonOptions.Redis();
         var prefix = CommonOptions.Prefix();
+        var json = CommonOptions.Json();
         var pattern = new Argument<string>("pattern") { Description = "A glob over resource names (*, ?, [abc])", DefaultValueFactory = _ => "*" };
-        var list = new Command("list", "List the locks that exist now (SCAN, never KEYS)") { redis, prefix, pattern };
+        var list = new Command("list", CommonOptions.Describe(
+            "List the locks that exist now (SCAN on every node, never KEYS)",
+            "distlock list",
+            "distlock list 'nightly-*' --json"))
+        {
+            redis, prefix, json, pattern,
+        };
         list.SetAction(async (parse, cancellationToken) =>
         {
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var locks = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            var locks = connection.Locks;
             var found = new List<LockInfo>();
             await foreach (var info in locks.ListAsync(parse.GetValue(pattern)!, cancellationToken))
             {
                 found.Add(info);
             }
 
-            if (found.Count == 0)
+            var sorted = found.OrderBy(l => l.Resource, StringComparer.Ordinal).ToList();
+            if (parse.GetValue(json))
+            {
+                LockJson.Print(sorted, locks.NodeCount);
+            }
+            else if (sorted.Count == 0)
             {
                 AnsiConsole.WriteLine("no locks");
-                return ExitCodes.Success;
+            }
+            else
+            {
+                AnsiConsole.Write(LockTable.List(sorted));
             }
 
-            AnsiConsole.Write(LockTable.List(found.OrderBy(l => l.Resource, StringComparer.Ordinal)));
             return ExitCodes.Success;
         });
         return list;
@@ -58,7 +104,13 @@ internal static class InspectCommands
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
         var force = new Option<bool>("--force") { Description = "Required: the lock is deleted whoever holds it" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
-        var release = new Command("release", "Delete a stuck lock, whoever holds it, and wake the next waiter") { redis, prefix, name, force, yes };
+        var release = new Command("release", CommonOptions.Describe(
+            "Delete a stuck lock, whoever holds it, and wake the next waiter",
+            "distlock release nightly-backup --force",
+            "distlock release nightly-backup --force --yes"))
+        {
+            redis, prefix, name, force, yes,
+        };
         release.SetAction(async (parse, cancellationToken) =>
         {
             var resource = parse.GetValue(name)!;
@@ -68,7 +120,8 @@ internal static class InspectCommands
             }
 
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var locks = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            var locks = connection.Locks;
             var info = await locks.InspectAsync(resource, cancellationToken);
             if (info.Holder is null)
             {
@@ -87,6 +140,51 @@ internal static class InspectCommands
             return ExitCodes.Success;
         });
         return release;
+    }
+
+    /// <summary>
+    /// status --watch: a live view on a terminal; off a terminal, one plain line per change. Runs
+    /// until SIGINT or SIGTERM, then exits 0 (stopping a watch is how it is meant to end).
+    /// </summary>
+    private static async Task<int> WatchAsync(RedisLockManager locks, string resource, CancellationToken cancellationToken)
+    {
+        using var interrupts = new Interrupts();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupts.Token);
+        try
+        {
+            if (Console.IsOutputRedirected)
+            {
+                var last = string.Empty;
+                while (true)
+                {
+                    var info = await locks.InspectAsync(resource, stop.Token);
+                    var line = $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.FencingCounter} waiters={info.Waiters}";
+                    if (line != last)
+                    {
+                        Console.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss} {line} ttl={LockTable.TtlOf(info)}");
+                        last = line;
+                    }
+
+                    await Task.Delay(WatchInterval, stop.Token);
+                }
+            }
+
+            var first = await locks.InspectAsync(resource, stop.Token);
+            await AnsiConsole.Live(LockTable.Details(first, locks.NodeCount)).StartAsync(async live =>
+            {
+                while (true)
+                {
+                    await Task.Delay(WatchInterval, stop.Token);
+                    live.UpdateTarget(LockTable.Details(await locks.InspectAsync(resource, stop.Token), locks.NodeCount));
+                }
+            });
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: the watch is over.
+        }
+
+        return ExitCodes.Success;
     }
 
     // Reads the answer from stdin, so that a script can pipe "y" in; anything but y/yes declines.

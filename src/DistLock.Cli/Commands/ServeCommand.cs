@@ -8,7 +8,13 @@ internal static class ServeCommand
     public static Command Create()
     {
         var port = new Option<int>("--port") { Description = "The port to listen on (loopback only)", DefaultValueFactory = _ => 6379 };
-        var serve = new Command("serve", "Run an embedded Redis-compatible server (Garnet, with Lua) until Ctrl+C") { port };
+        var serve = new Command("serve", CommonOptions.Describe(
+            "Run an embedded Redis-compatible server (Garnet, Lua on, nothing kept on disk) on 127.0.0.1 until Ctrl+C",
+            "distlock serve --port 6379",
+            "distlock serve --port 6380 &  DISTLOCK_REDIS=127.0.0.1:6380 distlock exec --resource job -- ./job.sh"))
+        {
+            port,
+        };
         serve.SetAction(async (parse, cancellationToken) =>
         {
             var requested = parse.GetValue(port);

@@ -10,6 +10,25 @@ namespace DistLock.Algorithm;
 internal sealed class LockMetrics
 {
     private readonly KeyValuePair<string, object?> _mode;
+    // Bucket advice (OpenTelemetry uses it unless a view overrides it). The default boundaries
+    // (0, 5, 10, 25 ... 10000) are made for milliseconds; in seconds they would put every
+    // uncontended acquire (0.2-2 ms on a LAN) into the first bucket. An acquire takes from under a
+    // millisecond to the wait timeout; a lock is held from milliseconds to hours.
+    private static readonly InstrumentAdvice<double> AcquireBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    };
+
+    private static readonly InstrumentAdvice<double> HeldBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
+    };
+
+    private static readonly InstrumentAdvice<int> AttemptBuckets = new()
+    {
+        HistogramBucketBoundaries = [1, 2, 3, 5, 10, 20, 50, 100],
+    };
+
     private readonly Histogram<double> _acquireDuration;
     private readonly Histogram<int> _attempts;
     private readonly Counter<long> _contended;
@@ -23,10 +42,10 @@ internal sealed class LockMetrics
     {
         _mode = new("distlock.mode", mode);
         Mode = mode;
-        _acquireDuration = meter.CreateHistogram<double>("distlock.acquire.duration", "s", "From the call to the lock acquired or given up, waiting included");
-        _attempts = meter.CreateHistogram<int>("distlock.acquire.attempts", "{attempt}", "Attempts per acquisition");
+        _acquireDuration = meter.CreateHistogram("distlock.acquire.duration", "s", "From the call to the lock acquired or given up, waiting included", tags: null, AcquireBuckets);
+        _attempts = meter.CreateHistogram("distlock.acquire.attempts", "{attempt}", "Attempts per acquisition", tags: null, AttemptBuckets);
         _contended = meter.CreateCounter<long>("distlock.acquire.contended", "{acquisition}", "Acquisitions that found the lock held and waited");
-        _heldDuration = meter.CreateHistogram<double>("distlock.lock.held.duration", "s", "From acquired to released or lost");
+        _heldDuration = meter.CreateHistogram("distlock.lock.held.duration", "s", "From acquired to released or lost", tags: null, HeldBuckets);
         _extensions = meter.CreateCounter<long>("distlock.lock.extensions", "{extension}", "Extensions, by outcome: extended, refused, failed");
         _failures = meter.CreateCounter<long>("distlock.failures", "{failure}", "Operations that failed, by operation and kind: busy, backend, canceled");
         _lost = meter.CreateCounter<long>("distlock.lock.lost", "{lock}", "Locks lost while held, by reason: refused, expired, disposed");

@@ -1,0 +1,65 @@
+using System.Text.Json;
+
+namespace DistLock.Cli;
+
+/// <summary>
+/// status --json and list --json. The field names are a documented contract (docs/cli.md): add
+/// fields, never rename or remove one.
+/// </summary>
+internal static class LockJson
+{
+    public static void Write(Utf8JsonWriter json, LockInfo info, int nodes)
+    {
+        json.WriteStartObject();
+        json.WriteString("resource", info.Resource);
+        json.WriteString("key", info.Key);
+        json.WriteString("state", LockTable.StateOf(info).Replace(' ', '-'));
+        if (info.Holder is null || info.HandingOver)
+        {
+            json.WriteNull("holder");
+        }
+        else
+        {
+            json.WriteString("holder", info.Holder);
+        }
+
+        if (info.RemainingTtl is { } ttl)
+        {
+            json.WriteNumber("ttlMs", (long)ttl.TotalMilliseconds);
+        }
+        else
+        {
+            json.WriteNull("ttlMs");
+        }
+
+        json.WriteNumber("fencingCounter", info.FencingCounter);
+        json.WriteNumber("waiters", info.Waiters);
+        json.WriteNumber("nodesHolding", info.NodesHolding);
+        json.WriteNumber("nodes", nodes);
+        json.WriteEndObject();
+    }
+
+    public static void Print(LockInfo info, int nodes) => Print(json => Write(json, info, nodes));
+
+    public static void Print(IEnumerable<LockInfo> locks, int nodes) => Print(json =>
+    {
+        json.WriteStartArray();
+        foreach (var info in locks)
+        {
+            Write(json, info, nodes);
+        }
+
+        json.WriteEndArray();
+    });
+
+    private static void Print(Action<Utf8JsonWriter> write)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            write(json);
+        }
+
+        stdout.Write("\n"u8);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace DistLock;
+
+/// <summary>
+/// Binds <see cref="DistLockSettings"/> from configuration itself, so that: durations take the
+/// tool's syntax (<c>10s</c>, <c>1m30s</c>) as well as <c>hh:mm:ss</c>; <c>Redis</c> is one string
+/// or a list; and a misspelt key ("Ttll") is an error at start-up instead of a setting silently
+/// ignored. Problems are collected, each naming its key, and reported by the validator.
+/// </summary>
+internal static class DistLockSettingsBinder
+{
+    private static readonly PropertyInfo[] Settable = typeof(DistLockSettings)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.CanWrite)
+        .ToArray();
+
+    /// <summary>Every key the section may contain.</summary>
+    public static IReadOnlyList<string> KnownKeys { get; } =
+        [nameof(DistLockSettings.Redis), .. Settable.Select(p => p.Name)];
+
+    public static void Bind(IConfiguration configuration, string section, DistLockSettings settings)
+    {
+        foreach (var child in configuration.GetChildren())
+        {
+            var path = $"{section}:{child.Key}";
+            if (string.Equals(child.Key, nameof(DistLockSettings.Redis), StringComparison.OrdinalIgnoreCase))
+            {
+                BindRedis(child, path, settings);
+                continue;
+            }
+
+            var property = Settable.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property is null && configuration is not IConfigurationSection)
+            {
+                // The whole configuration was given rather than DistLock's section: its other keys
+                // (Logging, AllowedHosts...) belong to others.
+                continue;
+            }
+
+            if (property is null)
+            {
+                settings.BindErrors.Add($"{path}: unknown setting{Nearest(child.Key)}; known settings: {string.Join(", ", KnownKeys)}.");
+                continue;
+            }
+
+            if (child.Value is null)
+            {
+                settings.BindErrors.Add($"{path}: expected a single value, found a section.");
+                continue;
+            }
+
+            if (Convert(child.Value, Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType, property.Name, out var value, out var error))
+            {
+                property.SetValue(settings, value);
+            }
+            else
+            {
+                settings.BindErrors.Add($"{path}: {error}");
+            }
+        }
+    }
+
+    private static void BindRedis(IConfigurationSection redis, string path, DistLockSettings settings)
+    {
+        // "Redis": "host:6379" (one deployment: any StackExchange.Redis configuration string) or
+        // "Redis": [ "a:6379", "b:6379", "c:6379" ] (Redlock: one string per independent master).
+        if (!string.IsNullOrWhiteSpace(redis.Value))
+        {
+            settings.Redis.Add(redis.Value);
+            return;
+        }
+
+        foreach (var node in redis.GetChildren().OrderBy(c => int.TryParse(c.Key, CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue))
+        {
+            if (string.IsNullOrWhiteSpace(node.Value))
+            {
+                settings.BindErrors.Add($"{path}:{node.Key}: expected a Redis configuration string such as \"host:6379\".");
+            }
+            else
+            {
+                settings.Redis.Add(node.Value);
+            }
+        }
+    }
+
+    private static bool Convert(string text, Type type, string name, out object? value, out string error)
+    {
+        value = null;
+        error = string.Empty;
+        if (type == typeof(TimeSpan))
+        {
+            var allowInfinite = name is nameof(DistLockSettings.DefaultWaitTimeout);
+            value = DurationText.TryParse(text, allowInfinite, out error);
+            return value is not null;
+        }
+
+        if (type == typeof(int) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer))
+        {
+            value = integer;
+            return true;
+        }
+
+        if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real))
+        {
+            value = real;
+            return true;
+        }
+
+        if (type == typeof(bool) && bool.TryParse(text, out var flag))
+        {
+            value = flag;
+            return true;
+        }
+
+        if (type == typeof(string))
+        {
+            value = text;
+            return true;
+        }
+
+        error = $"'{text}' is not a valid {(type == typeof(bool) ? "true/false" : type == typeof(int) ? "whole number" : "number")}.";
+        return false;
+    }
+
+    /// <summary>" (did you mean Ttl?)" for a key one or two edits from a known one.</summary>
+    private static string Nearest(string key)
+    {
+        var best = KnownKeys
+            .Select(k => (Key: k, Distance: EditDistance(k.ToUpperInvariant(), key.ToUpperInvariant())))
+            .OrderBy(k => k.Distance)
+            .First();
+        return best.Distance <= 2 ? $" (did you mean {best.Key}?)" : string.Empty;
+    }
+
+    internal static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+}

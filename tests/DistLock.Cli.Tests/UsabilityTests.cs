@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using DistLock.RedisRig;
+
+namespace DistLock.Cli.Tests;
+
+/// <summary>Issue 19, "first hour": help, error lines, a dead node, the waiting notice, --json, --watch, exit codes.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class UsabilityTests(RedisFixture redis)
+{
+    private static string NewResource() => "use-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Theory]
+    [InlineData]
+    [InlineData("exec")]
+    [InlineData("status")]
+    [InlineData("list")]
+    [InlineData("release")]
+    [InlineData("serve")]
+    [InlineData("demo")]
+    public async Task Help_EveryCommand_WorksAndShowsAnExample_UnderTheNameDistlock(params string[] command)
+    {
+        // Regression: "exec --help" failed with "exec needs --" (64), and usage said DistLock.Cli.
+        using var tool = await Tool.RunAsync([.. command, "--help"]);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains($"Usage:\n  distlock {string.Join(' ', command)}".TrimEnd(), tool.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("Examples:\n  distlock " + string.Join(' ', command), tool.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("DistLock.Cli", tool.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownCommand_SaysSo_AndSuggestsTheNearest()
+    {
+        using var tool = await Tool.RunAsync(["stauts", "x"]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: unknown command 'stauts'; did you mean 'status'? (see distlock --help)", tool.Stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("distlock: give a command: exec, status, list, release, serve, demo (see distlock --help)")]
+    [InlineData("distlock: unknown option '--verbos' for distlock; did you mean '--verbose'? (see distlock --help)", "--verbos")]
+    [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "x", "--jsn")]
+    public async Task BadUsage_SaysWhatToType(string expected, params string[] arguments)
+    {
+        using var tool = await Tool.RunAsync(arguments);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task VerboseBeforeTheCommand_StillFindsExecsCommand()
+    {
+        using var tool = await Tool.RunAsync(["--verbose", "exec", "--resource", NewResource(), "--", "sh", "-c", "exit 5"], redis.Endpoint);
+
+        Assert.Equal(5, tool.ExitCode);
+    }
+
+    [Fact]
+    public async Task UnreachableRedis_OneActionableLine_NoClientDumpOrExceptionType_DetailsWithVerbose()
+    {
+        using var tool = await Tool.RunAsync(["status", "x", "--redis", "127.0.0.1:1"]);
+        using var verbose = await Tool.RunAsync(["status", "x", "--redis", "127.0.0.1:1", "--verbose"]);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.Equal("distlock: cannot reach Redis at 127.0.0.1:1 (Connection refused)", tool.Stderr.Trim());
+        Assert.Equal(69, verbose.ExitCode);
+        Assert.Contains("RedisConnectionException", verbose.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeadRedlockNode_CostsAtMostTheShortConnectTimeout_AndIsNamed()
+    {
+        // Regression: a dead node added StackExchange.Redis's 5 s connect timeout to every call.
+        await using var second = await RedisServer.StartAsync();
+        var dead = $"127.0.0.1:{LoopbackPorts.Free()}";
+        var timer = Stopwatch.StartNew();
+
+        using var tool = await Tool.RunAsync(["status", NewResource(), "--json", "--redis", redis.Endpoint, "--redis", second.Endpoint, "--redis", dead]);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.True(timer.Elapsed < TimeSpan.FromSeconds(4.5), $"took {timer.Elapsed}");
+        Assert.Contains($"Redis node(s) down: {dead} (Connection refused); going on with 2 of 3", tool.Stderr, StringComparison.Ordinal);
+        Assert.Equal(3, JsonDocument.Parse(tool.Stdout).RootElement.GetProperty("nodes").GetInt32());
+    }
+
+    [Fact]
+    public async Task StatusAndList_Json_HaveTheDocumentedFields()
+    {
+        var resource = NewResource();
+        await using var handle = await redis.Locks.AcquireAsync(resource);
+
+        using var status = await Tool.RunAsync(["status", resource, "--json"], redis.Endpoint);
+        using var list = await Tool.RunAsync(["list", resource, "--json"], redis.Endpoint);
+
+        Assert.Equal(0, status.ExitCode);
+        var one = JsonDocument.Parse(status.Stdout).RootElement;
+        Assert.Equal(
+            ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes"],
+            one.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("held", one.GetProperty("state").GetString());
+        Assert.Equal(handle.Id, one.GetProperty("holder").GetString());
+        Assert.Equal(handle.FencingToken, one.GetProperty("fencingCounter").GetInt64());
+        Assert.InRange(one.GetProperty("ttlMs").GetInt64(), 1, 30_000);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Equal(resource, Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray()).GetProperty("resource").GetString());
+    }
+
+    [Fact]
+    public async Task Status_FreeLock_Json_SaysFreeWithNulls()
+    {
+        using var tool = await Tool.RunAsync(["status", NewResource(), "--json"], redis.Endpoint);
+
+        var json = JsonDocument.Parse(tool.Stdout).RootElement;
+        Assert.Equal("free", json.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("holder").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("ttlMs").ValueKind);
+    }
+
+    [Fact]
+    public async Task StatusWatch_ShowsChanges_AndStopsOnSigTerm_WithZero()
+    {
+        var resource = NewResource();
+        using var tool = Tool.Start(["status", resource, "--watch"], redis.Endpoint);
+        await UntilAsync(() => tool.Stdout.Contains("free", StringComparison.Ordinal));
+
+        await using (var handle = await redis.Locks.AcquireAsync(resource))
+        {
+            await UntilAsync(() => tool.Stdout.Contains("held holder=" + handle.Id, StringComparison.Ordinal));
+        }
+
+        Signals.Send(tool.Process.Id, 15);
+        Assert.Equal(0, await tool.WaitAsync(20));
+        Assert.DoesNotContain('\u001b', tool.Stdout);
+    }
+
+    [Fact]
+    public async Task Exec_WaitingWithVerbose_SaysOnceWhoHoldsTheLock()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireAsync(resource);
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--wait", "1s", "--verbose", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(75, tool.ExitCode);
+        var lines = tool.Stderr.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith($"distlock: waiting for '{resource}' (up to 1s): held by lock value {held.Id}", lines[0], StringComparison.Ordinal);
+        Assert.Equal($"distlock: lock '{resource}' is held by someone else; not acquired within 1s", lines[1]);
+    }
+
+    [Fact]
+    public async Task Exec_WaitingOffATerminal_SaysNothingUntilTheOutcome()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireAsync(resource);
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--wait", "300ms", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(75, tool.ExitCode);
+        Assert.Single(tool.Stderr.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("10ms", "distlock: --ttl: 10ms is too short to be extended in time; the lowest that works is 200ms")]
+    [InlineData("30", "distlock: --ttl: '30' needs a unit: 30s, 30ms... (250ms, 10s, 5m, 2h, 1d, 1m30s or 00:00:30)")]
+    public async Task Exec_UnworkableTtl_IsRefused_WithTheLowestThatWorks(string ttl, string expected)
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), "--ttl", ttl, "--", "true"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Exec_CompoundDurations_AreAccepted()
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), "--ttl", "1m30s", "--wait", "00:00:05", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_Exits69_WithOneLine()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        using var tool = await Tool.RunAsync(["serve", "--port", port.ToString(CultureInfo.InvariantCulture)], timeoutSeconds: 30);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.Equal($"distlock: port {port} on 127.0.0.1 is in use; pick another with --port", tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Demo_UnreachableRedis_Exits69_BeforeStartingWorkers()
+    {
+        using var tool = await Tool.RunAsync(["demo", "--seconds", "1", "--redis", "127.0.0.1:1"]);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.Equal("distlock: cannot reach Redis at 127.0.0.1:1 (Connection refused)", tool.Stderr.Trim());
+        Assert.Equal(string.Empty, tool.Stdout.Trim()); // no live table of idle workers
+    }
+
+    [Fact]
+    public async Task Exec_CommandThatCannotBeRun_Exits126()
+    {
+        var file = Path.Combine(Path.GetTempPath(), NewResource() + ".sh");
+        await File.WriteAllTextAsync(file, "#!/bin/sh\nexit 0\n"); // not executable
+        try
+        {
+            using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), "--", file], redis.Endpoint);
+
+            Assert.Equal(126, tool.ExitCode);
+            Assert.Single(tool.Stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 130)]
+    [InlineData(15, 143)]
+    public async Task Exec_InterruptedWhileWaiting_Exits128PlusTheSignal_AndTakesNothing(int signal, int expected)
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireAsync(resource);
+        using var tool = Tool.Start(["exec", "--resource", resource, "--", "true"], redis.Endpoint);
+        for (var i = 0; i < 500 && (await redis.Locks.InspectAsync(resource)).Waiters == 0; i++)
+        {
+            await Task.Delay(20); // until distlock is in the lock's line
+        }
+
+        Signals.Send(tool.Process.Id, signal);
+
+        Assert.Equal(expected, await tool.WaitAsync(20));
+        Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).Holder);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(condition());
+    }
+}
