@@ -36,6 +36,16 @@ internal static class LockJson
         json.WriteNumber("waiters", info.Waiters);
         json.WriteNumber("nodesHolding", info.NodesHolding);
         json.WriteNumber("nodes", nodes);
+        if (info.HolderLabel is { } label)
+        {
+            json.WriteString("holderLabel", label);
+            json.WriteString("heldSince", info.HeldSince!.Value.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            json.WriteNull("holderLabel");
+            json.WriteNull("heldSince");
+        }
         json.WriteEndObject();
     }
 

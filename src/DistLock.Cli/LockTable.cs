@@ -9,8 +9,15 @@ internal static class LockTable
     public static string StateOf(LockInfo info) =>
         info.Holder is null ? "free" : info.HandingOver ? "handing over" : "held";
 
+    /// <summary>The holder's label (see LockOptions.HolderLabel) when its value carries one, else its lock value.</summary>
     public static string HolderOf(LockInfo info) =>
-        info.Holder is null ? "-" : info.HandingOver ? "(next waiter)" : info.Holder;
+        info.Holder is null ? "-" : info.HandingOver ? "(next waiter)" : info.HolderLabel ?? info.Holder;
+
+    /// <summary>" for 12.3 s" when the holder's value says when it acquired, else "".</summary>
+    public static string HeldForOf(LockInfo info) =>
+        info.HeldSince is { } since
+            ? " for " + Math.Max(0, (TimeProvider.System.GetUtcNow() - since).TotalSeconds).ToString("0.0", CultureInfo.InvariantCulture) + " s"
+            : "";
 
     public static string TtlOf(LockInfo info) =>
         info.RemainingTtl is { } ttl ? ttl.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s" : "-";
@@ -22,6 +29,11 @@ internal static class LockTable
         table.AddRow("key", Markup.Escape(info.Key));
         table.AddRow("state", StateOf(info));
         table.AddRow("holder", Markup.Escape(HolderOf(info)));
+        if (info.HeldSince is { } since)
+        {
+            table.AddRow("held since", since.ToString("u", CultureInfo.InvariantCulture) + HeldForOf(info).Replace(" for ", " (", StringComparison.Ordinal) + ")");
+        }
+
         table.AddRow("ttl", TtlOf(info));
         table.AddRow("fencing counter", info.FencingCounter.ToString(CultureInfo.InvariantCulture));
         table.AddRow("waiters", info.Waiters.ToString(CultureInfo.InvariantCulture));

@@ -56,6 +56,9 @@ public sealed class DistLockSettings
     /// <summary><see cref="LockOptions.AutoExtend"/>.</summary>
     public bool? AutoExtend { get; set; }
 
+    /// <summary><see cref="LockOptions.HolderLabel"/>.</summary>
+    public string? HolderLabel { get; set; }
+
     /// <summary><see cref="LockOptions.MaxHoldTime"/>.</summary>
     public TimeSpan? MaxHoldTime { get; set; }
 
@@ -90,6 +93,11 @@ public sealed class DistLockSettings
         if (KeyPrefix is not null)
         {
             Try(() => options.KeyPrefix = KeyPrefix, section, nameof(KeyPrefix), errors);
+        }
+
+        if (HolderLabel is not null)
+        {
+            Try(() => options.HolderLabel = HolderLabel, section, nameof(HolderLabel), errors);
         }
 
         // A TTL that automatic extension cannot keep: the lock would be lost before its first extension is answered.

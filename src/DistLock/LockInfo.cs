@@ -21,4 +21,14 @@ public sealed record LockInfo(
     TimeSpan? RemainingTtl,
     long FencingCounter,
     int Waiters,
-    int NodesHolding);
+    int NodesHolding)
+{
+    /// <summary>
+    /// Who holds the lock, when its holder's manager had <see cref="LockOptions.HolderLabel"/> set
+    /// (the label is carried in the lock value); null otherwise, or when the lock is free.
+    /// </summary>
+    public string? HolderLabel => HandingOver ? null : HolderValue.Parse(Holder).Label;
+
+    /// <summary>When the holder acquired the lock (its clock), with the same condition as <see cref="HolderLabel"/>.</summary>
+    public DateTimeOffset? HeldSince => HandingOver ? null : HolderValue.Parse(Holder).Since;
+}

@@ -34,6 +34,7 @@ public sealed class LockOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan? _maxHoldTime;
     private int _waitForReplicas;
+    private string? _holderLabel;
     private TimeSpan _replicaTimeout = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
@@ -86,6 +87,36 @@ public sealed class LockOptions
             _maxRetries = value;
         }
     }
+
+    /// <summary>
+    /// Who holds the locks of this manager, as people should see it in <c>distlock status</c>,
+    /// <see cref="LockInfo.HolderLabel"/> and logs: for example <c>"web-3 pid 4121"</c> or a job name.
+    /// When set, the lock values DistLock makes carry it with the time of acquisition
+    /// (<c>{label}|{unix ms}|{128 random bits}</c>), which costs no command; a value chosen in
+    /// <see cref="LockRequest.Value"/> is used as it is. Default null: values are 128 random bits.
+    /// At most <see cref="MaxHolderLabelLength"/> characters, without control characters.
+    /// </summary>
+    public string? HolderLabel
+    {
+        get => _holderLabel;
+        set
+        {
+            if (value is not null)
+            {
+                ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(HolderLabel));
+                if (value.Length > MaxHolderLabelLength || value.Any(char.IsControl))
+                {
+                    throw new ArgumentException(
+                        $"HolderLabel must be at most {MaxHolderLabelLength} characters, without control characters.", nameof(HolderLabel));
+                }
+            }
+
+            _holderLabel = value;
+        }
+    }
+
+    /// <summary>The longest <see cref="HolderLabel"/>.</summary>
+    public const int MaxHolderLabelLength = 200;
 
     /// <summary>
     /// Prefix of every key DistLock writes (dist-lock <c>keyPrefix</c>). Default <c>"lock:"</c>.

@@ -101,7 +101,7 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(0, status.ExitCode);
         var one = JsonDocument.Parse(status.Stdout).RootElement;
         Assert.Equal(
-            ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes"],
+            ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes", "holderLabel", "heldSince"],
             one.EnumerateObject().Select(p => p.Name));
         Assert.Equal("held", one.GetProperty("state").GetString());
         Assert.Equal(handle.Id, one.GetProperty("holder").GetString());
@@ -109,6 +109,38 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.InRange(one.GetProperty("ttlMs").GetInt64(), 1, 30_000);
         Assert.Equal(0, list.ExitCode);
         Assert.Equal(resource, Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray()).GetProperty("resource").GetString());
+    }
+
+    [Fact]
+    public async Task Exec_StoresWhoHoldsTheLock_StatusAndWaitersShowIt()
+    {
+        var resource = NewResource();
+        var ready = Path.Combine(Path.GetTempPath(), "distlock-label-" + Guid.NewGuid().ToString("N"));
+        using var holder = Tool.Start(["exec", "--resource", resource, "--", "sh", "-c", $"trap 'exit 0' TERM; touch {ready}; while :; do sleep 0.05; done"], redis.Endpoint);
+        try
+        {
+            await UntilAsync(() => File.Exists(ready));
+
+            using var status = await Tool.RunAsync(["status", resource, "--json"], redis.Endpoint);
+            var json = JsonDocument.Parse(status.Stdout).RootElement;
+            var label = json.GetProperty("holderLabel").GetString()!;
+            Assert.Contains($"pid {holder.Process.Id}: sh -c", label, StringComparison.Ordinal);
+            var since = DateTimeOffset.Parse(json.GetProperty("heldSince").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(since, TimeProvider.System.GetUtcNow().AddMinutes(-1), TimeProvider.System.GetUtcNow().AddSeconds(1));
+
+            using var table = await Tool.RunAsync(["status", resource], redis.Endpoint);
+            Assert.Contains("held since", table.Stdout, StringComparison.Ordinal);
+
+            using var waiter = await Tool.RunAsync(["exec", "--resource", resource, "--wait", "300ms", "--verbose", "--label", "nightly job", "--", "true"], redis.Endpoint);
+            Assert.Equal(75, waiter.ExitCode);
+            Assert.Contains($"held by {Environment.MachineName} pid {holder.Process.Id}", waiter.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signals.Send(holder.Process.Id, 15);
+            await holder.WaitAsync(20);
+            File.Delete(ready);
+        }
     }
 
     [Fact]

@@ -36,6 +36,27 @@ public abstract class AdministrationTests
     }
 
     [Fact]
+    public async Task InspectAsync_HolderLabelSet_ShowsWhoHoldsItAndSinceWhen()
+    {
+        await using var labelled = await _nodes.ConnectAsync(new LockOptions { HolderLabel = "reports-host pid 7" });
+        await using var plain = await _nodes.ConnectAsync();
+        var resource = "admin-" + Guid.NewGuid().ToString("N");
+        var before = TimeProvider.System.GetUtcNow().AddSeconds(-1);
+        await using var handle = await labelled.AcquireAsync(resource);
+
+        var info = await plain.InspectAsync(resource);
+
+        Assert.Equal(handle.Id, info.Holder);
+        Assert.Equal("reports-host pid 7", info.HolderLabel);
+        Assert.InRange(info.HeldSince!.Value, before, TimeProvider.System.GetUtcNow().AddSeconds(1));
+        await handle.ReleaseAsync();
+        await using var unlabelled = await plain.AcquireAsync(resource);
+        var other = await plain.InspectAsync(resource);
+        Assert.Null(other.HolderLabel);
+        Assert.Null(other.HeldSince);
+    }
+
+    [Fact]
     public async Task InspectAsync_FreeLock_HasNoHolder()
     {
         await using var manager = await _nodes.ConnectAsync();

@@ -18,12 +18,13 @@ internal static class ExecCommand
         var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever (250ms, 10s, 5m, 1m30s...)", DefaultValueFactory = _ => "inf" };
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
         onLost.AcceptOnlyFromAmong("kill", "ignore");
+        var label = new Option<string>("--label") { Description = "Who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
         var exec = new Command("exec", CommonOptions.Describe(
             "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
             "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy"))
         {
-            redis, prefix, resource, ttl, wait, onLost,
+            redis, prefix, resource, ttl, wait, onLost, label,
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
@@ -33,14 +34,15 @@ internal static class ExecCommand
             Durations.Parse(parse.GetValue(wait)!, "--wait"),
             parse.GetValue(onLost) == "kill",
             parse.GetValue<bool>(CommonOptions.VerboseFlag),
+            parse.GetValue(label),
             commandLine,
             cancellationToken));
         return exec;
     }
 
     private static async Task<int> RunAsync(
-        IReadOnlyList<string> targets, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string[] command,
-        CancellationToken cancellationToken)
+        IReadOnlyList<string> targets, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
+        string[] command, CancellationToken cancellationToken)
     {
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
@@ -49,6 +51,14 @@ internal static class ExecCommand
 
         var options = CommonOptions.LockOptions(prefix);
         Durations.ApplyTtl(options, ttl, "--ttl");
+        try
+        {
+            options.HolderLabel = label ?? DefaultLabel(command);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.Usage, $"--label: {ErrorText.Clean(ex.Message)}", ex);
+        }
 
         using var interrupts = new Interrupts();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupts.Token);
@@ -129,12 +139,18 @@ internal static class ExecCommand
 
     private static string Waiting(TimeSpan wait) => wait == Timeout.InfiniteTimeSpan ? "no time limit; Ctrl+C gives up" : $"up to {DurationText.Format(wait)}";
 
-    // The holder is known by its lock value only: who it is (host, pid, command) and since when are
-    // not stored beside the lock yet.
     private static string Holder(LockInfo info) => info.Holder switch
     {
         null => "it was just released",
         _ when info.HandingOver => "it is being handed to the next waiter",
-        var holder => $"held by lock value {holder}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
+        _ => $"held by {(info.HolderLabel ?? $"lock value {info.Holder}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
     };
+
+    /// <summary>"host pid 123: command args", cut to the longest label a lock value carries.</summary>
+    private static string DefaultLabel(string[] command)
+    {
+        var text = $"{Environment.MachineName} pid {Environment.ProcessId}: {string.Join(' ', command)}";
+        text = new string([.. text.Select(c => char.IsControl(c) ? ' ' : c)]);
+        return text.Length <= LockOptions.MaxHolderLabelLength ? text : text[..(LockOptions.MaxHolderLabelLength - 3)] + "...";
+    }
 }

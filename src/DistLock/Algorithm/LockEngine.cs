@@ -132,7 +132,7 @@ internal sealed class LockEngine
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
         var ttl = request.Ttl ?? _options.Ttl;
         var key = _keys.LockKey(request.Resource);
-        var value = request.Value ?? NewLockValue();
+        var value = request.Value ?? NewLockValue(_options);
         using var activity = Metrics.Start("acquire", request.Resource);
         var started = _options.TimeProvider.GetTimestamp();
         AcquireOutcome outcome;
@@ -182,6 +182,8 @@ internal sealed class LockEngine
         return handle;
     }
 
-    /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>).</summary>
-    private static string NewLockValue() => RandomHex.New(16);
+    /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>); with the holder's label, if set.</summary>
+    private static string NewLockValue(LockOptions options) => options.HolderLabel is { } label
+        ? HolderValue.Format(label, options.TimeProvider.GetUtcNow(), RandomHex.New(16))
+        : RandomHex.New(16);
 }
