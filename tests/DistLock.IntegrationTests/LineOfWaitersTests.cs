@@ -51,6 +51,35 @@ public abstract class LineOfWaitersTests
     }
 
     [Fact]
+    public async Task StalledWaiterThenAFleetOfDeadOnes_TheLiveWaiterBehindStillGetsItsStandby()
+    {
+        await using var holder = await _nodes.ConnectAsync(Options);
+        await using var waiter = await _nodes.ConnectAsync(Options);
+        var resource = "line-" + Guid.NewGuid().ToString("N");
+        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
+        var held = await holder.AcquireAsync(resource);
+
+        // First a paused process, then 100 entries nobody listens for, then the live waiter: a
+        // release wakes the paused one and must walk past the dead to find whom to stand by.
+        await using var stalled = await StalledWaiterAsync(key, "stalled", ticket: 0);
+        var dead = Enumerable.Range(1, 100).Select(i => new SortedSetEntry($"dead-{i}", i)).ToArray();
+        foreach (var node in _nodes.Inspectors)
+        {
+            await node.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), dead);
+        }
+
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 2)), "the live waiter never joined the line");
+
+        var released = Stopwatch.StartNew();
+        await held.ReleaseAsync();
+        await using var handle = await waiting;
+
+        Assert.True(released.Elapsed < WellBelowTheTtl, $"the live waiter behind a stalled one and {dead.Length} dead ones took the lock {released.Elapsed} after the release");
+        Assert.True(stalled.Wakes >= 1, "the stalled waiter was never woken: it was not at the head of the line");
+    }
+
+    [Fact]
     public async Task AFleetOfDeadWaitersAhead_ReleaseStillWakesTheLiveOne()
     {
         await using var holder = await _nodes.ConnectAsync(Options);
@@ -80,7 +109,8 @@ public abstract class LineOfWaitersTests
         foreach (var node in _nodes.Inspectors)
         {
             var line = LockKeyLayout.WaitersKey(key);
-            Assert.True(!await node.GetDatabase().KeyExistsAsync(line) || await node.GetDatabase().KeyTimeToLiveAsync(line) is not null, "a line without an expiry");
+            // PTTL in one step (the line may go meanwhile): -1 is a key without expiry, -2 none.
+            Assert.NotEqual(-1, (long)await node.GetDatabase().ExecuteAsync("PTTL", line));
         }
     }
 

@@ -11,6 +11,8 @@ internal static class LockScripts
 
     public static LockScript PassOn { get; } = LockScript.Load("pass-on");
 
+    public static LockScript StandbyNext { get; } = LockScript.Load("standby-next");
+
     public static LockScript FenceFloor { get; } = LockScript.Load("fence-floor");
 
     public static LockScript FencedWrite { get; } = LockScript.Load("fenced-write");

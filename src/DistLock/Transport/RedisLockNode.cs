@@ -87,10 +87,7 @@ internal sealed class RedisLockNode : ILockNode
         var woke = await LockScripts.PassOn
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
-        if ((long)woke == LineNeedsAnotherPass)
-        {
-            await GoOnWakingAsync(key, notice).ConfigureAwait(false);
-        }
+        await GoOnWakingAsync(key, notice, (long)woke).ConfigureAwait(false);
     }
 
     /// <summary>The lock's state on this node: value, PTTL, fencing counter, waiters.</summary>
@@ -108,11 +105,7 @@ internal sealed class RedisLockNode : ILockNode
         var result = (RedisResult[])(await LockScripts.ForceRelease
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false))!;
-        if ((long)result[1] == LineNeedsAnotherPass)
-        {
-            await GoOnWakingAsync(key, notice).ConfigureAwait(false);
-        }
-
+        await GoOnWakingAsync(key, notice, (long)result[1]).ConfigureAwait(false);
         return (long)result[0] == 1;
     }
 
@@ -164,39 +157,41 @@ internal sealed class RedisLockNode : ILockNode
     }
 
     /// <summary>
-    /// The release script's reply: 1 released, 0 not ours, 2 released with dead waiters still ahead
-    /// of the live ones (a script stops after 64 steps): waking goes on in further calls, in the
+    /// The release script's reply: 1 released, 0 not ours, 2 or 3 released with dead (or marked)
+    /// waiters in the way (a script stops after 64 steps): waking goes on in further calls, in the
     /// background, since the release itself is done.
     /// </summary>
     private static NodeResult ReadReleaseReply(RedisResult result, (RedisLockNode Node, string Key, string Notice) release)
     {
         var reply = (long)result;
-        if (reply == LineNeedsAnotherPass)
+        if (reply >= LineNeedsAnotherPass)
         {
-            _ = release.Node.GoOnWakingQuietlyAsync(release.Key, release.Notice);
+            _ = release.Node.GoOnWakingQuietlyAsync(release.Key, release.Notice, reply);
         }
 
         return reply == 0 ? NodeResult.Denied : NodeResult.Granted;
     }
 
-    /// <summary>Runs pass-on.lua with no departing waiter until the line has been walked to a live waiter (or its end).</summary>
-    private async Task GoOnWakingAsync(string key, string notice)
+    /// <summary>
+    /// Goes on walking the line after a script stopped early (see wake-next.lua): pass-on.lua with no
+    /// departing waiter until a live waiter is woken, then standby-next.lua until the next one is told.
+    /// </summary>
+    private async Task GoOnWakingAsync(string key, string notice, long woke)
     {
-        RedisResult woke;
-        do
+        while (woke >= LineNeedsAnotherPass)
         {
-            woke = await LockScripts.PassOn
+            var script = woke == LineNeedsAnotherPass ? LockScripts.PassOn : LockScripts.StandbyNext;
+            woke = (long)await script
                 .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
                 .ConfigureAwait(false);
         }
-        while ((long)woke == LineNeedsAnotherPass);
     }
 
-    private async Task GoOnWakingQuietlyAsync(string key, string notice)
+    private async Task GoOnWakingQuietlyAsync(string key, string notice, long woke)
     {
         try
         {
-            await GoOnWakingAsync(key, notice).ConfigureAwait(false);
+            await GoOnWakingAsync(key, notice, woke).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
@@ -238,7 +233,8 @@ internal sealed class RedisLockNode : ILockNode
         }
     }
 
-    // What wake-next.lua returns when it stopped before reaching a live waiter.
+    // What wake-next.lua returns when it stopped early: 2 before waking anyone, 3 before finding
+    // the waiter to stand by behind the one it woke.
     private const long LineNeedsAnotherPass = 2;
 
     private string PublishCommand => Sharded ? "SPUBLISH" : "PUBLISH";

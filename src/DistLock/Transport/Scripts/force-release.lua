@@ -4,7 +4,7 @@
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters
 -- ARGV[2]: the notice to publish; ARGV[3]: how long the lock stays reserved for the woken waiter, in ms
 -- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
--- Returns {1 when a lock was deleted, else 0; what wake_next returned (2: run pass-on.lua to go on)}.
+-- Returns {1 when a lock was deleted, else 0; what wake_next returned (2 or 3: another pass, see wake-next.lua)}.
 --@include wake-next
 local deleted = redis.call('DEL', KEYS[1])
 return {deleted, wake_next()}

@@ -4,7 +4,7 @@
 -- ARGV[1]: the departing waiter's id; ARGV[2]: the notice to publish;
 -- ARGV[3]: how long the lock stays reserved for the next waiter, in milliseconds
 -- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
--- Returns 1 when a waiter was woken, else 0; 2 when the line needs another pass (see wake-next.lua).
+-- Returns 1 when a waiter was woken, else 0; 2 or 3 when the line needs another pass (see wake-next.lua).
 -- An empty ARGV[1] only goes on waking (after a release or pass-on that returned 2).
 --@include wake-next
 redis.call('ZREM', KEYS[2], ARGV[1])

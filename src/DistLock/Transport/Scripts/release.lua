@@ -3,8 +3,8 @@
 -- ARGV[1]: the lock value (owner id); ARGV[2]: the notice to publish, one per release;
 -- ARGV[3]: how long the lock stays reserved for the woken waiter, in milliseconds
 -- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
--- Returns 1 when released, 0 when the key is gone or held by someone else, 2 when released but the
--- line of waiters needs another pass (pass-on.lua with an empty id; see wake-next.lua).
+-- Returns 1 when released, 0 when the key is gone or held by someone else, 2 or 3 when released
+-- but the line of waiters needs another pass (what wake_next returned: see wake-next.lua).
 -- The woken waiter finds the lock reserved for it, so a newcomer cannot take it first; a
 -- reservation that nobody claims expires, and the lock is free again.
 --@include wake-next
@@ -12,7 +12,8 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
     return 0
 end
 redis.call('DEL', KEYS[1])
-if wake_next() == 2 then
-    return 2
+local woke = wake_next()
+if woke >= 2 then
+    return woke
 end
 return 1

@@ -9,10 +9,13 @@
 -- again, having made no attempt since, is dropped: it has missed a turn and shown no life since.
 -- The next unmarked waiter gets a standby notice ('standby:' .. notice): it looks again when the
 -- reservation expires, so an unclaimed reservation delays it by the grace and one round trip.
--- Returns 1 when a waiter was woken, 0 when nobody waits, and 2 when it stopped after 64 steps
--- (a fleet of dead entries) without waking anyone: the caller runs pass-on.lua again to go on.
-local function wake_next()
-    local woken = nil
+-- At most 64 steps per call, so a fleet of dead entries costs bounded work per script; the caller
+-- goes on in further calls. Returns 0 when nobody waits, 1 when a waiter was woken (and the next
+-- one, if any, was told to stand by), 2 when it stopped before waking anyone (run pass-on.lua with
+-- an empty id to go on), 3 when it woke one but stopped before finding the next (run
+-- standby-next.lua to go on). With the id of a waiter already woken, it only looks for the next.
+local function wake_next(already_woken)
+    local woken = already_woken
     local skip = 0
     for _ = 1, 64 do
         local entry = redis.call('ZRANGE', KEYS[2], skip, skip, 'WITHSCORES')
@@ -39,5 +42,5 @@ local function wake_next()
             redis.call('ZREM', KEYS[2], id)
         end
     end
-    return woken and 1 or 2
+    return woken and 3 or 2
 end

@@ -1,0 +1,11 @@
+-- Goes on looking for the waiter to stand by behind the one a release woke, after a call of
+-- wake_next returned 3 (it ran out of steps among dead or marked entries).
+-- KEYS[1]: the lock key; KEYS[2]: the line of waiters
+-- ARGV[2]: the notice; ARGV[3]: the grace in ms (unused here); ARGV[4]: PUBLISH or SPUBLISH
+-- Returns what wake_next returns; 0 when the lock is no longer reserved (claimed, or expired).
+--@include wake-next
+local value = redis.call('GET', KEYS[1])
+if not value or string.sub(value, 1, 9) ~= 'reserved:' then
+    return 0
+end
+return wake_next(string.sub(value, 10))
