@@ -27,6 +27,41 @@ public sealed class BackendFailureTests
         Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("paused")]
+    [InlineData("killed")]
+    public async Task ListAsync_RedisDown_ThrowsLockBackendExceptionWithinNodeTimeout(string fault)
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        await using (await manager.AcquireAsync("listed"))
+        {
+            Assert.Single(await ListAllAsync(manager));
+        }
+
+        if (fault == "paused")
+        {
+            server.Pause();
+        }
+        else
+        {
+            server.Kill();
+        }
+
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<LockBackendException>(() => ListAllAsync(manager));
+
+            Assert.True(stopwatch.Elapsed < NodeTimeout + Slack, $"took {stopwatch.Elapsed}");
+            Assert.NotNull(ex.InnerException);
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
     [Fact]
     public async Task AcquireAsync_RedisKilledWhileWaitingForever_ThrowsInsteadOfHanging()
     {
@@ -182,5 +217,16 @@ public sealed class BackendFailureTests
 
         Assert.True(connection.IsConnected);
         Assert.True(await connection.GetDatabase().PingAsync() >= TimeSpan.Zero);
+    }
+
+    private static async Task<List<LockInfo>> ListAllAsync(RedisLockManager manager)
+    {
+        var all = new List<LockInfo>();
+        await foreach (var info in manager.ListAsync("*"))
+        {
+            all.Add(info);
+        }
+
+        return all;
     }
 }

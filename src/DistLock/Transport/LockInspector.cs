@@ -34,27 +34,69 @@ internal sealed class LockInspector
             holders?.Count() ?? 0);
     }
 
-    /// <summary>The locks whose resource matches the glob <paramref name="pattern"/>, each once, found with SCAN on every node.</summary>
+    /// <summary>
+    /// The locks whose resource matches the glob <paramref name="pattern"/>, each once, found with
+    /// SCAN on every node (every primary of a cluster). Each page is bounded by the node timeout; a
+    /// node that fails is left out while a majority remains (each lock is on a majority), else the
+    /// listing ends with a <see cref="LockBackendException"/>.
+    /// </summary>
     public async IAsyncEnumerable<LockInfo> ListAsync(string pattern, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var scan = _keys.ScanPattern(pattern);
+        var failed = 0;
+        Exception? firstError = null;
         foreach (var node in _nodes)
         {
-            foreach (var endpoint in node.Multiplexer.GetEndPoints())
+            var keys = new List<string>();
+            try
             {
-                var server = node.Multiplexer.GetServer(endpoint);
-                if (!server.IsConnected || server.IsReplica)
+                await ScanAsync(node, scan, keys, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or IOException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
+            {
+                failed++;
+                firstError ??= ex;
+                if (_nodes.Count - failed < LockValidity.QuorumSize(_nodes.Count))
                 {
-                    continue;
+                    throw new LockBackendException($"Could not list locks: too few Redis nodes answered ({ex.Message}).", ex);
                 }
 
-                await foreach (var key in server.KeysAsync(pattern: scan, pageSize: 250).WithCancellation(cancellationToken).ConfigureAwait(false))
+                continue;
+            }
+
+            foreach (var key in keys)
+            {
+                if (_keys.ResourceOf(key) is { } resource && seen.Add(resource))
                 {
-                    if (_keys.ResourceOf(key.ToString()) is { } resource && seen.Add(resource))
-                    {
-                        yield return await InspectAsync(resource, cancellationToken).ConfigureAwait(false);
-                    }
+                    yield return await InspectAsync(resource, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>SCANs every primary of <paramref name="node"/>, each page within the node timeout.</summary>
+    private async Task ScanAsync(RedisLockNode node, string pattern, List<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var endpoint in node.Multiplexer.GetEndPoints())
+        {
+            var server = node.Multiplexer.GetServer(endpoint);
+            if (server.IsConnected && server.IsReplica)
+            {
+                continue;
+            }
+
+            if (!server.IsConnected)
+            {
+                throw new IOException($"Redis at {endpoint} is not connected");
+            }
+
+            var pages = server.KeysAsync(pattern: pattern, pageSize: 250).GetAsyncEnumerator(cancellationToken);
+            await using (pages.ConfigureAwait(false))
+            {
+                while (await pages.MoveNextAsync().AsTask().WaitAsync(_timeout, cancellationToken).ConfigureAwait(false))
+                {
+                    keys.Add(pages.Current.ToString());
                 }
             }
         }
