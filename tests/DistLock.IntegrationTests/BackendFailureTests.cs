@@ -27,6 +27,28 @@ public sealed class BackendFailureTests
         Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ConnectAsync_ServerAcceptsButNeverAnswers_FailsWithinTheConnectTimeout_InOneReadableLine()
+    {
+        await using var server = await RedisServer.StartAsync();
+        server.Pause();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<LockBackendException>(() => RedisLockManager.ConnectAsync(server.Endpoint + ",connectTimeout=1000"));
+
+            // One connect attempt (the client's default is three: 3 s here, 15 s by default), and
+            // about a second to name the failure.
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2.8), $"took {stopwatch.Elapsed}");
+            Assert.Contains("no answer within the connect timeout (1000 ms)", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("IOCP", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
     [Theory]
     [InlineData("paused")]
     [InlineData("killed")]

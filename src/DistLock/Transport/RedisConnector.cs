@@ -28,6 +28,14 @@ internal static class RedisConnector
             // backlog, where an acquire could land long after the caller gave up on it.
             parsed[i].AbortOnConnectFail = false;
             parsed[i].BacklogPolicy = BacklogPolicy.FailFast;
+
+            // One connect attempt, so ConnectAsync is bounded by the connect timeout: the client
+            // retries three times by default (15 s for a server that accepts and never answers),
+            // which buys nothing here, since it keeps reconnecting a node that is down anyway.
+            if (!configurations[i].Contains("connectRetry", StringComparison.OrdinalIgnoreCase))
+            {
+                parsed[i].ConnectRetry = 1;
+            }
         }
 
         EnsureDistinct(parsed.Select(p => (IEnumerable<EndPoint>)p.EndPoints).ToList(), "configurations");
@@ -67,8 +75,11 @@ internal static class RedisConnector
             }
 
             var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(e => e.ToString()))));
+            var reason = failure.Length == 0 && cause is RedisConnectionException { InnerException: null }
+                ? $"no answer within the connect timeout ({parsed[index].ConnectTimeout} ms): the server may be paused, overloaded, or not Redis"
+                : failure + Innermost(cause);
             throw new LockBackendException(
-                $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {failure}{Innermost(cause)}", cause);
+                $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {reason}", cause);
         }
 
         try
@@ -276,7 +287,7 @@ internal static class RedisConnector
         return comma > 0 && comma < close ? log[(comma + 2)..close] + ": " : string.Empty;
     }
 
-    /// <summary>The message of the innermost exception: the socket's or the TLS stack's own words.</summary>
+    /// <summary>The message of the innermost exception: the socket's or the TLS stack's own words, without the client's state dump.</summary>
     private static string Innermost(Exception? exception)
     {
         if (exception is null)
@@ -287,11 +298,36 @@ internal static class RedisConnector
         var messages = new List<string>();
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            messages.Add(e.Message);
+            messages.Add(WithoutClientState(e.Message));
         }
 
-        return messages.Count == 1 ? messages[0] : $"{messages[^1]} ({messages[0]})";
+        return messages.Count == 1 || messages[0] == messages[^1] ? messages[^1] : $"{messages[^1]} ({messages[0]})";
     }
+
+    /// <summary>
+    /// StackExchange.Redis appends its connection state to a message (", Flushed/ReadAsync, last:
+    /// ECHO, ..., IOCP: (...)"): useful to its maintainers, noise in ours. Keeps what comes before,
+    /// and says in words what "(0-read)" means: the server accepted the connection and never answered.
+    /// </summary>
+    private static string WithoutClientState(string message)
+    {
+        var cut = message.Length;
+        foreach (var marker in StateMarkers)
+        {
+            var at = message.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0 && at < cut)
+            {
+                cut = at;
+            }
+        }
+
+        var kept = message[..cut].TrimEnd(' ', ',', ';');
+        return kept.Contains("(0-read)", StringComparison.Ordinal)
+            ? kept + ": the server accepted the connection but did not answer (paused, overloaded, or not Redis)"
+            : kept;
+    }
+
+    private static readonly string[] StateMarkers = [", Flushed/", ", Idle/", ", last: ", ", origin: ", ", IOCP: ", "; IOCP: ", ", mc: ", ", serverEndpoint: "];
 
     /// <summary>Asks a disconnected node for a PING, to surface the reason it is down.</summary>
     private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
