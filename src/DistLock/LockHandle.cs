@@ -122,6 +122,10 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// the key can have expired in Redis, so work that observes it stops while still alone. It does
     /// not fire when the lock is released, except by a release that got no answer (see
     /// <see cref="ReleaseAsync"/>): that one may have deleted the key, so the lock counts as lost.
+    /// The token reads as cancelled (and <see cref="State"/> as <see cref="LockState.Lost"/>) from
+    /// that moment; callbacks registered on it run on the thread pool, so they may run after the
+    /// call that lost the lock has returned or thrown. Check the token or the state, not a flag a
+    /// callback sets, before each step.
     /// </summary>
     public CancellationToken LostToken => _lease.LostToken;
 

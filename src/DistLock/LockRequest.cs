@@ -57,6 +57,7 @@ public sealed class LockRequest
             if (value is not null)
             {
                 ArgumentException.ThrowIfNullOrEmpty(value, nameof(Value));
+                Transport.LockKeyLayout.EnsureWellFormed(value, "lock value", nameof(Value));
                 if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
                 {
                     throw new ArgumentException($"A lock value must be at most {MaxValueBytes} bytes (UTF-8).", nameof(Value));

@@ -13,6 +13,20 @@ public sealed class LockRequestTests
     }
 
     [Fact]
+    public void LoneSurrogates_InResourceOrValue_AreRejected_SinceUtf8WouldMergeThem()
+    {
+        // Built here, not in InlineData: the test runner's serialization would replace them.
+        foreach (var text in new[] { "\ud800x", "x\udc00", "a\udc00\ud800b" })
+        {
+            Assert.Equal("resource", Assert.ThrowsAny<ArgumentException>(() => new LockRequest(text)).ParamName);
+            Assert.Equal("Value", Assert.ThrowsAny<ArgumentException>(() => new LockRequest("r") { Value = text }).ParamName);
+        }
+    }
+
+    [Fact]
+    public void SurrogatePairs_AreFine() => Assert.Equal("\ud83d\udd12", new LockRequest("\ud83d\udd12") { Value = "\ud83d\udd12" }.Resource);
+
+    [Fact]
     public void Constructor_ResourceOf1024Bytes_IsAcceptedAndOneMoreIsNot()
     {
         Assert.Equal(1024, new LockRequest(new string('a', 1024)).Resource.Length);

@@ -12,6 +12,8 @@ internal sealed class LockKeyLayout
 {
     public const int MaxResourceBytes = 1024;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly string _prefix;
 
     public LockKeyLayout(string prefix) => _prefix = prefix;
@@ -72,10 +74,27 @@ internal sealed class LockKeyLayout
     public static void ValidateResource(string resource, string paramName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(resource, paramName);
+        EnsureWellFormed(resource, "resource name", paramName);
         if (Encoding.UTF8.GetByteCount(resource) > MaxResourceBytes)
         {
             throw new ArgumentException(
                 $"The resource name is longer than {MaxResourceBytes} bytes (UTF-8).", paramName);
+        }
+    }
+
+    /// <summary>
+    /// Rejects a string with a lone surrogate: Redis keys and values are UTF-8, where every lone
+    /// surrogate becomes U+FFFD, so two different names (or owners' values) would be one.
+    /// </summary>
+    public static void EnsureWellFormed(string text, string what, string paramName)
+    {
+        try
+        {
+            StrictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new ArgumentException($"The {what} contains a lone UTF-16 surrogate, which Redis (UTF-8) cannot keep apart from other names.", paramName, ex);
         }
     }
 
