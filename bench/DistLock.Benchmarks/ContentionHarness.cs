@@ -68,6 +68,12 @@ public sealed class ContentionHarness(bool quick, string? only = null)
             var blocked = await Task.WhenAll(redlockRows.Where(r => only is null || r.Key == only).Select(row =>
                 BlockedWaiter.RunAsync($"A waiter blocked {_blocked.TotalSeconds:F0} s behind a held lock", row, servers[3].Endpoint, _blocked)));
             results.AddRange(blocked);
+            if (only is null || only == LockRow.DistLock.Key)
+            {
+                var stalled = await StalledWaiter.RunAsync("A waiter stalled at the head of the line, the next one behind it", servers[3].Endpoint, quick ? 5 : 20);
+                Console.Error.WriteLine($"{stalled.Scenario} | {stalled.Row} | {string.Join(", ", stalled.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
+                results.Add(stalled);
+            }
 
             var version = (await RedisRigInfo.VersionAsync(servers[0])) ?? "?";
             return (results, version, Verdicts(results));
@@ -121,6 +127,7 @@ public sealed class ContentionHarness(bool quick, string? only = null)
         var fairness32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "fairness min/max");
         var switchesProcesses = Metric("Hot key, 8 processes", LockRow.DistLock, "switches/s");
         var blockedCommands = Metric("A waiter blocked", LockRow.DistLock, "commands sent while blocked");
+        var stalledMax = Metric("A waiter stalled", LockRow.DistLock, "max ms");
         var uncontended = Metric("Uncontended, one task, one node", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one task, one node", LockRow.Raw, "cycles/s");
         var keys64 = Metric("64 independent keys", LockRow.DistLock, "cycles/s") / Metric("64 independent keys", LockRow.Raw, "cycles/s");
         var redlock = Metric("Uncontended, one task, Redlock", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one task, one node", LockRow.DistLock, "cycles/s");
@@ -131,6 +138,7 @@ public sealed class ContentionHarness(bool quick, string? only = null)
                 $"hot key, 32 tasks: {switches32:F0} switches/s (>= 3000), max wait {maxWait32:F0} ms (<= 100), fairness {fairness32:F2} (>= 0.5)"),
             Check(switchesProcesses >= 1000, $"hot key, 8 processes: {switchesProcesses:F0} switches/s (>= 1000)"),
             Check(blockedCommands <= 5, $"a blocked waiter sent {blockedCommands:F0} commands (<= 5)"),
+            Check(stalledMax <= 200, $"behind a stalled waiter, the next got the lock within {stalledMax:F0} ms of the release (grace 50 ms + a round trip; <= 200)"),
             Check(uncontended >= 0.95, $"uncontended: {uncontended:F2}x the raw floor (>= 0.95)"),
             Check(keys64 >= 0.95, $"64 keys: {keys64:F2}x the raw floor (>= 0.95)"),
             Check(redlock >= 0.7, $"Redlock over 3 nodes on loopback: {redlock:F2}x of one node (>= 0.7)"),
