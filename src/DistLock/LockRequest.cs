@@ -17,9 +17,6 @@ public sealed class LockRequest
     /// <summary>The longest accepted caller-chosen value, in UTF-8 bytes.</summary>
     public const int MaxValueBytes = 1024;
 
-    // Kept in step with release.lua and acquire.lua, which write and read the reservation.
-    internal const string ReservedPrefix = "reserved:";
-
     private readonly TimeSpan? _ttl;
     private readonly string? _value;
     private readonly TimeSpan? _timeout;
@@ -63,10 +60,10 @@ public sealed class LockRequest
                     throw new ArgumentException($"A lock value must be at most {MaxValueBytes} bytes (UTF-8).", nameof(Value));
                 }
 
-                if (value.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+                if (value.StartsWith(Transport.LockKeyLayout.ReservedPrefix, StringComparison.Ordinal))
                 {
                     throw new ArgumentException(
-                        $"A lock value must not start with '{ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(Value));
+                        $"A lock value must not start with '{Transport.LockKeyLayout.ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(Value));
                 }
             }
 

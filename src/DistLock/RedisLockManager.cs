@@ -126,7 +126,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
 
         var snapshot = options?.Clone();
         var nodeTimeout = (snapshot ?? new LockOptions()).NodeTimeout;
-        var multiplexers = await RedisConnector.ConnectAsync(list, nodeTimeout, cancellationToken).ConfigureAwait(false);
+        var multiplexers = await RedisConnector.ConnectAsync(list, nodeTimeout, LockValidity.QuorumSize(list.Count), cancellationToken).ConfigureAwait(false);
         await EvictionPolicyCheck
             .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, nodeTimeout)
             .ConfigureAwait(false);

@@ -42,14 +42,5 @@ public sealed class PackagingTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DistLock.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("DistLock.slnx not found above the test output");
-    }
+    private static string RepositoryRoot() => RepositoryPaths.Root();
 }

@@ -1,4 +1,3 @@
-using DistLock.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace DistLock.Algorithm;

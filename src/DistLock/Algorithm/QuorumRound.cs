@@ -1,5 +1,3 @@
-using DistLock.Transport;
-
 namespace DistLock.Algorithm;
 
 /// <summary>Sends one command to every node in parallel, each bounded by the node timeout.</summary>

@@ -10,7 +10,8 @@ namespace DistLock.Algorithm;
 /// </summary>
 internal static class ReleaseNotice
 {
-    private const string StandbyPrefix = "standby:";
+    /// <summary>What a standby notice starts with (STANDBY_PREFIX in the scripts).</summary>
+    public const string StandbyPrefix = "standby:";
 
     private static long s_count;
 

@@ -1,5 +1,3 @@
-using DistLock.Transport;
-
 namespace DistLock.Algorithm;
 
 /// <summary>What the nodes answered in one round, as far as the round waited.</summary>

@@ -1,5 +1,3 @@
-using DistLock.Transport;
-
 namespace DistLock.Algorithm;
 
 /// <summary>

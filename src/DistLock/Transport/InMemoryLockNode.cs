@@ -56,7 +56,7 @@ internal sealed class InMemoryLockNode : ILockNode
         {
             SweepWhenGrown();
             var current = Current(key);
-            var reservedForUs = waiterId.Length > 0 && current == LockRequest.ReservedPrefix + waiterId;
+            var reservedForUs = waiterId.Length > 0 && current == LockKeyLayout.ReservedPrefix + waiterId;
             if (current is null || reservedForUs)
             {
                 _keys[key] = (value, Expiry(ttl));
@@ -134,7 +134,7 @@ internal sealed class InMemoryLockNode : ILockNode
         lock (_gate)
         {
             Leave(key, waiterId);
-            if (Current(key) == LockRequest.ReservedPrefix + waiterId)
+            if (Current(key) == LockKeyLayout.ReservedPrefix + waiterId)
             {
                 _keys.Remove(key);
             }
@@ -194,7 +194,7 @@ internal sealed class InMemoryLockNode : ILockNode
             }
             else if (woken is null)
             {
-                _keys[key] = (LockRequest.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
                 line.RemoveAt(index);
                 line.Add(waiter with { Marked = true });
                 (woken, wokenId) = (listener, waiter.Id);

@@ -12,6 +12,13 @@ internal sealed class LockKeyLayout
 {
     public const int MaxResourceBytes = 1024;
 
+    /// <summary>
+    /// The value of a lock that a release reserved for the waiter it woke: this, then the waiter's
+    /// id. Written and read by the scripts (as RESERVED_PREFIX, see <see cref="LockScript"/>) and by
+    /// the in-memory node; no caller's value may start with it.
+    /// </summary>
+    public const string ReservedPrefix = "reserved:";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly string _prefix;

@@ -26,13 +26,22 @@ internal sealed class LockScript
     /// <summary>
     /// Loads an embedded script. A line <c>--@include NAME</c> is replaced by the embedded
     /// fragment NAME.lua, so that logic two scripts share (a Lua local function) is written once.
+    /// The wire format's markers are defined once, here, from the C# constants, as Lua locals after
+    /// the script's leading comment: <c>RESERVED_PREFIX</c> (a lock reserved for a woken waiter) and
+    /// <c>STANDBY_PREFIX</c> (the notice to the waiter behind it).
     /// </summary>
     public static LockScript Load(string name)
     {
-        var lines = Read(name).Split('\n').Select(line =>
+        var included = Read(name).Split('\n').Select(line =>
             line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? Read(line[IncludeDirective.Length..].Trim()) : line);
+        var lines = string.Join('\n', included).Split('\n').ToList();
+        var firstCode = lines.FindIndex(line => !line.StartsWith("--", StringComparison.Ordinal));
+        lines.Insert(firstCode < 0 ? lines.Count : firstCode, Definitions);
         return new LockScript(name, string.Join('\n', lines));
     }
+
+    private static readonly string Definitions =
+        $"local RESERVED_PREFIX = '{LockKeyLayout.ReservedPrefix}'\nlocal STANDBY_PREFIX = '{Algorithm.ReleaseNotice.StandbyPrefix}'";
 
     private static string Read(string name)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using DistLock.Algorithm;
 using StackExchange.Redis;
 
 namespace DistLock.Transport;
@@ -16,8 +15,9 @@ internal static class RedisConnector
     /// </summary>
     /// <param name="configurations">One configuration string per node.</param>
     /// <param name="nodeTimeout">How long each server may take to answer INFO.</param>
+    /// <param name="quorum">How many nodes must be connected (the algorithm's majority).</param>
     /// <param name="cancellationToken">Stops connecting.</param>
-    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<string> configurations, TimeSpan nodeTimeout, CancellationToken cancellationToken)
+    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<string> configurations, TimeSpan nodeTimeout, int quorum, CancellationToken cancellationToken)
     {
         var parsed = new ConfigurationOptions[configurations.Count];
         for (var i = 0; i < parsed.Length; i++)
@@ -64,7 +64,7 @@ internal static class RedisConnector
         }
 
         var down = multiplexers.Where(m => !m.IsConnected).ToList();
-        if (multiplexers.Length - down.Count < LockValidity.QuorumSize(multiplexers.Length))
+        if (multiplexers.Length - down.Count < quorum)
         {
             var cause = await ProbeAsync(down[0]).ConfigureAwait(false);
             var index = Array.IndexOf(multiplexers, down[0]);

@@ -1,3 +1,4 @@
+using DistLock.Algorithm;
 using StackExchange.Redis;
 
 namespace DistLock.Transport;

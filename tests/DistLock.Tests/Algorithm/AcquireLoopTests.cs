@@ -1,5 +1,4 @@
 using DistLock.Algorithm;
-using DistLock.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,4 +1,4 @@
-using DistLock.Transport;
+using DistLock.Algorithm;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests.Algorithm;

@@ -1,4 +1,4 @@
-using DistLock.Transport;
+using DistLock.Algorithm;
 
 namespace DistLock.Tests.Algorithm;
 

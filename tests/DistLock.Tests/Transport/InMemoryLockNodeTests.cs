@@ -1,3 +1,4 @@
+using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Time.Testing;
 
@@ -49,7 +50,7 @@ public sealed class InMemoryLockNodeTests
 
         // The reservation runs out unclaimed; the standby waiter takes the lock.
         _time.Advance(TimeSpan.FromMilliseconds(60));
-        Assert.Equal(DistLock.Transport.NodeReply.Granted, (await node.TryAcquireAsync("k", "live", TimeSpan.FromSeconds(10), "live")).Reply);
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync("k", "live", TimeSpan.FromSeconds(10), "live")).Reply);
 
         // At the next release the stalled waiter, marked and silent since, is dropped, not woken.
         wakes.Clear();

@@ -9,7 +9,7 @@
 -- Returns {1, token} when taken, or {0, pttl}: the holder's remaining time to live in
 -- milliseconds (-1 when the key has no expiry), so a waiter knows when to look again.
 --@include next-fence
-if ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == 'reserved:' .. ARGV[3] then
+if ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == RESERVED_PREFIX .. ARGV[3] then
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
     redis.call('ZREM', KEYS[2], ARGV[3])
     return {1, next_fence()}

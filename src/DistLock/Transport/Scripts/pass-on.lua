@@ -8,7 +8,7 @@
 -- An empty ARGV[1] only goes on waking (after a release or pass-on that returned 2).
 --@include wake-next
 redis.call('ZREM', KEYS[2], ARGV[1])
-if redis.call('GET', KEYS[1]) == 'reserved:' .. ARGV[1] then
+if redis.call('GET', KEYS[1]) == RESERVED_PREFIX .. ARGV[1] then
     redis.call('DEL', KEYS[1])
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then

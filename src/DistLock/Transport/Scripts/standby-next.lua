@@ -5,7 +5,7 @@
 -- Returns what wake_next returns; 0 when the lock is no longer reserved (claimed, or expired).
 --@include wake-next
 local value = redis.call('GET', KEYS[1])
-if not value or string.sub(value, 1, 9) ~= 'reserved:' then
+if not value or string.sub(value, 1, #RESERVED_PREFIX) ~= RESERVED_PREFIX then
     return 0
 end
-return wake_next(string.sub(value, 10))
+return wake_next(string.sub(value, #RESERVED_PREFIX + 1))

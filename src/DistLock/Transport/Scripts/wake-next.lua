@@ -29,12 +29,12 @@ local function wake_next(already_woken)
         elseif marked then
             skip = skip + 1
         elseif woken then
-            if redis.call(ARGV[4], KEYS[1] .. ':wake:' .. id, 'standby:' .. ARGV[2]) > 0 then
+            if redis.call(ARGV[4], KEYS[1] .. ':wake:' .. id, STANDBY_PREFIX .. ARGV[2]) > 0 then
                 return 1
             end
             redis.call('ZREM', KEYS[2], id)
         elseif redis.call(ARGV[4], KEYS[1] .. ':wake:' .. id, ARGV[2]) > 0 then
-            redis.call('SET', KEYS[1], 'reserved:' .. id, 'PX', ARGV[3])
+            redis.call('SET', KEYS[1], RESERVED_PREFIX .. id, 'PX', ARGV[3])
             local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
             redis.call('ZADD', KEYS[2], math.floor(tonumber(last[2])) + 1.5, id)
             woken = id

@@ -1,4 +1,4 @@
-namespace DistLock.Transport;
+namespace DistLock.Algorithm;
 
 /// <summary>One node's answer to one command.</summary>
 /// <param name="Reply">Granted, denied or failed.</param>

@@ -1,4 +1,4 @@
-namespace DistLock.Transport;
+namespace DistLock.Algorithm;
 
 /// <summary>A live subscription to one lock's release channel on one node.</summary>
 internal interface INodeSubscription : IAsyncDisposable

@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using DistLock.Algorithm;
+using DistLock.Transport;
 
-namespace DistLock.Transport;
+namespace DistLock;
 
 /// <summary>Reads and clears locks for operators: status, listing (SCAN, never KEYS) and forced release.</summary>
 internal sealed class LockInspector
@@ -27,7 +28,7 @@ internal sealed class LockInspector
             resource,
             key,
             holders?.Key,
-            holders?.Key?.StartsWith(LockRequest.ReservedPrefix, StringComparison.Ordinal) == true,
+            holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true,
             ttls is { Count: > 0 } ? ttls.Min() : null,
             answers.Max(a => a.Fence),
             answers.Max(a => a.Waiters),

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Logging;
 
-namespace DistLock.Algorithm;
+namespace DistLock;
 
 /// <summary>
 /// What every manager does with its nodes, whatever they are (Redis, or in process): acquire with

@@ -1,4 +1,4 @@
-namespace DistLock.Transport;
+namespace DistLock.Algorithm;
 
 /// <summary>
 /// One independent Redis deployment taking part in a lock (a single server, a Sentinel-managed

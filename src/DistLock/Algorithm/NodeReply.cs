@@ -1,4 +1,4 @@
-namespace DistLock.Transport;
+namespace DistLock.Algorithm;
 
 /// <summary>What one Redis node answered to one lock command.</summary>
 internal enum NodeReply
