@@ -51,17 +51,13 @@ internal static class RedisTargets
         }
 
         var connection = new Connection(multiplexers);
-        var down = multiplexers.Where(m => !m.IsConnected).ToList();
+        var down = Enumerable.Range(0, multiplexers.Length).Where(i => !multiplexers[i].IsConnected).ToList();
         if (down.Count > 0)
         {
-            var reasons = new List<string>();
-            Exception? cause = null;
-            foreach (var node in down)
-            {
-                var (reason, error) = await ProbeAsync(node);
-                reasons.Add($"{Name(node)} ({reason})");
-                cause ??= error;
-            }
+            // In parallel, each within its connect timeout: a node that hangs must not add its wait to the others'.
+            var probes = await Task.WhenAll(down.Select(i => ProbeAsync(multiplexers[i], TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout))));
+            var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason})").ToList();
+            var cause = probes.Select(p => p.Error).FirstOrDefault(e => e is not null);
 
             var quorum = (multiplexers.Length / 2) + 1;
             if (multiplexers.Length - down.Count < quorum)
@@ -109,6 +105,14 @@ internal static class RedisTargets
             options.ConnectTimeout = (int)ConnectTimeout.TotalMilliseconds;
         }
 
+        // StackExchange.Redis tries a node that accepts the connection but does not answer (a paused
+        // or overloaded server) connectRetry times (3 by default), each for the whole connect
+        // timeout: 3 s instead of 1. One try is enough here; the tool's calls are short.
+        if (!target.Contains("connectRetry", StringComparison.OrdinalIgnoreCase))
+        {
+            options.ConnectRetry = 1;
+        }
+
         // As the library's own ConnectAsync: fail commands at once while a node is down, keep reconnecting.
         options.AbortOnConnectFail = false;
         options.BacklogPolicy = BacklogPolicy.FailFast;
@@ -117,23 +121,30 @@ internal static class RedisTargets
 
     private static string Name(IConnectionMultiplexer node) => string.Join(",", node.GetEndPoints().Select(e => e.ToString()));
 
-    /// <summary>Why a node is down, in the socket's or the server's words ("Connection refused").</summary>
-    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node)
+    /// <summary>
+    /// Why a node is down, in the socket's or the server's words ("Connection refused"), or "not
+    /// answering" when it accepted the connection but said nothing; at most <paramref name="limit"/>.
+    /// </summary>
+    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node, TimeSpan limit)
     {
         try
         {
-            await node.GetDatabase().PingAsync();
+            await node.GetDatabase().PingAsync().WaitAsync(limit);
             return ("answers now", null);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (TimeoutException ex)
         {
-            var innermost = ex;
+            return ("not answering", ex);
+        }
+        catch (RedisException ex)
+        {
+            Exception innermost = ex;
             while (innermost.InnerException is not null)
             {
                 innermost = innermost.InnerException;
             }
 
-            return (innermost == ex ? "no answer" : ErrorText.Clean(innermost.Message), ex);
+            return (innermost == ex ? ErrorText.ConnectionFailure(ex.Message) ?? "not answering" : ErrorText.Clean(innermost.Message), ex);
         }
     }
 
