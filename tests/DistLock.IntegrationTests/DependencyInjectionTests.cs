@@ -192,6 +192,19 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Contains(more, failure, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("30s10m", "DistLock:Ttl: '30s10m' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 10m30s?")]
+    [InlineData("1h1h", "DistLock:Ttl: '1h1h' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 2h?")]
+    public async Task AddDistLock_DurationUnitsOutOfOrderOrRepeated_FailAtStartUp_NamingTheKey(string ttl, string expected)
+    {
+        // Regression: "30s10m" was read as 10m30s.
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = ttl });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(expected, Assert.Single(error.Failures));
+    }
+
     private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null)
     {
         var builder = Host.CreateApplicationBuilder();
