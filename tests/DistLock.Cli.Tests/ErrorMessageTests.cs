@@ -52,4 +52,36 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         Assert.Equal(127, tool.ExitCode);
         Assert.Equal("distlock: cannot run no-such-command-anywhere: command not found", tool.Stderr.Trim());
     }
+
+    [Theory]
+    [InlineData("bad,,=x", "distlock: --redis: 'bad,,=x' is not a valid configuration string: '=x' is neither host:port nor key=value")]
+    [InlineData("host:port", "distlock: --redis: 'host:port' is not a valid configuration string: 'host:port' is neither host:port nor key=value")]
+    [InlineData("127.0.0.1:6379,nonsense=1", "distlock: --redis: '127.0.0.1:6379,nonsense=1' is not a valid configuration string: Keyword 'nonsense' is not supported.")]
+    public async Task MalformedRedisString_IsBadUsage_NamingTheFlag(string configuration, string expected)
+    {
+        // Regression: 'bad,,=x' was exit 69, "cannot reach Redis at Unspecified/bad:6379,Unspecified/=x:6379".
+        using var tool = await Tool.RunAsync(["status", "r", "--redis", configuration]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task UnreachableHostName_IsNamedAsTyped()
+    {
+        // Regression: "cannot reach Redis at Unspecified/localhost:1".
+        using var tool = await Tool.RunAsync(["status", "r", "--redis", "localhost:1"]);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.StartsWith("distlock: cannot reach Redis at localhost:1 (", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MalformedRedisVariable_NamesTheVariable()
+    {
+        using var tool = await Tool.RunAsync(["status", "r"], redis: redis.Endpoint + ";=x");
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: DISTLOCK_REDIS: '=x' is not a valid configuration string: '=x' is neither host:port nor key=value", tool.Stderr.Trim());
+    }
 }
