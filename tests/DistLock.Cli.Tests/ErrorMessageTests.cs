@@ -84,4 +84,15 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         Assert.Equal(64, tool.ExitCode);
         Assert.Equal("distlock: DISTLOCK_REDIS: '=x' is not a valid configuration string: '=x' is neither host:port nor key=value", tool.Stderr.Trim());
     }
+
+    [Theory]
+    [InlineData("distlock: unknown command 'help'; for help type distlock --help", "help")]
+    [InlineData("distlock: unknown command 'help'; for help type distlock exec --help", "help", "exec")]
+    public async Task HelpAsACommand_PointsToTheHelpFlag(string expected, params string[] arguments)
+    {
+        using var tool = await Tool.RunAsync(arguments);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
 }
