@@ -192,6 +192,51 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Contains(more, failure, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AddDistLock_RootConfiguration_ReadsItsDistLockSection()
+    {
+        // Regression: builder.Configuration itself was bound as if it were the section, so start-up
+        // failed with "DistLock:Redis: give at least one Redis configuration string" though it was set.
+        using var host = Build(
+            new Dictionary<string, string?>
+            {
+                ["DistLock:Redis"] = nodes.Servers[0].Endpoint,
+                ["DistLock:KeyPrefix"] = "root:",
+                ["Logging:LogLevel:Default"] = "Warning",
+            },
+            root: true);
+        await host.StartAsync();
+
+        var locks = host.Services.GetRequiredService<ILockManager>();
+        await using var handle = await locks.AcquireAsync("di-root-" + Guid.NewGuid().ToString("N"), TimeSpan.FromSeconds(5));
+
+        Assert.StartsWith("root:{", handle.Key, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddDistLock_RootConfiguration_MisspeltKeyInItsSection_FailsNamingIt()
+    {
+        // Regression: the typo was hidden behind a message saying DistLock:Redis was missing.
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "127.0.0.1:7301", ["DistLock:Ttll"] = "30s" }, root: true);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("DistLock:Ttll: unknown setting (did you mean Ttl?)", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddDistLock_RootConfigurationWithoutDistLockSettings_SaysWhereTheyGo()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }, root: true);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("DistLock:Redis: give at least one Redis configuration string", failure, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("30s10m", "DistLock:Ttl: '30s10m' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 10m30s?")]
     [InlineData("1h1h", "DistLock:Ttl: '1h1h' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 2h?")]
@@ -205,12 +250,12 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Equal(expected, Assert.Single(error.Failures));
     }
 
-    private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null)
+    private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null, bool root = false)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddDistLock(builder.Configuration.GetSection(DistLockSettings.SectionName));
+        builder.Services.AddDistLock(root ? builder.Configuration : builder.Configuration.GetSection(DistLockSettings.SectionName));
         more?.Invoke(builder.Services);
         return builder.Build();
     }
