@@ -22,8 +22,9 @@ public static class DistLockServiceCollectionExtensions
     /// Redis is connected in the background and never given up on (<c>AbortOnConnectFail=false</c>):
     /// resolving <see cref="ILockManager"/> never touches the network, a lock call during an outage
     /// throws <see cref="LockBackendException"/>, and the application recovers when Redis is back.
-    /// Resolving <see cref="RedisLockManager"/> itself waits for the first connect attempt (at most
-    /// the connect timeout, 5 s by default) but does not throw for an outage either. With no Redis
+    /// Resolving <see cref="RedisLockManager"/> itself waits for the first connect attempt (one
+    /// attempt, so at most the connect timeout, 5 s by default; <c>connectRetry</c> times it when the
+    /// configuration string sets <c>connectRetry</c>) but does not throw for an outage either. With no Redis
     /// configured, an <see cref="IConnectionMultiplexer"/> already registered is used. The manager
     /// logs through the host's logging and measures through its <see cref="IMeterFactory"/>.
     /// </summary>

@@ -250,6 +250,41 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Equal(expected, Assert.Single(error.Failures));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ResolvingRedisLockManager_RedisDown_TakesAtMostTheConnectTimeout(bool paused)
+    {
+        // Regression: with Redis down, resolving the concrete manager took 7.1 s with the default 5 s
+        // connect timeout, though the README promises at most the connect timeout.
+        await using var server = await RedisServer.StartAsync();
+        if (paused)
+        {
+            server.Pause(); // accepts the connection, never answers
+        }
+        else
+        {
+            server.Kill(); // refuses
+        }
+
+        try
+        {
+            using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = server.Endpoint + ",connectTimeout=2000" });
+            await host.StartAsync();
+            var timer = System.Diagnostics.Stopwatch.StartNew();
+
+            var manager = host.Services.GetRequiredService<RedisLockManager>();
+
+            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(3), $"took {timer.Elapsed.TotalSeconds:0.00} s"); // 2 s and a margin; was 6 s
+            await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("di-down-concrete"));
+            await host.StopAsync();
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
     private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null, bool root = false)
     {
         var builder = Host.CreateApplicationBuilder();
