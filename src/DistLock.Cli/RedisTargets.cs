@@ -145,8 +145,8 @@ internal static partial class RedisTargets
         return options;
     }
 
-    /// <summary>A DNS name (letters, digits, '-', '.', and '_' as container names have).</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")]
+    /// <summary>A DNS name (letters, digits, '-', '.', and '_' as container names have), fully qualified ("redis.example.") too.</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")]
     private static partial Regex HostName();
 
     /// <summary>"host:port" (a DnsEndPoint prints as "Unspecified/host:port").</summary>

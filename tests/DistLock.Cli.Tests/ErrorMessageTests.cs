@@ -76,6 +76,16 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         Assert.StartsWith("distlock: cannot reach Redis at localhost:1 (", tool.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("localhost.:1")]
+    [InlineData("redis_primary-0.internal:1")]
+    public async Task WellFormedHostNames_AreNotRefused(string configuration)
+    {
+        using var tool = await Tool.RunAsync(["status", "r", "--redis", configuration + ",connectTimeout=300"]);
+
+        Assert.Equal(69, tool.ExitCode); // tried, not refused as bad usage
+    }
+
     [Fact]
     public async Task MalformedRedisVariable_NamesTheVariable()
     {
