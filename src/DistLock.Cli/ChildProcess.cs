@@ -10,6 +10,9 @@ internal sealed class ChildProcess : IDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>ENOENT: the command does not exist.</summary>
+    private const int NoSuchFile = 2;
+
     private readonly Process _process;
 
     private ChildProcess(Process process) => _process = process;
@@ -29,15 +32,19 @@ internal sealed class ChildProcess : IDisposable
 
         try
         {
-            return new ChildProcess(Process.Start(start) ?? throw new CliException(ExitCodes.CannotExecute, $"{command[0]}: could not start"));
+            return new ChildProcess(Process.Start(start) ?? throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: could not start"));
         }
-        catch (Win32Exception ex) when (ex.NativeErrorCode == 2)
+        catch (Win32Exception ex) when (ex.NativeErrorCode == NoSuchFile)
         {
-            throw new CliException(ExitCodes.CommandNotFound, $"{command[0]}: command not found", ex);
+            throw new CliException(ExitCodes.CommandNotFound, $"cannot run {command[0]}: command not found", ex);
         }
         catch (Win32Exception ex)
         {
-            throw new CliException(ExitCodes.CannotExecute, $"{command[0]}: {ex.Message}", ex);
+            // .NET's message ("An error occurred trying to start process '...' with working directory
+            // '...'. Permission denied") wraps the system's own words, which are all a shell would say.
+            var reason = new Win32Exception(ex.NativeErrorCode).Message;
+            reason = reason.Length > 0 ? char.ToLowerInvariant(reason[0]) + reason[1..] : "could not start";
+            throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: {reason}", ex);
         }
     }
 

@@ -31,6 +31,14 @@ internal static class Cli
             return Fail(ExitCodes.Usage, $"give a command: {string.Join(", ", Visible(root))} (see distlock --help)");
         }
 
+        if (word == "help")
+        {
+            // "distlock help exec", as git and dotnet take it: point to the flag that does it.
+            var topic = own.SkipWhile(a => a != "help").Skip(1).FirstOrDefault(a => !a.StartsWith('-'));
+            var command = topic is not null && Visible(root).Contains(topic) ? $"distlock {topic} --help" : "distlock --help";
+            return Fail(ExitCodes.Usage, $"unknown command 'help'; for help type {command}");
+        }
+
         if (word is not null && !root.Subcommands.Any(c => c.Name == word))
         {
             return Fail(ExitCodes.Usage, $"unknown command '{word}'{Suggest(word, Visible(root))} (see distlock --help)");

@@ -28,6 +28,13 @@ internal static class CommonOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Machine-readable JSON on stdout (fields in docs/cli.md)" };
 
+    /// <summary>
+    /// A lock name as typed, checked before anything connects; <paramref name="where"/> names the
+    /// flag or the command it came from. The library's own check would say ".NET's words" without it.
+    /// </summary>
+    public static string ResourceName(string? name, string where) =>
+        string.IsNullOrWhiteSpace(name) ? throw new CliException(ExitCodes.Usage, $"{where}: a lock name cannot be empty") : name;
+
     public static LockOptions LockOptions(string prefix)
     {
         try

@@ -15,6 +15,7 @@ internal static partial class ErrorText
     public static string Clean(string message)
     {
         var text = OneLine(message);
+        text = ConnectionState().Replace(text, m => FailureReason(m.Groups["kind"].Value));
         text = RemoveGroups(text);
         foreach (var marker in DiagnosticsStart)
         {
@@ -29,6 +30,10 @@ internal static partial class ErrorText
         text = Parameter().Replace(text, string.Empty);
         return text.Trim().TrimEnd(';', ',').Trim();
     }
+
+    /// <summary>"not answering" for a message that carries a connection's state dump; null without one.</summary>
+    public static string? ConnectionFailure(string message) =>
+        ConnectionState().Match(OneLine(message)) is { Success: true } match ? FailureReason(match.Groups["kind"].Value) : null;
 
     public static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -67,6 +72,25 @@ internal static partial class ErrorText
 
         return result.ToString();
     }
+
+    /// <summary>A connection failure kind (StackExchange.Redis's ConnectionFailureType) in a few words.</summary>
+    private static string FailureReason(string kind) => kind switch
+    {
+        "UnableToConnect" => "not answering",
+        "SocketFailure" => "connection failed",
+        "SocketClosed" => "connection closed by the server",
+        "AuthenticationFailure" => "authentication failed",
+        "Loading" => "still loading its data",
+        "ProtocolFailure" => "protocol error",
+        _ => string.Concat(kind.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())),
+    };
+
+    /// <summary>
+    /// A StackExchange.Redis connection's state dump, "UnableToConnect (0-read) on host:port/Interactive,
+    /// Flushed/ReadAsync, last: ECHO, outstanding: 14, ... v: 3.4.35": it runs to the end of the message.
+    /// </summary>
+    [GeneratedRegex(@"\b(?<kind>[A-Z][A-Za-z]+)(?: \([^)]*\))? on \S+?/(?:Interactive|Subscription)\b.*$")]
+    private static partial Regex ConnectionState();
 
     [GeneratedRegex(@"\b(?:[A-Z]\w*\.)*[A-Z]\w*Exception:\s*")]
     private static partial Regex TypeName();

@@ -1,9 +1,11 @@
+using System.Net;
+using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
 namespace DistLock.Cli;
 
 /// <summary>Where the locks are: the --redis options, else DISTLOCK_REDIS (several separated by ';').</summary>
-internal static class RedisTargets
+internal static partial class RedisTargets
 {
     public const string EnvironmentVariable = "DISTLOCK_REDIS";
 
@@ -14,17 +16,21 @@ internal static class RedisTargets
     /// </summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>The configuration strings, each checked: a malformed one is bad usage (64) naming where it came from.</summary>
     public static IReadOnlyList<string> Resolve(string[]? fromOptions)
     {
         if (fromOptions is { Length: > 0 })
         {
+            Array.ForEach(fromOptions, target => Check(target, "--redis"));
             return fromOptions;
         }
 
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        return string.IsNullOrWhiteSpace(fromEnvironment)
+        var targets = string.IsNullOrWhiteSpace(fromEnvironment)
             ? []
             : fromEnvironment.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Array.ForEach(targets, target => Check(target, EnvironmentVariable));
+        return targets;
     }
 
     /// <summary>
@@ -51,17 +57,13 @@ internal static class RedisTargets
         }
 
         var connection = new Connection(multiplexers);
-        var down = multiplexers.Where(m => !m.IsConnected).ToList();
+        var down = Enumerable.Range(0, multiplexers.Length).Where(i => !multiplexers[i].IsConnected).ToList();
         if (down.Count > 0)
         {
-            var reasons = new List<string>();
-            Exception? cause = null;
-            foreach (var node in down)
-            {
-                var (reason, error) = await ProbeAsync(node);
-                reasons.Add($"{Name(node)} ({reason})");
-                cause ??= error;
-            }
+            // In parallel, each within its connect timeout: a node that hangs must not add its wait to the others'.
+            var probes = await Task.WhenAll(down.Select(i => ProbeAsync(multiplexers[i], TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout))));
+            var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason})").ToList();
+            var cause = probes.Select(p => p.Error).FirstOrDefault(e => e is not null);
 
             var quorum = (multiplexers.Length / 2) + 1;
             if (multiplexers.Length - down.Count < quorum)
@@ -87,7 +89,12 @@ internal static class RedisTargets
         return connection;
     }
 
-    private static ConfigurationOptions Parse(string target)
+    /// <summary>
+    /// Refuses what StackExchange.Redis would take and then fail to connect to as if Redis were down:
+    /// it reads any word without '=' as a host ("=x" becomes the host "=x"), so a typo would be exit
+    /// 69, "cannot reach Redis at Unspecified/=x:6379", instead of a usage error.
+    /// </summary>
+    private static void Check(string target, string source)
     {
         ConfigurationOptions options;
         try
@@ -96,17 +103,40 @@ internal static class RedisTargets
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(ExitCodes.Usage, $"bad Redis configuration '{target}': {ErrorText.Clean(ex.Message)}", ex);
+            throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: {ErrorText.Clean(ex.Message)}", ex);
         }
 
         if (options.EndPoints.Count == 0)
         {
-            throw new CliException(ExitCodes.Usage, $"bad Redis configuration '{target}': it names no host:port");
+            // StackExchange.Redis drops a word it cannot read as host:port ("host:port", "a:b:c").
+            var word = target.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(w => !w.Contains('=', StringComparison.Ordinal));
+            throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: " +
+                (word is null ? "it names no host:port" : $"'{word}' is neither host:port nor key=value"));
         }
 
+        foreach (var endpoint in options.EndPoints)
+        {
+            if (endpoint is DnsEndPoint dns && !HostName().IsMatch(dns.Host))
+            {
+                throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: '{dns.Host}' is neither host:port nor key=value");
+            }
+        }
+    }
+
+    private static ConfigurationOptions Parse(string target)
+    {
+        var options = ConfigurationOptions.Parse(target);
         if (!target.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
         {
             options.ConnectTimeout = (int)ConnectTimeout.TotalMilliseconds;
+        }
+
+        // StackExchange.Redis tries a node that accepts the connection but does not answer (a paused
+        // or overloaded server) connectRetry times (3 by default), each for the whole connect
+        // timeout: 3 s instead of 1. One try is enough here; the tool's calls are short.
+        if (!target.Contains("connectRetry", StringComparison.OrdinalIgnoreCase))
+        {
+            options.ConnectRetry = 1;
         }
 
         // As the library's own ConnectAsync: fail commands at once while a node is down, keep reconnecting.
@@ -115,25 +145,38 @@ internal static class RedisTargets
         return options;
     }
 
-    private static string Name(IConnectionMultiplexer node) => string.Join(",", node.GetEndPoints().Select(e => e.ToString()));
+    /// <summary>A DNS name (letters, digits, '-', '.', and '_' as container names have), fully qualified ("redis.example.") too.</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")]
+    private static partial Regex HostName();
 
-    /// <summary>Why a node is down, in the socket's or the server's words ("Connection refused").</summary>
-    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node)
+    /// <summary>"host:port" (a DnsEndPoint prints as "Unspecified/host:port").</summary>
+    private static string Name(IConnectionMultiplexer node) =>
+        string.Join(",", node.GetEndPoints().Select(e => e is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
+
+    /// <summary>
+    /// Why a node is down, in the socket's or the server's words ("Connection refused"), or "not
+    /// answering" when it accepted the connection but said nothing; at most <paramref name="limit"/>.
+    /// </summary>
+    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node, TimeSpan limit)
     {
         try
         {
-            await node.GetDatabase().PingAsync();
+            await node.GetDatabase().PingAsync().WaitAsync(limit);
             return ("answers now", null);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (TimeoutException ex)
         {
-            var innermost = ex;
+            return ("not answering", ex);
+        }
+        catch (RedisException ex)
+        {
+            Exception innermost = ex;
             while (innermost.InnerException is not null)
             {
                 innermost = innermost.InnerException;
             }
 
-            return (innermost == ex ? "no answer" : ErrorText.Clean(innermost.Message), ex);
+            return (innermost == ex ? ErrorText.ConnectionFailure(ex.Message) ?? "not answering" : ErrorText.Clean(innermost.Message), ex);
         }
     }
 

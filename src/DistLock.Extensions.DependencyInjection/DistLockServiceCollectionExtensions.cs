@@ -15,30 +15,35 @@ public static class DistLockServiceCollectionExtensions
     /// <summary>
     /// Registers DistLock: <see cref="ILockManager"/> (inject this), a singleton <see cref="RedisLockManager"/>,
     /// and a hosted service that starts connecting when the host starts, configured from
-    /// <paramref name="configuration"/> (e.g. <c>builder.Configuration.GetSection("DistLock")</c>) and
-    /// then <paramref name="configure"/>. Settings are validated when the host starts: an unknown key,
+    /// <paramref name="configuration"/> (<c>builder.Configuration.GetSection("DistLock")</c>, or
+    /// <c>builder.Configuration</c> itself, whose "DistLock" section is then read) and then
+    /// <paramref name="configure"/>. Settings are validated when the host starts: an unknown key,
     /// an unreadable value or an invalid option fails start-up with a message naming the key.
     /// Redis is connected in the background and never given up on (<c>AbortOnConnectFail=false</c>):
     /// resolving <see cref="ILockManager"/> never touches the network, a lock call during an outage
     /// throws <see cref="LockBackendException"/>, and the application recovers when Redis is back.
-    /// Resolving <see cref="RedisLockManager"/> itself waits for the first connect attempt (at most
-    /// the connect timeout, 5 s by default) but does not throw for an outage either. With no Redis
+    /// Resolving <see cref="RedisLockManager"/> itself waits for the first connect attempt (one
+    /// attempt, so at most the connect timeout, 5 s by default; <c>connectRetry</c> times it when the
+    /// configuration string sets <c>connectRetry</c>) but does not throw for an outage either. With no Redis
     /// configured, an <see cref="IConnectionMultiplexer"/> already registered is used. The manager
     /// logs through the host's logging and measures through its <see cref="IMeterFactory"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configuration">The configuration section with DistLock's settings; null for none.</param>
+    /// <param name="configuration">The configuration section with DistLock's settings, or a configuration
+    /// with a "DistLock" section; null for none.</param>
     /// <param name="configure">Changes applied after the configuration; null for none.</param>
     /// <returns>The service collection.</returns>
     public static IServiceCollection AddDistLock(
         this IServiceCollection services, IConfiguration? configuration = null, Action<DistLockSettings>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Where the settings are read from is decided when they are bound (DistLockSettingsBinder.Locate);
+        // this is the path messages use when no configuration is given.
         var section = configuration is IConfigurationSection named ? named.Path : DistLockSettings.SectionName;
         var builder = services.AddOptions<DistLockSettings>();
         if (configuration is not null)
         {
-            builder.Configure(settings => DistLockSettingsBinder.Bind(configuration, section, settings));
+            builder.Configure(settings => DistLockSettingsBinder.Bind(configuration, settings));
         }
 
         if (configure is not null)
@@ -75,6 +80,9 @@ public static class DistLockServiceCollectionExtensions
             : DistLockConnection.ForMultiplexer(provider.GetRequiredService<IConnectionMultiplexer>(), options, logger);
     }
 
-    private static LockOptions Options(IServiceProvider provider, string section) =>
-        provider.GetRequiredService<IOptions<DistLockSettings>>().Value.ToLockOptions(section, new List<string>());
+    private static LockOptions Options(IServiceProvider provider, string section)
+    {
+        var settings = provider.GetRequiredService<IOptions<DistLockSettings>>().Value;
+        return settings.ToLockOptions(settings.ConfigurationPath ?? section, new List<string>());
+    }
 }

@@ -71,6 +71,9 @@ public sealed class DistLockSettings
     /// <summary>Problems found while binding configuration (unknown keys, unreadable values), each naming its key.</summary>
     internal List<string> BindErrors { get; } = [];
 
+    /// <summary>The configuration path the settings were read from ("DistLock"), for messages; null when none was given.</summary>
+    internal string? ConfigurationPath { get; set; }
+
     /// <summary>
     /// Builds the <see cref="LockOptions"/>; each invalid setting adds a message naming its
     /// configuration key to <paramref name="errors"/> instead of throwing.

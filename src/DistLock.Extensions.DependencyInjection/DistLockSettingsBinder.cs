@@ -21,7 +21,35 @@ internal static class DistLockSettingsBinder
     public static IReadOnlyList<string> KnownKeys { get; } =
         [nameof(DistLockSettings.Redis), .. Settable.Select(p => p.Name)];
 
-    public static void Bind(IConfiguration configuration, string section, DistLockSettings settings)
+    /// <summary>
+    /// Where DistLock's settings are in <paramref name="configuration"/>, and that place's path for
+    /// messages. A section is read as it is, unless it holds none of DistLock's keys but has a
+    /// "DistLock" section. The whole configuration (<c>builder.Configuration</c>) is read through its
+    /// "DistLock" section when it has one, as <c>AddDistLock(builder.Configuration)</c> means; its own
+    /// top-level "Redis" may well belong to someone else. Chosen when the settings are bound, so
+    /// configuration sources added after <c>AddDistLock</c> count.
+    /// </summary>
+    public static (IConfiguration Configuration, string Path) Locate(IConfiguration configuration)
+    {
+        var nested = configuration.GetSection(DistLockSettings.SectionName);
+        if (configuration is IConfigurationSection section)
+        {
+            return section.GetChildren().Any(c => IsKnown(c.Key)) || !nested.Exists() ? (section, section.Path) : (nested, nested.Path);
+        }
+
+        return nested.Exists() ? (nested, nested.Path) : (configuration, DistLockSettings.SectionName);
+    }
+
+    public static void Bind(IConfiguration configuration, DistLockSettings settings)
+    {
+        var (located, section) = Locate(configuration);
+        settings.ConfigurationPath = section;
+        Bind(located, section, settings);
+    }
+
+    private static bool IsKnown(string key) => KnownKeys.Any(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+
+    private static void Bind(IConfiguration configuration, string section, DistLockSettings settings)
     {
         foreach (var child in configuration.GetChildren())
         {
@@ -35,8 +63,8 @@ internal static class DistLockSettingsBinder
             var property = Settable.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
             if (property is null && configuration is not IConfigurationSection)
             {
-                // The whole configuration was given rather than DistLock's section: its other keys
-                // (Logging, AllowedHosts...) belong to others.
+                // The whole configuration, without a "DistLock" section, read as the section: its
+                // other keys (Logging, AllowedHosts...) belong to others.
                 continue;
             }
 

@@ -4,10 +4,11 @@ using StackExchange.Redis;
 namespace DistLock;
 
 /// <summary>Checks DistLock's configuration when the host starts, with messages that name the bad key.</summary>
-internal sealed class DistLockSettingsValidator(string section, bool hasMultiplexer) : IValidateOptions<DistLockSettings>
+internal sealed class DistLockSettingsValidator(string defaultSection, bool hasMultiplexer) : IValidateOptions<DistLockSettings>
 {
     public ValidateOptionsResult Validate(string? name, DistLockSettings options)
     {
+        var section = options.ConfigurationPath ?? defaultSection;
         var errors = new List<string>(options.BindErrors);
         options.ToLockOptions(section, errors);
         if (options.Redis.Count == 0 && !hasMultiplexer)

@@ -4,15 +4,20 @@ namespace DistLock;
 
 /// <summary>
 /// The one duration syntax of DistLock's tool and configuration: <c>250ms</c>, <c>10s</c>,
-/// <c>5m</c>, <c>2h</c>, <c>1d</c>, compounds such as <c>1m30s</c>, <c>0</c>, <c>inf</c> where
-/// waiting forever makes sense, and <c>hh:mm:ss</c> (<c>d.hh:mm:ss.fff</c>) as .NET configuration
-/// binds a <see cref="TimeSpan"/>. A bare number other than 0 is refused: .NET reads "30" as 30
+/// <c>5m</c>, <c>2h</c>, <c>1d</c>, compounds such as <c>1m30s</c> (units from the largest to the
+/// smallest, each at most once), <c>0</c>, <c>inf</c> where waiting forever makes sense, and
+/// <c>hh:mm:ss</c> (<c>d.hh:mm:ss.fff</c>) as .NET configuration binds a <see cref="TimeSpan"/>. A bare number other than 0 is refused: .NET reads "30" as 30
 /// days, a shell user means 30 seconds, and guessing either way would be wrong for someone.
 /// Compiled into the tool and the dependency injection package (src/Shared).
 /// </summary>
 internal static class DurationText
 {
     public const string Examples = "250ms, 10s, 5m, 2h, 1d, 1m30s or 00:00:30";
+
+    /// <summary>The units, largest first: the order a compound must follow.</summary>
+    private static readonly string[] Units = ["d", "h", "m", "s", "ms"];
+
+    private static readonly double[] UnitSeconds = [86400, 3600, 60, 1, 0.001];
 
     /// <summary>Parses <paramref name="text"/>; null and a reason when it is not a duration.</summary>
     public static TimeSpan? TryParse(string? text, bool allowInfinite, out string error)
@@ -60,6 +65,11 @@ internal static class DurationText
 
         var total = 0.0;
         var at = 0;
+
+        // Units go from the largest to the smallest, each at most once: "30s10m" or "1m1m" is a typo
+        // more often than a sum, and reading it as one would hide it.
+        var previousUnit = -1;
+        var ordered = true;
         while (at < value.Length)
         {
             var start = at;
@@ -74,15 +84,10 @@ internal static class DurationText
                 at++;
             }
 
-            var seconds = value[unitStart..at] switch
-            {
-                "ms" => 0.001,
-                "s" => 1,
-                "m" => 60,
-                "h" => 3600,
-                "d" => 86400,
-                _ => double.NaN,
-            };
+            var unit = Array.IndexOf(Units, value[unitStart..at]);
+            var seconds = unit < 0 ? double.NaN : UnitSeconds[unit];
+            ordered &= unit > previousUnit;
+            previousUnit = unit;
             if (unitStart == start || double.IsNaN(seconds)
                 || !double.TryParse(value[start..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
             {
@@ -96,6 +101,13 @@ internal static class DurationText
         if (total * TimeSpan.TicksPerSecond >= TimeSpan.MaxValue.Ticks)
         {
             error = $"'{text}' is too long";
+            return null;
+        }
+
+        if (!ordered)
+        {
+            var meant = Format(TimeSpan.FromTicks((long)Math.Round(total * TimeSpan.TicksPerSecond)));
+            error = $"'{text}' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean {meant}?";
             return null;
         }
 

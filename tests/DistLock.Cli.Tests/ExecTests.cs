@@ -111,7 +111,7 @@ public sealed class ExecTests(RedisFixture redis)
         using var tool = await Tool.RunAsync(["exec", "--resource", "r", "--redis", "127.0.0.1:6379,nonsense=1", "--", "true"]);
 
         Assert.Equal(64, tool.ExitCode);
-        Assert.Contains("bad Redis configuration", tool.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--redis: '127.0.0.1:6379,nonsense=1' is not a valid configuration string", tool.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -192,12 +192,105 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Contains(more, failure, StringComparison.Ordinal);
     }
 
-    private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null)
+    [Fact]
+    public async Task AddDistLock_RootConfiguration_ReadsItsDistLockSection()
+    {
+        // Regression: builder.Configuration itself was bound as if it were the section, so start-up
+        // failed with "DistLock:Redis: give at least one Redis configuration string" though it was set.
+        using var host = Build(
+            new Dictionary<string, string?>
+            {
+                ["DistLock:Redis"] = nodes.Servers[0].Endpoint,
+                ["DistLock:KeyPrefix"] = "root:",
+                ["Logging:LogLevel:Default"] = "Warning",
+            },
+            root: true);
+        await host.StartAsync();
+
+        var locks = host.Services.GetRequiredService<ILockManager>();
+        await using var handle = await locks.AcquireAsync("di-root-" + Guid.NewGuid().ToString("N"), TimeSpan.FromSeconds(5));
+
+        Assert.StartsWith("root:{", handle.Key, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddDistLock_RootConfiguration_MisspeltKeyInItsSection_FailsNamingIt()
+    {
+        // Regression: the typo was hidden behind a message saying DistLock:Redis was missing.
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "127.0.0.1:7301", ["DistLock:Ttll"] = "30s" }, root: true);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("DistLock:Ttll: unknown setting (did you mean Ttl?)", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddDistLock_RootConfigurationWithoutDistLockSettings_SaysWhereTheyGo()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }, root: true);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("DistLock:Redis: give at least one Redis configuration string", failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("30s10m", "DistLock:Ttl: '30s10m' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 10m30s?")]
+    [InlineData("1h1h", "DistLock:Ttl: '1h1h' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 2h?")]
+    public async Task AddDistLock_DurationUnitsOutOfOrderOrRepeated_FailAtStartUp_NamingTheKey(string ttl, string expected)
+    {
+        // Regression: "30s10m" was read as 10m30s.
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = ttl });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(expected, Assert.Single(error.Failures));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ResolvingRedisLockManager_RedisDown_TakesAtMostTheConnectTimeout(bool paused)
+    {
+        // Regression: with Redis down, resolving the concrete manager took 7.1 s with the default 5 s
+        // connect timeout, though the README promises at most the connect timeout.
+        await using var server = await RedisServer.StartAsync();
+        if (paused)
+        {
+            server.Pause(); // accepts the connection, never answers
+        }
+        else
+        {
+            server.Kill(); // refuses
+        }
+
+        try
+        {
+            using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = server.Endpoint + ",connectTimeout=2000" });
+            await host.StartAsync();
+            var timer = System.Diagnostics.Stopwatch.StartNew();
+
+            var manager = host.Services.GetRequiredService<RedisLockManager>();
+
+            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(3), $"took {timer.Elapsed.TotalSeconds:0.00} s"); // 2 s and a margin; was 6 s
+            await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("di-down-concrete"));
+            await host.StopAsync();
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null, bool root = false)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddDistLock(builder.Configuration.GetSection(DistLockSettings.SectionName));
+        builder.Services.AddDistLock(root ? builder.Configuration : builder.Configuration.GetSection(DistLockSettings.SectionName));
         more?.Invoke(builder.Services);
         return builder.Build();
     }

@@ -29,7 +29,7 @@ internal static class ExecCommand
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
             parse.GetValue(prefix)!,
-            parse.GetValue(resource)!,
+            CommonOptions.ResourceName(parse.GetValue(resource), "--resource"),
             Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
             Durations.Parse(parse.GetValue(wait)!, "--wait"),
             parse.GetValue(onLost) == "kill",
@@ -71,6 +71,11 @@ internal static class ExecCommand
         catch (OperationCanceledException) when (interrupts.Received is not null)
         {
             return interrupts.ExitCode;
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "resource")
+        {
+            // The library's rules for a name (e.g. its length), said about the flag that gave it.
+            throw new CliException(ExitCodes.Usage, $"--resource: {ErrorText.Clean(ex.Message)}", ex);
         }
 
         await using var held = handle;

@@ -25,6 +25,7 @@ internal static class InspectCommands
         };
         status.SetAction(async (parse, cancellationToken) =>
         {
+            var resource = CommonOptions.ResourceName(parse.GetValue(name), "status");
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
             if (parse.GetValue(watch) && parse.GetValue(json))
             {
@@ -33,7 +34,6 @@ internal static class InspectCommands
 
             await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
-            var resource = parse.GetValue(name)!;
             if (parse.GetValue(watch))
             {
                 return await WatchAsync(locks, resource, cancellationToken);
@@ -113,7 +113,7 @@ internal static class InspectCommands
         };
         release.SetAction(async (parse, cancellationToken) =>
         {
-            var resource = parse.GetValue(name)!;
+            var resource = CommonOptions.ResourceName(parse.GetValue(name), "release");
             if (!parse.GetValue(force))
             {
                 throw new CliException(ExitCodes.Usage, "release deletes the lock whoever holds it: add --force to do that");

@@ -1,0 +1,108 @@
+namespace DistLock.Cli.Tests;
+
+/// <summary>Errors name the flag or the command at fault, in the tool's words, never .NET's.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class ErrorMessageTests(RedisFixture redis)
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task Exec_EmptyResource_NamesTheFlag(string resource)
+    {
+        // Regression: "distlock: The value cannot be an empty string or composed entirely of whitespace."
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--", "true"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: --resource: a lock name cannot be empty", tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Status_EmptyName_SaysSo()
+    {
+        using var tool = await Tool.RunAsync(["status", ""], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: status: a lock name cannot be empty", tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Exec_NotExecutable_OneLine_Exits126()
+    {
+        // Regression: .NET's "An error occurred trying to start process ... with working directory ...".
+        var file = Path.Combine(Path.GetTempPath(), "distlock-noexec-" + Guid.NewGuid().ToString("N")[..8]);
+        await File.WriteAllTextAsync(file, "#!/bin/sh\nexit 0\n");
+        try
+        {
+            using var tool = await Tool.RunAsync(["exec", "--resource", "noexec-" + Guid.NewGuid().ToString("N")[..8], "--", file], redis.Endpoint);
+
+            Assert.Equal(126, tool.ExitCode);
+            Assert.Equal($"distlock: cannot run {file}: permission denied", tool.Stderr.Trim());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Exec_NoSuchCommand_OneLine_Exits127()
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", "nocmd-" + Guid.NewGuid().ToString("N")[..8], "--", "no-such-command-anywhere"], redis.Endpoint);
+
+        Assert.Equal(127, tool.ExitCode);
+        Assert.Equal("distlock: cannot run no-such-command-anywhere: command not found", tool.Stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("bad,,=x", "distlock: --redis: 'bad,,=x' is not a valid configuration string: '=x' is neither host:port nor key=value")]
+    [InlineData("host:port", "distlock: --redis: 'host:port' is not a valid configuration string: 'host:port' is neither host:port nor key=value")]
+    [InlineData("127.0.0.1:6379,nonsense=1", "distlock: --redis: '127.0.0.1:6379,nonsense=1' is not a valid configuration string: Keyword 'nonsense' is not supported.")]
+    public async Task MalformedRedisString_IsBadUsage_NamingTheFlag(string configuration, string expected)
+    {
+        // Regression: 'bad,,=x' was exit 69, "cannot reach Redis at Unspecified/bad:6379,Unspecified/=x:6379".
+        using var tool = await Tool.RunAsync(["status", "r", "--redis", configuration]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task UnreachableHostName_IsNamedAsTyped()
+    {
+        // Regression: "cannot reach Redis at Unspecified/localhost:1".
+        using var tool = await Tool.RunAsync(["status", "r", "--redis", "localhost:1"]);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.StartsWith("distlock: cannot reach Redis at localhost:1 (", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("localhost.:1")]
+    [InlineData("redis_primary-0.internal:1")]
+    public async Task WellFormedHostNames_AreNotRefused(string configuration)
+    {
+        using var tool = await Tool.RunAsync(["status", "r", "--redis", configuration + ",connectTimeout=300"]);
+
+        Assert.Equal(69, tool.ExitCode); // tried, not refused as bad usage
+    }
+
+    [Fact]
+    public async Task MalformedRedisVariable_NamesTheVariable()
+    {
+        using var tool = await Tool.RunAsync(["status", "r"], redis: redis.Endpoint + ";=x");
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: DISTLOCK_REDIS: '=x' is not a valid configuration string: '=x' is neither host:port nor key=value", tool.Stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("distlock: unknown command 'help'; for help type distlock --help", "help")]
+    [InlineData("distlock: unknown command 'help'; for help type distlock exec --help", "help", "exec")]
+    public async Task HelpAsACommand_PointsToTheHelpFlag(string expected, params string[] arguments)
+    {
+        using var tool = await Tool.RunAsync(arguments);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+}
