@@ -99,7 +99,9 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     [Fact]
     public async Task HeldLock_LivesThroughASlotMigration_AndAWaiterIsWokenAfterIt()
     {
-        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3) });
+        // A NodeTimeout a loaded machine can meet while the cluster settles after the move (CI once
+        // saw the release take over the default 1 s there).
+        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3), NodeTimeout = TimeSpan.FromSeconds(3) });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var handle = await owner.AcquireAsync(resource);
@@ -126,7 +128,9 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     [Fact]
     public async Task HeldLock_LivesThroughAFailover_AndAWaiterIsWokenAfterIt()
     {
-        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3) });
+        // A NodeTimeout a loaded machine can meet while the cluster settles after the move (CI once
+        // saw the release take over the default 1 s there).
+        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3), NodeTimeout = TimeSpan.FromSeconds(3) });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var handle = await owner.AcquireAsync(resource);
