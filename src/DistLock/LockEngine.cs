@@ -32,9 +32,9 @@ internal sealed class LockEngine
         _options = options;
         Logger = logger;
         _keys = new LockKeyLayout(options.KeyPrefix);
-        Quorum = new QuorumLock(nodes, options.NodeTimeout, options.ClockDriftFactor, options.TimeProvider, logger);
+        Protocol = new RedlockProtocol(nodes, options.NodeTimeout, options.ClockDriftFactor, options.TimeProvider, logger);
         Waiters = new WaitQueues(nodes, options.NodeTimeout, options.HandoffGrace, options.TimeProvider);
-        _loop = new AcquireLoop(Quorum, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
+        _loop = new AcquireLoop(Protocol, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
         Leases = new LeaseKeeper(options.TimeProvider);
         Metrics = new LockMetrics(LockTelemetry.MeterFrom(options.MeterFactory), mode);
     }
@@ -45,7 +45,7 @@ internal sealed class LockEngine
 
     public LockKeyLayout Keys => _keys;
 
-    public QuorumLock Quorum { get; }
+    public RedlockProtocol Protocol { get; }
 
     public ILogger Logger { get; }
 
@@ -110,7 +110,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Quorum.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
+            released = await Protocol.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
@@ -161,7 +161,7 @@ internal sealed class LockEngine
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
         activity?.SetTag("distlock.fencing_token", winner.Fence);
-        var lease = new Lease(Quorum, Leases, Logger, Metrics, key, value, ttl, winner.SentAt,
+        var lease = new Lease(Protocol, Leases, Logger, Metrics, key, value, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (_options.AutoReleaseOnDispose)

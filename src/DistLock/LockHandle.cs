@@ -102,7 +102,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     {
         get
         {
-            var time = _engine.Quorum.Time;
+            var time = _engine.Options.TimeProvider;
             var now = time.GetTimestamp();
             return time.GetUtcNow() + time.GetElapsedTime(now, _lease.Deadline);
         }

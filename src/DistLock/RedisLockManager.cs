@@ -72,9 +72,9 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     }
 
     /// <summary>How many independent Redis nodes take part in each lock.</summary>
-    public int NodeCount => Quorum.Nodes.Count;
+    public int NodeCount => Protocol.Nodes.Count;
 
-    internal QuorumLock Quorum => _engine.Quorum;
+    internal RedlockProtocol Protocol => _engine.Protocol;
 
     internal WaitQueues Waiters => _engine.Waiters;
 

@@ -14,23 +14,23 @@ internal sealed class AcquireLoop
     // PTTL is rounded to whole milliseconds: look again just after the key has surely expired.
     private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMilliseconds(1);
 
-    private readonly QuorumLock _lock;
+    private readonly RedlockProtocol _protocol;
     private readonly WaitQueues _waiters;
     private readonly TimeSpan _retryDelay;
     private readonly TimeSpan _retryAfterWake;
     private readonly int _maxRetries;
     private readonly ILogger _logger;
 
-    /// <param name="quorumLock">The lock algorithm.</param>
+    /// <param name="protocol">The Redlock protocol over the nodes (one node is the single-instance lock).</param>
     /// <param name="waiters">The local wait queues.</param>
     /// <param name="retryDelay">The longest pause between attempts where no wake can arrive, and after a split vote.</param>
     /// <param name="handoffGrace">How long a release keeps the lock reserved for the waiter it wakes.</param>
     /// <param name="maxRetries">Retries after the first attempt; -1 for no limit.</param>
     /// <param name="logger">Where to log.</param>
-    public AcquireLoop(QuorumLock quorumLock, WaitQueues waiters, TimeSpan retryDelay, TimeSpan handoffGrace, int maxRetries, ILogger logger)
+    public AcquireLoop(RedlockProtocol protocol, WaitQueues waiters, TimeSpan retryDelay, TimeSpan handoffGrace, int maxRetries, ILogger logger)
     {
         _retryAfterWake = handoffGrace / 4;
-        _lock = quorumLock;
+        _protocol = protocol;
         _waiters = waiters;
         _retryDelay = retryDelay;
         _maxRetries = maxRetries;
@@ -45,7 +45,7 @@ internal sealed class AcquireLoop
     public async Task<AcquireOutcome> RunAsync(string key, string value, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var wait = new WaitClock(_lock.Time, timeout);
+        var wait = new WaitClock(_protocol.Time, timeout);
         var attempts = 0;
 
         // Uncontended (or try-once): go straight to Redis, without the cost of a subscription.
@@ -122,7 +122,7 @@ internal sealed class AcquireLoop
             {
                 // A caller that gave up (timeout, cancellation, retries spent) and then looks again
                 // must not find the lock reserved for the queue it just left.
-                await _lock.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
+                await _protocol.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
             }
         }
     }
@@ -137,7 +137,7 @@ internal sealed class AcquireLoop
         if (result.BackendError is not null)
         {
             Log.AcquireBackendFailed(_logger, result.BackendError, key);
-            throw _lock.BackendException("acquire", key, result.Round);
+            throw _protocol.BackendException("acquire", key, result.Round);
         }
 
         return (_maxRetries >= 0 && attempts > _maxRetries) || wait.Remaining <= TimeSpan.Zero
@@ -184,7 +184,7 @@ internal sealed class AcquireLoop
 
         try
         {
-            await (wait.Remaining is { } left ? turn.WaitAsync(left, _lock.Time, cancellationToken) : turn.WaitAsync(cancellationToken))
+            await (wait.Remaining is { } left ? turn.WaitAsync(left, _protocol.Time, cancellationToken) : turn.WaitAsync(cancellationToken))
                 .ConfigureAwait(false);
             return true;
         }
@@ -199,7 +199,7 @@ internal sealed class AcquireLoop
     {
         try
         {
-            await nextRelease.WaitAsync(pause, _lock.Time, cancellationToken).ConfigureAwait(false);
+            await nextRelease.WaitAsync(pause, _protocol.Time, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -211,7 +211,7 @@ internal sealed class AcquireLoop
 
     private Task<AttemptResult> AttemptAsync(string key, string value, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
     {
-        var attempt = _lock.TryAcquireOnceAsync(key, value, ttl, waiterId);
+        var attempt = _protocol.TryAcquireOnceAsync(key, value, ttl, waiterId);
         return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, key, value, cancellationToken) : attempt;
     }
 
@@ -236,7 +236,7 @@ internal sealed class AcquireLoop
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired)
             {
-                await _lock.ReleaseAsync(result, key, value).ConfigureAwait(false);
+                await _protocol.ReleaseAsync(result, key, value).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

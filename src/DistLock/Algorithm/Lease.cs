@@ -9,7 +9,8 @@ namespace DistLock.Algorithm;
 /// </summary>
 internal sealed class Lease
 {
-    private readonly QuorumLock _lock;
+    private readonly RedlockProtocol _protocol;
+    private readonly TimeProvider _time;
     private readonly LeaseKeeper _keeper;
     private readonly ILogger _logger;
     private readonly LockMetrics _metrics;
@@ -30,21 +31,22 @@ internal sealed class Lease
     private Task _lastExtension = Task.CompletedTask;
     private LockState _state = LockState.Held;
 
-    public Lease(QuorumLock quorumLock, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string value, TimeSpan ttl,
+    public Lease(RedlockProtocol protocol, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string value, TimeSpan ttl,
         long acquiredSentAt, bool autoExtend, TimeSpan? maxHoldTime)
     {
-        _lock = quorumLock;
+        _protocol = protocol;
+        _time = keeper.Time;
         _keeper = keeper;
         _logger = logger;
         _metrics = metrics;
-        _acquiredAt = quorumLock.Time.GetTimestamp();
+        _acquiredAt = _time.GetTimestamp();
         Key = key;
         Value = value;
         Ttl = ttl;
         _extensionTtl = ttl;
         _autoExtend = autoExtend;
         _stopExtendingAt = maxHoldTime is { } hold ? SaturatingAdd(acquiredSentAt, ToTimestamp(hold)) : long.MaxValue;
-        _deadline = _lock.Deadline(ttl, acquiredSentAt);
+        _deadline = _protocol.Deadline(ttl, acquiredSentAt);
         _deadlineSentAt = acquiredSentAt;
         _nextExtension = acquiredSentAt + ToTimestamp(ExtensionInterval(ttl));
         lock (_gate)
@@ -91,7 +93,7 @@ internal sealed class Lease
         {
             lock (_gate)
             {
-                if (_state != LockState.Held || _lock.Time.GetTimestamp() < _deadline)
+                if (_state != LockState.Held || _time.GetTimestamp() < _deadline)
                 {
                     return _state;
                 }
@@ -168,11 +170,11 @@ internal sealed class Lease
         }
 
         using var activity = _metrics.Start("extend", Key);
-        var sentAt = _lock.Time.GetTimestamp();
+        var sentAt = _time.GetTimestamp();
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
-            extended = await _lock.ExtendAsync(Key, Value, ttl).ConfigureAwait(false);
+            extended = await _protocol.ExtendAsync(Key, Value, ttl).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
@@ -183,7 +185,7 @@ internal sealed class Lease
                 // Unanswered is not undone: the extension may still reach the nodes, late, and
                 // set a TTL shorter than the one the deadline counts on. The key lives at least
                 // until the earlier of the two.
-                var ifApplied = _lock.Deadline(ttl, sentAt);
+                var ifApplied = _protocol.Deadline(ttl, sentAt);
                 if (_state == LockState.Held && ifApplied < _deadline)
                 {
                     _deadline = ifApplied;
@@ -218,7 +220,7 @@ internal sealed class Lease
             // key's TTL, even a shorter one.
             if (result.SentAt >= _deadlineSentAt)
             {
-                _deadline = _lock.Deadline(ttl, result.SentAt);
+                _deadline = _protocol.Deadline(ttl, result.SentAt);
                 _deadlineSentAt = result.SentAt;
                 _extensionTtl = ttl;
                 _nextExtension = result.SentAt + ToTimestamp(ExtensionInterval(ttl));
@@ -251,7 +253,7 @@ internal sealed class Lease
     }
 
     /// <summary>The release begun by <see cref="BeginRelease"/> got its answer: the lock is no longer ours.</summary>
-    public void ReleaseDone() => _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), lostReason: null);
+    public void ReleaseDone() => _metrics.Ended(_time.GetElapsedTime(_acquiredAt), lostReason: null);
 
     /// <summary>
     /// The release begun by <see cref="BeginRelease"/> ended without an answer (it failed, timed
@@ -305,7 +307,7 @@ internal sealed class Lease
         }
 
         _keeper.Forget(this);
-        _metrics.Ended(_lock.Time.GetElapsedTime(_acquiredAt), reason.Code);
+        _metrics.Ended(_time.GetElapsedTime(_acquiredAt), reason.Code);
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
         _ = lost?.CancelAsync();
@@ -315,7 +317,7 @@ internal sealed class Lease
     /// <summary>Called by the keeper when the next extension or the deadline is due.</summary>
     public void OnDue()
     {
-        var now = _lock.Time.GetTimestamp();
+        var now = _time.GetTimestamp();
         TimeSpan? extendBy = null;
         lock (_gate)
         {
@@ -376,7 +378,7 @@ internal sealed class Lease
             _extending = false;
             if (retry)
             {
-                _nextExtension = _lock.Time.GetTimestamp() + ToTimestamp(RetryInterval(ttl));
+                _nextExtension = _time.GetTimestamp() + ToTimestamp(RetryInterval(ttl));
             }
 
             if (_state == LockState.Held)
@@ -400,7 +402,7 @@ internal sealed class Lease
         _keeper.Schedule(this, wake);
     }
 
-    private long ToTimestamp(TimeSpan span) => _lock.Time.Ticks(span);
+    private long ToTimestamp(TimeSpan span) => _time.Ticks(span);
 
     // A MaxHoldTime of TimeSpan.MaxValue means no limit: the sum must not wrap around to the past.
     private static long SaturatingAdd(long timestamp, long ticks) =>

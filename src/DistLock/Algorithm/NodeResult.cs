@@ -13,7 +13,7 @@ internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl 
 
     public static NodeResult Denied { get; } = new(NodeReply.Denied);
 
-    public static NodeResult HeldFor(TimeSpan? holderTtl) => new(NodeReply.Denied, holderTtl);
+    public static NodeResult Refused(TimeSpan? holderTtl) => new(NodeReply.Denied, holderTtl);
 
     public static NodeResult Failed(Exception error) => new(NodeReply.Failed, Error: error);
 }

@@ -79,7 +79,7 @@ internal sealed class InMemoryLockNode : ILockNode
                 }
             }
 
-            return Task.FromResult(NodeResult.HeldFor(_time.GetElapsedTime(_time.GetTimestamp(), _keys[key].ExpiresAt)));
+            return Task.FromResult(NodeResult.Refused(_time.GetElapsedTime(_time.GetTimestamp(), _keys[key].ExpiresAt)));
         }
     }
 

@@ -154,7 +154,7 @@ internal sealed class RedisLockNode : ILockNode
         }
 
         var holderTtl = (long)reply[1];
-        return NodeResult.HeldFor(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
+        return NodeResult.Refused(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
     }
 
     /// <summary>

@@ -217,7 +217,7 @@ public sealed class AcquireLoopTests
 
         var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
         var loop = new AcquireLoop(
-            new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
         var run = loop.RunAsync(Key, "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
@@ -242,7 +242,7 @@ public sealed class AcquireLoopTests
         nodes[1].Seed(Key, "crashed", TimeSpan.FromMilliseconds(103));
         nodes[2].Seed(Key, "crashed", TimeSpan.FromMilliseconds(106));
         var loop = new AcquireLoop(
-            new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
 
         var outcome = await _time.AdvanceUntilDoneAsync(
@@ -308,7 +308,7 @@ public sealed class AcquireLoopTests
         var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
         var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
         var loop = new AcquireLoop(
-            new QuorumLock(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, RetryDelay, TimeSpan.FromMilliseconds(50), maxRetries: -1, NullLogger.Instance);
         foreach (var node in nodes)
         {
@@ -340,7 +340,7 @@ public sealed class AcquireLoopTests
 
     private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>
         new(
-            new QuorumLock([_node], TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new RedlockProtocol([_node], TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             _waiters,
             retryDelay ?? RetryDelay,
             TimeSpan.FromMilliseconds(50),

@@ -61,7 +61,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
                 line.Add(waiterId);
             }
 
-            return NodeResult.HeldFor(held.Expires - time.GetUtcNow());
+            return NodeResult.Refused(held.Expires - time.GetUtcNow());
         }
 
         _keys[key] = (value, time.GetUtcNow() + ttl);

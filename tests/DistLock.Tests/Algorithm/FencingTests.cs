@@ -87,9 +87,9 @@ public sealed class FencingTests
         Assert.True(await FakeClock.PollAsync(() => !nodes.Any(n => n.Holds(Key))));
     }
 
-    private (QuorumLock Lock, FakeLockNode[] Nodes) Create(int count)
+    private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
-        return (new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance), nodes);
+        return (new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance), nodes);
     }
 }

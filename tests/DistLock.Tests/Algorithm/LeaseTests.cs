@@ -145,7 +145,7 @@ public sealed class LeaseTests
     public async Task ManyLocksComingAndGoing_LeaveTheKeepersQueueBounded()
     {
         var (first, nodes, keeper) = await AcquireAsync(1);
-        var quorum = new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var quorum = new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
         var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
         for (var i = 0; i < 1000; i++)
         {
@@ -229,7 +229,7 @@ public sealed class LeaseTests
     {
         var node = new FakeLockNode("node0", _time);
         var gated = new GatedExtendNode(node);
-        var quorum = new QuorumLock([gated], TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var quorum = new RedlockProtocol([gated], TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
         var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
         Assert.True(attempt.Acquired);
         var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
@@ -241,7 +241,7 @@ public sealed class LeaseTests
         int count, bool autoExtend = true, TimeSpan? maxHoldTime = null)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
-        var quorum = new QuorumLock(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var quorum = new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
         var keeper = new LeaseKeeper(_time);
         var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
         Assert.True(attempt.Acquired);

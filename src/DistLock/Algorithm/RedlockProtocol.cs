@@ -6,7 +6,7 @@ namespace DistLock.Algorithm;
 /// Acquire, extend and release over N independent nodes (Redlock); N = 1 is the single-instance
 /// lock. A lock is held when a majority of nodes hold its key and the validity is positive.
 /// </summary>
-internal sealed class QuorumLock
+internal sealed class RedlockProtocol
 {
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly TimeSpan _nodeTimeout;
@@ -14,7 +14,7 @@ internal sealed class QuorumLock
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public QuorumLock(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
+    public RedlockProtocol(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
     {
         _nodes = nodes;
         _nodeTimeout = nodeTimeout;
@@ -40,11 +40,11 @@ internal sealed class QuorumLock
             .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.value, s.ttl, s.waiterId), (key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         var fenceUnavailable = false;
-        if (HeldFor(round, ttl, sentAt) is not null)
+        if (ValidityIfWon(round, ttl, sentAt) is not null)
         {
             // Agreeing on the token may take a round trip, so validity is counted again after it.
             var fence = AgreedFence(round) ?? await AgreeOnFenceAsync(round, key).ConfigureAwait(false);
-            if (fence is { } token && HeldFor(round, ttl, sentAt) is { } validity)
+            if (fence is { } token && ValidityIfWon(round, ttl, sentAt) is { } validity)
             {
                 return AttemptResult.Success(validity, sentAt, token, round);
             }
@@ -223,7 +223,7 @@ internal sealed class QuorumLock
         var round = await QuorumRound
             .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.key, s.value, s.ttl), (key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        if (HeldFor(round, ttl, sentAt) is { } validity)
+        if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
             return (validity, sentAt);
         }
@@ -280,7 +280,7 @@ internal sealed class QuorumLock
     /// The rule of the whole algorithm: the lock is held when a majority granted and time is left,
     /// counted from when the commands were sent. Returns how much time, or null when not held.
     /// </summary>
-    private TimeSpan? HeldFor(RoundResult round, TimeSpan ttl, long sentAt)
+    private TimeSpan? ValidityIfWon(RoundResult round, TimeSpan ttl, long sentAt)
     {
         var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
         return round.MajorityGranted && validity > TimeSpan.Zero ? validity : null;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests.Algorithm;
 
-public sealed class QuorumLockTests
+public sealed class RedlockProtocolTests
 {
     private const string Key = "lock:{r}";
     private const string Value = "me";
@@ -165,9 +165,9 @@ public sealed class QuorumLockTests
         await Assert.ThrowsAsync<LockBackendException>(() => quorum.ReleaseAsync(Key, Value));
     }
 
-    private (QuorumLock Lock, FakeLockNode[] Nodes) Create(int count)
+    private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
-        return (new QuorumLock(nodes, NodeTimeout, 0.01, _time, NullLogger.Instance), nodes);
+        return (new RedlockProtocol(nodes, NodeTimeout, 0.01, _time, NullLogger.Instance), nodes);
     }
 }
