@@ -110,7 +110,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Protocol.ReleaseAsync(handle.Acquisition, handle.Key, handle.Id).ConfigureAwait(false);
+            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Key, handle.Id).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {

@@ -35,11 +35,12 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         _engine = engine;
         _lease = lease;
         Resource = resource;
-        Acquisition = outcome.Winner!;
+        var won = outcome.Winner!;
+        LateGrants = LateGrants.Of(won.Round);
         AcquiredOnAttempt = outcome.Attempts;
         AcquireDelay = outcome.Elapsed;
-        Validity = Acquisition.Validity;
-        FencingToken = Acquisition.Fence;
+        Validity = won.Validity;
+        FencingToken = won.Fence;
     }
 
     /// <summary>
@@ -131,7 +132,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     internal LockEngine Engine => _engine;
 
-    internal AttemptResult Acquisition { get; }
+    /// <summary>What the release needs of the winning round (see <see cref="Algorithm.LateGrants"/>); null in the common case.</summary>
+    internal LateGrants? LateGrants { get; }
 
     internal Lease Lease => _lease;
 

@@ -236,7 +236,7 @@ internal sealed class AcquireLoop
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired)
             {
-                await _protocol.ReleaseAsync(result, key, value).ConfigureAwait(false);
+                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), key, value).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

@@ -187,12 +187,12 @@ internal sealed class RedlockProtocol
         }
     }
 
-    /// <summary>Releases a lock taken by <paramref name="acquisition"/> on every node.</summary>
+    /// <summary>Releases a lock on every node, and again on nodes of its winning round that grant late (<paramref name="lateGrants"/>).</summary>
     /// <returns>True when a majority still held the key and deleted it.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public Task<bool> ReleaseAsync(AttemptResult acquisition, string key, string value)
+    public Task<bool> ReleaseAsync(LateGrants? lateGrants, string key, string value)
     {
-        ReleaseLateGrants(acquisition, key, value);
+        ReleaseLateGrants(lateGrants, key, value);
         return ReleaseAsync(key, value);
     }
 
@@ -201,14 +201,13 @@ internal sealed class RedlockProtocol
     /// that release has passed it, so it is released again if and when it grants. A call that has
     /// already completed needs nothing more: its key, if any, is there for the release to delete.
     /// </summary>
-    private void ReleaseLateGrants(AttemptResult attempt, string key, string value)
+    private void ReleaseLateGrants(LateGrants? lateGrants, string key, string value)
     {
-        var round = attempt.Round;
-        for (var i = 0; i < round.Nodes.Count; i++)
+        foreach (var (node, call) in lateGrants?.Pending ?? [])
         {
-            if (round.Answers[i] is not { Reply: NodeReply.Granted or NodeReply.Denied } && !round.Calls[i].IsCompleted)
+            if (!call.IsCompleted)
             {
-                _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, value);
+                _ = ReleaseIfGrantedAsync(node, call, key, value);
             }
         }
     }
