@@ -29,4 +29,21 @@ public sealed class LockBackendException : DistLockException
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// The outage of an operation over the nodes, in one wording everywhere: which operation on
+    /// what, which node (one) or how many of how many (several) failed, and the first cause.
+    /// </summary>
+    /// <param name="operation">What could not be done, e.g. "acquire lock 'lock:{r}'".</param>
+    /// <param name="nodeNames">Every node's name.</param>
+    /// <param name="failed">How many nodes failed or did not answer in time.</param>
+    /// <param name="firstError">The first cause, if any.</param>
+    internal static LockBackendException NodesFailed(string operation, IReadOnlyList<string> nodeNames, int failed, Exception? firstError)
+    {
+        var message = nodeNames.Count == 1
+            ? $"Could not {operation}: Redis at {nodeNames[0]} failed ({firstError?.Message ?? "no answer"})."
+            : $"Could not {operation}: {failed} of {nodeNames.Count} Redis nodes failed, " +
+              $"so no majority could answer (first error: {firstError?.Message ?? "no answer"}).";
+        return new LockBackendException(message, firstError);
+    }
 }

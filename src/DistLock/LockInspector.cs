@@ -8,12 +8,14 @@ namespace DistLock;
 internal sealed class LockInspector
 {
     private readonly IReadOnlyList<RedisLockNode> _nodes;
+    private readonly string[] _nodeNames;
     private readonly LockKeyLayout _keys;
     private readonly TimeSpan _timeout;
 
     public LockInspector(IReadOnlyList<RedisLockNode> nodes, LockKeyLayout keys, TimeSpan timeout)
     {
         _nodes = nodes;
+        _nodeNames = [.. nodes.Select(n => n.Name)];
         _keys = keys;
         _timeout = timeout;
     }
@@ -60,7 +62,7 @@ internal sealed class LockInspector
                 firstError ??= ex;
                 if (_nodes.Count - failed < LockValidity.QuorumSize(_nodes.Count))
                 {
-                    throw new LockBackendException($"Could not list locks: too few Redis nodes answered ({ex.Message}).", ex);
+                    throw LockBackendException.NodesFailed("list locks", _nodeNames, failed, firstError);
                 }
 
                 continue;
@@ -128,7 +130,7 @@ internal sealed class LockInspector
         {
             cancellationToken.ThrowIfCancellationRequested();
             var error = calls.FirstOrDefault(c => c.IsFaulted)?.Exception?.InnerException;
-            throw new LockBackendException($"Could not {operation} lock '{key}': too few Redis nodes answered ({error?.Message}).", error);
+            throw LockBackendException.NodesFailed($"{operation} lock '{key}'", _nodeNames, _nodes.Count - answered.Count, error);
         }
 
         return answered;

@@ -9,6 +9,7 @@ namespace DistLock.Algorithm;
 internal sealed class RedlockProtocol
 {
     private readonly IReadOnlyList<ILockNode> _nodes;
+    private readonly string[] _nodeNames;
     private readonly TimeSpan _nodeTimeout;
     private readonly double _driftFactor;
     private readonly TimeProvider _time;
@@ -17,6 +18,7 @@ internal sealed class RedlockProtocol
     public RedlockProtocol(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
     {
         _nodes = nodes;
+        _nodeNames = [.. nodes.Select(n => n.Name)];
         _nodeTimeout = nodeTimeout;
         _driftFactor = driftFactor;
         _time = time;
@@ -256,14 +258,8 @@ internal sealed class RedlockProtocol
         return round.MajorityGranted;
     }
 
-    public LockBackendException BackendException(string operation, string key, RoundResult round)
-    {
-        var message = _nodes.Count == 1
-            ? $"Could not {operation} lock '{key}': Redis at {_nodes[0].Name} failed ({round.FirstError?.Message})."
-            : $"Could not {operation} lock '{key}': {round.Failed} of {_nodes.Count} Redis nodes failed, " +
-              $"so no majority could answer (first error: {round.FirstError?.Message}).";
-        return new LockBackendException(message, round.FirstError);
-    }
+    public LockBackendException BackendException(string operation, string key, RoundResult round) =>
+        LockBackendException.NodesFailed($"{operation} lock '{key}'", _nodeNames, round.Failed, round.FirstError);
 
     /// <summary>
     /// The timestamp before which a lock set with <paramref name="ttl"/> by commands sent at
