@@ -30,6 +30,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="redis">The connection; the manager does not dispose it.</param>
     /// <param name="options">Settings; null uses the defaults.</param>
     /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <exception cref="ArgumentException"><paramref name="options"/> has an invalid value (see <see cref="LockOptions.Validate()"/>).</exception>
     public RedisLockManager(IConnectionMultiplexer redis, LockOptions? options = null, ILogger? logger = null)
         : this([redis ?? throw new ArgumentNullException(nameof(redis))], options, logger, owned: false)
     {
@@ -50,15 +51,16 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <c>run_id</c>, not by how their endpoints are spelled.
     /// </remarks>
     /// <exception cref="ArgumentException">No connection, a null one, two that share an endpoint, or two that reach the same server
-    /// (the same <c>run_id</c>, e.g. <c>127.0.0.1:6379</c> and <c>localhost:6379</c>).</exception>
+    /// (the same <c>run_id</c>, e.g. <c>127.0.0.1:6379</c> and <c>localhost:6379</c>); or <paramref name="options"/>
+    /// has an invalid value (see <see cref="LockOptions.Validate()"/>), which is checked before any server is asked.</exception>
     public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
-        : this(RedisConnector.CheckNodes(nodes, (options ?? new LockOptions()).NodeTimeout), options, logger, owned: false)
+        : this(RedisConnector.CheckNodes(nodes, LockOptions.ValidatedCopy(options, nameof(options)).NodeTimeout), options, logger, owned: false)
     {
     }
 
     private RedisLockManager(IConnectionMultiplexer[] nodes, LockOptions? options, ILogger? logger, bool owned)
     {
-        var settings = options?.Clone() ?? new LockOptions();
+        var settings = LockOptions.ValidatedCopy(options, nameof(options));
         var log = logger ?? NullLogger.Instance;
         _owned = owned ? nodes : [];
         var lockNodes = nodes.Select(n => new RedisLockNode(n, settings, quorumMember: nodes.Length > 1)).ToArray();
@@ -124,8 +126,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
             throw new ArgumentException("At least one Redis configuration is needed.", nameof(configurations));
         }
 
-        var snapshot = options?.Clone();
-        var nodeTimeout = (snapshot ?? new LockOptions()).NodeTimeout;
+        var snapshot = LockOptions.ValidatedCopy(options, nameof(options));
+        var nodeTimeout = snapshot.NodeTimeout;
         var multiplexers = await RedisConnector.ConnectAsync(list, nodeTimeout, LockValidity.QuorumSize(list.Count), cancellationToken).ConfigureAwait(false);
         await EvictionPolicyCheck
             .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, nodeTimeout)
