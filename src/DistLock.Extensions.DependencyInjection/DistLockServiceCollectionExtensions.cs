@@ -51,12 +51,14 @@ public static class DistLockServiceCollectionExtensions
             builder.Configure(configure);
         }
 
+        // The host's meters, unless the application chose a factory itself.
+        builder.PostConfigure<IServiceProvider>((settings, provider) => settings.Options.MeterFactory ??= provider.GetService<IMeterFactory>());
         builder.ValidateOnStart();
         services.AddSingleton<IValidateOptions<DistLockSettings>>(provider =>
             new DistLockSettingsValidator(section, provider.GetService<IConnectionMultiplexer>() is not null));
-        services.TryAddSingleton(provider => Create(provider, section));
+        services.TryAddSingleton(provider => Create(provider));
         services.TryAddSingleton<ILockManager>(provider => new DeferredLockManager(
-            provider.GetRequiredService<DistLockConnection>(), Options(provider, section).NodeTimeout));
+            provider.GetRequiredService<DistLockConnection>(), Settings(provider).Options.NodeTimeout));
         services.TryAddSingleton(provider => provider.GetRequiredService<DistLockConnection>().StartAsync().GetAwaiter().GetResult());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DistLockWarmup>());
         return services;
@@ -69,20 +71,15 @@ public static class DistLockServiceCollectionExtensions
     public static IServiceCollection AddDistLock(this IServiceCollection services, Action<DistLockSettings> configure) =>
         services.AddDistLock(configuration: null, configure);
 
-    private static DistLockConnection Create(IServiceProvider provider, string section)
+    private static DistLockConnection Create(IServiceProvider provider)
     {
-        var settings = provider.GetRequiredService<IOptions<DistLockSettings>>().Value;
-        var options = Options(provider, section);
-        options.MeterFactory = provider.GetService<IMeterFactory>();
+        // Validated when read (and at start-up); the manager takes its own copy of the options.
+        var settings = Settings(provider);
         var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("DistLock");
         return settings.Redis.Count > 0
-            ? DistLockConnection.ForConfigurations(settings.Redis.ToList(), options, logger)
-            : DistLockConnection.ForMultiplexer(provider.GetRequiredService<IConnectionMultiplexer>(), options, logger);
+            ? DistLockConnection.ForConfigurations(settings.Redis.ToList(), settings.Options, logger)
+            : DistLockConnection.ForMultiplexer(provider.GetRequiredService<IConnectionMultiplexer>(), settings.Options, logger);
     }
 
-    private static LockOptions Options(IServiceProvider provider, string section)
-    {
-        var settings = provider.GetRequiredService<IOptions<DistLockSettings>>().Value;
-        return settings.ToLockOptions(settings.ConfigurationPath ?? section, new List<string>());
-    }
+    private static DistLockSettings Settings(IServiceProvider provider) => provider.GetRequiredService<IOptions<DistLockSettings>>().Value;
 }

@@ -5,16 +5,23 @@ using Microsoft.Extensions.Configuration;
 namespace DistLock;
 
 /// <summary>
-/// Binds <see cref="DistLockSettings"/> from configuration itself, so that: durations take the
-/// tool's syntax (<c>10s</c>, <c>1m30s</c>) as well as <c>hh:mm:ss</c>; <c>Redis</c> is one string
-/// or a list; and a misspelt key ("Ttll") is an error at start-up instead of a setting silently
-/// ignored. Problems are collected, each naming its key, and reported by the validator.
+/// Binds <see cref="DistLockSettings"/> from configuration itself: <c>Redis</c>, and every other key
+/// onto the <see cref="LockOptions"/> property of its name, so that there is one list of settings
+/// (LockOptions') and one copy of each rule (its validation). Bound here rather than by
+/// ConfigurationBinder so that: durations take the tool's syntax (<c>10s</c>, <c>1m30s</c>) as well
+/// as <c>hh:mm:ss</c>; <c>Redis</c> is one string or a list; and a misspelt key ("Ttll") is an error
+/// at start-up instead of a setting silently ignored. Problems are collected, each naming its key,
+/// and reported by the validator.
 /// </summary>
 internal static class DistLockSettingsBinder
 {
-    private static readonly PropertyInfo[] Settable = typeof(DistLockSettings)
+    // Declared before Settable, which reads it while the class is initialized.
+    private static readonly Type[] Bindable = [typeof(TimeSpan), typeof(int), typeof(double), typeof(bool), typeof(string)];
+
+    /// <summary>The options configuration can set: those whose values are text, numbers, flags or durations (not the clock or the meter factory).</summary>
+    private static readonly PropertyInfo[] Settable = typeof(LockOptions)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.CanWrite)
+        .Where(p => p.CanWrite && Bindable.Contains(Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType))
         .ToArray();
 
     /// <summary>Every key the section may contain.</summary>
@@ -82,7 +89,7 @@ internal static class DistLockSettingsBinder
 
             if (Convert(child.Value, Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType, property.Name, out var value, out var error))
             {
-                property.SetValue(settings, value);
+                property.SetValue(settings.Options, value);
             }
             else
             {
@@ -120,7 +127,7 @@ internal static class DistLockSettingsBinder
         error = string.Empty;
         if (type == typeof(TimeSpan))
         {
-            var allowInfinite = name is nameof(DistLockSettings.DefaultWaitTimeout);
+            var allowInfinite = name is nameof(LockOptions.DefaultWaitTimeout);
             value = DurationText.TryParse(text, allowInfinite, out error);
             return value is not null;
         }

@@ -27,9 +27,10 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
     /// <param name="options">Settings; null uses the defaults (<see cref="LockOptions.NodeTimeout"/> and
     /// <see cref="LockOptions.VersionCheck"/> do not apply).</param>
     /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <exception cref="ArgumentException"><paramref name="options"/> has an invalid value (see <see cref="LockOptions.Validate()"/>).</exception>
     public InMemoryLockManager(LockOptions? options = null, ILogger? logger = null)
     {
-        var settings = options?.Clone() ?? new LockOptions();
+        var settings = LockOptions.ValidatedCopy(options, nameof(options));
         Node = new InMemoryLockNode(settings.TimeProvider, settings.HandoffGrace);
         _engine = new LockEngine(this, [Node], settings, "in-memory", logger ?? NullLogger.Instance);
     }
@@ -42,11 +43,13 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
     /// <param name="sharedWith">The manager whose locks this one shares.</param>
     /// <param name="options">Settings of this manager; null uses the defaults.</param>
     /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <exception cref="ArgumentException"><paramref name="options"/> has an invalid value (see <see cref="LockOptions.Validate()"/>).</exception>
     public InMemoryLockManager(InMemoryLockManager sharedWith, LockOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(sharedWith);
+        var settings = LockOptions.ValidatedCopy(options, nameof(options));
         Node = sharedWith.Node;
-        _engine = new LockEngine(this, [Node], options?.Clone() ?? new LockOptions(), "in-memory", logger ?? NullLogger.Instance);
+        _engine = new LockEngine(this, [Node], settings, "in-memory", logger ?? NullLogger.Instance);
     }
 
     internal LeaseKeeper Leases => _engine.Leases;

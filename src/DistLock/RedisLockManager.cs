@@ -30,6 +30,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="redis">The connection; the manager does not dispose it.</param>
     /// <param name="options">Settings; null uses the defaults.</param>
     /// <param name="logger">Where to log; null logs nothing.</param>
+    /// <exception cref="ArgumentException"><paramref name="options"/> has an invalid value (see <see cref="LockOptions.Validate()"/>).</exception>
     public RedisLockManager(IConnectionMultiplexer redis, LockOptions? options = null, ILogger? logger = null)
         : this([redis ?? throw new ArgumentNullException(nameof(redis))], options, logger, owned: false)
     {
@@ -50,15 +51,16 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <c>run_id</c>, not by how their endpoints are spelled.
     /// </remarks>
     /// <exception cref="ArgumentException">No connection, a null one, two that share an endpoint, or two that reach the same server
-    /// (the same <c>run_id</c>, e.g. <c>127.0.0.1:6379</c> and <c>localhost:6379</c>).</exception>
+    /// (the same <c>run_id</c>, e.g. <c>127.0.0.1:6379</c> and <c>localhost:6379</c>); or <paramref name="options"/>
+    /// has an invalid value (see <see cref="LockOptions.Validate()"/>), which is checked before any server is asked.</exception>
     public RedisLockManager(IEnumerable<IConnectionMultiplexer> nodes, LockOptions? options = null, ILogger? logger = null)
-        : this(RedisConnector.CheckNodes(nodes, (options ?? new LockOptions()).NodeTimeout), options, logger, owned: false)
+        : this(RedisConnector.CheckNodes(nodes, LockOptions.ValidatedCopy(options, nameof(options)).NodeTimeout), options, logger, owned: false)
     {
     }
 
     private RedisLockManager(IConnectionMultiplexer[] nodes, LockOptions? options, ILogger? logger, bool owned)
     {
-        var settings = options?.Clone() ?? new LockOptions();
+        var settings = LockOptions.ValidatedCopy(options, nameof(options));
         var log = logger ?? NullLogger.Instance;
         _owned = owned ? nodes : [];
         var lockNodes = nodes.Select(n => new RedisLockNode(n, settings, quorumMember: nodes.Length > 1)).ToArray();
@@ -89,13 +91,15 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="logger">Where to log; null logs nothing.</param>
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
-    /// <exception cref="ArgumentException">The configuration string is empty or invalid.</exception>
-    /// <exception cref="LockBackendException">Redis could not be reached; the cause is inside.</exception>
+    /// <exception cref="ArgumentException">Thrown by the call itself, before anything connects: the configuration
+    /// string is null, empty or blank, or <paramref name="options"/> has an invalid value (see
+    /// <see cref="LockOptions.Validate()"/>). A string that cannot be parsed fails the returned task.</exception>
+    /// <exception cref="LockBackendException">Redis could not be reached; the cause is inside (through the returned task).</exception>
     public static Task<RedisLockManager> ConnectAsync(
         string configuration, LockOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
-        return ConnectAsync([configuration], options, logger, cancellationToken);
+        return ConnectCoreAsync([configuration], LockOptions.ValidatedCopy(options, nameof(options)), logger, cancellationToken);
     }
 
     /// <summary>
@@ -111,12 +115,15 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="logger">Where to log; null logs nothing.</param>
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
-    /// <exception cref="ArgumentException">No configuration, an invalid one, an endpoint given twice, or two that reach the same
-    /// server (the same <c>run_id</c>).</exception>
-    /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached.</exception>
-    public static async Task<RedisLockManager> ConnectAsync(
+    /// <exception cref="ArgumentException">Thrown by the call itself, before anything connects: no configuration,
+    /// a null, empty or blank one, or <paramref name="options"/> has an invalid value (see
+    /// <see cref="LockOptions.Validate()"/>). Through the returned task: a configuration that cannot be
+    /// parsed, an endpoint given twice, or two that reach the same server (the same <c>run_id</c>).</exception>
+    /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached (through the returned task).</exception>
+    public static Task<RedisLockManager> ConnectAsync(
         IEnumerable<string> configurations, LockOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
+        // Argument errors are the caller's bug: thrown here, as by the string overload, not hidden in a faulted task.
         ArgumentNullException.ThrowIfNull(configurations);
         var list = configurations.ToList();
         if (list.Count == 0)
@@ -124,13 +131,24 @@ public sealed class RedisLockManager : ILockManager, IDisposable
             throw new ArgumentException("At least one Redis configuration is needed.", nameof(configurations));
         }
 
-        var snapshot = options?.Clone();
-        var nodeTimeout = (snapshot ?? new LockOptions()).NodeTimeout;
-        var multiplexers = await RedisConnector.ConnectAsync(list, nodeTimeout, LockValidity.QuorumSize(list.Count), cancellationToken).ConfigureAwait(false);
-        await EvictionPolicyCheck
-            .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, nodeTimeout)
+        if (list.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("A Redis configuration string is null, empty or blank.", nameof(configurations));
+        }
+
+        return ConnectCoreAsync(list, LockOptions.ValidatedCopy(options, nameof(options)), logger, cancellationToken);
+    }
+
+    private static async Task<RedisLockManager> ConnectCoreAsync(
+        List<string> configurations, LockOptions settings, ILogger? logger, CancellationToken cancellationToken)
+    {
+        var multiplexers = await RedisConnector
+            .ConnectAsync(configurations, settings.NodeTimeout, LockValidity.QuorumSize(configurations.Count), cancellationToken)
             .ConfigureAwait(false);
-        return new RedisLockManager(multiplexers, snapshot, logger, owned: true);
+        await EvictionPolicyCheck
+            .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, settings.NodeTimeout)
+            .ConfigureAwait(false);
+        return new RedisLockManager(multiplexers, settings, logger, owned: true);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using DistLock.IntegrationTests.Fixtures;
 using DistLock.RedisRig;
 using Microsoft.Extensions.Configuration;
@@ -47,8 +48,105 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
 
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Ttl:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:KeyPrefix:", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:RetryDelay:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:0:", StringComparison.Ordinal));
+
+        // LockOptions' own rule, in its own words, said about the key.
+        var rule = Assert.Throws<ArgumentException>(new LockOptions { RetryDelay = TimeSpan.Zero }.Validate).Message.Split(" (Parameter")[0];
+        Assert.Contains($"DistLock:RetryDelay: {rule}", error.Failures);
+    }
+
+    [Fact]
+    public async Task AddDistLock_InvalidOptionSetInCode_FailsAtStartUp_NamingItsKey()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddDistLock(settings =>
+        {
+            settings.Redis.Add("localhost:1");
+            settings.Options.RetryDelay = TimeSpan.Zero;
+            settings.Options.WaitForReplicas = -1;
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(2, error.Failures.Count());
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:RetryDelay: RetryDelay must be between 1 ms and 1 hour", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:WaitForReplicas: WaitForReplicas must be from 0 to 100", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AddDistLock_Configuration_BindsOntoLockOptions()
+    {
+        using var host = Build(new Dictionary<string, string?>
+        {
+            ["DistLock:Redis"] = "localhost:1",
+            ["DistLock:ttl"] = "1m30s",
+            ["DistLock:RetryDelay"] = "20ms",
+            ["DistLock:MaxRetries"] = "3",
+            ["DistLock:HolderLabel"] = "web-3",
+            ["DistLock:KeyPrefix"] = "orders:",
+            ["DistLock:DefaultWaitTimeout"] = "inf",
+            ["DistLock:NodeTimeout"] = "2s",
+            ["DistLock:WaitForReplicas"] = "1",
+            ["DistLock:ReplicaTimeout"] = "250ms",
+            ["DistLock:ClockDriftFactor"] = "0.02",
+            ["DistLock:VersionCheck"] = "false",
+            ["DistLock:AutoReleaseOnDispose"] = "true",
+            ["DistLock:AutoExtend"] = "false",
+            ["DistLock:MaxHoldTime"] = "1h",
+        });
+
+        var options = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value.Options;
+
+        Assert.Equal(TimeSpan.FromSeconds(90), options.Ttl);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), options.RetryDelay);
+        Assert.Equal(3, options.MaxRetries);
+        Assert.Equal("web-3", options.HolderLabel);
+        Assert.Equal("orders:", options.KeyPrefix);
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.DefaultWaitTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.NodeTimeout);
+        Assert.Equal(1, options.WaitForReplicas);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.ReplicaTimeout);
+        Assert.Equal(0.02, options.ClockDriftFactor);
+        Assert.False(options.VersionCheck);
+        Assert.True(options.AutoReleaseOnDispose);
+        Assert.False(options.AutoExtend);
+        Assert.Equal(TimeSpan.FromHours(1), options.MaxHoldTime);
+        Assert.Same(host.Services.GetRequiredService<IMeterFactory>(), options.MeterFactory);
+    }
+
+    [Fact]
+    public async Task AddDistLock_OptionsThatAreNotSettings_AreUnknownKeys()
+    {
+        // The clock and the meter factory are objects, set in code; configuration cannot name them.
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:TimeProvider"] = "system" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("DistLock:TimeProvider: unknown setting", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("MeterFactory", failure, StringComparison.Ordinal);
+        Assert.Contains("HolderLabel", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddDistLock_DefaultTtlTooShortForTheNodeTimeout_FailsAtStartUp()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:NodeTimeout"] = "30s" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.StartsWith("DistLock:Ttl: 30s is too short to be extended in time", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddDistLock_ShortTtlWithoutAutoExtend_IsAccepted()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = "10ms", ["DistLock:AutoExtend"] = "false" });
+
+        var options = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value.Options;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(10), options.Ttl);
     }
 
     [Fact]
@@ -177,7 +275,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
 
         var settings = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value;
 
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), settings.MaxHoldTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), settings.Options.MaxHoldTime);
     }
 
     [Theory]

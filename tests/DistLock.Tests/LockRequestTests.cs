@@ -54,6 +54,45 @@ public sealed class LockRequestTests
         Assert.Throws<ArgumentOutOfRangeException>("Timeout", () => new LockRequest("r") { Timeout = TimeSpan.FromSeconds(-1) });
 
     [Fact]
+    public void MaxHoldTime_NotPositive_ThrowsNamingMaxHoldTime()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>("MaxHoldTime", () => new LockRequest("r") { MaxHoldTime = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>("MaxHoldTime", () => new LockRequest("r") { MaxHoldTime = TimeSpan.FromSeconds(-1) });
+    }
+
+    public static TheoryData<long> Durations => new()
+    {
+        -TimeSpan.TicksPerMillisecond, -1, 0, 1, TimeSpan.FromMilliseconds(9.999).Ticks, LockOptions.MinTtl.Ticks,
+        TimeSpan.FromSeconds(30).Ticks, LockOptions.MaxTtl.Ticks, LockOptions.MaxTtl.Ticks + 1, TimeSpan.MaxValue.Ticks,
+    };
+
+    [Theory]
+    [MemberData(nameof(Durations))]
+    public void PerLockSettings_FollowTheOptionsRules_WithTheSameWords(long ticks)
+    {
+        // One rule each: a request accepts a TTL, a timeout or a hold time exactly when LockOptions
+        // would, and says why in the same words.
+        var value = TimeSpan.FromTicks(ticks);
+        Same(nameof(LockRequest.Ttl), () => new LockRequest("r") { Ttl = value }, new LockOptions { Ttl = value });
+        Same(nameof(LockRequest.Timeout), () => new LockRequest("r") { Timeout = value }, new LockOptions { DefaultWaitTimeout = value }, "DefaultWaitTimeout");
+        Same(nameof(LockRequest.MaxHoldTime), () => new LockRequest("r") { MaxHoldTime = value }, new LockOptions { MaxHoldTime = value });
+    }
+
+    private static void Same(string name, Func<LockRequest> request, LockOptions options, string? option = null)
+    {
+        var byOptions = Record.Exception(options.Validate);
+        var byRequest = Record.Exception(request);
+
+        Assert.Equal(byOptions is null, byRequest is null);
+        if (byOptions is ArgumentException rejected)
+        {
+            var thrown = Assert.IsType<ArgumentOutOfRangeException>(byRequest);
+            Assert.Equal(name, thrown.ParamName);
+            Assert.StartsWith(rejected.Message.Split(" (Parameter")[0][(option ?? name).Length..], thrown.Message[name.Length..], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Settings_Valid_AreKept()
     {
         var request = new LockRequest("r") { Ttl = TimeSpan.FromSeconds(2), Value = "v", Timeout = Timeout.InfiniteTimeSpan };

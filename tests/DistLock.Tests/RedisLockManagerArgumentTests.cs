@@ -1,0 +1,43 @@
+namespace DistLock.Tests;
+
+/// <summary>
+/// Argument errors of <see cref="RedisLockManager.ConnectAsync(string, LockOptions?, Microsoft.Extensions.Logging.ILogger?, CancellationToken)"/>
+/// and its Redlock overload are thrown by the call itself, before anything connects, never hidden
+/// in a faulted task. Each call below would try to connect (and fail slowly) if it got that far.
+/// </summary>
+public sealed class RedisLockManagerArgumentTests
+{
+    public static TheoryData<string, Action> BadCalls => new()
+    {
+        { "configuration", () => _ = RedisLockManager.ConnectAsync((string)null!) },
+        { "configuration", () => _ = RedisLockManager.ConnectAsync(string.Empty) },
+        { "configuration", () => _ = RedisLockManager.ConnectAsync(" ") },
+        { "options", () => _ = RedisLockManager.ConnectAsync("127.0.0.1:1", new LockOptions { RetryDelay = TimeSpan.Zero }) },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync((IEnumerable<string>)null!) },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(Array.Empty<string>()) },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", " "]) },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", null!]) },
+        { "options", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2"], new LockOptions { RetryDelay = TimeSpan.Zero }) },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCalls))]
+    public void ConnectAsync_BadArgument_ThrowsFromTheCallItself(string parameter, Action call)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(call);
+
+        Assert.Equal(parameter, ex.ParamName);
+    }
+
+    [Fact]
+    public void ConnectAsync_BadOptions_NamesTheOption_InBothOverloads()
+    {
+        var options = new LockOptions { RetryDelay = TimeSpan.Zero };
+
+        var one = Assert.Throws<ArgumentException>("options", () => { _ = RedisLockManager.ConnectAsync("127.0.0.1:1", options); });
+        var many = Assert.Throws<ArgumentException>("options", () => { _ = RedisLockManager.ConnectAsync(["127.0.0.1:1"], options); });
+
+        Assert.StartsWith("RetryDelay must ", one.Message, StringComparison.Ordinal);
+        Assert.Equal(one.Message, many.Message);
+    }
+}
