@@ -39,7 +39,9 @@ internal static class CommonOptions
     {
         try
         {
-            return new LockOptions { KeyPrefix = prefix };
+            var options = new LockOptions { KeyPrefix = prefix };
+            options.Validate();
+            return options;
         }
         catch (ArgumentException ex)
         {

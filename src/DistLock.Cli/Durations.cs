@@ -26,6 +26,7 @@ internal static class Durations
         try
         {
             options.Ttl = ttl;
+            options.Validate();
         }
         catch (ArgumentException ex)
         {

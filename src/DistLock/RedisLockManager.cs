@@ -99,7 +99,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
         string configuration, LockOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
-        return ConnectCoreAsync([configuration], LockOptions.ValidatedCopy(options, nameof(options)), logger, cancellationToken);
+        var settings = LockOptions.ValidatedCopy(options, nameof(options));
+        return ConnectCoreAsync(RedisConnector.ParseAll([configuration], nameof(configuration)), settings, logger, cancellationToken);
     }
 
     /// <summary>
@@ -136,14 +137,15 @@ public sealed class RedisLockManager : ILockManager, IDisposable
             throw new ArgumentException("A Redis configuration string is null, empty or blank.", nameof(configurations));
         }
 
-        return ConnectCoreAsync(list, LockOptions.ValidatedCopy(options, nameof(options)), logger, cancellationToken);
+        var settings = LockOptions.ValidatedCopy(options, nameof(options));
+        return ConnectCoreAsync(RedisConnector.ParseAll(list, nameof(configurations)), settings, logger, cancellationToken);
     }
 
     private static async Task<RedisLockManager> ConnectCoreAsync(
-        List<string> configurations, LockOptions settings, ILogger? logger, CancellationToken cancellationToken)
+        StackExchange.Redis.ConfigurationOptions[] configurations, LockOptions settings, ILogger? logger, CancellationToken cancellationToken)
     {
         var multiplexers = await RedisConnector
-            .ConnectAsync(configurations, settings.NodeTimeout, LockValidity.QuorumSize(configurations.Count), cancellationToken)
+            .ConnectAsync(configurations, settings.NodeTimeout, LockValidity.QuorumSize(configurations.Length), cancellationToken)
             .ConfigureAwait(false);
         await EvictionPolicyCheck
             .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, settings.NodeTimeout)

@@ -16,6 +16,19 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         Assert.Equal("distlock: --resource: a lock name cannot be empty", tool.Stderr.Trim());
     }
 
+    [Theory]
+    [InlineData("--prefix", "bad{prefix", "--prefix:")]
+    [InlineData("--label", "tab\there", "--label:")]
+    [InlineData("--ttl", "8d", "--ttl:")]
+    public async Task Exec_BadOption_IsBadUsageNamingTheFlag_EvenWithRedisDown(string flag, string value, string start)
+    {
+        // Checked before connecting: a dead Redis must not turn bad usage into an outage (69).
+        using var tool = await Tool.RunAsync(["exec", "--resource", "r", flag, value, "--redis", "127.0.0.1:1", "--", "true"]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.StartsWith("distlock: " + start, tool.Stderr.Trim(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Status_EmptyName_SaysSo()
     {

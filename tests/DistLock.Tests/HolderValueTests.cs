@@ -25,11 +25,11 @@ public sealed class HolderValueTests
     [InlineData("  ")]
     [InlineData("tab\there")]
     public void HolderLabel_Unusable_IsRejectedNamingIt(string label) =>
-        Assert.Equal("HolderLabel", Assert.ThrowsAny<ArgumentException>(() => new LockOptions { HolderLabel = label }).ParamName);
+        Assert.Equal("HolderLabel", Assert.ThrowsAny<ArgumentException>(() => new LockOptions { HolderLabel = label }.Validate()).ParamName);
 
     [Fact]
     public void HolderLabel_TooLong_IsRejected() =>
-        Assert.Throws<ArgumentException>(() => new LockOptions { HolderLabel = new string('x', LockOptions.MaxHolderLabelLength + 1) });
+        Assert.Throws<ArgumentException>(() => new LockOptions { HolderLabel = new string('x', LockOptions.MaxHolderLabelLength + 1) }.Validate());
 
     [Fact]
     public async Task InMemory_InspectShowsTheLabelAndWhenItWasTaken()

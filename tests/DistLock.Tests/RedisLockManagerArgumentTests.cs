@@ -18,6 +18,8 @@ public sealed class RedisLockManagerArgumentTests
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", " "]) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", null!]) },
         { "options", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2"], new LockOptions { RetryDelay = TimeSpan.Zero }) },
+        { "configuration", () => _ = RedisLockManager.ConnectAsync("password=x") },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:1"]) },
     };
 
     [Theory]

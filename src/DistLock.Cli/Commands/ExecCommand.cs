@@ -54,6 +54,7 @@ internal static class ExecCommand
         try
         {
             options.HolderLabel = label ?? DefaultLabel(command);
+            options.Validate();
         }
         catch (ArgumentException ex)
         {

@@ -8,38 +8,16 @@ namespace DistLock.Transport;
 internal static class RedisConnector
 {
     /// <summary>
-    /// Parses every configuration first (so a typo fails before anything connects), then connects
-    /// to all nodes in parallel. A node that is down does not stop the others: StackExchange.Redis
+    /// Connects to all nodes (parsed by <see cref="ParseAll"/>) in parallel. A node that is down does not stop the others: StackExchange.Redis
     /// keeps reconnecting it. Fewer connected nodes than a majority is an error, and so is one
     /// server given twice under different names (<see cref="EnsureDistinctServersAsync"/>).
     /// </summary>
-    /// <param name="configurations">One configuration string per node.</param>
+    /// <param name="parsed">One configuration per node, from <see cref="ParseAll"/>.</param>
     /// <param name="nodeTimeout">How long each server may take to answer INFO.</param>
     /// <param name="quorum">How many nodes must be connected (the algorithm's majority).</param>
     /// <param name="cancellationToken">Stops connecting.</param>
-    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<string> configurations, TimeSpan nodeTimeout, int quorum, CancellationToken cancellationToken)
+    public static async Task<IConnectionMultiplexer[]> ConnectAsync(IReadOnlyList<ConfigurationOptions> parsed, TimeSpan nodeTimeout, int quorum, CancellationToken cancellationToken)
     {
-        var parsed = new ConfigurationOptions[configurations.Count];
-        for (var i = 0; i < parsed.Length; i++)
-        {
-            parsed[i] = Parse(configurations[i]);
-
-            // Commands sent while a node is disconnected fail at once instead of waiting in a
-            // backlog, where an acquire could land long after the caller gave up on it.
-            parsed[i].AbortOnConnectFail = false;
-            parsed[i].BacklogPolicy = BacklogPolicy.FailFast;
-
-            // One connect attempt, so ConnectAsync is bounded by the connect timeout: the client
-            // retries three times by default (15 s for a server that accepts and never answers),
-            // which buys nothing here, since it keeps reconnecting a node that is down anyway.
-            if (!configurations[i].Contains("connectRetry", StringComparison.OrdinalIgnoreCase))
-            {
-                parsed[i].ConnectRetry = 1;
-            }
-        }
-
-        EnsureDistinct(parsed.Select(p => (IEnumerable<EndPoint>)p.EndPoints).ToList(), "configurations");
-
         // The connect log names the kind of failure (AuthenticationFailure for a TLS certificate or a
         // password refused, UnableToConnect, ...), which a later probe may no longer see.
         // TextWriter.Synchronized's wrapper does not pass ToString on, so the text is read from the
@@ -97,6 +75,39 @@ internal static class RedisConnector
         }
 
         return multiplexers;
+    }
+
+    /// <summary>
+    /// Parses every configuration (so a typo fails before anything connects, and at the call,
+    /// not in a faulted task), sets what DistLock needs of each connection, and rejects two that
+    /// share an endpoint.
+    /// </summary>
+    /// <param name="configurations">One configuration string per node.</param>
+    /// <param name="paramName">The caller's parameter, for the ArgumentException.</param>
+    public static ConfigurationOptions[] ParseAll(IReadOnlyList<string> configurations, string paramName)
+    {
+        var parsed = new ConfigurationOptions[configurations.Count];
+        for (var i = 0; i < parsed.Length; i++)
+        {
+            parsed[i] = Parse(configurations[i], paramName);
+
+            // Commands sent while a node is disconnected fail at once instead of waiting in a
+            // backlog, where an acquire could land long after the caller gave up on it.
+            parsed[i].AbortOnConnectFail = false;
+            parsed[i].BacklogPolicy = BacklogPolicy.FailFast;
+
+            // One connect attempt, so ConnectAsync is bounded by the connect timeout: the client
+            // retries three times by default (15 s for a server that accepts and never answers),
+            // which buys nothing here, since it keeps reconnecting a node that is down anyway.
+            if (!configurations[i].Contains("connectRetry", StringComparison.OrdinalIgnoreCase))
+            {
+                parsed[i].ConnectRetry = 1;
+            }
+        }
+
+        EnsureDistinct(parsed.Select(p => (IEnumerable<EndPoint>)p.EndPoints).ToList(), paramName);
+        return parsed;
+
     }
 
     /// <summary>
@@ -218,9 +229,9 @@ internal static class RedisConnector
         }
     }
 
-    private static ConfigurationOptions Parse(string configuration)
+    private static ConfigurationOptions Parse(string configuration, string paramName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(configuration, nameof(configuration));
+        ArgumentException.ThrowIfNullOrWhiteSpace(configuration, paramName);
         ConfigurationOptions options;
         try
         {
@@ -228,12 +239,12 @@ internal static class RedisConnector
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"Invalid Redis configuration string: {ex.Message}", "configurations", ex);
+            throw new ArgumentException($"Invalid Redis configuration string: {ex.Message}", paramName, ex);
         }
 
         if (options.EndPoints.Count == 0)
         {
-            throw new ArgumentException($"The Redis configuration '{configuration}' names no endpoint.", "configurations");
+            throw new ArgumentException($"The Redis configuration '{configuration}' names no endpoint.", paramName);
         }
 
         return options;
