@@ -3,24 +3,6 @@ using DistLock.IntegrationTests.Fixtures;
 
 namespace DistLock.IntegrationTests;
 
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterWaitingTests(ClusterFixture nodes) : WaitingTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterContractTests(ClusterFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
-
 /// <summary>What only a cluster has: many slots on several primaries, slot migration, failover.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterTopologyTests(ClusterFixture nodes)

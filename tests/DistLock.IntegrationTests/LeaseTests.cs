@@ -143,12 +143,3 @@ public abstract class LeaseTests
         Assert.Equal(LockState.Held, handle.State);
     }
 }
-
-[Collection(SingleNodeCollection.Name)]
-public sealed class SingleNodeLeaseTests(SingleNodeFixture nodes) : LeaseTests(nodes);
-
-[Collection(ThreeNodesCollection.Name)]
-public sealed class ThreeNodesLeaseTests(ThreeNodesFixture nodes) : LeaseTests(nodes);
-
-[Collection(FiveNodesCollection.Name)]
-public sealed class FiveNodesLeaseTests(FiveNodesFixture nodes) : LeaseTests(nodes);

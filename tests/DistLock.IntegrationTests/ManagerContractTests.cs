@@ -129,27 +129,3 @@ public abstract class ManagerContractTests
         Assert.True((await first.CheckNodesAsync()).Available);
     }
 }
-
-/// <summary>The contract in process: the test's managers share the first one's locks, as two processes share a Redis.</summary>
-public sealed class InMemoryContractTests : ManagerContractTests
-{
-    private InMemoryLockManager? _first;
-
-    protected override Task<ILockManager> CreateAsync(LockOptions? options = null)
-    {
-        var manager = _first is null ? _first = new InMemoryLockManager(options) : new InMemoryLockManager(_first, options);
-        return Task.FromResult<ILockManager>(manager);
-    }
-}
-
-[Collection(SingleNodeCollection.Name)]
-public sealed class SingleNodeContractTests(SingleNodeFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
-
-[Collection(ThreeNodesCollection.Name)]
-public sealed class ThreeNodesContractTests(ThreeNodesFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}

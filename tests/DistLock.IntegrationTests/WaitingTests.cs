@@ -196,12 +196,3 @@ public abstract class WaitingTests
 
     private static double WaitQueuesLingerMs => DistLock.Algorithm.WaitQueues.LingerTime.TotalMilliseconds;
 }
-
-[Collection(SingleNodeCollection.Name)]
-public sealed class SingleNodeWaitingTests(SingleNodeFixture nodes) : WaitingTests(nodes);
-
-[Collection(ThreeNodesCollection.Name)]
-public sealed class ThreeNodesWaitingTests(ThreeNodesFixture nodes) : WaitingTests(nodes);
-
-[Collection(FiveNodesCollection.Name)]
-public sealed class FiveNodesWaitingTests(FiveNodesFixture nodes) : WaitingTests(nodes);

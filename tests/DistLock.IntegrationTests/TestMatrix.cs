@@ -1,0 +1,127 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+// The whole suite x topology matrix, in one place: a new topology or a new suite is one line per
+// pair here. Each suite is an abstract class of behavioural cases; each line below runs one suite
+// on one topology's fixture (shared by its collection).
+//
+// | suite                | single | 3 nodes | 5 nodes | cluster | sentinel | garnet | in memory |
+// | -------------------- | ------ | ------- | ------- | ------- | -------- | ------ | --------- |
+// | LockSemanticsTests   |   x    |    x    |    x    |    x    |    x     |   x    |           |
+// | LeaseTests           |   x    |    x    |    x    |    x    |          |   x    |           |
+// | WaitingTests         |   x    |    x    |    x    |    x    |    x     |   x    |           |
+// | AdministrationTests  |   x    |    x    |         |    x    |          |   x    |           |
+// | LineOfWaitersTests   |   x    |    x    |         |         |          |        |           |
+// | ManagerContractTests |   x    |    x    |         |    x    |          |   x    |     x     |
+
+// Single node: one redis-server.
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLockTests(SingleNodeFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLeaseTests(SingleNodeFixture nodes) : LeaseTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeWaitingTests(SingleNodeFixture nodes) : WaitingTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : AdministrationTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLineOfWaitersTests(SingleNodeFixture nodes) : LineOfWaitersTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeContractTests(SingleNodeFixture nodes) : ManagerContractTests
+{
+    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
+}
+
+// Redlock over three independent redis-server masters.
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLockTests(ThreeNodesFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLeaseTests(ThreeNodesFixture nodes) : LeaseTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesWaitingTests(ThreeNodesFixture nodes) : WaitingTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : AdministrationTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLineOfWaitersTests(ThreeNodesFixture nodes) : LineOfWaitersTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesContractTests(ThreeNodesFixture nodes) : ManagerContractTests
+{
+    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
+}
+
+// Redlock over five independent redis-server masters.
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesLockTests(FiveNodesFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesLeaseTests(FiveNodesFixture nodes) : LeaseTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesWaitingTests(FiveNodesFixture nodes) : WaitingTests(nodes);
+
+// Redis Cluster: three primaries with a replica each (ClusterTopologyTests adds what only a cluster has).
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterWaitingTests(ClusterFixture nodes) : WaitingTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterContractTests(ClusterFixture nodes) : ManagerContractTests
+{
+    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
+}
+
+// Sentinel: a primary and a replica behind three Sentinels (SentinelFailoverTests adds failover).
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelWaitingTests(SentinelFixture nodes) : WaitingTests(nodes);
+
+// Garnet, the Redis-compatible server, inside the test process.
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetLeaseTests(GarnetFixture nodes) : LeaseTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetWaitingTests(GarnetFixture nodes) : WaitingTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetAdministrationTests(GarnetFixture nodes) : AdministrationTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetContractTests(GarnetFixture nodes) : ManagerContractTests
+{
+    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
+}
+
+// In memory: InMemoryLockManager; the test's managers share the first one's locks, as two processes share a Redis.
+public sealed class InMemoryContractTests : ManagerContractTests
+{
+    private InMemoryLockManager? _first;
+
+    protected override Task<ILockManager> CreateAsync(LockOptions? options = null)
+    {
+        var manager = _first is null ? _first = new InMemoryLockManager(options) : new InMemoryLockManager(_first, options);
+        return Task.FromResult<ILockManager>(manager);
+    }
+}
