@@ -4,26 +4,41 @@ namespace DistLock.IntegrationTests;
 
 // The whole suite x topology matrix, in one place: a new topology or a new suite is one line per
 // pair here. Each suite is an abstract class of behavioural cases; each line below runs one suite
-// on one topology's fixture (shared by its collection).
+// on one topology's fixture (shared by its collection). The suites that take an ILockTopology use
+// ILockManager only, so every topology runs them, the in-memory manager included; the Redis*
+// suites, AdministrationTests and LineOfWaitersTests look at what Redis holds (keys, channels,
+// the line of waiters) or use members only RedisLockManager has, so they need a RedisNodesFixture.
 //
-// | suite                | single | 3 nodes | 5 nodes | cluster | sentinel | garnet | in memory |
-// | -------------------- | ------ | ------- | ------- | ------- | -------- | ------ | --------- |
-// | LockSemanticsTests   |   x    |    x    |    x    |    x    |    x     |   x    |           |
-// | LeaseTests           |   x    |    x    |    x    |    x    |          |   x    |           |
-// | WaitingTests         |   x    |    x    |    x    |    x    |    x     |   x    |           |
-// | AdministrationTests  |   x    |    x    |         |    x    |          |   x    |           |
-// | LineOfWaitersTests   |   x    |    x    |         |         |          |        |           |
-// | ManagerContractTests |   x    |    x    |         |    x    |          |   x    |     x     |
+// | suite                   | single | 3 nodes | 5 nodes | cluster | sentinel | garnet | in memory |
+// | ----------------------- | ------ | ------- | ------- | ------- | -------- | ------ | --------- |
+// | LockSemanticsTests      |   x    |    x    |    x    |    x    |    x     |   x    |     x     |
+// | RedisLockSemanticsTests |   x    |    x    |    x    |    x    |    x     |   x    |           |
+// | LeaseTests              |   x    |    x    |    x    |    x    |          |   x    |     x     |
+// | RedisLeaseTests         |   x    |    x    |    x    |    x    |          |   x    |           |
+// | WaitingTests            |   x    |    x    |    x    |    x    |    x     |   x    |     x     |
+// | RedisWaitingTests       |   x    |    x    |    x    |    x    |    x     |   x    |           |
+// | AdministrationTests     |   x    |    x    |         |    x    |          |   x    |           |
+// | LineOfWaitersTests      |   x    |    x    |         |         |          |        |           |
+// | ManagerContractTests    |   x    |    x    |         |    x    |          |   x    |     x     |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLockTests(SingleNodeFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisLockTests(SingleNodeFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLeaseTests(SingleNodeFixture nodes) : LeaseTests(nodes);
 
 [Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisLeaseTests(SingleNodeFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeWaitingTests(SingleNodeFixture nodes) : WaitingTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisWaitingTests(SingleNodeFixture nodes) : RedisWaitingTests(nodes);
 
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : AdministrationTests(nodes);
@@ -42,10 +57,19 @@ public sealed class SingleNodeContractTests(SingleNodeFixture nodes) : ManagerCo
 public sealed class ThreeNodesLockTests(ThreeNodesFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRedisLockTests(ThreeNodesFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesLeaseTests(ThreeNodesFixture nodes) : LeaseTests(nodes);
 
 [Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRedisLeaseTests(ThreeNodesFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesWaitingTests(ThreeNodesFixture nodes) : WaitingTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRedisWaitingTests(ThreeNodesFixture nodes) : RedisWaitingTests(nodes);
 
 [Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : AdministrationTests(nodes);
@@ -64,20 +88,38 @@ public sealed class ThreeNodesContractTests(ThreeNodesFixture nodes) : ManagerCo
 public sealed class FiveNodesLockTests(FiveNodesFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRedisLockTests(FiveNodesFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
 public sealed class FiveNodesLeaseTests(FiveNodesFixture nodes) : LeaseTests(nodes);
 
 [Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRedisLeaseTests(FiveNodesFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
 public sealed class FiveNodesWaitingTests(FiveNodesFixture nodes) : WaitingTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRedisWaitingTests(FiveNodesFixture nodes) : RedisWaitingTests(nodes);
 
 // Redis Cluster: three primaries with a replica each (ClusterTopologyTests adds what only a cluster has).
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisLockTests(ClusterFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
 
 [Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisLeaseTests(ClusterFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterWaitingTests(ClusterFixture nodes) : WaitingTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisWaitingTests(ClusterFixture nodes) : RedisWaitingTests(nodes);
 
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
@@ -93,17 +135,32 @@ public sealed class ClusterContractTests(ClusterFixture nodes) : ManagerContract
 public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(SentinelCollection.Name)]
+public sealed class SentinelRedisLockTests(SentinelFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
 public sealed class SentinelWaitingTests(SentinelFixture nodes) : WaitingTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelRedisWaitingTests(SentinelFixture nodes) : RedisWaitingTests(nodes);
 
 // Garnet, the Redis-compatible server, inside the test process.
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisLockTests(GarnetFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
 public sealed class GarnetLeaseTests(GarnetFixture nodes) : LeaseTests(nodes);
 
 [Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisLeaseTests(GarnetFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(GarnetCollection.Name)]
 public sealed class GarnetWaitingTests(GarnetFixture nodes) : WaitingTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisWaitingTests(GarnetFixture nodes) : RedisWaitingTests(nodes);
 
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetAdministrationTests(GarnetFixture nodes) : AdministrationTests(nodes);
@@ -114,7 +171,16 @@ public sealed class GarnetContractTests(GarnetFixture nodes) : ManagerContractTe
     protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
 }
 
-// In memory: InMemoryLockManager; the test's managers share the first one's locks, as two processes share a Redis.
+// InMemoryLockManager: managers share one in-process lock space, as processes share a Redis.
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryLockTests(InMemoryTopology nodes) : LockSemanticsTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryWaitingTests(InMemoryTopology nodes) : WaitingTests(nodes);
+
 public sealed class InMemoryContractTests : ManagerContractTests
 {
     private InMemoryLockManager? _first;
