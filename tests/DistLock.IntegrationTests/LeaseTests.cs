@@ -45,6 +45,23 @@ public abstract class LeaseTests
     }
 
     [Fact]
+    public async Task WithoutExtension_TheLockExpires_AndTheHolderLearnsItLostIt()
+    {
+        await using var first = await _nodes.ConnectAsync();
+        await using var second = await _nodes.ConnectAsync();
+        var resource = NewResource();
+        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200), AutoExtend = false });
+
+        // Nobody else asks for the lock: the holder must learn from its own deadline that it lost it.
+        await stale.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+        await using var next = await second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+
+        Assert.Equal(LockState.Lost, stale.State);
+        Assert.False(await stale.ExtendAsync());
+        Assert.True(next.FencingToken > stale.FencingToken);
+    }
+
+    [Fact]
     public async Task AutoExtend_KeepsTheLockPastItsTtl()
     {
         await using var owner = await _nodes.ConnectAsync();

@@ -332,6 +332,17 @@ public abstract class LockSemanticsTests
     }
 
     [Fact]
+    public async Task CheckNodesAsync_AMajorityAnswers_IsAvailable()
+    {
+        await using var manager = await ManagerAsync();
+
+        var status = await manager.CheckNodesAsync();
+
+        Assert.True(status.Available, $"{status.Answering} of {status.Nodes} nodes answered");
+        Assert.InRange(status.Answering, status.Quorum, status.Nodes);
+    }
+
+    [Fact]
     public async Task ReleaseAsync_HandleFromAnotherManager_ThrowsArgumentException()
     {
         await using var first = await ManagerAsync();

@@ -19,7 +19,6 @@ namespace DistLock.IntegrationTests;
 // | RedisWaitingTests       |   x    |    x    |    x    |    x    |    x     |   x    |           |
 // | AdministrationTests     |   x    |    x    |         |    x    |          |   x    |           |
 // | LineOfWaitersTests      |   x    |    x    |         |         |          |        |           |
-// | ManagerContractTests    |   x    |    x    |         |    x    |          |   x    |     x     |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -46,12 +45,6 @@ public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : Adm
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLineOfWaitersTests(SingleNodeFixture nodes) : LineOfWaitersTests(nodes);
 
-[Collection(SingleNodeCollection.Name)]
-public sealed class SingleNodeContractTests(SingleNodeFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
-
 // Redlock over three independent redis-server masters.
 [Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesLockTests(ThreeNodesFixture nodes) : LockSemanticsTests(nodes);
@@ -76,12 +69,6 @@ public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : Adm
 
 [Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesLineOfWaitersTests(ThreeNodesFixture nodes) : LineOfWaitersTests(nodes);
-
-[Collection(ThreeNodesCollection.Name)]
-public sealed class ThreeNodesContractTests(ThreeNodesFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
 
 // Redlock over five independent redis-server masters.
 [Collection(FiveNodesCollection.Name)]
@@ -124,12 +111,6 @@ public sealed class ClusterRedisWaitingTests(ClusterFixture nodes) : RedisWaitin
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
 
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterContractTests(ClusterFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
-
 // Sentinel: a primary and a replica behind three Sentinels (SentinelFailoverTests adds failover).
 [Collection(SentinelCollection.Name)]
 public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
@@ -165,12 +146,6 @@ public sealed class GarnetRedisWaitingTests(GarnetFixture nodes) : RedisWaitingT
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetAdministrationTests(GarnetFixture nodes) : AdministrationTests(nodes);
 
-[Collection(GarnetCollection.Name)]
-public sealed class GarnetContractTests(GarnetFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
-
 // InMemoryLockManager: managers share one in-process lock space, as processes share a Redis.
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryLockTests(InMemoryTopology nodes) : LockSemanticsTests(nodes);
@@ -180,14 +155,3 @@ public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(node
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryWaitingTests(InMemoryTopology nodes) : WaitingTests(nodes);
-
-public sealed class InMemoryContractTests : ManagerContractTests
-{
-    private InMemoryLockManager? _first;
-
-    protected override Task<ILockManager> CreateAsync(LockOptions? options = null)
-    {
-        var manager = _first is null ? _first = new InMemoryLockManager(options) : new InMemoryLockManager(_first, options);
-        return Task.FromResult<ILockManager>(manager);
-    }
-}
