@@ -9,16 +9,16 @@ namespace DistLock.IntegrationTests;
 // suites, AdministrationTests and LineOfWaitersTests look at what Redis holds (keys, channels,
 // the line of waiters) or use members only RedisLockManager has, so they need a RedisNodesFixture.
 //
-// | suite                   | single | 3 nodes | 5 nodes | cluster | sentinel | garnet | in memory |
-// | ----------------------- | ------ | ------- | ------- | ------- | -------- | ------ | --------- |
-// | LockSemanticsTests      |   x    |    x    |    x    |    x    |    x     |   x    |     x     |
-// | RedisLockSemanticsTests |   x    |    x    |    x    |    x    |    x     |   x    |           |
-// | LeaseTests              |   x    |    x    |    x    |    x    |          |   x    |     x     |
-// | RedisLeaseTests         |   x    |    x    |    x    |    x    |          |   x    |           |
-// | WaitingTests            |   x    |    x    |    x    |    x    |    x     |   x    |     x     |
-// | RedisWaitingTests       |   x    |    x    |    x    |    x    |    x     |   x    |           |
-// | AdministrationTests     |   x    |    x    |         |    x    |          |   x    |           |
-// | LineOfWaitersTests      |   x    |    x    |         |         |          |        |           |
+// | suite                   | single | 3 nodes | 5 nodes | 2+1 dead | cluster | sentinel | garnet | in memory |
+// | ----------------------- | ------ | ------- | ------- | -------- | ------- | -------- | ------ | --------- |
+// | LockSemanticsTests      |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | RedisLockSemanticsTests |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
+// | LeaseTests              |   x    |    x    |    x    |    x     |    x    |          |   x    |     x     |
+// | RedisLeaseTests         |   x    |    x    |    x    |          |    x    |          |   x    |           |
+// | WaitingTests            |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
+// | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |           |
+// | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -88,6 +88,16 @@ public sealed class FiveNodesWaitingTests(FiveNodesFixture nodes) : WaitingTests
 
 [Collection(FiveNodesCollection.Name)]
 public sealed class FiveNodesRedisWaitingTests(FiveNodesFixture nodes) : RedisWaitingTests(nodes);
+
+// Redlock over three masters of which one is dead: the live majority must carry every case.
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadLockTests(TwoLiveOneDeadFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadLeaseTests(TwoLiveOneDeadFixture nodes) : LeaseTests(nodes);
+
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadWaitingTests(TwoLiveOneDeadFixture nodes) : WaitingTests(nodes);
 
 // Redis Cluster: three primaries with a replica each (ClusterTopologyTests adds what only a cluster has).
 [Collection(ClusterCollection.Name)]
