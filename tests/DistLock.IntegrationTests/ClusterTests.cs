@@ -91,7 +91,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         // Extensions run every second, so some land while the slot is half-moved (ASK redirects).
         await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(1500));
-        await Task.Delay(2500); // at least two more extensions, on the new primary
+        await Task.Delay(2500); // time must pass: at least two more extensions, on the new primary
 
         Assert.Equal(target, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -99,7 +99,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.Null(await other.TryAcquireAsync(resource));
 
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(10));
-        await Task.Delay(200);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await owner.InspectAsync(resource)).Waiters >= 1), "the waiter never joined the line");
         Assert.True(await handle.ReleaseAsync());
         await using var next = await waiting;
         Assert.True(next.FencingToken > handle.FencingToken);
@@ -117,7 +117,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(15));
 
         await nodes.Cluster.FailoverAsync(replica);
-        await Task.Delay(2500); // at least two more extensions, on the promoted replica
+        await Task.Delay(2500); // time must pass: at least two more extensions, on the promoted replica
 
         Assert.Equal(replica, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);

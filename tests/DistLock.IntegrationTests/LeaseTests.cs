@@ -71,7 +71,7 @@ public abstract class LeaseTests
         // TTL to lose the lock; 1 s TTLs were lost on CI while other collections started servers.
         await using var handle = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(2) });
 
-        await Task.Delay(4500);
+        await Task.Delay(4500); // time must pass: more than two TTLs, so only extensions keep the lock
 
         Assert.Null(await other.TryAcquireAsync(resource));
         Assert.Equal(LockState.Held, handle.State);
@@ -89,7 +89,7 @@ public abstract class LeaseTests
         var handle = await manager.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300) });
 
         Assert.True(await handle.ReleaseAsync());
-        await Task.Delay(500);
+        await Task.Delay(500); // time must pass: past the TTL, when a lease still kept would fire lost
 
         Assert.Equal(LockState.Released, handle.State);
         Assert.False(handle.LostToken.IsCancellationRequested);
@@ -150,7 +150,7 @@ public abstract class LeaseTests
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(2)));
 
         Assert.InRange(handle.ValidUntil - TimeProvider.System.GetUtcNow(), TimeSpan.Zero, TimeSpan.FromSeconds(2));
-        await Task.Delay(3000); // past the shorter TTL: only extensions by it keep the lock
+        await Task.Delay(3000); // time must pass: past the shorter TTL: only extensions by it keep the lock
         Assert.Equal(LockState.Held, handle.State);
     }
 }

@@ -61,7 +61,7 @@ public abstract class LockSemanticsTests
         var held = await first.AcquireAsync(resource);
 
         var waiting = second.AcquireAsync(resource, TimeSpan.FromSeconds(10));
-        await Task.Delay(150);
+        await Task.Delay(150); // time must pass: the waiter may not get the lock while it is held
         Assert.False(waiting.IsCompleted, "the waiter must not get a held lock");
         Assert.True(await held.ReleaseAsync());
         await using var acquired = await waiting;
@@ -174,7 +174,7 @@ public abstract class LockSemanticsTests
         var validBefore = handle.ValidUntil;
 
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(5)));
-        await Task.Delay(600); // past the original TTL
+        await Task.Delay(600); // time must pass: past the original TTL
 
         Assert.Null(await second.TryAcquireAsync(resource));
         Assert.True(handle.ValidUntil > validBefore + TimeSpan.FromSeconds(4));

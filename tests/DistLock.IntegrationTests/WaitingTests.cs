@@ -26,6 +26,9 @@ public abstract class WaitingTests
         var resource = NewResource();
         var held = await holder.AcquireAsync(resource);
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+        // Time for the waiter to fall asleep in line, so that the release, not its first attempt, is
+        // what it acquires on. ILockManager shows no line (the in-memory one is private to its node);
+        // RedisWaitingTests waits for the subscription instead.
         await Task.Delay(200);
 
         var stopwatch = Stopwatch.StartNew();
@@ -110,7 +113,7 @@ public abstract class WaitingTests
         for (var i = 0; i < 5; i++)
         {
             waiting.Add(WaitAsync(i));
-            await Task.Delay(30); // each has joined the line before the next arrives
+            await Task.Delay(30); // each has joined the local queue before the next arrives: nothing outside the manager shows that queue
         }
 
         await held.ReleaseAsync();
