@@ -1,3 +1,4 @@
+using DistLock.IntegrationTests.Fixtures;
 using DistLock.RedisRig;
 
 namespace DistLock.IntegrationTests;
@@ -34,7 +35,7 @@ public sealed class AclTests
 
         var held = await holder.AcquireAsync("acl");
         var waiting = waiter.AcquireAsync("acl", TimeSpan.FromSeconds(5));
-        await Task.Delay(100);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the waiter never joined the line");
         Assert.True(await held.ExtendAsync());
         await held.ReleaseAsync();
         await using var next = await waiting;

@@ -116,9 +116,3 @@ public abstract class AdministrationTests
         Assert.Throws<ArgumentException>("pattern", () => manager.ListAsync(""));
     }
 }
-
-[Collection(SingleNodeCollection.Name)]
-public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : AdministrationTests(nodes);
-
-[Collection(ThreeNodesCollection.Name)]
-public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : AdministrationTests(nodes);

@@ -3,24 +3,6 @@ using DistLock.IntegrationTests.Fixtures;
 
 namespace DistLock.IntegrationTests;
 
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterWaitingTests(ClusterFixture nodes) : WaitingTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
-
-[Collection(ClusterCollection.Name)]
-public sealed class ClusterContractTests(ClusterFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}
-
 /// <summary>What only a cluster has: many slots on several primaries, slot migration, failover.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterTopologyTests(ClusterFixture nodes)
@@ -111,7 +93,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         // Extensions run every second, so some land while the slot is half-moved (ASK redirects).
         await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(1500));
-        await Task.Delay(2500); // at least two more extensions, on the new primary
+        await Task.Delay(2500); // time must pass: at least two more extensions, on the new primary
 
         Assert.Equal(target, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -119,7 +101,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.Null(await other.TryAcquireAsync(resource));
 
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(10));
-        await Task.Delay(200);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await owner.InspectAsync(resource)).Waiters >= 1), "the waiter never joined the line");
         Assert.True(await handle.ReleaseAsync());
         await using var next = await waiting;
         Assert.True(next.FencingToken > handle.FencingToken);
@@ -139,7 +121,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(15));
 
         await nodes.Cluster.FailoverAsync(replica);
-        await Task.Delay(2500); // at least two more extensions, on the promoted replica
+        await Task.Delay(2500); // time must pass: at least two more extensions, on the promoted replica
 
         Assert.Equal(replica, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);

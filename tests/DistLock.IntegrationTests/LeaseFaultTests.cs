@@ -21,7 +21,7 @@ public sealed class LeaseFaultTests
             try
             {
                 await using var handle = await manager.AcquireAsync(resource, cancellationToken: cancel.Token);
-                await Task.Delay(Random.Shared.Next(0, 5), CancellationToken.None);
+                await Task.Delay(Random.Shared.Next(0, 5), CancellationToken.None); // hold it a random while, so cancellations land at every point
             }
             catch (OperationCanceledException)
             {
@@ -83,7 +83,7 @@ public sealed class LeaseFaultTests
         }
 
         // The manager holds the handle for its release at dispose, so it is extended past its TTL.
-        await Task.Delay(ttl + TimeSpan.FromSeconds(1));
+        await Task.Delay(ttl + TimeSpan.FromSeconds(1)); // time must pass: the key outlives its TTL only if extended
         Assert.True(await inspector.GetDatabase().KeyExistsAsync(key));
         Assert.DoesNotContain(logger.Entries, e => e.Id.Id == 1011);
 

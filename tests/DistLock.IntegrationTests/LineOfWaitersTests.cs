@@ -163,9 +163,3 @@ public abstract class LineOfWaitersTests
         }
     }
 }
-
-[Collection(SingleNodeCollection.Name)]
-public sealed class SingleNodeLineOfWaitersTests(SingleNodeFixture nodes) : LineOfWaitersTests(nodes);
-
-[Collection(ThreeNodesCollection.Name)]
-public sealed class ThreeNodesLineOfWaitersTests(ThreeNodesFixture nodes) : LineOfWaitersTests(nodes);

@@ -169,7 +169,7 @@ public sealed class RedlockFaultTests
                 Interlocked.Increment(ref overlaps);
             }
 
-            await Task.Delay(20);
+            await Task.Delay(20); // hold the lock a while, so that the others contend for it
             Interlocked.Decrement(ref inside);
         }
 

@@ -3,12 +3,6 @@ using DistLock.IntegrationTests.Fixtures;
 
 namespace DistLock.IntegrationTests;
 
-[Collection(SentinelCollection.Name)]
-public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
-
-[Collection(SentinelCollection.Name)]
-public sealed class SentinelWaitingTests(SentinelFixture nodes) : WaitingTests(nodes);
-
 /// <summary>Replication and failover behind Sentinel: WAIT on acquire, and what a failover does to locks.</summary>
 [Collection(SentinelCollection.Name)]
 public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstractions.ITestOutputHelper output)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using DistLock.IntegrationTests.Fixtures;
 using DistLock.RedisRig;
 using StackExchange.Redis;
 
@@ -32,7 +33,7 @@ public sealed class TlsTests : IDisposable
 
         var held = await holder.AcquireAsync("tls");
         var waiting = waiter.AcquireAsync("tls", TimeSpan.FromSeconds(5));
-        await Task.Delay(100);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("tls")).Waiters >= 1), "the waiter never joined the line");
         await held.ReleaseAsync();
         await using var next = await waiting;
 

@@ -43,21 +43,3 @@ public sealed class GarnetCollection : ICollectionFixture<GarnetFixture>
 {
     public const string Name = "garnet";
 }
-
-[Collection(GarnetCollection.Name)]
-public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
-
-[Collection(GarnetCollection.Name)]
-public sealed class GarnetLeaseTests(GarnetFixture nodes) : LeaseTests(nodes);
-
-[Collection(GarnetCollection.Name)]
-public sealed class GarnetWaitingTests(GarnetFixture nodes) : WaitingTests(nodes);
-
-[Collection(GarnetCollection.Name)]
-public sealed class GarnetAdministrationTests(GarnetFixture nodes) : AdministrationTests(nodes);
-
-[Collection(GarnetCollection.Name)]
-public sealed class GarnetContractTests(GarnetFixture nodes) : ManagerContractTests
-{
-    protected override async Task<ILockManager> CreateAsync(LockOptions? options = null) => await nodes.ConnectAsync(options);
-}

@@ -8,7 +8,7 @@ namespace DistLock.IntegrationTests.Fixtures;
 /// resource names, so they do not disturb each other; a test that kills or pauses a server starts
 /// its own instead.
 /// </summary>
-public abstract class RedisNodesFixture : IAsyncLifetime
+public abstract class RedisNodesFixture : ILockTopology, IAsyncLifetime
 {
     private readonly int _count;
     private ConnectionMultiplexer[] _inspectors = [];
@@ -28,6 +28,8 @@ public abstract class RedisNodesFixture : IAsyncLifetime
     /// <summary>A manager on its own connections, as a separate process would have.</summary>
     public Task<RedisLockManager> ConnectAsync(LockOptions? options = null) =>
         RedisLockManager.ConnectAsync(Endpoints, options);
+
+    async Task<ILockManager> ILockTopology.ConnectAsync(LockOptions? options) => await ConnectAsync(options);
 
     /// <summary>How many nodes hold <paramref name="key"/>, read on connections the managers do not use.</summary>
     public async Task<int> CountHoldersAsync(string key)

@@ -1,0 +1,14 @@
+namespace DistLock.IntegrationTests.Fixtures;
+
+/// <summary>
+/// Where a suite's managers come from: one per topology of the matrix (TestMatrix.cs). Suites that
+/// hold for any <see cref="ILockManager"/> take this; suites that look at what Redis holds (keys,
+/// channels, the line of waiters) take a <see cref="RedisNodesFixture"/>, which is one too.
+/// </summary>
+public interface ILockTopology
+{
+    /// <summary>A manager of its own over the topology's locks, as a separate process would have.</summary>
+    /// <param name="options">The manager's settings; null uses the defaults.</param>
+    /// <returns>A new manager; the caller disposes it.</returns>
+    Task<ILockManager> ConnectAsync(LockOptions? options = null);
+}

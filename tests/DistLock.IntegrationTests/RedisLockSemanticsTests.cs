@@ -1,0 +1,111 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// The lock semantics that show in what Redis stores (the key, its value, on how many nodes) or in
+/// members only <see cref="RedisLockManager"/> has; the rest is in <see cref="LockSemanticsTests"/>.
+/// </summary>
+public abstract class RedisLockSemanticsTests
+{
+    private readonly RedisNodesFixture _nodes;
+
+    protected RedisLockSemanticsTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    private static string NewResource() => "test-" + Guid.NewGuid().ToString("N");
+
+    private Task<RedisLockManager> ManagerAsync(LockOptions? options = null) => _nodes.ConnectAsync(options);
+
+    /// <summary>
+    /// An acquire returns at the first majority; on healthy nodes the others follow within moments.
+    /// </summary>
+    private Task<bool> HeldOnEveryNodeAsync(string key) =>
+        Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(key) == _nodes.NodeCount);
+
+    [Fact]
+    public async Task AcquireAsync_FreeLock_StoresItsIdOnEveryNode()
+    {
+        await using var manager = await ManagerAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(10) });
+
+        await using var handle = await manager.AcquireAsync(NewResource());
+
+        Assert.True(await HeldOnEveryNodeAsync(handle.Key));
+        Assert.Equal(handle.Id, await _nodes.ValueAsync(handle.Key));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_CustomValue_IsStoredAsTheLockValue()
+    {
+        await using var manager = await ManagerAsync();
+
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Value = "worker-7", Ttl = TimeSpan.FromSeconds(3) });
+
+        Assert.Equal("worker-7", await _nodes.ValueAsync(handle.Key));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_CancelledWhileWaiting_LeavesNoKeyOnAnyNode()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var held = await first.AcquireAsync(resource);
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.AcquireAsync(resource, cancellationToken: cancellation.Token));
+        await held.ReleaseAsync();
+
+        // The release may have reserved the lock for the waiter that was just leaving the line; that
+        // reservation is cleared by its pass-on or expires with the handoff grace (RetryDelay, 50 ms).
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(held.Key) == 0));
+    }
+
+    [Fact]
+    public async Task ExtendAsync_AfterExpiry_ReturnsFalseAndDoesNotRecreateKey()
+    {
+        await using var manager = await ManagerAsync();
+        var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(100), AutoExtend = false });
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.CountHoldersAsync(handle.Key) == 0));
+
+        Assert.False(await handle.ExtendAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, await _nodes.CountHoldersAsync(handle.Key));
+    }
+
+    [Fact]
+    public async Task ExtendAsync_NonPositiveTtl_LeavesTheKeyOnEveryNode()
+    {
+        await using var manager = await ManagerAsync();
+        await using var handle = await manager.AcquireAsync(NewResource());
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("ttl", () => handle.ExtendAsync(TimeSpan.Zero));
+
+        Assert.True(await HeldOnEveryNodeAsync(handle.Key), "a zero TTL must never reach PEXPIRE, which would delete the key");
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WithAutoRelease_DeletesEveryKey()
+    {
+        var manager = await ManagerAsync(new LockOptions { AutoReleaseOnDispose = true });
+        var a = await manager.AcquireAsync(NewResource());
+        var b = await manager.AcquireAsync(NewResource());
+
+        await manager.DisposeAsync();
+
+        Assert.Equal(0, await _nodes.CountHoldersAsync(a.Key));
+        Assert.Equal(0, await _nodes.CountHoldersAsync(b.Key));
+    }
+
+    [Fact]
+    public async Task SyncWrappers_AcquireTryAcquireRelease_Work()
+    {
+        await using var manager = await ManagerAsync();
+        var resource = NewResource();
+
+        using var handle = manager.Acquire(resource, TimeSpan.FromSeconds(5));
+        Assert.Null(manager.TryAcquire(resource));
+        Assert.True(handle.Extend(TimeSpan.FromSeconds(5)));
+        Assert.True(handle.Release());
+        using var again = manager.TryAcquire(resource);
+        Assert.NotNull(again);
+    }
+}

@@ -1,0 +1,95 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// Waiting as Redis sees it: one wake-channel subscription per queue of local waiters, dropped when
+/// the queue ends. The rest of waiting is in <see cref="WaitingTests"/>.
+/// </summary>
+public abstract class RedisWaitingTests
+{
+    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    private readonly RedisNodesFixture _nodes;
+
+    protected RedisWaitingTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    private static string NewResource() => "wait-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task AcquireAsync_ManyLocalWaiters_ShareOneSubscriptionDroppedAtTheEnd()
+    {
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var channels = $"lock:{{{resource}}}:wake:*";
+        var held = await holder.AcquireAsync(resource);
+
+        var waiters = Enumerable.Range(0, 10).Select(async _ =>
+        {
+            var handle = await waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+            await handle.ReleaseAsync();
+        }).ToList();
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+        Assert.All(await _nodes.ChannelsAsync(channels), n => Assert.Equal(1, n));
+
+        await held.ReleaseAsync();
+        await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AgainRightAfterAContendedAcquisition_IsWokenByTheNextRelease()
+    {
+        // With one node the waiter's queue outlives the first acquisition and is used again.
+        await using var holder = await _nodes.ConnectAsync(Patient);
+        await using var waiter = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var channels = $"lock:{{{resource}}}:wake:*";
+        for (var round = 0; round < 3; round++)
+        {
+            var held = await holder.AcquireAsync(resource);
+            var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+            Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+            await held.ReleaseAsync();
+
+            var handle = await waiting; // a wake that missed the queue would leave it asleep past the timeout
+            await handle.ReleaseAsync();
+        }
+
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_ManagerOnTheCallersConnections_LeavesNoWakeChannelBehind()
+    {
+        var connections = await Task.WhenAll(_nodes.Endpoints.Select(e => StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(e)));
+        try
+        {
+            await using var holder = await _nodes.ConnectAsync(Patient);
+            var waiter = new RedisLockManager(connections, Patient);
+            var resource = NewResource();
+            var channels = $"lock:{{{resource}}}:wake:*";
+            var held = await holder.AcquireAsync(resource);
+            var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+            Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+            await held.ReleaseAsync();
+            await (await waiting).ReleaseAsync();
+
+            await waiter.DisposeAsync();
+
+            // The connections stay open, so what the manager subscribed to must be dropped by the manager.
+            Assert.True(await Eventually.TrueWithinAsync(
+                TimeSpan.FromMilliseconds(WaitQueuesLingerMs / 2), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private static double WaitQueuesLingerMs => DistLock.Algorithm.WaitQueues.LingerTime.TotalMilliseconds;
+}

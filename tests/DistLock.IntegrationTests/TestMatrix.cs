@@ -1,0 +1,167 @@
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+// The whole suite x topology matrix, in one place: a new topology or a new suite is one line per
+// pair here. Each suite is an abstract class of behavioural cases; each line below runs one suite
+// on one topology's fixture (shared by its collection). The suites that take an ILockTopology use
+// ILockManager only, so every topology runs them, the in-memory manager included; the Redis*
+// suites, AdministrationTests and LineOfWaitersTests look at what Redis holds (keys, channels,
+// the line of waiters) or use members only RedisLockManager has, so they need a RedisNodesFixture.
+//
+// | suite                   | single | 3 nodes | 5 nodes | 2+1 dead | cluster | sentinel | garnet | in memory |
+// | ----------------------- | ------ | ------- | ------- | -------- | ------- | -------- | ------ | --------- |
+// | LockSemanticsTests      |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | RedisLockSemanticsTests |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
+// | LeaseTests              |   x    |    x    |    x    |    x     |    x    |          |   x    |     x     |
+// | RedisLeaseTests         |   x    |    x    |    x    |          |    x    |          |   x    |           |
+// | WaitingTests            |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
+// | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |           |
+// | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
+
+// Single node: one redis-server.
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLockTests(SingleNodeFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisLockTests(SingleNodeFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLeaseTests(SingleNodeFixture nodes) : LeaseTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisLeaseTests(SingleNodeFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeWaitingTests(SingleNodeFixture nodes) : WaitingTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisWaitingTests(SingleNodeFixture nodes) : RedisWaitingTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : AdministrationTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLineOfWaitersTests(SingleNodeFixture nodes) : LineOfWaitersTests(nodes);
+
+// Redlock over three independent redis-server masters.
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLockTests(ThreeNodesFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRedisLockTests(ThreeNodesFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLeaseTests(ThreeNodesFixture nodes) : LeaseTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRedisLeaseTests(ThreeNodesFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesWaitingTests(ThreeNodesFixture nodes) : WaitingTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRedisWaitingTests(ThreeNodesFixture nodes) : RedisWaitingTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : AdministrationTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLineOfWaitersTests(ThreeNodesFixture nodes) : LineOfWaitersTests(nodes);
+
+// Redlock over five independent redis-server masters.
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesLockTests(FiveNodesFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRedisLockTests(FiveNodesFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesLeaseTests(FiveNodesFixture nodes) : LeaseTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRedisLeaseTests(FiveNodesFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesWaitingTests(FiveNodesFixture nodes) : WaitingTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRedisWaitingTests(FiveNodesFixture nodes) : RedisWaitingTests(nodes);
+
+// Redlock over three masters of which one is dead: the live majority must carry every case.
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadLockTests(TwoLiveOneDeadFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadLeaseTests(TwoLiveOneDeadFixture nodes) : LeaseTests(nodes);
+
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadWaitingTests(TwoLiveOneDeadFixture nodes) : WaitingTests(nodes);
+
+// Redis Cluster: three primaries with a replica each (ClusterTopologyTests adds what only a cluster has).
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisLockTests(ClusterFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisLeaseTests(ClusterFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterWaitingTests(ClusterFixture nodes) : WaitingTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisWaitingTests(ClusterFixture nodes) : RedisWaitingTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterAdministrationTests(ClusterFixture nodes) : AdministrationTests(nodes);
+
+// Sentinel: a primary and a replica behind three Sentinels (SentinelFailoverTests adds failover).
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelRedisLockTests(SentinelFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelWaitingTests(SentinelFixture nodes) : WaitingTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelRedisWaitingTests(SentinelFixture nodes) : RedisWaitingTests(nodes);
+
+// Garnet, the Redis-compatible server, inside the test process.
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisLockTests(GarnetFixture nodes) : RedisLockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetLeaseTests(GarnetFixture nodes) : LeaseTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisLeaseTests(GarnetFixture nodes) : RedisLeaseTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetWaitingTests(GarnetFixture nodes) : WaitingTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisWaitingTests(GarnetFixture nodes) : RedisWaitingTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetAdministrationTests(GarnetFixture nodes) : AdministrationTests(nodes);
+
+// InMemoryLockManager: managers share one in-process lock space, as processes share a Redis.
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryLockTests(InMemoryTopology nodes) : LockSemanticsTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryWaitingTests(InMemoryTopology nodes) : WaitingTests(nodes);
