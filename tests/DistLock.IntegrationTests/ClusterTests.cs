@@ -110,8 +110,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     [Fact]
     public async Task HeldLock_LivesThroughAFailover_AndAWaiterIsWokenAfterIt()
     {
-        // A NodeTimeout a loaded machine can meet while the cluster settles after the move (CI once
-        // saw the release take over the default 1 s there).
+        // A NodeTimeout a loaded machine can meet while the cluster settles after the failover.
         await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3), NodeTimeout = TimeSpan.FromSeconds(3) });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
