@@ -14,13 +14,13 @@ internal static class LockJson
         json.WriteString("resource", info.Resource);
         json.WriteString("key", info.Key);
         json.WriteString("state", LockTable.StateOf(info).Replace(' ', '-'));
-        if (info.Holder is null || info.HandingOver)
+        if (info.HolderId is null || info.HandingOver)
         {
             json.WriteNull("holder");
         }
         else
         {
-            json.WriteString("holder", info.Holder);
+            json.WriteString("holder", info.HolderId);
         }
 
         if (info.RemainingTtl is { } ttl)

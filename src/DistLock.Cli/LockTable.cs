@@ -7,11 +7,11 @@ namespace DistLock.Cli;
 internal static class LockTable
 {
     public static string StateOf(LockInfo info) =>
-        info.Holder is null ? "free" : info.HandingOver ? "handing over" : "held";
+        info.HolderId is null ? "free" : info.HandingOver ? "handing over" : "held";
 
     /// <summary>The holder's label (see LockOptions.HolderLabel) when its value carries one, else its lock value.</summary>
     public static string HolderOf(LockInfo info) =>
-        info.Holder is null ? "-" : info.HandingOver ? "(next waiter)" : info.HolderLabel ?? info.Holder;
+        info.HolderId is null ? "-" : info.HandingOver ? "(next waiter)" : info.HolderLabel ?? info.HolderId;
 
     /// <summary>" for 12.3 s" when the holder's value says when it acquired, else "".</summary>
     public static string HeldForOf(LockInfo info) =>

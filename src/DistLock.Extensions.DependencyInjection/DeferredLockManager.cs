@@ -23,7 +23,7 @@ internal sealed class DeferredLockManager(DistLockConnection connection, TimeSpa
     public async Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
         await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireAsync(request, cancellationToken).ConfigureAwait(false);
 
-    public async ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
+    public async Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
         await (await GetAsync(cancellationToken).ConfigureAwait(false)).ReleaseAsync(handle, cancellationToken).ConfigureAwait(false);
 
     public async Task<QuorumStatus> CheckNodesAsync(CancellationToken cancellationToken = default) =>

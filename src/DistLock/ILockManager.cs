@@ -39,7 +39,7 @@ public interface ILockManager : IAsyncDisposable
     /// <param name="handle">A handle from this manager.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>True when this call released the lock.</returns>
-    ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default);
+    Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default);
 
     /// <summary>Whether enough of the lock service answers to grant locks (a majority of the nodes).</summary>
     /// <param name="cancellationToken">Stops waiting for the answers.</param>

@@ -73,7 +73,7 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
         _engine.TryAcquireAsync(request, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
+    public Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
         _engine.ReleaseAsync(handle, cancellationToken);
 
     /// <summary>Always available: there is one node, and it is this process.</summary>

@@ -69,7 +69,7 @@ internal sealed class LockEngine
         return AcquireCoreAsync(request, request.Timeout ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
     }
 
-    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken)
+    public Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handle);
         if (!ReferenceEquals(handle.Engine, this))
@@ -133,7 +133,7 @@ internal sealed class LockEngine
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
         var ttl = request.Ttl ?? _options.Ttl;
         var key = _keys.LockKey(request.Resource);
-        var value = request.Value ?? NewLockValue(_options);
+        var value = request.Id ?? NewLockValue(_options);
         using var activity = Metrics.Start("acquire", request.Resource);
         var started = _options.TimeProvider.GetTimestamp();
         AcquireOutcome outcome;

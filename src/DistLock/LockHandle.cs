@@ -68,9 +68,9 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The lock's value in Redis, which identifies this owner: 128 random bits in hex, or the
-    /// value the caller chose in <see cref="LockRequest.Value"/>.
+    /// value the caller chose in <see cref="LockRequest.Id"/>.
     /// </summary>
-    public string Id => _lease.Value;
+    public string Id => _lease.Id;
 
     /// <summary>The time to live the lock was acquired with (and is extended by).</summary>
     public TimeSpan Ttl => _lease.Ttl;
@@ -196,12 +196,12 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached or failed; the handle is lost and stays releasable.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; if the release had been sent, the handle is lost and stays releasable.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
-    public ValueTask<bool> ReleaseAsync(CancellationToken cancellationToken = default) =>
-        new(ReleaseCoreAsync(quiet: false, cancellationToken));
+    public Task<bool> ReleaseAsync(CancellationToken cancellationToken = default) =>
+        ReleaseCoreAsync(quiet: false, cancellationToken);
 
     /// <summary>Blocking form of <see cref="ReleaseAsync"/>; it blocks the calling thread.</summary>
     /// <returns>True when this call released the lock.</returns>
-    public bool Release() => ReleaseAsync().AsTask().GetAwaiter().GetResult();
+    public bool Release() => ReleaseAsync().GetAwaiter().GetResult();
 
     /// <summary>
     /// Releases the lock like <see cref="ReleaseAsync"/>, but never throws: a failure is logged,

@@ -7,16 +7,16 @@ namespace DistLock;
 /// </summary>
 /// <param name="Resource">The resource name.</param>
 /// <param name="Key">The lock key.</param>
-/// <param name="Holder">The lock value (the holder's <see cref="LockHandle.Id"/>), or null when the lock is free.</param>
+/// <param name="HolderId">The lock value (the holder's <see cref="LockHandle.Id"/>), or null when the lock is free.</param>
 /// <param name="HandingOver">True when a release has reserved the lock for the waiter it woke (the value is <c>reserved:&lt;queue id&gt;</c>).</param>
 /// <param name="RemainingTtl">How long the key lives unless extended; null when free (or without expiry).</param>
 /// <param name="FencingCounter">The last fencing token issued for the resource; 0 when none was.</param>
 /// <param name="Waiters">How many waiting processes are in the lock's line.</param>
-/// <param name="NodesHolding">On how many nodes <paramref name="Holder"/> holds the key.</param>
+/// <param name="NodesHolding">On how many nodes <paramref name="HolderId"/> holds the key.</param>
 public sealed record LockInfo(
     string Resource,
     string Key,
-    string? Holder,
+    string? HolderId,
     bool HandingOver,
     TimeSpan? RemainingTtl,
     long FencingCounter,
@@ -27,8 +27,8 @@ public sealed record LockInfo(
     /// Who holds the lock, when its holder's manager had <see cref="LockOptions.HolderLabel"/> set
     /// (the label is carried in the lock value); null otherwise, or when the lock is free.
     /// </summary>
-    public string? HolderLabel => HandingOver ? null : HolderValue.Parse(Holder).Label;
+    public string? HolderLabel => HandingOver ? null : HolderValue.Parse(HolderId).Label;
 
     /// <summary>When the holder acquired the lock (its clock), with the same condition as <see cref="HolderLabel"/>.</summary>
-    public DateTimeOffset? HeldSince => HandingOver ? null : HolderValue.Parse(Holder).Since;
+    public DateTimeOffset? HeldSince => HandingOver ? null : HolderValue.Parse(HolderId).Since;
 }

@@ -72,7 +72,7 @@ public sealed class LockOptions : IValidatableObject
     /// <see cref="LockInfo.HolderLabel"/> and logs: for example <c>"web-3 pid 4121"</c> or a job name.
     /// When set, the lock values DistLock makes carry it with the time of acquisition
     /// (<c>{label}|{unix ms}|{128 random bits}</c>), which costs no command; a value chosen in
-    /// <see cref="LockRequest.Value"/> is used as it is. Default null: values are 128 random bits.
+    /// <see cref="LockRequest.Id"/> is used as it is. Default null: values are 128 random bits.
     /// Not blank, at most <see cref="MaxHolderLabelLength"/> characters, without control characters.
     /// </summary>
     public string? HolderLabel { get; set; }

@@ -8,17 +8,17 @@ namespace DistLock;
 /// </summary>
 /// <example>
 /// <code>
-/// var request = new LockRequest("invoice:42") { Ttl = TimeSpan.FromSeconds(5), Value = "worker-7" };
+/// var request = new LockRequest("invoice:42") { Ttl = TimeSpan.FromSeconds(5), Id = "worker-7" };
 /// await using var handle = await locks.AcquireAsync(request);
 /// </code>
 /// </example>
 public sealed class LockRequest
 {
-    /// <summary>The longest accepted caller-chosen value, in UTF-8 bytes.</summary>
-    public const int MaxValueBytes = 1024;
+    /// <summary>The longest accepted caller-chosen <see cref="Id"/>, in UTF-8 bytes.</summary>
+    public const int MaxIdBytes = 1024;
 
     private readonly TimeSpan? _ttl;
-    private readonly string? _value;
+    private readonly string? _id;
     private readonly TimeSpan? _timeout;
     private readonly TimeSpan? _maxHoldTime;
 
@@ -42,32 +42,33 @@ public sealed class LockRequest
     }
 
     /// <summary>
-    /// The value stored in the lock key, which identifies the owner; null generates 128 random
-    /// bits. A chosen value must be unique to its owner: anyone presenting the same value can
+    /// The lock id: what is stored in the lock key and identifies the owner (the handle's
+    /// <see cref="LockHandle.Id"/>, the holder's <see cref="LockInfo.HolderId"/>); null generates
+    /// 128 random bits. A chosen id must be unique to its owner: anyone presenting the same id can
     /// extend or release the lock. 1 to 1024 UTF-8 bytes, not starting with <c>reserved:</c>.
     /// </summary>
-    public string? Value
+    public string? Id
     {
-        get => _value;
+        get => _id;
         init
         {
             if (value is not null)
             {
-                ArgumentException.ThrowIfNullOrEmpty(value, nameof(Value));
-                Transport.LockKeyLayout.EnsureWellFormed(value, "lock value", nameof(Value));
-                if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
+                ArgumentException.ThrowIfNullOrEmpty(value, nameof(Id));
+                Transport.LockKeyLayout.EnsureWellFormed(value, "lock id", nameof(Id));
+                if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxIdBytes)
                 {
-                    throw new ArgumentException($"A lock value must be at most {MaxValueBytes} bytes (UTF-8).", nameof(Value));
+                    throw new ArgumentException($"A lock id must be at most {MaxIdBytes} bytes (UTF-8).", nameof(Id));
                 }
 
                 if (value.StartsWith(Transport.LockKeyLayout.ReservedPrefix, StringComparison.Ordinal))
                 {
                     throw new ArgumentException(
-                        $"A lock value must not start with '{Transport.LockKeyLayout.ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(Value));
+                        $"A lock id must not start with '{Transport.LockKeyLayout.ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(Id));
                 }
             }
 
-            _value = value;
+            _id = value;
         }
     }
 

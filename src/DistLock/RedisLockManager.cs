@@ -230,7 +230,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>True when this call released the lock.</returns>
     /// <exception cref="ArgumentException">The handle belongs to another manager.</exception>
-    public ValueTask<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
+    public Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
         _engine.ReleaseAsync(handle, cancellationToken);
 
     /// <summary>Sends PING to every node, each bounded by <see cref="LockOptions.NodeTimeout"/>; for health checks.</summary>
@@ -248,7 +248,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// </summary>
     /// <param name="resource">The resource name.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
-    /// <returns>The lock's state; <see cref="LockInfo.Holder"/> is null when it is free.</returns>
+    /// <returns>The lock's state; <see cref="LockInfo.HolderId"/> is null when it is free.</returns>
     /// <exception cref="LockBackendException">Too few nodes answered.</exception>
     public Task<LockInfo> InspectAsync(string resource, CancellationToken cancellationToken = default)
     {

@@ -17,7 +17,7 @@ public sealed class ExecTests(RedisFixture redis)
         Assert.Equal(7, tool.ExitCode);
         var token = long.Parse(tool.Stdout.Trim().Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(token > 0);
-        Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+        Assert.Null((await redis.Locks.InspectAsync(resource)).HolderId);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class ExecTests(RedisFixture redis)
         Signals.Send(tool.Process.Id, 15);
 
         Assert.Equal(42, await tool.WaitAsync());
-        Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+        Assert.Null((await redis.Locks.InspectAsync(resource)).HolderId);
         File.Delete(ready);
     }
 
@@ -102,7 +102,7 @@ public sealed class ExecTests(RedisFixture redis)
         Assert.Equal(expected, tool.ExitCode);
         Assert.Single(tool.Stderr.Trim().Split('\n'));
         Assert.StartsWith("distlock: ", tool.Stderr, StringComparison.Ordinal);
-        Assert.Null((await redis.Locks.InspectAsync("r")).Holder);
+        Assert.Null((await redis.Locks.InspectAsync("r")).HolderId);
     }
 
     [Fact]

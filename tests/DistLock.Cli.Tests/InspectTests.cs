@@ -50,14 +50,14 @@ public sealed class InspectTests(RedisFixture redis)
 
         using var declined = await Tool.RunAsync(["release", resource, "--force"], redis.Endpoint, stdin: "n\n");
         Assert.Equal(1, declined.ExitCode);
-        Assert.Equal(handle.Id, (await redis.Locks.InspectAsync(resource)).Holder);
+        Assert.Equal(handle.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
 
         using var withoutForce = await Tool.RunAsync(["release", resource], redis.Endpoint);
         Assert.Equal(64, withoutForce.ExitCode);
 
         using var confirmed = await Tool.RunAsync(["release", resource, "--force"], redis.Endpoint, stdin: "y\n");
         Assert.Equal(0, confirmed.ExitCode);
-        Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+        Assert.Null((await redis.Locks.InspectAsync(resource)).HolderId);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class RedisFixture : IAsyncLifetime
         while (true)
         {
             var info = await locks.InspectAsync(resource);
-            if (info.Holder is not null && !info.HandingOver)
+            if (info.HolderId is not null && !info.HandingOver)
             {
                 return info;
             }

@@ -58,7 +58,7 @@ public sealed class TerminalInterruptTests(RedisFixture redis)
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await terminal.WaitForExitAsync(timeout.Token);
             Assert.Equal(["INT"], await File.ReadAllLinesAsync(log));
-            Assert.Null((await redis.Locks.InspectAsync(resource)).Holder);
+            Assert.Null((await redis.Locks.InspectAsync(resource)).HolderId);
         }
         finally
         {

@@ -274,7 +274,7 @@ public sealed class UsabilityTests(RedisFixture redis)
         Signals.Send(tool.Process.Id, signal);
 
         Assert.Equal(expected, await tool.WaitAsync(20));
-        Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).Holder);
+        Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
     }
 
     private static async Task UntilAsync(Func<bool> condition)

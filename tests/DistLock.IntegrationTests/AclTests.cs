@@ -42,7 +42,7 @@ public sealed class AclTests
 
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(3), $"woken after {next.AcquireDelay}");
         Assert.True(next.FencingToken > held.FencingToken);
-        Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).Holder);
+        Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).HolderId);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public abstract class AdministrationTests
 
         Assert.Equal(resource, info.Resource);
         Assert.Equal(handle.Key, info.Key);
-        Assert.Equal(handle.Id, info.Holder);
+        Assert.Equal(handle.Id, info.HolderId);
         Assert.False(info.HandingOver);
         Assert.InRange(info.RemainingTtl!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
         Assert.True(info.FencingCounter >= handle.FencingToken, "the counter is the highest of the nodes'");
@@ -46,7 +46,7 @@ public abstract class AdministrationTests
 
         var info = await plain.InspectAsync(resource);
 
-        Assert.Equal(handle.Id, info.Holder);
+        Assert.Equal(handle.Id, info.HolderId);
         Assert.Equal("reports-host pid 7", info.HolderLabel);
         Assert.InRange(info.HeldSince!.Value, before, TimeProvider.System.GetUtcNow().AddSeconds(1));
         await handle.ReleaseAsync();
@@ -63,7 +63,7 @@ public abstract class AdministrationTests
 
         var info = await manager.InspectAsync("never-" + Guid.NewGuid().ToString("N"));
 
-        Assert.Null(info.Holder);
+        Assert.Null(info.HolderId);
         Assert.Null(info.RemainingTtl);
         Assert.Equal(0, info.FencingCounter);
         Assert.Equal(0, info.NodesHolding);

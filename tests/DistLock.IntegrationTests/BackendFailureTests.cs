@@ -148,7 +148,7 @@ public sealed class BackendFailureTests
         server.Kill();
 
         await Assert.ThrowsAsync<LockBackendException>(() => handle.ExtendAsync(TimeSpan.FromSeconds(5)));
-        await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
+        await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync());
 
         await server.RestartAsync();
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(10), async () =>

@@ -52,7 +52,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(4), $"woken after {next.AcquireDelay}");
         Assert.True(next.FencingToken > held.FencingToken);
-        Assert.Equal(next.Id, (await waiter.InspectAsync(resource)).Holder);
+        Assert.Equal(next.Id, (await waiter.InspectAsync(resource)).HolderId);
     }
 
     /// <summary>docs/deployment.md's ACL rule plus the cluster additions it lists.</summary>

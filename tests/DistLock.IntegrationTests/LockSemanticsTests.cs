@@ -202,7 +202,7 @@ public abstract class LockSemanticsTests
         var cancelled = new CancellationToken(true);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ExtendAsync(TimeSpan.FromSeconds(5), cancelled));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ReleaseAsync(cancelled).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ReleaseAsync(cancelled));
 
         Assert.Null(await other.TryAcquireAsync(resource));
         Assert.True(await handle.ReleaseAsync(), "the handle still owns the lock and can release it");
@@ -259,7 +259,7 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_CustomValue_IsStoredAndReported()
     {
         await using var manager = await ManagerAsync();
-        var request = new LockRequest(NewResource()) { Value = "worker-7", Ttl = TimeSpan.FromSeconds(3) };
+        var request = new LockRequest(NewResource()) { Id = "worker-7", Ttl = TimeSpan.FromSeconds(3) };
 
         await using var handle = await manager.AcquireAsync(request);
 
@@ -326,7 +326,7 @@ public abstract class LockSemanticsTests
         await manager.DisposeAsync();
 
         Assert.Null(await other.TryAcquireAsync(handle.Resource));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => handle.ReleaseAsync().AsTask());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => handle.ReleaseAsync());
         await Assert.ThrowsAsync<ObjectDisposedException>(() => manager.AcquireAsync(NewResource()));
         await handle.DisposeAsync(); // never throws
     }
@@ -349,7 +349,7 @@ public abstract class LockSemanticsTests
         await using var second = await ManagerAsync();
         await using var handle = await first.AcquireAsync(NewResource());
 
-        await Assert.ThrowsAsync<ArgumentException>("handle", () => second.ReleaseAsync(handle).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>("handle", () => second.ReleaseAsync(handle));
         Assert.True(await first.ReleaseAsync(handle));
     }
 

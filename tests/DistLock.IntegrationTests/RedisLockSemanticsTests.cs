@@ -38,7 +38,7 @@ public abstract class RedisLockSemanticsTests
     {
         await using var manager = await ManagerAsync();
 
-        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Value = "worker-7", Ttl = TimeSpan.FromSeconds(3) });
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Id = "worker-7", Ttl = TimeSpan.FromSeconds(3) });
 
         Assert.Equal("worker-7", await _nodes.ValueAsync(handle.Key));
     }

@@ -64,7 +64,7 @@ public sealed class ReleaseOutcomeTests
             using var cancel = new CancellationTokenSource();
             var release = handle.ReleaseAsync(cancel.Token);
             await cancel.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(release.AsTask);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => release);
 
             Assert.Equal(LockState.Lost, handle.State);
             Assert.True(handle.LostToken.IsCancellationRequested);
@@ -93,7 +93,7 @@ public sealed class ReleaseOutcomeTests
         await PauseAsync(server);
         try
         {
-            await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
+            await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync());
             Assert.Equal(LockState.Lost, handle.State);
             Assert.True(handle.LostToken.IsCancellationRequested);
         }
@@ -121,7 +121,7 @@ public sealed class ReleaseOutcomeTests
             await PauseAsync(servers[1]);
             try
             {
-                await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
+                await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync());
                 Assert.Equal(LockState.Lost, handle.State);
                 Assert.True(handle.LostToken.IsCancellationRequested);
             }
@@ -162,7 +162,7 @@ public sealed class ReleaseOutcomeTests
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () =>
             await admin.GetDatabase().SortedSetLengthAsync("lock:{acl-release}:waiters") > 0), "the waiter never got in line");
 
-        await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync().AsTask());
+        await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync());
 
         Assert.Equal(LockState.Lost, handle.State);
         Assert.True(handle.LostToken.IsCancellationRequested);

@@ -13,18 +13,18 @@ public sealed class LockRequestTests
     }
 
     [Fact]
-    public void LoneSurrogates_InResourceOrValue_AreRejected_SinceUtf8WouldMergeThem()
+    public void LoneSurrogates_InResourceOrId_AreRejected_SinceUtf8WouldMergeThem()
     {
         // Built here, not in InlineData: the test runner's serialization would replace them.
         foreach (var text in new[] { "\ud800x", "x\udc00", "a\udc00\ud800b" })
         {
             Assert.Equal("resource", Assert.ThrowsAny<ArgumentException>(() => new LockRequest(text)).ParamName);
-            Assert.Equal("Value", Assert.ThrowsAny<ArgumentException>(() => new LockRequest("r") { Value = text }).ParamName);
+            Assert.Equal("Id", Assert.ThrowsAny<ArgumentException>(() => new LockRequest("r") { Id = text }).ParamName);
         }
     }
 
     [Fact]
-    public void SurrogatePairs_AreFine() => Assert.Equal("\ud83d\udd12", new LockRequest("\ud83d\udd12") { Value = "\ud83d\udd12" }.Resource);
+    public void SurrogatePairs_AreFine() => Assert.Equal("\ud83d\udd12", new LockRequest("\ud83d\udd12") { Id = "\ud83d\udd12" }.Resource);
 
     [Fact]
     public void Constructor_ResourceOf1024Bytes_IsAcceptedAndOneMoreIsNot()
@@ -42,11 +42,11 @@ public sealed class LockRequestTests
     }
 
     [Fact]
-    public void Value_EmptyOrTooLong_ThrowsNamingValue()
+    public void Id_EmptyOrTooLong_ThrowsNamingId()
     {
-        Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = string.Empty });
-        Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = new string('v', 1025) });
-        Assert.Throws<ArgumentException>("Value", () => new LockRequest("r") { Value = "reserved:abc" });
+        Assert.Throws<ArgumentException>("Id", () => new LockRequest("r") { Id = string.Empty });
+        Assert.Throws<ArgumentException>("Id", () => new LockRequest("r") { Id = new string('v', 1025) });
+        Assert.Throws<ArgumentException>("Id", () => new LockRequest("r") { Id = "reserved:abc" });
     }
 
     [Fact]
@@ -95,10 +95,10 @@ public sealed class LockRequestTests
     [Fact]
     public void Settings_Valid_AreKept()
     {
-        var request = new LockRequest("r") { Ttl = TimeSpan.FromSeconds(2), Value = "v", Timeout = Timeout.InfiniteTimeSpan };
+        var request = new LockRequest("r") { Ttl = TimeSpan.FromSeconds(2), Id = "v", Timeout = Timeout.InfiniteTimeSpan };
 
         Assert.Equal(TimeSpan.FromSeconds(2), request.Ttl);
-        Assert.Equal("v", request.Value);
+        Assert.Equal("v", request.Id);
         Assert.Equal(Timeout.InfiniteTimeSpan, request.Timeout);
     }
 }

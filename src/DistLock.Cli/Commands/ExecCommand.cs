@@ -145,11 +145,11 @@ internal static class ExecCommand
 
     private static string Waiting(TimeSpan wait) => wait == Timeout.InfiniteTimeSpan ? "no time limit; Ctrl+C gives up" : $"up to {DurationText.Format(wait)}";
 
-    private static string Holder(LockInfo info) => info.Holder switch
+    private static string Holder(LockInfo info) => info.HolderId switch
     {
         null => "it was just released",
         _ when info.HandingOver => "it is being handed to the next waiter",
-        _ => $"held by {(info.HolderLabel ?? $"lock value {info.Holder}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
+        _ => $"held by {(info.HolderLabel ?? $"lock value {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
     };
 
     /// <summary>"host pid 123: command args", cut to the longest label a lock value carries.</summary>

@@ -123,7 +123,7 @@ internal static class InspectCommands
             await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             var info = await locks.InspectAsync(resource, cancellationToken);
-            if (info.Holder is null)
+            if (info.HolderId is null)
             {
                 AnsiConsole.WriteLine($"lock '{resource}' is not held");
                 return ExitCodes.Success;

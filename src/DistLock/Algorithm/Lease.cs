@@ -31,7 +31,7 @@ internal sealed class Lease
     private Task _lastExtension = Task.CompletedTask;
     private LockState _state = LockState.Held;
 
-    public Lease(RedlockProtocol protocol, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string value, TimeSpan ttl,
+    public Lease(RedlockProtocol protocol, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string id, TimeSpan ttl,
         long acquiredSentAt, bool autoExtend, TimeSpan? maxHoldTime)
     {
         _protocol = protocol;
@@ -41,7 +41,7 @@ internal sealed class Lease
         _metrics = metrics;
         _acquiredAt = _time.GetTimestamp();
         Key = key;
-        Value = value;
+        Id = id;
         Ttl = ttl;
         _extensionTtl = ttl;
         _autoExtend = autoExtend;
@@ -57,7 +57,7 @@ internal sealed class Lease
 
     public string Key { get; }
 
-    public string Value { get; }
+    public string Id { get; }
 
     /// <summary>The TTL of the acquisition.</summary>
     public TimeSpan Ttl { get; }
@@ -174,7 +174,7 @@ internal sealed class Lease
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
-            extended = await _protocol.ExtendAsync(Key, Value, ttl).ConfigureAwait(false);
+            extended = await _protocol.ExtendAsync(Key, Id, ttl).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
