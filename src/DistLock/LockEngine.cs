@@ -133,13 +133,13 @@ internal sealed class LockEngine
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
         var ttl = request.Ttl ?? _options.Ttl;
         var key = _keys.LockKey(request.Resource);
-        var value = request.Id ?? NewLockValue(_options);
+        var id = request.Id ?? NewLockId(_options);
         using var activity = Metrics.Start("acquire", request.Resource);
         var started = _options.TimeProvider.GetTimestamp();
         AcquireOutcome outcome;
         try
         {
-            outcome = await _loop.RunAsync(key, value, ttl, timeout, cancellationToken).ConfigureAwait(false);
+            outcome = await _loop.RunAsync(key, id, ttl, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
         {
@@ -161,7 +161,7 @@ internal sealed class LockEngine
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
         activity?.SetTag("distlock.fencing_token", winner.Fence);
-        var lease = new Lease(Protocol, Leases, Logger, Metrics, key, value, ttl, winner.SentAt,
+        var lease = new Lease(Protocol, Leases, Logger, Metrics, key, id, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (_options.AutoReleaseOnDispose)
@@ -184,7 +184,7 @@ internal sealed class LockEngine
     }
 
     /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>); with the holder's label, if set.</summary>
-    private static string NewLockValue(LockOptions options) => options.HolderLabel is { } label
+    private static string NewLockId(LockOptions options) => options.HolderLabel is { } label
         ? HolderValue.Format(label, options.TimeProvider.GetUtcNow(), RandomHex.New(16))
         : RandomHex.New(16);
 }

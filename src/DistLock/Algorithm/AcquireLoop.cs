@@ -38,11 +38,11 @@ internal sealed class AcquireLoop
     }
 
     /// <param name="key">The lock key.</param>
-    /// <param name="value">The owner's value.</param>
+    /// <param name="id">The owner's lock id (the value of the lock key).</param>
     /// <param name="ttl">The lock's time to live.</param>
     /// <param name="timeout">How long to keep trying; zero makes one attempt; infinite never gives up on time.</param>
     /// <param name="cancellationToken">Stops waiting; an attempt in flight is undone when it lands.</param>
-    public async Task<AcquireOutcome> RunAsync(string key, string value, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AcquireOutcome> RunAsync(string key, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var wait = new WaitClock(_protocol.Time, timeout);
@@ -53,7 +53,7 @@ internal sealed class AcquireLoop
         if (timeout == TimeSpan.Zero || !_waiters.HasWaiters(key))
         {
             attempts++;
-            first = await AttemptAsync(key, value, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
+            first = await AttemptAsync(key, id, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
             if (Decided(first, key, attempts, wait) is { } outcome)
             {
                 return outcome;
@@ -86,7 +86,7 @@ internal sealed class AcquireLoop
             {
                 var (releases, nextRelease) = queue.Snapshot();
                 attempts++;
-                var result = await AttemptAsync(key, value, ttl, queue.Id, cancellationToken).ConfigureAwait(false);
+                var result = await AttemptAsync(key, id, ttl, queue.Id, cancellationToken).ConfigureAwait(false);
                 if (Decided(result, key, attempts, wait) is { } outcome)
                 {
                     acquired = result.Acquired;
@@ -209,13 +209,13 @@ internal sealed class AcquireLoop
         }
     }
 
-    private Task<AttemptResult> AttemptAsync(string key, string value, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
+    private Task<AttemptResult> AttemptAsync(string key, string id, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
     {
-        var attempt = _protocol.TryAcquireOnceAsync(key, value, ttl, waiterId);
-        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, key, value, cancellationToken) : attempt;
+        var attempt = _protocol.TryAcquireOnceAsync(key, id, ttl, waiterId);
+        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, key, id, cancellationToken) : attempt;
     }
 
-    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, string key, string value, CancellationToken cancellationToken)
+    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, string key, string id, CancellationToken cancellationToken)
     {
         try
         {
@@ -223,20 +223,20 @@ internal sealed class AcquireLoop
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _ = AbandonAsync(attempt, key, value);
+            _ = AbandonAsync(attempt, key, id);
             throw;
         }
     }
 
     /// <summary>The caller stopped waiting for an attempt in flight: if it lands, give the lock back.</summary>
-    private async Task AbandonAsync(Task<AttemptResult> attempt, string key, string value)
+    private async Task AbandonAsync(Task<AttemptResult> attempt, string key, string id)
     {
         try
         {
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired)
             {
-                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), key, value).ConfigureAwait(false);
+                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), key, id).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

@@ -22,15 +22,15 @@ internal interface ILockNode
     /// <paramref name="waiterId"/> other than "" keeps (or takes) a place in the lock's line of
     /// waiters when the key is held, and leaves the line when taken.
     /// </summary>
-    Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId);
+    Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId);
 
     /// <summary>Raises the node's fencing counter for <paramref name="key"/> to at least <paramref name="token"/>.</summary>
     Task<NodeResult> RaiseFenceAsync(string key, long token);
 
-    Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl);
+    Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl);
 
-    /// <summary>Deletes the key if it holds <paramref name="value"/>, then wakes the first live waiter with <paramref name="notice"/>.</summary>
-    Task<NodeResult> ReleaseAsync(string key, string value, string notice);
+    /// <summary>Deletes the key if it holds <paramref name="id"/>, then wakes the first live waiter with <paramref name="notice"/>.</summary>
+    Task<NodeResult> ReleaseAsync(string key, string id, string notice);
 
     /// <summary>
     /// Listens for wakes of the waiter <paramref name="waiterId"/>: <paramref name="onWake"/> gets

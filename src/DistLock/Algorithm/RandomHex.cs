@@ -1,7 +1,7 @@
 namespace DistLock.Algorithm;
 
 /// <summary>
-/// Random ids in hex (lock values, wait-queue ids). They come from <see cref="Random.Shared"/>
+/// Random ids in hex (lock ids, wait-queue ids). They come from <see cref="Random.Shared"/>
 /// (one generator per thread, each seeded by the operating system), not from a cryptographic
 /// generator: an id only has to be unique among its peers, it guards nothing (whoever reaches
 /// Redis can delete the key), and the cryptographic one was 5% of the client's CPU at 64 tasks.

@@ -31,15 +31,15 @@ internal sealed class RedlockProtocol
 
     /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
     /// <param name="key">The lock key.</param>
-    /// <param name="value">The owner's value.</param>
+    /// <param name="id">The owner's lock id (the value of the lock key).</param>
     /// <param name="ttl">The lock's time to live.</param>
     /// <param name="waiterId">The waiting queue's id, which keeps its place in line on a refusal; "" for none.</param>
-    public async Task<AttemptResult> TryAcquireOnceAsync(string key, string value, TimeSpan ttl, string waiterId = "")
+    public async Task<AttemptResult> TryAcquireOnceAsync(string key, string id, TimeSpan ttl, string waiterId = "")
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.value, s.ttl, s.waiterId), (key, value, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.id, s.ttl, s.waiterId), (key, id, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         var fenceUnavailable = false;
         if (ValidityIfWon(round, ttl, sentAt) is not null)
@@ -57,7 +57,7 @@ internal sealed class RedlockProtocol
         var failed = round.BackendUnavailable || fenceUnavailable
             ? AttemptResult.Unavailable(sentAt, round)
             : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, key, value).ConfigureAwait(false);
+        await UndoAsync(failed, key, id).ConfigureAwait(false);
         return failed;
     }
 
@@ -162,23 +162,23 @@ internal sealed class RedlockProtocol
     /// released if it granted. A node that did not answer in time is released if and when its
     /// late answer is a grant, so a paused or slow node cannot keep a key that nobody owns.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, string key, string value)
+    private async Task UndoAsync(AttemptResult attempt, string key, string id)
     {
         var round = attempt.Round;
-        var notice = ReleaseNotice.New(value);
+        var notice = ReleaseNotice.New(id);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
             switch (round.Answers[i]?.Reply)
             {
                 case NodeReply.Granted:
-                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, value, notice));
+                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, id, notice));
                     break;
                 case null:
-                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], key, value, notice));
+                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], key, id, notice));
                     break;
                 case NodeReply.Failed:
-                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, value);
+                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, id);
                     break;
             }
         }
@@ -192,10 +192,10 @@ internal sealed class RedlockProtocol
     /// <summary>Releases a lock on every node, and again on nodes of its winning round that grant late (<paramref name="lateGrants"/>).</summary>
     /// <returns>True when a majority still held the key and deleted it.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public Task<bool> ReleaseAsync(LateGrants? lateGrants, string key, string value)
+    public Task<bool> ReleaseAsync(LateGrants? lateGrants, string key, string id)
     {
-        ReleaseLateGrants(lateGrants, key, value);
-        return ReleaseAsync(key, value);
+        ReleaseLateGrants(lateGrants, key, id);
+        return ReleaseAsync(key, id);
     }
 
     /// <summary>
@@ -203,13 +203,13 @@ internal sealed class RedlockProtocol
     /// that release has passed it, so it is released again if and when it grants. A call that has
     /// already completed needs nothing more: its key, if any, is there for the release to delete.
     /// </summary>
-    private void ReleaseLateGrants(LateGrants? lateGrants, string key, string value)
+    private void ReleaseLateGrants(LateGrants? lateGrants, string key, string id)
     {
         foreach (var (node, call) in lateGrants?.Pending ?? [])
         {
             if (!call.IsCompleted)
             {
-                _ = ReleaseIfGrantedAsync(node, call, key, value);
+                _ = ReleaseIfGrantedAsync(node, call, key, id);
             }
         }
     }
@@ -217,12 +217,12 @@ internal sealed class RedlockProtocol
     /// <summary>Extends on every node; true when a majority extended in time.</summary>
     /// <returns>The new validity, counted from the returned send time, or null when the lock is lost.</returns>
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
-    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(string key, string value, TimeSpan ttl)
+    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(string key, string id, TimeSpan ttl)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.key, s.value, s.ttl), (key, value, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.key, s.id, s.ttl), (key, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
@@ -239,11 +239,11 @@ internal sealed class RedlockProtocol
 
     /// <summary>Releases on every node; true when a majority still held the key and deleted it.</summary>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public async Task<bool> ReleaseAsync(string key, string value)
+    public async Task<bool> ReleaseAsync(string key, string id)
     {
-        var notice = ReleaseNotice.New(value);
+        var notice = ReleaseNotice.New(id);
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.key, s.value, s.notice), (key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.key, s.id, s.notice), (key, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
@@ -298,10 +298,10 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task ReleaseOneAsync(ILockNode node, string key, string value, string notice)
+    private async Task ReleaseOneAsync(ILockNode node, string key, string id, string notice)
     {
         var result = await QuorumRound
-            .RunAsync([node], static (n, s) => n.ReleaseAsync(s.key, s.value, s.notice), (key, value, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync([node], static (n, s) => n.ReleaseAsync(s.key, s.id, s.notice), (key, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {
@@ -309,20 +309,20 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, string key, string value, string notice)
+    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, string key, string id, string notice)
     {
         var answer = await bounded.ConfigureAwait(false);
         if (answer.Reply == NodeReply.Granted)
         {
-            await ReleaseOneAsync(node, key, value, notice).ConfigureAwait(false);
+            await ReleaseOneAsync(node, key, id, notice).ConfigureAwait(false);
         }
         else if (answer.Reply == NodeReply.Failed)
         {
-            _ = ReleaseIfGrantedAsync(node, call, key, value);
+            _ = ReleaseIfGrantedAsync(node, call, key, id);
         }
     }
 
-    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, string key, string value)
+    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, string key, string id)
     {
         NodeResult late;
         try
@@ -337,7 +337,7 @@ internal sealed class RedlockProtocol
         if (late.Reply == NodeReply.Granted)
         {
             Log.LateGrantReleased(_logger, key, node.Name);
-            await ReleaseOneAsync(node, key, value, ReleaseNotice.New(value)).ConfigureAwait(false);
+            await ReleaseOneAsync(node, key, id, ReleaseNotice.New(id)).ConfigureAwait(false);
         }
     }
 }

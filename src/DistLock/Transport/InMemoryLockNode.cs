@@ -50,7 +50,7 @@ internal sealed class InMemoryLockNode : ILockNode
     {
     }
 
-    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId)
     {
         lock (_gate)
         {
@@ -59,7 +59,7 @@ internal sealed class InMemoryLockNode : ILockNode
             var reservedForUs = waiterId.Length > 0 && current == LockKeyLayout.ReservedPrefix + waiterId;
             if (current is null || reservedForUs)
             {
-                _keys[key] = (value, Expiry(ttl));
+                _keys[key] = (id, Expiry(ttl));
                 Leave(key, waiterId);
                 return Task.FromResult(NodeResult.GrantedWith(NextFence(key)));
             }
@@ -96,26 +96,26 @@ internal sealed class InMemoryLockNode : ILockNode
         }
     }
 
-    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
+    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl)
     {
         lock (_gate)
         {
-            if (Current(key) != value)
+            if (Current(key) != id)
             {
                 return Task.FromResult(NodeResult.Denied);
             }
 
-            _keys[key] = (value, Expiry(ttl));
+            _keys[key] = (id, Expiry(ttl));
             return Task.FromResult(NodeResult.Granted);
         }
     }
 
-    public Task<NodeResult> ReleaseAsync(string key, string value, string notice)
+    public Task<NodeResult> ReleaseAsync(string key, string id, string notice)
     {
         Action? wake;
         lock (_gate)
         {
-            if (Current(key) != value)
+            if (Current(key) != id)
             {
                 return Task.FromResult(NodeResult.Denied);
             }

@@ -21,7 +21,7 @@ internal sealed class RedisLockNode : ILockNode
     private readonly int _waitForReplicas;
     private readonly long _replicaTimeoutMs;
 
-    // What the acquire script needs besides value, TTL and waiter: how long a fencing counter
+    // What the acquire script needs besides id, TTL and waiter: how long a fencing counter
     // outlives its last token, and the resolution of its clock floor (see next-fence.lua).
     // Empty with the defaults of one node, which the script knows.
     private readonly RedisValue[] _fenceArgs;
@@ -54,25 +54,25 @@ internal sealed class RedisLockNode : ILockNode
 
     public void EnsureCompatible() => _versionGate?.Check();
 
-    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId)
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId)
     {
         var acquiring = LockScripts.Acquire.EvaluateAsync(
-            _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], AcquireArgs(value, ttl, waiterId), ReadAcquireReply);
-        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, giveBack: value) : acquiring;
+            _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], AcquireArgs(id, ttl, waiterId), ReadAcquireReply);
+        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, giveBack: id) : acquiring;
     }
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
         LockScripts.FenceFloor.EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token, _idleExpiryMs], static _ => NodeResult.Granted);
 
-    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
+    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl)
     {
-        var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [value, ToMilliseconds(ttl)], ReadYesNo);
+        var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [id, ToMilliseconds(ttl)], ReadYesNo);
         return _waitForReplicas > 0 ? ReplicatedAsync(extending, key, giveBack: null) : extending;
     }
 
-    public Task<NodeResult> ReleaseAsync(string key, string value, string notice) =>
+    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) =>
         LockScripts.Release.EvaluateAsync(
-            _database, [key, LockKeyLayout.WaitersKey(key)], [value, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Key: key, Notice: notice));
+            _database, [key, LockKeyLayout.WaitersKey(key)], [id, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Key: key, Notice: notice));
 
     public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
@@ -91,7 +91,7 @@ internal sealed class RedisLockNode : ILockNode
         await GoOnWakingAsync(key, notice, (long)woke).ConfigureAwait(false);
     }
 
-    /// <summary>The lock's state on this node: value, PTTL, fencing counter, waiters.</summary>
+    /// <summary>The lock's state on this node: id, PTTL, fencing counter, waiters.</summary>
     public async Task<(string? Value, long PttlMs, long Fence, int Waiters)> InspectAsync(string key)
     {
         var reply = (RedisResult[])(await LockScripts.Inspect
@@ -114,7 +114,7 @@ internal sealed class RedisLockNode : ILockNode
     /// Waits until enough replicas have what <paramref name="granting"/> just wrote (WAIT covers
     /// every earlier write of the connection, and the script went on the same one: the key's
     /// primary). Too few in time: the grant does not count, since a failover could lose it. A new
-    /// lock (<paramref name="giveBack"/> is its value) is given back; an extension is left as it
+    /// lock (<paramref name="giveBack"/> is its id) is given back; an extension is left as it
     /// is - the primary keeps the longer TTL, which harms nobody, and the holder does not count on
     /// it, so a failover cannot take back a TTL the holder relies on.
     /// </summary>
@@ -200,9 +200,9 @@ internal sealed class RedisLockNode : ILockNode
         }
     }
 
-    private RedisValue[] AcquireArgs(string value, TimeSpan ttl, string waiterId) => _fenceArgs.Length == 0
-        ? [value, ToMilliseconds(ttl), waiterId]
-        : [value, ToMilliseconds(ttl), waiterId, _fenceArgs[0], _fenceArgs[1]];
+    private RedisValue[] AcquireArgs(string id, TimeSpan ttl, string waiterId) => _fenceArgs.Length == 0
+        ? [id, ToMilliseconds(ttl), waiterId]
+        : [id, ToMilliseconds(ttl), waiterId, _fenceArgs[0], _fenceArgs[1]];
 
     private static NodeResult ReadYesNo(RedisResult result) => (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
 

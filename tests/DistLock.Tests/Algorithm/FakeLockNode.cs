@@ -49,9 +49,9 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     {
     }
 
-    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl) => TryAcquireAsync(key, value, ttl, string.Empty);
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl) => TryAcquireAsync(key, id, ttl, string.Empty);
 
-    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId) => Run(() =>
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => Run(() =>
     {
         var line = Line(key);
         if (Current(key) is { } held)
@@ -64,7 +64,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
             return NodeResult.Refused(held.Expires - time.GetUtcNow());
         }
 
-        _keys[key] = (value, time.GetUtcNow() + ttl);
+        _keys[key] = (id, time.GetUtcNow() + ttl);
         line.Remove(waiterId);
         return NodeResult.GrantedWith(_fences[key] = Fence(key) + 1);
     });
@@ -84,24 +84,24 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     public long Fence(string key) => _fences.GetValueOrDefault(key);
 
     /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
-    public void SetFence(string key, long value) => _fences[key] = value;
+    public void SetFence(string key, long id) => _fences[key] = id;
 
-    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl) => Run(() =>
+    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => Run(() =>
     {
-        if (Current(key)?.Value != value)
+        if (Current(key)?.Value != id)
         {
             return NodeResult.Denied;
         }
 
-        _keys[key] = (value, time.GetUtcNow() + ttl);
+        _keys[key] = (id, time.GetUtcNow() + ttl);
         return NodeResult.Granted;
     });
 
-    public Task<NodeResult> ReleaseAsync(string key, string value) => ReleaseAsync(key, value, value + "/" + Guid.NewGuid());
+    public Task<NodeResult> ReleaseAsync(string key, string id) => ReleaseAsync(key, id, id + "/" + Guid.NewGuid());
 
-    public Task<NodeResult> ReleaseAsync(string key, string value, string notice) => Run(() =>
+    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => Run(() =>
     {
-        if (Current(key)?.Value != value || !_keys.Remove(key))
+        if (Current(key)?.Value != id || !_keys.Remove(key))
         {
             return NodeResult.Denied;
         }
@@ -185,7 +185,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     }
 
     /// <summary>Sets a key as another owner would have.</summary>
-    public void Seed(string key, string value, TimeSpan ttl) => _keys[key] = (value, time.GetUtcNow() + ttl);
+    public void Seed(string key, string id, TimeSpan ttl) => _keys[key] = (id, time.GetUtcNow() + ttl);
 
     private (string Value, DateTimeOffset Expires)? Current(string key)
     {

@@ -37,10 +37,10 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
 
         for (var i = held.Count - 1; i >= 0; i--)
         {
-            var (answer, key, value, ttl) = held[i];
+            var (answer, key, id, ttl) = held[i];
             try
             {
-                answer.TrySetResult(await inner.ExtendAsync(key, value, ttl));
+                answer.TrySetResult(await inner.ExtendAsync(key, id, ttl));
             }
             catch (Exception ex)
             {
@@ -49,12 +49,12 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
         }
     }
 
-    public Task<NodeResult> ExtendAsync(string key, string value, TimeSpan ttl)
+    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl)
     {
         var answer = new TaskCompletionSource<NodeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_pending)
         {
-            _pending.Add((answer, key, value, ttl));
+            _pending.Add((answer, key, id, ttl));
         }
 
         return answer.Task;
@@ -62,11 +62,11 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
 
     public void EnsureCompatible() => inner.EnsureCompatible();
 
-    public Task<NodeResult> TryAcquireAsync(string key, string value, TimeSpan ttl, string waiterId) => inner.TryAcquireAsync(key, value, ttl, waiterId);
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => inner.TryAcquireAsync(key, id, ttl, waiterId);
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) => inner.RaiseFenceAsync(key, token);
 
-    public Task<NodeResult> ReleaseAsync(string key, string value, string notice) => inner.ReleaseAsync(key, value, notice);
+    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => inner.ReleaseAsync(key, id, notice);
 
     public Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake) => inner.SubscribeAsync(key, waiterId, onWake);
 
