@@ -137,29 +137,12 @@ internal static class Cli
     public static string Suggest(string typed, IEnumerable<string> candidates)
     {
         var best = candidates
-            .Select(c => (Name: c, Distance: EditDistance(typed, c)))
+            .Select(c => (Name: c, Distance: NearestName.EditDistance(typed, c)))
             .OrderBy(c => c.Distance)
             .FirstOrDefault();
         return best.Name is not null && best.Distance <= Math.Max(2, typed.Length / 3) ? $"; did you mean '{best.Name}'?" : string.Empty;
     }
 
-    private static int EditDistance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
 
     private static int Fail(int exitCode, string message, Exception? details = null)
     {

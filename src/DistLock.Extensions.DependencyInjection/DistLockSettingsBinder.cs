@@ -164,27 +164,10 @@ internal static class DistLockSettingsBinder
     private static string Nearest(string key)
     {
         var best = KnownKeys
-            .Select(k => (Key: k, Distance: EditDistance(k.ToUpperInvariant(), key.ToUpperInvariant())))
+            .Select(k => (Key: k, Distance: NearestName.EditDistance(k.ToUpperInvariant(), key.ToUpperInvariant())))
             .OrderBy(k => k.Distance)
             .First();
         return best.Distance <= 2 ? $" (did you mean {best.Key}?)" : string.Empty;
     }
 
-    internal static int EditDistance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
 }
