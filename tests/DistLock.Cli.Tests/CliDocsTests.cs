@@ -1,3 +1,4 @@
+using DistLock.Testing;
 namespace DistLock.Cli.Tests;
 
 /// <summary>docs/cli.md shows each command's --help exactly as the built tool prints it.</summary>
@@ -14,22 +15,11 @@ public sealed class CliDocsTests
     public async Task CliDoc_ShowsTheRealHelpText_OfEachCommand(params string[] command)
     {
         using var tool = await Tool.RunAsync([.. command, "--help"]);
-        var doc = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "cli.md"))).ReplaceLineEndings("\n");
+        var doc = (await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root(), "docs", "cli.md"))).ReplaceLineEndings("\n");
 
         var help = tool.Stdout.ReplaceLineEndings("\n").TrimEnd('\n');
         Assert.True(
             doc.Contains("```text\n" + help + "\n```", StringComparison.Ordinal),
             $"docs/cli.md lacks the current help of 'distlock {string.Join(' ', command)}'; paste this in a text block:\n{help}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DistLock.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("DistLock.slnx not found above the test output");
     }
 }

@@ -1,3 +1,4 @@
+using DistLock.Testing;
 using System.Diagnostics;
 using System.IO.Compression;
 
@@ -16,7 +17,7 @@ public sealed class PackageSizeTests
         var output = Directory.CreateTempSubdirectory("distlock-tool-pack-").FullName;
         try
         {
-            var start = new ProcessStartInfo("dotnet", ["pack", Path.Combine(RepositoryRoot(), "src/DistLock.Cli/DistLock.Cli.csproj"), "-c", "Release", "-o", output, "-nologo"])
+            var start = new ProcessStartInfo("dotnet", ["pack", Path.Combine(RepositoryPaths.Root(), "src/DistLock.Cli/DistLock.Cli.csproj"), "-c", "Release", "-o", output, "-nologo"])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -41,16 +42,5 @@ public sealed class PackageSizeTests
         {
             Directory.Delete(output, recursive: true);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DistLock.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("DistLock.slnx not found above the test output");
     }
 }

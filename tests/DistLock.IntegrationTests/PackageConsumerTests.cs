@@ -1,3 +1,4 @@
+using DistLock.Testing;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DistLock.IntegrationTests.Fixtures;
@@ -61,7 +62,7 @@ public sealed class PackageConsumerTests(SingleNodeFixture nodes)
     /// <summary>What packing DistLock needs: the root build files, src/DistLock and src/Shared, without bin and obj.</summary>
     private static string CopySources(string target)
     {
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         foreach (var file in Directory.GetFiles(root).Where(f => !Path.GetFileName(f).EndsWith(".slnx", StringComparison.Ordinal)))
         {
             Directory.CreateDirectory(target);
@@ -97,16 +98,5 @@ public sealed class PackageConsumerTests(SingleNodeFixture nodes)
         var log = await stdout + await stderr;
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited {process.ExitCode}:\n{log}");
         return log;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DistLock.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("DistLock.slnx not found above the test output");
     }
 }

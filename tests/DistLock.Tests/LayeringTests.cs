@@ -1,3 +1,4 @@
+using DistLock.Testing;
 using System.Text.RegularExpressions;
 
 namespace DistLock.Tests;

@@ -1,3 +1,4 @@
+using DistLock.Testing;
 using System.Diagnostics;
 using System.IO.Compression;
 
@@ -18,7 +19,7 @@ public sealed class PackagingTests
         var output = Directory.CreateTempSubdirectory("distlock-pack-").FullName;
         try
         {
-            var start = new ProcessStartInfo("dotnet", ["pack", Path.Combine(RepositoryRoot(), project), "-c", "Release", "-o", output, "-nologo", "-v", "quiet"])
+            var start = new ProcessStartInfo("dotnet", ["pack", Path.Combine(RepositoryPaths.Root(), project), "-c", "Release", "-o", output, "-nologo", "-v", "quiet"])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -41,6 +42,4 @@ public sealed class PackagingTests
             Directory.Delete(output, recursive: true);
         }
     }
-
-    private static string RepositoryRoot() => RepositoryPaths.Root();
 }

@@ -1,6 +1,6 @@
-namespace DistLock.Tests;
+namespace DistLock.Testing;
 
-/// <summary>Where the repository is, for tests that read its sources or pack its projects.</summary>
+/// <summary>Where the repository is, for tests that read its sources or pack its projects (linked into each test project).</summary>
 internal static class RepositoryPaths
 {
     public static string Root()
