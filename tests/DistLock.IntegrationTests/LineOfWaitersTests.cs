@@ -63,10 +63,7 @@ public abstract class LineOfWaitersTests
         // release wakes the paused one and must walk past the dead to find whom to stand by.
         await using var stalled = await StalledWaiterAsync(key, "stalled", ticket: 0);
         var dead = Enumerable.Range(1, 100).Select(i => new SortedSetEntry($"dead-{i}", i)).ToArray();
-        foreach (var node in _nodes.Inspectors)
-        {
-            await node.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), dead);
-        }
+        await AddToLineEverywhereAsync(key, dead);
 
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 2)), "the live waiter never joined the line");
@@ -90,10 +87,7 @@ public abstract class LineOfWaitersTests
 
         // 150 waiters killed at once leave their places in line and nobody listening on their channels.
         var dead = Enumerable.Range(0, 150).Select(i => new SortedSetEntry($"dead-{i}", -1000 + i)).ToArray();
-        foreach (var node in _nodes.Inspectors)
-        {
-            await node.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), dead);
-        }
+        await AddToLineEverywhereAsync(key, dead);
 
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 1)), "the live waiter never joined the line");
@@ -111,6 +105,15 @@ public abstract class LineOfWaitersTests
             var line = LockKeyLayout.WaitersKey(key);
             // PTTL in one step (the line may go meanwhile): -1 is a key without expiry, -2 none.
             Assert.NotEqual(-1, (long)await node.GetDatabase().ExecuteAsync("PTTL", line));
+        }
+    }
+
+    /// <summary>Puts entries in the lock's line on every node, as waiters that died there would have left them.</summary>
+    private async Task AddToLineEverywhereAsync(string key, SortedSetEntry[] entries)
+    {
+        foreach (var node in _nodes.Inspectors)
+        {
+            await node.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), entries);
         }
     }
 
