@@ -23,6 +23,42 @@ internal sealed class DeferredLockManager(DistLockConnection connection, TimeSpa
     public async Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
         await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireAsync(request, cancellationToken).ConfigureAwait(false);
 
+    public async Task<LockHandle> AcquireReadAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireReadAsync(resource, timeout, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle> AcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireReadAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle?> TryAcquireReadAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireReadAsync(resource, timeout, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle?> TryAcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireReadAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle> AcquireWriteAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireWriteAsync(resource, timeout, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle> AcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireWriteAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle?> TryAcquireWriteAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireWriteAsync(resource, timeout, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle?> TryAcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireWriteAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle> AcquireSemaphoreAsync(string resource, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireSemaphoreAsync(resource, maxCount, timeout, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle> AcquireSemaphoreAsync(LockRequest request, int maxCount, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).AcquireSemaphoreAsync(request, maxCount, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle?> TryAcquireSemaphoreAsync(string resource, int maxCount, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireSemaphoreAsync(resource, maxCount, timeout, cancellationToken).ConfigureAwait(false);
+
+    public async Task<LockHandle?> TryAcquireSemaphoreAsync(LockRequest request, int maxCount, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(cancellationToken).ConfigureAwait(false)).TryAcquireSemaphoreAsync(request, maxCount, cancellationToken).ConfigureAwait(false);
+
     public async Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>
         await (await GetAsync(cancellationToken).ConfigureAwait(false)).ReleaseAsync(handle, cancellationToken).ConfigureAwait(false);
 

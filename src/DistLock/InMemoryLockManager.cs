@@ -58,19 +58,67 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
 
     /// <inheritdoc />
     public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        _engine.AcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
+        AcquireAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
 
     /// <inheritdoc />
     public Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
-        _engine.AcquireAsync(request, cancellationToken);
+        _engine.AcquireAsync(request, LockMode.Exclusive, 0, cancellationToken);
 
     /// <inheritdoc />
     public Task<LockHandle?> TryAcquireAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
-        _engine.TryAcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
+        TryAcquireAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
 
     /// <inheritdoc />
     public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
-        _engine.TryAcquireAsync(request, cancellationToken);
+        _engine.TryAcquireAsync(request, LockMode.Exclusive, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireReadAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireReadAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, LockMode.Read, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireReadAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        TryAcquireReadAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, LockMode.Read, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireWriteAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireWriteAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, LockMode.Write, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireWriteAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        TryAcquireWriteAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, LockMode.Write, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireSemaphoreAsync(string resource, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireSemaphoreAsync(LockRequest.WithTimeout(resource, timeout), maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireSemaphoreAsync(LockRequest request, int maxCount, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, LockMode.Semaphore, maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireSemaphoreAsync(string resource, int maxCount, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        TryAcquireSemaphoreAsync(LockRequest.WithTimeout(resource, timeout), maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireSemaphoreAsync(LockRequest request, int maxCount, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, LockMode.Semaphore, maxCount, cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken = default) =>

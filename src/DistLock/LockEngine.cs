@@ -57,16 +57,46 @@ internal sealed class LockEngine
 
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, _owner);
 
-    public Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken)
+    /// <summary>Waits for the lock in <paramref name="mode"/>; throws <see cref="LockTimeoutException"/> at the timeout.</summary>
+    /// <param name="request">What to lock, and how.</param>
+    /// <param name="mode">The kind of lock.</param>
+    /// <param name="maxCount">For a semaphore: how many may hold it at once; ignored otherwise.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<LockHandle> AcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        return AcquireCoreAsync(request, request.Timeout ?? _options.DefaultWaitTimeout, throwWhenBusy: true, cancellationToken)!;
+        var target = Target(request, mode, maxCount);
+        return AcquireCoreAsync(request, target, request.Timeout ?? _options.DefaultWaitTimeout, throwWhenBusy: true, cancellationToken)!;
     }
 
-    public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken)
+    /// <summary>Tries the lock in <paramref name="mode"/>; null when still busy at the timeout.</summary>
+    /// <param name="request">What to lock, and how.</param>
+    /// <param name="mode">The kind of lock.</param>
+    /// <param name="maxCount">For a semaphore: how many may hold it at once; ignored otherwise.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<LockHandle?> TryAcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
+    {
+        var target = Target(request, mode, maxCount);
+        return AcquireCoreAsync(request, target, request.Timeout ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
+    }
+
+    /// <summary>Checks what the call itself must reject, before anything is sent, and names the keys.</summary>
+    private LockTarget Target(LockRequest request, LockMode mode, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return AcquireCoreAsync(request, request.Timeout ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
+        if (mode != LockMode.Semaphore)
+        {
+            return new LockTarget(_keys.LockKey(request.Resource), mode);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1, nameof(maxCount));
+        if (Protocol.Nodes.Count > 1)
+        {
+            throw new NotSupportedException(
+                "Semaphores need one Redis deployment (a single server, Sentinel or a cluster): over several independent " +
+                "masters (Redlock) a count kept per node does not bound the holders. See docs/redlock.md.");
+        }
+
+        return new LockTarget(_keys.SemaphoreKey(request.Resource), mode, maxCount);
     }
 
     public Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken)
@@ -110,7 +140,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Key, handle.Id).ConfigureAwait(false);
+            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Lease.Target, handle.Id).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
@@ -128,18 +158,17 @@ internal sealed class LockEngine
         return released;
     }
 
-    private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
+    private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, LockTarget target, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
         var ttl = request.Ttl ?? _options.Ttl;
-        var key = _keys.LockKey(request.Resource);
         var id = request.Id ?? NewLockId(_options);
         using var activity = Metrics.Start("acquire", request.Resource);
         var started = _options.TimeProvider.GetTimestamp();
         AcquireOutcome outcome;
         try
         {
-            outcome = await _loop.RunAsync(key, id, ttl, timeout, cancellationToken).ConfigureAwait(false);
+            outcome = await _loop.RunAsync(target, id, ttl, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
         {
@@ -161,7 +190,7 @@ internal sealed class LockEngine
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
         activity?.SetTag("distlock.fencing_token", winner.Fence);
-        var lease = new Lease(Protocol, Leases, Logger, Metrics, key, id, ttl, winner.SentAt,
+        var lease = new Lease(Protocol, Leases, Logger, Metrics, target, id, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (_options.AutoReleaseOnDispose)

@@ -67,6 +67,12 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     public string Key => _lease.Key;
 
     /// <summary>
+    /// What kind of lock this is: <see cref="LockMode.Exclusive"/>, <see cref="LockMode.Read"/>,
+    /// <see cref="LockMode.Write"/> or a permit of a <see cref="LockMode.Semaphore"/>.
+    /// </summary>
+    public LockMode Mode => _lease.Target.Mode;
+
+    /// <summary>
     /// The lock's value in Redis, which identifies this owner: 128 random bits in hex, or the
     /// value the caller chose in <see cref="LockRequest.Id"/>.
     /// </summary>

@@ -31,6 +31,10 @@ public sealed class LockRequest
         Resource = resource;
     }
 
+    /// <summary>A request for <paramref name="resource"/> with only a timeout: what the managers' overloads that take a name build.</summary>
+    internal static LockRequest WithTimeout(string resource, TimeSpan? timeout) =>
+        new(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) };
+
     /// <summary>The name of the shared resource.</summary>
     public string Resource { get; }
 

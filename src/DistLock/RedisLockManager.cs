@@ -171,7 +171,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        return AcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
+        return AcquireAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
     }
 
     /// <summary>Waits until the lock is acquired, with per-call TTL, value or timeout.</summary>
@@ -183,7 +183,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public Task<LockHandle> AcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
-        _engine.AcquireAsync(request, cancellationToken);
+        _engine.AcquireAsync(request, LockMode.Exclusive, 0, cancellationToken);
 
     /// <summary>
     /// Tries to acquire the lock; returns null when someone else holds it. With the default
@@ -200,7 +200,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public Task<LockHandle?> TryAcquireAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default)
     {
-        return TryAcquireAsync(new LockRequest(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) }, cancellationToken);
+        return TryAcquireAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
     }
 
     /// <summary>Tries to acquire the lock with per-call TTL, value or timeout (default: one attempt).</summary>
@@ -209,7 +209,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <returns>The held lock, or null when it is held by someone else.</returns>
     /// <exception cref="LockBackendException">Redis failed: an outage is never reported as null.</exception>
     public Task<LockHandle?> TryAcquireAsync(LockRequest request, CancellationToken cancellationToken = default) =>
-        _engine.TryAcquireAsync(request, cancellationToken);
+        _engine.TryAcquireAsync(request, LockMode.Exclusive, 0, cancellationToken);
 
     /// <summary>Blocking form of <see cref="AcquireAsync(string, TimeSpan?, CancellationToken)"/>: it blocks the calling thread.</summary>
     /// <param name="resource">The name of the shared resource.</param>
@@ -224,6 +224,98 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <returns>The held lock, or null when it is held by someone else.</returns>
     public LockHandle? TryAcquire(string resource, TimeSpan timeout = default) =>
         TryAcquireAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireReadAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireReadAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, LockMode.Read, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireReadAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        TryAcquireReadAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, LockMode.Read, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireWriteAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireWriteAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, LockMode.Write, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireWriteAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        TryAcquireWriteAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, LockMode.Write, 0, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireSemaphoreAsync(string resource, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireSemaphoreAsync(LockRequest.WithTimeout(resource, timeout), maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle> AcquireSemaphoreAsync(LockRequest request, int maxCount, CancellationToken cancellationToken = default) =>
+        _engine.AcquireAsync(request, LockMode.Semaphore, maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireSemaphoreAsync(string resource, int maxCount, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        TryAcquireSemaphoreAsync(LockRequest.WithTimeout(resource, timeout), maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LockHandle?> TryAcquireSemaphoreAsync(LockRequest request, int maxCount, CancellationToken cancellationToken = default) =>
+        _engine.TryAcquireAsync(request, LockMode.Semaphore, maxCount, cancellationToken);
+
+    /// <summary>Blocking form of <see cref="AcquireReadAsync(string, TimeSpan?, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>.</param>
+    /// <returns>The held read lock.</returns>
+    public LockHandle AcquireRead(string resource, TimeSpan? timeout = null) =>
+        AcquireReadAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="TryAcquireReadAsync(string, TimeSpan, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once.</param>
+    /// <returns>The held read lock, or null.</returns>
+    public LockHandle? TryAcquireRead(string resource, TimeSpan timeout = default) =>
+        TryAcquireReadAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="AcquireWriteAsync(string, TimeSpan?, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>.</param>
+    /// <returns>The held write lock.</returns>
+    public LockHandle AcquireWrite(string resource, TimeSpan? timeout = null) =>
+        AcquireWriteAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="TryAcquireWriteAsync(string, TimeSpan, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the shared resource.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once.</param>
+    /// <returns>The held write lock, or null.</returns>
+    public LockHandle? TryAcquireWrite(string resource, TimeSpan timeout = default) =>
+        TryAcquireWriteAsync(resource, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="AcquireSemaphoreAsync(string, int, TimeSpan?, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the semaphore.</param>
+    /// <param name="maxCount">How many may hold the semaphore at once.</param>
+    /// <param name="timeout">How long to wait; null uses <see cref="LockOptions.DefaultWaitTimeout"/>.</param>
+    /// <returns>The held permit.</returns>
+    public LockHandle AcquireSemaphore(string resource, int maxCount, TimeSpan? timeout = null) =>
+        AcquireSemaphoreAsync(resource, maxCount, timeout).GetAwaiter().GetResult();
+
+    /// <summary>Blocking form of <see cref="TryAcquireSemaphoreAsync(string, int, TimeSpan, CancellationToken)"/>: it blocks the calling thread.</summary>
+    /// <param name="resource">The name of the semaphore.</param>
+    /// <param name="maxCount">How many may hold the semaphore at once.</param>
+    /// <param name="timeout">How long to keep trying; zero tries once.</param>
+    /// <returns>The held permit, or null.</returns>
+    public LockHandle? TryAcquireSemaphore(string resource, int maxCount, TimeSpan timeout = default) =>
+        TryAcquireSemaphoreAsync(resource, maxCount, timeout).GetAwaiter().GetResult();
 
     /// <summary>Releases a lock this manager handed out (Redis::DistLock <c>release</c>); same as <see cref="LockHandle.ReleaseAsync"/>.</summary>
     /// <param name="handle">A handle from this manager.</param>

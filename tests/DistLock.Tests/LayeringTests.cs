@@ -5,13 +5,13 @@ namespace DistLock.Tests;
 
 /// <summary>
 /// The dependency between the algorithm and the transport runs one way (docs/design.md): Algorithm/
-/// owns the contracts it calls (ILockNode, INodeSubscription, NodeResult, NodeReply, the notices of
+/// owns the contracts it calls (ILockNode, INodeSubscription, LockTarget, NodeResult, NodeReply, the notices of
 /// ReleaseNotice) and uses nothing of Transport/; Transport/ implements those contracts and uses
 /// nothing else of Algorithm/. The wire format's markers are defined once, in C#.
 /// </summary>
 public sealed class LayeringTests
 {
-    private static readonly string[] Contracts = ["ILockNode", "INodeSubscription", "NodeResult", "NodeReply", "ReleaseNotice"];
+    private static readonly string[] Contracts = ["ILockNode", "INodeSubscription", "LockTarget", "NodeResult", "NodeReply", "ReleaseNotice"];
 
     [Fact]
     public void Algorithm_UsesNothingOfTransport()

@@ -37,12 +37,12 @@ internal sealed class AcquireLoop
         _logger = logger;
     }
 
-    /// <param name="key">The lock key.</param>
+    /// <param name="target">The lock key and mode.</param>
     /// <param name="id">The owner's lock id (the value of the lock key).</param>
     /// <param name="ttl">The lock's time to live.</param>
     /// <param name="timeout">How long to keep trying; zero makes one attempt; infinite never gives up on time.</param>
     /// <param name="cancellationToken">Stops waiting; an attempt in flight is undone when it lands.</param>
-    public async Task<AcquireOutcome> RunAsync(string key, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<AcquireOutcome> RunAsync(LockTarget target, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var wait = new WaitClock(_protocol.Time, timeout);
@@ -50,17 +50,18 @@ internal sealed class AcquireLoop
 
         // Uncontended (or try-once): go straight to Redis, without the cost of a subscription.
         AttemptResult? first = null;
-        if (timeout == TimeSpan.Zero || !_waiters.HasWaiters(key))
+        var key = target.Key;
+        if (timeout == TimeSpan.Zero || target.Mode == LockMode.Read || !_waiters.HasWaiters(key))
         {
             attempts++;
-            first = await AttemptAsync(key, id, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
-            if (Decided(first, key, attempts, wait) is { } outcome)
+            first = await AttemptAsync(target, id, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
+            if (Decided(first, target, attempts, wait) is { } outcome)
             {
                 return outcome;
             }
         }
 
-        var queue = _waiters.Join(key);
+        var queue = _waiters.Join(target);
         var place = queue.Enqueue();
         var acquired = false;
         try
@@ -86,8 +87,8 @@ internal sealed class AcquireLoop
             {
                 var (releases, nextRelease) = queue.Snapshot();
                 attempts++;
-                var result = await AttemptAsync(key, id, ttl, queue.Id, cancellationToken).ConfigureAwait(false);
-                if (Decided(result, key, attempts, wait) is { } outcome)
+                var result = await AttemptAsync(target, id, ttl, queue.Id, cancellationToken).ConfigureAwait(false);
+                if (Decided(result, target, attempts, wait) is { } outcome)
                 {
                     acquired = result.Acquired;
                     return outcome;
@@ -117,7 +118,7 @@ internal sealed class AcquireLoop
         finally
         {
             queue.Leave(place);
-            var leaving = _waiters.LeaveAsync(key, queue, acquired);
+            var leaving = _waiters.LeaveAsync(queue, acquired);
             if (!acquired)
             {
                 // A caller that gave up (timeout, cancellation, retries spent) and then looks again
@@ -127,7 +128,7 @@ internal sealed class AcquireLoop
         }
     }
 
-    private AcquireOutcome? Decided(AttemptResult result, string key, int attempts, WaitClock wait)
+    private AcquireOutcome? Decided(AttemptResult result, LockTarget target, int attempts, WaitClock wait)
     {
         if (result.Acquired)
         {
@@ -136,12 +137,12 @@ internal sealed class AcquireLoop
 
         if (result.BackendError is not null)
         {
-            Log.AcquireBackendFailed(_logger, result.BackendError, key);
-            throw _protocol.BackendException("acquire", key, result.Round);
+            Log.AcquireBackendFailed(_logger, result.BackendError, target.Key);
+            throw _protocol.BackendException("acquire", target, result.Round);
         }
 
         return (_maxRetries >= 0 && attempts > _maxRetries) || wait.Remaining <= TimeSpan.Zero
-            ? GiveUp(key, attempts, wait)
+            ? GiveUp(target.Key, attempts, wait)
             : null;
     }
 
@@ -209,13 +210,13 @@ internal sealed class AcquireLoop
         }
     }
 
-    private Task<AttemptResult> AttemptAsync(string key, string id, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
+    private Task<AttemptResult> AttemptAsync(LockTarget target, string id, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
     {
-        var attempt = _protocol.TryAcquireOnceAsync(key, id, ttl, waiterId);
-        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, key, id, cancellationToken) : attempt;
+        var attempt = _protocol.TryAcquireOnceAsync(target, id, ttl, waiterId);
+        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, target, id, cancellationToken) : attempt;
     }
 
-    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, string key, string id, CancellationToken cancellationToken)
+    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, LockTarget target, string id, CancellationToken cancellationToken)
     {
         try
         {
@@ -223,25 +224,25 @@ internal sealed class AcquireLoop
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _ = AbandonAsync(attempt, key, id);
+            _ = AbandonAsync(attempt, target, id);
             throw;
         }
     }
 
     /// <summary>The caller stopped waiting for an attempt in flight: if it lands, give the lock back.</summary>
-    private async Task AbandonAsync(Task<AttemptResult> attempt, string key, string id)
+    private async Task AbandonAsync(Task<AttemptResult> attempt, LockTarget target, string id)
     {
         try
         {
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired)
             {
-                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), key, id).ConfigureAwait(false);
+                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), target, id).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            Log.CleanupFailed(_logger, ex, key, "all nodes");
+            Log.CleanupFailed(_logger, ex, target.Key, "all nodes");
         }
     }
 }

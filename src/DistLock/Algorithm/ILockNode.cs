@@ -18,19 +18,20 @@ internal interface ILockNode
     void EnsureCompatible();
 
     /// <summary>
-    /// Takes the key if it is free, and answers with the node's next fencing token. A
-    /// <paramref name="waiterId"/> other than "" keeps (or takes) a place in the lock's line of
-    /// waiters when the key is held, and leaves the line when taken.
+    /// Takes the lock in the target's mode if it can, and answers with the node's next fencing
+    /// token. A <paramref name="waiterId"/> other than "" keeps (or takes) a place in the line of
+    /// waiters when refused, and leaves the line when taken.
     /// </summary>
-    Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId);
+    Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId);
 
     /// <summary>Raises the node's fencing counter for <paramref name="key"/> to at least <paramref name="token"/>.</summary>
     Task<NodeResult> RaiseFenceAsync(string key, long token);
 
-    Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl);
+    /// <summary>Resets the time to live of the hold <paramref name="id"/>, only while it is still held.</summary>
+    Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl);
 
-    /// <summary>Deletes the key if it holds <paramref name="id"/>, then wakes the first live waiter with <paramref name="notice"/>.</summary>
-    Task<NodeResult> ReleaseAsync(string key, string id, string notice);
+    /// <summary>Ends the hold <paramref name="id"/> if it is still held, then wakes the waiters it frees room for with <paramref name="notice"/>.</summary>
+    Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice);
 
     /// <summary>
     /// Listens for wakes of the waiter <paramref name="waiterId"/>: <paramref name="onWake"/> gets
@@ -40,5 +41,5 @@ internal interface ILockNode
     Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake);
 
     /// <summary>Leaves the line of waiters; if the lock is free, wakes the next waiter instead.</summary>
-    Task PassOnAsync(string key, string waiterId, string notice);
+    Task PassOnAsync(LockTarget target, string waiterId, string notice);
 }

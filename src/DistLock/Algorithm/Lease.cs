@@ -31,7 +31,7 @@ internal sealed class Lease
     private Task _lastExtension = Task.CompletedTask;
     private LockState _state = LockState.Held;
 
-    public Lease(RedlockProtocol protocol, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, string key, string id, TimeSpan ttl,
+    public Lease(RedlockProtocol protocol, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, LockTarget target, string id, TimeSpan ttl,
         long acquiredSentAt, bool autoExtend, TimeSpan? maxHoldTime)
     {
         _protocol = protocol;
@@ -40,7 +40,7 @@ internal sealed class Lease
         _logger = logger;
         _metrics = metrics;
         _acquiredAt = _time.GetTimestamp();
-        Key = key;
+        Target = target;
         Id = id;
         Ttl = ttl;
         _extensionTtl = ttl;
@@ -55,7 +55,10 @@ internal sealed class Lease
         }
     }
 
-    public string Key { get; }
+    /// <summary>The lock key and mode.</summary>
+    public LockTarget Target { get; }
+
+    public string Key => Target.Key;
 
     public string Id { get; }
 
@@ -174,7 +177,7 @@ internal sealed class Lease
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
-            extended = await _protocol.ExtendAsync(Key, Id, ttl).ConfigureAwait(false);
+            extended = await _protocol.ExtendAsync(Target, Id, ttl).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {

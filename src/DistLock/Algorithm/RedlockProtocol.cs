@@ -30,22 +30,22 @@ internal sealed class RedlockProtocol
     public TimeProvider Time => _time;
 
     /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
-    /// <param name="key">The lock key.</param>
+    /// <param name="target">The lock key and mode.</param>
     /// <param name="id">The owner's lock id (the value of the lock key).</param>
     /// <param name="ttl">The lock's time to live.</param>
     /// <param name="waiterId">The waiting queue's id, which keeps its place in line on a refusal; "" for none.</param>
-    public async Task<AttemptResult> TryAcquireOnceAsync(string key, string id, TimeSpan ttl, string waiterId = "")
+    public async Task<AttemptResult> TryAcquireOnceAsync(LockTarget target, string id, TimeSpan ttl, string waiterId = "")
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.key, s.id, s.ttl, s.waiterId), (key, id, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.target, s.id, s.ttl, s.waiterId), (target, id, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         var fenceUnavailable = false;
         if (ValidityIfWon(round, ttl, sentAt) is not null)
         {
             // Agreeing on the token may take a round trip, so validity is counted again after it.
-            var fence = AgreedFence(round) ?? await AgreeOnFenceAsync(round, key).ConfigureAwait(false);
+            var fence = AgreedFence(round) ?? await AgreeOnFenceAsync(round, target).ConfigureAwait(false);
             if (fence is { } token && ValidityIfWon(round, ttl, sentAt) is { } validity)
             {
                 return AttemptResult.Success(validity, sentAt, token, round);
@@ -57,7 +57,7 @@ internal sealed class RedlockProtocol
         var failed = round.BackendUnavailable || fenceUnavailable
             ? AttemptResult.Unavailable(sentAt, round)
             : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, key, id).ConfigureAwait(false);
+        await UndoAsync(failed, target, id).ConfigureAwait(false);
         return failed;
     }
 
@@ -104,7 +104,7 @@ internal sealed class RedlockProtocol
     /// has it as their floor (see <see cref="AgreedFence"/>).
     /// </summary>
     /// <returns>The token, or null when the floor could not be set on a majority.</returns>
-    private async Task<long?> AgreeOnFenceAsync(RoundResult round, string key)
+    private async Task<long?> AgreeOnFenceAsync(RoundResult round, LockTarget target)
     {
         var (token, atToken) = HighestFence(round);
         var behind = new List<ILockNode>();
@@ -121,12 +121,12 @@ internal sealed class RedlockProtocol
             {
                 // Not needed for this token, but raising the others too brings the counters back
                 // in step, so that later rounds need no extra round trip.
-                _ = RaiseQuietlyAsync(round.Nodes[i], key, token);
+                _ = RaiseQuietlyAsync(round.Nodes[i], target, token);
             }
         }
 
         var raised = await QuorumRound
-            .RunAsync(behind, static (node, s) => node.RaiseFenceAsync(s.key, s.token), (key, token), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(behind, static (node, s) => node.RaiseFenceAsync(s.key, s.token), (key: target.Key, token), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         return atToken + raised.Granted >= LockValidity.QuorumSize(_nodes.Count) ? token : null;
     }
@@ -144,15 +144,15 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task RaiseQuietlyAsync(ILockNode node, string key, long token)
+    private async Task RaiseQuietlyAsync(ILockNode node, LockTarget target, long token)
     {
         try
         {
-            await node.RaiseFenceAsync(key, token).WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
+            await node.RaiseFenceAsync(target.Key, token).WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Log.NodeFailed(_logger, ex, "fence raise", key, 1, _nodes.Count);
+            Log.NodeFailed(_logger, ex, "fence raise", target.Key, 1, _nodes.Count);
         }
     }
 
@@ -162,7 +162,7 @@ internal sealed class RedlockProtocol
     /// released if it granted. A node that did not answer in time is released if and when its
     /// late answer is a grant, so a paused or slow node cannot keep a key that nobody owns.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, string key, string id)
+    private async Task UndoAsync(AttemptResult attempt, LockTarget target, string id)
     {
         var round = attempt.Round;
         var notice = ReleaseNotice.New(id);
@@ -172,13 +172,13 @@ internal sealed class RedlockProtocol
             switch (round.Answers[i]?.Reply)
             {
                 case NodeReply.Granted:
-                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], key, id, notice));
+                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], target, id, notice));
                     break;
                 case null:
-                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], key, id, notice));
+                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], target, id, notice));
                     break;
                 case NodeReply.Failed:
-                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], key, id);
+                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], target, id);
                     break;
             }
         }
@@ -190,26 +190,26 @@ internal sealed class RedlockProtocol
     }
 
     /// <summary>Releases a lock on every node, and again on nodes of its winning round that grant late (<paramref name="lateGrants"/>).</summary>
-    /// <returns>True when a majority still held the key and deleted it.</returns>
+    /// <returns>True when a majority still held it and ended the hold it.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public Task<bool> ReleaseAsync(LateGrants? lateGrants, string key, string id)
+    public Task<bool> ReleaseAsync(LateGrants? lateGrants, LockTarget target, string id)
     {
-        ReleaseLateGrants(lateGrants, key, id);
-        return ReleaseAsync(key, id);
+        ReleaseLateGrants(lateGrants, target, id);
+        return ReleaseAsync(target, id);
     }
 
     /// <summary>
     /// Call before releasing on every node: a node whose acquire is still in flight may grant after
     /// that release has passed it, so it is released again if and when it grants. A call that has
-    /// already completed needs nothing more: its key, if any, is there for the release to delete.
+    /// already completed needs nothing more: its hold, if any, is there for the release to delete.
     /// </summary>
-    private void ReleaseLateGrants(LateGrants? lateGrants, string key, string id)
+    private void ReleaseLateGrants(LateGrants? lateGrants, LockTarget target, string id)
     {
         foreach (var (node, call) in lateGrants?.Pending ?? [])
         {
             if (!call.IsCompleted)
             {
-                _ = ReleaseIfGrantedAsync(node, call, key, id);
+                _ = ReleaseIfGrantedAsync(node, call, target, id);
             }
         }
     }
@@ -217,12 +217,12 @@ internal sealed class RedlockProtocol
     /// <summary>Extends on every node; true when a majority extended in time.</summary>
     /// <returns>The new validity, counted from the returned send time, or null when the lock is lost.</returns>
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
-    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(string key, string id, TimeSpan ttl)
+    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(LockTarget target, string id, TimeSpan ttl)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.key, s.id, s.ttl), (key, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.target, s.id, s.ttl), (target, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
@@ -231,35 +231,35 @@ internal sealed class RedlockProtocol
 
         if (round.BackendUnavailable)
         {
-            throw BackendException("extend", key, round);
+            throw BackendException("extend", target, round);
         }
 
         return null;
     }
 
-    /// <summary>Releases on every node; true when a majority still held the key and deleted it.</summary>
+    /// <summary>Releases on every node; true when a majority still held it and ended the hold it.</summary>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public async Task<bool> ReleaseAsync(string key, string id)
+    public async Task<bool> ReleaseAsync(LockTarget target, string id)
     {
         var notice = ReleaseNotice.New(id);
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.key, s.id, s.notice), (key, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.target, s.id, s.notice), (target, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
-            throw BackendException("release", key, round);
+            throw BackendException("release", target, round);
         }
 
         if (round.Failed > 0)
         {
-            Log.NodeFailed(_logger, round.FirstError, "release", key, round.Failed, _nodes.Count);
+            Log.NodeFailed(_logger, round.FirstError, "release", target.Key, round.Failed, _nodes.Count);
         }
 
         return round.MajorityGranted;
     }
 
-    public LockBackendException BackendException(string operation, string key, RoundResult round) =>
-        LockBackendException.NodesFailed($"{operation} lock '{key}'", _nodeNames, round.Failed, round.FirstError);
+    public LockBackendException BackendException(string operation, LockTarget target, RoundResult round) =>
+        LockBackendException.NodesFailed($"{operation} lock '{target.Key}'", _nodeNames, round.Failed, round.FirstError);
 
     /// <summary>
     /// The timestamp before which a lock set with <paramref name="ttl"/> by commands sent at
@@ -298,31 +298,31 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task ReleaseOneAsync(ILockNode node, string key, string id, string notice)
+    private async Task ReleaseOneAsync(ILockNode node, LockTarget target, string id, string notice)
     {
         var result = await QuorumRound
-            .RunAsync([node], static (n, s) => n.ReleaseAsync(s.key, s.id, s.notice), (key, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync([node], static (n, s) => n.ReleaseAsync(s.target, s.id, s.notice), (target, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {
-            Log.CleanupFailed(_logger, result.FirstError, key, node.Name);
+            Log.CleanupFailed(_logger, result.FirstError, target.Key, node.Name);
         }
     }
 
-    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, string key, string id, string notice)
+    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, LockTarget target, string id, string notice)
     {
         var answer = await bounded.ConfigureAwait(false);
         if (answer.Reply == NodeReply.Granted)
         {
-            await ReleaseOneAsync(node, key, id, notice).ConfigureAwait(false);
+            await ReleaseOneAsync(node, target, id, notice).ConfigureAwait(false);
         }
         else if (answer.Reply == NodeReply.Failed)
         {
-            _ = ReleaseIfGrantedAsync(node, call, key, id);
+            _ = ReleaseIfGrantedAsync(node, call, target, id);
         }
     }
 
-    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, string key, string id)
+    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, LockTarget target, string id)
     {
         NodeResult late;
         try
@@ -336,8 +336,8 @@ internal sealed class RedlockProtocol
 
         if (late.Reply == NodeReply.Granted)
         {
-            Log.LateGrantReleased(_logger, key, node.Name);
-            await ReleaseOneAsync(node, key, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+            Log.LateGrantReleased(_logger, target.Key, node.Name);
+            await ReleaseOneAsync(node, target, id, ReleaseNotice.New(id)).ConfigureAwait(false);
         }
     }
 }

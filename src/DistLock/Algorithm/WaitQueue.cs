@@ -13,6 +13,7 @@ internal sealed class WaitQueue
 
     private readonly object _sync = new();
     private readonly IReadOnlyList<ILockNode> _nodes;
+    private readonly LockTarget _target;
     private readonly string _key;
     private readonly LinkedList<TaskCompletionSource> _line = new();
     private TaskCompletionSource _released = NewSignal();
@@ -27,22 +28,26 @@ internal sealed class WaitQueue
     private INodeSubscription?[]? _subscribed;
 
     /// <param name="nodes">The nodes.</param>
-    /// <param name="key">The lock key.</param>
+    /// <param name="target">The lock key and mode; a reader's queue is its own (see <see cref="WaitQueues.Join"/>).</param>
     /// <param name="subscribeTimeout">How long subscribing may take.</param>
     /// <param name="handoffGrace">How long a release reserves the lock for the waiter it wakes.</param>
     /// <param name="time">The clock.</param>
-    public WaitQueue(IReadOnlyList<ILockNode> nodes, string key, TimeSpan subscribeTimeout, TimeSpan handoffGrace, TimeProvider time)
+    public WaitQueue(IReadOnlyList<ILockNode> nodes, LockTarget target, TimeSpan subscribeTimeout, TimeSpan handoffGrace, TimeProvider time)
     {
         _nodes = nodes;
-        _key = key;
+        _target = target;
+        _key = target.Key;
         _time = time;
         _standbyDelay = handoffGrace + StandbyMargin;
-        Id = RandomHex.New(12);
+        Id = target.Mode == LockMode.Read ? LockTarget.ReaderWaiterPrefix + RandomHex.New(12) : RandomHex.New(12);
         Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
     }
 
     /// <summary>The lock key this queue waits for.</summary>
     public string Key => _key;
+
+    /// <summary>True for a reader's own queue, which no other caller shares and the registry does not keep.</summary>
+    public bool IsReader => _target.Mode == LockMode.Read;
 
     /// <summary>This queue's name in the lock's line of waiters and in its wake channel.</summary>
     public string Id { get; }
@@ -236,7 +241,7 @@ internal sealed class WaitQueue
     {
         try
         {
-            await node.PassOnAsync(_key, Id, ReleaseNotice.New(Id)).ConfigureAwait(false);
+            await node.PassOnAsync(_target, Id, ReleaseNotice.New(Id)).ConfigureAwait(false);
         }
         catch (Exception)
         {

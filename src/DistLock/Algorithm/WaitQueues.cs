@@ -59,14 +59,24 @@ internal sealed class WaitQueues
         }
     }
 
-    /// <summary>Joins the queue for <paramref name="key"/>, creating it (and its subscriptions) for the first waiter.</summary>
-    public WaitQueue Join(string key)
+    /// <summary>
+    /// Joins the queue for <paramref name="target"/>, creating it (and its subscriptions) for the
+    /// first waiter. A reader gets a queue of its own: readers do not take turns, since a release
+    /// lets every reader ahead of the next writer in at once, and each needs its own place in line.
+    /// </summary>
+    public WaitQueue Join(LockTarget target)
     {
+        if (target.Mode == LockMode.Read)
+        {
+            return new WaitQueue(_nodes, target, _subscribeTimeout, _handoffGrace, _time) { Members = 1 };
+        }
+
+        var key = target.Key;
         lock (_queues)
         {
             if (!_queues.TryGetValue(key, out var queue))
             {
-                queue = new WaitQueue(_nodes, key, _subscribeTimeout, _handoffGrace, _time);
+                queue = new WaitQueue(_nodes, target, _subscribeTimeout, _handoffGrace, _time);
                 _queues.Add(key, queue);
                 Volatile.Write(ref _count, _queues.Count);
             }
@@ -87,15 +97,21 @@ internal sealed class WaitQueues
     /// from a single node: then the queue lingers (see <see cref="LingerTime"/>). With several
     /// nodes it never does, since a late refusal can have put it back in some node's line.
     /// </summary>
-    /// <param name="key">The lock key.</param>
     /// <param name="queue">The queue being left.</param>
     /// <param name="acquired">Whether the leaving waiter got the lock.</param>
     /// <returns>
     /// Completes when the queue has left Redis's line of waiters, if it was the last one out; a
     /// waiter that gives up awaits it, so that the lock is never reserved for it after it returned.
     /// </returns>
-    public Task LeaveAsync(string key, WaitQueue queue, bool acquired)
+    public Task LeaveAsync(WaitQueue queue, bool acquired)
     {
+        if (queue.IsReader)
+        {
+            // Its place in line is its own: a reader that got the lock has left the line already.
+            return queue.CloseAsync(acquired);
+        }
+
+        var key = queue.Key;
         lock (_queues)
         {
             if (--queue.Members > 0)

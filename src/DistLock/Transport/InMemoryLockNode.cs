@@ -10,7 +10,7 @@ namespace DistLock.Transport;
 /// <see cref="InMemoryLockManager"/>. Expired entries are swept as the tables grow, so memory
 /// follows the locks used recently.
 /// </summary>
-internal sealed class InMemoryLockNode : ILockNode
+internal sealed partial class InMemoryLockNode : ILockNode
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _handoffGrace;
@@ -50,7 +50,31 @@ internal sealed class InMemoryLockNode : ILockNode
     {
     }
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId)
+    public Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId) => target.Mode switch
+    {
+        LockMode.Read => TryAcquireRead(target.Key, id, ttl, waiterId),
+        LockMode.Semaphore => TryAcquireSemaphore(target, id, ttl, waiterId),
+        _ => TryAcquireExclusive(target.Key, id, ttl, waiterId),
+    };
+
+    public Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl) => target.Mode switch
+    {
+        LockMode.Read => ExtendRead(target.Key, id, ttl),
+        LockMode.Semaphore => ExtendSemaphore(target, id, ttl),
+        _ => ExtendExclusive(target.Key, id, ttl),
+    };
+
+    public Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice) => target.Mode switch
+    {
+        LockMode.Read => ReleaseRead(target.Key, id, notice),
+        LockMode.Semaphore => ReleaseSemaphore(target, id, notice),
+        _ => ReleaseExclusive(target.Key, id, notice),
+    };
+
+    public Task PassOnAsync(LockTarget target, string waiterId, string notice) =>
+        target.Mode == LockMode.Semaphore ? PassOnSemaphore(target, waiterId, notice) : PassOnLock(target.Key, waiterId, notice);
+
+    private Task<NodeResult> TryAcquireExclusive(string key, string id, TimeSpan ttl, string waiterId)
     {
         lock (_gate)
         {
@@ -96,7 +120,7 @@ internal sealed class InMemoryLockNode : ILockNode
         }
     }
 
-    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl)
+    private Task<NodeResult> ExtendExclusive(string key, string id, TimeSpan ttl)
     {
         lock (_gate)
         {
@@ -110,7 +134,7 @@ internal sealed class InMemoryLockNode : ILockNode
         }
     }
 
-    public Task<NodeResult> ReleaseAsync(string key, string id, string notice)
+    private Task<NodeResult> ReleaseExclusive(string key, string id, string notice)
     {
         Action? wake;
         lock (_gate)
@@ -128,7 +152,7 @@ internal sealed class InMemoryLockNode : ILockNode
         return Task.FromResult(NodeResult.Granted);
     }
 
-    public Task PassOnAsync(string key, string waiterId, string notice)
+    private Task PassOnLock(string key, string waiterId, string notice)
     {
         Action? wake = null;
         lock (_gate)

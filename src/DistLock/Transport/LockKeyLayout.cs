@@ -27,6 +27,25 @@ internal sealed class LockKeyLayout
 
     public string LockKey(string resource) => string.Concat(_prefix, "{", Escape(resource), "}");
 
+    /// <summary>
+    /// The key of the semaphore named <paramref name="resource"/>: a sorted set of its holders
+    /// (score: when each one's lease runs out, in the server's milliseconds). It is not the lock
+    /// of that name: <c>{prefix}{{resource}}:semaphore</c>, with its own line, counter and limit.
+    /// </summary>
+    public string SemaphoreKey(string resource) => LockKey(resource) + SemaphoreSuffix;
+
+    /// <summary>What a semaphore key adds to the lock key of the same name.</summary>
+    public const string SemaphoreSuffix = ":semaphore";
+
+    /// <summary>The readers holding the lock <paramref name="lockKey"/>: a sorted set (score: when each one's lease runs out).</summary>
+    public static string ReadersKey(string lockKey) => lockKey + ":readers";
+
+    /// <summary>The writers waiting in the line of <paramref name="lockKey"/> (same scores as in the line), so readers can tell whether one is ahead of them.</summary>
+    public static string WritersWaitingKey(string lockKey) => lockKey + ":writers";
+
+    /// <summary>The semaphore's limit (<c>maxCount</c>), kept while it has holders.</summary>
+    public static string LimitKey(string semaphoreKey) => semaphoreKey + ":limit";
+
     /// <summary>The line of waiters for <paramref name="lockKey"/>: a sorted set in the same slot.</summary>
     public static string WaitersKey(string lockKey) => lockKey + ":waiters";
 

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace DistLock.Transport;
 
 /// <summary>A lock node backed by one StackExchange.Redis connection.</summary>
-internal sealed class RedisLockNode : ILockNode
+internal sealed partial class RedisLockNode : ILockNode
 {
     private static readonly Version ShardedPubSubSince = new(7, 0);
 
@@ -54,7 +54,31 @@ internal sealed class RedisLockNode : ILockNode
 
     public void EnsureCompatible() => _versionGate?.Check();
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId)
+    public Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId) => target.Mode switch
+    {
+        LockMode.Read => TryAcquireReadAsync(target.Key, id, ttl, waiterId),
+        LockMode.Semaphore => TryAcquireSemaphoreAsync(target, id, ttl, waiterId),
+        _ => TryAcquireExclusiveAsync(target.Key, id, ttl, waiterId),
+    };
+
+    public Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl) => target.Mode switch
+    {
+        LockMode.Read => ExtendReadAsync(target.Key, id, ttl),
+        LockMode.Semaphore => ExtendSemaphoreAsync(target, id, ttl),
+        _ => ExtendExclusiveAsync(target.Key, id, ttl),
+    };
+
+    public Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice) => target.Mode switch
+    {
+        LockMode.Read => ReleaseReadAsync(target.Key, id, notice),
+        LockMode.Semaphore => ReleaseSemaphoreAsync(target, id, notice),
+        _ => ReleaseExclusiveAsync(target.Key, id, notice),
+    };
+
+    public Task PassOnAsync(LockTarget target, string waiterId, string notice) =>
+        target.Mode == LockMode.Semaphore ? PassOnSemaphoreAsync(target, waiterId, notice) : PassOnLockAsync(target.Key, waiterId, notice);
+
+    private Task<NodeResult> TryAcquireExclusiveAsync(string key, string id, TimeSpan ttl, string waiterId)
     {
         var acquiring = LockScripts.Acquire.EvaluateAsync(
             _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], AcquireArgs(id, ttl, waiterId), ReadAcquireReply);
@@ -64,13 +88,13 @@ internal sealed class RedisLockNode : ILockNode
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
         LockScripts.FenceFloor.EvaluateAsync(_database, [LockKeyLayout.FenceKey(key)], [token, _idleExpiryMs], static _ => NodeResult.Granted);
 
-    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl)
+    private Task<NodeResult> ExtendExclusiveAsync(string key, string id, TimeSpan ttl)
     {
         var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [id, ToMilliseconds(ttl)], ReadYesNo);
         return _waitForReplicas > 0 ? ReplicatedAsync(extending, key, giveBack: null) : extending;
     }
 
-    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) =>
+    private Task<NodeResult> ReleaseExclusiveAsync(string key, string id, string notice) =>
         LockScripts.Release.EvaluateAsync(
             _database, [key, LockKeyLayout.WaitersKey(key)], [id, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Key: key, Notice: notice));
 
@@ -83,7 +107,7 @@ internal sealed class RedisLockNode : ILockNode
         return subscription;
     }
 
-    public async Task PassOnAsync(string key, string waiterId, string notice)
+    private async Task PassOnLockAsync(string key, string waiterId, string notice)
     {
         var woke = await LockScripts.PassOn
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
@@ -135,7 +159,7 @@ internal sealed class RedisLockNode : ILockNode
 
         if (giveBack is not null)
         {
-            await ReleaseAsync(key, giveBack, Algorithm.ReleaseNotice.New(giveBack)).ConfigureAwait(false);
+            await ReleaseExclusiveAsync(key, giveBack, Algorithm.ReleaseNotice.New(giveBack)).ConfigureAwait(false);
         }
 
         throw new LockBackendException(

@@ -51,6 +51,8 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
 
     public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl) => TryAcquireAsync(key, id, ttl, string.Empty);
 
+    public Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId) => TryAcquireAsync(target.Key, id, ttl, waiterId);
+
     public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => Run(() =>
     {
         var line = Line(key);
@@ -86,6 +88,8 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
     public void SetFence(string key, long id) => _fences[key] = id;
 
+    public Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl) => ExtendAsync(target.Key, id, ttl);
+
     public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => Run(() =>
     {
         if (Current(key)?.Value != id)
@@ -99,6 +103,8 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
 
     public Task<NodeResult> ReleaseAsync(string key, string id) => ReleaseAsync(key, id, id + "/" + Guid.NewGuid());
 
+    public Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice) => ReleaseAsync(target.Key, id, notice);
+
     public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => Run(() =>
     {
         if (Current(key)?.Value != id || !_keys.Remove(key))
@@ -109,6 +115,8 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         WakeFirst(key, notice);
         return NodeResult.Granted;
     });
+
+    public Task PassOnAsync(LockTarget target, string waiterId, string notice) => PassOnAsync(target.Key, waiterId, notice);
 
     public Task PassOnAsync(string key, string waiterId, string notice) => Run(() =>
     {

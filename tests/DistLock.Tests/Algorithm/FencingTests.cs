@@ -19,9 +19,9 @@ public sealed class FencingTests
         for (var i = 0; i < 5; i++)
         {
             var value = $"owner{i}";
-            var result = await quorum.TryAcquireOnceAsync(Key, value, Ttl);
+            var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), value, Ttl);
             tokens.Add(result.Fence);
-            Assert.True(await quorum.ReleaseAsync(Key, value));
+            Assert.True(await quorum.ReleaseAsync(LockTarget.Exclusive(Key), value));
         }
 
         Assert.Equal([1, 2, 3, 4, 5], tokens);
@@ -32,7 +32,7 @@ public sealed class FencingTests
     {
         var (quorum, nodes) = Create(3);
 
-        var result = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
 
         Assert.Equal(1, result.Fence);
         Assert.All(nodes, node => Assert.Equal(1, node.Commands));
@@ -45,7 +45,7 @@ public sealed class FencingTests
         var (quorum, nodes) = Create(3);
         nodes[0].SetFence(Key, 100);
 
-        var result = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
 
         Assert.Equal(101, result.Fence);
         Assert.Equal(101, nodes[0].Fence(Key));
@@ -62,11 +62,11 @@ public sealed class FencingTests
         // others is what keeps the next holder's token above the first one's.
         var (quorum, nodes) = Create(3);
         nodes[0].SetFence(Key, 500);
-        var first = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
-        Assert.True(await quorum.ReleaseAsync(Key, "a"));
+        var first = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
+        Assert.True(await quorum.ReleaseAsync(LockTarget.Exclusive(Key), "a"));
         nodes[0].Down = true;
 
-        var second = await quorum.TryAcquireOnceAsync(Key, "b", Ttl);
+        var second = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "b", Ttl);
 
         Assert.Equal(501, first.Fence);
         Assert.True(second.Acquired);
@@ -80,7 +80,7 @@ public sealed class FencingTests
         nodes[0].SetFence(Key, 100);
         nodes[1].FailFenceRaise = true;
 
-        var result = await quorum.TryAcquireOnceAsync(Key, "a", Ttl);
+        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
 
         Assert.False(result.Acquired);
         Assert.NotNull(result.BackendError);

@@ -9,7 +9,7 @@ namespace DistLock.Tests.Algorithm;
 /// </summary>
 internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
 {
-    private readonly List<(TaskCompletionSource<NodeResult> Answer, string Key, string Value, TimeSpan Ttl)> _pending = [];
+    private readonly List<(TaskCompletionSource<NodeResult> Answer, LockTarget Target, string Value, TimeSpan Ttl)> _pending = [];
 
     public string Name => inner.Name;
 
@@ -28,7 +28,7 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
     /// <summary>Runs the extensions held now on the wrapped node, the newest first, and answers them.</summary>
     public async Task RunNewestFirstAsync()
     {
-        List<(TaskCompletionSource<NodeResult> Answer, string Key, string Value, TimeSpan Ttl)> held;
+        List<(TaskCompletionSource<NodeResult> Answer, LockTarget Target, string Value, TimeSpan Ttl)> held;
         lock (_pending)
         {
             held = [.. _pending];
@@ -49,7 +49,7 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
         }
     }
 
-    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl)
+    public Task<NodeResult> ExtendAsync(LockTarget key, string id, TimeSpan ttl)
     {
         var answer = new TaskCompletionSource<NodeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_pending)
@@ -62,13 +62,13 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
 
     public void EnsureCompatible() => inner.EnsureCompatible();
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => inner.TryAcquireAsync(key, id, ttl, waiterId);
+    public Task<NodeResult> TryAcquireAsync(LockTarget key, string id, TimeSpan ttl, string waiterId) => inner.TryAcquireAsync(key, id, ttl, waiterId);
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) => inner.RaiseFenceAsync(key, token);
 
-    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => inner.ReleaseAsync(key, id, notice);
+    public Task<NodeResult> ReleaseAsync(LockTarget key, string id, string notice) => inner.ReleaseAsync(key, id, notice);
 
     public Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake) => inner.SubscribeAsync(key, waiterId, onWake);
 
-    public Task PassOnAsync(string key, string waiterId, string notice) => inner.PassOnAsync(key, waiterId, notice);
+    public Task PassOnAsync(LockTarget key, string waiterId, string notice) => inner.PassOnAsync(key, waiterId, notice);
 }

@@ -150,8 +150,8 @@ public sealed class LeaseTests
         for (var i = 0; i < 1000; i++)
         {
             var key = $"lock:{{k{i}}}";
-            var attempt = await quorum.TryAcquireOnceAsync(key, Value, Ttl);
-            var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, key, Value, Ttl, attempt.SentAt, autoExtend: true, maxHoldTime: null);
+            var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(key), Value, Ttl);
+            var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, LockTarget.Exclusive(key), Value, Ttl, attempt.SentAt, autoExtend: true, maxHoldTime: null);
             Assert.True(lease.BeginRelease());
         }
 
@@ -230,10 +230,10 @@ public sealed class LeaseTests
         var node = new FakeLockNode("node0", _time);
         var gated = new GatedExtendNode(node);
         var quorum = new RedlockProtocol([gated], TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
-        var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+        var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
         Assert.True(attempt.Acquired);
         var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
-        var lease = new Lease(quorum, new LeaseKeeper(_time), NullLogger.Instance, metrics, Key, Value, Ttl, attempt.SentAt, autoExtend: false, maxHoldTime: null);
+        var lease = new Lease(quorum, new LeaseKeeper(_time), NullLogger.Instance, metrics, LockTarget.Exclusive(Key), Value, Ttl, attempt.SentAt, autoExtend: false, maxHoldTime: null);
         return (lease, node, gated);
     }
 
@@ -243,10 +243,10 @@ public sealed class LeaseTests
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
         var quorum = new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
         var keeper = new LeaseKeeper(_time);
-        var attempt = await quorum.TryAcquireOnceAsync(Key, Value, Ttl);
+        var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
         Assert.True(attempt.Acquired);
         var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
-        var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, Key, Value, Ttl, attempt.SentAt, autoExtend, maxHoldTime);
+        var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, LockTarget.Exclusive(Key), Value, Ttl, attempt.SentAt, autoExtend, maxHoldTime);
         return (lease, nodes, keeper);
     }
 

@@ -13,21 +13,21 @@ public sealed class InMemoryLockNodeTests
     public async Task IdleState_IsSwept_AndTokensKeepRising()
     {
         var node = new InMemoryLockNode(_time, TimeSpan.FromMilliseconds(50), idleExpiry: TimeSpan.FromMinutes(1));
-        var first = (await node.TryAcquireAsync("again", "v", TimeSpan.FromSeconds(1), "")).Fence;
+        var first = (await node.TryAcquireAsync(LockTarget.Exclusive("again"), "v", TimeSpan.FromSeconds(1), "")).Fence;
         for (var i = 0; i < 20_000; i++)
         {
-            await node.TryAcquireAsync("entity:" + i, "v", TimeSpan.FromSeconds(1), "");
-            await node.ReleaseAsync("entity:" + i, "v", "n");
+            await node.TryAcquireAsync(LockTarget.Exclusive("entity:" + i), "v", TimeSpan.FromSeconds(1), "");
+            await node.ReleaseAsync(LockTarget.Exclusive("entity:" + i), "v", "n");
         }
 
         _time.Advance(TimeSpan.FromMinutes(2));
         for (var i = 0; i < 2_000; i++)
         {
-            await node.TryAcquireAsync("later:" + i, "v", TimeSpan.FromSeconds(1), "");
+            await node.TryAcquireAsync(LockTarget.Exclusive("later:" + i), "v", TimeSpan.FromSeconds(1), "");
         }
 
         Assert.True(node.Entries < 10_000, $"{node.Entries} entries kept after the idle period");
-        var again = (await node.TryAcquireAsync("again", "w", TimeSpan.FromSeconds(1), "")).Fence;
+        var again = (await node.TryAcquireAsync(LockTarget.Exclusive("again"), "w", TimeSpan.FromSeconds(1), "")).Fence;
         Assert.True(again > first, $"token {again} after the counter was forgotten, {first} before");
     }
 
@@ -36,27 +36,27 @@ public sealed class InMemoryLockNodeTests
     {
         var node = new InMemoryLockNode(_time, TimeSpan.FromMilliseconds(50));
         var wakes = new List<(string Waiter, string? Notice)>();
-        await node.TryAcquireAsync("k", "holder", TimeSpan.FromSeconds(10), "");
+        await node.TryAcquireAsync(LockTarget.Exclusive("k"), "holder", TimeSpan.FromSeconds(10), "");
         foreach (var waiter in new[] { "stalled", "live" })
         {
             await node.SubscribeAsync("k", waiter, notice => { lock (wakes) { wakes.Add((waiter, notice)); } });
-            await node.TryAcquireAsync("k", waiter, TimeSpan.FromSeconds(10), waiter);
+            await node.TryAcquireAsync(LockTarget.Exclusive("k"), waiter, TimeSpan.FromSeconds(10), waiter);
         }
 
-        await node.ReleaseAsync("k", "holder", "n1");
+        await node.ReleaseAsync(LockTarget.Exclusive("k"), "holder", "n1");
         await WaitForAsync(() => wakes.Count == 2);
         Assert.Contains(("stalled", "n1"), wakes);
         Assert.Contains(("live", DistLock.Algorithm.ReleaseNotice.Standby("n1")), wakes);
 
         // The reservation runs out unclaimed; the standby waiter takes the lock.
         _time.Advance(TimeSpan.FromMilliseconds(60));
-        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync("k", "live", TimeSpan.FromSeconds(10), "live")).Reply);
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(LockTarget.Exclusive("k"), "live", TimeSpan.FromSeconds(10), "live")).Reply);
 
         // At the next release the stalled waiter, marked and silent since, is dropped, not woken.
         wakes.Clear();
-        await node.ReleaseAsync("k", "live", "n2");
+        await node.ReleaseAsync(LockTarget.Exclusive("k"), "live", "n2");
         Assert.Empty(wakes);
-        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync("k", "newcomer", TimeSpan.FromSeconds(10), "")).Reply);
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(LockTarget.Exclusive("k"), "newcomer", TimeSpan.FromSeconds(10), "")).Reply);
     }
 
     private static async Task WaitForAsync(Func<bool> condition)
