@@ -5,6 +5,7 @@
 -- ARGV[2]: the notice to publish; ARGV[3]: how long the lock stays reserved for the woken waiter, in ms
 -- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
 -- Returns {1 when a lock was deleted, else 0; what wake_next returned (2 or 3: another pass, see wake-next.lua)}.
+--@include reserve-lock
 --@include wake-next
 local deleted = redis.call('DEL', KEYS[1])
 return {deleted, wake_next()}

@@ -6,6 +6,7 @@
 -- ARGV[4]: the publish command, PUBLISH or SPUBLISH (Redis Cluster)
 -- Returns 1 when a waiter was woken, else 0; 2 or 3 when the line needs another pass (see wake-next.lua).
 -- An empty ARGV[1] only goes on waking (after a release or pass-on that returned 2).
+--@include reserve-lock
 --@include wake-next
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('GET', KEYS[1]) == RESERVED_PREFIX .. ARGV[1] then

@@ -7,6 +7,7 @@
 -- but the line of waiters needs another pass (what wake_next returned: see wake-next.lua).
 -- The woken waiter finds the lock reserved for it, so a newcomer cannot take it first; a
 -- reservation that nobody claims expires, and the lock is free again.
+--@include reserve-lock
 --@include wake-next
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
     return 0

@@ -3,6 +3,7 @@
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters
 -- ARGV[2]: the notice; ARGV[3]: the grace in ms (unused here); ARGV[4]: PUBLISH or SPUBLISH
 -- Returns what wake_next returns; 0 when the lock is no longer reserved (claimed, or expired).
+--@include reserve-lock
 --@include wake-next
 local value = redis.call('GET', KEYS[1])
 if not value or string.sub(value, 1, #RESERVED_PREFIX) ~= RESERVED_PREFIX then

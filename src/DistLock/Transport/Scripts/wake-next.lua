@@ -1,4 +1,5 @@
--- Included by release.lua, pass-on.lua and force-release.lua (same KEYS; ARGV[2]: the notice; ARGV[3]: the
+-- Included by release.lua, pass-on.lua and force-release.lua, after a fragment that defines reserve(id),
+-- what a woken waiter gets for the grace (reserve-lock.lua: the lock) (same KEYS; ARGV[2]: the notice; ARGV[3]: the
 -- grace in ms; ARGV[4]: PUBLISH, or SPUBLISH in Redis Cluster, where the wake channel shares the lock's slot).
 -- Wakes the first waiter in line that someone listens for, on KEYS[1]..':wake:'..id, and reserves
 -- the lock for it for the grace. PUBLISH counts the listeners, so a waiter that died or left is
@@ -34,7 +35,7 @@ local function wake_next(already_woken)
             end
             redis.call('ZREM', KEYS[2], id)
         elseif redis.call(ARGV[4], KEYS[1] .. ':wake:' .. id, ARGV[2]) > 0 then
-            redis.call('SET', KEYS[1], RESERVED_PREFIX .. id, 'PX', ARGV[3])
+            reserve(id)
             local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
             redis.call('ZADD', KEYS[2], math.floor(tonumber(last[2])) + 1.5, id)
             woken = id
