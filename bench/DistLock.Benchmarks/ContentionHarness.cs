@@ -42,6 +42,8 @@ public sealed class ContentionHarness(bool quick, string? only = null)
                 await Run(row => HotKey.RunAsync($"Hot key, {workers} tasks in one process", row, one, workers, _run));
             }
 
+            await Run(row => ReaderWriterMix.RunAsync("Reader-writer lock, 32 tasks, 90% reads", row, one[0], 32, 0.9, _run), ReaderWriterMix.Rows);
+
             // Eight processes per row take seconds to start: quick mode keeps DistLock, one peer and the floor.
             var processRows = quick ? [LockRow.DistLock, LockRow.RedLockNetTuned, LockRow.Raw] : LockRow.All;
             await Run(row => HotKeyProcesses.RunAsync("Hot key, 8 processes", row, one, checker, 8, _processRun), processRows);
@@ -131,6 +133,9 @@ public sealed class ContentionHarness(bool quick, string? only = null)
         var uncontended = Metric("Uncontended, one task, one node", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one task, one node", LockRow.Raw, "cycles/s");
         var keys64 = Metric("64 independent keys", LockRow.DistLock, "cycles/s") / Metric("64 independent keys", LockRow.Raw, "cycles/s");
         var redlock = Metric("Uncontended, one task, Redlock", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one task, one node", LockRow.DistLock, "cycles/s");
+        var rwWriteWait = Metric("Reader-writer lock", LockRow.DistLock, "write wait max ms");
+        var rwWrites = Metric("Reader-writer lock", LockRow.DistLock, "writes/s");
+        var rwPeerWrites = Math.Max(Metric("Reader-writer lock", LockRow.Madelson, "writes/s"), Metric("Reader-writer lock", LockRow.MadelsonTuned, "writes/s"));
         var redlockDelayed = Metric("Uncontended, Redlock over 3 nodes, 5 ms", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one node, 5 ms", LockRow.DistLock, "cycles/s");
         return
         [
@@ -139,6 +144,8 @@ public sealed class ContentionHarness(bool quick, string? only = null)
             Check(switchesProcesses >= 1000, $"hot key, 8 processes: {switchesProcesses:F0} switches/s (>= 1000)"),
             Check(blockedCommands <= 5, $"a blocked waiter sent {blockedCommands:F0} commands (<= 5)"),
             Check(stalledMax <= 200, $"behind a stalled waiter, the next got the lock within {stalledMax:F0} ms of the release (grace 50 ms + a round trip; <= 200)"),
+            Check(rwWriteWait <= 100 && rwWrites >= 10 * rwPeerWrites,
+                $"reader-writer lock, 32 tasks, 90% reads: writer max wait {rwWriteWait:F0} ms (<= 100), {rwWrites:F0} writes/s ({rwWrites / rwPeerWrites:F1}x the best peer's {rwPeerWrites:F0}; >= 10x)"),
             Check(uncontended >= 0.95, $"uncontended: {uncontended:F2}x the raw floor (>= 0.95)"),
             Check(keys64 >= 0.95, $"64 keys: {keys64:F2}x the raw floor (>= 0.95)"),
             Check(redlock >= 0.7, $"Redlock over 3 nodes on loopback: {redlock:F2}x of one node (>= 0.7)"),

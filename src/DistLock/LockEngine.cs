@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,10 @@ internal sealed class LockEngine
     private readonly LockKeyLayout _keys;
     private readonly AcquireLoop _loop;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
+
+    // The read locks this manager handed out and that were not released yet, with their keys;
+    // weakly, so that a dropped handle is still abandoned by its finalizer (see LockHandle).
+    private readonly ConditionalWeakTable<LockHandle, string> _readLocks = new();
     private readonly object _owner;
     private int _closing;
     private int _disposed;
@@ -65,7 +70,9 @@ internal sealed class LockEngine
     public Task<LockHandle> AcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
     {
         var target = Target(request, mode, maxCount);
-        return AcquireCoreAsync(request, target, request.Timeout ?? _options.DefaultWaitTimeout, throwWhenBusy: true, cancellationToken)!;
+        var timeout = request.Timeout ?? _options.DefaultWaitTimeout;
+        RejectUpgrade(target, timeout);
+        return AcquireCoreAsync(request, target, timeout, throwWhenBusy: true, cancellationToken)!;
     }
 
     /// <summary>Tries the lock in <paramref name="mode"/>; null when still busy at the timeout.</summary>
@@ -76,7 +83,25 @@ internal sealed class LockEngine
     public Task<LockHandle?> TryAcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
     {
         var target = Target(request, mode, maxCount);
-        return AcquireCoreAsync(request, target, request.Timeout ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
+        var timeout = request.Timeout ?? TimeSpan.Zero;
+        RejectUpgrade(target, timeout);
+        return AcquireCoreAsync(request, target, timeout, throwWhenBusy: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// A read lock cannot be upgraded: the write lock waits for every reader, this manager's own
+    /// included. Waiting forever for the write lock (or the exclusive lock, the same lock) while
+    /// this manager holds a read lock on it would hang unless another task releases that read
+    /// lock, so it is refused; a finite wait is allowed (it ends with a timeout at worst).
+    /// </summary>
+    private void RejectUpgrade(LockTarget target, TimeSpan timeout)
+    {
+        if (target.IsExclusive && timeout == Timeout.InfiniteTimeSpan && _readLocks.Any(entry => entry.Value == target.Key))
+        {
+            throw new InvalidOperationException(
+                $"This manager holds a read lock on '{target.Key}': a read lock cannot be upgraded, so waiting forever for the " +
+                "write lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
+        }
     }
 
     /// <summary>Checks what the call itself must reject, before anything is sent, and names the keys.</summary>
@@ -150,6 +175,7 @@ internal sealed class LockEngine
         }
 
         activity?.SetTag("distlock.outcome", released ? "released" : "not-held");
+        _readLocks.Remove(handle);
         if (_options.AutoReleaseOnDispose)
         {
             _held.TryRemove(handle, out _);
@@ -193,6 +219,11 @@ internal sealed class LockEngine
         var lease = new Lease(Protocol, Leases, Logger, Metrics, target, id, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
+        if (target.Mode == LockMode.Read)
+        {
+            _readLocks.AddOrUpdate(handle, target.Key);
+        }
+
         if (_options.AutoReleaseOnDispose)
         {
             // Only auto-release needs the registry; without it, the hot path takes no shared lock.

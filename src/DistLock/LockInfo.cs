@@ -7,8 +7,8 @@ namespace DistLock;
 /// </summary>
 /// <param name="Resource">The resource name.</param>
 /// <param name="Key">The lock key.</param>
-/// <param name="HolderId">The lock value (the holder's <see cref="LockHandle.Id"/>), or null when the lock is free.</param>
-/// <param name="HandingOver">True when a release has reserved the lock for the waiter it woke (the value is <c>reserved:&lt;queue id&gt;</c>).</param>
+/// <param name="HolderId">The lock value (the holder's <see cref="LockHandle.Id"/>), or null when the lock is free or held by readers (see <see cref="Readers"/>).</param>
+/// <param name="HandingOver">True when a release has reserved the lock for the waiter (or the readers) it woke.</param>
 /// <param name="RemainingTtl">How long the key lives unless extended; null when free (or without expiry).</param>
 /// <param name="FencingCounter">The last fencing token issued for the resource; 0 when none was.</param>
 /// <param name="Waiters">How many waiting processes are in the lock's line.</param>
@@ -31,4 +31,7 @@ public sealed record LockInfo(
 
     /// <summary>When the holder acquired the lock (its clock), with the same condition as <see cref="HolderLabel"/>.</summary>
     public DateTimeOffset? HeldSince => HandingOver ? null : HolderValue.Parse(HolderId).Since;
+
+    /// <summary>The readers holding the lock, the first to run out first; empty unless it is read-locked.</summary>
+    public IReadOnlyList<LockReader> Readers { get; init; } = [];
 }

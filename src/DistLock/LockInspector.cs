@@ -26,15 +26,28 @@ internal sealed class LockInspector
         var answers = await OnEveryNodeAsync(node => node.InspectAsync(key), "inspect", key, cancellationToken).ConfigureAwait(false);
         var holders = answers.Where(a => a.Value is not null).GroupBy(a => a.Value).OrderByDescending(g => g.Count()).FirstOrDefault();
         var ttls = holders?.Where(a => a.PttlMs >= 0).Select(a => TimeSpan.FromMilliseconds(a.PttlMs)).ToList();
+        var readLocked = holders?.Key == LockKeyLayout.ReadersMarker;
+
+        // A reader holds when a majority of the nodes hold its lease; what is left is the least of theirs.
+        var readers = readLocked
+            ? answers.SelectMany(a => a.Readers).GroupBy(r => r.Id)
+                .Where(g => g.Count() >= LockValidity.QuorumSize(_nodes.Count))
+                .Select(g => new LockReader(g.Key, TimeSpan.FromMilliseconds(g.Min(r => r.LeftMs))))
+                .OrderBy(r => r.RemainingTtl)
+                .ToList()
+            : [];
         return new LockInfo(
             resource,
             key,
-            holders?.Key,
-            holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true,
+            readLocked ? null : holders?.Key,
+            holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true && readers.Count == 0,
             ttls is { Count: > 0 } ? ttls.Min() : null,
             answers.Max(a => a.Fence),
             answers.Max(a => a.Waiters),
-            holders?.Count() ?? 0);
+            holders?.Count() ?? 0)
+        {
+            Readers = readers,
+        };
     }
 
     /// <summary>

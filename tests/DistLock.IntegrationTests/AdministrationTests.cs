@@ -36,6 +36,32 @@ public abstract class AdministrationTests
     }
 
     [Fact]
+    public async Task InspectAsync_ReadLocked_ListsEveryReaderWithItsLease()
+    {
+        await using var labelled = await _nodes.ConnectAsync(new LockOptions { HolderLabel = "reader-host" });
+        await using var plain = await _nodes.ConnectAsync();
+        var resource = "admin-" + Guid.NewGuid().ToString("N");
+        await using var shortReader = await labelled.AcquireReadAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(5) });
+        await using var longReader = await plain.AcquireReadAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(20) });
+
+        var info = await plain.InspectAsync(resource);
+
+        Assert.Null(info.HolderId);
+        Assert.False(info.HandingOver);
+        Assert.Equal([shortReader.Id, longReader.Id], info.Readers.Select(r => r.Id));
+        Assert.InRange(info.Readers[0].RemainingTtl, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        Assert.InRange(info.Readers[1].RemainingTtl, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
+        Assert.Equal("reader-host", info.Readers[0].HolderLabel);
+        Assert.Null(info.Readers[1].HolderLabel);
+        Assert.InRange(info.RemainingTtl!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
+        Assert.True(info.FencingCounter >= longReader.FencingToken);
+
+        await shortReader.ReleaseAsync();
+        await longReader.ReleaseAsync();
+        Assert.Empty((await plain.InspectAsync(resource)).Readers);
+    }
+
+    [Fact]
     public async Task InspectAsync_HolderLabelSet_ShowsWhoHoldsItAndSinceWhen()
     {
         await using var labelled = await _nodes.ConnectAsync(new LockOptions { HolderLabel = "reports-host pid 7" });

@@ -19,6 +19,7 @@ namespace DistLock.IntegrationTests;
 // | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
 // | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |           |
 // | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
+// | ReaderWriterTests       |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -165,3 +166,28 @@ public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(node
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryWaitingTests(InMemoryTopology nodes) : WaitingTests(nodes);
+
+// Reader-writer locks on every topology.
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeReaderWriterTests(SingleNodeFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesReaderWriterTests(ThreeNodesFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesReaderWriterTests(FiveNodesFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadReaderWriterTests(TwoLiveOneDeadFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterReaderWriterTests(ClusterFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelReaderWriterTests(SentinelFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetReaderWriterTests(GarnetFixture nodes) : ReaderWriterTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryReaderWriterTests(InMemoryTopology nodes) : ReaderWriterTests(nodes);

@@ -2,15 +2,150 @@ using DistLock.Algorithm;
 
 namespace DistLock.Transport;
 
-/// <summary>Read locks in process, with the rules of acquire-read.lua and release-read.lua.</summary>
+/// <summary>
+/// Read locks in process, with the rules of acquire-read.lua, extend-read.lua and release-read.lua:
+/// the lock key holds <see cref="LockKeyLayout.ReadersMarker"/> for as long as the longest lease,
+/// and each reader's lease is kept on its own.
+/// </summary>
 internal sealed partial class InMemoryLockNode
 {
-    private Task<NodeResult> TryAcquireRead(string key, string id, TimeSpan ttl, string waiterId) =>
-        throw new NotSupportedException("Read locks are not implemented yet.");
+    // Per lock key: each reader's id and when its lease runs out (a timestamp). Meaningful only
+    // while the lock key holds the readers' marker.
+    private readonly Dictionary<string, Dictionary<string, long>> _readers = new(StringComparer.Ordinal);
 
-    private Task<NodeResult> ExtendRead(string key, string id, TimeSpan ttl) =>
-        throw new NotSupportedException("Read locks are not implemented yet.");
+    private Task<NodeResult> TryAcquireRead(string key, string id, TimeSpan ttl, string waiterId)
+    {
+        Action? wake = null;
+        NodeResult answer;
+        lock (_gate)
+        {
+            SweepWhenGrown();
+            var current = Current(key);
+            if ((current is not null && current != LockKeyLayout.ReadersMarker) || WriterAhead(key, waiterId))
+            {
+                JoinLine(key, waiterId);
+                if (current is null)
+                {
+                    // A writer ahead has not taken the free lock: wake the line for it (see ReadAcquireReadReply).
+                    wake = WakeNext(key, ReleaseNotice.New("free"));
+                    return Deliver(wake, NodeResult.Refused(null));
+                }
 
-    private Task<NodeResult> ReleaseRead(string key, string id, string notice) =>
-        throw new NotSupportedException("Read locks are not implemented yet.");
+                return Task.FromResult(NodeResult.Refused(_time.GetElapsedTime(_time.GetTimestamp(), _keys[key].ExpiresAt)));
+            }
+
+            var readers = LiveReaders(key, fresh: current is null);
+            readers[id] = Expiry(ttl);
+            var longest = Math.Max(current is null ? 0 : _keys[key].ExpiresAt, Expiry(ttl));
+            _keys[key] = (LockKeyLayout.ReadersMarker, longest);
+            Leave(key, waiterId);
+            answer = NodeResult.GrantedWith(NextFence(key));
+        }
+
+        return Task.FromResult(answer);
+    }
+
+    private Task<NodeResult> ExtendRead(string key, string id, TimeSpan ttl)
+    {
+        lock (_gate)
+        {
+            if (Current(key) != LockKeyLayout.ReadersMarker || !_readers.TryGetValue(key, out var readers)
+                || !readers.TryGetValue(id, out var expires) || expires <= _time.GetTimestamp())
+            {
+                return Task.FromResult(NodeResult.Denied);
+            }
+
+            readers[id] = Expiry(ttl);
+            _keys[key] = (LockKeyLayout.ReadersMarker, Math.Max(_keys[key].ExpiresAt, Expiry(ttl)));
+            return Task.FromResult(NodeResult.Granted);
+        }
+    }
+
+    private Task<NodeResult> ReleaseRead(string key, string id, string notice)
+    {
+        Action? wake = null;
+        lock (_gate)
+        {
+            if (Current(key) != LockKeyLayout.ReadersMarker || !_readers.TryGetValue(key, out var readers) || !readers.Remove(id, out var expires))
+            {
+                return Task.FromResult(NodeResult.Denied);
+            }
+
+            var now = _time.GetTimestamp();
+            var held = expires > now;
+            readers = LiveReaders(key, fresh: false);
+            if (readers.Count > 0)
+            {
+                // The marker lives exactly as long as the longest lease left.
+                _keys[key] = (LockKeyLayout.ReadersMarker, readers.Values.Max());
+            }
+            else
+            {
+                _readers.Remove(key);
+                if (_lines.TryGetValue(key, out var line) && line.Count > 0 && line[0].Marked && IsReader(line[0].Id))
+                {
+                    // Readers the same release woke have not come yet: theirs for another grace.
+                    _keys[key] = (LockKeyLayout.ReadersMarker, Expiry(_handoffGrace));
+                }
+                else
+                {
+                    _keys.Remove(key);
+                    wake = WakeNext(key, notice);
+                }
+            }
+
+            return Deliver(wake, held ? NodeResult.Granted : NodeResult.Denied);
+        }
+    }
+
+    /// <summary>True when a writer waits in line ahead of <paramref name="waiterId"/> ("" for a reader not in line: anywhere).</summary>
+    private bool WriterAhead(string key, string waiterId)
+    {
+        if (!_lines.TryGetValue(key, out var line))
+        {
+            return false;
+        }
+
+        foreach (var waiter in line)
+        {
+            if (waiter.Id == waiterId)
+            {
+                return false;
+            }
+
+            if (!IsReader(waiter.Id))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The readers of <paramref name="key"/> whose leases have not run out; <paramref name="fresh"/> drops stale ones (no marker).</summary>
+    private Dictionary<string, long> LiveReaders(string key, bool fresh)
+    {
+        if (fresh || !_readers.TryGetValue(key, out var readers))
+        {
+            readers = _readers[key] = new Dictionary<string, long>(StringComparer.Ordinal);
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var (reader, expires) in readers)
+        {
+            if (expires <= now)
+            {
+                readers.Remove(reader);
+            }
+        }
+
+        return readers;
+    }
+
+    /// <summary>Runs the wakes chosen under the gate (the caller has left it or is about to), then answers.</summary>
+    private static Task<NodeResult> Deliver(Action? wake, NodeResult answer)
+    {
+        wake?.Invoke();
+        return Task.FromResult(answer);
+    }
 }

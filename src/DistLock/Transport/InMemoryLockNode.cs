@@ -39,7 +39,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
         {
             lock (_gate)
             {
-                return _keys.Count + _lines.Count + _fences.Count;
+                return _keys.Count + _lines.Count + _fences.Count + _readers.Count;
             }
         }
     }
@@ -88,21 +88,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
                 return Task.FromResult(NodeResult.GrantedWith(NextFence(key)));
             }
 
-            if (waiterId.Length > 0)
-            {
-                var line = Line(key);
-                var place = line.FindIndex(w => w.Id == waiterId);
-                if (place < 0)
-                {
-                    line.Add(new Waiter(waiterId));
-                }
-                else
-                {
-                    // Alive after all (see WakeNext): unmarked, it keeps its new place.
-                    line[place] = line[place] with { Marked = false };
-                }
-            }
-
+            JoinLine(key, waiterId);
             return Task.FromResult(NodeResult.Refused(_time.GetElapsedTime(_time.GetTimestamp(), _keys[key].ExpiresAt)));
         }
     }
@@ -187,25 +173,32 @@ internal sealed partial class InMemoryLockNode : ILockNode
     /// <summary>
     /// Picks the first waiter in line that still listens, reserves the lock for it, moves it to the
     /// end of the line marked, and gives the next unmarked waiter a standby notice; a marked waiter
-    /// that reaches the head again is dropped (the rules of wake-next.lua). Returns the wakes to
-    /// deliver once the gate is released (a waiter's handler may call back into the node).
+    /// that reaches the head again is dropped. A reader picked first brings every reader behind it
+    /// up to the next writer, each marked in place, and that writer gets the standby (the rules of
+    /// wake-next.lua). Returns the wakes to deliver once the gate is released (a waiter's handler
+    /// may call back into the node).
     /// </summary>
     private Action? WakeNext(string key, string notice)
     {
         var line = Line(key);
-        Action<string?>? woken = null;
-        string? wokenId = null;
+        var woken = new List<Action<string?>>();
+        string? wokenWriter = null;
+        var readers = false;
         Action<string?>? standby = null;
         var index = 0;
-        while (index < line.Count && line[index].Id != wokenId)
+        while (index < line.Count && line[index].Id != wokenWriter)
         {
             var waiter = line[index];
             var listener = _listeners.GetValueOrDefault(LockKeyLayout.WakeChannel(key, waiter.Id));
             if (waiter.Marked)
             {
-                if (woken is null)
+                if (woken.Count == 0)
                 {
                     line.RemoveAt(index);
+                }
+                else if (readers && !IsReader(waiter.Id))
+                {
+                    break;
                 }
                 else
                 {
@@ -216,12 +209,22 @@ internal sealed partial class InMemoryLockNode : ILockNode
             {
                 line.RemoveAt(index);
             }
-            else if (woken is null)
+            else if (woken.Count == 0 || (readers && IsReader(waiter.Id)))
             {
-                _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
-                line.RemoveAt(index);
-                line.Add(waiter with { Marked = true });
-                (woken, wokenId) = (listener, waiter.Id);
+                woken.Add(listener);
+                if (IsReader(waiter.Id))
+                {
+                    readers = true;
+                    _keys[key] = (LockKeyLayout.ReadersMarker, Expiry(_handoffGrace));
+                    line[index++] = waiter with { Marked = true };
+                }
+                else
+                {
+                    _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                    line.RemoveAt(index);
+                    line.Add(waiter with { Marked = true });
+                    wokenWriter = waiter.Id;
+                }
             }
             else
             {
@@ -235,7 +238,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
             _lines.Remove(key);
         }
 
-        if (woken is null)
+        if (woken.Count == 0)
         {
             return null;
         }
@@ -243,13 +246,19 @@ internal sealed partial class InMemoryLockNode : ILockNode
         var standbyNotice = ReleaseNotice.Standby(notice);
         return () =>
         {
-            ThreadPool.QueueUserWorkItem(static s => s.woken(s.notice), (woken, notice), preferLocal: false);
+            foreach (var listener in woken)
+            {
+                ThreadPool.QueueUserWorkItem(static s => s.listener(s.notice), (listener, notice), preferLocal: false);
+            }
+
             if (standby is not null)
             {
                 ThreadPool.QueueUserWorkItem(static s => s.standby(s.standbyNotice), (standby, standbyNotice), preferLocal: false);
             }
         };
     }
+
+    private static bool IsReader(string waiterId) => waiterId.StartsWith(LockTarget.ReaderWaiterPrefix, StringComparison.Ordinal);
 
     /// <summary>The next fencing token: the counter plus one, or the clock in microseconds when higher (next-fence.lua).</summary>
     private long NextFence(string key)
@@ -312,6 +321,14 @@ internal sealed partial class InMemoryLockNode : ILockNode
             }
         }
 
+        foreach (var key in _readers.Keys)
+        {
+            if (!_keys.TryGetValue(key, out var entry) || entry.Value != LockKeyLayout.ReadersMarker)
+            {
+                _readers.Remove(key);
+            }
+        }
+
         _sweepAt = Math.Max(MinSweep, 2 * (_keys.Count + _fences.Count + _lines.Count));
     }
 
@@ -331,6 +348,27 @@ internal sealed partial class InMemoryLockNode : ILockNode
     }
 
     private long Expiry(TimeSpan ttl) => _time.GetTimestamp() + _time.Ticks(ttl);
+
+    /// <summary>Keeps (or takes) a waiter's place in line after a refusal (join-line.lua); "" is no waiter.</summary>
+    private void JoinLine(string key, string waiterId)
+    {
+        if (waiterId.Length == 0)
+        {
+            return;
+        }
+
+        var line = Line(key);
+        var place = line.FindIndex(w => w.Id == waiterId);
+        if (place < 0)
+        {
+            line.Add(new Waiter(waiterId));
+        }
+        else
+        {
+            // Alive after all (see WakeNext): unmarked, it keeps its place.
+            line[place] = line[place] with { Marked = false };
+        }
+    }
 
     /// <summary>Takes a waiter out of the line, and drops a line that is left empty (locks come and go).</summary>
     private void Leave(string key, string waiterId)

@@ -19,6 +19,12 @@ internal sealed class LockKeyLayout
     /// </summary>
     public const string ReservedPrefix = "reserved:";
 
+    /// <summary>
+    /// The value of a lock held by readers (their leases are in <see cref="ReadersKey"/>), or
+    /// reserved for the readers a release woke; READERS_MARKER in the scripts.
+    /// </summary>
+    public const string ReadersMarker = ReservedPrefix + "readers";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly string _prefix;

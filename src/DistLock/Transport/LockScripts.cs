@@ -9,6 +9,12 @@ internal static class LockScripts
 
     public static LockScript Release { get; } = LockScript.Load("release");
 
+    public static LockScript AcquireRead { get; } = LockScript.Load("acquire-read");
+
+    public static LockScript ExtendRead { get; } = LockScript.Load("extend-read");
+
+    public static LockScript ReleaseRead { get; } = LockScript.Load("release-read");
+
     public static LockScript PassOn { get; } = LockScript.Load("pass-on");
 
     public static LockScript StandbyNext { get; } = LockScript.Load("standby-next");

@@ -1,16 +1,67 @@
 using DistLock.Algorithm;
+using StackExchange.Redis;
 
 namespace DistLock.Transport;
 
-/// <summary>Read locks: shared holds of a lock key, one lease each (see acquire-read.lua).</summary>
+/// <summary>
+/// Read locks: shared holds of a lock key, a lease each, in the readers' set; the lock key holds
+/// <see cref="LockKeyLayout.ReadersMarker"/> while any may hold (see acquire-read.lua).
+/// </summary>
 internal sealed partial class RedisLockNode
 {
-    private Task<NodeResult> TryAcquireReadAsync(string key, string id, TimeSpan ttl, string waiterId) =>
-        throw new NotSupportedException("Read locks are not implemented yet.");
+    private Task<NodeResult> TryAcquireReadAsync(string key, string id, TimeSpan ttl, string waiterId)
+    {
+        var acquiring = LockScripts.AcquireRead.EvaluateAsync(
+            _database,
+            [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key), LockKeyLayout.ReadersKey(key)],
+            AcquireArgs(id, ttl, waiterId),
+            ReadAcquireReadReply,
+            (Node: this, Key: key));
+        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, new LockTarget(key, LockMode.Read), giveBack: id) : acquiring;
+    }
 
-    private Task<NodeResult> ExtendReadAsync(string key, string id, TimeSpan ttl) =>
-        throw new NotSupportedException("Read locks are not implemented yet.");
+    private Task<NodeResult> ExtendReadAsync(string key, string id, TimeSpan ttl)
+    {
+        var extending = LockScripts.ExtendRead.EvaluateAsync(_database, [key, LockKeyLayout.ReadersKey(key)], [id, ToMilliseconds(ttl)], ReadYesNo);
+        return _waitForReplicas > 0 ? ReplicatedAsync(extending, new LockTarget(key, LockMode.Read), giveBack: null) : extending;
+    }
 
     private Task<NodeResult> ReleaseReadAsync(string key, string id, string notice) =>
-        throw new NotSupportedException("Read locks are not implemented yet.");
+        LockScripts.ReleaseRead.EvaluateAsync(
+            _database,
+            [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)],
+            [id, notice, _handoffGraceMs, PublishCommand],
+            ReadReleaseReply,
+            (Node: this, Key: key, Notice: notice));
+
+    /// <summary>
+    /// Like the exclusive acquire's reply; a refusal while nobody holds the lock (PTTL -2) means a
+    /// writer waits ahead and has not taken it: it may have died, or sleep until a timer, so the
+    /// reader wakes the line for it (pass-on with no departing waiter) instead of waiting for it.
+    /// </summary>
+    private static NodeResult ReadAcquireReadReply(RedisResult result, (RedisLockNode Node, string Key) attempt)
+    {
+        var answer = ReadAcquireReply(result);
+        if (answer.Reply == NodeReply.Denied && answer.HolderTtl is null && ((RedisResult[])result!)[1] is var pttl && (long)pttl == KeyMissing)
+        {
+            _ = attempt.Node.WakeLineQuietlyAsync(attempt.Key);
+        }
+
+        return answer;
+    }
+
+    private async Task WakeLineQuietlyAsync(string key)
+    {
+        try
+        {
+            await PassOnLockAsync(key, string.Empty, ReleaseNotice.New("free")).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // The reader looks again after RetryDelay.
+        }
+    }
+
+    // What PTTL answers for a key that does not exist.
+    private const long KeyMissing = -2;
 }

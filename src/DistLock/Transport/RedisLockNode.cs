@@ -82,7 +82,7 @@ internal sealed partial class RedisLockNode : ILockNode
     {
         var acquiring = LockScripts.Acquire.EvaluateAsync(
             _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], AcquireArgs(id, ttl, waiterId), ReadAcquireReply);
-        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, giveBack: id) : acquiring;
+        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, LockTarget.Exclusive(key), giveBack: id) : acquiring;
     }
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
@@ -91,7 +91,7 @@ internal sealed partial class RedisLockNode : ILockNode
     private Task<NodeResult> ExtendExclusiveAsync(string key, string id, TimeSpan ttl)
     {
         var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [id, ToMilliseconds(ttl)], ReadYesNo);
-        return _waitForReplicas > 0 ? ReplicatedAsync(extending, key, giveBack: null) : extending;
+        return _waitForReplicas > 0 ? ReplicatedAsync(extending, LockTarget.Exclusive(key), giveBack: null) : extending;
     }
 
     private Task<NodeResult> ReleaseExclusiveAsync(string key, string id, string notice) =>
@@ -116,12 +116,19 @@ internal sealed partial class RedisLockNode : ILockNode
     }
 
     /// <summary>The lock's state on this node: id, PTTL, fencing counter, waiters.</summary>
-    public async Task<(string? Value, long PttlMs, long Fence, int Waiters)> InspectAsync(string key)
+    public async Task<(string? Value, long PttlMs, long Fence, int Waiters, IReadOnlyList<(string Id, long LeftMs)> Readers)> InspectAsync(string key)
     {
         var reply = (RedisResult[])(await LockScripts.Inspect
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], [])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key), LockKeyLayout.ReadersKey(key)], [])
             .ConfigureAwait(false))!;
-        return ((string?)reply[0], (long)reply[1], reply[2].IsNull ? 0 : (long)reply[2], (int)reply[3]);
+        var leases = (RedisResult[])reply[4]!;
+        var readers = new List<(string, long)>(leases.Length / 2);
+        for (var i = 0; i + 1 < leases.Length; i += 2)
+        {
+            readers.Add(((string)leases[i]!, (long)leases[i + 1]));
+        }
+
+        return ((string?)reply[0], (long)reply[1], reply[2].IsNull ? 0 : (long)reply[2], (int)reply[3], readers);
     }
 
     /// <summary>Deletes the lock whoever holds it, and wakes the next waiter; true when a key was deleted.</summary>
@@ -142,7 +149,7 @@ internal sealed partial class RedisLockNode : ILockNode
     /// is - the primary keeps the longer TTL, which harms nobody, and the holder does not count on
     /// it, so a failover cannot take back a TTL the holder relies on.
     /// </summary>
-    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> granting, string key, string? giveBack)
+    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> granting, LockTarget target, string? giveBack)
     {
         var result = await granting.ConfigureAwait(false);
         if (result.Reply != NodeReply.Granted)
@@ -150,7 +157,7 @@ internal sealed partial class RedisLockNode : ILockNode
             return result;
         }
 
-        var server = Multiplexer.GetServer((RedisKey)key);
+        var server = Multiplexer.GetServer((RedisKey)target.Key);
         var confirmed = (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
         if (confirmed >= _waitForReplicas)
         {
@@ -159,7 +166,7 @@ internal sealed partial class RedisLockNode : ILockNode
 
         if (giveBack is not null)
         {
-            await ReleaseExclusiveAsync(key, giveBack, Algorithm.ReleaseNotice.New(giveBack)).ConfigureAwait(false);
+            await ReleaseAsync(target, giveBack, ReleaseNotice.New(giveBack)).ConfigureAwait(false);
         }
 
         throw new LockBackendException(

@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// Reader-writer locks on every topology, through <see cref="ILockManager"/> only: many readers or
+/// one writer, the write lock being the exclusive lock; writers preferred; waiting without polling;
+/// a lease per reader; fencing tokens from the resource's one counter. The matrix is in TestMatrix.cs.
+/// </summary>
+public abstract class ReaderWriterTests
+{
+    // Long enough that a test passing within it proves a wake, not an expiry.
+    private static readonly TimeSpan LongTtl = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private readonly ILockTopology _topology;
+
+    protected ReaderWriterTests(ILockTopology topology) => _topology = topology;
+
+    private static string NewResource() => "rw-" + Guid.NewGuid().ToString("N");
+
+    private Task<ILockManager> ManagerAsync(LockOptions? options = null) =>
+        _topology.ConnectAsync(options ?? new LockOptions { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) });
+
+    [Fact]
+    public async Task Readers_HoldTogether_AndExcludeWritersAndTheExclusiveLock()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+
+        await using var reader1 = await first.AcquireReadAsync(resource);
+        await using var reader2 = await second.AcquireReadAsync(resource);
+
+        Assert.Equal(LockMode.Read, reader1.Mode);
+        Assert.Equal(LockMode.Read, reader2.Mode);
+        Assert.NotEqual(reader1.FencingToken, reader2.FencingToken);
+        Assert.Null(await second.TryAcquireWriteAsync(resource));
+        Assert.Null(await second.TryAcquireAsync(resource));
+    }
+
+    [Fact]
+    public async Task Writer_ExcludesReaders_AndIsTheExclusiveLock()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+
+        await using (var writer = await first.AcquireWriteAsync(resource))
+        {
+            Assert.Equal(LockMode.Write, writer.Mode);
+            Assert.Null(await second.TryAcquireReadAsync(resource));
+            Assert.Null(await second.TryAcquireAsync(resource));
+            Assert.Null(await second.TryAcquireWriteAsync(resource));
+        }
+
+        await using (var exclusive = await first.AcquireAsync(resource))
+        {
+            Assert.Equal(LockMode.Exclusive, exclusive.Mode);
+            Assert.Null(await second.TryAcquireReadAsync(resource));
+            Assert.Null(await second.TryAcquireWriteAsync(resource));
+        }
+
+        await using var reader = await second.TryAcquireReadAsync(resource);
+        Assert.NotNull(reader);
+    }
+
+    [Fact]
+    public async Task LastReaderOut_WakesTheWaitingWriter()
+    {
+        await using var readers = await ManagerAsync();
+        await using var writers = await ManagerAsync();
+        var resource = NewResource();
+        var reader1 = await readers.AcquireReadAsync(resource);
+        var reader2 = await readers.AcquireReadAsync(resource);
+
+        var writing = writers.AcquireWriteAsync(resource, Patience);
+        await WriterWaitsAsync(readers, resource);
+        Assert.True(await reader1.ReleaseAsync());
+        Assert.False(writing.IsCompleted);
+        var released = Stopwatch.StartNew();
+        Assert.True(await reader2.ReleaseAsync());
+
+        await using var writer = await writing;
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"woken, not timed out: {released.Elapsed}");
+        Assert.True(writer.FencingToken > reader2.FencingToken);
+    }
+
+    [Fact]
+    public async Task WaitingWriter_QueuesNewReaders_ThenItsReleaseLetsThemAllInAtOnce()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var reader = await first.AcquireReadAsync(resource);
+        var writing = second.AcquireWriteAsync(resource, Patience);
+        await WriterWaitsAsync(first, resource);
+
+        // Writers are preferred: readers who come now wait behind the writer.
+        var queued = Enumerable.Range(0, 5).Select(i => (i % 2 == 0 ? first : second).AcquireReadAsync(resource, Patience)).ToList();
+        await Task.Delay(200);
+        Assert.All(queued, q => Assert.False(q.IsCompleted));
+
+        await reader.ReleaseAsync();
+        var writer = await writing;
+        Assert.All(queued, q => Assert.False(q.IsCompleted));
+        var released = Stopwatch.StartNew();
+        await writer.ReleaseAsync();
+
+        var handles = await Task.WhenAll(queued);
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"woken, not timed out: {released.Elapsed}");
+        Assert.All(handles, h => Assert.Equal(LockState.Held, h.State));
+        Assert.All(handles, h => Assert.True(h.FencingToken > writer.FencingToken));
+        foreach (var handle in handles)
+        {
+            await handle.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task StreamOfReaders_DoesNotStarveAWriter()
+    {
+        await using var manager = await ManagerAsync();
+        await using var writers = await ManagerAsync();
+        var resource = NewResource();
+        using var stop = new CancellationTokenSource();
+        var streams = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await using var reader = await manager.AcquireReadAsync(resource, Patience);
+                await Task.Delay(5);
+            }
+        })).ToList();
+        await Task.Delay(100);
+
+        var waited = Stopwatch.StartNew();
+        await using (var writer = await writers.AcquireWriteAsync(resource, Patience))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(3), $"writer waited {waited.Elapsed}");
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(streams);
+    }
+
+    [Fact]
+    public async Task ReadersTokens_Increase_AndAWritesTokenExceedsEveryEarlierOne()
+    {
+        await using var manager = await ManagerAsync();
+        var resource = NewResource();
+        var readers = new List<LockHandle>();
+        for (var i = 0; i < 3; i++)
+        {
+            readers.Add(await manager.AcquireReadAsync(resource));
+        }
+
+        var tokens = readers.Select(r => r.FencingToken).ToList();
+        Assert.Equal(tokens.Order(), tokens);
+        Assert.Equal(tokens.Count, tokens.Distinct().Count());
+        foreach (var reader in readers)
+        {
+            await reader.ReleaseAsync();
+        }
+
+        await using var writer = await manager.AcquireWriteAsync(resource);
+        Assert.True(writer.FencingToken > tokens.Max());
+    }
+
+    [Fact]
+    public async Task CrashedReader_LeaseExpires_ThenTheWriterGetsIt()
+    {
+        var shortTtl = new LockOptions { Ttl = TimeSpan.FromSeconds(1), AutoExtend = false, AutoReleaseOnDispose = false };
+        var crashed = await ManagerAsync(shortTtl);
+        await using var live = await ManagerAsync();
+        var resource = NewResource();
+        await using var longReader = await live.AcquireReadAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(1), AutoExtend = false });
+        _ = await crashed.AcquireReadAsync(resource);
+        await longReader.ReleaseAsync();
+
+        var waited = Stopwatch.StartNew();
+        await using var writer = await live.AcquireWriteAsync(resource, Patience);
+
+        Assert.InRange(waited.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+        await crashed.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Readers_AreExtendedAndReleasedOneByOne()
+    {
+        await using var manager = await ManagerAsync();
+        var resource = NewResource();
+        var shortReader = await manager.AcquireReadAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(1), AutoExtend = false });
+        await using var longReader = await manager.AcquireReadAsync(resource);
+
+        Assert.True(await longReader.ExtendAsync(TimeSpan.FromSeconds(30)));
+        var expired = shortReader.ValidUntil + TimeSpan.FromMilliseconds(200);
+        await WaitUntilAsync(() => TimeProvider.System.GetUtcNow() > expired);
+        Assert.False(await shortReader.ExtendAsync());
+        Assert.False(await shortReader.ReleaseAsync());
+        Assert.True(await longReader.ExtendAsync());
+        Assert.True(await longReader.ReleaseAsync());
+        Assert.False(await longReader.ReleaseAsync());
+        await using var writer = await manager.TryAcquireWriteAsync(resource);
+        Assert.NotNull(writer);
+    }
+
+    [Fact]
+    public async Task CancelledReader_LeavesNothingBehind()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var writer = await first.AcquireWriteAsync(resource);
+        using var cancel = new CancellationTokenSource();
+        var reading = second.AcquireReadAsync(resource, Timeout.InfiniteTimeSpan, cancel.Token);
+        await Task.Delay(100);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+        await writer.ReleaseAsync();
+
+        // Neither a reservation nor a place in line is left for the reader that gave up.
+        await using var next = await first.TryAcquireWriteAsync(resource);
+        Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task WaitingForeverToWrite_WhileThisManagerReads_IsRefused()
+    {
+        await using var manager = await ManagerAsync();
+        var resource = NewResource();
+        var reader = await manager.AcquireReadAsync(resource);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireWriteAsync(resource, Timeout.InfiniteTimeSpan));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireAsync(resource, Timeout.InfiniteTimeSpan));
+        Assert.Null(await manager.TryAcquireWriteAsync(resource, TimeSpan.FromMilliseconds(50)));
+
+        await reader.ReleaseAsync();
+        await using var writer = await manager.AcquireWriteAsync(resource, Timeout.InfiniteTimeSpan);
+        Assert.Equal(LockState.Held, writer.State);
+    }
+
+    [Fact]
+    public async Task BadInput_IsRejectedByTheCall()
+    {
+        await using var manager = await ManagerAsync();
+
+        Assert.Throws<ArgumentException>("resource", () => { _ = manager.AcquireReadAsync(" "); });
+        Assert.Throws<ArgumentNullException>("request", () => { _ = manager.TryAcquireWriteAsync((LockRequest)null!); });
+        Assert.Throws<ArgumentOutOfRangeException>("timeout", () => { _ = manager.AcquireReadAsync("r", TimeSpan.FromSeconds(-2)); });
+    }
+
+    /// <summary>Waits until a writer waits for <paramref name="resource"/>: a newcomer reader is then refused.</summary>
+    private static async Task WriterWaitsAsync(ILockManager manager, string resource)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var probe = await manager.TryAcquireReadAsync(resource);
+            if (probe is null)
+            {
+                return;
+            }
+
+            await probe.ReleaseAsync();
+            Assert.True(deadline.Elapsed < Patience, "the writer never queued");
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < Patience, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}
