@@ -46,6 +46,26 @@ internal static class LockJson
             json.WriteNull("holderLabel");
             json.WriteNull("heldSince");
         }
+
+        json.WriteStartArray("readers");
+        foreach (var reader in info.Readers)
+        {
+            json.WriteStartObject();
+            json.WriteString("id", reader.Id);
+            json.WriteNumber("ttlMs", (long)reader.RemainingTtl.TotalMilliseconds);
+            if (reader.HolderLabel is { } readerLabel)
+            {
+                json.WriteString("holderLabel", readerLabel);
+            }
+            else
+            {
+                json.WriteNull("holderLabel");
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 

@@ -7,11 +7,17 @@ namespace DistLock.Cli;
 internal static class LockTable
 {
     public static string StateOf(LockInfo info) =>
-        info.HolderId is null ? "free" : info.HandingOver ? "handing over" : "held";
+        info.Readers.Count > 0 ? "read-locked" : info.HandingOver ? "handing over" : info.HolderId is null ? "free" : "held";
 
     /// <summary>The holder's label (see LockOptions.HolderLabel) when its value carries one, else its lock value.</summary>
     public static string HolderOf(LockInfo info) =>
-        info.HolderId is null ? "-" : info.HandingOver ? "(next waiter)" : info.HolderLabel ?? info.HolderId;
+        info.Readers.Count > 0 ? $"{info.Readers.Count} reader(s)"
+        : info.HandingOver ? "(next waiter)"
+        : info.HolderId is null ? "-" : info.HolderLabel ?? info.HolderId;
+
+    /// <summary>One line per reader: who (label or id) and what is left of its lease.</summary>
+    public static string ReaderOf(LockReader reader) =>
+        $"{reader.HolderLabel ?? reader.Id}  {reader.RemainingTtl.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s";
 
     /// <summary>" for 12.3 s" when the holder's value says when it acquired, else "".</summary>
     public static string HeldForOf(LockInfo info) =>
@@ -35,6 +41,11 @@ internal static class LockTable
         }
 
         table.AddRow("ttl", TtlOf(info));
+        foreach (var reader in info.Readers)
+        {
+            table.AddRow("reader", Markup.Escape(ReaderOf(reader)));
+        }
+
         table.AddRow("fencing counter", info.FencingCounter.ToString(CultureInfo.InvariantCulture));
         table.AddRow("waiters", info.Waiters.ToString(CultureInfo.InvariantCulture));
         table.AddRow("nodes holding", $"{info.NodesHolding} of {nodes}");

@@ -42,6 +42,63 @@ public sealed class ExecTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Exec_Readers_RunTogether_AndAWriterWaitsForBoth()
+    {
+        var resource = NewResource();
+        var log = Path.Combine(Path.GetTempPath(), resource + ".log");
+        string[] reader = ["sh", "-c", $"echo read-start >> {log}; sleep 1; echo read-end >> {log}"];
+        try
+        {
+            using var first = Tool.Start(["exec", "--resource", resource, "--read", "--", .. reader], redis.Endpoint);
+            using var second = Tool.Start(["exec", "--resource", resource, "--read", "--", .. reader], redis.Endpoint);
+            var info = await Eventually(async () => await redis.Locks.InspectAsync(resource) is { Readers.Count: 2 } i ? i : null);
+
+            using var status = await Tool.RunAsync(["status", resource], redis.Endpoint);
+            Assert.Contains("read-locked", status.Stdout, StringComparison.Ordinal);
+            using var json = await Tool.RunAsync(["status", resource, "--json"], redis.Endpoint);
+            using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
+            Assert.Equal(2, document.RootElement.GetProperty("readers").GetArrayLength());
+            Assert.Equal("read-locked", document.RootElement.GetProperty("state").GetString());
+            using var writer = await Tool.RunAsync(["exec", "--resource", resource, "--write", "--", "sh", "-c", $"echo write >> {log}"], redis.Endpoint);
+
+            Assert.Equal(0, writer.ExitCode);
+            Assert.Equal(0, await first.WaitAsync());
+            Assert.Equal(0, await second.WaitAsync());
+            Assert.Equal(["read-start", "read-start", "read-end", "read-end", "write"], await File.ReadAllLinesAsync(log));
+            Assert.All(info.Readers, r => Assert.StartsWith(Environment.MachineName, r.HolderLabel, StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public async Task Exec_ReadAndWriteTogether_IsAUsageError()
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), "--read", "--write", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Contains("--read and --write", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<T> Eventually<T>(Func<Task<T?>> probe)
+        where T : class
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("the condition never held");
+    }
+
+    [Fact]
     public async Task Exec_SigTerm_IsForwardedToTheCommand_AndTheLockIsReleasedAfter()
     {
         var resource = NewResource();

@@ -19,15 +19,19 @@ internal static class ExecCommand
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
         onLost.AcceptOnlyFromAmong("kill", "ignore");
         var label = new Option<string>("--label") { Description = "Who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
+        var read = new Option<bool>("--read") { Description = "Take a shared read lock: other --read runs may hold it too, no writer (nor plain exec) can" };
+        var write = new Option<bool>("--write") { Description = "Take the write lock: the same as the default exclusive lock, which excludes readers too" };
         var exec = new Command("exec", CommonOptions.Describe(
             "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
-            "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy"))
+            "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
+            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a --write run waits for them"))
         {
-            redis, prefix, resource, ttl, wait, onLost, label,
+            redis, prefix, resource, ttl, wait, onLost, label, read, write,
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
+            ModeOf(parse.GetValue(read), parse.GetValue(write)),
             parse.GetValue(prefix)!,
             CommonOptions.ResourceName(parse.GetValue(resource), "--resource"),
             Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
@@ -40,8 +44,16 @@ internal static class ExecCommand
         return exec;
     }
 
+    private static LockMode ModeOf(bool read, bool write) => (read, write) switch
+    {
+        (true, true) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
+        (true, false) => LockMode.Read,
+        (false, true) => LockMode.Write,
+        _ => LockMode.Exclusive,
+    };
+
     private static async Task<int> RunAsync(
-        IReadOnlyList<string> targets, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
+        IReadOnlyList<string> targets, LockMode mode, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
         string[] command, CancellationToken cancellationToken)
     {
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
@@ -67,7 +79,7 @@ internal static class ExecCommand
         LockHandle handle;
         try
         {
-            handle = await AcquireAsync(connection.Locks, resource, wait, !Console.IsErrorRedirected || verbose, cancel.Token);
+            handle = await AcquireAsync(connection.Locks, mode, resource, wait, !Console.IsErrorRedirected || verbose, cancel.Token);
         }
         catch (OperationCanceledException) when (interrupts.Received is not null)
         {
@@ -112,12 +124,19 @@ internal static class ExecCommand
     /// One attempt first; when the lock is busy and distlock is going to wait, it says once (on a
     /// terminal, or with --verbose) who holds the lock, so a person does not stare at a silent prompt.
     /// </summary>
-    private static async Task<LockHandle> AcquireAsync(RedisLockManager locks, string resource, TimeSpan wait, bool tell, CancellationToken cancellationToken)
+    private static async Task<LockHandle> AcquireAsync(RedisLockManager locks, LockMode mode, string resource, TimeSpan wait, bool tell, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
+        Task<LockHandle?> Try(TimeSpan timeout) => mode switch
+        {
+            LockMode.Read => locks.TryAcquireReadAsync(resource, timeout, cancellationToken),
+            LockMode.Write => locks.TryAcquireWriteAsync(resource, timeout, cancellationToken),
+            _ => locks.TryAcquireAsync(resource, timeout, cancellationToken),
+        };
+
         try
         {
-            if (await locks.TryAcquireAsync(resource, TimeSpan.Zero, cancellationToken) is { } first)
+            if (await Try(TimeSpan.Zero) is { } first)
             {
                 return first;
             }
@@ -134,7 +153,7 @@ internal static class ExecCommand
             }
 
             var left = wait == Timeout.InfiniteTimeSpan ? wait : TimeSpan.FromTicks(Math.Max(0, (wait - TimeProvider.System.GetElapsedTime(started)).Ticks));
-            return await locks.AcquireAsync(resource, left, cancellationToken);
+            return await Try(left) ?? throw new LockTimeoutException("not acquired");
         }
         catch (LockTimeoutException)
         {
@@ -147,6 +166,8 @@ internal static class ExecCommand
 
     private static string Holder(LockInfo info) => info.HolderId switch
     {
+        null when info.Readers.Count > 0 => $"read by {info.Readers.Count} reader(s), the longest lease {LockTable.TtlOf(info)} left, {info.Waiters} waiter(s)",
+        null when info.HandingOver => "it is being handed to the next waiters",
         null => "it was just released",
         _ when info.HandingOver => "it is being handed to the next waiter",
         _ => $"held by {(info.HolderLabel ?? $"lock value {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
