@@ -101,7 +101,7 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(0, status.ExitCode);
         var one = JsonDocument.Parse(status.Stdout).RootElement;
         Assert.Equal(
-            ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes", "holderLabel", "heldSince"],
+            ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes", "holderLabel", "heldSince", "readers"],
             one.EnumerateObject().Select(p => p.Name));
         Assert.Equal("held", one.GetProperty("state").GetString());
         Assert.Equal(handle.Id, one.GetProperty("holder").GetString());
