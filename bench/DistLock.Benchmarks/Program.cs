@@ -10,6 +10,20 @@ if (args.Length > 0 && args[0] == "worker")
     return await HotKeyProcesses.WorkerAsync(args);
 }
 
+if (args.Length > 0 && args[0] == "rw")
+{
+    // dotnet run -c Release --project bench/DistLock.Benchmarks -- rw [seconds]: the reader-writer mix alone.
+    await using var server = await DistLock.RedisRig.RedisServer.StartAsync();
+    var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+    foreach (var row in ReaderWriterMix.Rows)
+    {
+        var result = await ReaderWriterMix.RunAsync("Reader-writer lock, 32 tasks, 90% reads", row, server.Endpoint, 32, 0.9, TimeSpan.FromSeconds(seconds));
+        Console.WriteLine($"{result.Row} | {string.Join(", ", result.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
+    }
+
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromTypes([typeof(AcquireReleaseBenchmarks)]).Run(args[1..]);

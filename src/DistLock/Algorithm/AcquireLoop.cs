@@ -48,10 +48,11 @@ internal sealed class AcquireLoop
         var wait = new WaitClock(_protocol.Time, timeout);
         var attempts = 0;
 
-        // Uncontended (or try-once): go straight to Redis, without the cost of a subscription.
+        // Uncontended (or try-once): go straight to Redis, without the cost of a subscription. A
+        // reader does so unless writers of this process wait for the lock: then it would be refused.
         AttemptResult? first = null;
         var key = target.Key;
-        if (timeout == TimeSpan.Zero || target.Mode == LockMode.Read || !_waiters.HasWaiters(key))
+        if (timeout == TimeSpan.Zero || (target.Mode == LockMode.Read ? !_waiters.HasMembers(key) : !_waiters.HasWaiters(key)))
         {
             attempts++;
             first = await AttemptAsync(target, id, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);

@@ -46,8 +46,22 @@ internal sealed class WaitQueue
     /// <summary>The lock key this queue waits for.</summary>
     public string Key => _key;
 
-    /// <summary>True for a reader's own queue, which no other caller shares and the registry does not keep.</summary>
+    /// <summary>
+    /// True for a queue of readers: its members do not take turns (every reader the release lets
+    /// in may go at once), and it takes no new members once woken (see <see cref="Sealed"/>).
+    /// </summary>
     public bool IsReader => _target.Mode == LockMode.Read;
+
+    /// <summary>The queue's name in the registry: the lock key, apart for readers (they queue apart from writers).</summary>
+    public string RegistryKey => RegistryKeyOf(_target);
+
+    /// <summary>
+    /// Called once, when a queue of readers is first woken: the registry then forgets it, so that
+    /// readers who come later queue anew, behind the writers that came before them.
+    /// </summary>
+    public Action<WaitQueue>? Sealed { get; set; }
+
+    public static string RegistryKeyOf(LockTarget target) => target.Mode == LockMode.Read ? target.Key + "\u0001read" : target.Key;
 
     /// <summary>This queue's name in the lock's line of waiters and in its wake channel.</summary>
     public string Id { get; }
@@ -83,7 +97,7 @@ internal sealed class WaitQueue
         lock (_sync)
         {
             var place = _line.AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            if (_line.First == place)
+            if (_line.First == place || IsReader)
             {
                 place.Value.TrySetResult();
             }
@@ -134,6 +148,7 @@ internal sealed class WaitQueue
         }
 
         TaskCompletionSource released;
+        Action<WaitQueue>? sealing;
         lock (_sync)
         {
             if (_closed || _idle)
@@ -156,8 +171,11 @@ internal sealed class WaitQueue
             Interlocked.Increment(ref _releases);
             released = _released;
             _released = NewSignal();
+            sealing = IsReader ? Sealed : null;
+            Sealed = null;
         }
 
+        sealing?.Invoke(this);
         released.TrySetResult();
     }
 

@@ -59,24 +59,40 @@ internal sealed class WaitQueues
         }
     }
 
+    /// <summary>True when callers of this process (readers or writers) wait for <paramref name="key"/> now (a lingering queue does not count).</summary>
+    public bool HasMembers(string key)
+    {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return false;
+        }
+
+        lock (_queues)
+        {
+            return (_queues.TryGetValue(key, out var writers) && writers.Members > 0)
+                || (_queues.TryGetValue(WaitQueue.RegistryKeyOf(new LockTarget(key, LockMode.Read)), out var readers) && readers.Members > 0);
+        }
+    }
+
     /// <summary>
     /// Joins the queue for <paramref name="target"/>, creating it (and its subscriptions) for the
-    /// first waiter. A reader gets a queue of its own: readers do not take turns, since a release
-    /// lets every reader ahead of the next writer in at once, and each needs its own place in line.
+    /// first waiter. Readers have queues apart from writers, whose members do not take turns: a
+    /// release lets every reader ahead of the next writer in at once. A queue of readers takes new
+    /// members only until it is first woken; later readers start a new one, with a new place in line.
     /// </summary>
     public WaitQueue Join(LockTarget target)
     {
-        if (target.Mode == LockMode.Read)
-        {
-            return new WaitQueue(_nodes, target, _subscribeTimeout, _handoffGrace, _time) { Members = 1 };
-        }
-
-        var key = target.Key;
+        var key = WaitQueue.RegistryKeyOf(target);
         lock (_queues)
         {
             if (!_queues.TryGetValue(key, out var queue))
             {
                 queue = new WaitQueue(_nodes, target, _subscribeTimeout, _handoffGrace, _time);
+                if (queue.IsReader)
+                {
+                    queue.Sealed = Forget;
+                }
+
                 _queues.Add(key, queue);
                 Volatile.Write(ref _count, _queues.Count);
             }
@@ -105,13 +121,6 @@ internal sealed class WaitQueues
     /// </returns>
     public Task LeaveAsync(WaitQueue queue, bool acquired)
     {
-        if (queue.IsReader)
-        {
-            // Its place in line is its own: a reader that got the lock has left the line already.
-            return queue.CloseAsync(acquired);
-        }
-
-        var key = queue.Key;
         lock (_queues)
         {
             if (--queue.Members > 0)
@@ -119,7 +128,7 @@ internal sealed class WaitQueues
                 return Task.CompletedTask;
             }
 
-            if (acquired && _nodes.Count == 1 && !_closed)
+            if (acquired && _nodes.Count == 1 && !_closed && !queue.IsReader)
             {
                 queue.SetIdle(true);
                 var linger = new LingerState(this, queue);
@@ -127,10 +136,19 @@ internal sealed class WaitQueues
                 return Task.CompletedTask;
             }
 
-            Remove(key);
+            Remove(queue);
         }
 
         return queue.CloseAsync(acquired);
+    }
+
+    /// <summary>A queue of readers was woken: later readers queue anew (see <see cref="WaitQueue.Sealed"/>).</summary>
+    private void Forget(WaitQueue queue)
+    {
+        lock (_queues)
+        {
+            Remove(queue);
+        }
     }
 
     /// <summary>Stops keeping queues without members and closes the idle ones (the manager is closing).</summary>
@@ -145,7 +163,7 @@ internal sealed class WaitQueues
             {
                 queue.Linger?.Dispose();
                 queue.Linger = null;
-                Remove(queue.Key);
+                Remove(queue);
             }
         }
 
@@ -165,17 +183,20 @@ internal sealed class WaitQueues
 
             queue.Linger.Dispose();
             queue.Linger = null;
-            Remove(queue.Key);
+            Remove(queue);
         }
 
         _ = queue.CloseAsync(acquired: true);
     }
 
-    /// <summary>Drops a queue from the registry; call under its lock.</summary>
-    private void Remove(string key)
+    /// <summary>Drops a queue from the registry, if it is still the one registered; call under its lock.</summary>
+    private void Remove(WaitQueue queue)
     {
-        _queues.Remove(key);
-        Volatile.Write(ref _count, _queues.Count);
+        if (_queues.TryGetValue(queue.RegistryKey, out var registered) && ReferenceEquals(registered, queue))
+        {
+            _queues.Remove(queue.RegistryKey);
+            Volatile.Write(ref _count, _queues.Count);
+        }
     }
 
     /// <summary>One idle spell of a queue; the timer is set under the registry's lock, before it can fire.</summary>

@@ -13,6 +13,10 @@ internal sealed partial class InMemoryLockNode
     // while the lock key holds the readers' marker.
     private readonly Dictionary<string, Dictionary<string, long>> _readers = new(StringComparer.Ordinal);
 
+    // Per lock key: places in line whose readers were let in lately, and until when (a timestamp):
+    // the other readers waiting under the same place follow (see acquire-read.lua).
+    private readonly Dictionary<string, Dictionary<string, long>> _admitted = new(StringComparer.Ordinal);
+
     private Task<NodeResult> TryAcquireRead(string key, string id, TimeSpan ttl, string waiterId)
     {
         Action? wake = null;
@@ -38,7 +42,11 @@ internal sealed partial class InMemoryLockNode
             readers[id] = Expiry(ttl);
             var longest = Math.Max(current is null ? 0 : _keys[key].ExpiresAt, Expiry(ttl));
             _keys[key] = (LockKeyLayout.ReadersMarker, longest);
-            Leave(key, waiterId);
+            if (waiterId.Length > 0 && _lines.TryGetValue(key, out var line) && line.Exists(w => w.Id == waiterId))
+            {
+                Leave(key, waiterId);
+                Admitted(key)[waiterId] = Expiry(_handoffGrace);
+            }
             answer = NodeResult.GrantedWith(NextFence(key));
         }
 
@@ -101,6 +109,11 @@ internal sealed partial class InMemoryLockNode
     /// <summary>True when a writer waits in line ahead of <paramref name="waiterId"/> ("" for a reader not in line: anywhere).</summary>
     private bool WriterAhead(string key, string waiterId)
     {
+        if (_admitted.TryGetValue(key, out var admitted) && admitted.TryGetValue(waiterId, out var until) && until > _time.GetTimestamp())
+        {
+            return false;
+        }
+
         if (!_lines.TryGetValue(key, out var line))
         {
             return false;
@@ -120,6 +133,26 @@ internal sealed partial class InMemoryLockNode
         }
 
         return false;
+    }
+
+    /// <summary>The places of <paramref name="key"/>'s line let in lately, without those whose grace is over.</summary>
+    private Dictionary<string, long> Admitted(string key)
+    {
+        if (!_admitted.TryGetValue(key, out var admitted))
+        {
+            admitted = _admitted[key] = new Dictionary<string, long>(StringComparer.Ordinal);
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var (waiter, until) in admitted)
+        {
+            if (until <= now)
+            {
+                admitted.Remove(waiter);
+            }
+        }
+
+        return admitted;
     }
 
     /// <summary>The readers of <paramref name="key"/> whose leases have not run out; <paramref name="fresh"/> drops stale ones (no marker).</summary>

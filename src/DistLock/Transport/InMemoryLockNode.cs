@@ -39,7 +39,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
         {
             lock (_gate)
             {
-                return _keys.Count + _lines.Count + _fences.Count + _readers.Count;
+                return _keys.Count + _lines.Count + _fences.Count + _readers.Count + _admitted.Count;
             }
         }
     }
@@ -326,6 +326,14 @@ internal sealed partial class InMemoryLockNode : ILockNode
             if (!_keys.TryGetValue(key, out var entry) || entry.Value != LockKeyLayout.ReadersMarker)
             {
                 _readers.Remove(key);
+            }
+        }
+
+        foreach (var (key, admitted) in _admitted)
+        {
+            if (admitted.Values.All(until => until <= now))
+            {
+                _admitted.Remove(key);
             }
         }
 

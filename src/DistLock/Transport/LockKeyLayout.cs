@@ -46,8 +46,11 @@ internal sealed class LockKeyLayout
     /// <summary>The readers holding the lock <paramref name="lockKey"/>: a sorted set (score: when each one's lease runs out).</summary>
     public static string ReadersKey(string lockKey) => lockKey + ":readers";
 
-    /// <summary>The writers waiting in the line of <paramref name="lockKey"/> (same scores as in the line), so readers can tell whether one is ahead of them.</summary>
-    public static string WritersWaitingKey(string lockKey) => lockKey + ":writers";
+    /// <summary>
+    /// The places in the line of <paramref name="lockKey"/> whose readers were let in lately: the
+    /// other readers waiting under the same place follow for the grace (see acquire-read.lua).
+    /// </summary>
+    public static string AdmittedKey(string lockKey) => lockKey + ":admitted";
 
     /// <summary>The semaphore's limit (<c>maxCount</c>), kept while it has holders.</summary>
     public static string LimitKey(string semaphoreKey) => semaphoreKey + ":limit";

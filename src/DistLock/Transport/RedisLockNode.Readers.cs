@@ -13,8 +13,8 @@ internal sealed partial class RedisLockNode
     {
         var acquiring = LockScripts.AcquireRead.EvaluateAsync(
             _database,
-            [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key), LockKeyLayout.ReadersKey(key)],
-            AcquireArgs(id, ttl, waiterId),
+            [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key), LockKeyLayout.ReadersKey(key), LockKeyLayout.AdmittedKey(key)],
+            [id, ToMilliseconds(ttl), waiterId, _idleExpiryMs, _fenceArgs.Length == 0 ? 1 : _fenceArgs[1], _handoffGraceMs],
             ReadAcquireReadReply,
             (Node: this, Key: key));
         return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, new LockTarget(key, LockMode.Read), giveBack: id) : acquiring;

@@ -3,9 +3,13 @@
 -- behind it). The lock key then holds READERS_MARKER, which lives as long as the longest reader's
 -- lease, so a writer's SET NX fails while any reader may hold, and learns how long to wait.
 -- KEYS[1]: the lock key; KEYS[2]: the line of waiters; KEYS[3]: the fencing counter;
--- KEYS[4]: the readers (a sorted set: id -> when its lease runs out, in server ms)
+-- KEYS[4]: the readers (a sorted set: id -> when its lease runs out, in server ms);
+-- KEYS[5]: the places in line let in lately (a sorted set: waiter id -> until when, in server ms)
 -- ARGV[1]: the reader's lock id; ARGV[2]: time to live in ms; ARGV[3]: the waiter's id, or '';
--- ARGV[4], ARGV[5] (optional): see next-fence.lua
+-- ARGV[4], ARGV[5]: see next-fence.lua; ARGV[6]: the grace in ms
+-- The readers of one process wait together, under one place in line: the first of them to get
+-- the lock lets that place in for the grace, so the others get it too, although the place has
+-- left the line (and a writer may now be first in it).
 -- Returns {1, token} when taken, or {0, pttl} (the lock key's; -2 when nobody holds it, and a
 -- writer ahead of this reader has not taken it yet: the caller wakes the line, see pass-on.lua).
 --@include next-fence
@@ -15,9 +19,14 @@ if not clock_allowed then
     return redis.error_reply('read locks need Redis 3.2 or later')
 end
 
+local now = server_ms()
+
 -- True when a writer waits ahead of `waiter` ('' for a reader not in line: anywhere in it).
 -- Readers ahead come first: they are the group a release woke, or readers behind a writer too.
 local function writer_ahead(waiter)
+    if waiter ~= '' and (tonumber(redis.call('ZSCORE', KEYS[5], waiter)) or 0) > now then
+        return false
+    end
     local place = waiter ~= '' and redis.call('ZSCORE', KEYS[2], waiter)
     local bound = place and ('(' .. math.floor(tonumber(place))) or '+inf'
     local from = 0
@@ -44,21 +53,25 @@ if (value and value ~= READERS_MARKER) or writer_ahead(ARGV[3]) then
     return {0, pttl}
 end
 
-local now = server_ms()
 local ttl = tonumber(ARGV[2])
-if value then
-    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-    if redis.call('PTTL', KEYS[1]) < ttl then
-        redis.call('PEXPIRE', KEYS[1], ttl)
-    end
-else
+local raise = not value or redis.call('PTTL', KEYS[1]) < ttl
+if not value then
     -- Without the marker, what the set holds is stale (a forced release): it does not count.
     redis.call('DEL', KEYS[4])
     redis.call('SET', KEYS[1], READERS_MARKER, 'PX', ttl)
+elseif raise then
+    redis.call('PEXPIRE', KEYS[1], ttl)
 end
+-- Leases that ran out are pruned by the releases (release-read.lua), which count what is left.
 redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[4], redis.call('PTTL', KEYS[1]))
-if ARGV[3] ~= '' then
-    redis.call('ZREM', KEYS[2], ARGV[3])
+if raise or redis.call('PTTL', KEYS[4]) == -1 then
+    -- The set lives at least as long as the marker, so it is there for every release.
+    redis.call('PEXPIRE', KEYS[4], math.max(ttl, redis.call('PTTL', KEYS[1])))
+end
+if ARGV[3] ~= '' and redis.call('ZREM', KEYS[2], ARGV[3]) == 1 then
+    local grace = tonumber(ARGV[6])
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+    redis.call('ZADD', KEYS[5], now + grace, ARGV[3])
+    redis.call('PEXPIRE', KEYS[5], grace)
 end
 return {1, next_fence()}
