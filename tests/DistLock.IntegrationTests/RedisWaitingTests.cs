@@ -39,6 +39,36 @@ public abstract class RedisWaitingTests
     }
 
     [Fact]
+    public async Task AcquireReadAsync_LocalReadersBehindAWriter_ShareOneSubscription_AndGoInTogether()
+    {
+        await using var writers = await _nodes.ConnectAsync(Patient);
+        await using var readers = await _nodes.ConnectAsync(Patient);
+        var resource = NewResource();
+        var channels = $"lock:{{{resource}}}:wake:*";
+        var writer = await writers.AcquireWriteAsync(resource);
+        var inside = 0;
+        var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var waiting = Enumerable.Range(0, 10).Select(async _ =>
+        {
+            await using var reader = await readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(10));
+            if (Interlocked.Increment(ref inside) == 10)
+            {
+                allIn.SetResult();
+            }
+
+            await allIn.Task.WaitAsync(TimeSpan.FromSeconds(10)); // held together, or not at all
+        }).ToList();
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).Sum() == _nodes.NodeCount));
+
+        await writer.ReleaseAsync();
+        await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(allIn.Task.IsCompletedSuccessfully, "the ten readers held the lock at once");
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+    }
+
+    [Fact]
     public async Task AcquireAsync_AgainRightAfterAContendedAcquisition_IsWokenByTheNextRelease()
     {
         // With one node the waiter's queue outlives the first acquisition and is used again.
