@@ -51,6 +51,36 @@ public abstract class LineOfWaitersTests
     }
 
     [Fact]
+    public async Task StalledReaderAtTheHead_WriterBehindTakesTheLockAfterTheGrace_AndTheStalledOneIsDropped()
+    {
+        await using var holder = await _nodes.ConnectAsync(Options);
+        await using var writer = await _nodes.ConnectAsync(Options);
+        var resource = "line-" + Guid.NewGuid().ToString("N");
+        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
+        var held = await holder.AcquireWriteAsync(resource);
+
+        // A paused reader: first in line, subscribed, never claiming; the readers' reservation is its.
+        await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
+        var waiting = writer.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the writer never joined the line");
+
+        var released = Stopwatch.StartNew();
+        await held.ReleaseAsync();
+        var second = await waiting;
+        var waited = released.Elapsed;
+
+        Assert.True(waited < WellBelowTheTtl, $"the writer behind a stalled reader took the lock {waited} after the release");
+        Assert.True(stalled.Wakes >= 1, "the stalled reader was never woken: it was not at the head of the line");
+
+        // Marked in place and never seen since, it is dropped at the next release.
+        var third = holder.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the third waiter never joined the line");
+        await second.ReleaseAsync();
+        await using var thirdHandle = await third;
+        Assert.All(await ScoresAsync(key, "read:stalled"), score => Assert.Null(score));
+    }
+
+    [Fact]
     public async Task StalledWaiterThenAFleetOfDeadOnes_TheLiveWaiterBehindStillGetsItsStandby()
     {
         await using var holder = await _nodes.ConnectAsync(Options);
