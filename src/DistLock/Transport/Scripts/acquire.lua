@@ -9,6 +9,7 @@
 -- Returns {1, token} when taken, or {0, pttl}: the holder's remaining time to live in
 -- milliseconds (-1 when the key has no expiry), so a waiter knows when to look again.
 --@include next-fence
+--@include join-line
 if ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == RESERVED_PREFIX .. ARGV[3] then
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
     redis.call('ZREM', KEYS[2], ARGV[3])
@@ -22,18 +23,7 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 local pttl = redis.call('PTTL', KEYS[1])
 if ARGV[3] ~= '' then
-    local place = redis.call('ZSCORE', KEYS[2], ARGV[3])
-    if not place then
-        local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-        local ticket = 1
-        if #last > 0 then
-            ticket = math.floor(tonumber(last[2])) + 1
-        end
-        redis.call('ZADD', KEYS[2], ticket, ARGV[3])
-    elseif tonumber(place) % 1 ~= 0 then
-        -- Woken and moved back (wake-next.lua), and alive after all: unmarked, it keeps its new place.
-        redis.call('ZADD', KEYS[2], math.floor(tonumber(place)), ARGV[3])
-    end
+    join_line(ARGV[3])
     -- The line outlives the holder, so it is there at the release; a line whose waiters all died expires.
     redis.call('PEXPIRE', KEYS[2], math.max(pttl, tonumber(ARGV[2])) + 60000)
 end
