@@ -39,7 +39,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
         {
             lock (_gate)
             {
-                return _keys.Count + _lines.Count + _fences.Count;
+                return _keys.Count + _lines.Count + _fences.Count + _semaphores.Count;
             }
         }
     }
@@ -90,20 +90,26 @@ internal sealed partial class InMemoryLockNode : ILockNode
 
             if (waiterId.Length > 0)
             {
-                var line = Line(key);
-                var place = line.FindIndex(w => w.Id == waiterId);
-                if (place < 0)
-                {
-                    line.Add(new Waiter(waiterId));
-                }
-                else
-                {
-                    // Alive after all (see WakeNext): unmarked, it keeps its new place.
-                    line[place] = line[place] with { Marked = false };
-                }
+                JoinLine(key, waiterId);
             }
 
             return Task.FromResult(NodeResult.Refused(_time.GetElapsedTime(_time.GetTimestamp(), _keys[key].ExpiresAt)));
+        }
+    }
+
+    /// <summary>Keeps a refused waiter's place in line, or gives it one at the end (join-line.lua).</summary>
+    private void JoinLine(string key, string waiterId)
+    {
+        var line = Line(key);
+        var place = line.FindIndex(w => w.Id == waiterId);
+        if (place < 0)
+        {
+            line.Add(new Waiter(waiterId));
+        }
+        else
+        {
+            // Alive after all (see WakeNext): unmarked, it keeps its new place.
+            line[place] = line[place] with { Marked = false };
         }
     }
 
@@ -189,8 +195,10 @@ internal sealed partial class InMemoryLockNode : ILockNode
     /// end of the line marked, and gives the next unmarked waiter a standby notice; a marked waiter
     /// that reaches the head again is dropped (the rules of wake-next.lua). Returns the wakes to
     /// deliver once the gate is released (a waiter's handler may call back into the node).
+    /// <paramref name="reserve"/> is what the woken waiter gets for the grace (the lock by default; a
+    /// semaphore passes its own, as its scripts include reserve-permit.lua instead of reserve-lock.lua).
     /// </summary>
-    private Action? WakeNext(string key, string notice)
+    private Action? WakeNext(string key, string notice, Action<InMemoryLockNode, string, string>? reserve = null)
     {
         var line = Line(key);
         Action<string?>? woken = null;
@@ -218,7 +226,15 @@ internal sealed partial class InMemoryLockNode : ILockNode
             }
             else if (woken is null)
             {
-                _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                if (reserve is null)
+                {
+                    _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                }
+                else
+                {
+                    reserve(this, key, waiter.Id);
+                }
+
                 line.RemoveAt(index);
                 line.Add(waiter with { Marked = true });
                 (woken, wokenId) = (listener, waiter.Id);
@@ -282,7 +298,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
     private void SweepWhenGrown()
     {
         var now = _time.GetTimestamp();
-        if (_keys.Count + _fences.Count + _lines.Count < _sweepAt && now < _nextSweep)
+        if (_keys.Count + _fences.Count + _lines.Count + _semaphores.Count < _sweepAt && now < _nextSweep)
         {
             return;
         }
@@ -304,15 +320,16 @@ internal sealed partial class InMemoryLockNode : ILockNode
             }
         }
 
+        SweepSemaphores();
         foreach (var key in _lines.Keys)
         {
-            if (!_keys.ContainsKey(key))
+            if (!_keys.ContainsKey(key) && !_semaphores.ContainsKey(key))
             {
                 _lines.Remove(key);
             }
         }
 
-        _sweepAt = Math.Max(MinSweep, 2 * (_keys.Count + _fences.Count + _lines.Count));
+        _sweepAt = Math.Max(MinSweep, 2 * (_keys.Count + _fences.Count + _lines.Count + _semaphores.Count));
     }
 
     private string? Current(string key)

@@ -82,7 +82,7 @@ internal sealed partial class RedisLockNode : ILockNode
     {
         var acquiring = LockScripts.Acquire.EvaluateAsync(
             _database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key)], AcquireArgs(id, ttl, waiterId), ReadAcquireReply);
-        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, key, giveBack: id) : acquiring;
+        return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, LockTarget.Exclusive(key), giveBack: id) : acquiring;
     }
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) =>
@@ -91,12 +91,15 @@ internal sealed partial class RedisLockNode : ILockNode
     private Task<NodeResult> ExtendExclusiveAsync(string key, string id, TimeSpan ttl)
     {
         var extending = LockScripts.Extend.EvaluateAsync(_database, [key], [id, ToMilliseconds(ttl)], ReadYesNo);
-        return _waitForReplicas > 0 ? ReplicatedAsync(extending, key, giveBack: null) : extending;
+        return _waitForReplicas > 0 ? ReplicatedAsync(extending, LockTarget.Exclusive(key), giveBack: null) : extending;
     }
 
-    private Task<NodeResult> ReleaseExclusiveAsync(string key, string id, string notice) =>
-        LockScripts.Release.EvaluateAsync(
-            _database, [key, LockKeyLayout.WaitersKey(key)], [id, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Key: key, Notice: notice));
+    private Task<NodeResult> ReleaseExclusiveAsync(string key, string id, string notice)
+    {
+        var line = WakeScripts.ForLock(key);
+        return LockScripts.Release.EvaluateAsync(
+            _database, line.Keys, [id, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Line: line, Notice: notice));
+    }
 
     public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
@@ -112,7 +115,7 @@ internal sealed partial class RedisLockNode : ILockNode
         var woke = await LockScripts.PassOn
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
-        await GoOnWakingAsync(key, notice, (long)woke).ConfigureAwait(false);
+        await GoOnWakingAsync(WakeScripts.ForLock(key), notice, (long)woke).ConfigureAwait(false);
     }
 
     /// <summary>The lock's state on this node: id, PTTL, fencing counter, waiters.</summary>
@@ -130,7 +133,7 @@ internal sealed partial class RedisLockNode : ILockNode
         var result = (RedisResult[])(await LockScripts.ForceRelease
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false))!;
-        await GoOnWakingAsync(key, notice, (long)result[1]).ConfigureAwait(false);
+        await GoOnWakingAsync(WakeScripts.ForLock(key), notice, (long)result[1]).ConfigureAwait(false);
         return (long)result[0] == 1;
     }
 
@@ -142,7 +145,7 @@ internal sealed partial class RedisLockNode : ILockNode
     /// is - the primary keeps the longer TTL, which harms nobody, and the holder does not count on
     /// it, so a failover cannot take back a TTL the holder relies on.
     /// </summary>
-    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> granting, string key, string? giveBack)
+    private async Task<NodeResult> ReplicatedAsync(Task<NodeResult> granting, LockTarget target, string? giveBack)
     {
         var result = await granting.ConfigureAwait(false);
         if (result.Reply != NodeReply.Granted)
@@ -150,7 +153,7 @@ internal sealed partial class RedisLockNode : ILockNode
             return result;
         }
 
-        var server = Multiplexer.GetServer((RedisKey)key);
+        var server = Multiplexer.GetServer((RedisKey)target.Key);
         var confirmed = (long)await server.ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
         if (confirmed >= _waitForReplicas)
         {
@@ -159,7 +162,7 @@ internal sealed partial class RedisLockNode : ILockNode
 
         if (giveBack is not null)
         {
-            await ReleaseExclusiveAsync(key, giveBack, Algorithm.ReleaseNotice.New(giveBack)).ConfigureAwait(false);
+            await ReleaseAsync(target, giveBack, Algorithm.ReleaseNotice.New(giveBack)).ConfigureAwait(false);
         }
 
         throw new LockBackendException(
@@ -186,12 +189,12 @@ internal sealed partial class RedisLockNode : ILockNode
     /// waiters in the way (a script stops after 64 steps): waking goes on in further calls, in the
     /// background, since the release itself is done.
     /// </summary>
-    private static NodeResult ReadReleaseReply(RedisResult result, (RedisLockNode Node, string Key, string Notice) release)
+    private static NodeResult ReadReleaseReply(RedisResult result, (RedisLockNode Node, WakeScripts Line, string Notice) release)
     {
         var reply = (long)result;
         if (reply >= LineNeedsAnotherPass)
         {
-            _ = release.Node.GoOnWakingQuietlyAsync(release.Key, release.Notice, reply);
+            _ = release.Node.GoOnWakingQuietlyAsync(release.Line, release.Notice, reply);
         }
 
         return reply == 0 ? NodeResult.Denied : NodeResult.Granted;
@@ -199,24 +202,25 @@ internal sealed partial class RedisLockNode : ILockNode
 
     /// <summary>
     /// Goes on walking the line after a script stopped early (see wake-next.lua): pass-on.lua with no
-    /// departing waiter until a live waiter is woken, then standby-next.lua until the next one is told.
+    /// departing waiter until a live waiter is woken, then standby-next.lua until the next one is told
+    /// (the scripts of the kind of hold, see <see cref="WakeScripts"/>).
     /// </summary>
-    private async Task GoOnWakingAsync(string key, string notice, long woke)
+    private async Task GoOnWakingAsync(WakeScripts line, string notice, long woke)
     {
         while (woke >= LineNeedsAnotherPass)
         {
-            var script = woke == LineNeedsAnotherPass ? LockScripts.PassOn : LockScripts.StandbyNext;
+            var script = woke == LineNeedsAnotherPass ? line.PassOn : line.StandbyNext;
             woke = (long)await script
-                .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
+                .EvaluateAsync(_database, line.Keys, [string.Empty, notice, _handoffGraceMs, PublishCommand])
                 .ConfigureAwait(false);
         }
     }
 
-    private async Task GoOnWakingQuietlyAsync(string key, string notice, long woke)
+    private async Task GoOnWakingQuietlyAsync(WakeScripts line, string notice, long woke)
     {
         try
         {
-            await GoOnWakingAsync(key, notice, woke).ConfigureAwait(false);
+            await GoOnWakingAsync(line, notice, woke).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
