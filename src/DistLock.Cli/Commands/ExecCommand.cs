@@ -19,12 +19,14 @@ internal static class ExecCommand
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
         onLost.AcceptOnlyFromAmong("kill", "ignore");
         var label = new Option<string>("--label") { Description = "Who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
+        var permits = ExecPermits.Option();
         var exec = new Command("exec", CommonOptions.Describe(
             "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
-            "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy"))
+            "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
+            "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once"))
         {
-            redis, prefix, resource, ttl, wait, onLost, label,
+            redis, prefix, resource, ttl, wait, onLost, label, permits,
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
@@ -35,6 +37,7 @@ internal static class ExecCommand
             parse.GetValue(onLost) == "kill",
             parse.GetValue<bool>(CommonOptions.VerboseFlag),
             parse.GetValue(label),
+            ExecPermits.Parse(parse.GetValue(permits)),
             commandLine,
             cancellationToken));
         return exec;
@@ -42,7 +45,7 @@ internal static class ExecCommand
 
     private static async Task<int> RunAsync(
         IReadOnlyList<string> targets, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
-        string[] command, CancellationToken cancellationToken)
+        int? permits, string[] command, CancellationToken cancellationToken)
     {
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
@@ -67,7 +70,10 @@ internal static class ExecCommand
         LockHandle handle;
         try
         {
-            handle = await AcquireAsync(connection.Locks, resource, wait, !Console.IsErrorRedirected || verbose, cancel.Token);
+            var tell = !Console.IsErrorRedirected || verbose;
+            handle = permits is { } n
+                ? await ExecPermits.AcquireAsync(connection.Locks, resource, n, wait, tell, cancel.Token)
+                : await AcquireAsync(connection.Locks, resource, wait, tell, cancel.Token);
         }
         catch (OperationCanceledException) when (interrupts.Received is not null)
         {
