@@ -42,6 +42,8 @@ public sealed class ContentionHarness(bool quick, string? only = null)
                 await Run(row => HotKey.RunAsync($"Hot key, {workers} tasks in one process", row, one, workers, _run));
             }
 
+            await Run(row => SemaphoreHotKey.RunAsync(row, one, 32, _run), SemaphoreHotKey.Rows);
+
             // Eight processes per row take seconds to start: quick mode keeps DistLock, one peer and the floor.
             var processRows = quick ? [LockRow.DistLock, LockRow.RedLockNetTuned, LockRow.Raw] : LockRow.All;
             await Run(row => HotKeyProcesses.RunAsync("Hot key, 8 processes", row, one, checker, 8, _processRun), processRows);
@@ -143,6 +145,7 @@ public sealed class ContentionHarness(bool quick, string? only = null)
             Check(keys64 >= 0.95, $"64 keys: {keys64:F2}x the raw floor (>= 0.95)"),
             Check(redlock >= 0.7, $"Redlock over 3 nodes on loopback: {redlock:F2}x of one node (>= 0.7)"),
             Check(redlockDelayed >= 0.7, $"Redlock over 3 nodes with 5 ms added each way: {redlockDelayed:F2}x of one node (>= 0.7)"),
+            SemaphoreHotKey.Verdict(results),
         ];
     }
 }
