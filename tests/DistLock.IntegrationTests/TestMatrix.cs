@@ -21,6 +21,7 @@ namespace DistLock.IntegrationTests;
 // | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
 // | SemaphoreTests          |   x    | refused |         |          |    x    |    x     |   x    |     x     |
 // | RedisSemaphoreTests     |   x    |         |         |          |    x    |          |   x    |           |
+// | SemaphoreLineOfWaiters  |   x    |         |         |          |         |          |        |           |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -195,3 +196,6 @@ public sealed class ClusterRedisSemaphoreTests(ClusterFixture nodes) : RedisSema
 
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetRedisSemaphoreTests(GarnetFixture nodes) : RedisSemaphoreTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeSemaphoreLineOfWaitersTests(SingleNodeFixture nodes) : SemaphoreLineOfWaitersTests(nodes);
