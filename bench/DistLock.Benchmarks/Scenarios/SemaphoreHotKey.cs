@@ -27,39 +27,9 @@ public static class SemaphoreHotKey
         var acquire = Acquirer(row, manager, multiplexer.GetDatabase());
         var resource = "sem:" + Guid.NewGuid().ToString("N")[..8];
         var tally = new HotKeyTally(workers);
-        var inside = 0;
 
         var before = await commands.ReadAsync();
-        var until = Stats.Now() + (long)(duration.TotalSeconds * TimeProvider.System.TimestampFrequency);
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(id => Task.Run(async () =>
-        {
-            while (true)
-            {
-                var t0 = Stats.Now();
-                var left = Stats.Ms(t0, until);
-                if (left <= 0)
-                {
-                    return;
-                }
-
-                var handle = await acquire(resource, TimeSpan.FromMilliseconds(left));
-                var waited = Stats.Ms(t0, Stats.Now());
-                if (handle is null)
-                {
-                    tally.Starved(id, waited);
-                    return;
-                }
-
-                if (Interlocked.Increment(ref inside) > Permits)
-                {
-                    tally.Violation();
-                }
-
-                tally.Acquired(id, waited, switched: false);
-                Interlocked.Decrement(ref inside);
-                await handle.DisposeAsync();
-            }
-        })));
+        await HotLoop.RunAsync(workers, duration, Permits, tally, wait => acquire(resource, wait));
         var executed = await commands.ReadAsync() - before;
         var result = tally.ToResult(Name, row.Name, duration, executed);
 
