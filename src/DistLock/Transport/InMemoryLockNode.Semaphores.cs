@@ -18,7 +18,7 @@ internal sealed partial class InMemoryLockNode
         {
             SweepWhenGrown();
             var permits = LivePermits(key);
-            if (permits is not null && permits.Limit != target.MaxCount)
+            if (permits is not null && permits.Limit != 0 && permits.Limit != target.MaxCount)
             {
                 return Task.FromResult(NodeResult.Rejected(SemaphoreLimit.Mismatch(key, target.MaxCount, permits.Limit)));
             }
@@ -26,7 +26,8 @@ internal sealed partial class InMemoryLockNode
             var reservedForUs = waiterId.Length > 0 && permits is not null && permits.Entries.Remove(LockKeyLayout.ReservedPrefix + waiterId);
             if (reservedForUs || permits is null || (permits.Entries.Count < target.MaxCount && !permits.Entries.ContainsKey(id)))
             {
-                permits ??= _semaphores[key] = new Permits(target.MaxCount);
+                permits ??= _semaphores[key] = new Permits();
+                permits.Limit = target.MaxCount;
                 permits.Entries[id] = Expiry(ttl);
                 Leave(key, waiterId);
                 return Task.FromResult(NodeResult.GrantedWith(NextFence(key)));
@@ -84,7 +85,7 @@ internal sealed partial class InMemoryLockNode
             Leave(key, waiterId);
             var permits = LivePermits(key);
             permits?.Entries.Remove(LockKeyLayout.ReservedPrefix + waiterId);
-            if (permits is null || permits.Entries.Count < permits.Limit)
+            if (permits is null || permits.Limit == 0 || permits.Entries.Count < permits.Limit)
             {
                 wake = WakeNext(key, notice, reserve: ReservePermit);
             }
@@ -111,9 +112,20 @@ internal sealed partial class InMemoryLockNode
         }
     }
 
-    /// <summary>What wake-next's reserve(id) does for a semaphore (reserve-permit.lua): a reserved entry for the grace.</summary>
-    private static void ReservePermit(InMemoryLockNode node, string key, string waiterId) =>
-        node._semaphores[key].Entries[LockKeyLayout.ReservedPrefix + waiterId] = node.Expiry(node._handoffGrace);
+    /// <summary>
+    /// What wake-next's reserve(id) does for a semaphore (reserve-permit.lua): a reserved entry for
+    /// the grace. A pass-on can reserve for a semaphore with no live entry, whose limit is then
+    /// unknown (0) until the woken waiter claims it with its maxCount.
+    /// </summary>
+    private static void ReservePermit(InMemoryLockNode node, string key, string waiterId)
+    {
+        if (!node._semaphores.TryGetValue(key, out var permits))
+        {
+            permits = node._semaphores[key] = new Permits();
+        }
+
+        permits.Entries[LockKeyLayout.ReservedPrefix + waiterId] = node.Expiry(node._handoffGrace);
+    }
 
     /// <summary>The semaphore with its expired entries dropped (prune in permits.lua); null when none is left.</summary>
     private Permits? LivePermits(string key)
@@ -147,10 +159,10 @@ internal sealed partial class InMemoryLockNode
         }
     }
 
-    /// <summary>A semaphore's live entries (holders' ids and reservations, with their expiry timestamps) and its limit.</summary>
-    private sealed class Permits(int limit)
+    /// <summary>A semaphore's live entries (holders' ids and reservations, with their expiry timestamps) and its limit (0: not known yet).</summary>
+    private sealed class Permits
     {
-        public int Limit { get; } = limit;
+        public int Limit { get; set; }
 
         public Dictionary<string, long> Entries { get; } = new(StringComparer.Ordinal);
     }

@@ -120,6 +120,26 @@ public sealed class InMemorySemaphoreNodeTests
     }
 
     [Fact]
+    public async Task PassOn_NoLiveEntryLeft_ReservesForTheNextWaiter_WhoseMaxCountBecomesTheLimit()
+    {
+        var woken = new List<string>();
+        await AcquireAsync("a", maxCount: 1, ttl: TimeSpan.FromSeconds(1));
+        foreach (var waiter in new[] { "leaving", "next" })
+        {
+            await _node.SubscribeAsync("s", waiter, notice => { lock (woken) { woken.Add(waiter); } });
+            await AcquireAsync(waiter, maxCount: 1, waiter: waiter);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1)); // the holder's lease runs out: nothing is live
+        await _node.PassOnAsync(Semaphore(1), "leaving", "n");
+        await WaitForAsync(() => woken.Contains("next"));
+
+        Assert.Equal(NodeReply.Denied, (await AcquireAsync("newcomer", maxCount: 1)).Reply);
+        Assert.Equal(NodeReply.Granted, (await AcquireAsync("next", maxCount: 1, waiter: "next")).Reply);
+        Assert.Equal(1, _node.InspectSemaphore("s").Limit);
+    }
+
+    [Fact]
     public async Task PassOn_NoFreePermit_WakesNobody()
     {
         var woken = 0;
