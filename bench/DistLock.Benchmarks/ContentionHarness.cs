@@ -43,6 +43,7 @@ public sealed class ContentionHarness(bool quick, string? only = null)
             }
 
             await Run(row => ReaderWriterMix.RunAsync("Reader-writer lock, 32 tasks, 90% reads", row, one[0], 32, 0.9, _run), ReaderWriterMix.Rows);
+            await Run(row => SemaphoreHotKey.RunAsync(row, one, 32, _run), SemaphoreHotKey.Rows);
 
             // Eight processes per row take seconds to start: quick mode keeps DistLock, one peer and the floor.
             var processRows = quick ? [LockRow.DistLock, LockRow.RedLockNetTuned, LockRow.Raw] : LockRow.All;
@@ -150,6 +151,7 @@ public sealed class ContentionHarness(bool quick, string? only = null)
             Check(keys64 >= 0.95, $"64 keys: {keys64:F2}x the raw floor (>= 0.95)"),
             Check(redlock >= 0.7, $"Redlock over 3 nodes on loopback: {redlock:F2}x of one node (>= 0.7)"),
             Check(redlockDelayed >= 0.7, $"Redlock over 3 nodes with 5 ms added each way: {redlockDelayed:F2}x of one node (>= 0.7)"),
+            SemaphoreHotKey.Verdict(results),
         ];
     }
 }

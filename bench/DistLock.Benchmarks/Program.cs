@@ -5,6 +5,7 @@ using DistLock.Benchmarks.Micro;
 
 // dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock]
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- micro   (BenchmarkDotNet micro-benchmarks)
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- semaphore [--quick]   (the semaphore scenario alone)
 if (args.Length > 0 && args[0] == "worker")
 {
     return await HotKeyProcesses.WorkerAsync(args);
@@ -28,6 +29,11 @@ if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromTypes([typeof(AcquireReleaseBenchmarks)]).Run(args[1..]);
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "semaphore")
+{
+    return await SemaphoreBench.RunAsync(args.Contains("--quick"));
 }
 
 var quick = args.Contains("--quick");

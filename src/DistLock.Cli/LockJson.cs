@@ -82,7 +82,8 @@ internal static class LockJson
         json.WriteEndArray();
     });
 
-    private static void Print(Action<Utf8JsonWriter> write)
+    /// <summary>Writes one JSON document to stdout, indented, with a final newline.</summary>
+    public static void Print(Action<Utf8JsonWriter> write)
     {
         using var stdout = Console.OpenStandardOutput();
         using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))

@@ -56,6 +56,14 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
 
     private InMemoryLockNode Node { get; }
 
+    /// <summary>The semaphore <paramref name="resource"/> as the shared node has it now (for tests; RedisLockManager has the public form).</summary>
+    internal SemaphoreInfo InspectSemaphore(string resource)
+    {
+        var key = _engine.Keys.SemaphoreKey(resource);
+        var (limit, entries, waiters, fence) = Node.InspectSemaphore(key);
+        return SemaphoreInfo.From(resource, key, limit, entries, waiters, fence);
+    }
+
     /// <inheritdoc />
     public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);

@@ -50,6 +50,20 @@ internal sealed class LockInspector
         };
     }
 
+    /// <summary>The semaphore <paramref name="resource"/> on its one deployment (semaphores are refused over several).</summary>
+    public async Task<SemaphoreInfo> InspectSemaphoreAsync(string resource, CancellationToken cancellationToken)
+    {
+        if (_nodes.Count > 1)
+        {
+            throw new NotSupportedException("Semaphores need one Redis deployment; this manager has several independent masters (Redlock). See docs/redlock.md.");
+        }
+
+        var key = _keys.SemaphoreKey(resource);
+        var answer = (await OnEveryNodeAsync(node => node.InspectSemaphoreAsync(key), "inspect semaphore", key, cancellationToken).ConfigureAwait(false))[0];
+        return SemaphoreInfo.From(
+            resource, key, answer.Limit, answer.Entries.Select(e => (e.Id, TimeSpan.FromMilliseconds(e.RemainingMs))), answer.Waiters, answer.Fence);
+    }
+
     /// <summary>
     /// The locks whose resource matches the glob <paramref name="pattern"/>, each once, found with
     /// SCAN on every node (every primary of a cluster). Each page is bounded by the node timeout; a

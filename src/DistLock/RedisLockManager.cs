@@ -350,6 +350,23 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     }
 
     /// <summary>
+    /// Reads the semaphore <paramref name="resource"/> as Redis has it now: its maxCount, its live
+    /// holders with their remaining TTL, the permits being handed to woken waiters, the line of
+    /// waiters and the fencing counter. For tools; it changes nothing.
+    /// </summary>
+    /// <param name="resource">The semaphore's name (as passed to <see cref="AcquireSemaphoreAsync(string, int, TimeSpan?, CancellationToken)"/>).</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>The semaphore's state; <see cref="SemaphoreInfo.Holders"/> is empty when nobody holds it.</returns>
+    /// <exception cref="NotSupportedException">The manager has several independent nodes (Redlock), where semaphores are not supported.</exception>
+    /// <exception cref="LockBackendException">The node did not answer.</exception>
+    public Task<SemaphoreInfo> InspectSemaphoreAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        LockKeyLayout.ValidateResource(resource, nameof(resource));
+        ThrowIfDisposed();
+        return _inspector.InspectSemaphoreAsync(resource, cancellationToken);
+    }
+
+    /// <summary>
     /// Lists the locks that exist now (held, or being handed to a waiter) whose resource matches
     /// the glob <paramref name="pattern"/>, using SCAN on every node (never KEYS).
     /// </summary>

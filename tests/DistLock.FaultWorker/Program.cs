@@ -6,7 +6,9 @@ using StackExchange.Redis;
 // A fault-suite worker: takes the lock again and again, works inside it (each step checked
 // against the lock's state, then written to a fenced resource), and records every event in its
 // history file for the checker. The modes other than "correct" are deliberately broken clients
-// that the checker must catch.
+// that the checker must catch. --kind semaphore takes one of --permits permits instead, and
+// --kind rw a read lock (--read-share of the time) or a write lock; only exclusive holds (the lock,
+// a write lock) write to the fenced resource, since shared holders are not ordered by their tokens.
 var settings = WorkerSettings.Parse(args);
 using var history = new HistoryWriter(settings.History, settings.Id);
 var ignoresLoss = settings.Mode == "ignore-lost";
@@ -43,7 +45,7 @@ while (Stopwatch.GetTimestamp() < until)
     LockHandle handle;
     try
     {
-        handle = await locks.AcquireAsync(settings.Resource, settings.Wait);
+        handle = await AcquireAsync();
     }
     catch (LockTimeoutException)
     {
@@ -58,7 +60,8 @@ while (Stopwatch.GetTimestamp() < until)
     }
 
     var token = handle.FencingToken;
-    history.Write("ok", token);
+    var exclusive = handle.Mode is LockMode.Exclusive or LockMode.Write;
+    history.Write("ok", token, handle.Mode.ToString());
     handle.LostToken.Register(() => history.Write("lost", token));
     var hold = settings.Hold * (0.5 + (Random.Shared.NextDouble() / 2));
     var leaveAt = Stopwatch.GetTimestamp() + (long)(hold.TotalSeconds * Stopwatch.Frequency);
@@ -73,7 +76,11 @@ while (Stopwatch.GetTimestamp() < until)
         }
 
         history.Write("use", token);
-        await WriteFencedAsync(token);
+        if (exclusive)
+        {
+            await WriteFencedAsync(token);
+        }
+
         await Task.Delay(10);
     }
     while (Stopwatch.GetTimestamp() < leaveAt);
@@ -83,7 +90,10 @@ while (Stopwatch.GetTimestamp() < until)
         // A holder that lost its lock finds everything refused: extension, release, and (once a
         // later holder has written) the fenced write.
         history.Write("probe-extend", token, (await TryAsync(() => handle.ExtendAsync())).ToString());
-        await WriteFencedAsync(token);
+        if (exclusive)
+        {
+            await WriteFencedAsync(token);
+        }
     }
 
     history.Write("release-invoke", token);
@@ -135,6 +145,14 @@ while (Stopwatch.GetTimestamp() < until)
 
 history.Write("exit");
 return 0;
+
+Task<LockHandle> AcquireAsync() => settings.Kind switch
+{
+    "semaphore" => locks.AcquireSemaphoreAsync(settings.Resource, settings.Permits, settings.Wait),
+    "rw" when Random.Shared.NextDouble() < settings.ReadShare => locks.AcquireReadAsync(settings.Resource, settings.Wait),
+    "rw" => locks.AcquireWriteAsync(settings.Resource, settings.Wait),
+    _ => locks.AcquireAsync(settings.Resource, settings.Wait),
+};
 
 async Task WriteFencedAsync(long token)
 {

@@ -35,6 +35,15 @@ internal sealed class WorkerSettings
     /// </summary>
     public string Mode { get; private set; } = "correct";
 
+    /// <summary>What the workers take: lock (the exclusive lock), semaphore (one of <see cref="Permits"/>), or rw (a read or a write lock, see <see cref="ReadShare"/>).</summary>
+    public string Kind { get; private set; } = "lock";
+
+    /// <summary>For --kind semaphore: the semaphore's maxCount.</summary>
+    public int Permits { get; private set; } = 1;
+
+    /// <summary>For --kind rw: the share of acquisitions that take the read lock (the rest take the write lock).</summary>
+    public double ReadShare { get; private set; } = 0.9;
+
     public static WorkerSettings Parse(string[] args)
     {
         var settings = new WorkerSettings();
@@ -54,6 +63,9 @@ internal sealed class WorkerSettings
                 case "--mode": settings.Mode = value; break;
                 case "--rest-ms": settings.Rest = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--wait-ms": settings.Wait = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
+                case "--kind": settings.Kind = value is "lock" or "semaphore" or "rw" ? value : throw new ArgumentException($"Unknown kind {value}", nameof(args)); break;
+                case "--permits": settings.Permits = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--read-share": settings.ReadShare = double.Parse(value, CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}", nameof(args));
             }
         }

@@ -20,18 +20,25 @@ public abstract class LineOfWaitersTests
 
     protected LineOfWaitersTests(RedisNodesFixture nodes) => _nodes = nodes;
 
+    /// <summary>The key whose line the waiters join: the lock's here; a semaphore's in <see cref="SemaphoreLineOfWaitersTests"/>.</summary>
+    protected virtual string KeyOf(string resource) => new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
+
+    /// <summary>Takes what the line is for: the lock here; a permit of a semaphore of one in <see cref="SemaphoreLineOfWaitersTests"/>.</summary>
+    protected virtual Task<LockHandle> AcquireAsync(RedisLockManager manager, string resource, TimeSpan? timeout = null) =>
+        manager.AcquireAsync(resource, timeout);
+
     [Fact]
     public async Task StalledWaiterAtTheHead_NextWaiterTakesTheLockAfterTheGrace_AndTheStalledOneLosesItsPlace()
     {
         await using var holder = await _nodes.ConnectAsync(Options);
         await using var waiter = await _nodes.ConnectAsync(Options);
         var resource = "line-" + Guid.NewGuid().ToString("N");
-        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
-        var held = await holder.AcquireAsync(resource);
+        var key = KeyOf(resource);
+        var held = await AcquireAsync(holder, resource);
 
         // A paused process: first in line, subscribed, and never claiming anything.
         await using var stalled = await StalledWaiterAsync(key, "stalled", ticket: 0);
-        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        var waiting = AcquireAsync(waiter, resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the live waiter never joined the line");
 
         var released = Stopwatch.StartNew();
@@ -42,7 +49,7 @@ public abstract class LineOfWaitersTests
         Assert.True(waited < WellBelowTheTtl, $"the waiter behind a stalled one took the lock {waited} after the release");
 
         // The stalled waiter was moved back, marked; at the next release it is dropped, not woken again.
-        var third = holder.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        var third = AcquireAsync(holder, resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the third waiter never joined the line");
         await second.ReleaseAsync();
         await using var thirdHandle = await third;
@@ -86,8 +93,8 @@ public abstract class LineOfWaitersTests
         await using var holder = await _nodes.ConnectAsync(Options);
         await using var waiter = await _nodes.ConnectAsync(Options);
         var resource = "line-" + Guid.NewGuid().ToString("N");
-        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
-        var held = await holder.AcquireAsync(resource);
+        var key = KeyOf(resource);
+        var held = await AcquireAsync(holder, resource);
 
         // First a paused process, then 100 entries nobody listens for, then the live waiter: a
         // release wakes the paused one and must walk past the dead to find whom to stand by.
@@ -95,7 +102,7 @@ public abstract class LineOfWaitersTests
         var dead = Enumerable.Range(1, 100).Select(i => new SortedSetEntry($"dead-{i}", i)).ToArray();
         await AddToLineEverywhereAsync(key, dead);
 
-        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        var waiting = AcquireAsync(waiter, resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 2)), "the live waiter never joined the line");
 
         var released = Stopwatch.StartNew();
@@ -112,14 +119,14 @@ public abstract class LineOfWaitersTests
         await using var holder = await _nodes.ConnectAsync(Options);
         await using var waiter = await _nodes.ConnectAsync(Options);
         var resource = "line-" + Guid.NewGuid().ToString("N");
-        var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
-        var held = await holder.AcquireAsync(resource);
+        var key = KeyOf(resource);
+        var held = await AcquireAsync(holder, resource);
 
         // 150 waiters killed at once leave their places in line and nobody listening on their channels.
         var dead = Enumerable.Range(0, 150).Select(i => new SortedSetEntry($"dead-{i}", -1000 + i)).ToArray();
         await AddToLineEverywhereAsync(key, dead);
 
-        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        var waiting = AcquireAsync(waiter, resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 1)), "the live waiter never joined the line");
 
         var released = Stopwatch.StartNew();

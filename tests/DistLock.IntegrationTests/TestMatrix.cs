@@ -20,6 +20,9 @@ namespace DistLock.IntegrationTests;
 // | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |           |
 // | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
 // | ReaderWriterTests       |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | SemaphoreTests          |   x    | refused |         |          |    x    |    x     |   x    |     x     |
+// | RedisSemaphoreTests     |   x    |         |         |          |    x    |          |   x    |           |
+// | SemaphoreLineOfWaiters  |   x    |         |         |          |         |          |        |           |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -191,3 +194,33 @@ public sealed class GarnetReaderWriterTests(GarnetFixture nodes) : ReaderWriterT
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryReaderWriterTests(InMemoryTopology nodes) : ReaderWriterTests(nodes);
+// Semaphores: one deployment only (Redlock refuses them at the call, see RedlockSemaphoreTests).
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeSemaphoreTests(SingleNodeFixture nodes) : SemaphoreTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterSemaphoreTests(ClusterFixture nodes) : SemaphoreTests(nodes);
+
+[Collection(SentinelCollection.Name)]
+public sealed class SentinelSemaphoreTests(SentinelFixture nodes) : SemaphoreTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetSemaphoreTests(GarnetFixture nodes) : SemaphoreTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemorySemaphoreTests(InMemoryTopology nodes) : SemaphoreTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesSemaphoreTests(ThreeNodesFixture nodes) : RedlockSemaphoreTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRedisSemaphoreTests(SingleNodeFixture nodes) : RedisSemaphoreTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterRedisSemaphoreTests(ClusterFixture nodes) : RedisSemaphoreTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetRedisSemaphoreTests(GarnetFixture nodes) : RedisSemaphoreTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeSemaphoreLineOfWaitersTests(SingleNodeFixture nodes) : SemaphoreLineOfWaitersTests(nodes);

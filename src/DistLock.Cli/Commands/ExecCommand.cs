@@ -21,13 +21,15 @@ internal static class ExecCommand
         var label = new Option<string>("--label") { Description = "Who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
         var read = new Option<bool>("--read") { Description = "Take a shared read lock: other --read runs may hold it too, no writer (nor plain exec) can" };
         var write = new Option<bool>("--write") { Description = "Take the write lock: the same as the default exclusive lock, which excludes readers too" };
+        var permits = ExecPermits.Option();
         var exec = new Command("exec", CommonOptions.Describe(
             "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
             "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
-            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a --write run waits for them"))
+            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a --write run waits for them",
+            "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once"))
         {
-            redis, prefix, resource, ttl, wait, onLost, label, read, write,
+            redis, prefix, resource, ttl, wait, onLost, label, read, write, permits,
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
@@ -39,6 +41,7 @@ internal static class ExecCommand
             parse.GetValue(onLost) == "kill",
             parse.GetValue<bool>(CommonOptions.VerboseFlag),
             parse.GetValue(label),
+            ExecPermits.Parse(parse.GetValue(permits)),
             commandLine,
             cancellationToken));
         return exec;
@@ -54,8 +57,13 @@ internal static class ExecCommand
 
     private static async Task<int> RunAsync(
         IReadOnlyList<string> targets, LockMode mode, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
-        string[] command, CancellationToken cancellationToken)
+        int? permits, string[] command, CancellationToken cancellationToken)
     {
+        if (permits is not null && mode != LockMode.Exclusive)
+        {
+            throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write");
+        }
+
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
             throw new CliException(ExitCodes.Usage, "exec: the command is empty");
@@ -79,7 +87,10 @@ internal static class ExecCommand
         LockHandle handle;
         try
         {
-            handle = await AcquireAsync(connection.Locks, mode, resource, wait, !Console.IsErrorRedirected || verbose, cancel.Token);
+            var tell = !Console.IsErrorRedirected || verbose;
+            handle = permits is { } n
+                ? await ExecPermits.AcquireAsync(connection.Locks, resource, n, wait, tell, cancel.Token)
+                : await AcquireAsync(connection.Locks, mode, resource, wait, tell, cancel.Token);
         }
         catch (OperationCanceledException) when (interrupts.Received is not null)
         {

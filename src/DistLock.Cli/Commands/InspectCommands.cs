@@ -14,14 +14,16 @@ internal static class InspectCommands
         var prefix = CommonOptions.Prefix();
         var json = CommonOptions.Json();
         var watch = new Option<bool>("--watch", "-w") { Description = "Keep the view up to date (twice a second) until Ctrl+C" };
+        var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Show the semaphore of that name (exec --permits): its holders and free permits" };
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
         var status = new Command("status", CommonOptions.Describe(
             "Show a lock: state, holder, remaining TTL, fencing counter, waiters",
             "distlock status nightly-backup",
             "distlock status nightly-backup --json | jq .ttlMs",
-            "distlock status nightly-backup --watch"))
+            "distlock status nightly-backup --watch",
+            "distlock status --semaphore encoders"))
         {
-            redis, prefix, json, watch, name,
+            redis, prefix, json, watch, semaphore, name,
         };
         status.SetAction(async (parse, cancellationToken) =>
         {
@@ -34,6 +36,11 @@ internal static class InspectCommands
 
             await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
+            if (parse.GetValue(semaphore))
+            {
+                return await SemaphoreStatusAsync(locks, resource, parse.GetValue(json), parse.GetValue(watch), cancellationToken);
+            }
+
             if (parse.GetValue(watch))
             {
                 return await WatchAsync(locks, resource, cancellationToken);
@@ -140,6 +147,36 @@ internal static class InspectCommands
             return ExitCodes.Success;
         });
         return release;
+    }
+
+    /// <summary>status --semaphore: one view (no --watch: poll status --semaphore --json instead).</summary>
+    private static async Task<int> SemaphoreStatusAsync(RedisLockManager locks, string resource, bool json, bool watch, CancellationToken cancellationToken)
+    {
+        if (watch)
+        {
+            throw new CliException(ExitCodes.Usage, "--watch does not go with --semaphore yet (poll status --semaphore --json instead)");
+        }
+
+        SemaphoreInfo info;
+        try
+        {
+            info = await locks.InspectSemaphoreAsync(resource, cancellationToken);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new CliException(ExitCodes.Usage, $"--semaphore: {ErrorText.Clean(ex.Message)}", ex);
+        }
+
+        if (json)
+        {
+            SemaphoreView.Print(info);
+        }
+        else
+        {
+            AnsiConsole.Write(SemaphoreView.Details(info));
+        }
+
+        return ExitCodes.Success;
     }
 
     /// <summary>

@@ -136,6 +136,12 @@ internal sealed class AcquireLoop
             return new AcquireOutcome(result, attempts, wait.Elapsed);
         }
 
+        if (result.BackendError is ArgumentException rejected)
+        {
+            // A node refused the arguments (NodeResult.Rejected): the caller's mistake, not an outage.
+            throw rejected;
+        }
+
         if (result.BackendError is not null)
         {
             Log.AcquireBackendFailed(_logger, result.BackendError, target.Key);

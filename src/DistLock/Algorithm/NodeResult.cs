@@ -16,4 +16,11 @@ internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl 
     public static NodeResult Refused(TimeSpan? holderTtl) => new(NodeReply.Denied, holderTtl);
 
     public static NodeResult Failed(Exception error) => new(NodeReply.Failed, Error: error);
+
+    /// <summary>
+    /// The node refused the caller's arguments (a semaphore's maxCount that disagrees with its live
+    /// holders'): no majority can grant, and the acquisition throws <paramref name="error"/> as it
+    /// is instead of reporting an outage (see <c>AcquireLoop</c>).
+    /// </summary>
+    public static NodeResult Rejected(ArgumentException error) => new(NodeReply.Failed, Error: error);
 }

@@ -39,7 +39,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
         {
             lock (_gate)
             {
-                return _keys.Count + _lines.Count + _fences.Count + _readers.Count + _admitted.Count;
+                return _keys.Count + _lines.Count + _fences.Count + _readers.Count + _admitted.Count + _semaphores.Count;
             }
         }
     }
@@ -176,9 +176,11 @@ internal sealed partial class InMemoryLockNode : ILockNode
     /// that reaches the head again is dropped. A reader picked first brings every reader behind it
     /// up to the next writer, each marked in place, and that writer gets the standby (the rules of
     /// wake-next.lua). Returns the wakes to deliver once the gate is released (a waiter's handler
-    /// may call back into the node).
+    /// may call back into the node). <paramref name="reserve"/> is what the woken waiter gets for
+    /// the grace (the lock by default; a semaphore passes its own, as its scripts include
+    /// reserve-permit.lua instead of reserve-lock.lua).
     /// </summary>
-    private Action? WakeNext(string key, string notice)
+    private Action? WakeNext(string key, string notice, Action<InMemoryLockNode, string, string>? reserve = null)
     {
         var line = Line(key);
         var woken = new List<Action<string?>>();
@@ -220,7 +222,15 @@ internal sealed partial class InMemoryLockNode : ILockNode
                 }
                 else
                 {
-                    _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                    if (reserve is null)
+                    {
+                        _keys[key] = (LockKeyLayout.ReservedPrefix + waiter.Id, Expiry(_handoffGrace));
+                    }
+                    else
+                    {
+                        reserve(this, key, waiter.Id);
+                    }
+
                     line.RemoveAt(index);
                     line.Add(waiter with { Marked = true });
                     wokenWriter = waiter.Id;
@@ -291,7 +301,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
     private void SweepWhenGrown()
     {
         var now = _time.GetTimestamp();
-        if (_keys.Count + _fences.Count + _lines.Count < _sweepAt && now < _nextSweep)
+        if (_keys.Count + _fences.Count + _lines.Count + _semaphores.Count < _sweepAt && now < _nextSweep)
         {
             return;
         }
@@ -313,9 +323,10 @@ internal sealed partial class InMemoryLockNode : ILockNode
             }
         }
 
+        SweepSemaphores();
         foreach (var key in _lines.Keys)
         {
-            if (!_keys.ContainsKey(key))
+            if (!_keys.ContainsKey(key) && !_semaphores.ContainsKey(key))
             {
                 _lines.Remove(key);
             }
@@ -337,7 +348,7 @@ internal sealed partial class InMemoryLockNode : ILockNode
             }
         }
 
-        _sweepAt = Math.Max(MinSweep, 2 * (_keys.Count + _fences.Count + _lines.Count));
+        _sweepAt = Math.Max(MinSweep, 2 * (_keys.Count + _fences.Count + _lines.Count + _semaphores.Count));
     }
 
     private string? Current(string key)

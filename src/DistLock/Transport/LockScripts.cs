@@ -26,4 +26,16 @@ internal static class LockScripts
     public static LockScript Inspect { get; } = LockScript.Load("inspect");
 
     public static LockScript ForceRelease { get; } = LockScript.Load("force-release");
+
+    public static LockScript AcquireSemaphore { get; } = LockScript.Load("acquire-semaphore");
+
+    public static LockScript ExtendSemaphore { get; } = LockScript.Load("extend-semaphore");
+
+    public static LockScript ReleaseSemaphore { get; } = LockScript.Load("release-semaphore");
+
+    public static LockScript PassOnSemaphore { get; } = LockScript.Load("pass-on-semaphore");
+
+    public static LockScript StandbyNextSemaphore { get; } = LockScript.Load("standby-next-semaphore");
+
+    public static LockScript InspectSemaphore { get; } = LockScript.Load("inspect-semaphore");
 }

@@ -32,7 +32,7 @@ internal sealed partial class RedisLockNode
             [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)],
             [id, notice, _handoffGraceMs, PublishCommand],
             ReadReleaseReply,
-            (Node: this, Key: key, Notice: notice));
+            (Node: this, Line: WakeScripts.ForLock(key), Notice: notice));
 
     /// <summary>
     /// Like the exclusive acquire's reply; a refusal while nobody holds the lock (PTTL -2) means a

@@ -94,9 +94,12 @@ internal sealed partial class RedisLockNode : ILockNode
         return _waitForReplicas > 0 ? ReplicatedAsync(extending, LockTarget.Exclusive(key), giveBack: null) : extending;
     }
 
-    private Task<NodeResult> ReleaseExclusiveAsync(string key, string id, string notice) =>
-        LockScripts.Release.EvaluateAsync(
-            _database, [key, LockKeyLayout.WaitersKey(key)], [id, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Key: key, Notice: notice));
+    private Task<NodeResult> ReleaseExclusiveAsync(string key, string id, string notice)
+    {
+        var line = WakeScripts.ForLock(key);
+        return LockScripts.Release.EvaluateAsync(
+            _database, line.Keys, [id, notice, _handoffGraceMs, PublishCommand], ReadReleaseReply, (Node: this, Line: line, Notice: notice));
+    }
 
     public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
@@ -112,7 +115,7 @@ internal sealed partial class RedisLockNode : ILockNode
         var woke = await LockScripts.PassOn
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [waiterId, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false);
-        await GoOnWakingAsync(key, notice, (long)woke).ConfigureAwait(false);
+        await GoOnWakingAsync(WakeScripts.ForLock(key), notice, (long)woke).ConfigureAwait(false);
     }
 
     /// <summary>The lock's state on this node: id, PTTL, fencing counter, waiters.</summary>
@@ -137,7 +140,7 @@ internal sealed partial class RedisLockNode : ILockNode
         var result = (RedisResult[])(await LockScripts.ForceRelease
             .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false))!;
-        await GoOnWakingAsync(key, notice, (long)result[1]).ConfigureAwait(false);
+        await GoOnWakingAsync(WakeScripts.ForLock(key), notice, (long)result[1]).ConfigureAwait(false);
         return (long)result[0] == 1;
     }
 
@@ -193,12 +196,12 @@ internal sealed partial class RedisLockNode : ILockNode
     /// waiters in the way (a script stops after 64 steps): waking goes on in further calls, in the
     /// background, since the release itself is done.
     /// </summary>
-    private static NodeResult ReadReleaseReply(RedisResult result, (RedisLockNode Node, string Key, string Notice) release)
+    private static NodeResult ReadReleaseReply(RedisResult result, (RedisLockNode Node, WakeScripts Line, string Notice) release)
     {
         var reply = (long)result;
         if (reply >= LineNeedsAnotherPass)
         {
-            _ = release.Node.GoOnWakingQuietlyAsync(release.Key, release.Notice, reply);
+            _ = release.Node.GoOnWakingQuietlyAsync(release.Line, release.Notice, reply);
         }
 
         return reply == 0 ? NodeResult.Denied : NodeResult.Granted;
@@ -206,24 +209,25 @@ internal sealed partial class RedisLockNode : ILockNode
 
     /// <summary>
     /// Goes on walking the line after a script stopped early (see wake-next.lua): pass-on.lua with no
-    /// departing waiter until a live waiter is woken, then standby-next.lua until the next one is told.
+    /// departing waiter until a live waiter is woken, then standby-next.lua until the next one is told
+    /// (the scripts of the kind of hold, see <see cref="WakeScripts"/>).
     /// </summary>
-    private async Task GoOnWakingAsync(string key, string notice, long woke)
+    private async Task GoOnWakingAsync(WakeScripts line, string notice, long woke)
     {
         while (woke >= LineNeedsAnotherPass)
         {
-            var script = woke == LineNeedsAnotherPass ? LockScripts.PassOn : LockScripts.StandbyNext;
+            var script = woke == LineNeedsAnotherPass ? line.PassOn : line.StandbyNext;
             woke = (long)await script
-                .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
+                .EvaluateAsync(_database, line.Keys, [string.Empty, notice, _handoffGraceMs, PublishCommand])
                 .ConfigureAwait(false);
         }
     }
 
-    private async Task GoOnWakingQuietlyAsync(string key, string notice, long woke)
+    private async Task GoOnWakingQuietlyAsync(WakeScripts line, string notice, long woke)
     {
         try
         {
-            await GoOnWakingAsync(key, notice, woke).ConfigureAwait(false);
+            await GoOnWakingAsync(line, notice, woke).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {

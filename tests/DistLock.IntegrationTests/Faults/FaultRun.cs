@@ -31,8 +31,19 @@ public sealed class FaultRun : IAsyncDisposable
     public static double Seconds(double quick) =>
         Environment.GetEnvironmentVariable("DISTLOCK_SOAK") == "1" ? quick * 20 : quick;
 
+    /// <summary>Starts <paramref name="workers"/> worker processes (see DistLock.FaultWorker's WorkerSettings for the rest).</summary>
+    /// <param name="lockServers">The lock's servers.</param>
+    /// <param name="workers">How many worker processes.</param>
+    /// <param name="seconds">How long each runs.</param>
+    /// <param name="ttlMs">The locks' TTL.</param>
+    /// <param name="holdMs">The longest hold.</param>
+    /// <param name="mode">correct, or a broken client's mode.</param>
+    /// <param name="waitMs">How long one acquire waits.</param>
+    /// <param name="restMs">How long a worker rests after a release.</param>
+    /// <param name="kind">What the workers take, as worker arguments (e.g. <c>--kind semaphore --permits 3</c>); none: the lock.</param>
     public static async Task<FaultRun> StartAsync(
-        IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct", int waitMs = 1000, int restMs = 0)
+        IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct", int waitMs = 1000, int restMs = 0,
+        IEnumerable<string>? kind = null)
     {
         var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
         var servers = lockServers.ToList();
@@ -52,6 +63,7 @@ public sealed class FaultRun : IAsyncDisposable
                 "--wait-ms", waitMs.ToString(CultureInfo.InvariantCulture),
                 "--rest-ms", restMs.ToString(CultureInfo.InvariantCulture),
             };
+            args.AddRange(kind ?? []);
             foreach (var server in servers)
             {
                 args.Add("--redis");

@@ -13,25 +13,53 @@ namespace DistLock.IntegrationTests.Faults;
 /// <item>a stale write accepted by the fenced resource: a write accepted after (in real time)
 /// another accepted write with a higher token.</item>
 /// </list>
+/// Shared holds (the "ok" event names the mode) are judged by their own rules: a semaphore's holds
+/// (<c>permits</c> of them) never more than that many at any instant; a write lock overlaps no
+/// other hold, read locks overlap each other freely; and their tokens, issued concurrently, are
+/// checked against the acquisitions that had answered before each one was asked (see
+/// <see cref="CheckSharedTokens"/>).
 /// </summary>
 public static class HistoryChecker
 {
     public static List<HistoryEvent> Read(IEnumerable<string> files) =>
         files.SelectMany(File.ReadAllLines).Where(line => line.Length > 0).Select(HistoryEvent.Parse).OrderBy(e => e.Time).ToList();
 
-    public static List<string> Check(IReadOnlyList<HistoryEvent> history, bool inModel)
+    /// <param name="history">The merged history.</param>
+    /// <param name="inModel">Whether the run stayed inside the model (see above): only then are overlaps checked.</param>
+    /// <param name="permits">For a semaphore's history: its maxCount.</param>
+    public static List<string> Check(IReadOnlyList<HistoryEvent> history, bool inModel, int permits = 1)
     {
         var violations = new List<string>();
         var holds = Holds(history);
+        var shared = holds.Any(h => h.Mode is SemaphoreMode or ReadMode or WriteMode);
         if (inModel)
         {
-            CheckOverlaps(holds, violations);
+            if (shared)
+            {
+                CheckSharedOverlaps(holds, permits, violations);
+            }
+            else
+            {
+                CheckOverlaps(holds, violations);
+            }
         }
 
-        CheckTokens(holds, violations);
+        if (shared)
+        {
+            CheckSharedTokens(holds, violations);
+        }
+        else
+        {
+            CheckTokens(holds, violations);
+        }
+
         CheckFencedWrites(history, violations);
         return violations;
     }
+
+    private const string SemaphoreMode = "Semaphore";
+    private const string ReadMode = "Read";
+    private const string WriteMode = "Write";
 
     /// <summary>The acquisitions: who, with which token, from when to the last use that saw the lock held.</summary>
     public static List<Hold> Holds(IReadOnlyList<HistoryEvent> history)
@@ -43,11 +71,95 @@ public static class HistoryChecker
             lastUse[(use.Worker, use.Token)] = Math.Max(use.Time, lastUse.GetValueOrDefault((use.Worker, use.Token)));
         }
 
-        return history
-            .Where(e => e.Kind == "ok")
-            .Select(ok => new Hold(ok.Worker, ok.Token, ok.Time, Math.Max(ok.Time, lastUse.GetValueOrDefault((ok.Worker, ok.Token)))))
-            .ToList();
+        // Each acquisition was asked at its worker's last "invoke" before the answer.
+        var invoked = new Dictionary<string, long>();
+        var holds = new List<Hold>();
+        foreach (var e in history)
+        {
+            if (e.Kind == "invoke")
+            {
+                invoked[e.Worker] = e.Time;
+            }
+            else if (e.Kind == "ok")
+            {
+                var used = lastUse.TryGetValue((e.Worker, e.Token), out var last);
+                holds.Add(new Hold(e.Worker, e.Token, e.Time, Math.Max(e.Time, last))
+                {
+                    Mode = e.Detail,
+                    Invoked = invoked.GetValueOrDefault(e.Worker, e.Time),
+                    Used = used,
+                });
+            }
+        }
+
+        return holds;
     }
+
+    /// <summary>
+    /// Shared holds: at no instant more than <paramref name="permits"/> semaphore holds, and no
+    /// write hold overlapping any other hold. A hold that never did any work (its holder found the
+    /// lease gone before the first step) held nothing.
+    /// </summary>
+    private static void CheckSharedOverlaps(List<Hold> holds, int permits, List<string> violations)
+    {
+        var active = new List<Hold>();
+        foreach (var hold in holds.Where(h => h.Used).OrderBy(h => h.Start))
+        {
+            active.RemoveAll(h => h.End < hold.Start);
+            if (hold.Mode == SemaphoreMode && active.Count(h => h.Mode == SemaphoreMode) >= permits)
+            {
+                violations.Add($"bound: worker {hold.Worker} (token {hold.Token}) acquired while {active.Count} others held the semaphore of {permits} ({Describe(active)})");
+            }
+
+            if (hold.Mode == WriteMode && active.Count > 0)
+            {
+                violations.Add($"overlap: writer {hold.Worker} (token {hold.Token}) acquired while {Describe(active)} still held the lock");
+            }
+            else if (active.FirstOrDefault(h => h.Mode == WriteMode) is { } writer)
+            {
+                violations.Add($"overlap: worker {hold.Worker} (token {hold.Token}, {hold.Mode}) acquired while writer {writer.Worker} (token {writer.Token}) still held the lock");
+            }
+
+            active.Add(hold);
+        }
+    }
+
+    /// <summary>
+    /// Tokens of shared holds, which are issued concurrently: every semaphore token and every write
+    /// token is unique and higher than every token whose acquisition had answered before it was
+    /// asked (read tokens are only the floor for the writes after them).
+    /// </summary>
+    private static void CheckSharedTokens(List<Hold> holds, List<string> violations)
+    {
+        foreach (var duplicate in holds.Where(h => h.Mode != ReadMode).GroupBy(h => h.Token).Where(g => g.Count() > 1))
+        {
+            violations.Add($"token order: token {duplicate.Key} issued {duplicate.Count()} times");
+        }
+
+        var answered = holds.OrderBy(h => h.Start).ToList();
+        var next = 0;
+        Hold? highest = null;
+        foreach (var hold in holds.OrderBy(h => h.Invoked))
+        {
+            while (next < answered.Count && answered[next].Start < hold.Invoked)
+            {
+                if (highest is null || answered[next].Token > highest.Token)
+                {
+                    highest = answered[next];
+                }
+
+                next++;
+            }
+
+            if (hold.Mode != ReadMode && highest is not null && hold.Token <= highest.Token)
+            {
+                violations.Add($"token order: worker {hold.Worker} got token {hold.Token} after worker {highest.Worker} got {highest.Token}");
+            }
+        }
+    }
+
+    private static string Describe(IEnumerable<Hold> holds) =>
+        string.Join(", ", holds.Select(h => $"worker {h.Worker} token {h.Token}"));
 
     private static void CheckOverlaps(List<Hold> holds, List<string> violations)
     {
@@ -111,5 +223,15 @@ public static class HistoryChecker
 
     private static string Ms(long ticks) => $"{ticks * 1000.0 / Stopwatch.Frequency:F1} ms";
 
-    public sealed record Hold(string Worker, long Token, long Start, long End);
+    /// <summary>One acquisition; <see cref="Mode"/> is the handle's mode as the worker wrote it ("" in older histories: the lock).</summary>
+    public sealed record Hold(string Worker, long Token, long Start, long End)
+    {
+        public string Mode { get; init; } = "";
+
+        /// <summary>When the worker asked for it.</summary>
+        public long Invoked { get; init; }
+
+        /// <summary>Whether the holder did any work under it.</summary>
+        public bool Used { get; init; }
+    }
 }

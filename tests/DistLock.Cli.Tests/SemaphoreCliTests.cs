@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace DistLock.Cli.Tests;
+
+/// <summary><c>exec --permits</c> and <c>status --semaphore</c>, run as the built tool.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class SemaphoreCliTests(RedisFixture redis)
+{
+    private static string NewResource() => "cli-sem-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task ExecPermits_ThreeCommandsOnTwoPermits_AtMostTwoRunAtOnce()
+    {
+        var resource = NewResource();
+        var dir = Directory.CreateTempSubdirectory(resource).FullName;
+        var log = Path.Combine(dir, "log");
+        // Each command marks itself running, waits (up to 3 s) until it sees a second one, logs how
+        // many run, and unmarks itself: the log's highest count is the most that ran at once.
+        var script = $"touch {dir}/$$.run; i=0; while [ $(ls {dir} | grep -c run) -lt 2 ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done; " +
+            $"ls {dir} | grep -c run >> {log}; sleep 0.2; rm {dir}/$$.run";
+        try
+        {
+            var tools = Enumerable.Range(0, 3).Select(_ => Tool.Start(["exec", "--resource", resource, "--permits", "2", "--", "sh", "-c", script], redis.Endpoint)).ToList();
+            foreach (var tool in tools)
+            {
+                Assert.Equal(0, await tool.WaitAsync());
+                tool.Dispose();
+            }
+
+            var counts = (await File.ReadAllLinesAsync(log)).Select(int.Parse).ToList();
+            Assert.Equal(3, counts.Count);
+            Assert.Equal(2, counts.Max());
+            Assert.Empty((await redis.Locks.InspectSemaphoreAsync(resource)).Holders);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ExecPermits_DisagreesWithTheHolders_IsAUsageErrorNamingTheLimit()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireSemaphoreAsync(resource, 3);
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--permits", "2", "--wait", "0", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Contains("--permits", tool.Stderr, StringComparison.Ordinal);
+        Assert.Contains("maxCount 3", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusSemaphore_ShowsHoldersAndFreePermits()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireSemaphoreAsync(resource, 3);
+
+        using var table = await Tool.RunAsync(["status", "--semaphore", resource], redis.Endpoint);
+        using var json = await Tool.RunAsync(["status", "--semaphore", resource, "--json"], redis.Endpoint);
+
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains(held.Id, table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("free permits", table.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, json.ExitCode);
+        using var document = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(3, document.RootElement.GetProperty("maxCount").GetInt32());
+        Assert.Equal(2, document.RootElement.GetProperty("freePermits").GetInt32());
+        Assert.Equal(held.Id, document.RootElement.GetProperty("holders")[0].GetProperty("holder").GetString());
+    }
+}

@@ -1,0 +1,52 @@
+using DistLock.IntegrationTests.Fixtures;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>What a semaphore leaves in Redis: keys that expire after the last holder's lease, none once it is free.</summary>
+public abstract class RedisSemaphoreTests
+{
+    private readonly RedisNodesFixture _nodes;
+
+    protected RedisSemaphoreTests(RedisNodesFixture nodes) => _nodes = nodes;
+
+    private IDatabase Redis => _nodes.Inspectors[0].GetDatabase();
+
+    [Fact]
+    public async Task ReleaseAsync_LastHolder_LeavesOnlyTheFencingCounter()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        var resource = "sem-" + Guid.NewGuid().ToString("N");
+        var handle = await manager.AcquireSemaphoreAsync(resource, 2);
+
+        await handle.ReleaseAsync();
+
+        Assert.False(await Redis.KeyExistsAsync(handle.Key));
+        Assert.False(await Redis.KeyExistsAsync(handle.Key + ":limit"));
+        Assert.True(await Redis.KeyExistsAsync(handle.Key + ":fence"));
+    }
+
+    [Fact]
+    public async Task AcquireSemaphoreAsync_WithAWaiter_EveryKeyExpiresAfterTheLastHolder()
+    {
+        // The line lives a minute after the longer of the holder's lease and the waiter's TTL.
+        var shortLeases = new LockOptions { Ttl = TimeSpan.FromSeconds(2), AutoExtend = false };
+        await using var manager = await _nodes.ConnectAsync(shortLeases);
+        await using var waiter = await _nodes.ConnectAsync(shortLeases);
+        var resource = "sem-" + Guid.NewGuid().ToString("N");
+        await using var handle = await manager.AcquireSemaphoreAsync(resource, 1);
+        using var cancel = new CancellationTokenSource();
+        var waiting = waiter.AcquireSemaphoreAsync(resource, 1, TimeSpan.FromSeconds(60), cancel.Token);
+        await SemaphoreProbe.WaitersAsync(manager, resource, 1);
+
+        foreach (var (suffix, most) in new[] { ("", 3_000), (":limit", 3_000), (":waiters", 62_000) })
+        {
+            var ttl = await Redis.KeyTimeToLiveAsync(handle.Key + suffix);
+            Assert.NotNull(ttl);
+            Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(most));
+        }
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+}
