@@ -46,7 +46,8 @@ public sealed class ExecTests(RedisFixture redis)
     {
         var resource = NewResource();
         var log = Path.Combine(Path.GetTempPath(), resource + ".log");
-        string[] reader = ["sh", "-c", $"echo read-start >> {log}; sleep 1; echo read-end >> {log}"];
+        var go = Path.Combine(Path.GetTempPath(), resource + ".go");
+        string[] reader = ["sh", "-c", $"echo read-start >> {log}; until [ -f {go} ]; do sleep 0.05; done; echo read-end >> {log}"];
         try
         {
             using var first = Tool.Start(["exec", "--resource", resource, "--read", "--", .. reader], redis.Endpoint);
@@ -59,9 +60,12 @@ public sealed class ExecTests(RedisFixture redis)
             using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
             Assert.Equal(2, document.RootElement.GetProperty("readers").GetArrayLength());
             Assert.Equal("read-locked", document.RootElement.GetProperty("state").GetString());
-            using var writer = await Tool.RunAsync(["exec", "--resource", resource, "--write", "--", "sh", "-c", $"echo write >> {log}"], redis.Endpoint);
 
-            Assert.Equal(0, writer.ExitCode);
+            using var writer = Tool.Start(["exec", "--resource", resource, "--write", "--", "sh", "-c", $"echo write >> {log}"], redis.Endpoint);
+            await Eventually(async () => await redis.Locks.InspectAsync(resource) is { Waiters: >= 1 } i ? i : null);
+            await File.WriteAllTextAsync(go, "");
+
+            Assert.Equal(0, await writer.WaitAsync());
             Assert.Equal(0, await first.WaitAsync());
             Assert.Equal(0, await second.WaitAsync());
             Assert.Equal(["read-start", "read-start", "read-end", "read-end", "write"], await File.ReadAllLinesAsync(log));
@@ -70,6 +74,7 @@ public sealed class ExecTests(RedisFixture redis)
         finally
         {
             File.Delete(log);
+            File.Delete(go);
         }
     }
 

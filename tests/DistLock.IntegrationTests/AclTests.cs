@@ -13,7 +13,7 @@ public sealed class AclTests
     public const string DistLockUserRights =
         "on >lock-secret ~lock:* &lock:* &__Booksleeve_MasterChanged +@connection +info " +
         "+evalsha +eval +subscribe +unsubscribe +get +set +del +exists +incr +time +pttl +pexpire " +
-        "+zadd +zrem +zrange +zscore +zcard +publish";
+        "+zadd +zrem +zrange +zrevrange +zrangebyscore +zremrangebyscore +zscore +zcard +publish";
 
     /// <summary>The documented ACL rule, with a test password.</summary>
     public const string DistLockUser = "distlock " + DistLockUserRights;
@@ -43,6 +43,19 @@ public sealed class AclTests
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(3), $"woken after {next.AcquireDelay}");
         Assert.True(next.FencingToken > held.FencingToken);
         Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).HolderId);
+        await next.ReleaseAsync();
+
+        // Read locks and semaphores need nothing more than the rule gives.
+        var reader = await holder.AcquireReadAsync("acl");
+        var writing = waiter.AcquireWriteAsync("acl", TimeSpan.FromSeconds(5));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the writer never joined the line");
+        Assert.True(await reader.ExtendAsync());
+        Assert.Single((await holder.InspectAsync("acl")).Readers);
+        await reader.ReleaseAsync();
+        await (await writing).ReleaseAsync();
+        await using var permit = await holder.AcquireSemaphoreAsync("acl", 2);
+        Assert.True(await permit.ExtendAsync());
+        Assert.Single((await holder.InspectSemaphoreAsync("acl")).Holders);
     }
 
     [Fact]
