@@ -64,6 +64,9 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
         return SemaphoreInfo.From(resource, key, limit, entries, waiters, fence);
     }
 
+    /// <summary>How many wait in the line of <paramref name="resource"/>'s lock now, as <see cref="RedisLockManager.InspectAsync"/> counts them (for tests).</summary>
+    internal int WaitersInLine(string resource) => Node.Peek(_engine.Keys.LockKey(resource)).Waiters;
+
     /// <inheritdoc />
     public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireAsync(LockRequest.WithTimeout(resource, timeout), cancellationToken);

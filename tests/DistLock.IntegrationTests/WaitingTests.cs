@@ -26,10 +26,8 @@ public abstract class WaitingTests
         var resource = NewResource();
         var held = await holder.AcquireAsync(resource);
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-        // Time for the waiter to fall asleep in line, so that the release, not its first attempt, is
-        // what it acquires on. ILockManager shows no line (the in-memory one is private to its node);
-        // RedisWaitingTests waits for the subscription instead.
-        await Task.Delay(200);
+        // The waiter asleep in line, so that the release, not its first attempt, is what it acquires on.
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.WaitersAsync(resource) > 0), "the waiter never joined the line");
 
         var stopwatch = Stopwatch.StartNew();
         await held.ReleaseAsync();

@@ -11,4 +11,11 @@ public interface ILockTopology
     /// <param name="options">The manager's settings; null uses the defaults.</param>
     /// <returns>A new manager; the caller disposes it.</returns>
     Task<ILockManager> ConnectAsync(LockOptions? options = null);
+
+    /// <summary>
+    /// How many waiters are in the line of <paramref name="resource"/>'s lock now (the longest line
+    /// over the nodes), so that a test can act once a waiter is asleep in line instead of sleeping.
+    /// </summary>
+    /// <param name="resource">The resource, as given to the managers (default key prefix).</param>
+    Task<int> WaitersAsync(string resource);
 }

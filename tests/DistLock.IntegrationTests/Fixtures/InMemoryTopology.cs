@@ -13,6 +13,8 @@ public sealed class InMemoryTopology : ILockTopology, IAsyncLifetime
     public Task<ILockManager> ConnectAsync(LockOptions? options = null) =>
         Task.FromResult<ILockManager>(new InMemoryLockManager(_root, options));
 
+    public Task<int> WaitersAsync(string resource) => Task.FromResult(_root.WaitersInLine(resource));
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _root.DisposeAsync();

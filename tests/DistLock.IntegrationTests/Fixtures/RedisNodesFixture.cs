@@ -12,6 +12,7 @@ public abstract class RedisNodesFixture : ILockTopology, IAsyncLifetime
 {
     private readonly int _count;
     private ConnectionMultiplexer[] _inspectors = [];
+    private LockWatcher? _watcher;
 
     protected RedisNodesFixture(int count) => _count = count;
 
@@ -30,6 +31,8 @@ public abstract class RedisNodesFixture : ILockTopology, IAsyncLifetime
         RedisLockManager.ConnectAsync(Endpoints, options);
 
     async Task<ILockManager> ILockTopology.ConnectAsync(LockOptions? options) => await ConnectAsync(options);
+
+    public Task<int> WaitersAsync(string resource) => _watcher!.WaitersAsync(resource);
 
     /// <summary>How many nodes hold <paramref name="key"/>, read on connections the managers do not use.</summary>
     public async Task<int> CountHoldersAsync(string key)
@@ -73,6 +76,7 @@ public abstract class RedisNodesFixture : ILockTopology, IAsyncLifetime
         Endpoints = await StartNodesAsync(_count);
         _inspectors = await Task.WhenAll(Endpoints.Select(async e =>
             await ConnectionMultiplexer.ConnectAsync($"{e},abortConnect=false,connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000")));
+        _watcher = new LockWatcher(() => ConnectAsync());
     }
 
     /// <summary>Starts the nodes (redis-server processes here) and returns their endpoints.</summary>
@@ -87,6 +91,11 @@ public abstract class RedisNodesFixture : ILockTopology, IAsyncLifetime
         foreach (var inspector in _inspectors)
         {
             await inspector.DisposeAsync();
+        }
+
+        if (_watcher is not null)
+        {
+            await _watcher.DisposeAsync();
         }
 
         await StopNodesAsync();

@@ -223,8 +223,10 @@ public sealed class AcquireLoopTests
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
 
         var notice = ReleaseNotice.New("other");
+        var (before1, before2) = (nodes[1].Commands, nodes[2].Commands);
         await nodes[0].ReleaseAsync(Key, "other", notice);
-        await Task.Delay(50); // the woken attempt runs, and splits
+        // The wake comes on the thread pool: the woken attempt has run once nodes 1 and 2 have refused it.
+        Assert.True(await FakeClock.PollAsync(() => nodes[1].Commands > before1 && nodes[2].Commands > before2));
         await nodes[1].ReleaseAsync(Key, "other", notice);
         await nodes[2].ReleaseAsync(Key, "other", notice);
         var startedAt = _time.GetUtcNow();

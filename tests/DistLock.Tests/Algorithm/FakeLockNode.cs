@@ -1,19 +1,26 @@
 using DistLock.Algorithm;
+using DistLock.Transport;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests.Algorithm;
 
 /// <summary>
-/// An in-memory lock node on a fake clock, for testing the quorum arithmetic and timing without
-/// a network. It is not a stand-in for Redis: the Redis behaviour is covered by the integration tests.
+/// A lock node on a fake clock that fails on demand, for testing the quorum arithmetic and timing
+/// without a network. The rules (line of waiters, reservations, fencing, expiry) are those of the
+/// wrapped <see cref="InMemoryLockNode"/>; this adds only the faults. It is not a stand-in for
+/// Redis: the Redis behaviour is covered by the integration tests.
 /// </summary>
+/// <remarks>
+/// Like the in-memory node, a release wakes its waiter on the thread pool, reserves the lock for it
+/// for a grace, and fencing tokens start at the clock in microseconds: tests wait for the effect
+/// of a wake and compare tokens rather than expect particular values.
+/// </remarks>
 internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNode
 {
-    private readonly Dictionary<string, (string Value, DateTimeOffset Expires)> _keys = [];
-    private readonly List<(string Channel, Action<string?> OnWake)> _listeners = [];
-    private readonly Dictionary<string, List<string>> _lines = [];
-    private readonly Dictionary<string, long> _fences = [];
+    private readonly InMemoryLockNode _inner = new(time, new LockOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _commands;
+    private int _listeners;
 
     public string Name { get; } = name;
 
@@ -29,162 +36,82 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     /// <summary>Answers after this much (fake) time.</summary>
     public TimeSpan Latency { get; set; }
 
-    public int Commands { get; private set; }
-
     /// <summary>Refuses subscriptions, like a server without pub/sub.</summary>
     public bool NoPubSub { get; set; }
 
-    public int Listeners
-    {
-        get
-        {
-            lock (_listeners)
-            {
-                return _listeners.Count;
-            }
-        }
-    }
+    /// <summary>Fails fence raises only, like a node that fails between two commands.</summary>
+    public bool FailFenceRaise { get; set; }
+
+    /// <summary>Commands sent to the node, subscriptions included, whether they succeeded or not.</summary>
+    public int Commands => Volatile.Read(ref _commands);
+
+    /// <summary>Subscriptions open now.</summary>
+    public int Listeners => Volatile.Read(ref _listeners);
 
     public void EnsureCompatible()
     {
     }
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl) => TryAcquireAsync(key, id, ttl, string.Empty);
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl) => TryAcquireAsync(LockTarget.Exclusive(key), id, ttl, string.Empty);
 
-    public Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId) => TryAcquireAsync(target.Key, id, ttl, waiterId);
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => TryAcquireAsync(LockTarget.Exclusive(key), id, ttl, waiterId);
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => Run(() =>
-    {
-        var line = Line(key);
-        if (Current(key) is { } held)
-        {
-            if (waiterId.Length > 0 && !line.Contains(waiterId))
-            {
-                line.Add(waiterId);
-            }
-
-            return NodeResult.Refused(held.Expires - time.GetUtcNow());
-        }
-
-        _keys[key] = (id, time.GetUtcNow() + ttl);
-        line.Remove(waiterId);
-        return NodeResult.GrantedWith(_fences[key] = Fence(key) + 1);
-    });
-
-    /// <summary>Fails fence raises only, like a node that fails between two commands.</summary>
-    public bool FailFenceRaise { get; set; }
+    public Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId) =>
+        Run(() => _inner.TryAcquireAsync(target, id, ttl, waiterId));
 
     public Task<NodeResult> RaiseFenceAsync(string key, long token) => FailFenceRaise
         ? Task.FromException<NodeResult>(new IOException($"{Name} failed"))
-        : Run(() =>
-    {
-        _fences[key] = Math.Max(Fence(key), token);
-        return NodeResult.Granted;
-    });
+        : Run(() => _inner.RaiseFenceAsync(key, token));
 
-    /// <summary>The node's fencing counter for <paramref name="key"/> (0 before the first grant).</summary>
-    public long Fence(string key) => _fences.GetValueOrDefault(key);
+    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => ExtendAsync(LockTarget.Exclusive(key), id, ttl);
 
-    /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
-    public void SetFence(string key, long id) => _fences[key] = id;
-
-    public Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl) => ExtendAsync(target.Key, id, ttl);
-
-    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => Run(() =>
-    {
-        if (Current(key)?.Value != id)
-        {
-            return NodeResult.Denied;
-        }
-
-        _keys[key] = (id, time.GetUtcNow() + ttl);
-        return NodeResult.Granted;
-    });
+    public Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl) => Run(() => _inner.ExtendAsync(target, id, ttl));
 
     public Task<NodeResult> ReleaseAsync(string key, string id) => ReleaseAsync(key, id, id + "/" + Guid.NewGuid());
 
-    public Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice) => ReleaseAsync(target.Key, id, notice);
+    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => ReleaseAsync(LockTarget.Exclusive(key), id, notice);
 
-    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => Run(() =>
+    public Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice) => Run(() => _inner.ReleaseAsync(target, id, notice));
+
+    public Task PassOnAsync(LockTarget target, string waiterId, string notice) => Run(async () =>
     {
-        if (Current(key)?.Value != id || !_keys.Remove(key))
-        {
-            return NodeResult.Denied;
-        }
-
-        WakeFirst(key, notice);
+        await _inner.PassOnAsync(target, waiterId, notice);
         return NodeResult.Granted;
     });
 
-    public Task PassOnAsync(LockTarget target, string waiterId, string notice) => PassOnAsync(target.Key, waiterId, notice);
-
-    public Task PassOnAsync(string key, string waiterId, string notice) => Run(() =>
+    public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
     {
-        Line(key).Remove(waiterId);
-        if (Current(key) is null)
-        {
-            WakeFirst(key, notice);
-        }
-
-        return NodeResult.Granted;
-    });
-
-    public Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
-    {
-        Commands++;
+        Interlocked.Increment(ref _commands);
         if (NoPubSub || Down)
         {
-            return Task.FromException<INodeSubscription>(new IOException($"{Name} refuses SUBSCRIBE"));
+            throw new IOException($"{Name} refuses SUBSCRIBE");
         }
 
-        var entry = (key + ":wake:" + waiterId, onWake);
-        lock (_listeners)
-        {
-            _listeners.Add(entry);
-        }
-
-        return Task.FromResult<INodeSubscription>(new Subscription(this, entry));
+        var inner = await _inner.SubscribeAsync(key, waiterId, onWake);
+        Interlocked.Increment(ref _listeners);
+        return new Subscription(this, inner);
     }
 
-    /// <summary>Deletes a key the way an expiry would: silently, announcing nothing.</summary>
-    public void Expire(string key)
+    /// <summary>The node's fencing counter for <paramref name="key"/> (0 before the first grant).</summary>
+    public long Fence(string key) => _inner.Peek(key).Fence;
+
+    /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
+    public void SetFence(string key, long token) => _inner.SetFence(key, token);
+
+    /// <summary>True while <paramref name="key"/> is held (or reserved for a woken waiter).</summary>
+    public bool Holds(string key) => _inner.Peek(key).Value is not null;
+
+    /// <summary>Takes the free <paramref name="key"/> as another owner would, without counting a command.</summary>
+    public void Seed(string key, string id, TimeSpan ttl)
     {
-        lock (_keys)
+        // The in-memory node answers at once, so this does not block.
+        if (_inner.TryAcquireAsync(LockTarget.Exclusive(key), id, ttl, string.Empty).GetAwaiter().GetResult().Reply != NodeReply.Granted)
         {
-            _keys.Remove(key);
+            throw new InvalidOperationException($"{key} is held on {Name}: seed a free key.");
         }
     }
 
-    /// <summary>Wakes the first waiter in line that someone listens for, dropping the others (as release.lua does).</summary>
-    private void WakeFirst(string key, string notice)
-    {
-        var line = Line(key);
-        while (line.Count > 0)
-        {
-            List<Action<string?>> listeners;
-            lock (_listeners)
-            {
-                listeners = _listeners.Where(l => l.Channel == key + ":wake:" + line[0]).Select(l => l.OnWake).ToList();
-            }
-
-            if (listeners.Count > 0)
-            {
-                foreach (var listener in listeners)
-                {
-                    listener(notice);
-                }
-
-                return;
-            }
-
-            line.RemoveAt(0);
-        }
-    }
-
-    private List<string> Line(string key) => _lines.TryGetValue(key, out var line) ? line : _lines[key] = [];
-
-    public bool Holds(string key) => Current(key) is not null;
-
+    /// <summary>Lets held commands or answers through (see <see cref="Hung"/>, <see cref="DeferAnswers"/>).</summary>
     public void Wake()
     {
         Hung = false;
@@ -192,23 +119,9 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Sets a key as another owner would have.</summary>
-    public void Seed(string key, string id, TimeSpan ttl) => _keys[key] = (id, time.GetUtcNow() + ttl);
-
-    private (string Value, DateTimeOffset Expires)? Current(string key)
+    private Task<NodeResult> Run(Func<Task<NodeResult>> command)
     {
-        if (_keys.TryGetValue(key, out var entry) && entry.Expires > time.GetUtcNow())
-        {
-            return entry;
-        }
-
-        _keys.Remove(key);
-        return null;
-    }
-
-    private Task<NodeResult> Run(Func<NodeResult> command)
-    {
-        Commands++;
+        Interlocked.Increment(ref _commands);
         if (Down)
         {
             return Task.FromException<NodeResult>(new IOException($"{Name} is down"));
@@ -216,13 +129,13 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
 
         if (DeferAnswers)
         {
-            var answer = Locked(command);
-            return _hang.Task.ContinueWith(_ => answer, TaskScheduler.Default);
+            var answer = command();
+            return _hang.Task.ContinueWith(_ => answer, TaskScheduler.Default).Unwrap();
         }
 
         if (Hung)
         {
-            return _hang.Task.ContinueWith(_ => Locked(command), TaskScheduler.Default);
+            return _hang.Task.ContinueWith(_ => command(), TaskScheduler.Default).Unwrap();
         }
 
         if (Latency > TimeSpan.Zero)
@@ -230,32 +143,27 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
             // Answer inside the fake clock step that ends the latency, so that a later step's
             // node timeout can never overtake an answer that was already due.
             return Task.Delay(Latency, time).ContinueWith(
-                _ => Locked(command), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _ => command(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
         }
 
-        return Task.FromResult(Locked(command));
+        return command();
     }
 
-    private sealed class Subscription(FakeLockNode node, (string, Action<string?>) entry) : INodeSubscription
+    private sealed class Subscription(FakeLockNode node, INodeSubscription inner) : INodeSubscription
     {
-        public bool IsActive => !node.Down;
+        private int _disposed;
+
+        public bool IsActive => !node.Down && inner.IsActive;
 
         public ValueTask DisposeAsync()
         {
-            lock (node._listeners)
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
             {
-                node._listeners.Remove(entry);
+                return ValueTask.CompletedTask;
             }
 
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    private NodeResult Locked(Func<NodeResult> command)
-    {
-        lock (_keys)
-        {
-            return command();
+            Interlocked.Decrement(ref node._listeners);
+            return inner.DisposeAsync();
         }
     }
 }
