@@ -16,6 +16,7 @@ internal sealed class LockEngine
     private readonly LockOptions _options;
     private readonly LockKeyLayout _keys;
     private readonly AcquireLoop _loop;
+    private readonly LeaseContext _leaseContext;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
     private readonly object _owner;
     private int _closing;
@@ -37,6 +38,7 @@ internal sealed class LockEngine
         _loop = new AcquireLoop(Protocol, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
         Leases = new LeaseKeeper(options.TimeProvider);
         Metrics = new LockMetrics(LockTelemetry.MeterFrom(options.MeterFactory), mode);
+        _leaseContext = new LeaseContext(Protocol, Leases, logger, Metrics);
     }
 
     public object Owner => _owner;
@@ -161,8 +163,9 @@ internal sealed class LockEngine
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
         activity?.SetTag("distlock.fencing_token", winner.Fence);
-        var lease = new Lease(Protocol, Leases, Logger, Metrics, key, id, ttl, winner.SentAt,
+        var clock = new LeaseClock(_options.TimeProvider, _options.ClockDriftFactor, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
+        var lease = new Lease(_leaseContext, key, id, ttl, clock);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (_options.AutoReleaseOnDispose)
         {
