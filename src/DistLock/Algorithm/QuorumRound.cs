@@ -1,6 +1,6 @@
 namespace DistLock.Algorithm;
 
-/// <summary>Sends one command to every node in parallel, each bounded by the node timeout.</summary>
+/// <summary>Sends one command to every node in parallel, each bounded by the node timeout (see <see cref="NodeCallDeadlines"/>).</summary>
 internal static class QuorumRound
 {
     /// <param name="nodes">The nodes.</param>
@@ -20,16 +20,15 @@ internal static class QuorumRound
         TimeSpan nodeTimeout,
         TimeProvider time) =>
         nodes.Count == 1
-            ? RunOneAsync(nodes, Start(command, nodes[0], state), nodeTimeout, time)
-            : RunManyAsync(nodes, command, state, stopWhenDecided, nodeTimeout, time);
+            ? RunOneAsync(nodes, Start(command, nodes[0], state), NodeCallDeadlines.For(time, nodeTimeout))
+            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout));
 
     private static async Task<RoundResult> RunManyAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
         TState state,
         bool stopWhenDecided,
-        TimeSpan nodeTimeout,
-        TimeProvider time)
+        NodeCallDeadlines deadlines)
     {
         var count = nodes.Count;
         var calls = new Task<NodeResult>[count];
@@ -38,7 +37,7 @@ internal static class QuorumRound
         for (var i = 0; i < count; i++)
         {
             calls[i] = Start(command, nodes[i], state);
-            order[i] = BoundAsync(calls[i], nodes[i], nodeTimeout, time);
+            order[i] = deadlines.Bound(calls[i], nodes[i]).AsTask();
         }
 
         var bounded = new List<Task<NodeResult>>(order);
@@ -84,39 +83,13 @@ internal static class QuorumRound
     /// The round of a single node (the common case): the same as a round of several, without the
     /// bookkeeping of several calls in flight, so the hot path has one state machine fewer.
     /// </summary>
-    private static async Task<RoundResult> RunOneAsync(IReadOnlyList<ILockNode> nodes, Task<NodeResult> call, TimeSpan timeout, TimeProvider time)
+    private static async Task<RoundResult> RunOneAsync(IReadOnlyList<ILockNode> nodes, Task<NodeResult> call, NodeCallDeadlines deadlines)
     {
-        NodeResult answer;
-        try
-        {
-            answer = await call.WaitAsync(timeout, time).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            answer = Failure(ex, call, nodes[0], timeout);
-        }
+        var answer = await deadlines.Bound(call, nodes[0]).ConfigureAwait(false);
 
         // The node answered (or was timed out), so its bounded call is never looked at: the round
         // passes its one call for both.
         Task<NodeResult>[] calls = [call];
         return new RoundResult(nodes, calls, calls, [answer]);
     }
-
-    /// <summary>Turns a node's timeout or error into a <see cref="NodeReply.Failed"/> answer.</summary>
-    private static async Task<NodeResult> BoundAsync(Task<NodeResult> call, ILockNode node, TimeSpan timeout, TimeProvider time)
-    {
-        try
-        {
-            return await call.WaitAsync(timeout, time).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            return Failure(ex, call, node, timeout);
-        }
-    }
-
-    private static NodeResult Failure(Exception error, Task<NodeResult> call, ILockNode node, TimeSpan timeout) =>
-        error is TimeoutException && !call.IsCompleted
-            ? NodeResult.Failed(new TimeoutException($"Redis node {node.Name} did not answer within {timeout.TotalMilliseconds:F0} ms."))
-            : NodeResult.Failed(error);
 }
