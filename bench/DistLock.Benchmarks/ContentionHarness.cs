@@ -9,7 +9,8 @@ namespace DistLock.Benchmarks;
 /// <param name="quick">Short runs (noisier figures).</param>
 /// <param name="only">One library's key (e.g. "distlock"), or null for every library.</param>
 /// <param name="uncontendedOnly">Only the uncontended rows on loopback (for A/B runs while working on the hot path).</param>
-public sealed class ContentionHarness(bool quick, string? only = null, bool uncontendedOnly = false)
+/// <param name="scenarioFilter">With <paramref name="uncontendedOnly"/>: only the uncontended scenario whose name starts with this.</param>
+public sealed class ContentionHarness(bool quick, string? only = null, bool uncontendedOnly = false, string? scenarioFilter = null)
 {
     private readonly TimeSpan _run = TimeSpan.FromSeconds(quick ? 0.5 : 3);
     private readonly TimeSpan _processRun = TimeSpan.FromSeconds(quick ? 1 : 10);
@@ -98,7 +99,7 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
 
     private async Task BestOfTwoAsync(List<ScenarioResult> results, string scenario, string[] endpoints, int keys, IReadOnlyList<LockRow> allRows)
     {
-        var rows = allRows.Where(r => only is null || r.Key == only).ToList();
+        var rows = allRows.Where(r => (only is null || r.Key == only) && (scenarioFilter is null || scenario.StartsWith(scenarioFilter, StringComparison.Ordinal))).ToList();
         foreach (var row in rows)
         {
             await Throughput.RunAsync(scenario, row, endpoints, keys, TimeSpan.FromSeconds(0.3));
