@@ -32,6 +32,10 @@ internal sealed class NodeCallDeadlines
     // 1 while someone takes calls off the head of the queue: one at a time.
     private int _draining;
 
+    // The oldest call still waiting, taken off the queue by a drain (ConcurrentQueue.TryPeek
+    // would keep every segment it looks at from being reused); only the drain touches it.
+    private PendingCall? _head;
+
     // The deadline the timer is armed for; long.MaxValue when it is not armed.
     private long _armedFor = long.MaxValue;
 
@@ -121,15 +125,16 @@ internal sealed class NodeCallDeadlines
     /// <returns>Whether a call is left waiting, with its deadline.</returns>
     private bool DrainHead(long now, ref List<PendingCall>? late, out long nextDeadline)
     {
-        while (_calls.TryPeek(out var head))
+        while (_head is not null || _calls.TryDequeue(out _head))
         {
+            var head = _head;
             if (!head.Answered && head.Deadline > now)
             {
                 nextDeadline = head.Deadline;
                 return true;
             }
 
-            _calls.TryDequeue(out _);
+            _head = null;
             if (head.Answered)
             {
                 head.Release();
