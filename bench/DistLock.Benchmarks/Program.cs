@@ -3,7 +3,7 @@ using DistLock.Benchmarks;
 using DistLock.Benchmarks.Scenarios;
 using DistLock.Benchmarks.Micro;
 
-// dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock]
+// dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock] [--uncontended [--scenario NAME]]
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- micro   (BenchmarkDotNet micro-benchmarks)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- semaphore [--quick]   (the semaphore scenario alone)
 if (args.Length > 0 && args[0] == "worker")
@@ -41,7 +41,9 @@ var outIndex = Array.IndexOf(args, "--out");
 var output = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : null;
 var onlyIndex = Array.IndexOf(args, "--only");
 var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] : null; // one library, e.g. "distlock"
-var results = await new ContentionHarness(quick, only).RunAsync();
+var scenarioIndex = Array.IndexOf(args, "--scenario");
+var scenario = scenarioIndex >= 0 && scenarioIndex + 1 < args.Length ? args[scenarioIndex + 1] : null; // with --uncontended, e.g. "64 independent keys, 64 tasks, one node"
+var results = await new ContentionHarness(quick, only, uncontendedOnly: args.Contains("--uncontended"), scenario).RunAsync();
 var text = Report.Render(results.Results, results.RedisVersion, quick, results.Verdicts);
 Console.WriteLine(text);
 if (output is not null)

@@ -53,6 +53,11 @@ public static class Report
           compilation, eight processes compiling at once on two cores cost every library 40-50%.
         - **server cmds**: commands the Redis servers executed (INFO total_commands_processed),
           commands run inside scripts included, per cycle or acquisition.
+        - **client CPU**: CPU time of the whole benchmark process (every thread: the library,
+          StackExchange.Redis, the thread pool) during the run, per cycle; **server CPU**: the
+          redis-servers' CPU time (INFO cpu) during the run, per cycle; **alloc**: bytes allocated by
+          the process (GC.GetTotalAllocatedBytes) per cycle. On one task they include what idle
+          threads spin; on 64 tasks the cores are busy and they are the cost of a cycle.
         - **commands sent while blocked**: commands the waiter's connection sent, counted with
           StackExchange.Redis's profiler, from the start of the wait until it held the lock.
         - **stalled at the head**: a subscribed process that never claims what a release reserves

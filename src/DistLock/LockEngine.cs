@@ -17,6 +17,7 @@ internal sealed class LockEngine
     private readonly LockOptions _options;
     private readonly LockKeyLayout _keys;
     private readonly AcquireLoop _loop;
+    private readonly LeaseContext _leaseContext;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
 
     // The read locks this manager handed out and that were not released yet, with their keys;
@@ -42,6 +43,7 @@ internal sealed class LockEngine
         _loop = new AcquireLoop(Protocol, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
         Leases = new LeaseKeeper(options.TimeProvider);
         Metrics = new LockMetrics(LockTelemetry.MeterFrom(options.MeterFactory), mode);
+        _leaseContext = new LeaseContext(Protocol, Leases, logger, Metrics);
     }
 
     public object Owner => _owner;
@@ -216,8 +218,9 @@ internal sealed class LockEngine
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
         activity?.SetTag("distlock.fencing_token", winner.Fence);
-        var lease = new Lease(Protocol, Leases, Logger, Metrics, target, id, ttl, winner.SentAt,
+        var clock = new LeaseClock(_options.TimeProvider, _options.ClockDriftFactor, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
+        var lease = new Lease(_leaseContext, target, id, ttl, clock);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (target.Mode == LockMode.Read)
         {

@@ -61,6 +61,42 @@ public sealed class FencingCounterTests
         Assert.True(later > first.Single(), $"token {later} after the counter expired, {first.Single()} before");
     }
 
+    /// <summary>
+    /// Guards the counting path of Redlock nodes (a floor of whole seconds): INCR keeps the expiry
+    /// the last SET gave the counter, so a burst of tokens within one second must not leave
+    /// counters that never expire, and tokens keep rising after they are gone.
+    /// </summary>
+    [Fact]
+    public async Task IdleCounters_OfRedlockNodes_Expire_AndTokensKeepRisingAfterwards()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        try
+        {
+            var options = new LockOptions { IdleExpiry = TimeSpan.FromSeconds(3) };
+            await using var locks = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), options);
+            var burst = await TakeAsync(locks, "burst", 200);
+            Assert.True(burst.Zip(burst.Skip(1)).All(pair => pair.Second > pair.First), "tokens did not rise within the burst");
+
+            foreach (var redis in servers)
+            {
+                using var inspector = await redis.ConnectAsync(",allowAdmin=true");
+                var server = inspector.GetServer(redis.Endpoint);
+                var emptied = await Fixtures.Eventually.TrueWithinAsync(TimeSpan.FromSeconds(30), async () => await server.DatabaseSizeAsync() == 0);
+                Assert.True(emptied, $"{await server.DatabaseSizeAsync()} keys left on {redis.Endpoint} after the idle period");
+            }
+
+            var later = (await TakeAsync(locks, "burst", 1)).Single();
+            Assert.True(later > burst[^1], $"token {later} after the counters expired, {burst[^1]} before");
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task FencedWrite_EqualTokenFromTheSameHolder_IsAccepted_LowerIsRejected()
     {

@@ -74,6 +74,10 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
         Assert.Equal(1, recorder.Sum("distlock.lock.lost", "distlock.reason", "expired"));
         Assert.Contains(logger.Entries, e => e.Id.Id == 1008);
         Assert.Contains(logger.Entries, e => e.Id.Id == 1007);
+
+        // Held to the end: a handle nothing references is collected, and its finalizer abandons
+        // the lock (lost, "abandoned"), which a collection while the test waits made it do.
+        GC.KeepAlive(handle);
     }
 
     [Fact]

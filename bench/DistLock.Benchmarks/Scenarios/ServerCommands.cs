@@ -27,6 +27,20 @@ public sealed class ServerCommands : IAsyncDisposable
         return total - _admins.Length; // this INFO counts once it has run
     }
 
+    /// <summary>CPU time the servers have used (INFO cpu: used_cpu_user + used_cpu_sys, whole server), in microseconds.</summary>
+    public async Task<double> ReadCpuMicrosecondsAsync()
+    {
+        double total = 0;
+        foreach (var admin in _admins)
+        {
+            var info = (await admin.GetServer(admin.GetEndPoints()[0]).InfoAsync("cpu")).SelectMany(g => g).ToList();
+            total += Seconds("used_cpu_user") + Seconds("used_cpu_sys");
+            double Seconds(string name) => double.Parse(info.First(kv => kv.Key == name).Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return total * 1_000_000;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var admin in _admins)

@@ -13,6 +13,9 @@ public static class Throughput
         await WarmUpAsync(client, prefix);
 
         var before = await commands.ReadAsync();
+        var serverCpuBefore = await commands.ReadCpuMicrosecondsAsync();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var latencies = new List<double>[keys];
         var until = Stats.Now() + (long)(duration.TotalSeconds * TimeProvider.System.TimestampFrequency);
         var start = Stats.Now();
@@ -30,7 +33,10 @@ public static class Throughput
             }
         }));
         var elapsed = Stats.Ms(start, Stats.Now()) / 1000;
+        var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         var executed = await commands.ReadAsync() - before;
+        var serverCpu = await commands.ReadCpuMicrosecondsAsync() - serverCpuBefore;
 
         var all = latencies.SelectMany(l => l).Order().ToList();
         return new ScenarioResult(scenario, row.Name, new Dictionary<string, string>
@@ -39,6 +45,9 @@ public static class Throughput
             ["p50 ms"] = Stats.Percentile(all, 50).ToString("F3"),
             ["p99 ms"] = Stats.Percentile(all, 99).ToString("F3"),
             ["server cmds/cycle"] = ((double)executed / all.Count).ToString("F1"),
+            ["client CPU µs/cycle"] = (cpu.TotalMicroseconds / all.Count).ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
+            ["server CPU µs/cycle"] = (serverCpu / all.Count).ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
+            ["alloc B/cycle"] = ((double)allocated / all.Count).ToString("F0", System.Globalization.CultureInfo.InvariantCulture),
         });
     }
 

@@ -1,54 +1,40 @@
-using Microsoft.Extensions.Logging;
-
 namespace DistLock.Algorithm;
 
 /// <summary>
-/// The life of one held lock after it was acquired: its deadline (the send time of the last
-/// successful acquire or extend, plus the TTL, less the drift allowance: the key cannot have
-/// expired on a majority before it), automatic extension, and the lost signal.
+/// The life of one held lock after it was acquired: it sends the extensions its
+/// <see cref="LeaseClock"/> asks for (automatic ones when the keeper wakes it, manual ones in
+/// between, one at a time), fires the lost signal, and records the metrics and the log. What the
+/// clock says (deadline, next extension, state) is the <see cref="LeaseClock"/>'s, read and moved
+/// under this lease's lock.
 /// </summary>
 internal sealed class Lease
 {
-    private readonly RedlockProtocol _protocol;
+    private readonly LeaseContext _context;
     private readonly TimeProvider _time;
-    private readonly LeaseKeeper _keeper;
-    private readonly ILogger _logger;
-    private readonly LockMetrics _metrics;
     private readonly long _acquiredAt;
+    private readonly Lock _gate = new();
+    private LeaseClock _clock;
 
     // Made when LostToken is first read: most locks are released without anyone watching it.
     private CancellationTokenSource? _lost;
-    private readonly Lock _gate = new();
-    private readonly long _stopExtendingAt;
-    private readonly bool _autoExtend;
-    private long _deadline;
-    private TimeSpan _extensionTtl;
-    private long _deadlineSentAt;
-    private long _nextExtension;
-    private bool _extending;
 
     // The last extension asked for; the next one starts when it is done (see ExtendAsync).
     private Task _lastExtension = Task.CompletedTask;
-    private LockState _state = LockState.Held;
 
-    public Lease(RedlockProtocol protocol, LeaseKeeper keeper, ILogger logger, LockMetrics metrics, LockTarget target, string id, TimeSpan ttl,
-        long acquiredSentAt, bool autoExtend, TimeSpan? maxHoldTime)
+    /// <param name="context">What the leases of one manager share: the protocol, the keeper, metrics and logger.</param>
+    /// <param name="target">The lock key and mode.</param>
+    /// <param name="id">The owner's lock id.</param>
+    /// <param name="ttl">The TTL of the acquisition.</param>
+    /// <param name="clock">The lease's clock, from the winning attempt's send time.</param>
+    public Lease(LeaseContext context, LockTarget target, string id, TimeSpan ttl, LeaseClock clock)
     {
-        _protocol = protocol;
-        _time = keeper.Time;
-        _keeper = keeper;
-        _logger = logger;
-        _metrics = metrics;
+        _context = context;
+        _time = context.Keeper.Time;
         _acquiredAt = _time.GetTimestamp();
         Target = target;
         Id = id;
         Ttl = ttl;
-        _extensionTtl = ttl;
-        _autoExtend = autoExtend;
-        _stopExtendingAt = maxHoldTime is { } hold ? SaturatingAdd(acquiredSentAt, ToTimestamp(hold)) : long.MaxValue;
-        _deadline = _protocol.Deadline(ttl, acquiredSentAt);
-        _deadlineSentAt = acquiredSentAt;
-        _nextExtension = acquiredSentAt + ToTimestamp(ExtensionInterval(ttl));
+        _clock = clock;
         lock (_gate)
         {
             ScheduleNext();
@@ -73,7 +59,7 @@ internal sealed class Lease
             {
                 if (_lost is null)
                 {
-                    if (_state == LockState.Lost)
+                    if (_clock.State == LockState.Lost)
                     {
                         return new CancellationToken(canceled: true);
                     }
@@ -96,9 +82,10 @@ internal sealed class Lease
         {
             lock (_gate)
             {
-                if (_state != LockState.Held || _time.GetTimestamp() < _deadline)
+                var state = _clock.StateAt(_time.GetTimestamp());
+                if (state == _clock.State)
                 {
-                    return _state;
+                    return state;
                 }
             }
 
@@ -114,7 +101,7 @@ internal sealed class Lease
         {
             lock (_gate)
             {
-                return _deadline;
+                return _clock.Deadline;
             }
         }
     }
@@ -169,29 +156,24 @@ internal sealed class Lease
         lock (_gate)
         {
             // An automatic extension that waited for a manual one goes on with the manual one's TTL.
-            ttl = requested ?? _extensionTtl;
+            ttl = requested ?? _clock.ExtensionTtl;
         }
 
-        using var activity = _metrics.Start("extend", Key);
+        using var activity = _context.Metrics.Start("extend", Key);
         var sentAt = _time.GetTimestamp();
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
-            extended = await _protocol.ExtendAsync(Target, Id, ttl).ConfigureAwait(false);
+            extended = await _context.Protocol.ExtendAsync(Target, Id, ttl).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
-            _metrics.Extended("failed");
+            _context.Metrics.Extended("failed");
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             lock (_gate)
             {
-                // Unanswered is not undone: the extension may still reach the nodes, late, and
-                // set a TTL shorter than the one the deadline counts on. The key lives at least
-                // until the earlier of the two.
-                var ifApplied = _protocol.Deadline(ttl, sentAt);
-                if (_state == LockState.Held && ifApplied < _deadline)
+                if (_clock.Unanswered(ttl, sentAt))
                 {
-                    _deadline = ifApplied;
                     ScheduleNext();
                 }
             }
@@ -201,32 +183,26 @@ internal sealed class Lease
 
         if (extended is not { } result)
         {
-            _metrics.Extended("refused");
+            _context.Metrics.Extended("refused");
             activity?.SetTag("distlock.outcome", "refused");
             MarkLost(LostReason.Refused);
             return false;
         }
 
-        _metrics.Extended("extended");
+        _context.Metrics.Extended("extended");
         activity?.SetTag("distlock.outcome", "extended");
 
         lock (_gate)
         {
-            if (_state != LockState.Held)
+            if (_clock.State != LockState.Held)
             {
                 // Lost (or released) while the extension was in flight: the answer must agree
                 // with State, which never turns Held again.
                 return false;
             }
 
-            // Extensions run one at a time, so the latest sent is the latest run: it sets the
-            // key's TTL, even a shorter one.
-            if (result.SentAt >= _deadlineSentAt)
+            if (_clock.Extended(ttl, result.SentAt))
             {
-                _deadline = _protocol.Deadline(ttl, result.SentAt);
-                _deadlineSentAt = result.SentAt;
-                _extensionTtl = ttl;
-                _nextExtension = result.SentAt + ToTimestamp(ExtensionInterval(ttl));
                 ScheduleNext();
             }
         }
@@ -243,20 +219,18 @@ internal sealed class Lease
     {
         lock (_gate)
         {
-            if (_state != LockState.Held)
+            if (!_clock.TryMove(LockState.Held, LockState.Released))
             {
                 return false;
             }
-
-            _state = LockState.Released;
         }
 
-        _keeper.Forget(this);
+        _context.Keeper.Forget(this);
         return true;
     }
 
     /// <summary>The release begun by <see cref="BeginRelease"/> got its answer: the lock is no longer ours.</summary>
-    public void ReleaseDone() => _metrics.Ended(_time.GetElapsedTime(_acquiredAt), lostReason: null);
+    public void ReleaseDone() => _context.Metrics.Ended(_time.GetElapsedTime(_acquiredAt), lostReason: null);
 
     /// <summary>
     /// The release begun by <see cref="BeginRelease"/> ended without an answer (it failed, timed
@@ -268,7 +242,7 @@ internal sealed class Lease
     {
         if (Lose(LockState.Released, LostReason.ReleaseUnclear))
         {
-            Log.LockLost(_logger, Key, LostReason.ReleaseUnclear.Description);
+            Log.LockLost(_context.Logger, Key, LostReason.ReleaseUnclear.Description);
         }
     }
 
@@ -277,7 +251,7 @@ internal sealed class Lease
     {
         if (Lose(LockState.Held, reason))
         {
-            Log.LockLost(_logger, Key, reason.Description);
+            Log.LockLost(_context.Logger, Key, reason.Description);
         }
     }
 
@@ -290,7 +264,7 @@ internal sealed class Lease
     {
         if (Lose(LockState.Held, LostReason.Abandoned))
         {
-            Log.HandleAbandoned(_logger, resource, Key);
+            Log.HandleAbandoned(_context.Logger, resource, Key);
         }
     }
 
@@ -300,17 +274,16 @@ internal sealed class Lease
         CancellationTokenSource? lost;
         lock (_gate)
         {
-            if (_state != from)
+            if (!_clock.TryMove(from, LockState.Lost))
             {
                 return false;
             }
 
-            _state = LockState.Lost;
             lost = _lost;
         }
 
-        _keeper.Forget(this);
-        _metrics.Ended(_time.GetElapsedTime(_acquiredAt), reason.Code);
+        _context.Keeper.Forget(this);
+        _context.Metrics.Ended(_time.GetElapsedTime(_acquiredAt), reason.Code);
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
         _ = lost?.CancelAsync();
@@ -321,30 +294,17 @@ internal sealed class Lease
     public void OnDue()
     {
         var now = _time.GetTimestamp();
-        TimeSpan? extendBy = null;
+        TimeSpan? extendBy;
         lock (_gate)
         {
-            if (_state != LockState.Held)
+            if (_clock.State != LockState.Held)
             {
                 return;
             }
 
-            if (now >= _stopExtendingAt)
+            extendBy = _clock.Due(now);
+            if (now < _clock.Deadline)
             {
-                // MaxHoldTime has passed: no extension is due any more, only the deadline. Left
-                // as it was, a past _nextExtension would make ScheduleNext wake this lease again at
-                // once, forever (a fake clock's Advance never returned; a real one spun until the deadline).
-                _nextExtension = long.MaxValue;
-            }
-
-            if (now < _deadline)
-            {
-                if (WantsExtension(now))
-                {
-                    _extending = true;
-                    extendBy = _extensionTtl;
-                }
-
                 // While an extension is in flight, the next wake is the deadline.
                 ScheduleNext();
             }
@@ -364,7 +324,7 @@ internal sealed class Lease
 
     private async Task ExtendInBackgroundAsync(TimeSpan ttl)
     {
-        var retry = false;
+        var unanswered = false;
         try
         {
             await ExtendInTurnAsync(ttl: null).ConfigureAwait(false);
@@ -372,47 +332,19 @@ internal sealed class Lease
         catch (Exception ex)
         {
             // Redis did not answer: try again soon; the deadline still fires if it stays away.
-            Log.ExtensionFailed(_logger, ex, Key);
-            retry = true;
+            Log.ExtensionFailed(_context.Logger, ex, Key);
+            unanswered = true;
         }
 
         lock (_gate)
         {
-            _extending = false;
-            if (retry)
-            {
-                _nextExtension = _time.GetTimestamp() + ToTimestamp(RetryInterval(ttl));
-            }
-
-            if (_state == LockState.Held)
+            _clock.AutomaticExtensionEnded(unanswered, ttl, _time.GetTimestamp());
+            if (_clock.State == LockState.Held)
             {
                 ScheduleNext();
             }
         }
     }
 
-    private bool WantsExtension(long now) =>
-        _autoExtend && !_extending && now >= _nextExtension && now < _stopExtendingAt;
-
-    private void ScheduleNext()
-    {
-        var wake = _deadline;
-        if (_autoExtend && !_extending && _nextExtension < _stopExtendingAt && _nextExtension < wake)
-        {
-            wake = _nextExtension;
-        }
-
-        _keeper.Schedule(this, wake);
-    }
-
-    private long ToTimestamp(TimeSpan span) => _time.Ticks(span);
-
-    // A MaxHoldTime of TimeSpan.MaxValue means no limit: the sum must not wrap around to the past.
-    private static long SaturatingAdd(long timestamp, long ticks) =>
-        ticks > long.MaxValue - timestamp ? long.MaxValue : timestamp + ticks;
-
-    // Every third of the TTL: two extensions can fail (or be slow) before the key expires.
-    private static TimeSpan ExtensionInterval(TimeSpan ttl) => ttl / 3;
-
-    private static TimeSpan RetryInterval(TimeSpan ttl) => TimeSpan.FromTicks(Math.Max(ttl.Ticks / 10, TimeSpan.FromMilliseconds(5).Ticks));
+    private void ScheduleNext() => _context.Keeper.Schedule(this, _clock.NextWake);
 }

@@ -1,6 +1,6 @@
 namespace DistLock.Algorithm;
 
-/// <summary>Sends one command to every node in parallel, each bounded by the node timeout.</summary>
+/// <summary>Sends one command to every node in parallel, each bounded by the node timeout (see <see cref="NodeCallDeadlines"/>).</summary>
 internal static class QuorumRound
 {
     /// <param name="nodes">The nodes.</param>
@@ -20,52 +20,97 @@ internal static class QuorumRound
         TimeSpan nodeTimeout,
         TimeProvider time) =>
         nodes.Count == 1
-            ? RunOneAsync(nodes, Start(command, nodes[0], state), nodeTimeout, time)
-            : RunManyAsync(nodes, command, state, stopWhenDecided, nodeTimeout, time);
+            ? RunOneAsync(nodes, Start(command, nodes[0], state), NodeCallDeadlines.For(time, nodeTimeout))
+            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout));
 
     private static async Task<RoundResult> RunManyAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
         TState state,
         bool stopWhenDecided,
-        TimeSpan nodeTimeout,
-        TimeProvider time)
+        NodeCallDeadlines deadlines)
     {
         var count = nodes.Count;
         var calls = new Task<NodeResult>[count];
-        var answers = new NodeResult?[count];
-        var order = new Task<NodeResult>[count];
+        var bounded = new Task<NodeResult>[count];
         for (var i = 0; i < count; i++)
         {
             calls[i] = Start(command, nodes[i], state);
-            order[i] = BoundAsync(calls[i], nodes[i], nodeTimeout, time);
+            bounded[i] = deadlines.Bound(calls[i], nodes[i]).AsTask();
         }
 
-        var bounded = new List<Task<NodeResult>>(order);
-        var quorum = LockValidity.QuorumSize(count);
-        int granted = 0, refusedOrFailed = 0;
-        while (bounded.Count > 0)
+        var tally = new Tally(count, stopWhenDecided);
+        for (var i = 0; i < count; i++)
         {
-            var done = await Task.WhenAny(bounded).ConfigureAwait(false);
-            bounded.Remove(done);
-            var answer = await done.ConfigureAwait(false);
-            answers[Array.IndexOf(order, done)] = answer;
-            if (answer.Reply == NodeReply.Granted)
-            {
-                granted++;
-            }
-            else
-            {
-                refusedOrFailed++;
-            }
-
-            if (stopWhenDecided && (granted >= quorum || refusedOrFailed > count - quorum))
-            {
-                break;
-            }
+            tally.Watch(bounded[i], i);
         }
 
-        return new RoundResult(nodes, calls, order, answers);
+        var answers = await tally.Decided.ConfigureAwait(false);
+        return new RoundResult(nodes, calls, bounded, answers);
+    }
+
+    /// <summary>
+    /// Counts the answers of a round as they come, and completes <see cref="Decided"/> once, when the
+    /// round is decided (or every node answered): one registration per node, instead of a
+    /// <c>Task.WhenAny</c> over the calls left after each answer. Answers that come after that are
+    /// not recorded, so the round's answers stay as they were when it returned.
+    /// </summary>
+    private sealed class Tally(int count, bool stopWhenDecided)
+    {
+        private readonly NodeResult?[] _answers = new NodeResult?[count];
+        private readonly TaskCompletionSource<NodeResult?[]> _decided = new();
+        private readonly Lock _gate = new();
+        private readonly int _quorum = LockValidity.QuorumSize(count);
+        private int _granted;
+        private int _refusedOrFailed;
+        private bool _done;
+
+        public Task<NodeResult?[]> Decided => _decided.Task;
+
+        public void Watch(Task<NodeResult> bounded, int index)
+        {
+            if (bounded.IsCompleted)
+            {
+                Record(index, bounded.Result);
+                return;
+            }
+
+            // The bounded call never faults (see NodeCallDeadlines.Bound).
+            bounded.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => Record(index, bounded.Result));
+        }
+
+        private void Record(int index, NodeResult answer)
+        {
+            lock (_gate)
+            {
+                if (_done)
+                {
+                    return;
+                }
+
+                _answers[index] = answer;
+                if (answer.Reply == NodeReply.Granted)
+                {
+                    _granted++;
+                }
+                else
+                {
+                    _refusedOrFailed++;
+                }
+
+                var everyone = _granted + _refusedOrFailed == count;
+                var decided = stopWhenDecided && (_granted >= _quorum || _refusedOrFailed > count - _quorum);
+                if (!everyone && !decided)
+                {
+                    return;
+                }
+
+                _done = true;
+            }
+
+            // Outside the lock: this runs the round's continuation.
+            _decided.SetResult(_answers);
+        }
     }
 
     private static Task<NodeResult> Start<TState>(Func<ILockNode, TState, Task<NodeResult>> command, ILockNode node, TState state)
@@ -84,39 +129,13 @@ internal static class QuorumRound
     /// The round of a single node (the common case): the same as a round of several, without the
     /// bookkeeping of several calls in flight, so the hot path has one state machine fewer.
     /// </summary>
-    private static async Task<RoundResult> RunOneAsync(IReadOnlyList<ILockNode> nodes, Task<NodeResult> call, TimeSpan timeout, TimeProvider time)
+    private static async Task<RoundResult> RunOneAsync(IReadOnlyList<ILockNode> nodes, Task<NodeResult> call, NodeCallDeadlines deadlines)
     {
-        NodeResult answer;
-        try
-        {
-            answer = await call.WaitAsync(timeout, time).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            answer = Failure(ex, call, nodes[0], timeout);
-        }
+        var answer = await deadlines.Bound(call, nodes[0]).ConfigureAwait(false);
 
         // The node answered (or was timed out), so its bounded call is never looked at: the round
         // passes its one call for both.
         Task<NodeResult>[] calls = [call];
         return new RoundResult(nodes, calls, calls, [answer]);
     }
-
-    /// <summary>Turns a node's timeout or error into a <see cref="NodeReply.Failed"/> answer.</summary>
-    private static async Task<NodeResult> BoundAsync(Task<NodeResult> call, ILockNode node, TimeSpan timeout, TimeProvider time)
-    {
-        try
-        {
-            return await call.WaitAsync(timeout, time).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            return Failure(ex, call, node, timeout);
-        }
-    }
-
-    private static NodeResult Failure(Exception error, Task<NodeResult> call, ILockNode node, TimeSpan timeout) =>
-        error is TimeoutException && !call.IsCompleted
-            ? NodeResult.Failed(new TimeoutException($"Redis node {node.Name} did not answer within {timeout.TotalMilliseconds:F0} ms."))
-            : NodeResult.Failed(error);
 }

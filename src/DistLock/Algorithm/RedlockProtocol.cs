@@ -262,16 +262,6 @@ internal sealed class RedlockProtocol
         LockBackendException.NodesFailed($"{operation} lock '{target.Key}'", _nodeNames, round.Failed, round.FirstError);
 
     /// <summary>
-    /// The timestamp before which a lock set with <paramref name="ttl"/> by commands sent at
-    /// <paramref name="sentAt"/> is certainly still there: the send time plus the TTL, less the drift allowance.
-    /// </summary>
-    public long Deadline(TimeSpan ttl, long sentAt)
-    {
-        var span = ttl - LockValidity.Drift(ttl, _driftFactor);
-        return sentAt + _time.Ticks(span);
-    }
-
-    /// <summary>
     /// The rule of the whole algorithm: the lock is held when a majority granted and time is left,
     /// counted from when the commands were sent. Returns how much time, or null when not held.
     /// </summary>

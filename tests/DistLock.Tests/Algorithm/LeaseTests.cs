@@ -148,12 +148,11 @@ public sealed class LeaseTests
     {
         var (first, nodes, keeper) = await AcquireAsync(1);
         var quorum = new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
-        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
         for (var i = 0; i < 1000; i++)
         {
             var key = $"lock:{{k{i}}}";
             var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(key), Value, Ttl);
-            var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, LockTarget.Exclusive(key), Value, Ttl, attempt.SentAt, autoExtend: true, maxHoldTime: null);
+            var lease = NewLease(quorum, keeper, key, attempt.SentAt, autoExtend: true, maxHoldTime: null);
             Assert.True(lease.BeginRelease());
         }
 
@@ -234,8 +233,7 @@ public sealed class LeaseTests
         var quorum = new RedlockProtocol([gated], TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
         var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
         Assert.True(attempt.Acquired);
-        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
-        var lease = new Lease(quorum, new LeaseKeeper(_time), NullLogger.Instance, metrics, LockTarget.Exclusive(Key), Value, Ttl, attempt.SentAt, autoExtend: false, maxHoldTime: null);
+        var lease = NewLease(quorum, new LeaseKeeper(_time), Key, attempt.SentAt, autoExtend: false, maxHoldTime: null);
         return (lease, node, gated);
     }
 
@@ -247,9 +245,15 @@ public sealed class LeaseTests
         var keeper = new LeaseKeeper(_time);
         var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
         Assert.True(attempt.Acquired);
-        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
-        var lease = new Lease(quorum, keeper, NullLogger.Instance, metrics, LockTarget.Exclusive(Key), Value, Ttl, attempt.SentAt, autoExtend, maxHoldTime);
+        var lease = NewLease(quorum, keeper, Key, attempt.SentAt, autoExtend, maxHoldTime);
         return (lease, nodes, keeper);
+    }
+
+    private Lease NewLease(RedlockProtocol quorum, LeaseKeeper keeper, string key, long sentAt, bool autoExtend, TimeSpan? maxHoldTime)
+    {
+        var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
+        var context = new LeaseContext(quorum, keeper, NullLogger.Instance, metrics);
+        return new Lease(context, LockTarget.Exclusive(key), Value, Ttl, new LeaseClock(_time, 0.01, Ttl, sentAt, autoExtend, maxHoldTime));
     }
 
     /// <summary>Moves the fake clock in small steps, letting the keeper's work run between them.</summary>
