@@ -29,17 +29,22 @@ public sealed class PackagingTests
             await pack.WaitForExitAsync();
             Assert.True(pack.ExitCode == 0, log);
 
-            var package = Assert.Single(Directory.GetFiles(output, id + ".0.*.nupkg"));
+            var package = Assert.Single(PackagesOf(output, id, ".nupkg"));
             using var zip = ZipFile.OpenRead(package);
             var entries = zip.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("README.md", entries);
             Assert.Contains("LICENSE", entries);
             Assert.Contains(expected, entries);
-            Assert.Single(Directory.GetFiles(output, id + ".0.*.snupkg"));
+            Assert.Single(PackagesOf(output, id, ".snupkg"));
         }
         finally
         {
             Directory.Delete(output, recursive: true);
         }
     }
+
+    /// <summary>The packages of <paramref name="id"/> (any version, a pre-release included) in <paramref name="folder"/>.</summary>
+    private static string[] PackagesOf(string folder, string id, string extension) =>
+        [.. Directory.GetFiles(folder, "*" + extension).Where(f =>
+            System.Text.RegularExpressions.Regex.IsMatch(Path.GetFileName(f), "^" + System.Text.RegularExpressions.Regex.Escape(id) + @"\.[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?" + System.Text.RegularExpressions.Regex.Escape(extension) + "$"))];
 }
