@@ -25,6 +25,9 @@ internal sealed class LockEngine
     private readonly ConditionalWeakTable<LockHandle, string> _readLocks = new();
     private readonly object _owner;
     private int _closing;
+
+    // Cancelled when the manager closes, so that callers still waiting for a lock end at once.
+    private readonly CancellationTokenSource _closed = new();
     private int _disposed;
 
     /// <param name="owner">The public manager, for ownership checks and ObjectDisposedException.</param>
@@ -94,11 +97,12 @@ internal sealed class LockEngine
     /// A read lock cannot be upgraded: the write lock waits for every reader, this manager's own
     /// included. Waiting forever for the write lock (or the exclusive lock, the same lock) while
     /// this manager holds a read lock on it would hang unless another task releases that read
-    /// lock, so it is refused; a finite wait is allowed (it ends with a timeout at worst).
+    /// lock, so it is refused (infinite, or longer than the longest finite wait, which is taken as
+    /// infinite); a finite wait is allowed (it ends with a timeout at worst).
     /// </summary>
     private void RejectUpgrade(LockTarget target, TimeSpan timeout)
     {
-        if (target.IsExclusive && timeout == Timeout.InfiniteTimeSpan && _readLocks.Any(entry => entry.Value == target.Key))
+        if (target.IsExclusive && WaitClock.IsForever(timeout) && _readLocks.Any(entry => entry.Value == target.Key))
         {
             throw new InvalidOperationException(
                 $"This manager holds a read lock on '{target.Key}': a read lock cannot be upgraded, so waiting forever for the " +
@@ -144,6 +148,8 @@ internal sealed class LockEngine
         {
             return false;
         }
+
+        await _closed.CancelAsync().ConfigureAwait(false);
 
         if (_options.AutoReleaseOnDispose)
         {
@@ -196,7 +202,14 @@ internal sealed class LockEngine
         AcquireOutcome outcome;
         try
         {
-            outcome = await _loop.RunAsync(target, id, ttl, timeout, cancellationToken).ConfigureAwait(false);
+            outcome = await _loop.RunAsync(target, id, ttl, timeout, cancellationToken, _closed.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The manager was disposed while this caller waited: nothing will ever be handed out.
+            Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), "disposed");
+            activity?.SetTag("distlock.outcome", "disposed");
+            throw new ObjectDisposedException(_owner.GetType().FullName, ex);
         }
         catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
         {

@@ -235,11 +235,34 @@ public abstract class ReaderWriterTests
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireWriteAsync(resource, Timeout.InfiniteTimeSpan));
         await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireAsync(resource, Timeout.InfiniteTimeSpan));
+
+        // A timeout too long for a timer waits forever too, so it is refused the same way.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireWriteAsync(resource, TimeSpan.MaxValue));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireWriteAsync(resource, TimeSpan.FromDays(100)));
         Assert.Null(await manager.TryAcquireWriteAsync(resource, TimeSpan.FromMilliseconds(50)));
 
         await reader.ReleaseAsync();
         await using var writer = await manager.AcquireWriteAsync(resource, Timeout.InfiniteTimeSpan);
         Assert.Equal(LockState.Held, writer.State);
+    }
+
+    [Fact]
+    public async Task DisposingTheManager_EndsItsWaitsAtOnce()
+    {
+        await using var holder = await ManagerAsync();
+        var waiter = await ManagerAsync();
+        var resource = NewResource();
+        await using var reader = await holder.AcquireReadAsync(resource);
+        var writing = waiter.AcquireWriteAsync(resource, Timeout.InfiniteTimeSpan);
+        var exclusive = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+        await WriterWaitsAsync(holder, resource);
+
+        var disposed = Stopwatch.StartNew();
+        await waiter.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => writing.WaitAsync(Patience));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => exclusive.WaitAsync(Patience));
+        Assert.True(disposed.Elapsed < TimeSpan.FromSeconds(5), $"the waits ended {disposed.Elapsed} after the dispose");
     }
 
     [Fact]

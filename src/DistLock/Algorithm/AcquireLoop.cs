@@ -42,7 +42,8 @@ internal sealed class AcquireLoop
     /// <param name="ttl">The lock's time to live.</param>
     /// <param name="timeout">How long to keep trying; zero makes one attempt; infinite never gives up on time.</param>
     /// <param name="cancellationToken">Stops waiting; an attempt in flight is undone when it lands.</param>
-    public async Task<AcquireOutcome> RunAsync(LockTarget target, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="closing">Cancelled when the manager closes: a caller that waits stops too (the first attempt does not wait).</param>
+    public async Task<AcquireOutcome> RunAsync(LockTarget target, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken closing = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var wait = new WaitClock(_protocol.Time, timeout);
@@ -62,6 +63,9 @@ internal sealed class AcquireLoop
             }
         }
 
+        // Only a caller that waits pays for the link to the manager's closing.
+        using var linked = closing.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing) : null;
+        cancellationToken = linked?.Token ?? cancellationToken;
         var queue = _waiters.Join(target);
         var place = queue.Enqueue();
         var acquired = false;

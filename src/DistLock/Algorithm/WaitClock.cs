@@ -18,14 +18,30 @@ internal readonly struct WaitClock
     {
         _time = time;
         _start = time.GetTimestamp();
-        _timeout = timeout > LongestFiniteWait ? Timeout.InfiniteTimeSpan : timeout;
+        _timeout = IsForever(timeout) ? Timeout.InfiniteTimeSpan : timeout;
     }
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_start);
 
     /// <summary>
-    /// Time left before the deadline, or null when waiting forever; never more than
-    /// <see cref="LongestFiniteWait"/>, so it can always be passed to Task.WaitAsync.
+    /// Time left before the deadline (zero once it has passed), or null when waiting forever; never
+    /// more than <see cref="LongestFiniteWait"/> nor negative, so it can always be passed to
+    /// Task.WaitAsync: a negative value there would fault, or mean "forever" (-1 ms).
     /// </summary>
-    public TimeSpan? Remaining => _timeout == Timeout.InfiniteTimeSpan ? null : _timeout - Elapsed;
+    public TimeSpan? Remaining
+    {
+        get
+        {
+            if (_timeout == Timeout.InfiniteTimeSpan)
+            {
+                return null;
+            }
+
+            var left = _timeout - Elapsed;
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>True for a timeout that waits forever: infinite, or longer than <see cref="LongestFiniteWait"/>.</summary>
+    public static bool IsForever(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan || timeout > LongestFiniteWait;
 }

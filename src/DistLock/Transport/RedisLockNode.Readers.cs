@@ -42,7 +42,7 @@ internal sealed partial class RedisLockNode
     private static NodeResult ReadAcquireReadReply(RedisResult result, (RedisLockNode Node, string Key) attempt)
     {
         var answer = ReadAcquireReply(result);
-        if (answer.Reply == NodeReply.Denied && answer.HolderTtl is null && ((RedisResult[])result!)[1] is var pttl && (long)pttl == KeyMissing)
+        if (answer.Reply == NodeReply.Denied && (long)((RedisResult[])result!)[1] == KeyMissing)
         {
             _ = attempt.Node.WakeLineQuietlyAsync(attempt.Key);
         }
@@ -61,7 +61,4 @@ internal sealed partial class RedisLockNode
             // The reader looks again after RetryDelay.
         }
     }
-
-    // What PTTL answers for a key that does not exist.
-    private const long KeyMissing = -2;
 }

@@ -187,9 +187,14 @@ internal sealed partial class RedisLockNode : ILockNode
             return NodeResult.GrantedWith((long)reply[1]);
         }
 
+        // -2, the key missing although the take failed: it expired between the two commands (a
+        // server that does not stop its clock for a script, as Garnet), so look again at once.
         var holderTtl = (long)reply[1];
-        return NodeResult.Refused(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : null);
+        return NodeResult.Refused(holderTtl >= 0 ? TimeSpan.FromMilliseconds(holderTtl) : holderTtl == KeyMissing ? TimeSpan.Zero : null);
     }
+
+    // What PTTL answers for a key that does not exist.
+    private const long KeyMissing = -2;
 
     /// <summary>
     /// The release script's reply: 1 released, 0 not ours, 2 or 3 released with dead (or marked)
