@@ -144,7 +144,7 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
         return Task.FromResult(new QuorumStatus(1, 1));
     }
 
-    /// <summary>Releases held locks when <see cref="LockOptions.AutoReleaseOnDispose"/> is set, else marks them lost. Never throws.</summary>
+    /// <summary>Ends the calls still waiting for a lock (<see cref="ObjectDisposedException"/>), releases held locks when <see cref="LockOptions.AutoReleaseOnDispose"/> is set, else marks them lost. Never throws.</summary>
     /// <returns>A task that completes when done.</returns>
     public async ValueTask DisposeAsync() => await _engine.CloseAsync().ConfigureAwait(false);
 

@@ -397,7 +397,8 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     }
 
     /// <summary>
-    /// Stops handing out locks, releases the ones still held when <see cref="LockOptions.AutoReleaseOnDispose"/>
+    /// Stops handing out locks (calls still waiting for one end with <see cref="ObjectDisposedException"/>),
+    /// releases the ones still held when <see cref="LockOptions.AutoReleaseOnDispose"/>
     /// is set, and closes the connections the manager opened itself. Never throws.
     /// </summary>
     /// <returns>A task that completes when everything is closed.</returns>
