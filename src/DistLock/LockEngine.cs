@@ -23,6 +23,10 @@ internal sealed class LockEngine
     // The read locks this manager handed out and that were not released yet, with their keys;
     // weakly, so that a dropped handle is still abandoned by its finalizer (see LockHandle).
     private readonly ConditionalWeakTable<LockHandle, string> _readLocks = new();
+
+    // How many entries _readLocks may hold (a dropped handle's entry goes without a decrement, so
+    // this can be high, never low): zero lets the exclusive path skip the table and its lock.
+    private int _readLockCount;
     private readonly object _owner;
     private int _closing;
 
@@ -102,7 +106,8 @@ internal sealed class LockEngine
     /// </summary>
     private void RejectUpgrade(LockTarget target, TimeSpan timeout)
     {
-        if (target.IsExclusive && WaitClock.IsForever(timeout) && _readLocks.Any(entry => entry.Value == target.Key))
+        if (target.IsExclusive && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
+            && _readLocks.Any(entry => entry.Value == target.Key))
         {
             throw new InvalidOperationException(
                 $"This manager holds a read lock on '{target.Key}': a read lock cannot be upgraded, so waiting forever for the " +
@@ -183,7 +188,10 @@ internal sealed class LockEngine
         }
 
         activity?.SetTag("distlock.outcome", released ? "released" : "not-held");
-        _readLocks.Remove(handle);
+        if (handle.Mode == LockMode.Read && _readLocks.Remove(handle))
+        {
+            Interlocked.Decrement(ref _readLockCount);
+        }
         if (_options.AutoReleaseOnDispose)
         {
             _held.TryRemove(handle, out _);
@@ -238,6 +246,7 @@ internal sealed class LockEngine
         if (target.Mode == LockMode.Read)
         {
             _readLocks.AddOrUpdate(handle, target.Key);
+            Interlocked.Increment(ref _readLockCount);
         }
 
         if (_options.AutoReleaseOnDispose)
