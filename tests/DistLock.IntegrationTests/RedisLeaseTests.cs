@@ -18,6 +18,9 @@ public abstract class RedisLeaseTests
         await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromMilliseconds(600) });
         var lost = handle.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
 
+        // Redlock returns at the first majority; a node that grants after the delete below would
+        // still hold the key when the lease is lost, so the delete waits for every node's answer.
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.CountHoldersAsync(handle.Key) == _nodes.NodeCount));
         await _nodes.DeleteEverywhereAsync(handle.Key);
 
         await lost;
