@@ -28,6 +28,15 @@ internal static class SemaphoreView
         return table;
     }
 
+    /// <summary>What <c>status --semaphore --watch</c> prints off a terminal, when it changes.</summary>
+    public static string Line(SemaphoreInfo info) =>
+        $"holders={Number(info.Holders.Count)}/{(info.MaxCount == 0 ? "-" : Number(info.MaxCount))} free={(info.MaxCount == 0 ? "all" : Number(info.FreePermits))} " +
+        $"handing-over={Number(info.HandingOver)} fencing={info.FencingCounter.ToString(CultureInfo.InvariantCulture)} waiters={Number(info.Waiters)}";
+
+    /// <summary>The shortest TTL left among the holders, or - when none holds.</summary>
+    public static string TtlOf(SemaphoreInfo info) =>
+        info.Holders.Count == 0 ? "-" : info.Holders.Min(h => h.RemainingTtl).TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+
     public static void Print(SemaphoreInfo info) => LockJson.Print(json =>
     {
         json.WriteStartObject();

@@ -1,3 +1,4 @@
+using DistLock.RedisRig;
 using System.Text.Json;
 
 namespace DistLock.Cli.Tests;
@@ -68,5 +69,34 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         Assert.Equal(3, document.RootElement.GetProperty("maxCount").GetInt32());
         Assert.Equal(2, document.RootElement.GetProperty("freePermits").GetInt32());
         Assert.Equal(held.Id, document.RootElement.GetProperty("holders")[0].GetProperty("holder").GetString());
+    }
+
+    [Fact]
+    public async Task StatusSemaphoreWatch_OffATerminal_PrintsALinePerChange_AndStopsOnSigTerm()
+    {
+        var resource = NewResource();
+        using var tool = Tool.Start(["status", "--semaphore", resource, "--watch"], redis.Endpoint);
+        await Until.TrueAsync(() => tool.Stdout.Contains("holders=0/- free=all", StringComparison.Ordinal));
+
+        await using (var held = await redis.Locks.AcquireSemaphoreAsync(resource, 3))
+        {
+            await Until.TrueAsync(() => tool.Stdout.Contains("holders=1/3 free=2", StringComparison.Ordinal));
+        }
+
+        await Until.TrueAsync(() => tool.Stdout.Split('\n').Count(l => l.Contains("holders=0/- free=all", StringComparison.Ordinal)) == 2);
+        Signals.Send(tool.Process.Id, 15);
+        Assert.Equal(0, await tool.WaitAsync(20));
+        Assert.DoesNotContain('\u001b', tool.Stdout);
+    }
+
+    [Fact]
+    public async Task StatusSemaphoreWatch_OnRedlock_IsAUsageError()
+    {
+        await using var second = await RedisServer.StartAsync();
+
+        using var tool = await Tool.RunAsync(["status", "--semaphore", NewResource(), "--watch", "--redis", redis.Endpoint, "--redis", second.Endpoint]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Contains("--semaphore", tool.Stderr, StringComparison.Ordinal);
     }
 }

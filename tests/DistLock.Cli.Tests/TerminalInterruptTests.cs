@@ -32,16 +32,7 @@ public sealed class TerminalInterruptTests(RedisFixture redis)
         var ready = Path.Combine(directory, "ready");
         await File.WriteAllTextAsync(script, Counter);
         var tool = Path.Combine(AppContext.BaseDirectory, "DistLock.Cli.dll");
-        var commandLine = $"exec dotnet '{tool}' exec --resource {resource} -- python3 '{script}' '{log}' '{ready}'";
-        var start = new ProcessStartInfo("script", ["-qfec", commandLine, "/dev/null"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DISTLOCK_REDIS"] = redis.Endpoint;
-        using var terminal = Process.Start(start)!;
+        using var terminal = UnderATerminal($"exec dotnet '{tool}' exec --resource {resource} -- python3 '{script}' '{log}' '{ready}'");
         _ = terminal.StandardOutput.ReadToEndAsync();
         _ = terminal.StandardError.ReadToEndAsync();
         try
@@ -69,5 +60,72 @@ public sealed class TerminalInterruptTests(RedisFixture redis)
 
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task StatusSemaphoreWatch_InATerminal_RedrawsTheView_AndCtrlCEndsItWithZero()
+    {
+        var resource = "tty-sem-" + Guid.NewGuid().ToString("N")[..8];
+        var tool = Path.Combine(AppContext.BaseDirectory, "DistLock.Cli.dll");
+        using var terminal = UnderATerminal($"exec dotnet '{tool}' status --semaphore {resource} --watch");
+        var screen = new System.Text.StringBuilder();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int read;
+            while ((read = await terminal.StandardOutput.ReadAsync(buffer)) > 0)
+            {
+                lock (screen)
+                {
+                    screen.Append(buffer, 0, read);
+                }
+            }
+        });
+        _ = terminal.StandardError.ReadToEndAsync();
+        string Screen()
+        {
+            lock (screen)
+            {
+                return screen.ToString();
+            }
+        }
+
+        try
+        {
+            await Until.TrueAsync(() => Screen().Contains("free permits", StringComparison.Ordinal));
+            await using (var held = await redis.Locks.AcquireSemaphoreAsync(resource, 2))
+            {
+                await Until.TrueAsync(() => Screen().Contains(held.Id, StringComparison.Ordinal));
+            }
+
+            Assert.Contains('\u001b', Screen()); // a live view: the cursor moves back to redraw
+            await terminal.StandardInput.WriteAsync('\u0003');
+            await terminal.StandardInput.FlushAsync();
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await terminal.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, terminal.ExitCode);
+        }
+        finally
+        {
+            if (!terminal.HasExited)
+            {
+                terminal.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="commandLine"/> (sh syntax) on a pseudo-terminal; what it shows comes out on standard output.</summary>
+    private Process UnderATerminal(string commandLine)
+    {
+        var start = new ProcessStartInfo("script", ["-qfec", commandLine, "/dev/null"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DISTLOCK_REDIS"] = redis.Endpoint;
+        return Process.Start(start)!;
     }
 }

@@ -119,7 +119,7 @@ public sealed class UsabilityTests(RedisFixture redis)
         using var holder = Tool.Start(["exec", "--resource", resource, "--", "sh", "-c", $"trap 'exit 0' TERM; touch {ready}; while :; do sleep 0.05; done"], redis.Endpoint);
         try
         {
-            await UntilAsync(() => File.Exists(ready));
+            await Until.TrueAsync(() => File.Exists(ready));
 
             using var status = await Tool.RunAsync(["status", resource, "--json"], redis.Endpoint);
             var json = JsonDocument.Parse(status.Stdout).RootElement;
@@ -159,11 +159,11 @@ public sealed class UsabilityTests(RedisFixture redis)
     {
         var resource = NewResource();
         using var tool = Tool.Start(["status", resource, "--watch"], redis.Endpoint);
-        await UntilAsync(() => tool.Stdout.Contains("free", StringComparison.Ordinal));
+        await Until.TrueAsync(() => tool.Stdout.Contains("free", StringComparison.Ordinal));
 
         await using (var handle = await redis.Locks.AcquireAsync(resource))
         {
-            await UntilAsync(() => tool.Stdout.Contains("held holder=" + handle.Id, StringComparison.Ordinal));
+            await Until.TrueAsync(() => tool.Stdout.Contains("held holder=" + handle.Id, StringComparison.Ordinal));
         }
 
         Signals.Send(tool.Process.Id, 15);
@@ -275,15 +275,5 @@ public sealed class UsabilityTests(RedisFixture redis)
 
         Assert.Equal(expected, await tool.WaitAsync(20));
         Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
-    }
-
-    private static async Task UntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.True(condition());
     }
 }

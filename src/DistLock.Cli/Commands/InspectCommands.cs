@@ -43,7 +43,7 @@ internal static class InspectCommands
 
             if (parse.GetValue(watch))
             {
-                return await WatchAsync(locks, resource, cancellationToken);
+                return await WatchLockAsync(locks, resource, cancellationToken);
             }
 
             var info = await locks.InspectAsync(resource, cancellationToken);
@@ -149,14 +149,9 @@ internal static class InspectCommands
         return release;
     }
 
-    /// <summary>status --semaphore: one view (no --watch: poll status --semaphore --json instead).</summary>
+    /// <summary>status --semaphore: one view, or a live one with --watch.</summary>
     private static async Task<int> SemaphoreStatusAsync(RedisLockManager locks, string resource, bool json, bool watch, CancellationToken cancellationToken)
     {
-        if (watch)
-        {
-            throw new CliException(ExitCodes.Usage, "--watch does not go with --semaphore yet (poll status --semaphore --json instead)");
-        }
-
         SemaphoreInfo info;
         try
         {
@@ -165,6 +160,11 @@ internal static class InspectCommands
         catch (NotSupportedException ex)
         {
             throw new CliException(ExitCodes.Usage, $"--semaphore: {ErrorText.Clean(ex.Message)}", ex);
+        }
+
+        if (watch)
+        {
+            return await WatchAsync(info, token => locks.InspectSemaphoreAsync(resource, token), SemaphoreView.Line, i => $"ttl={SemaphoreView.TtlOf(i)}", SemaphoreView.Details, cancellationToken);
         }
 
         if (json)
@@ -179,11 +179,24 @@ internal static class InspectCommands
         return ExitCodes.Success;
     }
 
+    /// <summary>status --watch of a lock.</summary>
+    private static async Task<int> WatchLockAsync(RedisLockManager locks, string resource, CancellationToken cancellationToken) =>
+        await WatchAsync(
+            await locks.InspectAsync(resource, cancellationToken),
+            token => locks.InspectAsync(resource, token),
+            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.FencingCounter} waiters={info.Waiters}",
+            info => $"ttl={LockTable.TtlOf(info)}",
+            info => LockTable.Details(info, locks.NodeCount),
+            cancellationToken);
+
     /// <summary>
-    /// status --watch: a live view on a terminal; off a terminal, one plain line per change. Runs
-    /// until SIGINT or SIGTERM, then exits 0 (stopping a watch is how it is meant to end).
+    /// status --watch: a live view on a terminal; off a terminal, one plain line per change of
+    /// <paramref name="line"/> (what counts as a change), followed by <paramref name="suffix"/>
+    /// (what changes all the time, as a TTL). Runs until SIGINT or SIGTERM, then exits 0
+    /// (stopping a watch is how it is meant to end).
     /// </summary>
-    private static async Task<int> WatchAsync(RedisLockManager locks, string resource, CancellationToken cancellationToken)
+    private static async Task<int> WatchAsync<T>(
+        T first, Func<CancellationToken, Task<T>> read, Func<T, string> line, Func<T, string> suffix, Func<T, Spectre.Console.Rendering.IRenderable> render, CancellationToken cancellationToken)
     {
         using var interrupts = new Interrupts();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupts.Token);
@@ -192,27 +205,27 @@ internal static class InspectCommands
             if (Console.IsOutputRedirected)
             {
                 var last = string.Empty;
+                var info = first;
                 while (true)
                 {
-                    var info = await locks.InspectAsync(resource, stop.Token);
-                    var line = $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.FencingCounter} waiters={info.Waiters}";
-                    if (line != last)
+                    var current = line(info);
+                    if (current != last)
                     {
-                        Console.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss} {line} ttl={LockTable.TtlOf(info)}");
-                        last = line;
+                        Console.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss} {current} {suffix(info)}");
+                        last = current;
                     }
 
                     await Task.Delay(WatchInterval, stop.Token);
+                    info = await read(stop.Token);
                 }
             }
 
-            var first = await locks.InspectAsync(resource, stop.Token);
-            await AnsiConsole.Live(LockTable.Details(first, locks.NodeCount)).StartAsync(async live =>
+            await AnsiConsole.Live(render(first)).StartAsync(async live =>
             {
                 while (true)
                 {
                     await Task.Delay(WatchInterval, stop.Token);
-                    live.UpdateTarget(LockTable.Details(await locks.InspectAsync(resource, stop.Token), locks.NodeCount));
+                    live.UpdateTarget(render(await read(stop.Token)));
                 }
             });
         }
