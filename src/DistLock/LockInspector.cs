@@ -53,12 +53,7 @@ internal sealed class LockInspector
     /// <summary>The semaphore <paramref name="resource"/> on its one deployment (semaphores are refused over several).</summary>
     public async Task<SemaphoreInfo> InspectSemaphoreAsync(string resource, CancellationToken cancellationToken)
     {
-        if (_nodes.Count > 1)
-        {
-            throw new NotSupportedException("Semaphores need one Redis deployment; this manager has several independent masters (Redlock). See docs/redlock.md.");
-        }
-
-        var key = _keys.SemaphoreKey(resource);
+        var key = SemaphoreKeyOnOneDeployment(resource);
         var answer = (await OnEveryNodeAsync(node => node.InspectSemaphoreAsync(key), "inspect semaphore", key, cancellationToken).ConfigureAwait(false))[0];
         return SemaphoreInfo.From(
             resource, key, answer.Limit, answer.Entries.Select(e => (e.Id, TimeSpan.FromMilliseconds(e.RemainingMs))), answer.Waiters, answer.Fence);
@@ -138,6 +133,25 @@ internal sealed class LockInspector
         var notice = ReleaseNotice.New("forced");
         var deleted = await OnEveryNodeAsync(node => node.ForceReleaseAsync(key, notice), "force-release", key, cancellationToken).ConfigureAwait(false);
         return deleted.Any(d => d);
+    }
+
+    /// <summary>Frees the permit of <paramref name="holderId"/>, or every holder's when null; returns how many were freed.</summary>
+    public async Task<int> ForceReleaseSemaphoreAsync(string resource, string? holderId, CancellationToken cancellationToken)
+    {
+        var key = SemaphoreKeyOnOneDeployment(resource);
+        var notice = ReleaseNotice.New("forced");
+        var freed = await OnEveryNodeAsync(node => node.ForceReleaseSemaphoreAsync(key, holderId ?? string.Empty, notice), "force-release semaphore", key, cancellationToken).ConfigureAwait(false);
+        return freed[0];
+    }
+
+    private string SemaphoreKeyOnOneDeployment(string resource)
+    {
+        if (_nodes.Count > 1)
+        {
+            throw new NotSupportedException("Semaphores need one Redis deployment; this manager has several independent masters (Redlock). See docs/redlock.md.");
+        }
+
+        return _keys.SemaphoreKey(resource);
     }
 
     /// <summary>How many nodes answer a PING within the timeout.</summary>

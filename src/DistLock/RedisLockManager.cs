@@ -397,6 +397,33 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     }
 
     /// <summary>
+    /// Frees permits of the semaphore <paramref name="resource"/> whoever holds them: the permit of
+    /// <paramref name="holderId"/> (a <see cref="SemaphoreHolder.HolderId"/> that
+    /// <see cref="InspectSemaphoreAsync"/> shows), or every holder's when it is null; then wakes
+    /// one waiter per permit freed. For operators clearing a stuck holder: the holder is not asked;
+    /// its next extension is refused and its <see cref="LockHandle.LostToken"/> fires. Permits
+    /// being handed to woken waiters are left to them. Never needed in normal use.
+    /// </summary>
+    /// <param name="resource">The semaphore's name.</param>
+    /// <param name="holderId">The holder whose permit to free, or null for every holder.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>How many permits were freed (0 when the holder, or every holder, was gone already).</returns>
+    /// <exception cref="ArgumentException"><paramref name="holderId"/> is empty or white space.</exception>
+    /// <exception cref="NotSupportedException">The manager has several independent nodes (Redlock), where semaphores are not supported.</exception>
+    /// <exception cref="LockBackendException">The node did not answer.</exception>
+    public Task<int> ForceReleaseSemaphoreAsync(string resource, string? holderId = null, CancellationToken cancellationToken = default)
+    {
+        LockKeyLayout.ValidateResource(resource, nameof(resource));
+        if (holderId is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(holderId);
+        }
+
+        ThrowIfDisposed();
+        return _inspector.ForceReleaseSemaphoreAsync(resource, holderId, cancellationToken);
+    }
+
+    /// <summary>
     /// Stops handing out locks (calls still waiting for one end with <see cref="ObjectDisposedException"/>),
     /// releases the ones still held when <see cref="LockOptions.AutoReleaseOnDispose"/>
     /// is set, and closes the connections the manager opened itself. Never throws.

@@ -99,4 +99,31 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         Assert.Equal(64, tool.ExitCode);
         Assert.Contains("--semaphore", tool.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ReleaseSemaphore_OneHolder_FreesOnlyItsPermit_AfterAYes()
+    {
+        var resource = NewResource();
+        var stuck = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
+        await using var kept = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
+
+        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.Id, "--force"], redis.Endpoint, stdin: "n\n");
+        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.Id, "--force"], redis.Endpoint, stdin: "y\n");
+
+        Assert.Equal(1, declined.ExitCode);
+        Assert.Equal(0, confirmed.ExitCode);
+        Assert.Contains($"freed 1 permit(s) of '{resource}'", confirmed.Stdout, StringComparison.Ordinal);
+        var holders = (await redis.Locks.InspectSemaphoreAsync(resource)).Holders;
+        Assert.Equal(kept.Id, Assert.Single(holders).HolderId);
+        Assert.False(await stuck.ReleaseAsync());
+    }
+
+    [Fact]
+    public async Task ReleaseHolder_WithoutSemaphore_IsAUsageError()
+    {
+        using var tool = await Tool.RunAsync(["release", NewResource(), "--holder", "x", "--force", "--yes"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Contains("--holder", tool.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -21,6 +21,7 @@ public abstract class RedlockSemaphoreTests
         await Assert.ThrowsAsync<NotSupportedException>(() => manager.AcquireSemaphoreAsync(resource, 2));
         await Assert.ThrowsAsync<NotSupportedException>(() => manager.TryAcquireSemaphoreAsync(resource, 2));
         await Assert.ThrowsAsync<NotSupportedException>(() => manager.InspectSemaphoreAsync(resource));
+        await Assert.ThrowsAsync<NotSupportedException>(() => manager.ForceReleaseSemaphoreAsync(resource));
         Assert.Equal(0, await _nodes.CountHoldersAsync($"lock:{{{resource}}}:semaphore"));
     }
 }

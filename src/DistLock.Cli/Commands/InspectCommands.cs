@@ -111,12 +111,15 @@ internal static class InspectCommands
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
         var force = new Option<bool>("--force") { Description = "Required: the lock is deleted whoever holds it" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
+        var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Free the permits of the semaphore of that name (exec --permits) instead" };
+        var holder = new Option<string?>("--holder") { Description = "With --semaphore: free only this holder's permit (an id status --semaphore shows)" };
         var release = new Command("release", CommonOptions.Describe(
             "Delete a stuck lock, whoever holds it, and wake the next waiter",
             "distlock release nightly-backup --force",
-            "distlock release nightly-backup --force --yes"))
+            "distlock release nightly-backup --force --yes",
+            "distlock release --semaphore encoders --holder 3f2a... --force"))
         {
-            redis, prefix, name, force, yes,
+            redis, prefix, name, force, yes, semaphore, holder,
         };
         release.SetAction(async (parse, cancellationToken) =>
         {
@@ -126,9 +129,20 @@ internal static class InspectCommands
                 throw new CliException(ExitCodes.Usage, "release deletes the lock whoever holds it: add --force to do that");
             }
 
+            var holderId = parse.GetValue(holder);
+            if (holderId is not null && (!parse.GetValue(semaphore) || string.IsNullOrWhiteSpace(holderId)))
+            {
+                throw new CliException(ExitCodes.Usage, "--holder names a holder of a semaphore: use it with --semaphore, and not empty");
+            }
+
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
             await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
+            if (parse.GetValue(semaphore))
+            {
+                return await ReleaseSemaphoreAsync(locks, resource, holderId, parse.GetValue(yes), cancellationToken);
+            }
+
             var info = await locks.InspectAsync(resource, cancellationToken);
             if (info.HolderId is null)
             {
@@ -147,6 +161,38 @@ internal static class InspectCommands
             return ExitCodes.Success;
         });
         return release;
+    }
+
+    /// <summary>release --semaphore: frees one holder's permit, or every holder's, after asking.</summary>
+    private static async Task<int> ReleaseSemaphoreAsync(RedisLockManager locks, string resource, string? holderId, bool yes, CancellationToken cancellationToken)
+    {
+        SemaphoreInfo info;
+        try
+        {
+            info = await locks.InspectSemaphoreAsync(resource, cancellationToken);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new CliException(ExitCodes.Usage, $"--semaphore: {ErrorText.Clean(ex.Message)}", ex);
+        }
+
+        var freeing = info.Holders.Where(h => holderId is null || h.HolderId == holderId).ToList();
+        if (freeing.Count == 0)
+        {
+            AnsiConsole.WriteLine(holderId is null ? $"semaphore '{resource}' has no holder" : $"semaphore '{resource}' has no holder {holderId}");
+            return ExitCodes.Success;
+        }
+
+        var who = string.Join(", ", freeing.Select(h => h.HolderLabel ?? h.HolderId));
+        if (!yes && !Confirm($"Free {freeing.Count} permit(s) of semaphore '{resource}' held by {who}? [y/N] "))
+        {
+            Console.Error.WriteLine("distlock: not released");
+            return ExitCodes.Failure;
+        }
+
+        var freed = await locks.ForceReleaseSemaphoreAsync(resource, holderId, cancellationToken);
+        AnsiConsole.WriteLine(freed > 0 ? $"freed {freed} permit(s) of '{resource}'" : $"semaphore '{resource}': the permit(s) were given back already");
+        return ExitCodes.Success;
     }
 
     /// <summary>status --semaphore: one view, or a live one with --watch.</summary>

@@ -38,4 +38,6 @@ internal static class LockScripts
     public static LockScript StandbyNextSemaphore { get; } = LockScript.Load("standby-next-semaphore");
 
     public static LockScript InspectSemaphore { get; } = LockScript.Load("inspect-semaphore");
+
+    public static LockScript ForceReleaseSemaphore { get; } = LockScript.Load("force-release-semaphore");
 }

@@ -57,6 +57,20 @@ internal sealed partial class RedisLockNode
         return (reply[0].IsNull ? 0 : (int)reply[0], entries, (int)reply[2], reply[3].IsNull ? 0 : (long)reply[3]);
     }
 
+    /// <summary>
+    /// Frees the permit of <paramref name="holderId"/> (of every holder, when empty) whoever holds
+    /// it, and wakes a waiter per permit freed; returns how many permits were freed.
+    /// </summary>
+    public async Task<int> ForceReleaseSemaphoreAsync(string key, string holderId, string notice)
+    {
+        var line = WakeScripts.ForSemaphore(SemaphoreKeys(key));
+        var reply = (RedisResult[])(await LockScripts.ForceReleaseSemaphore
+            .EvaluateAsync(_database, line.Keys, [holderId, notice, _handoffGraceMs, PublishCommand])
+            .ConfigureAwait(false))!;
+        await GoOnWakingAsync(line, notice, (long)reply[1]).ConfigureAwait(false);
+        return (int)reply[0];
+    }
+
     /// <summary>The keys every semaphore script gets, in one hash slot (see permits.lua).</summary>
     private static RedisKey[] SemaphoreKeys(string key) =>
         [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key), LockKeyLayout.LimitKey(key)];
