@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using DistLock.IntegrationTests.Fixtures;
+using DistLock.Transport;
+using StackExchange.Redis;
 
 namespace DistLock.IntegrationTests;
 
@@ -40,5 +43,54 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         {
             await writer.ReleaseAsync();
         }
+    }
+    /// <summary>
+    /// A woken reader that never comes (a paused process keeps its subscription) is marked at the
+    /// head of the line. When the last reader that did come releases, release-read.lua keeps the
+    /// lock reserved for readers for another grace and publishes nothing: a writer that queued while
+    /// the readers held is never woken, and sleeps until the TTL it learned from its last refusal.
+    /// A stalled process must cost the writer about the grace, not a TTL.
+    /// </summary>
+    [Fact]
+    public async Task StalledWokenReader_LastLiveReaderOut_MustStillWakeTheWriterWithinAboutTheGrace()
+    {
+        // Grace = RetryDelay: 200 ms. TTL 6 s, so a writer that sleeps to it is told apart.
+        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(6) };
+        await using var holder = await nodes.ConnectAsync(options);
+        await using var readers = await nodes.ConnectAsync(options);
+        await using var writers = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
+
+        var held = await holder.AcquireWriteAsync(resource);
+        await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
+        var reading = readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        // The release wakes both readers; the live one comes, the stalled one stays marked at the head.
+        await held.ReleaseAsync();
+        var reader = await reading;
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the live reader never left the line");
+
+        // A writer comes while the live reader reads: refused, it joins the line behind the stalled reader.
+        var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the writer never joined the line");
+
+        var released = Stopwatch.StartNew();
+        Assert.True(await reader.ReleaseAsync());
+        await using var writer = await writing;
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"the writer took the lock {released.Elapsed} after the last live reader left");
+    }
+
+    private async Task<bool> LineLengthIsAsync(string key, long length) =>
+        await nodes.Inspectors[0].GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) == length;
+
+    /// <summary>Listens on a waiter's wake channel like a paused process: subscribed, first in line, never acting.</summary>
+    private async Task<IAsyncDisposable> StalledWaiterAsync(string key, string id, double ticket)
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync(nodes.Endpoints[0]);
+        await connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(LockKeyLayout.WakeChannel(key, id)), (_, _) => { });
+        await connection.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), id, ticket);
+        return connection;
     }
 }
