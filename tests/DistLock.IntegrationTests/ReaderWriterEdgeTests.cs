@@ -82,6 +82,32 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"the writer took the lock {released.Elapsed} after the last live reader left");
     }
 
+    /// <summary>
+    /// A writer that died while waiting (killed: its entry stays in the line, nobody listens on its
+    /// channel) blocks every new reader for as long as the current readers hold: acquire-read.lua
+    /// refuses a reader with any writer ahead, and only wakes the line (dropping the dead) when the
+    /// key is free. Each refused reader joins the line, which refreshes its expiry, so with readers
+    /// that hold on (auto-extended) the dead writer blocks new readers indefinitely. A live writer
+    /// may hold readers back (writer preference); a dead one must not.
+    /// </summary>
+    [Fact]
+    public async Task DeadWriterInLine_WhileReadersHold_MustNotBlockNewReaders()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+
+        await using var reading = await first.AcquireReadAsync(resource);
+
+        // A writer that queued behind the reader, then was killed: its place stays, its channel is silent.
+        await nodes.Inspectors[0].GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), "dead-writer", 1);
+
+        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(3));
+        Assert.NotNull(joined);
+        await joined!.ReleaseAsync();
+    }
+
     private async Task<bool> LineLengthIsAsync(string key, long length) =>
         await nodes.Inspectors[0].GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) == length;
 
