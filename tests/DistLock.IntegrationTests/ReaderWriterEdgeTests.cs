@@ -108,6 +108,63 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await joined!.ReleaseAsync();
     }
 
+    /// <summary>
+    /// Readers queued behind a waiting writer (writer preference) while others read. The writer
+    /// gives up (cancelled, or timed out): pass-on.lua drops it from the line but wakes nobody
+    /// while the key exists, and the key is the readers' marker. The readers behind it, now first
+    /// in line and free to join the readers, sleep until the marker's TTL instead of being let in.
+    /// </summary>
+    [Fact]
+    public async Task WaitingWriterGivesUp_ReadersQueuedBehindIt_MustJoinTheReadersWithoutWaitingOutTheTtl()
+    {
+        var options = new LockOptions { Ttl = TimeSpan.FromSeconds(6), RetryDelay = TimeSpan.FromMilliseconds(200) };
+        await using var first = await nodes.ConnectAsync(options);
+        await using var writers = await nodes.ConnectAsync(options);
+        await using var second = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
+
+        await using var reading = await first.AcquireReadAsync(resource);
+        using var giveUp = new CancellationTokenSource();
+        var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30), giveUp.Token);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
+        var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        var gaveUp = Stopwatch.StartNew();
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writing);
+        await using var joined = await joining;
+        Assert.True(gaveUp.Elapsed < TimeSpan.FromSeconds(3), $"the reader got in {gaveUp.Elapsed} after the writer ahead of it gave up");
+    }
+
+    /// <summary>
+    /// ForceReleaseAsync promises that the holder's next extension is refused. With readers waiting
+    /// at the head of the line (here behind a writer that died), force-release.lua deletes the marker
+    /// and wakes them, and reserve_readers puts the marker back without clearing the readers' set:
+    /// the old reader's lease is still in it, so its extension succeeds and it is never Lost.
+    /// </summary>
+    [Fact]
+    public async Task ForceRelease_WithReadersWaiting_MustStillLoseTheOldReaders()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+
+        var old = await first.AcquireReadAsync(resource);
+        await nodes.Inspectors[0].GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), "dead-writer", 1);
+        var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(8));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        Assert.True(await second.ForceReleaseAsync(resource));
+        await using var joined = await joining;
+
+        var extended = await old.ExtendAsync();
+        Assert.False(extended, "the force-released reader's extension was granted");
+        Assert.Equal(LockState.Lost, old.State);
+    }
+
     private async Task<bool> LineLengthIsAsync(string key, long length) =>
         await nodes.Inspectors[0].GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) == length;
 
