@@ -58,6 +58,23 @@ public sealed class InMemoryReaderWriterEdgeTests
         Assert.Equal(LockMode.Read, joined.Mode);
     }
 
+    /// <summary>
+    /// The upgrade check remembers every read handle not released, lost ones included: after the
+    /// read lock expired (or its release failed), the manager holds nothing, the lock is free, and
+    /// waiting forever for the write lock is still refused with "This manager holds a read lock".
+    /// </summary>
+    [Fact]
+    public async Task ReadLockLost_WaitingForeverToWrite_IsNotRefusedAsAnUpgrade()
+    {
+        await using var locks = Manager();
+        var reading = await locks.AcquireReadAsync("doc");
+        _time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(LockState.Lost, reading.State);
+
+        await using var writing = await locks.AcquireWriteAsync("doc", Timeout.InfiniteTimeSpan);
+        Assert.Equal(LockMode.Write, writing.Mode);
+    }
+
     private static async Task InLineAsync(InMemoryLockManager manager, int waiters)
     {
         var started = TimeProvider.System.GetTimestamp();
