@@ -25,7 +25,10 @@ internal sealed partial class InMemoryLockNode
         {
             SweepWhenGrown();
             var current = Current(key);
-            if ((current is not null && current != LockKeyLayout.ReadersMarker) || WriterAhead(key, waiterId))
+            // An id holds at most one read lock (a second hold would share, and lose, the first one's lease).
+            var holding = current == LockKeyLayout.ReadersMarker && _readers.TryGetValue(key, out var held)
+                && held.TryGetValue(id, out var heldUntil) && heldUntil > _time.GetTimestamp();
+            if ((current is not null && current != LockKeyLayout.ReadersMarker) || holding || WriterAhead(key, waiterId))
             {
                 JoinLine(key, waiterId);
                 if (current is null)

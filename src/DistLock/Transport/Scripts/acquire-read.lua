@@ -45,7 +45,9 @@ local function writer_ahead(waiter)
 end
 
 local value = redis.call('GET', KEYS[1])
-if (value and value ~= READERS_MARKER) or writer_ahead(ARGV[3]) then
+-- An id holds at most one read lock (a second hold would share, and lose, the first one's lease).
+local holding = value == READERS_MARKER and (tonumber(redis.call('ZSCORE', KEYS[4], ARGV[1])) or 0) > now
+if (value and value ~= READERS_MARKER) or holding or writer_ahead(ARGV[3]) then
     local pttl = redis.call('PTTL', KEYS[1])
     if ARGV[3] ~= '' then
         join_line(ARGV[3], pttl, ARGV[2])
