@@ -165,6 +165,38 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         Assert.Equal(LockState.Lost, old.State);
     }
 
+    /// <summary>
+    /// A writer woken for its turn that never claims it (paused: it keeps its subscription) is moved
+    /// to the end of the line, marked. The readers standing by get in after the grace, as designed;
+    /// but every reader that comes while they read counts that marked writer as waiting ahead of it
+    /// (acquire-read.lua: a reader not in line counts every writer in it), queues behind it, and
+    /// waits until the readers inside leave: a stalled writer that already missed its turn costs
+    /// new readers the readers' whole hold, not the grace.
+    /// </summary>
+    [Fact]
+    public async Task StalledWriterThatMissedItsTurn_MustNotHoldBackNewReadersWhileReadersHold()
+    {
+        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(6) };
+        await using var holder = await nodes.ConnectAsync(options);
+        await using var first = await nodes.ConnectAsync(options);
+        await using var second = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
+
+        var held = await holder.AcquireWriteAsync(resource);
+        await using var stalled = await StalledWaiterAsync(key, "stalled-writer", ticket: 0);
+        var reading = first.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        // The stalled writer is woken and does not come; the reader behind it gets in after the grace.
+        await held.ReleaseAsync();
+        await using var reader = await reading;
+
+        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(3));
+        Assert.NotNull(joined);
+        await joined!.ReleaseAsync();
+    }
+
     private async Task<bool> LineLengthIsAsync(string key, long length) =>
         await nodes.Inspectors[0].GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) == length;
 
