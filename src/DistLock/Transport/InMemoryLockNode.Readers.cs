@@ -136,8 +136,9 @@ internal sealed partial class InMemoryLockNode
                 return false;
             }
 
-            if (!IsReader(waiter.Id))
+            if (!IsReader(waiter.Id) && !waiter.Marked)
             {
+                // A marked writer had its turn (see acquire-read.lua).
                 return true;
             }
         }
