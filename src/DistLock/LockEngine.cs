@@ -107,7 +107,7 @@ internal sealed class LockEngine
     private void RejectUpgrade(LockTarget target, TimeSpan timeout)
     {
         if (target.IsExclusive && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
-            && _readLocks.Any(entry => entry.Value == target.Key))
+            && _readLocks.Any(entry => entry.Value == target.Key && entry.Key.State == LockState.Held))
         {
             throw new InvalidOperationException(
                 $"This manager holds a read lock on '{target.Key}': a read lock cannot be upgraded, so waiting forever for the " +

@@ -25,7 +25,10 @@ internal sealed partial class InMemoryLockNode
         {
             SweepWhenGrown();
             var current = Current(key);
-            if ((current is not null && current != LockKeyLayout.ReadersMarker) || WriterAhead(key, waiterId))
+            // An id holds at most one read lock (a second hold would share, and lose, the first one's lease).
+            var holding = current == LockKeyLayout.ReadersMarker && _readers.TryGetValue(key, out var held)
+                && held.TryGetValue(id, out var heldUntil) && heldUntil > _time.GetTimestamp();
+            if ((current is not null && current != LockKeyLayout.ReadersMarker) || holding || WriterAhead(key, waiterId))
             {
                 JoinLine(key, waiterId);
                 if (current is null)
@@ -92,8 +95,15 @@ internal sealed partial class InMemoryLockNode
                 _readers.Remove(key);
                 if (_lines.TryGetValue(key, out var line) && line.Count > 0 && line[0].Marked && IsReader(line[0].Id))
                 {
-                    // Readers the same release woke have not come yet: theirs for another grace.
+                    // Readers the same release woke have not come yet: theirs for another grace. The
+                    // writer behind them stands by, so that it looks again if they never come.
                     _keys[key] = (LockKeyLayout.ReadersMarker, Expiry(_handoffGrace));
+                    var next = line.FirstOrDefault(w => !(w.Marked && IsReader(w.Id)));
+                    if (next.Id is not null && !IsReader(next.Id) && _listeners.GetValueOrDefault(LockKeyLayout.WakeChannel(key, next.Id)) is { } standby)
+                    {
+                        var standbyNotice = ReleaseNotice.Standby(notice);
+                        wake = () => ThreadPool.QueueUserWorkItem(static s => s.standby(s.standbyNotice), (standby, standbyNotice), preferLocal: false);
+                    }
                 }
                 else
                 {
@@ -126,8 +136,9 @@ internal sealed partial class InMemoryLockNode
                 return false;
             }
 
-            if (!IsReader(waiter.Id))
+            if (!IsReader(waiter.Id) && !waiter.Marked)
             {
+                // A marked writer had its turn (see acquire-read.lua).
                 return true;
             }
         }

@@ -23,7 +23,9 @@ internal sealed partial class InMemoryLockNode
                 return Task.FromResult(NodeResult.Rejected(SemaphoreLimit.Mismatch(key, target.MaxCount, permits.Limit)));
             }
 
-            var reservedForUs = waiterId.Length > 0 && permits is not null && permits.Entries.Remove(LockKeyLayout.ReservedPrefix + waiterId);
+            // An id holds at most one permit (see acquire-semaphore.lua), a reserved one included.
+            var reservedForUs = waiterId.Length > 0 && permits is not null && !permits.Entries.ContainsKey(id)
+                && permits.Entries.Remove(LockKeyLayout.ReservedPrefix + waiterId);
             if (reservedForUs || permits is null || (permits.Entries.Count < target.MaxCount && !permits.Entries.ContainsKey(id)))
             {
                 permits ??= _semaphores[key] = new Permits();

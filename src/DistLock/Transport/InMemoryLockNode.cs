@@ -153,6 +153,15 @@ internal sealed partial class InMemoryLockNode : ILockNode
             {
                 wake = WakeNext(key, notice);
             }
+            else if (Current(key) == LockKeyLayout.ReadersMarker && _lines.TryGetValue(key, out var line)
+                && line.Count > 0 && !line[0].Marked && IsReader(line[0].Id))
+            {
+                // Readers hold: readers that waited only behind the departing writer may join them
+                // now (see pass-on.lua); the marker keeps its expiry.
+                var held = _keys[key];
+                wake = WakeNext(key, notice);
+                _keys[key] = (LockKeyLayout.ReadersMarker, Math.Max(held.ExpiresAt, _keys[key].ExpiresAt));
+            }
         }
 
         wake?.Invoke();

@@ -138,7 +138,7 @@ internal sealed partial class RedisLockNode : ILockNode
     public async Task<bool> ForceReleaseAsync(string key, string notice)
     {
         var result = (RedisResult[])(await LockScripts.ForceRelease
-            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
+            .EvaluateAsync(_database, [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)], [string.Empty, notice, _handoffGraceMs, PublishCommand])
             .ConfigureAwait(false))!;
         await GoOnWakingAsync(WakeScripts.ForLock(key), notice, (long)result[1]).ConfigureAwait(false);
         return (long)result[0] == 1;

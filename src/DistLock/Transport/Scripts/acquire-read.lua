@@ -31,13 +31,15 @@ local function writer_ahead(waiter)
     local bound = place and ('(' .. math.floor(tonumber(place))) or '+inf'
     local from = 0
     while true do
-        local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', bound, 'LIMIT', from, 64)
-        for _, id in ipairs(ids) do
-            if string.sub(id, 1, #READER_PREFIX) ~= READER_PREFIX then
+        local entries = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', bound, 'WITHSCORES', 'LIMIT', from, 64)
+        for i = 1, #entries, 2 do
+            -- A marked writer was woken and had its turn: while its reservation lasts the key is
+            -- not free (refused above); once it is gone, the writer missed its turn.
+            if string.sub(entries[i], 1, #READER_PREFIX) ~= READER_PREFIX and tonumber(entries[i + 1]) % 1 == 0 then
                 return true
             end
         end
-        if #ids < 64 then
+        if #entries < 128 then
             return false
         end
         from = from + 64
@@ -45,7 +47,9 @@ local function writer_ahead(waiter)
 end
 
 local value = redis.call('GET', KEYS[1])
-if (value and value ~= READERS_MARKER) or writer_ahead(ARGV[3]) then
+-- An id holds at most one read lock (a second hold would share, and lose, the first one's lease).
+local holding = value == READERS_MARKER and (tonumber(redis.call('ZSCORE', KEYS[4], ARGV[1])) or 0) > now
+if (value and value ~= READERS_MARKER) or holding or writer_ahead(ARGV[3]) then
     local pttl = redis.call('PTTL', KEYS[1])
     if ARGV[3] ~= '' then
         join_line(ARGV[3], pttl, ARGV[2])

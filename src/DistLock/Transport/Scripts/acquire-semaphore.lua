@@ -18,10 +18,14 @@ if count > 0 and limit and limit ~= max then
     return {-1, limit}
 end
 local take = false
-if ARGV[3] ~= '' and redis.call('ZREM', KEYS[1], RESERVED_PREFIX .. ARGV[3]) == 1 then
+-- An id holds at most one permit: a second hold would share, and lose, the first one's entry.
+local holds = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if holds then
+    take = false
+elseif ARGV[3] ~= '' and redis.call('ZREM', KEYS[1], RESERVED_PREFIX .. ARGV[3]) == 1 then
     take = true
-elseif count < max and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-    -- A free permit (reservations count as taken); an id holds at most one.
+elseif count < max then
+    -- A free permit (reservations count as taken).
     take = true
 end
 if take then

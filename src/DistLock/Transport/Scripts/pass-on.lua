@@ -12,7 +12,17 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('GET', KEYS[1]) == RESERVED_PREFIX .. ARGV[1] then
     redis.call('DEL', KEYS[1])
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local value = redis.call('GET', KEYS[1])
+if value == READERS_MARKER then
+    -- Readers hold: readers that waited only behind the departing waiter (a writer) may join them
+    -- now. The marker is theirs already, so it is left as it is (no reservation).
+    local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    if #head > 0 and is_reader(head[1]) and tonumber(head[2]) % 1 == 0 then
+        return wake_readers(0)
+    end
+    return 0
+end
+if value then
     return 0
 end
 return wake_next()

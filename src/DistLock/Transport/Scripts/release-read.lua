@@ -26,6 +26,11 @@ redis.call('DEL', KEYS[3])
 local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if #head > 0 and is_reader(head[1]) and tonumber(head[2]) % 1 ~= 0 then
     reserve_readers()
+    -- The writer behind them stands by: if they do not come (stalled), it looks again after the grace.
+    local woke = wake_readers(0)
+    if woke >= 2 then
+        return woke
+    end
     return held
 end
 redis.call('DEL', KEYS[1])

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+using DistLock.Transport;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// Edge cases of reader-writer locks found by an adversarial review, on one real redis-server.
+/// </summary>
+[Collection(SingleNodeCollection.Name)]
+public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
+{
+    private static readonly TimeSpan LongTtl = TimeSpan.FromSeconds(20);
+
+    private static string NewResource() => "rw-edge-" + Guid.NewGuid().ToString("N");
+
+    private Task<RedisLockManager> ManagerAsync(LockOptions? options = null) =>
+        nodes.ConnectAsync(options ?? new LockOptions { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) });
+
+    /// <summary>
+    /// Two read locks under the same caller-chosen id share one entry in the readers' set, so the
+    /// first release frees the lock for a writer while the second handle still reports Held. The
+    /// exclusive lock (SET NX) and the semaphore ("an id holds at most one") both refuse a second
+    /// hold under the same id; the read lock must too (or count the holds).
+    /// </summary>
+    [Fact]
+    public async Task TwoReadLocksWithOneId_ReleasingOne_MustNotLetAWriterInWhileTheOtherIsHeld()
+    {
+        await using var readers = await ManagerAsync();
+        await using var writers = await ManagerAsync();
+        var resource = NewResource();
+        var request = new LockRequest(resource) { Id = "worker-7" };
+
+        var first = await readers.AcquireReadAsync(request);
+        var second = await readers.TryAcquireReadAsync(request);
+        Assert.True(await first.ReleaseAsync());
+
+        var writer = await writers.TryAcquireWriteAsync(resource);
+        var bothHeld = second is { State: LockState.Held } && writer is not null;
+        Assert.False(bothHeld, "a writer holds the lock while a read handle is still Held");
+        if (writer is not null)
+        {
+            await writer.ReleaseAsync();
+        }
+    }
+    /// <summary>
+    /// A woken reader that never comes (a paused process keeps its subscription) is marked at the
+    /// head of the line. When the last reader that did come releases, release-read.lua keeps the
+    /// lock reserved for readers for another grace and publishes nothing: a writer that queued while
+    /// the readers held is never woken, and sleeps until the TTL it learned from its last refusal.
+    /// A stalled process must cost the writer about the grace, not a TTL.
+    /// </summary>
+    [Fact]
+    public async Task StalledWokenReader_LastLiveReaderOut_MustStillWakeTheWriterWithinAboutTheGrace()
+    {
+        // Grace = RetryDelay: 200 ms. TTL 6 s, so a writer that sleeps to it is told apart.
+        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(6) };
+        await using var holder = await nodes.ConnectAsync(options);
+        await using var readers = await nodes.ConnectAsync(options);
+        await using var writers = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
+
+        var held = await holder.AcquireWriteAsync(resource);
+        await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
+        var reading = readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        // The release wakes both readers; the live one comes, the stalled one stays marked at the head.
+        await held.ReleaseAsync();
+        var reader = await reading;
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the live reader never left the line");
+
+        // A writer comes while the live reader reads: refused, it joins the line behind the stalled reader.
+        var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the writer never joined the line");
+
+        var released = Stopwatch.StartNew();
+        Assert.True(await reader.ReleaseAsync());
+        await using var writer = await writing;
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"the writer took the lock {released.Elapsed} after the last live reader left");
+    }
+
+    /// <summary>
+    /// A writer that died while waiting (killed: its entry stays in the line, nobody listens on its
+    /// channel) blocks every new reader for as long as the current readers hold: acquire-read.lua
+    /// refuses a reader with any writer ahead, and only wakes the line (dropping the dead) when the
+    /// key is free. Each refused reader joins the line, which refreshes its expiry, so with readers
+    /// that hold on (auto-extended) the dead writer blocks new readers indefinitely. A live writer
+    /// may hold readers back (writer preference); a dead one must not.
+    /// </summary>
+    [Fact]
+    public async Task DeadWriterInLine_WhileReadersHold_MustNotBlockNewReaders()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+
+        await using var reading = await first.AcquireReadAsync(resource);
+
+        // A writer that queued behind the reader, then was killed: its place stays, its channel is silent.
+        await nodes.Inspectors[0].GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), "dead-writer", 1);
+
+        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(3));
+        Assert.NotNull(joined);
+        await joined!.ReleaseAsync();
+    }
+
+    /// <summary>
+    /// Readers queued behind a waiting writer (writer preference) while others read. The writer
+    /// gives up (cancelled, or timed out): pass-on.lua drops it from the line but wakes nobody
+    /// while the key exists, and the key is the readers' marker. The readers behind it, now first
+    /// in line and free to join the readers, sleep until the marker's TTL instead of being let in.
+    /// </summary>
+    [Fact]
+    public async Task WaitingWriterGivesUp_ReadersQueuedBehindIt_MustJoinTheReadersWithoutWaitingOutTheTtl()
+    {
+        var options = new LockOptions { Ttl = TimeSpan.FromSeconds(6), RetryDelay = TimeSpan.FromMilliseconds(200) };
+        await using var first = await nodes.ConnectAsync(options);
+        await using var writers = await nodes.ConnectAsync(options);
+        await using var second = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
+
+        await using var reading = await first.AcquireReadAsync(resource);
+        using var giveUp = new CancellationTokenSource();
+        var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30), giveUp.Token);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
+        var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        var gaveUp = Stopwatch.StartNew();
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writing);
+        await using var joined = await joining;
+        Assert.True(gaveUp.Elapsed < TimeSpan.FromSeconds(3), $"the reader got in {gaveUp.Elapsed} after the writer ahead of it gave up");
+    }
+
+    /// <summary>
+    /// ForceReleaseAsync promises that the holder's next extension is refused. With readers waiting
+    /// at the head of the line (here behind a writer that died), force-release.lua deletes the marker
+    /// and wakes them, and reserve_readers puts the marker back without clearing the readers' set:
+    /// the old reader's lease is still in it, so its extension succeeds and it is never Lost.
+    /// </summary>
+    [Fact]
+    public async Task ForceRelease_WithReadersWaiting_MustStillLoseTheOldReaders()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        var resource = NewResource();
+        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+
+        var old = await first.AcquireReadAsync(resource);
+        await nodes.Inspectors[0].GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), "dead-writer", 1);
+        var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(8));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        Assert.True(await second.ForceReleaseAsync(resource));
+        await using var joined = await joining;
+
+        var extended = await old.ExtendAsync();
+        Assert.False(extended, "the force-released reader's extension was granted");
+        Assert.Equal(LockState.Lost, old.State);
+    }
+
+    /// <summary>
+    /// A writer woken for its turn that never claims it (paused: it keeps its subscription) is moved
+    /// to the end of the line, marked. The readers standing by get in after the grace, as designed;
+    /// but every reader that comes while they read counts that marked writer as waiting ahead of it
+    /// (acquire-read.lua: a reader not in line counts every writer in it), queues behind it, and
+    /// waits until the readers inside leave: a stalled writer that already missed its turn costs
+    /// new readers the readers' whole hold, not the grace.
+    /// </summary>
+    [Fact]
+    public async Task StalledWriterThatMissedItsTurn_MustNotHoldBackNewReadersWhileReadersHold()
+    {
+        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(6) };
+        await using var holder = await nodes.ConnectAsync(options);
+        await using var first = await nodes.ConnectAsync(options);
+        await using var second = await nodes.ConnectAsync(options);
+        var resource = NewResource();
+        var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
+
+        var held = await holder.AcquireWriteAsync(resource);
+        await using var stalled = await StalledWaiterAsync(key, "stalled-writer", ticket: 0);
+        var reading = first.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        // The stalled writer is woken and does not come; the reader behind it gets in after the grace.
+        await held.ReleaseAsync();
+        await using var reader = await reading;
+
+        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(3));
+        Assert.NotNull(joined);
+        await joined!.ReleaseAsync();
+    }
+
+    private async Task<bool> LineLengthIsAsync(string key, long length) =>
+        await nodes.Inspectors[0].GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) == length;
+
+    /// <summary>Listens on a waiter's wake channel like a paused process: subscribed, first in line, never acting.</summary>
+    private async Task<IAsyncDisposable> StalledWaiterAsync(string key, string id, double ticket)
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync(nodes.Endpoints[0]);
+        await connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(LockKeyLayout.WakeChannel(key, id)), (_, _) => { });
+        await connection.GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), id, ticket);
+        return connection;
+    }
+}
