@@ -109,6 +109,31 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     }
 
     /// <summary>
+    /// A reader queued behind a writer that was alive then, and died while readers held the lock:
+    /// the next reader to come probes the writer, drops it and gets in, and wakes the line, so the
+    /// reader that queued behind the dead writer comes in too instead of sleeping until the TTL.
+    /// </summary>
+    [Fact]
+    public async Task WriterDiesInLine_ReaderQueuedBehindIt_ComesInWithTheNextReader()
+    {
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        await using var third = await ManagerAsync();
+        var resource = NewResource();
+        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+        await using var reading = await first.AcquireReadAsync(resource);
+        var writer = await StalledWaiterAsync(key, "writer", 1);
+        var queued = second.AcquireReadAsync(resource, LongTtl);
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+
+        await writer.DisposeAsync();
+        await using var next = await third.AcquireReadAsync(resource, TimeSpan.FromSeconds(2));
+
+        await using var behind = await queued.WaitAsync(TimeSpan.FromSeconds(3)); // the TTL is 20 s
+        Assert.Equal(LockState.Held, reading.State);
+    }
+
+    /// <summary>
     /// Readers queued behind a waiting writer (writer preference) while others read. The writer
     /// gives up (cancelled, or timed out): pass-on.lua drops it from the line but wakes nobody
     /// while the key exists, and the key is the readers' marker. The readers behind it, now first
@@ -140,7 +165,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
 
     /// <summary>
     /// ForceReleaseAsync promises that the holder's next extension is refused. With readers waiting
-    /// at the head of the line (here behind a writer that died), force-release.lua deletes the marker
+    /// at the head of the line (here behind a writer that died after they queued), force-release.lua deletes the marker
     /// and wakes them, and reserve_readers puts the marker back without clearing the readers' set:
     /// the old reader's lease is still in it, so its extension succeeds and it is never Lost.
     /// </summary>
@@ -153,9 +178,12 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
 
         var old = await first.AcquireReadAsync(resource);
-        await nodes.Inspectors[0].GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), "dead-writer", 1);
+        // A writer in line, alive while the reader queues behind it (readers probe the writers
+        // ahead of them, and drop one nobody listens for), and dead by the force release.
+        var writer = await StalledWaiterAsync(key, "dead-writer", 1);
         var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(8));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+        await writer.DisposeAsync();
 
         Assert.True(await second.ForceReleaseAsync(resource));
         await using var joined = await joining;

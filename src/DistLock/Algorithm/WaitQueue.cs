@@ -141,6 +141,11 @@ internal sealed class WaitQueue
     /// </summary>
     public void OnReleased(ILockNode node, string? notice)
     {
+        if (ReleaseNotice.IsProbe(notice))
+        {
+            return;
+        }
+
         if (ReleaseNotice.IsStandby(notice))
         {
             OnStandby(notice!);

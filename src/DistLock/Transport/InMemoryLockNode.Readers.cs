@@ -28,7 +28,8 @@ internal sealed partial class InMemoryLockNode
             // An id holds at most one read lock (a second hold would share, and lose, the first one's lease).
             var holding = current == LockKeyLayout.ReadersMarker && _readers.TryGetValue(key, out var held)
                 && held.TryGetValue(id, out var heldUntil) && heldUntil > _time.GetTimestamp();
-            if ((current is not null && current != LockKeyLayout.ReadersMarker) || holding || WriterAhead(key, waiterId))
+            var droppedWriters = 0;
+            if ((current is not null && current != LockKeyLayout.ReadersMarker) || holding || WriterAhead(key, waiterId, ref droppedWriters))
             {
                 JoinLine(key, waiterId);
                 if (current is null)
@@ -51,9 +52,14 @@ internal sealed partial class InMemoryLockNode
                 Admitted(key)[waiterId] = Expiry(_handoffGrace);
             }
             answer = NodeResult.GrantedWith(NextFence(key));
+            if (droppedWriters > 0)
+            {
+                // Readers that queued behind a dead writer may join now (see acquire-read.lua).
+                wake = LetInReadersAtTheHead(key, ReleaseNotice.New("free"));
+            }
         }
 
-        return Task.FromResult(answer);
+        return Deliver(wake, answer);
     }
 
     private Task<NodeResult> ExtendRead(string key, string id, TimeSpan ttl)
@@ -116,8 +122,12 @@ internal sealed partial class InMemoryLockNode
         }
     }
 
-    /// <summary>True when a writer waits in line ahead of <paramref name="waiterId"/> ("" for a reader not in line: anywhere).</summary>
-    private bool WriterAhead(string key, string waiterId)
+    /// <summary>
+    /// True when a writer waits in line ahead of <paramref name="waiterId"/> ("" for a reader not
+    /// in line: anywhere). A writer nobody listens for is not waiting: it is dropped from the line
+    /// (as acquire-read.lua's probe does), so that a dead writer cannot hold readers back.
+    /// </summary>
+    private bool WriterAhead(string key, string waiterId, ref int dropped)
     {
         if (_admitted.TryGetValue(key, out var admitted) && admitted.TryGetValue(waiterId, out var until) && until > _time.GetTimestamp())
         {
@@ -129,17 +139,23 @@ internal sealed partial class InMemoryLockNode
             return false;
         }
 
-        foreach (var waiter in line)
+        foreach (var waiter in line.ToList())
         {
             if (waiter.Id == waiterId)
             {
                 return false;
             }
 
+            // A marked writer had its turn (see acquire-read.lua).
             if (!IsReader(waiter.Id) && !waiter.Marked)
             {
-                // A marked writer had its turn (see acquire-read.lua).
-                return true;
+                if (_listeners.ContainsKey(LockKeyLayout.WakeChannel(key, waiter.Id)))
+                {
+                    return true;
+                }
+
+                Leave(key, waiter.Id);
+                dropped++;
             }
         }
 

@@ -153,19 +153,33 @@ internal sealed partial class InMemoryLockNode : ILockNode
             {
                 wake = WakeNext(key, notice);
             }
-            else if (Current(key) == LockKeyLayout.ReadersMarker && _lines.TryGetValue(key, out var line)
-                && line.Count > 0 && !line[0].Marked && IsReader(line[0].Id))
+            else
             {
-                // Readers hold: readers that waited only behind the departing writer may join them
-                // now (see pass-on.lua); the marker keeps its expiry.
-                var held = _keys[key];
-                wake = WakeNext(key, notice);
-                _keys[key] = (LockKeyLayout.ReadersMarker, Math.Max(held.ExpiresAt, _keys[key].ExpiresAt));
+                wake = LetInReadersAtTheHead(key, notice);
             }
         }
 
         wake?.Invoke();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// While readers hold: readers first in line, who waited only behind a writer that left (or
+    /// died), may join them now (see pass-on.lua); the marker keeps its expiry. Null when readers
+    /// do not hold, or the head of the line is not a reader still waiting.
+    /// </summary>
+    private Action? LetInReadersAtTheHead(string key, string notice)
+    {
+        if (Current(key) != LockKeyLayout.ReadersMarker || !_lines.TryGetValue(key, out var line)
+            || line.Count == 0 || line[0].Marked || !IsReader(line[0].Id))
+        {
+            return null;
+        }
+
+        var held = _keys[key];
+        var wake = WakeNext(key, notice);
+        _keys[key] = (LockKeyLayout.ReadersMarker, Math.Max(held.ExpiresAt, _keys[key].ExpiresAt));
+        return wake;
     }
 
     public Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)

@@ -28,7 +28,8 @@ internal sealed class LockScript
     /// fragment NAME.lua, so that logic two scripts share (a Lua local function) is written once.
     /// The wire format's markers are defined once, here, from the C# constants, as Lua locals after
     /// the script's leading comment: <c>RESERVED_PREFIX</c> (a lock reserved for a woken waiter) and
-    /// <c>STANDBY_PREFIX</c> (the notice to the waiter behind it), <c>READER_PREFIX</c> (a reader's
+    /// <c>STANDBY_PREFIX</c> (the notice to the waiter behind it), <c>PROBE_PREFIX</c> (a notice that
+    /// only counts a channel's listeners), <c>READER_PREFIX</c> (a reader's
     /// place in the line of waiters) and <c>READERS_MARKER</c> (the value of a lock readers hold).
     /// </summary>
     public static LockScript Load(string name)
@@ -43,6 +44,7 @@ internal sealed class LockScript
 
     private static readonly string Definitions =
         $"local RESERVED_PREFIX = '{LockKeyLayout.ReservedPrefix}'\nlocal STANDBY_PREFIX = '{Algorithm.ReleaseNotice.StandbyPrefix}'\n" +
+        $"local PROBE_PREFIX = '{Algorithm.ReleaseNotice.ProbePrefix}'\n" +
         $"local READER_PREFIX = '{Algorithm.LockTarget.ReaderWaiterPrefix}'\nlocal READERS_MARKER = '{LockKeyLayout.ReadersMarker}'";
 
     private static string Read(string name)

@@ -14,7 +14,7 @@ internal sealed partial class RedisLockNode
         var acquiring = LockScripts.AcquireRead.EvaluateAsync(
             _database,
             [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.FenceKey(key), LockKeyLayout.ReadersKey(key), LockKeyLayout.AdmittedKey(key)],
-            [id, ToMilliseconds(ttl), waiterId, _idleExpiryMs, _fenceArgs.Length == 0 ? 1 : _fenceArgs[1], _handoffGraceMs],
+            [id, ToMilliseconds(ttl), waiterId, _idleExpiryMs, _fenceArgs.Length == 0 ? 1 : _fenceArgs[1], _handoffGraceMs, PublishCommand],
             ReadAcquireReadReply,
             (Node: this, Key: key));
         return _waitForReplicas > 0 ? ReplicatedAsync(acquiring, new LockTarget(key, LockMode.Read), giveBack: id) : acquiring;
@@ -38,11 +38,14 @@ internal sealed partial class RedisLockNode
     /// Like the exclusive acquire's reply; a refusal while nobody holds the lock (PTTL -2) means a
     /// writer waits ahead and has not taken it: it may have died, or sleep until a timer, so the
     /// reader wakes the line for it (pass-on with no departing waiter) instead of waiting for it.
+    /// A grant that dropped a dead writer from the line ({1, token, 1}) wakes the line too: the
+    /// readers that queued behind that writer may join now (pass-on lets them in).
     /// </summary>
     private static NodeResult ReadAcquireReadReply(RedisResult result, (RedisLockNode Node, string Key) attempt)
     {
         var answer = ReadAcquireReply(result);
-        if (answer.Reply == NodeReply.Denied && (long)((RedisResult[])result!)[1] == KeyMissing)
+        var reply = (RedisResult[])result!;
+        if ((answer.Reply == NodeReply.Denied && (long)reply[1] == KeyMissing) || (answer.Reply == NodeReply.Granted && reply.Length > 2))
         {
             _ = attempt.Node.WakeLineQuietlyAsync(attempt.Key);
         }

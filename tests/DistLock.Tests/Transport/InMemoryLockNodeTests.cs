@@ -59,6 +59,43 @@ public sealed class InMemoryLockNodeTests
         Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(LockTarget.Exclusive("k"), "newcomer", TimeSpan.FromSeconds(10), "")).Reply);
     }
 
+    [Fact]
+    public async Task ReadersHold_AWriterNobodyListensFor_DoesNotHoldNewReadersBack_ALiveOneDoes()
+    {
+        var node = new InMemoryLockNode(_time, TimeSpan.FromMilliseconds(50));
+        var read = new LockTarget("k", LockMode.Read);
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(read, "r1", TimeSpan.FromSeconds(10), "")).Reply);
+
+        // A writer that joined the line and died: its place stays, nobody listens on its channel.
+        Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(LockTarget.Exclusive("k"), "dead", TimeSpan.FromSeconds(10), "dead")).Reply);
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(read, "r2", TimeSpan.FromSeconds(10), "")).Reply);
+
+        await using var listening = await node.SubscribeAsync("k", "live", _ => { });
+        Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(LockTarget.Exclusive("k"), "live", TimeSpan.FromSeconds(10), "live")).Reply);
+        Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(read, "r3", TimeSpan.FromSeconds(10), "")).Reply);
+    }
+
+    [Fact]
+    public async Task ReadersHold_AReaderBehindAWriterThatDied_IsWokenByTheNextReaderIn()
+    {
+        var node = new InMemoryLockNode(_time, TimeSpan.FromMilliseconds(50));
+        var read = new LockTarget("k", LockMode.Read);
+        var queue = LockTarget.ReaderWaiterPrefix + "q";
+        var wakes = new List<string?>();
+        await node.TryAcquireAsync(read, "r1", TimeSpan.FromSeconds(10), "");
+        var writer = await node.SubscribeAsync("k", "w", _ => { });
+        await node.TryAcquireAsync(LockTarget.Exclusive("k"), "w", TimeSpan.FromSeconds(10), "w");
+        await using var reader = await node.SubscribeAsync("k", queue, notice => { lock (wakes) { wakes.Add(notice); } });
+        Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(read, "r2", TimeSpan.FromSeconds(10), queue)).Reply);
+
+        await writer.DisposeAsync();
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(read, "r3", TimeSpan.FromSeconds(10), "")).Reply);
+
+        await WaitForAsync(() => { lock (wakes) { return wakes.Count > 0; } });
+        Assert.Single(wakes);
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(read, "r2", TimeSpan.FromSeconds(10), queue)).Reply);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         for (var i = 0; i < 500 && !condition(); i++)
