@@ -96,6 +96,33 @@ public sealed class InMemoryLockNodeTests
         Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(read, "r2", TimeSpan.FromSeconds(10), queue)).Reply);
     }
 
+    [Fact]
+    public async Task LastReaderOut_WhileAWokenReaderHasNotCome_TheWriterBehindGetsAStandby()
+    {
+        var node = new InMemoryLockNode(_time, TimeSpan.FromMilliseconds(50));
+        var read = new LockTarget("k", LockMode.Read);
+        var notices = new List<(string Waiter, string? Notice)>();
+        Action<string?> Record(string waiter) => notice => { lock (notices) { notices.Add((waiter, notice)); } };
+        await node.TryAcquireAsync(LockTarget.Exclusive("k"), "holder", TimeSpan.FromSeconds(10), "");
+        var stalled = LockTarget.ReaderWaiterPrefix + "stalled";
+        var live = LockTarget.ReaderWaiterPrefix + "live";
+        foreach (var queue in new[] { stalled, live })
+        {
+            await node.SubscribeAsync("k", queue, Record(queue));
+            await node.TryAcquireAsync(read, queue + "-reader", TimeSpan.FromSeconds(10), queue);
+        }
+
+        await node.ReleaseAsync(LockTarget.Exclusive("k"), "holder", "n1");
+        Assert.Equal(NodeReply.Granted, (await node.TryAcquireAsync(read, "live-reader", TimeSpan.FromSeconds(10), live)).Reply);
+        await node.SubscribeAsync("k", "writer", Record("writer"));
+        Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(LockTarget.Exclusive("k"), "writer", TimeSpan.FromSeconds(10), "writer")).Reply);
+
+        await node.ReleaseAsync(read, "live-reader", "n2");
+
+        await WaitForAsync(() => { lock (notices) { return notices.Any(n => n.Waiter == "writer"); } });
+        Assert.Contains(("writer", ReleaseNotice.Standby("n2")), notices);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         for (var i = 0; i < 500 && !condition(); i++)
