@@ -408,7 +408,7 @@ public sealed class RedisLockManager : ILockManager, IDisposable
     /// <param name="holderId">The holder whose permit to free, or null for every holder.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>How many permits were freed (0 when the holder, or every holder, was gone already).</returns>
-    /// <exception cref="ArgumentException"><paramref name="holderId"/> is empty or white space.</exception>
+    /// <exception cref="ArgumentException"><paramref name="holderId"/> is empty, white space, or names a permit being handed to a waiter.</exception>
     /// <exception cref="NotSupportedException">The manager has several independent nodes (Redlock), where semaphores are not supported.</exception>
     /// <exception cref="LockBackendException">The node did not answer.</exception>
     public Task<int> ForceReleaseSemaphoreAsync(string resource, string? holderId = null, CancellationToken cancellationToken = default)
@@ -417,6 +417,11 @@ public sealed class RedisLockManager : ILockManager, IDisposable
         if (holderId is not null)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(holderId);
+            if (holderId.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal))
+            {
+                // No holder's id starts so (LockRequest.Id refuses it): it names a permit being handed to a woken waiter.
+                throw new ArgumentException($"A holder id never starts with '{LockKeyLayout.ReservedPrefix}': that is a permit being handed to a waiter, which a force release leaves alone.", nameof(holderId));
+            }
         }
 
         ThrowIfDisposed();

@@ -108,5 +108,6 @@ public abstract class RedisSemaphoreTests
         await Assert.ThrowsAsync<ArgumentException>("resource", () => manager.ForceReleaseSemaphoreAsync(" "));
         await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", " "));
         await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", ""));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", "reserved:q"));
     }
 }
