@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using DistLock.Cli.Commands;
 
 namespace DistLock.Cli;
@@ -45,6 +46,16 @@ internal static class Cli
         }
 
         var parse = root.Parse(own);
+        // A lock name or pattern that looks like an option is a mistyped flag ("list --jsn",
+        // "release --frce x"), not a lock named "--jsn": the parser took it as the argument.
+        var stray = parse.CommandResult.Children.OfType<ArgumentResult>()
+            .SelectMany(a => a.Tokens).FirstOrDefault(t => t.Value.Length > 1 && t.Value.StartsWith('-'));
+        if (stray is not null && !wantsHelp)
+        {
+            var command = parse.CommandResult.Command;
+            return Fail(ExitCodes.Usage, $"{UnknownOption(stray.Value, command)} (see distlock {command.Name} --help)");
+        }
+
         // --help wins over a missing required option: "distlock exec --help" must show the help.
         if (parse.Errors.Count > 0 && !wantsHelp)
         {
@@ -119,16 +130,16 @@ internal static class Cli
         if (text.StartsWith(Unrecognized, StringComparison.Ordinal))
         {
             var token = text[Unrecognized.Length..].TrimEnd('.').TrimEnd('\'');
-            if (token.StartsWith('-'))
-            {
-                var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
-                return $"unknown option '{token}' for {Title(command)}{Suggest(token, options)}";
-            }
-
-            return $"unexpected argument '{token}' for {Title(command)}";
+            return token.StartsWith('-') ? UnknownOption(token, command) : $"unexpected argument '{token}' for {Title(command)}";
         }
 
         return char.ToLowerInvariant(text[0]) + text[1..].TrimEnd('.');
+    }
+
+    private static string UnknownOption(string token, Command command)
+    {
+        var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
+        return $"unknown option '{token}' for {Title(command)}{Suggest(token, options)}";
     }
 
     private static string Title(Command command) => command.Parents.Any() ? $"{Name} {command.Name}" : Name;

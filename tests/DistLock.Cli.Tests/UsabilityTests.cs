@@ -45,6 +45,10 @@ public sealed class UsabilityTests(RedisFixture redis)
     [InlineData("distlock: give a command: exec, status, list, release, serve, demo (see distlock --help)")]
     [InlineData("distlock: unknown option '--verbos' for distlock; did you mean '--verbose'? (see distlock --help)", "--verbos")]
     [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "x", "--jsn")]
+    // Regression: a mistyped flag where the name goes was taken as the name: "list --jsn" said "no locks", exit 0.
+    [InlineData("distlock: unknown option '--jsn' for distlock list; did you mean '--json'? (see distlock list --help)", "list", "--jsn")]
+    [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "--jsn")]
+    [InlineData("distlock: unknown option '--frce' for distlock release; did you mean '--force'? (see distlock release --help)", "release", "--frce", "x")]
     public async Task BadUsage_SaysWhatToType(string expected, params string[] arguments)
     {
         using var tool = await Tool.RunAsync(arguments);
