@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using DistLock.Cli.Commands;
 
 namespace DistLock.Cli;
 
 /// <summary>The command tree, parsing, and how every failure becomes one line and an exit code.</summary>
-internal static class Cli
+internal static partial class Cli
 {
     public const string Name = "distlock";
 
@@ -133,6 +134,14 @@ internal static class Cli
             return token.StartsWith('-') ? UnknownOption(token, command) : $"unexpected argument '{token}' for {Title(command)}";
         }
 
+        // "Cannot parse argument 'two' for option '--permits' as expected type 'System.Nullable`1[System.Int32]'".
+        var unparsed = CannotParse().Match(text);
+        if (unparsed.Success)
+        {
+            var what = unparsed.Groups["type"].Value.Contains("Int", StringComparison.Ordinal) ? "a whole number" : "a number";
+            return $"{unparsed.Groups["option"].Value}: '{unparsed.Groups["value"].Value}' is not {what}";
+        }
+
         return char.ToLowerInvariant(text[0]) + text[1..].TrimEnd('.');
     }
 
@@ -141,6 +150,9 @@ internal static class Cli
         var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
         return $"unknown option '{token}' for {Title(command)}{Suggest(token, options)}";
     }
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
+    private static partial Regex CannotParse();
 
     private static string Title(Command command) => command.Parents.Any() ? $"{Name} {command.Name}" : Name;
 

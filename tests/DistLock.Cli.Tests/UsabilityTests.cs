@@ -49,6 +49,10 @@ public sealed class UsabilityTests(RedisFixture redis)
     [InlineData("distlock: unknown option '--jsn' for distlock list; did you mean '--json'? (see distlock list --help)", "list", "--jsn")]
     [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "--jsn")]
     [InlineData("distlock: unknown option '--frce' for distlock release; did you mean '--force'? (see distlock release --help)", "release", "--frce", "x")]
+    // Regression: "as expected type 'System.Nullable`1[System.Int32]'".
+    [InlineData("distlock: --permits: 'two' is not a whole number (see distlock exec --help)", "exec", "--resource", "x", "--permits", "two", "--", "true")]
+    [InlineData("distlock: --port: 'abc' is not a whole number (see distlock serve --help)", "serve", "--port", "abc")]
+    [InlineData("distlock: --seconds: '2s' is not a number (see distlock demo --help)", "demo", "--seconds", "2s")]
     public async Task BadUsage_SaysWhatToType(string expected, params string[] arguments)
     {
         using var tool = await Tool.RunAsync(arguments);
