@@ -134,6 +134,9 @@ public sealed class UsabilityTests(RedisFixture redis)
             var label = json.GetProperty("holderLabel").GetString()!;
             Assert.Contains($"pid {holder.Process.Id}: sh -c", label, StringComparison.Ordinal);
             var since = DateTimeOffset.Parse(json.GetProperty("heldSince").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            // Regression: written HTML-escaped, "2026-11-27T22:59:18.0860000\u002B00:00".
+            Assert.Contains($"\"heldSince\": \"{json.GetProperty("heldSince").GetString()}\"", status.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("\\u", status.Stdout, StringComparison.Ordinal);
             Assert.InRange(since, TimeProvider.System.GetUtcNow().AddMinutes(-1), TimeProvider.System.GetUtcNow().AddSeconds(1));
 
             using var table = await Tool.RunAsync(["status", resource], redis.Endpoint);
