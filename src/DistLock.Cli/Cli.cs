@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using DistLock.Cli.Commands;
 
 namespace DistLock.Cli;
 
 /// <summary>The command tree, parsing, and how every failure becomes one line and an exit code.</summary>
-internal static class Cli
+internal static partial class Cli
 {
     public const string Name = "distlock";
 
@@ -45,6 +47,16 @@ internal static class Cli
         }
 
         var parse = root.Parse(own);
+        // A lock name or pattern that looks like an option is a mistyped flag ("list --jsn",
+        // "release --frce x"), not a lock named "--jsn": the parser took it as the argument.
+        var stray = parse.CommandResult.Children.OfType<ArgumentResult>()
+            .SelectMany(a => a.Tokens).FirstOrDefault(t => t.Value.Length > 1 && t.Value.StartsWith('-'));
+        if (stray is not null && !wantsHelp)
+        {
+            var command = parse.CommandResult.Command;
+            return Fail(ExitCodes.Usage, $"{UnknownOption(stray.Value, command)} (see distlock {command.Name} --help)");
+        }
+
         // --help wins over a missing required option: "distlock exec --help" must show the help.
         if (parse.Errors.Count > 0 && !wantsHelp)
         {
@@ -119,17 +131,28 @@ internal static class Cli
         if (text.StartsWith(Unrecognized, StringComparison.Ordinal))
         {
             var token = text[Unrecognized.Length..].TrimEnd('.').TrimEnd('\'');
-            if (token.StartsWith('-'))
-            {
-                var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
-                return $"unknown option '{token}' for {Title(command)}{Suggest(token, options)}";
-            }
+            return token.StartsWith('-') ? UnknownOption(token, command) : $"unexpected argument '{token}' for {Title(command)}";
+        }
 
-            return $"unexpected argument '{token}' for {Title(command)}";
+        // "Cannot parse argument 'two' for option '--permits' as expected type 'System.Nullable`1[System.Int32]'".
+        var unparsed = CannotParse().Match(text);
+        if (unparsed.Success)
+        {
+            var what = unparsed.Groups["type"].Value.Contains("Int", StringComparison.Ordinal) ? "a whole number" : "a number";
+            return $"{unparsed.Groups["option"].Value}: '{unparsed.Groups["value"].Value}' is not {what}";
         }
 
         return char.ToLowerInvariant(text[0]) + text[1..].TrimEnd('.');
     }
+
+    private static string UnknownOption(string token, Command command)
+    {
+        var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
+        return $"unknown option '{token}' for {Title(command)}{Suggest(token, options)}";
+    }
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
+    private static partial Regex CannotParse();
 
     private static string Title(Command command) => command.Parents.Any() ? $"{Name} {command.Name}" : Name;
 

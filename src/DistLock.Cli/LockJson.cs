@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace DistLock.Cli;
@@ -82,11 +83,14 @@ internal static class LockJson
         json.WriteEndArray();
     });
 
-    /// <summary>Writes one JSON document to stdout, indented, with a final newline.</summary>
+    /// <summary>
+    /// Writes one JSON document to stdout, indented, with a final newline. Not HTML-escaped: a
+    /// timestamp reads "+00:00" and a label its own characters, not "\u002B00:00" (it goes to jq, not a page).
+    /// </summary>
     public static void Print(Action<Utf8JsonWriter> write)
     {
         using var stdout = Console.OpenStandardOutput();
-        using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             write(json);
         }

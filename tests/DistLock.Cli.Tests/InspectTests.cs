@@ -50,6 +50,8 @@ public sealed class InspectTests(RedisFixture redis)
 
         using var declined = await Tool.RunAsync(["release", resource, "--force"], redis.Endpoint, stdin: "n\n");
         Assert.Equal(1, declined.ExitCode);
+        // Regression: "...? [y/N] distlock: not released", on one line, when stdin is not a terminal.
+        Assert.EndsWith("? [y/N] \ndistlock: not released", declined.Stderr.ReplaceLineEndings("\n").TrimEnd(), StringComparison.Ordinal);
         Assert.Equal(handle.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
 
         using var withoutForce = await Tool.RunAsync(["release", resource], redis.Endpoint);

@@ -45,6 +45,14 @@ public sealed class UsabilityTests(RedisFixture redis)
     [InlineData("distlock: give a command: exec, status, list, release, serve, demo (see distlock --help)")]
     [InlineData("distlock: unknown option '--verbos' for distlock; did you mean '--verbose'? (see distlock --help)", "--verbos")]
     [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "x", "--jsn")]
+    // Regression: a mistyped flag where the name goes was taken as the name: "list --jsn" said "no locks", exit 0.
+    [InlineData("distlock: unknown option '--jsn' for distlock list; did you mean '--json'? (see distlock list --help)", "list", "--jsn")]
+    [InlineData("distlock: unknown option '--jsn' for distlock status; did you mean '--json'? (see distlock status --help)", "status", "--jsn")]
+    [InlineData("distlock: unknown option '--frce' for distlock release; did you mean '--force'? (see distlock release --help)", "release", "--frce", "x")]
+    // Regression: "as expected type 'System.Nullable`1[System.Int32]'".
+    [InlineData("distlock: --permits: 'two' is not a whole number (see distlock exec --help)", "exec", "--resource", "x", "--permits", "two", "--", "true")]
+    [InlineData("distlock: --port: 'abc' is not a whole number (see distlock serve --help)", "serve", "--port", "abc")]
+    [InlineData("distlock: --seconds: '2s' is not a number (see distlock demo --help)", "demo", "--seconds", "2s")]
     public async Task BadUsage_SaysWhatToType(string expected, params string[] arguments)
     {
         using var tool = await Tool.RunAsync(arguments);
@@ -126,6 +134,9 @@ public sealed class UsabilityTests(RedisFixture redis)
             var label = json.GetProperty("holderLabel").GetString()!;
             Assert.Contains($"pid {holder.Process.Id}: sh -c", label, StringComparison.Ordinal);
             var since = DateTimeOffset.Parse(json.GetProperty("heldSince").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            // Regression: written HTML-escaped, "2026-11-27T22:59:18.0860000\u002B00:00".
+            Assert.Contains($"\"heldSince\": \"{json.GetProperty("heldSince").GetString()}\"", status.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("\\u", status.Stdout, StringComparison.Ordinal);
             Assert.InRange(since, TimeProvider.System.GetUtcNow().AddMinutes(-1), TimeProvider.System.GetUtcNow().AddSeconds(1));
 
             using var table = await Tool.RunAsync(["status", resource], redis.Endpoint);

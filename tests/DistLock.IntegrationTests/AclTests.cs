@@ -13,7 +13,7 @@ public sealed class AclTests
     public const string DistLockUserRights =
         "on >lock-secret ~lock:* &lock:* &__Booksleeve_MasterChanged +@connection +info " +
         "+evalsha +eval +subscribe +unsubscribe +get +set +del +exists +incr +time +pttl +pexpire " +
-        "+zadd +zrem +zrange +zrevrange +zrangebyscore +zremrangebyscore +zscore +zcard +publish";
+        "+zadd +zrem +zrange +zrevrange +zrangebyscore +zremrangebyscore +zscore +zcard +publish +scan";
 
     /// <summary>The documented ACL rule, with a test password.</summary>
     public const string DistLockUser = "distlock " + DistLockUserRights;
@@ -43,6 +43,14 @@ public sealed class AclTests
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(3), $"woken after {next.AcquireDelay}");
         Assert.True(next.FencingToken > held.FencingToken);
         Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).HolderId);
+        // Regression: the documented rule had no +scan, and ListAsync (distlock list) failed with NOPERM.
+        var listed = new List<LockInfo>();
+        await foreach (var info in waiter.ListAsync("ac*"))
+        {
+            listed.Add(info);
+        }
+
+        Assert.Equal("acl", Assert.Single(listed).Resource);
         await next.ReleaseAsync();
 
         // Read locks and semaphores need nothing more than the rule gives.

@@ -181,6 +181,24 @@ public sealed class BackendFailureTests
     }
 
     [Fact]
+    public async Task HostName_IsNamedAsTyped_NotAsUnspecifiedSlashHost()
+    {
+        // Regression: "Could not connect to Redis at Unspecified/localhost:PORT", and the same in
+        // every later error, log line and health check description.
+        await using var server = await RedisServer.StartAsync();
+        var port = server.Endpoint[(server.Endpoint.LastIndexOf(':') + 1)..];
+        await using var locks = await RedisLockManager.ConnectAsync($"localhost:{port}");
+        server.Kill();
+
+        var connect = await Assert.ThrowsAsync<LockBackendException>(() => RedisLockManager.ConnectAsync($"localhost:{port},connectTimeout=1000"));
+        var call = await Assert.ThrowsAsync<LockBackendException>(() => locks.TryAcquireAsync("unspecified"));
+
+        Assert.Contains($"Redis at localhost:{port} ", connect.Message, StringComparison.Ordinal);
+        Assert.Contains($"Redis at localhost:{port} ", call.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unspecified/", connect.Message + call.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConnectAsync_WrongPassword_ThrowsLockBackendExceptionNamingTheCause()
     {
         await using var server = await RedisServer.StartAsync("--requirepass", "right-password");

@@ -50,7 +50,11 @@ internal static class ExecPermits
         }
         catch (ArgumentException ex) when (ex.ParamName == "maxCount")
         {
-            throw new CliException(ExitCodes.Usage, $"--permits: {ErrorText.Clean(ex.Message)}", ex);
+            // In the tool's words (--permits, the resource), not the library's (maxCount, the key).
+            var current = (await locks.InspectSemaphoreAsync(resource, cancellationToken)).MaxCount;
+            throw new CliException(ExitCodes.Usage, current > 0 && current != permits
+                ? $"--permits: semaphore '{resource}' is held with --permits {current}, not {permits}; every user must pass the same N while it has holders (a new N takes effect once none is left)"
+                : $"--permits: {ErrorText.Clean(ex.Message)}", ex);
         }
         catch (NotSupportedException ex)
         {

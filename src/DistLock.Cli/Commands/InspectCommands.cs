@@ -288,6 +288,13 @@ internal static class InspectCommands
     {
         Console.Error.Write(question);
         var answer = Console.ReadLine()?.Trim().ToLowerInvariant();
+        if (Console.IsInputRedirected)
+        {
+            // No terminal echoed the answer and its Enter: end the question's line, or the next
+            // message ("distlock: not released") would run on after "[y/N] ".
+            Console.Error.WriteLine();
+        }
+
         return answer is "y" or "yes";
     }
 }

@@ -52,7 +52,7 @@ internal static class RedisConnector
                 await multiplexer.DisposeAsync().ConfigureAwait(false);
             }
 
-            var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(e => e.ToString()))));
+            var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(Format))));
             var reason = failure.Length == 0 && cause is RedisConnectionException { InnerException: null }
                 ? $"no answer within the connect timeout ({parsed[index].ConnectTimeout} ms): the server may be paused, overloaded, or not Redis"
                 : failure + Innermost(cause);
@@ -250,7 +250,8 @@ internal static class RedisConnector
         return options;
     }
 
-    private static string Format(EndPoint endpoint) => endpoint switch
+    /// <summary>"host:port", as typed: a DnsEndPoint prints itself as "Unspecified/host:port".</summary>
+    internal static string Format(EndPoint endpoint) => endpoint switch
     {
         DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
         IPEndPoint ip => $"{ip.Address}:{ip.Port}",

@@ -45,7 +45,7 @@ internal sealed partial class RedisLockNode : ILockNode
         Multiplexer = multiplexer;
         _database = multiplexer.GetDatabase();
         _versionGate = settings.VersionCheck ? new RedisVersionGate(multiplexer) : null;
-        Name = string.Join(",", multiplexer.GetEndPoints().Select(e => e.ToString()));
+        Name = string.Join(",", multiplexer.GetEndPoints().Select(RedisConnector.Format));
     }
 
     public IConnectionMultiplexer Multiplexer { get; }
