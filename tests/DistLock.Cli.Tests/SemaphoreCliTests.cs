@@ -127,4 +127,17 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         Assert.Equal(64, tool.ExitCode);
         Assert.Contains("--holder", tool.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StatusOfTheLock_WhileOnlyTheSemaphoreOfThatNameIsHeld_PointsToIt()
+    {
+        var resource = NewResource();
+        await using var held = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
+
+        using var tool = await Tool.RunAsync(["status", resource], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains("free", tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"the semaphore of that name has 1 holder(s): distlock status --semaphore {resource}", tool.Stderr, StringComparison.Ordinal);
+    }
 }

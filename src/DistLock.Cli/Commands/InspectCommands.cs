@@ -54,11 +54,31 @@ internal static class InspectCommands
             else
             {
                 AnsiConsole.Write(LockTable.Details(info, locks.NodeCount));
+                await HintAtTheSemaphoreAsync(locks, info, cancellationToken);
             }
 
             return ExitCodes.Success;
         });
         return status;
+    }
+
+    /// <summary>
+    /// A free lock whose name a semaphore uses (exec --permits) says so on stderr: the two are
+    /// different things, and a user who took permits and asks for the lock would be puzzled.
+    /// </summary>
+    private static async Task HintAtTheSemaphoreAsync(RedisLockManager locks, LockInfo info, CancellationToken cancellationToken)
+    {
+        if (info.HolderId is not null || info.Readers.Count > 0 || info.HandingOver || locks.NodeCount > 1)
+        {
+            return;
+        }
+
+        var semaphore = await locks.InspectSemaphoreAsync(info.Resource, cancellationToken);
+        if (semaphore.Holders.Count > 0)
+        {
+            Console.Error.WriteLine(
+                $"distlock: the lock '{info.Resource}' is free, but the semaphore of that name has {semaphore.Holders.Count} holder(s): distlock status --semaphore {info.Resource}");
+        }
     }
 
     public static Command List()
