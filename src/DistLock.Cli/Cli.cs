@@ -77,6 +77,11 @@ internal static partial class Cli
             // Expected outcomes (a busy lock, a bad flag) have no cause worth a stack trace.
             return Fail(ex.ExitCode, ex.Message, verbose ? ex.InnerException : null);
         }
+        catch (LockBackendException ex) when (PermissionDenied(ex) is { } refusal)
+        {
+            // Not an outage: the servers answered, and refused this user a command.
+            return Fail(ExitCodes.PermissionDenied, $"permission denied: {ErrorText.Clean(refusal)} (the ACL rule in docs/deployment.md lists what DistLock needs)", verbose ? ex : null);
+        }
         catch (LockBackendException ex)
         {
             return Fail(ExitCodes.RedisUnavailable, ex.Message, verbose ? ex : null);
@@ -90,6 +95,20 @@ internal static partial class Cli
         {
             return Fail(130, "interrupted");
         }
+    }
+
+    /// <summary>Redis's NOPERM answer among the causes of <paramref name="error"/>, or null.</summary>
+    private static string? PermissionDenied(Exception error)
+    {
+        for (var cause = error.InnerException; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is StackExchange.Redis.RedisServerException && cause.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+            {
+                return cause.Message;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The whole tree; <paramref name="execCommand"/> is what followed exec's "--".</summary>

@@ -20,6 +20,9 @@ internal static class ExitCodes
     /// <summary>A service distlock needs is unavailable: Redis (as above), or the port <c>serve</c> was asked for.</summary>
     public const int Unavailable = 69;
 
+    /// <summary>Redis refused a command to the user distlock logs in as (NOPERM: an ACL without a right DistLock needs).</summary>
+    public const int PermissionDenied = 77;
+
     /// <summary>The lock was lost while the command ran, and the command was stopped.</summary>
     public const int LockLost = 70;
 
