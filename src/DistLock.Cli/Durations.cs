@@ -23,6 +23,11 @@ internal static class Durations
             throw new CliException(ExitCodes.Usage, $"{option}: {DurationText.Format(ttl)} is too short to be extended in time; the lowest that works is {DurationText.Format(lowest)}");
         }
 
+        if (ttl > LockOptions.MaxTtl)
+        {
+            throw new CliException(ExitCodes.Usage, $"{option}: {DurationText.Format(ttl)} is longer than a lock's TTL can be ({DurationText.Format(LockOptions.MaxTtl)}); the lock is extended while the command runs, so a short one will do");
+        }
+
         try
         {
             options.Ttl = ttl;

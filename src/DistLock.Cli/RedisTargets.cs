@@ -96,6 +96,11 @@ internal static partial class RedisTargets
     /// </summary>
     private static void Check(string target, string source)
     {
+        if (string.IsNullOrWhiteSpace(target))
+        {
+            throw new CliException(ExitCodes.Usage, $"{source}: empty; give host:port (or set DISTLOCK_REDIS)");
+        }
+
         ConfigurationOptions options;
         try
         {
@@ -111,17 +116,21 @@ internal static partial class RedisTargets
             // StackExchange.Redis drops a word it cannot read as host:port ("host:port", "a:b:c").
             var word = target.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(w => !w.Contains('=', StringComparison.Ordinal));
             throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: " +
-                (word is null ? "it names no host:port" : $"'{word}' is neither host:port nor key=value"));
+                (word is null ? "it names no host:port" : $"'{word}' is neither host:port nor key=value{UrlHint(target)}"));
         }
 
         foreach (var endpoint in options.EndPoints)
         {
             if (endpoint is DnsEndPoint dns && !HostName().IsMatch(dns.Host))
             {
-                throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: '{dns.Host}' is neither host:port nor key=value");
+                throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: '{dns.Host}' is neither host:port nor key=value{UrlHint(target)}");
             }
         }
     }
+
+    // redis://host:port is how other tools spell a server; StackExchange.Redis takes host:port and options.
+    private static string UrlHint(string target) =>
+        target.Contains("://", StringComparison.Ordinal) ? " (not a URL: write host:port, then ',password=...,ssl=true' as needed)" : "";
 
     private static ConfigurationOptions Parse(string target)
     {

@@ -70,10 +70,24 @@ public sealed class ErrorMessageTests(RedisFixture redis)
     [InlineData("bad,,=x", "distlock: --redis: 'bad,,=x' is not a valid configuration string: '=x' is neither host:port nor key=value")]
     [InlineData("host:port", "distlock: --redis: 'host:port' is not a valid configuration string: 'host:port' is neither host:port nor key=value")]
     [InlineData("127.0.0.1:6379,nonsense=1", "distlock: --redis: '127.0.0.1:6379,nonsense=1' is not a valid configuration string: Keyword 'nonsense' is not supported.")]
+    [InlineData("redis://localhost:6379", "distlock: --redis: 'redis://localhost:6379' is not a valid configuration string: 'redis://localhost:6379' is neither host:port nor key=value (not a URL: write host:port, then ',password=...,ssl=true' as needed)")]
+    [InlineData("", "distlock: --redis: empty; give host:port (or set DISTLOCK_REDIS)")]
     public async Task MalformedRedisString_IsBadUsage_NamingTheFlag(string configuration, string expected)
     {
         // Regression: 'bad,,=x' was exit 69, "cannot reach Redis at Unspecified/bad:6379,Unspecified/=x:6379".
         using var tool = await Tool.RunAsync(["status", "r", "--redis", configuration]);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("distlock: --ttl: 8d is longer than a lock's TTL can be (7d); the lock is extended while the command runs, so a short one will do", "--ttl", "8d")]
+    [InlineData("distlock: --label: empty; give a label, or leave the flag out for the default (host, pid and command)", "--label", " ")]
+    public async Task Exec_OutOfRangeFlag_SaysItInTheToolsWords(string expected, string flag, string value)
+    {
+        // Regression: "--ttl: Ttl must be between 10 ms and 7 days." and "--label: HolderLabel must not be empty or blank (null for none)."
+        using var tool = await Tool.RunAsync(["exec", "--resource", "r", flag, value, "--", "true"], "127.0.0.1:1");
 
         Assert.Equal(64, tool.ExitCode);
         Assert.Equal(expected, tool.Stderr.Trim());

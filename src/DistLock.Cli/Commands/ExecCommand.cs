@@ -40,12 +40,17 @@ internal static class ExecCommand
             Durations.Parse(parse.GetValue(wait)!, "--wait"),
             parse.GetValue(onLost) == "kill",
             parse.GetValue<bool>(CommonOptions.VerboseFlag),
-            parse.GetValue(label),
+            Label(parse.GetValue(label)),
             ExecPermits.Parse(parse.GetValue(permits)),
             commandLine,
             cancellationToken));
         return exec;
     }
+
+    private static string? Label(string? label) =>
+        label is not null && string.IsNullOrWhiteSpace(label)
+            ? throw new CliException(ExitCodes.Usage, "--label: empty; give a label, or leave the flag out for the default (host, pid and command)")
+            : label;
 
     private static LockMode ModeOf(bool read, bool write) => (read, write) switch
     {
