@@ -107,8 +107,7 @@ internal sealed partial class InMemoryLockNode
                     var next = line.FirstOrDefault(w => !(w.Marked && IsReader(w.Id)));
                     if (next.Id is not null && !IsReader(next.Id) && _listeners.GetValueOrDefault(LockKeyLayout.WakeChannel(key, next.Id)) is { } standby)
                     {
-                        var standbyNotice = ReleaseNotice.Standby(notice);
-                        wake = () => ThreadPool.QueueUserWorkItem(static s => s.standby(s.standbyNotice), (standby, standbyNotice), preferLocal: false);
+                        wake = () => Notify(standby, ReleaseNotice.Standby(notice));
                     }
                 }
                 else
@@ -139,24 +138,34 @@ internal sealed partial class InMemoryLockNode
             return false;
         }
 
-        foreach (var waiter in line.ToList())
+        var index = 0;
+        while (index < line.Count)
         {
+            var waiter = line[index];
             if (waiter.Id == waiterId)
             {
                 return false;
             }
 
             // A marked writer had its turn (see acquire-read.lua).
-            if (!IsReader(waiter.Id) && !waiter.Marked)
+            if (IsReader(waiter.Id) || waiter.Marked)
             {
-                if (_listeners.ContainsKey(LockKeyLayout.WakeChannel(key, waiter.Id)))
-                {
-                    return true;
-                }
-
-                Leave(key, waiter.Id);
+                index++;
+            }
+            else if (_listeners.ContainsKey(LockKeyLayout.WakeChannel(key, waiter.Id)))
+            {
+                return true;
+            }
+            else
+            {
+                line.RemoveAt(index);
                 dropped++;
             }
+        }
+
+        if (line.Count == 0)
+        {
+            _lines.Remove(key);
         }
 
         return false;

@@ -276,20 +276,23 @@ internal sealed partial class InMemoryLockNode : ILockNode
             return null;
         }
 
-        var standbyNotice = ReleaseNotice.Standby(notice);
         return () =>
         {
             foreach (var listener in woken)
             {
-                ThreadPool.QueueUserWorkItem(static s => s.listener(s.notice), (listener, notice), preferLocal: false);
+                Notify(listener, notice);
             }
 
             if (standby is not null)
             {
-                ThreadPool.QueueUserWorkItem(static s => s.standby(s.standbyNotice), (standby, standbyNotice), preferLocal: false);
+                Notify(standby, ReleaseNotice.Standby(notice));
             }
         };
     }
+
+    /// <summary>Delivers <paramref name="notice"/> on the thread pool, as pub/sub would: never on the caller's stack.</summary>
+    private static void Notify(Action<string?> listener, string notice) =>
+        ThreadPool.QueueUserWorkItem(static s => s.listener(s.notice), (listener, notice), preferLocal: false);
 
     private static bool IsReader(string waiterId) => waiterId.StartsWith(LockTarget.ReaderWaiterPrefix, StringComparison.Ordinal);
 
