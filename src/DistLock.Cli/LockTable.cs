@@ -17,7 +17,7 @@ internal static class LockTable
 
     /// <summary>One line per reader: who (label or id) and what is left of its lease.</summary>
     public static string ReaderOf(LockReader reader) =>
-        $"{reader.HolderLabel ?? reader.Id}  {reader.RemainingTtl.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s";
+        $"{reader.HolderLabel ?? reader.Id}  {Seconds(reader.RemainingTtl)}";
 
     /// <summary>" for 12.3 s" when the holder's value says when it acquired, else "".</summary>
     public static string HeldForOf(LockInfo info) =>
@@ -26,7 +26,10 @@ internal static class LockTable
             : "";
 
     public static string TtlOf(LockInfo info) =>
-        info.RemainingTtl is { } ttl ? ttl.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s" : "-";
+        info.RemainingTtl is { } ttl ? Seconds(ttl) : "-";
+
+    /// <summary>A time left as the views show it: seconds to the millisecond, "1.250 s".</summary>
+    public static string Seconds(TimeSpan left) => left.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
 
     public static Table Details(LockInfo info, int nodes)
     {

@@ -35,7 +35,7 @@ internal static class SemaphoreView
 
     /// <summary>The shortest TTL left among the holders, or - when none holds.</summary>
     public static string TtlOf(SemaphoreInfo info) =>
-        info.Holders.Count == 0 ? "-" : info.Holders.Min(h => h.RemainingTtl).TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+        info.Holders.Count == 0 ? "-" : LockTable.Seconds(info.Holders.Min(h => h.RemainingTtl));
 
     public static void Print(SemaphoreInfo info) => LockJson.Print(json =>
     {
@@ -63,7 +63,7 @@ internal static class SemaphoreView
     });
 
     private static string Holder(SemaphoreHolder holder) =>
-        $"{Markup.Escape(holder.HolderLabel ?? holder.HolderId)} ({holder.RemainingTtl.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s left)";
+        $"{Markup.Escape(holder.HolderLabel ?? holder.HolderId)} ({LockTable.Seconds(holder.RemainingTtl)} left)";
 
     private static void WriteOrNull(Utf8JsonWriter json, string name, string? value)
     {

@@ -186,15 +186,7 @@ internal static class InspectCommands
     /// <summary>release --semaphore: frees one holder's permit, or every holder's, after asking.</summary>
     private static async Task<int> ReleaseSemaphoreAsync(RedisLockManager locks, string resource, string? holderId, bool yes, CancellationToken cancellationToken)
     {
-        SemaphoreInfo info;
-        try
-        {
-            info = await locks.InspectSemaphoreAsync(resource, cancellationToken);
-        }
-        catch (NotSupportedException ex)
-        {
-            throw new CliException(ExitCodes.Usage, $"--semaphore: {ErrorText.Clean(ex.Message)}", ex);
-        }
+        var info = await InspectSemaphoreAsync(locks, resource, cancellationToken);
 
         var freeing = info.Holders.Where(h => holderId is null || h.HolderId == holderId).ToList();
         if (freeing.Count == 0)
@@ -215,18 +207,23 @@ internal static class InspectCommands
         return ExitCodes.Success;
     }
 
-    /// <summary>status --semaphore: one view, or a live one with --watch.</summary>
-    private static async Task<int> SemaphoreStatusAsync(RedisLockManager locks, string resource, bool json, bool watch, CancellationToken cancellationToken)
+    /// <summary>The semaphore's state; over several masters (Redlock), where semaphores are refused, a usage error.</summary>
+    private static async Task<SemaphoreInfo> InspectSemaphoreAsync(RedisLockManager locks, string resource, CancellationToken cancellationToken)
     {
-        SemaphoreInfo info;
         try
         {
-            info = await locks.InspectSemaphoreAsync(resource, cancellationToken);
+            return await locks.InspectSemaphoreAsync(resource, cancellationToken);
         }
         catch (NotSupportedException ex)
         {
             throw new CliException(ExitCodes.Usage, $"--semaphore: {ErrorText.Clean(ex.Message)}", ex);
         }
+    }
+
+    /// <summary>status --semaphore: one view, or a live one with --watch.</summary>
+    private static async Task<int> SemaphoreStatusAsync(RedisLockManager locks, string resource, bool json, bool watch, CancellationToken cancellationToken)
+    {
+        var info = await InspectSemaphoreAsync(locks, resource, cancellationToken);
 
         if (watch)
         {
