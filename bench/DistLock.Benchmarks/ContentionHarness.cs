@@ -78,6 +78,9 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
                 }
             }
 
+            await Run(row => HungNode.RunAsync("Redlock over 3 nodes, one of them hung (SIGSTOP)", row, quick ? 3 : 10),
+                [LockRow.DistLock, LockRow.RedLockNet, LockRow.Madelson]);
+
             var blocked = await Task.WhenAll(redlockRows.Where(r => only is null || r.Key == only).Select(row =>
                 BlockedWaiter.RunAsync($"A waiter blocked {_blocked.TotalSeconds:F0} s behind a held lock", row, servers[3].Endpoint, _blocked)));
             results.AddRange(blocked);
@@ -153,6 +156,7 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
         var rwWriteWait = Metric("Reader-writer lock", LockRow.DistLock, "write wait max ms");
         var rwWrites = Metric("Reader-writer lock", LockRow.DistLock, "writes/s");
         var rwPeerWrites = Math.Max(Metric("Reader-writer lock", LockRow.Madelson, "writes/s"), Metric("Reader-writer lock", LockRow.MadelsonTuned, "writes/s"));
+        var hungRelease = Metric("Redlock over 3 nodes, one of them hung", LockRow.DistLock, "release max ms");
         var redlockDelayed = Metric("Uncontended, Redlock over 3 nodes, 5 ms", LockRow.DistLock, "cycles/s") / Metric("Uncontended, one node, 5 ms", LockRow.DistLock, "cycles/s");
         List<string> verdicts =
         [
@@ -165,6 +169,7 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
                 $"reader-writer lock, 32 tasks, 90% reads: writer max wait {rwWriteWait:F0} ms (<= 100), {rwWrites:F0} writes/s ({rwWrites / rwPeerWrites:F1}x the best peer's {rwPeerWrites:F0}; >= 10x)"),
             Check(redlock >= 0.7, $"Redlock over 3 nodes on loopback: {redlock:F2}x of one node (>= 0.7)"),
             Check(redlockDelayed >= 0.7, $"Redlock over 3 nodes with 5 ms added each way: {redlockDelayed:F2}x of one node (>= 0.7)"),
+            Check(hungRelease < 100, $"Redlock over 3 nodes with one hung: the slowest release took {hungRelease:F1} ms (< 100; the node timeout is 1000)"),
             SemaphoreHotKey.Verdict(results),
         ];
 

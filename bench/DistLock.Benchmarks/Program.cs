@@ -6,6 +6,7 @@ using DistLock.Benchmarks.Micro;
 // dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock] [--uncontended [--scenario NAME]]
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- micro   (BenchmarkDotNet micro-benchmarks)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- semaphore [--quick]   (the semaphore scenario alone)
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- hung   (Redlock with one node of three hung, alone)
 if (args.Length > 0 && args[0] == "worker")
 {
     return await HotKeyProcesses.WorkerAsync(args);
@@ -19,6 +20,18 @@ if (args.Length > 0 && args[0] == "rw")
     foreach (var row in ReaderWriterMix.Rows)
     {
         var result = await ReaderWriterMix.RunAsync("Reader-writer lock, 32 tasks, 90% reads", row, server.Endpoint, 32, 0.9, TimeSpan.FromSeconds(seconds));
+        Console.WriteLine($"{result.Row} | {string.Join(", ", result.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
+    }
+
+    return 0;
+}
+
+if (args.Length > 0 && args[0] == "hung")
+{
+    // dotnet run -c Release --project bench/DistLock.Benchmarks -- hung: Redlock with one node of three hung, alone.
+    foreach (var row in new[] { DistLock.Benchmarks.Clients.LockRow.DistLock, DistLock.Benchmarks.Clients.LockRow.RedLockNet, DistLock.Benchmarks.Clients.LockRow.Madelson })
+    {
+        var result = await HungNode.RunAsync("Redlock over 3 nodes, one of them hung (SIGSTOP)", row, 10);
         Console.WriteLine($"{result.Row} | {string.Join(", ", result.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
     }
 

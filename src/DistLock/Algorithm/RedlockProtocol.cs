@@ -157,10 +157,10 @@ internal sealed class RedlockProtocol
     }
 
     /// <summary>
-    /// Gives back what a failed attempt took, before the attempt returns: the nodes that granted
-    /// are released; a node the round did not wait for is awaited (within the node timeout) and
-    /// released if it granted. A node that did not answer in time is released if and when its
-    /// late answer is a grant, so a paused or slow node cannot keep a key that nobody owns.
+    /// Gives back what a failed attempt took: the nodes that granted are released before the
+    /// attempt returns. A node that has not answered (or did not answer in time) is released if and
+    /// when its late answer is a grant, in the background: a paused or slow node cannot keep a key
+    /// that nobody owns, and a hung minority node does not cost every refused attempt the node timeout.
     /// </summary>
     private async Task UndoAsync(AttemptResult attempt, LockTarget target, string id)
     {
@@ -174,10 +174,7 @@ internal sealed class RedlockProtocol
                 case NodeReply.Granted:
                     (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], target, id, notice));
                     break;
-                case null:
-                    (undo ??= []).Add(UndoUnansweredAsync(round.Nodes[i], round.Calls[i], round.Bounded[i], target, id, notice));
-                    break;
-                case NodeReply.Failed:
+                case null or NodeReply.Failed:
                     _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], target, id);
                     break;
             }
@@ -237,17 +234,31 @@ internal sealed class RedlockProtocol
         return null;
     }
 
-    /// <summary>Releases on every node; true when a majority still held it and ended the hold it.</summary>
+    /// <summary>
+    /// Releases on every node; returns as soon as the outcome is decided (a majority ended the
+    /// hold, or no majority can), so a hung minority node does not cost every release the node
+    /// timeout. The calls to the nodes that had not answered go on in the background, bounded by
+    /// the node timeout: they were sent, so a node that wakes up runs them and deletes its key.
+    /// </summary>
+    /// <returns>True when a majority still held it and ended the hold.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
     public async Task<bool> ReleaseAsync(LockTarget target, string id)
     {
         var notice = ReleaseNotice.New(id);
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.target, s.id, s.notice), (target, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.target, s.id, s.notice), (target, id, notice), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
             throw BackendException("release", target, round);
+        }
+
+        for (var i = 0; i < round.Nodes.Count; i++)
+        {
+            if (round.Answers[i] is null)
+            {
+                _ = LogIfFailedAsync(round.Bounded[i], "release", target.Key);
+            }
         }
 
         if (round.Failed > 0)
@@ -256,6 +267,16 @@ internal sealed class RedlockProtocol
         }
 
         return round.MajorityGranted;
+    }
+
+    /// <summary>A call the round did not wait for: it is logged if it fails or times out, as the round would have.</summary>
+    private async Task LogIfFailedAsync(Task<NodeResult> bounded, string operation, string key)
+    {
+        var answer = await bounded.ConfigureAwait(false);
+        if (answer.Reply == NodeReply.Failed)
+        {
+            Log.NodeFailed(_logger, answer.Error, operation, key, 1, _nodes.Count);
+        }
     }
 
     public LockBackendException BackendException(string operation, LockTarget target, RoundResult round) =>
@@ -296,19 +317,6 @@ internal sealed class RedlockProtocol
         if (result.Failed > 0)
         {
             Log.CleanupFailed(_logger, result.FirstError, target.Key, node.Name);
-        }
-    }
-
-    private async Task UndoUnansweredAsync(ILockNode node, Task<NodeResult> call, Task<NodeResult> bounded, LockTarget target, string id, string notice)
-    {
-        var answer = await bounded.ConfigureAwait(false);
-        if (answer.Reply == NodeReply.Granted)
-        {
-            await ReleaseOneAsync(node, target, id, notice).ConfigureAwait(false);
-        }
-        else if (answer.Reply == NodeReply.Failed)
-        {
-            _ = ReleaseIfGrantedAsync(node, call, target, id);
         }
     }
 
