@@ -7,8 +7,8 @@ namespace DistLock;
 /// (<c>await using</c>); if the process dies, Redis frees the lock when its TTL runs out.
 /// Only a manager creates handles, and a handle always stood for a held lock when it was returned.
 /// Automatic extension does not keep a handle alive: one the application drops without releasing
-/// is extended only until the garbage collector finds it, then its lock expires with its TTL
-/// (and turns <see cref="LockState.Lost"/>, warning 1011). With
+/// is extended only until the garbage collector finds it; then its lock is released in Redis
+/// (and the handle turns <see cref="LockState.Lost"/>, warning 1011). With
 /// <see cref="LockOptions.AutoReleaseOnDispose"/> the manager keeps every handle until it is
 /// released, so a dropped one is extended until the manager is disposed and releases it.
 /// </summary>
@@ -45,14 +45,15 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The application dropped this handle without releasing it (a forgotten <c>await using</c>):
-    /// its lock is no longer extended, so it expires with its TTL instead of being kept alive
-    /// forever, and warning 1011 names the resource. A handle that was released never gets here.
+    /// its lock is no longer extended and is released in the background, so waiters get it at once
+    /// instead of after its TTL, and warning 1011 names the resource. A handle that was released
+    /// never gets here.
     /// </summary>
     ~LockHandle()
     {
         try
         {
-            _lease.Abandon(Resource);
+            _lease.Abandon(Resource, LateGrants);
         }
         catch (Exception)
         {

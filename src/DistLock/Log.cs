@@ -46,6 +46,6 @@ internal static partial class Log
     public static partial void ServerTooOld(ILogger logger, Exception exception, string node);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning,
-        Message = "The lock on {Resource} ({Key}) was never released: its handle was garbage-collected while the lock was held. It is no longer extended and expires with its TTL; release handles with 'await using' or ReleaseAsync")]
+        Message = "The lock on {Resource} ({Key}) was never released: its handle was garbage-collected while the lock was held, so DistLock released it. Release handles with 'await using' or ReleaseAsync")]
     public static partial void HandleAbandoned(ILogger logger, string resource, string key);
 }

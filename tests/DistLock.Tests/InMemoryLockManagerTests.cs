@@ -42,6 +42,35 @@ public sealed class InMemoryLockManagerTests
     }
 
     [Fact]
+    public async Task DroppedHandle_IsReleased_WithoutTheClockMoving()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = TimeSpan.FromMinutes(1) });
+        var token = await AcquireAndDropAsync(locks);
+
+        // The fake clock stands still: only a release of the dropped handle's lock frees it.
+        LockHandle? next = null;
+        for (var i = 0; i < 100 && next is null; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            next = await locks.TryAcquireAsync("job");
+            if (next is null)
+            {
+                await Task.Yield();
+            }
+        }
+
+        Assert.NotNull(next);
+        Assert.True(next.FencingToken > token);
+        Assert.Equal(1, locks.Leases.Count); // next's only
+        await next.DisposeAsync();
+    }
+
+    /// <summary>Takes a lock and forgets its handle without releasing it, as a missing <c>await using</c> would.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<long> AcquireAndDropAsync(InMemoryLockManager locks) => (await locks.AcquireAsync("job")).FencingToken;
+
+    [Fact]
     public async Task SeparateManagers_DoNotShareLocks_UnlessAskedTo()
     {
         await using var a = new InMemoryLockManager();

@@ -257,14 +257,31 @@ internal sealed class Lease
 
     /// <summary>
     /// The handle was garbage-collected while its lock was held (the application dropped it
-    /// without releasing it): stop extending, so the key expires with its TTL, and say so.
-    /// Called from the handle's finalizer.
+    /// without releasing it): stop extending, release the lock in the background (nobody can use
+    /// it any more, and waiters should not wait out its TTL), and say so. Called from the handle's
+    /// finalizer, so nothing here may block or throw.
     /// </summary>
-    public void Abandon(string resource)
+    /// <param name="resource">The resource, for the log.</param>
+    /// <param name="lateGrants">What the release needs of the winning round (see <see cref="LateGrants"/>).</param>
+    public void Abandon(string resource, LateGrants? lateGrants)
     {
         if (Lose(LockState.Held, LostReason.Abandoned))
         {
             Log.HandleAbandoned(_context.Logger, resource, Key);
+            _ = ReleaseAbandonedAsync(lateGrants);
+        }
+    }
+
+    private async Task ReleaseAbandonedAsync(LateGrants? lateGrants)
+    {
+        try
+        {
+            await _context.Protocol.ReleaseAsync(lateGrants, Target, Id).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The key expires with its TTL.
+            Log.CleanupFailed(_context.Logger, ex, Key, "all nodes");
         }
     }
 
