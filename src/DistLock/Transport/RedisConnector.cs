@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using StackExchange.Redis;
@@ -24,6 +25,7 @@ internal static class RedisConnector
         // StringWriter itself, under the lock the wrapper takes (it locks itself).
         var texts = parsed.Select(_ => new StringWriter(CultureInfo.InvariantCulture)).ToArray();
         var logs = texts.Select(TextWriter.Synchronized).ToArray();
+        var started = Stopwatch.GetTimestamp();
         var connecting = parsed.Select((p, i) => ConnectionMultiplexer.ConnectAsync(p, logs[i])).ToArray();
         IConnectionMultiplexer[] multiplexers;
         try
@@ -46,14 +48,18 @@ internal static class RedisConnector
         {
             var cause = await ProbeAsync(down[0]).ConfigureAwait(false);
             var index = Array.IndexOf(multiplexers, down[0]);
-            var failure = await FirstFailureAsync(logs[index], texts[index]).ConfigureAwait(false);
+            // A connection that failed before its timeout (a refused TLS handshake) has a reason in
+            // the log, which may come late on a busy machine: it is waited for until the timeout.
+            var connectTimeout = TimeSpan.FromMilliseconds(parsed[index].ConnectTimeout);
+            var timedOut = Stopwatch.GetElapsedTime(started) >= connectTimeout;
+            var failure = await FirstFailureAsync(logs[index], texts[index], timedOut ? TimeSpan.FromSeconds(1) : connectTimeout).ConfigureAwait(false);
             foreach (var multiplexer in multiplexers)
             {
                 await multiplexer.DisposeAsync().ConfigureAwait(false);
             }
 
             var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(Format))));
-            var reason = failure.Length == 0 && cause is RedisConnectionException { InnerException: null }
+            var reason = failure.Length == 0 && cause is RedisConnectionException { InnerException: null } && timedOut
                 ? $"no answer within the connect timeout ({parsed[index].ConnectTimeout} ms): the server may be paused, overloaded, or not Redis"
                 : failure + Innermost(cause);
             throw new LockBackendException(
@@ -261,9 +267,10 @@ internal static class RedisConnector
     /// <summary>
     /// The kind of the first failure in a connect log. ConnectAsync can return before the failed
     /// connection has written its line (a refused TLS handshake once gave an error without its
-    /// cause, 0.4 s into a 5 s connect timeout), so an empty answer is asked again for up to 1 s.
+    /// cause, 0.4 s into a 5 s connect timeout; on a busy machine the line came more than 1 s
+    /// later), so an empty answer is asked again for up to <paramref name="patience"/>.
     /// </summary>
-    private static async Task<string> FirstFailureAsync(TextWriter log, StringWriter text)
+    private static async Task<string> FirstFailureAsync(TextWriter log, StringWriter text, TimeSpan patience)
     {
         for (var waited = 0; ; waited += 50)
         {
@@ -274,7 +281,7 @@ internal static class RedisConnector
             }
 
             var failure = FirstFailure(written);
-            if (failure.Length > 0 || waited >= 1000)
+            if (failure.Length > 0 || waited >= patience.TotalMilliseconds)
             {
                 return failure;
             }
