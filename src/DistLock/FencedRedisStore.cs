@@ -5,7 +5,7 @@ namespace DistLock;
 
 /// <summary>
 /// The protected side of fencing, for resources kept in Redis: a write carries the writer's
-/// <see cref="LockHandle.FencingToken"/> and is accepted only if no write with a higher token
+/// fencing token (<see cref="LockHandle.GetFencingTokenAsync"/>) and is accepted only if no write with a higher token
 /// was accepted before, atomically, in one script. A holder whose lock expired while it was
 /// paused then cannot overwrite what the next holder wrote. Each key is a hash with the fields
 /// <c>value</c> and <c>fence</c>. For SQL and other stores, docs/safety.md shows the same check.
@@ -14,7 +14,7 @@ namespace DistLock;
 /// <code>
 /// var store = new FencedRedisStore(redis.GetDatabase());
 /// await using var handle = await locks.AcquireAsync("invoice:42");
-/// if (!await store.TryWriteAsync("invoice:42:state", "paid", handle.FencingToken))
+/// if (!await store.TryWriteAsync("invoice:42:state", "paid", await handle.GetFencingTokenAsync()))
 /// {
 ///     // A later holder has written already: this holder's lock was lost.
 /// }
@@ -48,7 +48,7 @@ public sealed class FencedRedisStore
 
     private async Task<bool> WriteAsync(RedisKey key, RedisValue value, long fencingToken, CancellationToken cancellationToken)
     {
-        var result = await LockScripts.FencedWrite
+        var result = await LockScript.FencedWrite
             .EvaluateAsync(_database, [key], [value, fencingToken])
             .WaitAsync(cancellationToken)
             .ConfigureAwait(false);

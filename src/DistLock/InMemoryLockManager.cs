@@ -2,6 +2,7 @@ using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
 
 namespace DistLock;
 
@@ -60,12 +61,18 @@ public sealed class InMemoryLockManager : ILockManager, IDisposable
     internal SemaphoreInfo InspectSemaphore(string resource)
     {
         var key = _engine.Keys.SemaphoreKey(resource);
-        var (limit, entries, waiters, fence) = Node.InspectSemaphore(key);
-        return SemaphoreInfo.From(resource, key, limit, entries, waiters, fence);
+        var reply = (RedisResult[])Node.EvaluateAsync(LockScript.InspectSemaphore, LockKeyLayout.SemaphoreKeys(key), []).Result!;
+        var live = (RedisResult[])reply[1]!;
+        var entries = Enumerable.Range(0, live.Length / 2).Select(i => ((string)live[2 * i]!, TimeSpan.FromMilliseconds((long)live[(2 * i) + 1])));
+        return SemaphoreInfo.From(resource, key, reply[0].IsNull ? 0 : (int)reply[0], entries, (int)reply[2], reply[3].IsNull ? 0 : (long)reply[3]);
     }
 
     /// <summary>How many wait in the line of <paramref name="resource"/>'s lock now, as <see cref="RedisLockManager.InspectAsync"/> counts them (for tests).</summary>
-    internal int WaitersInLine(string resource) => Node.Peek(_engine.Keys.LockKey(resource)).Waiters;
+    internal int WaitersInLine(string resource)
+    {
+        var key = _engine.Keys.LockKey(resource);
+        return (int)((RedisResult[])Node.EvaluateAsync(LockScript.Inspect, LockKeyLayout.LockKeys(key), []).Result!)[3];
+    }
 
     /// <inheritdoc />
     public Task<LockHandle> AcquireAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>

@@ -46,7 +46,7 @@ internal sealed class LockEngine
         Logger = logger;
         _keys = new LockKeyLayout(options.KeyPrefix);
         Protocol = new RedlockProtocol(nodes, options.NodeTimeout, options.ClockDriftFactor, options.TimeProvider, logger);
-        Waiters = new WaitQueues(nodes, options.NodeTimeout, options.HandoffGrace, options.TimeProvider);
+        Waiters = new WaitQueues(nodes, options.NodeTimeout, options.TimeProvider);
         _loop = new AcquireLoop(Protocol, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
         Leases = new LeaseKeeper(options.TimeProvider);
         Metrics = new LockMetrics(LockTelemetry.MeterFrom(options.MeterFactory), mode);
@@ -78,10 +78,10 @@ internal sealed class LockEngine
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<LockHandle> AcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
     {
-        var target = Target(request, mode, maxCount);
+        var hold = HoldOf(request, mode, maxCount);
         var timeout = request.Timeout ?? _options.DefaultWaitTimeout;
-        RejectUpgrade(target, timeout);
-        return AcquireCoreAsync(request, target, timeout, throwWhenBusy: true, cancellationToken)!;
+        RejectUpgrade(hold, timeout);
+        return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: true, cancellationToken)!;
     }
 
     /// <summary>Tries the lock in <paramref name="mode"/>; null when still busy at the timeout.</summary>
@@ -91,10 +91,10 @@ internal sealed class LockEngine
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<LockHandle?> TryAcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
     {
-        var target = Target(request, mode, maxCount);
+        var hold = HoldOf(request, mode, maxCount);
         var timeout = request.Timeout ?? TimeSpan.Zero;
-        RejectUpgrade(target, timeout);
-        return AcquireCoreAsync(request, target, timeout, throwWhenBusy: false, cancellationToken);
+        RejectUpgrade(hold, timeout);
+        return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: false, cancellationToken);
     }
 
     /// <summary>
@@ -104,24 +104,29 @@ internal sealed class LockEngine
     /// lock, so it is refused (infinite, or longer than the longest finite wait, which is taken as
     /// infinite); a finite wait is allowed (it ends with a timeout at worst).
     /// </summary>
-    private void RejectUpgrade(LockTarget target, TimeSpan timeout)
+    private void RejectUpgrade(Hold hold, TimeSpan timeout)
     {
-        if (target.IsExclusive && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
-            && _readLocks.Any(entry => entry.Value == target.Key && entry.Key.State == LockState.Held))
+        if (hold.Mode is LockMode.Exclusive or LockMode.Write && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
+            && _readLocks.Any(entry => entry.Value == hold.Key && entry.Key.State == LockState.Held))
         {
             throw new InvalidOperationException(
-                $"This manager holds a read lock on '{target.Key}': a read lock cannot be upgraded, so waiting forever for the " +
+                $"This manager holds a read lock on '{hold.Key}': a read lock cannot be upgraded, so waiting forever for the " +
                 "write lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
         }
     }
 
-    /// <summary>Checks what the call itself must reject, before anything is sent, and names the keys.</summary>
-    private LockTarget Target(LockRequest request, LockMode mode, int maxCount)
+    /// <summary>Checks what the call itself must reject, before anything is sent, and names the hold.</summary>
+    private Hold HoldOf(LockRequest request, LockMode mode, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (mode == LockMode.Read)
+        {
+            return new ReadHold(_keys.LockKey(request.Resource));
+        }
+
         if (mode != LockMode.Semaphore)
         {
-            return new LockTarget(_keys.LockKey(request.Resource), mode);
+            return new LockHold(_keys.LockKey(request.Resource), mode);
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1, nameof(maxCount));
@@ -132,7 +137,7 @@ internal sealed class LockEngine
                 "masters (Redlock) a count kept per node does not bound the holders. See docs/redlock.md.");
         }
 
-        return new LockTarget(_keys.SemaphoreKey(request.Resource), mode, maxCount);
+        return new SemaphoreHold(_keys.SemaphoreKey(request.Resource), maxCount);
     }
 
     public Task<bool> ReleaseAsync(LockHandle handle, CancellationToken cancellationToken)
@@ -178,7 +183,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Lease.Target, handle.Id).ConfigureAwait(false);
+            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Lease.Hold, handle.Id).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
@@ -200,7 +205,7 @@ internal sealed class LockEngine
         return released;
     }
 
-    private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, LockTarget target, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
+    private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, Hold hold, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
         var ttl = request.Ttl ?? _options.Ttl;
@@ -210,7 +215,7 @@ internal sealed class LockEngine
         AcquireOutcome outcome;
         try
         {
-            outcome = await _loop.RunAsync(target, id, ttl, timeout, cancellationToken, _closed.Token).ConfigureAwait(false);
+            outcome = await _loop.RunAsync(hold, id, ttl, timeout, cancellationToken, _closed.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -238,14 +243,13 @@ internal sealed class LockEngine
 
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
-        activity?.SetTag("distlock.fencing_token", winner.Fence);
         var clock = new LeaseClock(_options.TimeProvider, _options.ClockDriftFactor, ttl, winner.SentAt,
             request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
-        var lease = new Lease(_leaseContext, target, id, ttl, clock);
+        var lease = new Lease(_leaseContext, hold, id, ttl, clock);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
-        if (target.Mode == LockMode.Read)
+        if (hold.Mode == LockMode.Read)
         {
-            _readLocks.AddOrUpdate(handle, target.Key);
+            _readLocks.AddOrUpdate(handle, hold.Key);
             Interlocked.Increment(ref _readLockCount);
         }
 

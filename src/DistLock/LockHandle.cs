@@ -40,7 +40,6 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         AcquiredOnAttempt = outcome.Attempts;
         AcquireDelay = outcome.Elapsed;
         Validity = won.Validity;
-        FencingToken = won.Fence;
     }
 
     /// <summary>
@@ -71,7 +70,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// What kind of lock this is: <see cref="LockMode.Exclusive"/>, <see cref="LockMode.Read"/>,
     /// <see cref="LockMode.Write"/> or a permit of a <see cref="LockMode.Semaphore"/>.
     /// </summary>
-    public LockMode Mode => _lease.Target.Mode;
+    public LockMode Mode => _lease.Hold.Mode;
 
     /// <summary>
     /// The lock's value in Redis, which identifies this owner: 128 random bits in hex, or the
@@ -97,10 +96,33 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// <summary>
     /// The fencing token of this acquisition: a positive number, strictly greater than the token of
     /// every earlier holder of the same resource (also in Redlock mode, and when a minority of the
-    /// nodes failed). Pass it with every write to the protected resource, which rejects writes with
-    /// a token lower than the highest it has seen (see <see cref="FencedRedisStore"/> and docs/safety.md).
+    /// nodes failed). Pass it with every write to the protected resource, which rejects writes with a
+    /// token lower than the highest it has seen (see <see cref="FencedRedisStore"/> and docs/safety.md).
     /// </summary>
-    public long FencingToken { get; }
+    /// <remarks>
+    /// Issued on demand: the first call asks Redis for it (one round trip, only while the lock is
+    /// held), and later calls return the same token without a round trip. An acquisition that never
+    /// asks pays nothing for fencing. Tokens are ordered as the holds that asked for them: a holder
+    /// asks while it holds, so any later holder's token is higher.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var token = await handle.GetFencingTokenAsync(ct);
+    /// await store.TryWriteAsync("report", value, token, ct);
+    /// </code>
+    /// </example>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>The token.</returns>
+    /// <exception cref="LockLostException">The lock was lost or released before a token was issued.</exception>
+    /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public ValueTask<long> GetFencingTokenAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _engine.ThrowIfDisposed();
+        var issuing = _lease.FenceAsync();
+        return issuing.IsCompletedSuccessfully ? new(issuing.Result) : new(issuing.WaitAsync(cancellationToken));
+    }
 
     /// <summary>
     /// Until when the lock is certainly held: the send time of the last successful acquire or

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using DistLock.Algorithm;
 using DistLock.Transport;
+using StackExchange.Redis;
 
 namespace DistLock;
 
@@ -23,7 +24,7 @@ internal sealed class LockInspector
     public async Task<LockInfo> InspectAsync(string resource, CancellationToken cancellationToken)
     {
         var key = _keys.LockKey(resource);
-        var answers = await OnEveryNodeAsync(node => node.InspectAsync(key), "inspect", key, cancellationToken).ConfigureAwait(false);
+        var answers = await OnEveryNodeAsync(node => InspectLockAsync(node, key), "inspect", key, cancellationToken).ConfigureAwait(false);
         var holders = answers.Where(a => a.Value is not null).GroupBy(a => a.Value).OrderByDescending(g => g.Count()).FirstOrDefault();
         var ttls = holders?.Where(a => a.PttlMs >= 0).Select(a => TimeSpan.FromMilliseconds(a.PttlMs)).ToList();
         var readLocked = holders?.Key == LockKeyLayout.ReadersMarker;
@@ -54,7 +55,7 @@ internal sealed class LockInspector
     public async Task<SemaphoreInfo> InspectSemaphoreAsync(string resource, CancellationToken cancellationToken)
     {
         var key = SemaphoreKeyOnOneDeployment(resource);
-        var answer = (await OnEveryNodeAsync(node => node.InspectSemaphoreAsync(key), "inspect semaphore", key, cancellationToken).ConfigureAwait(false))[0];
+        var answer = (await OnEveryNodeAsync(node => InspectSemaphoreAsync(node, key), "inspect semaphore", key, cancellationToken).ConfigureAwait(false))[0];
         return SemaphoreInfo.From(
             resource, key, answer.Limit, answer.Entries.Select(e => (e.Id, TimeSpan.FromMilliseconds(e.RemainingMs))), answer.Waiters, answer.Fence);
     }
@@ -131,8 +132,12 @@ internal sealed class LockInspector
     {
         var key = _keys.LockKey(resource);
         var notice = ReleaseNotice.New("forced");
-        var deleted = await OnEveryNodeAsync(node => node.ForceReleaseAsync(key, notice), "force-release", key, cancellationToken).ConfigureAwait(false);
-        return deleted.Any(d => d);
+        var deleted = await OnEveryNodeAsync(
+            async node => (long)await node.EvaluateAsync(LockScript.ForceRelease, LockKeyLayout.LockKeys(key), node.LineArgs(notice)).ConfigureAwait(false),
+            "force-release",
+            key,
+            cancellationToken).ConfigureAwait(false);
+        return deleted.Any(d => d == 1);
     }
 
     /// <summary>Frees the permit of <paramref name="holderId"/>, or every holder's when null; returns how many were freed.</summary>
@@ -140,8 +145,40 @@ internal sealed class LockInspector
     {
         var key = SemaphoreKeyOnOneDeployment(resource);
         var notice = ReleaseNotice.New("forced");
-        var freed = await OnEveryNodeAsync(node => node.ForceReleaseSemaphoreAsync(key, holderId ?? string.Empty, notice), "force-release semaphore", key, cancellationToken).ConfigureAwait(false);
+        var freed = await OnEveryNodeAsync(
+            async node => (int)await node.EvaluateAsync(LockScript.ForceReleaseSemaphore, LockKeyLayout.SemaphoreKeys(key), node.LineArgs(notice, holderId ?? string.Empty)).ConfigureAwait(false),
+            "force-release semaphore",
+            key,
+            cancellationToken).ConfigureAwait(false);
         return freed[0];
+    }
+
+    /// <summary>The lock's state on one node: value, PTTL, fencing counter, waiters, readers with what is left of their leases.</summary>
+    private static async Task<(string? Value, long PttlMs, long Fence, int Waiters, IReadOnlyList<(string Id, long LeftMs)> Readers)> InspectLockAsync(RedisLockNode node, string key)
+    {
+        var reply = (RedisResult[])(await node.EvaluateAsync(LockScript.Inspect, LockKeyLayout.LockKeys(key), []).ConfigureAwait(false))!;
+        var leases = (RedisResult[])reply[4]!;
+        var readers = new List<(string, long)>(leases.Length / 2);
+        for (var i = 0; i + 1 < leases.Length; i += 2)
+        {
+            readers.Add(((string)leases[i]!, (long)leases[i + 1]));
+        }
+
+        return ((string?)reply[0], (long)reply[1], reply[2].IsNull ? 0 : (long)reply[2], (int)reply[3], readers);
+    }
+
+    /// <summary>The semaphore's state on one node: limit (0 without holders), live entries with their time left, waiters, fencing counter.</summary>
+    private static async Task<(int Limit, IReadOnlyList<(string Id, long RemainingMs)> Entries, int Waiters, long Fence)> InspectSemaphoreAsync(RedisLockNode node, string key)
+    {
+        var reply = (RedisResult[])(await node.EvaluateAsync(LockScript.InspectSemaphore, LockKeyLayout.SemaphoreKeys(key), []).ConfigureAwait(false))!;
+        var live = (RedisResult[])reply[1]!;
+        var entries = new List<(string, long)>(live.Length / 2);
+        for (var i = 0; i + 1 < live.Length; i += 2)
+        {
+            entries.Add(((string)live[i]!, (long)live[i + 1]));
+        }
+
+        return (reply[0].IsNull ? 0 : (int)reply[0], entries, (int)reply[2], reply[3].IsNull ? 0 : (long)reply[3]);
     }
 
     private string SemaphoreKeyOnOneDeployment(string resource)

@@ -38,7 +38,7 @@ public sealed class DemoTests
         await using (var locks = new RedisLockManager(client, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) }))
         {
             await using var handle = await locks.AcquireAsync("served");
-            Assert.True(handle.FencingToken > 0);
+            Assert.True((await handle.GetFencingTokenAsync()) > 0);
         }
 
         Signals.Send(tool.Process.Id, 15);

@@ -8,12 +8,13 @@ public sealed class InspectTests(RedisFixture redis)
     {
         var resource = "status-" + Guid.NewGuid().ToString("N")[..8];
         await using var handle = await redis.Locks.AcquireAsync(resource);
+        var token = await handle.GetFencingTokenAsync();
 
         using var tool = await Tool.RunAsync(["status", resource], redis.Endpoint);
 
         Assert.Equal(0, tool.ExitCode);
         Assert.Contains(handle.Id, tool.Stdout, StringComparison.Ordinal);
-        Assert.Contains(handle.FencingToken.ToString(System.Globalization.CultureInfo.InvariantCulture), tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains(token.ToString(System.Globalization.CultureInfo.InvariantCulture), tool.Stdout, StringComparison.Ordinal);
         Assert.Contains("held", tool.Stdout, StringComparison.Ordinal);
     }
 

@@ -59,7 +59,19 @@ while (Stopwatch.GetTimestamp() < until)
         continue;
     }
 
-    var token = handle.FencingToken;
+    long token;
+    try
+    {
+        // Tokens are issued on demand; one the lock was lost (or Redis paused) before it could be had counts as no acquisition.
+        token = await handle.GetFencingTokenAsync();
+    }
+    catch (DistLockException ex)
+    {
+        history.Write("unknown", detail: ex.GetType().Name);
+        await handle.DisposeAsync();
+        continue;
+    }
+
     var exclusive = handle.Mode is LockMode.Exclusive or LockMode.Write;
     history.Write("ok", token, handle.Mode.ToString());
     handle.LostToken.Register(() => history.Write("lost", token));

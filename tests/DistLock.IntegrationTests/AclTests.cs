@@ -34,6 +34,7 @@ public sealed class AclTests
         await using var waiter = await RedisLockManager.ConnectAsync(config, patient);
 
         var held = await holder.AcquireAsync("acl");
+        var heldToken = await held.GetFencingTokenAsync();
         var waiting = waiter.AcquireAsync("acl", TimeSpan.FromSeconds(5));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the waiter never joined the line");
         Assert.True(await held.ExtendAsync());
@@ -41,7 +42,7 @@ public sealed class AclTests
         await using var next = await waiting;
 
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(3), $"woken after {next.AcquireDelay}");
-        Assert.True(next.FencingToken > held.FencingToken);
+        Assert.True(await next.GetFencingTokenAsync() > heldToken);
         Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).HolderId);
         // Regression: the documented rule had no +scan, and ListAsync (distlock list) failed with NOPERM.
         var listed = new List<LockInfo>();
@@ -72,7 +73,10 @@ public sealed class AclTests
         await using var server = await RedisServer.StartAsync("--user", "noscripts", "on", ">pw", "~lock:*", "+@connection", "+info", "+get", "+set");
         await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint + ",user=noscripts,password=pw");
 
-        var error = await Assert.ThrowsAsync<LockBackendException>(() => locks.TryAcquireAsync("acl"));
+        // A try-once is a plain SET NX, which this user may send; its release is a script.
+        var handle = await locks.TryAcquireAsync("acl");
+        Assert.NotNull(handle);
+        var error = await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync());
 
         Assert.Contains("NOPERM", error.Message + error.InnerException?.Message, StringComparison.OrdinalIgnoreCase);
     }

@@ -48,6 +48,7 @@ public sealed class FencingCounterTests
             for (var i = Interlocked.Increment(ref next); i <= Names; i = Interlocked.Increment(ref next))
             {
                 await using var handle = await locks.AcquireAsync("entity:" + i);
+                await handle.GetFencingTokenAsync(); // tokens are issued on demand: a counter for each name
             }
         }));
 
@@ -105,12 +106,12 @@ public sealed class FencingCounterTests
         using var connection = await redis.ConnectAsync();
         var store = new FencedRedisStore(connection.GetDatabase());
         var first = await locks.AcquireAsync("fenced");
-        var token = first.FencingToken;
+        var token = (await first.GetFencingTokenAsync());
         await first.ReleaseAsync();
         await using var second = await locks.AcquireAsync("fenced");
 
-        Assert.True(await store.TryWriteAsync("data", "a", second.FencingToken));
-        Assert.True(await store.TryWriteAsync("data", "b", second.FencingToken));
+        Assert.True(await store.TryWriteAsync("data", "a", (await second.GetFencingTokenAsync())));
+        Assert.True(await store.TryWriteAsync("data", "b", (await second.GetFencingTokenAsync())));
         Assert.False(await store.TryWriteAsync("data", "stale", token));
     }
 
@@ -120,7 +121,7 @@ public sealed class FencingCounterTests
         for (var i = 0; i < times; i++)
         {
             await using var handle = await locks.AcquireAsync(resource);
-            tokens.Add(handle.FencingToken);
+            tokens.Add((await handle.GetFencingTokenAsync()));
         }
 
         return tokens;

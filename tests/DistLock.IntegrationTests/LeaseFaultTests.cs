@@ -150,12 +150,12 @@ public sealed class LeaseFaultTests
         long before;
         await using (var handle = await manager.AcquireAsync("restarted"))
         {
-            before = handle.FencingToken;
+            before = (await handle.GetFencingTokenAsync());
         }
 
         await redis.RestartAsync();
         await using var after = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(10), () => manager.TryAcquireAsync("restarted"));
 
-        Assert.True(after.FencingToken > before, $"{after.FencingToken} after {before}");
+        Assert.True((await after.GetFencingTokenAsync()) > before, $"{(await after.GetFencingTokenAsync())} after {before}");
     }
 }

@@ -24,7 +24,7 @@ public abstract class LeaseTests
         for (var i = 0; i < 6; i++)
         {
             await using var handle = await (i % 2 == 0 ? first : second).AcquireAsync(resource, TimeSpan.FromSeconds(5));
-            tokens.Add(handle.FencingToken);
+            tokens.Add((await handle.GetFencingTokenAsync()));
         }
 
         Assert.All(tokens, t => Assert.True(t > 0));
@@ -41,7 +41,7 @@ public abstract class LeaseTests
         await using var handle = await manager.AcquireAsync(NewResource());
 
         // So that a server restarted without its data still issues tokens above the old ones.
-        Assert.InRange(handle.FencingToken, before - 60_000_000, before + 60_000_000);
+        Assert.InRange((await handle.GetFencingTokenAsync()), before - 60_000_000, before + 60_000_000);
     }
 
     [Fact]
@@ -50,7 +50,8 @@ public abstract class LeaseTests
         await using var first = await _nodes.ConnectAsync();
         await using var second = await _nodes.ConnectAsync();
         var resource = NewResource();
-        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200), AutoExtend = false });
+        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(2), AutoExtend = false });
+        var staleToken = await stale.GetFencingTokenAsync();
 
         // Nobody else asks for the lock: the holder must learn from its own deadline that it lost it.
         await stale.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
@@ -58,7 +59,8 @@ public abstract class LeaseTests
 
         Assert.Equal(LockState.Lost, stale.State);
         Assert.False(await stale.ExtendAsync());
-        Assert.True(next.FencingToken > stale.FencingToken);
+        Assert.True(await next.GetFencingTokenAsync() > staleToken);
+        Assert.Equal(staleToken, await stale.GetFencingTokenAsync()); // issued while held: the same token after
     }
 
     [Fact]

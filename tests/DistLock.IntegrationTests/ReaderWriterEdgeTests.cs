@@ -45,11 +45,10 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         }
     }
     /// <summary>
-    /// A woken reader that never comes (a paused process keeps its subscription) is marked at the
-    /// head of the line. When the last reader that did come releases, release-read.lua keeps the
-    /// lock reserved for readers for another grace and publishes nothing: a writer that queued while
-    /// the readers held is never woken, and sleeps until the TTL it learned from its last refusal.
-    /// A stalled process must cost the writer about the grace, not a TTL.
+    /// A woken reader that never comes (a paused process keeps its subscription). When the last
+    /// reader that did come releases while the lock is still the stalled one's (its grace), a writer
+    /// that queued while the readers held must not sleep until the TTL it learned from its last
+    /// refusal: a stalled process must cost the writer about the grace, not a TTL.
     /// </summary>
     [Fact]
     public async Task StalledWokenReader_LastLiveReaderOut_MustStillWakeTheWriterWithinAboutTheGrace()
@@ -67,14 +66,15 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         var reading = readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
 
-        // The release wakes both readers; the live one comes, the stalled one stays marked at the head.
+        // The release hands the turn to the stalled reader first in line; the live one comes after
+        // the grace (or with the stalled one's group), and the line is empty.
         await held.ReleaseAsync();
         var reader = await reading;
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the live reader never left the line");
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 0)), "the live reader never left the line");
 
-        // A writer comes while the live reader reads: refused, it joins the line behind the stalled reader.
+        // A writer comes while the live reader reads: refused, it joins the line.
         var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the writer never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
 
         var released = Stopwatch.StartNew();
         Assert.True(await reader.ReleaseAsync());

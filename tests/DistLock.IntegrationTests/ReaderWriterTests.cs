@@ -35,7 +35,7 @@ public abstract class ReaderWriterTests
 
         Assert.Equal(LockMode.Read, reader1.Mode);
         Assert.Equal(LockMode.Read, reader2.Mode);
-        Assert.NotEqual(reader1.FencingToken, reader2.FencingToken);
+        Assert.NotEqual((await reader1.GetFencingTokenAsync()), (await reader2.GetFencingTokenAsync()));
         Assert.Null(await second.TryAcquireWriteAsync(resource));
         Assert.Null(await second.TryAcquireAsync(resource));
     }
@@ -74,6 +74,7 @@ public abstract class ReaderWriterTests
         var resource = NewResource();
         var reader1 = await readers.AcquireReadAsync(resource);
         var reader2 = await readers.AcquireReadAsync(resource);
+        var readerToken = await reader2.GetFencingTokenAsync();
 
         var writing = writers.AcquireWriteAsync(resource, Patience);
         await WriterWaitsAsync(readers, resource);
@@ -84,7 +85,7 @@ public abstract class ReaderWriterTests
 
         await using var writer = await writing;
         Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"woken, not timed out: {released.Elapsed}");
-        Assert.True(writer.FencingToken > reader2.FencingToken);
+        Assert.True(await writer.GetFencingTokenAsync() > readerToken);
     }
 
     [Fact]
@@ -104,6 +105,7 @@ public abstract class ReaderWriterTests
 
         await reader.ReleaseAsync();
         var writer = await writing;
+        var writerToken = await writer.GetFencingTokenAsync();
         Assert.All(queued, q => Assert.False(q.IsCompleted));
         var released = Stopwatch.StartNew();
         await writer.ReleaseAsync();
@@ -111,7 +113,11 @@ public abstract class ReaderWriterTests
         var handles = await Task.WhenAll(queued);
         Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"woken, not timed out: {released.Elapsed}");
         Assert.All(handles, h => Assert.Equal(LockState.Held, h.State));
-        Assert.All(handles, h => Assert.True(h.FencingToken > writer.FencingToken));
+        foreach (var handle in handles)
+        {
+            Assert.True(await handle.GetFencingTokenAsync() > writerToken);
+        }
+
         foreach (var handle in handles)
         {
             await handle.DisposeAsync();
@@ -156,7 +162,12 @@ public abstract class ReaderWriterTests
             readers.Add(await manager.AcquireReadAsync(resource));
         }
 
-        var tokens = readers.Select(r => r.FencingToken).ToList();
+        var tokens = new List<long>();
+        foreach (var reader in readers)
+        {
+            tokens.Add(await reader.GetFencingTokenAsync());
+        }
+
         Assert.Equal(tokens.Order(), tokens);
         Assert.Equal(tokens.Count, tokens.Distinct().Count());
         foreach (var reader in readers)
@@ -165,7 +176,7 @@ public abstract class ReaderWriterTests
         }
 
         await using var writer = await manager.AcquireWriteAsync(resource);
-        Assert.True(writer.FencingToken > tokens.Max());
+        Assert.True((await writer.GetFencingTokenAsync()) > tokens.Max());
     }
 
     [Fact]
@@ -176,13 +187,15 @@ public abstract class ReaderWriterTests
         await using var live = await ManagerAsync();
         var resource = NewResource();
         await using var longReader = await live.AcquireReadAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(1), AutoExtend = false });
-        _ = await crashed.AcquireReadAsync(resource);
+        // Kept, so that its finalizer cannot release it: a crashed process releases nothing.
+        var crashedReader = await crashed.AcquireReadAsync(resource);
         await longReader.ReleaseAsync();
 
         var waited = Stopwatch.StartNew();
         await using var writer = await live.AcquireWriteAsync(resource, Patience);
 
         Assert.InRange(waited.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+        GC.KeepAlive(crashedReader);
         await crashed.DisposeAsync();
     }
 

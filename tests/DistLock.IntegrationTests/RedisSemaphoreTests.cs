@@ -21,6 +21,7 @@ public abstract class RedisSemaphoreTests
         await using var manager = await _nodes.ConnectAsync();
         var resource = "sem-" + Guid.NewGuid().ToString("N");
         var handle = await manager.AcquireSemaphoreAsync(resource, 2);
+        await handle.GetFencingTokenAsync();
 
         await handle.ReleaseAsync();
 

@@ -223,7 +223,7 @@ public abstract class SemaphoreTests
             for (var i = 0; i < 3; i++)
             {
                 handles.Add(await manager.AcquireSemaphoreAsync(resource, 3));
-                tokens.Add(handles[^1].FencingToken);
+                tokens.Add((await handles[^1].GetFencingTokenAsync()));
             }
 
             foreach (var handle in handles)

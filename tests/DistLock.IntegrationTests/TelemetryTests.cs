@@ -95,12 +95,13 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
         await using var manager = await nodes.ConnectAsync();
 
         var handle = await manager.AcquireAsync(resource);
+        var token = await handle.GetFencingTokenAsync();
         Assert.True(await handle.ExtendAsync());
         await handle.ReleaseAsync();
 
         var mine = activities.Where(a => Equals(a.GetTagItem("distlock.resource"), resource) || Equals(a.GetTagItem("distlock.resource"), handle.Key)).ToList();
-        Assert.Equal(["distlock.acquire", "distlock.extend", "distlock.release"], mine.Select(a => a.OperationName));
-        Assert.Equal(handle.FencingToken, mine[0].GetTagItem("distlock.fencing_token"));
+        Assert.Equal(["distlock.acquire", "distlock.fence", "distlock.extend", "distlock.release"], mine.Select(a => a.OperationName));
+        Assert.Equal(token, mine[1].GetTagItem("distlock.fencing_token"));
         Assert.Equal("acquired", mine[0].GetTagItem("distlock.outcome"));
     }
 

@@ -14,6 +14,7 @@ public sealed class InMemoryLockManagerTests
         var handle = await locks.AcquireAsync("job");
 
         _time.Advance(TimeSpan.FromSeconds(9));
+        var token = await handle.GetFencingTokenAsync();
         Assert.Null(await locks.TryAcquireAsync("job"));
         Assert.Equal(LockState.Held, handle.State);
 
@@ -22,7 +23,7 @@ public sealed class InMemoryLockManagerTests
         Assert.True(handle.LostToken.IsCancellationRequested);
         await using var next = await locks.TryAcquireAsync("job");
         Assert.NotNull(next);
-        Assert.True(next.FencingToken > handle.FencingToken);
+        Assert.True(await next.GetFencingTokenAsync() > token);
     }
 
     [Fact]
@@ -61,14 +62,14 @@ public sealed class InMemoryLockManagerTests
         }
 
         Assert.NotNull(next);
-        Assert.True(next.FencingToken > token);
+        Assert.True((await next.GetFencingTokenAsync()) > token);
         Assert.Equal(1, locks.Leases.Count); // next's only
         await next.DisposeAsync();
     }
 
     /// <summary>Takes a lock and forgets its handle without releasing it, as a missing <c>await using</c> would.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static async Task<long> AcquireAndDropAsync(InMemoryLockManager locks) => (await locks.AcquireAsync("job")).FencingToken;
+    private static async Task<long> AcquireAndDropAsync(InMemoryLockManager locks) => await (await locks.AcquireAsync("job")).GetFencingTokenAsync();
 
     [Fact]
     public async Task SeparateManagers_DoNotShareLocks_UnlessAskedTo()

@@ -11,7 +11,7 @@ namespace DistLock.Tests;
 /// </summary>
 public sealed class LayeringTests
 {
-    private static readonly string[] Contracts = ["ILockNode", "INodeSubscription", "LockTarget", "NodeResult", "NodeReply", "ReleaseNotice"];
+    private static readonly string[] Contracts = ["ILockNode", "INodeSubscription", "Hold", "NodeResult", "NodeReply", "ReleaseNotice"];
 
     [Fact]
     public void Algorithm_UsesNothingOfTransport()

@@ -40,12 +40,13 @@ internal static class DemoWorkerCommand
             var asked = Stopwatch.GetTimestamp();
             await using var handle = await locks.AcquireAsync(resource, TimeSpan.FromSeconds(30), cancellationToken);
             var start = Stopwatch.GetTimestamp();
-            Report("acquired", id, handle.FencingToken);
+            var token = await handle.GetFencingTokenAsync(cancellationToken);
+            Report("acquired", id, token);
             var value = (long?)await counter.StringGetAsync(CounterKey(resource)) ?? 0;
             await Task.Delay(Random.Shared.Next(1, 4), cancellationToken);
             await counter.StringSetAsync(CounterKey(resource), value + 1);
             var end = Stopwatch.GetTimestamp();
-            Report("section", id, handle.FencingToken, start, end, start - asked);
+            Report("section", id, token, start, end, start - asked);
         }
 
         return ExitCodes.Success;

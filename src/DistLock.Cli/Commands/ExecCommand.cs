@@ -108,9 +108,20 @@ internal static class ExecCommand
         }
 
         await using var held = handle;
+        long token;
+        try
+        {
+            token = await handle.GetFencingTokenAsync(cancellationToken);
+        }
+        catch (LockLostException)
+        {
+            Console.Error.WriteLine($"distlock: lost the lock on '{resource}' before {command[0]} started; not started");
+            return ExitCodes.LockLost;
+        }
+
         var environment = new Dictionary<string, string>
         {
-            [TokenVariable] = handle.FencingToken.ToString(CultureInfo.InvariantCulture),
+            [TokenVariable] = token.ToString(CultureInfo.InvariantCulture),
             ["DISTLOCK_RESOURCE"] = resource,
             ["DISTLOCK_LOCK_ID"] = handle.Id,
         };

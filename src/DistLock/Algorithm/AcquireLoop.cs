@@ -37,27 +37,28 @@ internal sealed class AcquireLoop
         _logger = logger;
     }
 
-    /// <param name="target">The lock key and mode.</param>
-    /// <param name="id">The owner's lock id (the value of the lock key).</param>
-    /// <param name="ttl">The lock's time to live.</param>
+    /// <param name="hold">What to take, on which resource.</param>
+    /// <param name="id">The owner's lock id.</param>
+    /// <param name="ttl">The hold's time to live.</param>
     /// <param name="timeout">How long to keep trying; zero makes one attempt; infinite never gives up on time.</param>
     /// <param name="cancellationToken">Stops waiting; an attempt in flight is undone when it lands.</param>
     /// <param name="closing">Cancelled when the manager closes: a caller that waits stops too (the first attempt does not wait).</param>
-    public async Task<AcquireOutcome> RunAsync(LockTarget target, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken closing = default)
+    public async Task<AcquireOutcome> RunAsync(Hold hold, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken closing = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var wait = new WaitClock(_protocol.Time, timeout);
         var attempts = 0;
 
-        // Uncontended (or try-once): go straight to Redis, without the cost of a subscription. A
-        // reader does so unless writers of this process wait for the lock: then it would be refused.
+        // Uncontended (or try-once): go straight to the nodes, without the cost of a subscription,
+        // unless this process already waits for the hold (then the newcomer queues behind, so local
+        // waiters are served in order; a shared hold also if anyone of this process waits for it).
         AttemptResult? first = null;
-        var key = target.Key;
-        if (timeout == TimeSpan.Zero || (target.Mode == LockMode.Read ? !_waiters.HasMembers(key) : !_waiters.HasWaiters(key)))
+        var key = hold.Key;
+        if (timeout == TimeSpan.Zero || (hold.Shared ? !_waiters.HasMembers(key) : !_waiters.HasWaiters(key)))
         {
             attempts++;
-            first = await AttemptAsync(target, id, ttl, waiterId: string.Empty, cancellationToken).ConfigureAwait(false);
-            if (Decided(first, target, attempts, wait) is { } outcome)
+            first = await AttemptAsync(hold, id, ttl, queue: string.Empty, stay: false, cancellationToken).ConfigureAwait(false);
+            if (Decided(first, hold, attempts, wait) is { } outcome)
             {
                 return outcome;
             }
@@ -66,7 +67,7 @@ internal sealed class AcquireLoop
         // Only a caller that waits pays for the link to the manager's closing.
         using var linked = closing.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing) : null;
         cancellationToken = linked?.Token ?? cancellationToken;
-        var queue = _waiters.Join(target);
+        var queue = _waiters.Join(hold);
         var place = queue.Enqueue();
         var acquired = false;
         try
@@ -76,26 +77,40 @@ internal sealed class AcquireLoop
                 return GiveUp(key, attempts, wait);
             }
 
-            // Subscribed before the attempt that precedes waiting, so a release in between is seen.
+            // Subscribed before the attempt that precedes waiting, so a wake in between is seen.
             await queue.Subscriptions.ConfigureAwait(false);
             if (first is not null && _maxRetries >= 0)
             {
                 // A finite MaxRetries means "attempts, RetryDelay apart" (the seeds' meaning): the
                 // pause comes before the next attempt, so none is spent on the re-check that closes
                 // the race with subscribing. A release missed meanwhile costs at most that pause.
-                await SleepUntilReleaseAsync(queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue.NotificationsLive, wait.Remaining), cancellationToken)
+                await SleepUntilReleaseAsync(queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue, wait.Remaining), cancellationToken)
                     .ConfigureAwait(false);
             }
 
+            // The member before this one took the hold and kept the queue's place in line: the hold
+            // is its sibling's, so this one waits for the wake instead of asking first.
+            var (releases, nextRelease) = queue.Snapshot();
             var afterWake = false;
+            if (hold.KeepsPlace && queue.TakeKeptPlace())
+            {
+                afterWake = await SleepAsync(queue, nextRelease, queue.HeldFor, wait, cancellationToken).ConfigureAwait(false) && queue.Releases != releases;
+            }
+
             while (true)
             {
-                var (releases, nextRelease) = queue.Snapshot();
+                (releases, nextRelease) = queue.Snapshot();
                 attempts++;
-                var result = await AttemptAsync(target, id, ttl, queue.Id, cancellationToken).ConfigureAwait(false);
-                if (Decided(result, target, attempts, wait) is { } outcome)
+                var stay = hold.KeepsPlace && queue.HasWaitersBehind(place);
+                var result = await AttemptAsync(hold, id, ttl, queue.Id, stay, cancellationToken).ConfigureAwait(false);
+                if (Decided(result, hold, attempts, wait) is { } outcome)
                 {
                     acquired = result.Acquired;
+                    if (acquired && stay)
+                    {
+                        queue.KeptPlace(ttl);
+                    }
+
                     return outcome;
                 }
 
@@ -104,19 +119,19 @@ internal sealed class AcquireLoop
                 if (woken && !split)
                 {
                     afterWake = true;
-                    continue; // released while we were asking
+                    continue; // woken while we were asking
                 }
 
                 // An attempt made on a wake can overtake the release on the other nodes: they were
-                // still held (or did not answer yet), and reserve the lock for us when the release
-                // gets there. Their wakes carry the same notice as the first, so they are not
-                // counted again and would not end a sleep: look again soon instead, once per wake.
+                // still held (or did not answer yet), and hand us the turn when the release gets
+                // there. Their wakes carry the same notice as the first, so they are not counted
+                // again and would not end a sleep: look again soon instead, once per wake.
                 var pause = woken || afterWake
                     ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
-                    : Pause(result, split, queue.NotificationsLive, wait.Remaining);
-                // Only a release counts as a wake: a standby (the lock is reserved for the waiter ahead,
-                // see WaitQueue) ends the sleep too, but needs no quick second look when refused.
-                afterWake = await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false)
+                    : Pause(result, split, queue, wait.Remaining);
+                // Only a wake counts as one: the time to look again after the line's news ends the
+                // sleep too, but needs no quick second look when refused.
+                afterWake = await SleepAsync(queue, nextRelease, pause, wait, cancellationToken).ConfigureAwait(false)
                     && queue.Releases != releases;
             }
         }
@@ -127,13 +142,13 @@ internal sealed class AcquireLoop
             if (!acquired)
             {
                 // A caller that gave up (timeout, cancellation, retries spent) and then looks again
-                // must not find the lock reserved for the queue it just left.
+                // must not find a turn handed to the queue it just left.
                 await _protocol.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
             }
         }
     }
 
-    private AcquireOutcome? Decided(AttemptResult result, LockTarget target, int attempts, WaitClock wait)
+    private AcquireOutcome? Decided(AttemptResult result, Hold hold, int attempts, WaitClock wait)
     {
         if (result.Acquired)
         {
@@ -148,12 +163,12 @@ internal sealed class AcquireLoop
 
         if (result.BackendError is not null)
         {
-            Log.AcquireBackendFailed(_logger, result.BackendError, target.Key);
-            throw _protocol.BackendException("acquire", target, result.Round);
+            Log.AcquireBackendFailed(_logger, result.BackendError, hold.Key);
+            throw _protocol.BackendException("acquire", hold, result.Round);
         }
 
         return (_maxRetries >= 0 && attempts > _maxRetries) || wait.Remaining <= TimeSpan.Zero
-            ? GiveUp(target.Key, attempts, wait)
+            ? GiveUp(hold.Key, attempts, wait)
             : null;
     }
 
@@ -173,8 +188,9 @@ internal sealed class AcquireLoop
     /// right after. Without notifications, or with a finite MaxRetries (the seeds' "N attempts,
     /// RetryDelay apart"), RetryDelay bounds every sleep.
     /// </summary>
-    private TimeSpan Pause(AttemptResult result, bool split, bool notificationsLive, TimeSpan? remaining)
+    private TimeSpan Pause(AttemptResult result, bool split, WaitQueue queue, TimeSpan? remaining)
     {
+        var notificationsLive = queue.NotificationsLive;
         var backoff = RetryTiming.NextDelay(_retryDelay, remaining, Random.Shared);
         if (result.HolderTtl is not { } holderTtl)
         {
@@ -221,13 +237,37 @@ internal sealed class AcquireLoop
         }
     }
 
-    private Task<AttemptResult> AttemptAsync(LockTarget target, string id, TimeSpan ttl, string waiterId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sleeps like <see cref="SleepUntilReleaseAsync"/>, and on past the pause while the line's news
+    /// says the hold is taken for longer: a holder that took its turn extends the sleep, so a waiter
+    /// does not ask just to hear the same (only while it may still wait).
+    /// </summary>
+    private async Task<bool> SleepAsync(WaitQueue queue, Task nextRelease, TimeSpan pause, WaitClock wait, CancellationToken cancellationToken)
     {
-        var attempt = _protocol.TryAcquireOnceAsync(target, id, ttl, waiterId);
-        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, target, id, cancellationToken) : attempt;
+        while (true)
+        {
+            if (await SleepUntilReleaseAsync(nextRelease, pause, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            pause = queue.HeldFor;
+            if (pause <= TimeSpan.Zero || wait.Remaining is { } left && left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            pause = wait.Remaining is { } remaining && remaining < pause + ExpiryMargin ? remaining : pause + ExpiryMargin;
+        }
     }
 
-    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, LockTarget target, string id, CancellationToken cancellationToken)
+    private Task<AttemptResult> AttemptAsync(Hold hold, string id, TimeSpan ttl, string queue, bool stay, CancellationToken cancellationToken)
+    {
+        var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue, stay);
+        return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, hold, id, cancellationToken) : attempt;
+    }
+
+    private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, Hold hold, string id, CancellationToken cancellationToken)
     {
         try
         {
@@ -235,25 +275,25 @@ internal sealed class AcquireLoop
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _ = AbandonAsync(attempt, target, id);
+            _ = AbandonAsync(attempt, hold, id);
             throw;
         }
     }
 
     /// <summary>The caller stopped waiting for an attempt in flight: if it lands, give the lock back.</summary>
-    private async Task AbandonAsync(Task<AttemptResult> attempt, LockTarget target, string id)
+    private async Task AbandonAsync(Task<AttemptResult> attempt, Hold hold, string id)
     {
         try
         {
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired)
             {
-                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), target, id).ConfigureAwait(false);
+                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), hold, id).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            Log.CleanupFailed(_logger, ex, target.Key, "all nodes");
+            Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
         }
     }
 }

@@ -3,9 +3,8 @@ namespace DistLock.Algorithm;
 /// <summary>The outcome of one acquisition attempt over all nodes.</summary>
 internal sealed class AttemptResult
 {
-    private AttemptResult(bool acquired, TimeSpan validity, long sentAt, TimeSpan? holderTtl, Exception? backendError, RoundResult round, long fence = 0)
+    private AttemptResult(bool acquired, TimeSpan validity, long sentAt, TimeSpan? holderTtl, Exception? backendError, RoundResult round)
     {
-        Fence = fence;
         Acquired = acquired;
         Validity = validity;
         SentAt = sentAt;
@@ -30,11 +29,8 @@ internal sealed class AttemptResult
 
     public RoundResult Round { get; }
 
-    /// <summary>For an acquired lock: its fencing token, agreed by a majority.</summary>
-    public long Fence { get; }
-
-    public static AttemptResult Success(TimeSpan validity, long sentAt, long fence, RoundResult round) =>
-        new(true, validity, sentAt, null, null, round, fence);
+    public static AttemptResult Success(TimeSpan validity, long sentAt, RoundResult round) =>
+        new(true, validity, sentAt, null, null, round);
 
     public static AttemptResult Busy(long sentAt, RoundResult round) =>
         new(false, TimeSpan.Zero, sentAt, round.ShortestHolderTtl, null, round);

@@ -21,17 +21,20 @@ internal sealed class Lease
     // The last extension asked for; the next one starts when it is done (see ExtendAsync).
     private Task _lastExtension = Task.CompletedTask;
 
+    // The fencing token, once issued; 0 before.
+    private long _fence;
+
     /// <param name="context">What the leases of one manager share: the protocol, the keeper, metrics and logger.</param>
-    /// <param name="target">The lock key and mode.</param>
+    /// <param name="hold">What is held, on which resource.</param>
     /// <param name="id">The owner's lock id.</param>
     /// <param name="ttl">The TTL of the acquisition.</param>
     /// <param name="clock">The lease's clock, from the winning attempt's send time.</param>
-    public Lease(LeaseContext context, LockTarget target, string id, TimeSpan ttl, LeaseClock clock)
+    public Lease(LeaseContext context, Hold hold, string id, TimeSpan ttl, LeaseClock clock)
     {
         _context = context;
         _time = context.Keeper.Time;
         _acquiredAt = _time.GetTimestamp();
-        Target = target;
+        Hold = hold;
         Id = id;
         Ttl = ttl;
         _clock = clock;
@@ -41,10 +44,10 @@ internal sealed class Lease
         }
     }
 
-    /// <summary>The lock key and mode.</summary>
-    public LockTarget Target { get; }
+    /// <summary>What is held, on which resource.</summary>
+    public Hold Hold { get; }
 
-    public string Key => Target.Key;
+    public string Key => Hold.Key;
 
     public string Id { get; }
 
@@ -164,7 +167,7 @@ internal sealed class Lease
         (TimeSpan Validity, long SentAt)? extended;
         try
         {
-            extended = await _context.Protocol.ExtendAsync(Target, Id, ttl).ConfigureAwait(false);
+            extended = await _context.Protocol.ExtendAsync(Hold, Id, ttl).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
@@ -208,6 +211,39 @@ internal sealed class Lease
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The hold's fencing token, issued the first time it is asked for while the hold is held (an
+    /// acquire issues none, so a caller that never asks pays nothing), and the same one after that.
+    /// </summary>
+    /// <exception cref="LockLostException">The hold was lost (or released) before a token was issued.</exception>
+    /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
+    public async Task<long> FenceAsync()
+    {
+        if (Volatile.Read(ref _fence) is > 0 and var known)
+        {
+            return known;
+        }
+
+        if (State != LockState.Held)
+        {
+            throw new LockLostException(Key);
+        }
+
+        using var activity = _context.Metrics.Start("fence", Key);
+        if (await _context.Protocol.IssueFenceAsync(Hold, Id).ConfigureAwait(false) is not { } token)
+        {
+            activity?.SetTag("distlock.outcome", "refused");
+            MarkLost(LostReason.Refused);
+            throw new LockLostException(Key);
+        }
+
+        activity?.SetTag("distlock.fencing_token", token);
+
+        // Two calls at once may both issue one: every caller gets the first stored.
+        Interlocked.CompareExchange(ref _fence, token, 0);
+        return Volatile.Read(ref _fence);
     }
 
     /// <summary>
@@ -276,7 +312,7 @@ internal sealed class Lease
     {
         try
         {
-            await _context.Protocol.ReleaseAsync(lateGrants, Target, Id).ConfigureAwait(false);
+            await _context.Protocol.ReleaseAsync(lateGrants, Hold, Id).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -30,50 +30,78 @@ internal sealed class RedlockProtocol
     public TimeProvider Time => _time;
 
     /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
-    /// <param name="target">The lock key and mode.</param>
-    /// <param name="id">The owner's lock id (the value of the lock key).</param>
-    /// <param name="ttl">The lock's time to live.</param>
-    /// <param name="waiterId">The waiting queue's id, which keeps its place in line on a refusal; "" for none.</param>
-    public async Task<AttemptResult> TryAcquireOnceAsync(LockTarget target, string id, TimeSpan ttl, string waiterId = "")
+    /// <param name="hold">What to take, on which resource.</param>
+    /// <param name="id">The owner's lock id.</param>
+    /// <param name="ttl">The hold's time to live.</param>
+    /// <param name="queue">The waiting queue, which claims its turn or keeps its place in line on a refusal; "" for none.</param>
+    /// <param name="stay">Whether the queue keeps its place after taking the hold (more of its waiters follow).</param>
+    public async Task<AttemptResult> TryAcquireOnceAsync(Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.TryAcquireAsync(s.target, s.id, s.ttl, s.waiterId), (target, id, ttl, waiterId), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        var fenceUnavailable = false;
-        if (ValidityIfWon(round, ttl, sentAt) is not null)
+        if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
-            // Agreeing on the token may take a round trip, so validity is counted again after it.
-            var fence = AgreedFence(round) ?? await AgreeOnFenceAsync(round, target).ConfigureAwait(false);
-            if (fence is { } token && ValidityIfWon(round, ttl, sentAt) is { } validity)
-            {
-                return AttemptResult.Success(validity, sentAt, token, round);
-            }
-
-            fenceUnavailable = fence is null;
+            return AttemptResult.Success(validity, sentAt, round);
         }
 
-        var failed = round.BackendUnavailable || fenceUnavailable
-            ? AttemptResult.Unavailable(sentAt, round)
-            : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, target, id).ConfigureAwait(false);
+        var failed = round.BackendUnavailable ? AttemptResult.Unavailable(sentAt, round) : AttemptResult.Busy(sentAt, round);
+        await UndoAsync(failed, hold, id).ConfigureAwait(false);
         return failed;
     }
 
     /// <summary>
-    /// The fencing token of a won round: the highest token its nodes issued. It must also be the
-    /// floor on a majority of the nodes that granted, because a later holder's majority includes
-    /// one of them and takes its key there only after ours is gone, so that node then issues a
-    /// higher token. Nodes that issued the highest token already have that floor; when they are
-    /// fewer than a majority (the counters drifted apart after a node failed or restarted), the
-    /// others that granted are raised to it first (<see cref="AgreeOnFenceAsync"/>). See docs/safety.md.
+    /// Issues a fencing token to a hold (on demand: an acquire issues none), only while it is held:
+    /// the highest token of a majority of nodes that issued one while the hold was theirs. That token
+    /// must also be the floor on a majority, because a later holder's majority includes one of them
+    /// and asks there only after this hold is gone, so that node then issues a higher token. Nodes
+    /// that issued the highest token already have that floor; when they are fewer than a majority (the
+    /// counters drifted apart after a node failed or restarted), the others that issued one are raised
+    /// to it first, again only while the hold is theirs. See docs/safety.md.
     /// </summary>
-    /// <returns>The token, or null when some nodes must be raised to it first.</returns>
-    private long? AgreedFence(RoundResult round)
+    /// <returns>The token, or null when the hold is not held (any more) on a majority.</returns>
+    /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
+    public async Task<long?> IssueFenceAsync(Hold hold, string id)
     {
+        var round = await QuorumRound
+            .RunAsync(_nodes, static (node, s) => s.hold.FenceAsync(node, s.id, 0), (hold, id), stopWhenDecided: true, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        if (round.BackendUnavailable)
+        {
+            throw BackendException("fence", hold, round);
+        }
+
+        if (!round.MajorityGranted)
+        {
+            return null;
+        }
+
         var (token, atToken) = HighestFence(round);
-        return atToken >= LockValidity.QuorumSize(_nodes.Count) ? token : null;
+        if (atToken >= LockValidity.QuorumSize(_nodes.Count))
+        {
+            return token;
+        }
+
+        var behind = new List<ILockNode>();
+        for (var i = 0; i < round.Nodes.Count; i++)
+        {
+            if (round.Answers[i] is { Reply: NodeReply.Granted, Fence: var fence } && fence < token)
+            {
+                behind.Add(round.Nodes[i]);
+            }
+            else if (round.Answers[i] is null)
+            {
+                // Not needed for this token, but raising the others too keeps the counters in step.
+                _ = RaiseQuietlyAsync(round.Nodes[i], hold, id, token);
+            }
+        }
+
+        var raised = await QuorumRound
+            .RunAsync(behind, static (node, s) => s.hold.FenceAsync(node, s.id, s.token), (hold, id, token), stopWhenDecided: false, _nodeTimeout, _time)
+            .ConfigureAwait(false);
+        return atToken + raised.Granted >= LockValidity.QuorumSize(_nodes.Count) ? token : null;
     }
 
     /// <summary>The highest token the granting nodes issued, and how many issued it.</summary>
@@ -99,38 +127,6 @@ internal sealed class RedlockProtocol
         return (token, atToken);
     }
 
-    /// <summary>
-    /// Raises the granting nodes that issued less than the highest token to it, so that a majority
-    /// has it as their floor (see <see cref="AgreedFence"/>).
-    /// </summary>
-    /// <returns>The token, or null when the floor could not be set on a majority.</returns>
-    private async Task<long?> AgreeOnFenceAsync(RoundResult round, LockTarget target)
-    {
-        var (token, atToken) = HighestFence(round);
-        var behind = new List<ILockNode>();
-        for (var i = 0; i < round.Nodes.Count; i++)
-        {
-            if (round.Answers[i] is { Reply: NodeReply.Granted } answer)
-            {
-                if (answer.Fence < token)
-                {
-                    behind.Add(round.Nodes[i]);
-                }
-            }
-            else
-            {
-                // Not needed for this token, but raising the others too brings the counters back
-                // in step, so that later rounds need no extra round trip.
-                _ = RaiseQuietlyAsync(round.Nodes[i], target, token);
-            }
-        }
-
-        var raised = await QuorumRound
-            .RunAsync(behind, static (node, s) => node.RaiseFenceAsync(s.key, s.token), (key: target.Key, token), stopWhenDecided: false, _nodeTimeout, _time)
-            .ConfigureAwait(false);
-        return atToken + raised.Granted >= LockValidity.QuorumSize(_nodes.Count) ? token : null;
-    }
-
     /// <summary>Awaits <paramref name="work"/> for at most the node timeout; what is left carries on unobserved.</summary>
     public async Task WithinNodeTimeoutAsync(Task work)
     {
@@ -144,15 +140,15 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task RaiseQuietlyAsync(ILockNode node, LockTarget target, long token)
+    private async Task RaiseQuietlyAsync(ILockNode node, Hold hold, string id, long token)
     {
         try
         {
-            await node.RaiseFenceAsync(target.Key, token).WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
+            await hold.FenceAsync(node, id, token).WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Log.NodeFailed(_logger, ex, "fence raise", target.Key, 1, _nodes.Count);
+            Log.NodeFailed(_logger, ex, "fence raise", hold.Key, 1, _nodes.Count);
         }
     }
 
@@ -162,7 +158,7 @@ internal sealed class RedlockProtocol
     /// when its late answer is a grant, in the background: a paused or slow node cannot keep a key
     /// that nobody owns, and a hung minority node does not cost every refused attempt the node timeout.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, LockTarget target, string id)
+    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id)
     {
         var round = attempt.Round;
         var notice = ReleaseNotice.New(id);
@@ -172,10 +168,10 @@ internal sealed class RedlockProtocol
             switch (round.Answers[i]?.Reply)
             {
                 case NodeReply.Granted:
-                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], target, id, notice));
+                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], hold, id, notice));
                     break;
                 case null or NodeReply.Failed:
-                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], target, id);
+                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id);
                     break;
             }
         }
@@ -189,10 +185,10 @@ internal sealed class RedlockProtocol
     /// <summary>Releases a lock on every node, and again on nodes of its winning round that grant late (<paramref name="lateGrants"/>).</summary>
     /// <returns>True when a majority still held it and ended the hold it.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public Task<bool> ReleaseAsync(LateGrants? lateGrants, LockTarget target, string id)
+    public Task<bool> ReleaseAsync(LateGrants? lateGrants, Hold hold, string id)
     {
-        ReleaseLateGrants(lateGrants, target, id);
-        return ReleaseAsync(target, id);
+        ReleaseLateGrants(lateGrants, hold, id);
+        return ReleaseAsync(hold, id);
     }
 
     /// <summary>
@@ -200,13 +196,13 @@ internal sealed class RedlockProtocol
     /// that release has passed it, so it is released again if and when it grants. A call that has
     /// already completed needs nothing more: its hold, if any, is there for the release to delete.
     /// </summary>
-    private void ReleaseLateGrants(LateGrants? lateGrants, LockTarget target, string id)
+    private void ReleaseLateGrants(LateGrants? lateGrants, Hold hold, string id)
     {
         foreach (var (node, call) in lateGrants?.Pending ?? [])
         {
             if (!call.IsCompleted)
             {
-                _ = ReleaseIfGrantedAsync(node, call, target, id);
+                _ = ReleaseIfGrantedAsync(node, call, hold, id);
             }
         }
     }
@@ -214,12 +210,12 @@ internal sealed class RedlockProtocol
     /// <summary>Extends on every node; true when a majority extended in time.</summary>
     /// <returns>The new validity, counted from the returned send time, or null when the lock is lost.</returns>
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
-    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(LockTarget target, string id, TimeSpan ttl)
+    public async Task<(TimeSpan Validity, long SentAt)?> ExtendAsync(Hold hold, string id, TimeSpan ttl)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ExtendAsync(s.target, s.id, s.ttl), (target, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => s.hold.ExtendAsync(node, s.id, s.ttl), (hold, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
@@ -228,7 +224,7 @@ internal sealed class RedlockProtocol
 
         if (round.BackendUnavailable)
         {
-            throw BackendException("extend", target, round);
+            throw BackendException("extend", hold, round);
         }
 
         return null;
@@ -242,28 +238,28 @@ internal sealed class RedlockProtocol
     /// </summary>
     /// <returns>True when a majority still held it and ended the hold.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public async Task<bool> ReleaseAsync(LockTarget target, string id)
+    public async Task<bool> ReleaseAsync(Hold hold, string id)
     {
         var notice = ReleaseNotice.New(id);
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => node.ReleaseAsync(s.target, s.id, s.notice), (target, id, notice), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => s.hold.ReleaseAsync(node, s.id, s.notice), (hold, id, notice), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
-            throw BackendException("release", target, round);
+            throw BackendException("release", hold, round);
         }
 
         for (var i = 0; i < round.Nodes.Count; i++)
         {
             if (round.Answers[i] is null)
             {
-                _ = LogIfFailedAsync(round.Bounded[i], "release", target.Key);
+                _ = LogIfFailedAsync(round.Bounded[i], "release", hold.Key);
             }
         }
 
         if (round.Failed > 0)
         {
-            Log.NodeFailed(_logger, round.FirstError, "release", target.Key, round.Failed, _nodes.Count);
+            Log.NodeFailed(_logger, round.FirstError, "release", hold.Key, round.Failed, _nodes.Count);
         }
 
         return round.MajorityGranted;
@@ -279,8 +275,8 @@ internal sealed class RedlockProtocol
         }
     }
 
-    public LockBackendException BackendException(string operation, LockTarget target, RoundResult round) =>
-        LockBackendException.NodesFailed($"{operation} lock '{target.Key}'", _nodeNames, round.Failed, round.FirstError);
+    public LockBackendException BackendException(string operation, Hold hold, RoundResult round) =>
+        LockBackendException.NodesFailed($"{operation} lock '{hold.Key}'", _nodeNames, round.Failed, round.FirstError);
 
     /// <summary>
     /// The rule of the whole algorithm: the lock is held when a majority granted and time is left,
@@ -309,18 +305,18 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task ReleaseOneAsync(ILockNode node, LockTarget target, string id, string notice)
+    private async Task ReleaseOneAsync(ILockNode node, Hold hold, string id, string notice)
     {
         var result = await QuorumRound
-            .RunAsync([node], static (n, s) => n.ReleaseAsync(s.target, s.id, s.notice), (target, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync([node], static (n, s) => s.hold.ReleaseAsync(n, s.id, s.notice), (hold, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {
-            Log.CleanupFailed(_logger, result.FirstError, target.Key, node.Name);
+            Log.CleanupFailed(_logger, result.FirstError, hold.Key, node.Name);
         }
     }
 
-    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, LockTarget target, string id)
+    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, Hold hold, string id)
     {
         NodeResult late;
         try
@@ -334,8 +330,8 @@ internal sealed class RedlockProtocol
 
         if (late.Reply == NodeReply.Granted)
         {
-            Log.LateGrantReleased(_logger, target.Key, node.Name);
-            await ReleaseOneAsync(node, target, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+            Log.LateGrantReleased(_logger, hold.Key, node.Name);
+            await ReleaseOneAsync(node, hold, id, ReleaseNotice.New(id)).ConfigureAwait(false);
         }
     }
 }

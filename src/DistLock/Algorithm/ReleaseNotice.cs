@@ -3,28 +3,36 @@ using System.Globalization;
 namespace DistLock.Algorithm;
 
 /// <summary>
-/// What a wake carries: the same for every node of one release, different for every release, so
-/// a waiter counts each release once however many nodes announce it. A standby notice (the same
-/// with a prefix, sent by wake-next.lua) goes to the waiter behind the one woken: the lock is
-/// reserved for another, and free again after the grace if that one does not claim it. A probe
-/// (sent by acquire-read.lua) only counts the listeners of a writer's channel: it wakes nobody.
+/// What travels to waiters. A wake carries a notice: the same for every node of one release,
+/// different for every release, so a queue counts each release once however many nodes announce it.
+/// A probe (a notice that starts with <see cref="ProbePrefix"/>) only counts a channel's listeners and
+/// wakes nobody. The line's news, heard by everyone in line, says a turn was handed over
+/// (<c>h:ms</c>: look again after that long unless woken first) or taken (<c>c:ms</c>: held that long).
 /// </summary>
 internal static class ReleaseNotice
 {
-    /// <summary>What a standby notice starts with (STANDBY_PREFIX in the scripts).</summary>
-    public const string StandbyPrefix = "standby:";
-
     /// <summary>What a probe starts with (PROBE_PREFIX in the scripts): a waiter ignores it.</summary>
     public const string ProbePrefix = "probe:";
 
     private static long s_count;
 
-    public static string Standby(string notice) => StandbyPrefix + notice;
-
-    public static bool IsStandby(string? notice) => notice is not null && notice.StartsWith(StandbyPrefix, StringComparison.Ordinal);
-
     public static bool IsProbe(string? notice) => notice is not null && notice.StartsWith(ProbePrefix, StringComparison.Ordinal);
 
     public static string New(string owner) =>
         string.Create(CultureInfo.InvariantCulture, $"{owner}/{Interlocked.Increment(ref s_count)}");
+
+    /// <summary>Reads the line's news: whether the turn was taken, and after how long to look again (or how long it is held).</summary>
+    public static bool ReadNews(string news, out bool taken, out TimeSpan after)
+    {
+        taken = news.StartsWith("c:", StringComparison.Ordinal);
+        after = TimeSpan.Zero;
+        if ((!taken && !news.StartsWith("h:", StringComparison.Ordinal))
+            || !long.TryParse(news.AsSpan(2), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
+        {
+            return false;
+        }
+
+        after = TimeSpan.FromMilliseconds(Math.Max(0, ms));
+        return true;
+    }
 }

@@ -1,69 +1,56 @@
 namespace DistLock.Algorithm;
 
 /// <summary>
-/// The local waiters for one lock in one manager: a FIFO line in which only the head talks to
-/// Redis, and one place in the lock's line of waiters in Redis, with one wake channel (on every
-/// node) that all of them share. A release wakes the first live queue in Redis's line only.
+/// The local waiters for one hold in one manager: a FIFO line in which only the head talks to the
+/// nodes (for a shared hold, every member goes at once), one place in the hold's line of waiters,
+/// and one subscription per node to its wake channel and its line's news. A release wakes the first
+/// live queue in line; everyone else in line hears when that turn passes on if it is not taken, so a
+/// queue that does not take its turn (stalled, dead) costs the others one grace.
 /// </summary>
 internal sealed class WaitQueue
 {
-    // Redis expires a key a millisecond after its PX runs out at the latest; the standby's timer
-    // starts after the reservation was set, so this margin is enough to find it gone.
-    private static readonly TimeSpan StandbyMargin = TimeSpan.FromMilliseconds(2);
+    // Redis expires a key a millisecond after its PX runs out at the latest; the news comes after the
+    // reservation was set, so this margin is enough to find it gone.
+    private static readonly TimeSpan NewsMargin = TimeSpan.FromMilliseconds(2);
 
     private readonly object _sync = new();
     private readonly IReadOnlyList<ILockNode> _nodes;
-    private readonly LockTarget _target;
-    private readonly string _key;
     private readonly LinkedList<TaskCompletionSource> _line = new();
+    private readonly TimeProvider _time;
     private TaskCompletionSource _released = NewSignal();
     private long _releases;
     private string? _lastNotice;
-    private string? _lastStandby;
-    private ITimer? _standby;
-    private readonly TimeSpan _standbyDelay;
-    private readonly TimeProvider _time;
+    private ITimer? _lookAgain;
+    private long _heldUntil;
+    private long _keptPlaceAt = -1;
     private bool _closed;
     private bool _idle;
     private INodeSubscription?[]? _subscribed;
 
     /// <param name="nodes">The nodes.</param>
-    /// <param name="target">The lock key and mode; a reader's queue is its own (see <see cref="WaitQueues.Join"/>).</param>
+    /// <param name="hold">What the queue waits for.</param>
     /// <param name="subscribeTimeout">How long subscribing may take.</param>
-    /// <param name="handoffGrace">How long a release reserves the lock for the waiter it wakes.</param>
     /// <param name="time">The clock.</param>
-    public WaitQueue(IReadOnlyList<ILockNode> nodes, LockTarget target, TimeSpan subscribeTimeout, TimeSpan handoffGrace, TimeProvider time)
+    public WaitQueue(IReadOnlyList<ILockNode> nodes, Hold hold, TimeSpan subscribeTimeout, TimeProvider time)
     {
         _nodes = nodes;
-        _target = target;
-        _key = target.Key;
+        Hold = hold;
         _time = time;
-        _standbyDelay = handoffGrace + StandbyMargin;
-        Id = target.Mode == LockMode.Read ? LockTarget.ReaderWaiterPrefix + RandomHex.New(12) : RandomHex.New(12);
-        Subscriptions = SubscribeAllAsync(subscribeTimeout, time);
+        Id = hold.NewQueueId();
+        Subscriptions = SubscribeAllAsync(subscribeTimeout);
     }
 
-    /// <summary>The lock key this queue waits for.</summary>
-    public string Key => _key;
+    public Hold Hold { get; }
 
-    /// <summary>
-    /// True for a queue of readers: its members do not take turns (every reader the release lets
-    /// in may go at once), and it takes no new members once woken (see <see cref="Sealed"/>).
-    /// </summary>
-    public bool IsReader => _target.Mode == LockMode.Read;
+    /// <summary>The queue's name in the registry: the hold's key, apart for shared holds (readers queue apart from writers).</summary>
+    public string RegistryKey => RegistryKeyOf(Hold);
 
-    /// <summary>The queue's name in the registry: the lock key, apart for readers (they queue apart from writers).</summary>
-    public string RegistryKey => RegistryKeyOf(_target);
-
-    /// <summary>
-    /// Called once, when a queue of readers is first woken: the registry then forgets it, so that
-    /// readers who come later queue anew, behind the writers that came before them.
-    /// </summary>
+    /// <summary>Called once, when a queue of a shared hold is first woken: later members then queue anew (see <see cref="WaitQueues.Join"/>).</summary>
     public Action<WaitQueue>? Sealed { get; set; }
 
-    public static string RegistryKeyOf(LockTarget target) => target.Mode == LockMode.Read ? target.Key + "\u0001read" : target.Key;
+    public static string RegistryKeyOf(Hold hold) => hold.Shared ? hold.Key + "\u0001shared" : hold.Key;
 
-    /// <summary>This queue's name in the lock's line of waiters and in its wake channel.</summary>
+    /// <summary>This queue's name in the hold's line of waiters and in its wake channel.</summary>
     public string Id { get; }
 
     /// <summary>Members of the line plus callers about to join; guarded by the registry.</summary>
@@ -72,8 +59,19 @@ internal sealed class WaitQueue
     /// <summary>The timer that closes the queue when it stays without members; guarded by the registry.</summary>
     public ITimer? Linger { get; set; }
 
+    /// <summary>One subscription per node; null where the node could not subscribe.</summary>
+    public Task<INodeSubscription?[]> Subscriptions { get; }
+
+    /// <summary>True when a wake would reach this queue: at least one node's subscription is up.</summary>
+    public bool NotificationsLive => Volatile.Read(ref _subscribed)?.Any(s => s is { IsActive: true }) ?? false;
+
+    public long Releases => Interlocked.Read(ref _releases);
+
+    /// <summary>How long the hold is taken for, as the line's news said (or a member of this queue took it); zero when unknown.</summary>
+    public TimeSpan HeldFor => _time.GetElapsedTime(_time.GetTimestamp(), Interlocked.Read(ref _heldUntil)) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+
     /// <summary>
-    /// Marks the queue as kept without members (its last one took the lock), or as in use again.
+    /// Marks the queue as kept without members (its last one took the hold), or as in use again.
     /// An idle queue is in nobody's line, so a wake that reaches it anyway is passed on.
     /// </summary>
     public void SetIdle(bool idle)
@@ -81,23 +79,17 @@ internal sealed class WaitQueue
         lock (_sync)
         {
             _idle = idle;
-            StopStandby();
+            StopLookingAgain();
         }
     }
 
-    /// <summary>One subscription per node; null where the node could not subscribe.</summary>
-    public Task<INodeSubscription?[]> Subscriptions { get; }
-
-    /// <summary>True when a release would reach this queue: at least one node's subscription is up.</summary>
-    public bool NotificationsLive => Volatile.Read(ref _subscribed)?.Any(s => s is { IsActive: true }) ?? false;
-
-    /// <summary>Joins the end of the line; the returned place's task completes when it is at the head.</summary>
+    /// <summary>Joins the end of the line; the returned place's task completes when it is its turn.</summary>
     public LinkedListNode<TaskCompletionSource> Enqueue()
     {
         lock (_sync)
         {
             var place = _line.AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            if (_line.First == place || IsReader)
+            if (_line.First == place || Hold.Shared)
             {
                 place.Value.TrySetResult();
             }
@@ -120,10 +112,40 @@ internal sealed class WaitQueue
         }
     }
 
+    /// <summary>True when local waiters wait behind <paramref name="place"/>: the queue keeps its place in line for them.</summary>
+    public bool HasWaitersBehind(LinkedListNode<TaskCompletionSource> place)
+    {
+        lock (_sync)
+        {
+            return place.Next is not null;
+        }
+    }
+
     /// <summary>
-    /// The release count and a task that completes at the next release (or when a standby is due,
-    /// which does not count as one); take it before an attempt.
+    /// A member took the hold and kept the queue's place in line (<see cref="Hold.KeepsPlace"/>) for
+    /// <paramref name="ttl"/>: the next member knows the hold is its sibling's, and waits for a wake.
     /// </summary>
+    public void KeptPlace(TimeSpan ttl)
+    {
+        lock (_sync)
+        {
+            _keptPlaceAt = _releases;
+            Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(ttl));
+        }
+    }
+
+    /// <summary>For the next member after <see cref="KeptPlace"/>: true when it should wait for a wake before asking (none came since).</summary>
+    public bool TakeKeptPlace()
+    {
+        lock (_sync)
+        {
+            var waitFirst = _keptPlaceAt == _releases;
+            _keptPlaceAt = -1;
+            return waitFirst;
+        }
+    }
+
+    /// <summary>The release count and a task that completes at the next wake (or when it is time to look again); take it before an attempt.</summary>
     public (long Releases, Task NextRelease) Snapshot()
     {
         lock (_sync)
@@ -132,23 +154,15 @@ internal sealed class WaitQueue
         }
     }
 
-    public long Releases => Interlocked.Read(ref _releases);
-
     /// <summary>
     /// A release woke this queue. Every node of a Redlock announces the same release with the same
-    /// notice, so a repeated notice is dropped; null (a connection change) always counts. A wake
-    /// that reaches a closed queue is passed on, so that it is not lost with it.
+    /// notice, so a repeated notice is dropped; null (a connection change) always counts. A wake that
+    /// reaches a closed or idle queue is passed on, so that it is not lost with it.
     /// </summary>
-    public void OnReleased(ILockNode node, string? notice)
+    public void OnWake(ILockNode node, string? notice)
     {
         if (ReleaseNotice.IsProbe(notice))
         {
-            return;
-        }
-
-        if (ReleaseNotice.IsStandby(notice))
-        {
-            OnStandby(notice!);
             return;
         }
 
@@ -160,7 +174,7 @@ internal sealed class WaitQueue
             {
                 if (notice is not null)
                 {
-                    _ = PassOnAsync(node);
+                    _ = LeaveLineAsync(node);
                 }
 
                 return;
@@ -172,11 +186,11 @@ internal sealed class WaitQueue
             }
 
             _lastNotice = notice;
-            StopStandby();
+            StopLookingAgain();
             Interlocked.Increment(ref _releases);
             released = _released;
             _released = NewSignal();
-            sealing = IsReader ? Sealed : null;
+            sealing = Hold.Shared ? Sealed : null;
             Sealed = null;
         }
 
@@ -185,37 +199,47 @@ internal sealed class WaitQueue
     }
 
     /// <summary>
-    /// The lock was reserved for the waiter ahead of this queue, which has the grace to claim it.
-    /// If no release wakes this queue before the grace is over, its head looks again then: a
-    /// stalled waiter ahead (a paused process keeps its subscription) costs the grace, not the TTL.
-    /// The standby ends the sleep without counting as a release.
+    /// The line's news: a turn was handed to a queue ahead (look again once its grace is over, unless
+    /// woken first), or taken (the hold is taken that long: nothing to look at before).
     /// </summary>
-    private void OnStandby(string notice)
+    public void OnNews(string news)
     {
+        if (!ReleaseNotice.ReadNews(news, out var taken, out var after))
+        {
+            return;
+        }
+
         lock (_sync)
         {
-            if (_closed || _idle || notice == _lastStandby)
+            if (_closed || _idle)
             {
                 return;
             }
 
-            _lastStandby = notice;
-            _standby ??= _time.CreateTimer(static s => ((WaitQueue)s!).OnStandbyDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _standby.Change(_standbyDelay, Timeout.InfiniteTimeSpan);
+            if (taken)
+            {
+                StopLookingAgain();
+                Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(after));
+                return;
+            }
+
+            Interlocked.Exchange(ref _heldUntil, 0);
+            _lookAgain ??= _time.CreateTimer(static s => ((WaitQueue)s!).OnLookAgain(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _lookAgain.Change(after + NewsMargin, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private void OnStandbyDue()
+    private void OnLookAgain()
     {
         TaskCompletionSource due;
         lock (_sync)
         {
-            if (_closed || _idle || _standby is null)
+            if (_closed || _idle || _lookAgain is null)
             {
                 return;
             }
 
-            StopStandby();
+            StopLookingAgain();
             due = _released;
             _released = NewSignal();
         }
@@ -223,32 +247,31 @@ internal sealed class WaitQueue
         due.TrySetResult();
     }
 
-    /// <summary>Drops a pending standby (a release came first, or nobody waits); call under the lock.</summary>
-    private void StopStandby()
+    /// <summary>Drops a pending look (a wake came first, or nobody waits); call under the lock.</summary>
+    private void StopLookingAgain()
     {
-        _standby?.Dispose();
-        _standby = null;
+        _lookAgain?.Dispose();
+        _lookAgain = null;
     }
 
     /// <summary>
-    /// Stops listening. A queue whose last waiter leaves without the lock gives up its place in
-    /// Redis's line and passes on any wake it may have taken (a release can have chosen it while
-    /// its waiter was timing out). With several nodes it does so after winning too: a node that
-    /// answered the winning attempt late, with a refusal, put the queue back in its line, and a
-    /// release there would reserve the key for a queue that is gone. The pass-on is sent after
-    /// that late attempt on the same connection, so it runs after it.
+    /// Stops listening. A queue whose last waiter leaves without the hold gives up its place in the
+    /// line and passes on any turn it may have been handed (a release can have chosen it while its
+    /// waiter was timing out). With several nodes it does so after winning too: a node that answered
+    /// the winning attempt late, with a refusal, put the queue back in its line. The leave is sent
+    /// after that late attempt on the same connection, so it runs after it.
     /// </summary>
     public async Task CloseAsync(bool acquired)
     {
         lock (_sync)
         {
             _closed = true;
-            StopStandby();
+            StopLookingAgain();
         }
 
         if (!acquired || _nodes.Count > 1)
         {
-            await Task.WhenAll(_nodes.Select(PassOnAsync)).ConfigureAwait(false);
+            await Task.WhenAll(_nodes.Select(LeaveLineAsync)).ConfigureAwait(false);
         }
 
         foreach (var subscription in await Subscriptions.ConfigureAwait(false))
@@ -260,33 +283,32 @@ internal sealed class WaitQueue
         }
     }
 
-    private async Task PassOnAsync(ILockNode node)
+    private async Task LeaveLineAsync(ILockNode node)
     {
         try
         {
-            await node.PassOnAsync(_target, Id, ReleaseNotice.New(Id)).ConfigureAwait(false);
+            await Hold.LeaveAsync(node, Id, ReleaseNotice.New(Id)).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // Best effort: the next release skips a waiter nobody listens for, and waiters also
-            // wake when the holder's TTL runs out.
+            // Best effort: a release skips a queue nobody listens for, and waiters also look
+            // again when the holder's TTL runs out.
         }
     }
 
-    private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout, TimeProvider time)
+    private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout)
     {
-        var subscribing = _nodes.Select(node => SubscribeOneAsync(node, timeout, time));
-        var subscribed = await Task.WhenAll(subscribing).ConfigureAwait(false);
+        var subscribed = await Task.WhenAll(_nodes.Select(node => SubscribeOneAsync(node, timeout))).ConfigureAwait(false);
         Volatile.Write(ref _subscribed, subscribed);
         return subscribed;
     }
 
-    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout, TimeProvider time)
+    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout)
     {
-        var subscribing = node.SubscribeAsync(_key, Id, notice => OnReleased(node, notice));
+        var subscribing = Hold.SubscribeAsync(node, Id, notice => OnWake(node, notice), OnNews);
         try
         {
-            return await subscribing.WaitAsync(timeout, time).ConfigureAwait(false);
+            return await subscribing.WaitAsync(timeout, _time).ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -14,18 +14,16 @@ internal sealed class WaitQueues
     private readonly Dictionary<string, WaitQueue> _queues = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<ILockNode> _nodes;
     private readonly TimeSpan _subscribeTimeout;
-    private readonly TimeSpan _handoffGrace;
     private readonly TimeProvider _time;
     private bool _closed;
 
     // The dictionary's size, readable without its lock: most acquisitions find no queue at all.
     private int _count;
 
-    public WaitQueues(IReadOnlyList<ILockNode> nodes, TimeSpan subscribeTimeout, TimeSpan handoffGrace, TimeProvider time)
+    public WaitQueues(IReadOnlyList<ILockNode> nodes, TimeSpan subscribeTimeout, TimeProvider time)
     {
         _nodes = nodes;
         _subscribeTimeout = subscribeTimeout;
-        _handoffGrace = handoffGrace;
         _time = time;
     }
 
@@ -59,7 +57,7 @@ internal sealed class WaitQueues
         }
     }
 
-    /// <summary>True when callers of this process (readers or writers) wait for <paramref name="key"/> now (a lingering queue does not count).</summary>
+    /// <summary>True when callers of this process (sharing or not) wait for <paramref name="key"/> now (a lingering queue does not count).</summary>
     public bool HasMembers(string key)
     {
         if (Volatile.Read(ref _count) == 0)
@@ -69,26 +67,27 @@ internal sealed class WaitQueues
 
         lock (_queues)
         {
-            return (_queues.TryGetValue(key, out var writers) && writers.Members > 0)
-                || (_queues.TryGetValue(WaitQueue.RegistryKeyOf(new LockTarget(key, LockMode.Read)), out var readers) && readers.Members > 0);
+            return (_queues.TryGetValue(key, out var alone) && alone.Members > 0)
+                || (_queues.TryGetValue(key + "\u0001shared", out var shared) && shared.Members > 0);
         }
     }
 
     /// <summary>
-    /// Joins the queue for <paramref name="target"/>, creating it (and its subscriptions) for the
-    /// first waiter. Readers have queues apart from writers, whose members do not take turns: a
-    /// release lets every reader ahead of the next writer in at once. A queue of readers takes new
-    /// members only until it is first woken; later readers start a new one, with a new place in line.
+    /// Joins the queue for <paramref name="hold"/>, creating it (and its subscriptions) for the first
+    /// waiter. Shared holds (readers) have queues apart, whose members do not take turns: a release
+    /// lets every reader ahead of the next writer in at once. Such a queue takes new members only until
+    /// it is first woken; later ones start a new one, with a new place in line, so that a stream of
+    /// local readers cannot keep a writer behind them waiting.
     /// </summary>
-    public WaitQueue Join(LockTarget target)
+    public WaitQueue Join(Hold hold)
     {
-        var key = WaitQueue.RegistryKeyOf(target);
+        var key = WaitQueue.RegistryKeyOf(hold);
         lock (_queues)
         {
             if (!_queues.TryGetValue(key, out var queue))
             {
-                queue = new WaitQueue(_nodes, target, _subscribeTimeout, _handoffGrace, _time);
-                if (queue.IsReader)
+                queue = new WaitQueue(_nodes, hold, _subscribeTimeout, _time);
+                if (hold.Shared)
                 {
                     queue.Sealed = Forget;
                 }
@@ -128,7 +127,7 @@ internal sealed class WaitQueues
                 return Task.CompletedTask;
             }
 
-            if (acquired && _nodes.Count == 1 && !_closed && !queue.IsReader)
+            if (acquired && _nodes.Count == 1 && !_closed && !queue.Hold.Shared)
             {
                 queue.SetIdle(true);
                 var linger = new LingerState(this, queue);

@@ -1,4 +1,5 @@
 using System.Text;
+using StackExchange.Redis;
 
 namespace DistLock.Transport;
 
@@ -43,26 +44,39 @@ internal sealed class LockKeyLayout
     /// <summary>What a semaphore key adds to the lock key of the same name.</summary>
     public const string SemaphoreSuffix = ":semaphore";
 
-    /// <summary>The readers holding the lock <paramref name="lockKey"/>: a sorted set (score: when each one's lease runs out).</summary>
-    public static string ReadersKey(string lockKey) => lockKey + ":readers";
+    /// <summary>How a reader queue's id starts (READER_PREFIX in the scripts): a reader's place in the line of waiters.</summary>
+    public const string ReaderPrefix = "read:";
 
     /// <summary>
-    /// The places in the line of <paramref name="lockKey"/> whose readers were let in lately: the
-    /// other readers waiting under the same place follow for the grace (see acquire-read.lua).
+    /// The keys of a lock, in one hash slot: the lock, its line of waiters (a sorted set of queues by
+    /// arrival), its readers (a sorted set: lock id, when its lease runs out) and its fencing counter.
+    /// A script is given only those it touches: while a cluster moves the slot, a script naming a key
+    /// that has not moved yet beside one that has is refused (TRYAGAIN).
     /// </summary>
-    public static string AdmittedKey(string lockKey) => lockKey + ":admitted";
+    public static RedisKey[] LockKeys(string lockKey) => [lockKey, lockKey + ":waiters", lockKey + ":readers", lockKey + ":fence"];
 
-    /// <summary>The semaphore's limit (<c>maxCount</c>), kept while it has holders.</summary>
-    public static string LimitKey(string semaphoreKey) => semaphoreKey + ":limit";
+    /// <summary>The keys of a semaphore: its holders, its line, its limit (maxCount) and its fencing counter.</summary>
+    public static RedisKey[] SemaphoreKeys(string semaphoreKey) =>
+        [semaphoreKey, semaphoreKey + ":waiters", semaphoreKey + LimitSuffix, semaphoreKey + ":fence"];
 
-    /// <summary>The line of waiters for <paramref name="lockKey"/>: a sorted set in the same slot.</summary>
-    public static string WaitersKey(string lockKey) => lockKey + ":waiters";
+    /// <summary>What a semaphore's limit (maxCount) key adds to the semaphore key.</summary>
+    public const string LimitSuffix = ":limit";
 
-    /// <summary>The fencing counter of <paramref name="lockKey"/> (same slot; it never expires).</summary>
-    public static string FenceKey(string lockKey) => lockKey + ":fence";
 
-    /// <summary>The channel on which the waiter <paramref name="waiterId"/> is woken (same slot).</summary>
-    public static string WakeChannel(string lockKey, string waiterId) => string.Concat(lockKey, ":wake:", waiterId);
+    /// <summary>The line of waiters of the hold <paramref name="key"/> (see <see cref="LockKeys"/>).</summary>
+    public static string WaitersKey(string key) => key + ":waiters";
+
+    /// <summary>The fencing counter of the hold <paramref name="key"/>.</summary>
+    public static string FenceKey(string key) => key + ":fence";
+
+    /// <summary>The readers of the lock <paramref name="lockKey"/>.</summary>
+    public static string ReadersKey(string lockKey) => lockKey + ":readers";
+
+    /// <summary>The channel on which the queue <paramref name="queue"/> waiting for <paramref name="key"/> is woken (same slot).</summary>
+    public static string WakeChannel(string key, string queue) => string.Concat(key, ":wake:", queue);
+
+    /// <summary>The channel on which everyone in <paramref name="key"/>'s line hears its news (see line.lua).</summary>
+    public static string NewsChannel(string key) => key + ":handoff";
 
     /// <summary>
     /// The SCAN pattern for lock keys whose (escaped) resource name matches the glob

@@ -1,51 +1,85 @@
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
 
 namespace DistLock.Transport;
 
-/// <summary>A Lua script shipped as an embedded resource and run by its SHA1.</summary>
+/// <summary>
+/// One Lua script (an embedded resource), with its C# twin for the in-memory node. StackExchange.Redis
+/// runs the text by its SHA1 (EVALSHA once the server has seen it) and sends it again when a server
+/// answers NOSCRIPT (a restart, SCRIPT FLUSH), so nothing here does that by hand.
+/// </summary>
 internal sealed class LockScript
 {
     private const string IncludeDirective = "--@include ";
 
-    private readonly byte[] _sha1;
+    // The wire format's markers, defined once from the C# constants, as Lua locals after the
+    // script's leading comment: no script spells them.
+    private static readonly string Definitions =
+        $"local RESERVED_PREFIX = '{LockKeyLayout.ReservedPrefix}'\nlocal READERS_MARKER = '{LockKeyLayout.ReadersMarker}'\n" +
+        $"local READER_PREFIX = '{LockKeyLayout.ReaderPrefix}'\nlocal PROBE_PREFIX = '{Algorithm.ReleaseNotice.ProbePrefix}'";
 
-    private LockScript(string name, string text)
+    private LockScript(string name, Func<MemoryKeyspace, RedisKey[], RedisValue[], RedisResult>? twin)
     {
         Name = name;
-        Text = text;
-        _sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(text));
+        Twin = twin;
+        var lines = Read(name).Split('\n')
+            .SelectMany(line => line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? Read(line[IncludeDirective.Length..].Trim()).Split('\n') : [line])
+            .ToList();
+        var firstCode = lines.FindIndex(line => !line.StartsWith("--", StringComparison.Ordinal));
+        lines.Insert(firstCode < 0 ? lines.Count : firstCode, Definitions);
+        Text = string.Join('\n', lines);
     }
+
+    public static LockScript Acquire { get; } = new("acquire", LockTwins.Acquire);
+
+    public static LockScript Release { get; } = new("release", LockTwins.Release);
+
+    public static LockScript Extend { get; } = new("extend", LockTwins.Extend);
+
+    public static LockScript Leave { get; } = new("leave", LockTwins.Leave);
+
+    public static LockScript ForceRelease { get; } = new("force-release", LockTwins.ForceRelease);
+
+    public static LockScript Inspect { get; } = new("inspect", LockTwins.Inspect);
+
+    public static LockScript Fence { get; } = new("fence-lock", LockTwins.Fence);
+
+    public static LockScript AcquireRead { get; } = new("acquire-read", ReadTwins.Acquire);
+
+    public static LockScript ReleaseRead { get; } = new("release-read", ReadTwins.Release);
+
+    public static LockScript ExtendRead { get; } = new("extend-read", ReadTwins.Extend);
+
+    public static LockScript FenceRead { get; } = new("fence-read", ReadTwins.Fence);
+
+    public static LockScript AcquireSemaphore { get; } = new("acquire-semaphore", SemaphoreTwins.Acquire);
+
+    public static LockScript ReleaseSemaphore { get; } = new("release-semaphore", SemaphoreTwins.Release);
+
+    public static LockScript ExtendSemaphore { get; } = new("extend-semaphore", SemaphoreTwins.Extend);
+
+    public static LockScript LeaveSemaphore { get; } = new("leave-semaphore", SemaphoreTwins.Leave);
+
+    public static LockScript ForceReleaseSemaphore { get; } = new("force-release-semaphore", SemaphoreTwins.ForceRelease);
+
+    public static LockScript InspectSemaphore { get; } = new("inspect-semaphore", SemaphoreTwins.Inspect);
+
+    public static LockScript FenceSemaphore { get; } = new("fence-semaphore", SemaphoreTwins.Fence);
+
+    /// <summary><see cref="FencedRedisStore"/>'s write: on the protected side, never in memory.</summary>
+    public static LockScript FencedWrite { get; } = new("fenced-write", twin: null);
 
     public string Name { get; }
 
+    /// <summary>The script as sent, includes and definitions in place.</summary>
     public string Text { get; }
 
-    /// <summary>
-    /// Loads an embedded script. A line <c>--@include NAME</c> is replaced by the embedded
-    /// fragment NAME.lua, so that logic two scripts share (a Lua local function) is written once.
-    /// The wire format's markers are defined once, here, from the C# constants, as Lua locals after
-    /// the script's leading comment: <c>RESERVED_PREFIX</c> (a lock reserved for a woken waiter) and
-    /// <c>STANDBY_PREFIX</c> (the notice to the waiter behind it), <c>PROBE_PREFIX</c> (a notice that
-    /// only counts a channel's listeners), <c>READER_PREFIX</c> (a reader's
-    /// place in the line of waiters) and <c>READERS_MARKER</c> (the value of a lock readers hold).
-    /// </summary>
-    public static LockScript Load(string name)
-    {
-        var included = Read(name).Split('\n').Select(line =>
-            line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? Read(line[IncludeDirective.Length..].Trim()) : line);
-        var lines = string.Join('\n', included).Split('\n').ToList();
-        var firstCode = lines.FindIndex(line => !line.StartsWith("--", StringComparison.Ordinal));
-        lines.Insert(firstCode < 0 ? lines.Count : firstCode, Definitions);
-        return new LockScript(name, string.Join('\n', lines));
-    }
+    /// <summary>The same steps in C#, on the in-memory node's keyspace; null for a script that never runs there.</summary>
+    public Func<MemoryKeyspace, RedisKey[], RedisValue[], RedisResult>? Twin { get; }
 
-    private static readonly string Definitions =
-        $"local RESERVED_PREFIX = '{LockKeyLayout.ReservedPrefix}'\nlocal STANDBY_PREFIX = '{Algorithm.ReleaseNotice.StandbyPrefix}'\n" +
-        $"local PROBE_PREFIX = '{Algorithm.ReleaseNotice.ProbePrefix}'\n" +
-        $"local READER_PREFIX = '{Algorithm.LockTarget.ReaderWaiterPrefix}'\nlocal READERS_MARKER = '{LockKeyLayout.ReadersMarker}'";
+    public Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args) =>
+        database.ScriptEvaluateAsync(Text, keys, args);
 
     private static string Read(string name)
     {
@@ -54,36 +88,5 @@ internal sealed class LockScript
             ?? throw new InvalidOperationException($"Embedded script '{resource}' is missing from the assembly.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();
-    }
-
-    /// <summary>
-    /// Runs the script with EVALSHA; a server that does not know it yet (first use, restart,
-    /// SCRIPT FLUSH) answers NOSCRIPT, and then the text is sent once with EVAL, which caches it.
-    /// </summary>
-    public Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args) =>
-        EvaluateAsync(database, keys, args, static reply => reply);
-
-    /// <summary>
-    /// Runs the script like <see cref="EvaluateAsync(IDatabaseAsync, RedisKey[], RedisValue[])"/>
-    /// and reads the reply with <paramref name="read"/>: a caller that only translates the reply
-    /// needs no async method of its own, which keeps the hot path one state machine shorter.
-    /// </summary>
-    public Task<T> EvaluateAsync<T>(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, Func<RedisResult, T> read) =>
-        EvaluateAsync(database, keys, args, static (reply, read) => read(reply), read);
-
-    /// <summary>Like <see cref="EvaluateAsync{T}(IDatabaseAsync, RedisKey[], RedisValue[], Func{RedisResult, T})"/>, with state for the reader (no closure to allocate).</summary>
-    public async Task<T> EvaluateAsync<TState, T>(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args, Func<RedisResult, TState, T> read, TState state)
-    {
-        RedisResult reply;
-        try
-        {
-            reply = await database.ScriptEvaluateAsync(_sha1, keys, args).ConfigureAwait(false);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            reply = await database.ScriptEvaluateAsync(Text, keys, args).ConfigureAwait(false);
-        }
-
-        return read(reply, state);
     }
 }

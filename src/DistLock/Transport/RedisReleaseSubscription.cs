@@ -4,28 +4,29 @@ using StackExchange.Redis;
 namespace DistLock.Transport;
 
 /// <summary>
-/// Listens on a lock's release channel. Pub/sub delivers at most once: a message published while
-/// the connection was down is gone, so a lost or restored connection is reported as a possible
-/// release; the waiter then asks Redis, and learns whether the lock is free or Redis is down.
+/// Listens on a wait queue's channels (its wake channel and its line's). Pub/sub delivers at most
+/// once: a message published while the connection was down is gone, so a lost or restored
+/// connection is reported (as a null message on the first channel) as a possible wake; the waiter
+/// then asks Redis, and learns whether the hold is free or Redis is down.
 /// </summary>
 internal sealed class RedisReleaseSubscription : INodeSubscription
 {
     private readonly IConnectionMultiplexer _multiplexer;
     private readonly ISubscriber _subscriber;
-    private readonly RedisChannel _channel;
-    private readonly Action<RedisChannel, RedisValue> _onMessage;
+    private readonly RedisChannel[] _channels;
+    private readonly Action<RedisChannel, RedisValue>[] _handlers;
     private readonly EventHandler<ConnectionFailedEventArgs> _onConnectionChange;
 
-    public RedisReleaseSubscription(IConnectionMultiplexer multiplexer, RedisChannel channel, Action<string?> onReleased)
+    public RedisReleaseSubscription(IConnectionMultiplexer multiplexer, RedisChannel[] channels, Action<int, string?> onMessage)
     {
         _multiplexer = multiplexer;
         _subscriber = multiplexer.GetSubscriber();
-        _channel = channel;
-        _onMessage = (_, value) => onReleased(value);
-        _onConnectionChange = (_, _) => onReleased(null);
+        _channels = channels;
+        _handlers = [.. channels.Select((_, i) => (Action<RedisChannel, RedisValue>)((_, value) => onMessage(i, value)))];
+        _onConnectionChange = (_, _) => onMessage(0, null);
     }
 
-    public bool IsActive => _subscriber.IsConnected(_channel);
+    public bool IsActive => _subscriber.IsConnected(_channels[0]);
 
     public async Task StartAsync()
     {
@@ -33,31 +34,26 @@ internal sealed class RedisReleaseSubscription : INodeSubscription
         _multiplexer.ConnectionFailed += _onConnectionChange;
         try
         {
-            await _subscriber.SubscribeAsync(_channel, _onMessage).ConfigureAwait(false);
+            await Task.WhenAll(_channels.Select((c, i) => _subscriber.SubscribeAsync(c, _handlers[i]))).ConfigureAwait(false);
         }
         catch
         {
-            Detach();
+            await DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        Detach();
+        _multiplexer.ConnectionRestored -= _onConnectionChange;
+        _multiplexer.ConnectionFailed -= _onConnectionChange;
         try
         {
-            await _subscriber.UnsubscribeAsync(_channel, _onMessage).ConfigureAwait(false);
+            await Task.WhenAll(_channels.Select((c, i) => _subscriber.UnsubscribeAsync(c, _handlers[i]))).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            // The connection is gone, and the subscription with it.
+            // The connection is gone, and the subscriptions with it.
         }
-    }
-
-    private void Detach()
-    {
-        _multiplexer.ConnectionRestored -= _onConnectionChange;
-        _multiplexer.ConnectionFailed -= _onConnectionChange;
     }
 }

@@ -17,7 +17,7 @@ public sealed class AcquireLoopTests
     public AcquireLoopTests()
     {
         _node = new FakeLockNode("node", _time);
-        _waiters = new WaitQueues([_node], TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
+        _waiters = new WaitQueues([_node], TimeSpan.FromSeconds(1), _time);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
         var outcome = await _time.AdvanceUntilDoneAsync(
-            Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(1), CancellationToken.None), TimeSpan.FromMilliseconds(5));
+            Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(1), CancellationToken.None), TimeSpan.FromMilliseconds(5));
 
         Assert.Null(outcome.Winner);
         Assert.InRange(outcome.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.01));
@@ -41,7 +41,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
         var outcome = await _time.AdvanceUntilDoneAsync(
-            Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(1), CancellationToken.None), TimeSpan.FromMilliseconds(5));
+            Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(1), CancellationToken.None), TimeSpan.FromMilliseconds(5));
 
         Assert.Null(outcome.Winner);
         Assert.InRange(outcome.Attempts, 12, 23); // a pause of 50-100 ms between attempts
@@ -53,7 +53,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMilliseconds(250));
 
         var outcome = await _time.AdvanceUntilDoneAsync(
-            Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10)).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None),
+            Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10)).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None),
             TimeSpan.FromMilliseconds(1));
 
         Assert.NotNull(outcome.Winner);
@@ -66,7 +66,7 @@ public sealed class AcquireLoopTests
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         var running = Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10))
-            .RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+            .RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
 
         await _node.ReleaseAsync(Key, "other");
@@ -81,7 +81,7 @@ public sealed class AcquireLoopTests
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         _node.DeferAnswers = true;
-        var running = Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var running = Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => _node.Commands == 1));
         _node.Wake(); // the first attempt answers "held"
         Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // subscribed, and the next attempt ran: "held"
@@ -104,7 +104,7 @@ public sealed class AcquireLoopTests
         var winners = new List<string>();
         var waiters = Enumerable.Range(0, 5).Select(async i =>
         {
-            var outcome = await loop.RunAsync(LockTarget.Exclusive(Key), $"w{i}", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+            var outcome = await loop.RunAsync(Holds.Exclusive(Key), $"w{i}", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
             lock (winners)
             {
                 winners.Add($"w{i}");
@@ -136,7 +136,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
         var outcome = await _time.AdvanceUntilDoneAsync(
-            Loop(maxRetries: 2).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None), TimeSpan.FromMilliseconds(5));
+            Loop(maxRetries: 2).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None), TimeSpan.FromMilliseconds(5));
 
         Assert.Null(outcome.Winner);
         Assert.Equal(3, outcome.Attempts);
@@ -148,7 +148,7 @@ public sealed class AcquireLoopTests
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
 
-        var outcome = await Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, TimeSpan.Zero, CancellationToken.None);
+        var outcome = await Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.Zero, CancellationToken.None);
 
         Assert.Equal(1, outcome.Attempts);
         Assert.Equal(1, _node.Commands);
@@ -157,7 +157,7 @@ public sealed class AcquireLoopTests
     [Fact]
     public async Task Run_Uncontended_MakesOneCommand()
     {
-        var outcome = await Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var outcome = await Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
 
         Assert.NotNull(outcome.Winner);
         Assert.Equal(1, _node.Commands);
@@ -169,7 +169,7 @@ public sealed class AcquireLoopTests
         _node.Down = true;
 
         var ex = await Assert.ThrowsAsync<LockBackendException>(
-            () => Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None));
+            () => Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None));
 
         Assert.IsType<IOException>(ex.InnerException);
         Assert.Equal(1, _node.Commands);
@@ -180,7 +180,7 @@ public sealed class AcquireLoopTests
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         using var cancellation = new CancellationTokenSource();
-        var running = Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
+        var running = Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
         Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
 
         await cancellation.CancelAsync();
@@ -195,7 +195,7 @@ public sealed class AcquireLoopTests
     {
         _node.Hung = true;
         using var cancellation = new CancellationTokenSource();
-        var running = Loop(maxRetries: -1).RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
+        var running = Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
 
         await cancellation.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
@@ -215,11 +215,11 @@ public sealed class AcquireLoopTests
             node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         }
 
-        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
         var loop = new AcquireLoop(
             new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
-        var run = loop.RunAsync(LockTarget.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var run = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
 
         var notice = ReleaseNotice.New("other");
@@ -245,10 +245,10 @@ public sealed class AcquireLoopTests
         nodes[2].Seed(Key, "crashed", TimeSpan.FromMilliseconds(106));
         var loop = new AcquireLoop(
             new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
 
         var outcome = await _time.AdvanceUntilDoneAsync(
-            loop.RunAsync(LockTarget.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None), TimeSpan.FromMilliseconds(1));
+            loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None), TimeSpan.FromMilliseconds(1));
 
         Assert.NotNull(outcome.Winner);
         Assert.True(outcome.Elapsed < TimeSpan.FromMilliseconds(150), $"took {outcome.Elapsed}, not RetryDelay's 5-10 s");
@@ -263,7 +263,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         var commandsBefore = _node.Commands;
 
-        var running = loop.RunAsync(LockTarget.Exclusive(Key), "second", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var running = loop.RunAsync(Holds.Exclusive(Key), "second", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => _node.Commands == commandsBefore + 1));
         Assert.Equal(1, _node.Listeners); // no second SUBSCRIBE, and no first attempt outside the line
         await _node.ReleaseAsync(Key, "other");
@@ -308,7 +308,7 @@ public sealed class AcquireLoopTests
     public async Task Run_RedlockQueueWhoseLastWaiterWon_IsDroppedAtOnce()
     {
         var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
-        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), _time);
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
         var loop = new AcquireLoop(
             new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
             waiters, RetryDelay, TimeSpan.FromMilliseconds(50), maxRetries: -1, NullLogger.Instance);
@@ -317,7 +317,7 @@ public sealed class AcquireLoopTests
             node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         }
 
-        var running = loop.RunAsync(LockTarget.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var running = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
         // In line on every node (first attempt, SUBSCRIBE, attempt in line), so the release wakes it
         // everywhere; a release racing the attempt in line would make a split vote, which backs
         // off on the clock.
@@ -334,7 +334,7 @@ public sealed class AcquireLoopTests
     private async Task WinAfterAWaitAsync(AcquireLoop loop, string value)
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
-        var running = loop.RunAsync(LockTarget.Exclusive(Key), value, Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var running = loop.RunAsync(Holds.Exclusive(Key), value, Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
         await _node.ReleaseAsync(Key, "other");
         Assert.NotNull((await running.WaitAsync(TimeSpan.FromSeconds(5))).Winner);

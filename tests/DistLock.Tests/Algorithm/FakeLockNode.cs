@@ -1,28 +1,29 @@
 using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
 
 namespace DistLock.Tests.Algorithm;
 
 /// <summary>
 /// A lock node on a fake clock that fails on demand, for testing the quorum arithmetic and timing
-/// without a network. The rules (line of waiters, reservations, fencing, expiry) are those of the
-/// wrapped <see cref="InMemoryLockNode"/>; this adds only the faults. It is not a stand-in for
-/// Redis: the Redis behaviour is covered by the integration tests.
+/// without a network. The rules (line of waiters, handoffs, fencing, expiry) are those of the
+/// wrapped <see cref="InMemoryLockNode"/> (the scripts' twins); this adds only the faults. It is not
+/// a stand-in for Redis: the Redis behaviour is covered by the integration tests.
 /// </summary>
 /// <remarks>
-/// Like the in-memory node, a release wakes its waiter on the thread pool, reserves the lock for it
-/// for a grace, and fencing tokens start at the clock in microseconds: tests wait for the effect
-/// of a wake and compare tokens rather than expect particular values.
+/// Like the in-memory node, a release wakes its waiter on the thread pool and hands it the lock for
+/// a grace, and fencing tokens start at the clock in microseconds: tests wait for the effect of a
+/// wake and compare tokens rather than expect particular values.
 /// </remarks>
-internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNode
+internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptNode(Ms(new LockOptions().HandoffGrace), Ms(LockOptions.DefaultIdleExpiry), 1)
 {
     private readonly InMemoryLockNode _inner = new(time, new LockOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _commands;
     private int _listeners;
 
-    public string Name { get; } = name;
+    public override string Name { get; } = name;
 
     /// <summary>Fails every command at once, like a refused connection.</summary>
     public bool Down { get; set; }
@@ -39,7 +40,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     /// <summary>Refuses subscriptions, like a server without pub/sub.</summary>
     public bool NoPubSub { get; set; }
 
-    /// <summary>Fails fence raises only, like a node that fails between two commands.</summary>
+    /// <summary>Fails fence raises only (a fence call with a floor), like a node that fails between two commands.</summary>
     public bool FailFenceRaise { get; set; }
 
     /// <summary>Commands sent to the node, subscriptions included, whether they succeeded or not.</summary>
@@ -48,38 +49,14 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     /// <summary>Subscriptions open now.</summary>
     public int Listeners => Volatile.Read(ref _listeners);
 
-    public void EnsureCompatible()
-    {
-    }
+    public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args) =>
+        FailFenceRaise && script.Name.StartsWith("fence-", StringComparison.Ordinal) && (long)args[3] > 0
+            ? Task.FromException<RedisResult>(new IOException($"{Name} failed"))
+            : Run(() => _inner.EvaluateAsync(script, keys, args));
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl) => TryAcquireAsync(LockTarget.Exclusive(key), id, ttl, string.Empty);
+    public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => Run(() => _inner.SetIfAbsentAsync(key, value, ttl));
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string waiterId) => TryAcquireAsync(LockTarget.Exclusive(key), id, ttl, waiterId);
-
-    public Task<NodeResult> TryAcquireAsync(LockTarget target, string id, TimeSpan ttl, string waiterId) =>
-        Run(() => _inner.TryAcquireAsync(target, id, ttl, waiterId));
-
-    public Task<NodeResult> RaiseFenceAsync(string key, long token) => FailFenceRaise
-        ? Task.FromException<NodeResult>(new IOException($"{Name} failed"))
-        : Run(() => _inner.RaiseFenceAsync(key, token));
-
-    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => ExtendAsync(LockTarget.Exclusive(key), id, ttl);
-
-    public Task<NodeResult> ExtendAsync(LockTarget target, string id, TimeSpan ttl) => Run(() => _inner.ExtendAsync(target, id, ttl));
-
-    public Task<NodeResult> ReleaseAsync(string key, string id) => ReleaseAsync(key, id, id + "/" + Guid.NewGuid());
-
-    public Task<NodeResult> ReleaseAsync(string key, string id, string notice) => ReleaseAsync(LockTarget.Exclusive(key), id, notice);
-
-    public Task<NodeResult> ReleaseAsync(LockTarget target, string id, string notice) => Run(() => _inner.ReleaseAsync(target, id, notice));
-
-    public Task PassOnAsync(LockTarget target, string waiterId, string notice) => Run(async () =>
-    {
-        await _inner.PassOnAsync(target, waiterId, notice);
-        return NodeResult.Granted;
-    });
-
-    public async Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake)
+    public override async Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)
     {
         Interlocked.Increment(ref _commands);
         if (NoPubSub || Down)
@@ -87,12 +64,18 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
             throw new IOException($"{Name} refuses SUBSCRIBE");
         }
 
-        var inner = await _inner.SubscribeAsync(key, waiterId, onWake);
+        var inner = await _inner.SubscribeAsync(channels, onMessage);
         Interlocked.Increment(ref _listeners);
         return new Subscription(this, inner);
     }
 
-    /// <summary>The node's fencing counter for <paramref name="key"/> (0 before the first grant).</summary>
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string queue = "") => Exclusive(key).AcquireAsync(this, id, ttl, queue, stay: false);
+
+    public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => Exclusive(key).ExtendAsync(this, id, ttl);
+
+    public Task<NodeResult> ReleaseAsync(string key, string id, string? notice = null) => Exclusive(key).ReleaseAsync(this, id, notice ?? ReleaseNotice.New(id));
+
+    /// <summary>The node's fencing counter for <paramref name="key"/> (0 before the first token).</summary>
     public long Fence(string key) => _inner.Peek(key).Fence;
 
     /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
@@ -104,8 +87,8 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
     /// <summary>Takes the free <paramref name="key"/> as another owner would, without counting a command.</summary>
     public void Seed(string key, string id, TimeSpan ttl)
     {
-        // The in-memory node answers at once, so this does not block.
-        if (_inner.TryAcquireAsync(LockTarget.Exclusive(key), id, ttl, string.Empty).GetAwaiter().GetResult().Reply != NodeReply.Granted)
+        // The in-memory node answers at once.
+        if (!_inner.SetIfAbsentAsync(key, id, ttl).Result)
         {
             throw new InvalidOperationException($"{key} is held on {Name}: seed a free key.");
         }
@@ -119,12 +102,14 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ILockNo
         _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private Task<NodeResult> Run(Func<Task<NodeResult>> command)
+    private static LockHold Exclusive(string key) => new(key, LockMode.Exclusive);
+
+    private Task<T> Run<T>(Func<Task<T>> command)
     {
         Interlocked.Increment(ref _commands);
         if (Down)
         {
-            return Task.FromException<NodeResult>(new IOException($"{Name} is down"));
+            return Task.FromException<T>(new IOException($"{Name} is down"));
         }
 
         if (DeferAnswers)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests.Algorithm;
 
+/// <summary>Fencing tokens on demand: issued to a hold while it is held, agreed by a majority.</summary>
 public sealed class FencingTests
 {
     private const string Key = "lock:{r}";
@@ -19,9 +20,9 @@ public sealed class FencingTests
         for (var i = 0; i < 5; i++)
         {
             var value = $"owner{i}";
-            var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), value, Ttl);
-            tokens.Add(result.Fence);
-            Assert.True(await quorum.ReleaseAsync(LockTarget.Exclusive(Key), value));
+            Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), value, Ttl)).Acquired);
+            tokens.Add((await quorum.IssueFenceAsync(Holds.Exclusive(Key), value))!.Value);
+            Assert.True(await quorum.ReleaseAsync(Holds.Exclusive(Key), value));
         }
 
         // Values start at the clock floor (next-fence.lua); what matters is that each is higher.
@@ -29,28 +30,41 @@ public sealed class FencingTests
     }
 
     [Fact]
-    public async Task Redlock_CountersInStep_TakesTheCommonTokenWithoutAnotherRoundTrip()
+    public async Task Acquire_IssuesNoToken_AndANonHolderGetsNone()
     {
-        var (quorum, nodes) = Create(3);
+        var (quorum, nodes) = Create(1);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), "a", Ttl)).Acquired);
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
-
-        Assert.True(result.Fence > 0);
-        Assert.All(nodes, node => Assert.Equal(result.Fence, node.Fence(Key)));
-        Assert.All(nodes, node => Assert.Equal(1, node.Commands));
+        Assert.Equal(0, nodes[0].Fence(Key));
+        Assert.Null(await quorum.IssueFenceAsync(Holds.Exclusive(Key), "someone-else"));
+        Assert.Equal(0, nodes[0].Fence(Key));
     }
 
     [Fact]
-    public async Task Redlock_OneCounterAhead_RaisesTheOthersThatGranted()
+    public async Task Redlock_CountersInStep_TakesTheCommonTokenWithoutAnotherRoundTrip()
+    {
+        var (quorum, nodes) = Create(3);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), "a", Ttl)).Acquired);
+
+        var token = await quorum.IssueFenceAsync(Holds.Exclusive(Key), "a");
+
+        Assert.True(token > 0);
+        Assert.All(nodes, node => Assert.Equal(token, node.Fence(Key)));
+        Assert.All(nodes, node => Assert.Equal(2, node.Commands));
+    }
+
+    [Fact]
+    public async Task Redlock_OneCounterAhead_RaisesTheOthersThatIssuedOne()
     {
         // Answers complete at once, so the round decides on nodes 0 and 1.
         var (quorum, nodes) = Create(3);
         var ahead = AheadOfTheClockFloor();
         nodes[0].SetFence(Key, ahead);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), "a", Ttl)).Acquired);
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
+        var token = await quorum.IssueFenceAsync(Holds.Exclusive(Key), "a");
 
-        Assert.Equal(ahead + 1, result.Fence);
+        Assert.Equal(ahead + 1, token);
         Assert.Equal(ahead + 1, nodes[0].Fence(Key));
         Assert.Equal(ahead + 1, nodes[1].Fence(Key));
 
@@ -61,34 +75,32 @@ public sealed class FencingTests
     [Fact]
     public async Task Redlock_HighestTokenFromANodeThatLaterFails_NextMajorityWithoutItStillIssuesMore()
     {
-        // The ahead node grants the first holder and then goes away: the floor it set on the
-        // others is what keeps the next holder's token above the first one's.
+        // The ahead node gives the first holder its token and then goes away: the floor it set on
+        // the others is what keeps the next holder's token above the first one's.
         var (quorum, nodes) = Create(3);
         var ahead = AheadOfTheClockFloor();
         nodes[0].SetFence(Key, ahead);
-        var first = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
-        Assert.True(await quorum.ReleaseAsync(LockTarget.Exclusive(Key), "a"));
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), "a", Ttl)).Acquired);
+        var first = await quorum.IssueFenceAsync(Holds.Exclusive(Key), "a");
+        Assert.True(await quorum.ReleaseAsync(Holds.Exclusive(Key), "a"));
         nodes[0].Down = true;
 
-        var second = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "b", Ttl);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), "b", Ttl)).Acquired);
+        var second = await quorum.IssueFenceAsync(Holds.Exclusive(Key), "b");
 
-        Assert.Equal(ahead + 1, first.Fence);
-        Assert.True(second.Acquired);
-        Assert.True(second.Fence > first.Fence, $"{second.Fence} after {first.Fence}");
+        Assert.Equal(ahead + 1, first);
+        Assert.True(second > first, $"{second} after {first}");
     }
 
     [Fact]
-    public async Task Redlock_FloorCannotReachAMajority_AttemptFailsAndLeavesNoKey()
+    public async Task Redlock_FloorCannotReachAMajority_NoTokenIsGiven()
     {
         var (quorum, nodes) = Create(3);
         nodes[0].SetFence(Key, AheadOfTheClockFloor());
         nodes[1].FailFenceRaise = true;
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), "a", Ttl)).Acquired);
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), "a", Ttl);
-
-        Assert.False(result.Acquired);
-        Assert.NotNull(result.BackendError);
-        Assert.True(await FakeClock.PollAsync(() => !nodes.Any(n => n.Holds(Key))));
+        Assert.Null(await quorum.IssueFenceAsync(Holds.Exclusive(Key), "a"));
     }
 
     /// <summary>

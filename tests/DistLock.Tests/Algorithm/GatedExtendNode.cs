@@ -1,4 +1,6 @@
 using DistLock.Algorithm;
+using DistLock.Transport;
+using StackExchange.Redis;
 
 namespace DistLock.Tests.Algorithm;
 
@@ -7,11 +9,11 @@ namespace DistLock.Tests.Algorithm;
 /// a node can run two extensions in the opposite order from the one they were sent in, or run one
 /// after its caller gave up on it. Everything else goes straight to the wrapped node.
 /// </summary>
-internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
+internal sealed class GatedExtendNode(ScriptNode inner) : ScriptNode(inner.GraceMs, inner.IdleExpiryMs, inner.FenceResolution)
 {
-    private readonly List<(TaskCompletionSource<NodeResult> Answer, LockTarget Target, string Value, TimeSpan Ttl)> _pending = [];
+    private readonly List<(TaskCompletionSource<RedisResult> Answer, LockScript Script, RedisKey[] Keys, RedisValue[] Args)> _pending = [];
 
-    public string Name => inner.Name;
+    public override string Name => inner.Name;
 
     /// <summary>Extensions sent and not let through yet.</summary>
     public int Pending
@@ -28,7 +30,7 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
     /// <summary>Runs the extensions held now on the wrapped node, the newest first, and answers them.</summary>
     public async Task RunNewestFirstAsync()
     {
-        List<(TaskCompletionSource<NodeResult> Answer, LockTarget Target, string Value, TimeSpan Ttl)> held;
+        List<(TaskCompletionSource<RedisResult> Answer, LockScript Script, RedisKey[] Keys, RedisValue[] Args)> held;
         lock (_pending)
         {
             held = [.. _pending];
@@ -37,10 +39,10 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
 
         for (var i = held.Count - 1; i >= 0; i--)
         {
-            var (answer, key, id, ttl) = held[i];
+            var (answer, script, keys, args) = held[i];
             try
             {
-                answer.TrySetResult(await inner.ExtendAsync(key, id, ttl));
+                answer.TrySetResult(await inner.EvaluateAsync(script, keys, args));
             }
             catch (Exception ex)
             {
@@ -49,26 +51,23 @@ internal sealed class GatedExtendNode(ILockNode inner) : ILockNode
         }
     }
 
-    public Task<NodeResult> ExtendAsync(LockTarget key, string id, TimeSpan ttl)
+    public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args)
     {
-        var answer = new TaskCompletionSource<NodeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!script.Name.StartsWith("extend", StringComparison.Ordinal))
+        {
+            return inner.EvaluateAsync(script, keys, args);
+        }
+
+        var answer = new TaskCompletionSource<RedisResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_pending)
         {
-            _pending.Add((answer, key, id, ttl));
+            _pending.Add((answer, script, keys, args));
         }
 
         return answer.Task;
     }
 
-    public void EnsureCompatible() => inner.EnsureCompatible();
+    public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => inner.SetIfAbsentAsync(key, value, ttl);
 
-    public Task<NodeResult> TryAcquireAsync(LockTarget key, string id, TimeSpan ttl, string waiterId) => inner.TryAcquireAsync(key, id, ttl, waiterId);
-
-    public Task<NodeResult> RaiseFenceAsync(string key, long token) => inner.RaiseFenceAsync(key, token);
-
-    public Task<NodeResult> ReleaseAsync(LockTarget key, string id, string notice) => inner.ReleaseAsync(key, id, notice);
-
-    public Task<INodeSubscription> SubscribeAsync(string key, string waiterId, Action<string?> onWake) => inner.SubscribeAsync(key, waiterId, onWake);
-
-    public Task PassOnAsync(LockTarget key, string waiterId, string notice) => inner.PassOnAsync(key, waiterId, notice);
+    public override Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage) => inner.SubscribeAsync(channels, onMessage);
 }

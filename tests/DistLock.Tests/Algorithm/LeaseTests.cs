@@ -151,7 +151,7 @@ public sealed class LeaseTests
         for (var i = 0; i < 1000; i++)
         {
             var key = $"lock:{{k{i}}}";
-            var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(key), Value, Ttl);
+            var attempt = await quorum.TryAcquireOnceAsync(Holds.Exclusive(key), Value, Ttl);
             var lease = NewLease(quorum, keeper, key, attempt.SentAt, autoExtend: true, maxHoldTime: null);
             Assert.True(lease.BeginRelease());
         }
@@ -231,7 +231,7 @@ public sealed class LeaseTests
         var node = new FakeLockNode("node0", _time);
         var gated = new GatedExtendNode(node);
         var quorum = new RedlockProtocol([gated], TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
-        var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
+        var attempt = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl);
         Assert.True(attempt.Acquired);
         var lease = NewLease(quorum, new LeaseKeeper(_time), Key, attempt.SentAt, autoExtend: false, maxHoldTime: null);
         return (lease, node, gated);
@@ -243,7 +243,7 @@ public sealed class LeaseTests
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
         var quorum = new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
         var keeper = new LeaseKeeper(_time);
-        var attempt = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
+        var attempt = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl);
         Assert.True(attempt.Acquired);
         var lease = NewLease(quorum, keeper, Key, attempt.SentAt, autoExtend, maxHoldTime);
         return (lease, nodes, keeper);
@@ -253,7 +253,7 @@ public sealed class LeaseTests
     {
         var metrics = new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single");
         var context = new LeaseContext(quorum, keeper, NullLogger.Instance, metrics);
-        return new Lease(context, LockTarget.Exclusive(key), Value, Ttl, new LeaseClock(_time, 0.01, Ttl, sentAt, autoExtend, maxHoldTime));
+        return new Lease(context, Holds.Exclusive(key), Value, Ttl, new LeaseClock(_time, 0.01, Ttl, sentAt, autoExtend, maxHoldTime));
     }
 
     /// <summary>Moves the fake clock in small steps, letting the keeper's work run between them.</summary>

@@ -18,7 +18,7 @@ public sealed class RedlockProtocolTests
     {
         var (quorum, _) = Create(3);
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
+        var result = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl);
 
         Assert.True(result.Acquired);
         Assert.Equal(Ttl - LockValidity.Drift(Ttl, 0.01), result.Validity);
@@ -33,7 +33,7 @@ public sealed class RedlockProtocolTests
             node.Latency = TimeSpan.FromMilliseconds(30);
         }
 
-        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl), TimeSpan.FromMilliseconds(10));
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl), TimeSpan.FromMilliseconds(10));
 
         Assert.True(result.Acquired);
         Assert.Equal(Ttl - TimeSpan.FromMilliseconds(30) - LockValidity.Drift(Ttl, 0.01), result.Validity);
@@ -45,7 +45,7 @@ public sealed class RedlockProtocolTests
         var (quorum, nodes) = Create(3);
         nodes[2].Hung = true;
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl).WaitAsync(TimeSpan.FromSeconds(5));
+        var result = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl).WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.True(result.Acquired);
         Assert.Equal(Ttl - LockValidity.Drift(Ttl, 0.01), result.Validity);
@@ -58,7 +58,7 @@ public sealed class RedlockProtocolTests
         nodes[1].Hung = true;
         nodes[2].Hung = true;
 
-        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl), TimeSpan.FromMilliseconds(10));
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl), TimeSpan.FromMilliseconds(10));
 
         Assert.False(result.Acquired);
         Assert.IsType<TimeoutException>(result.BackendError);
@@ -76,7 +76,8 @@ public sealed class RedlockProtocolTests
         nodes[1].Seed(Key, "other", TimeSpan.FromSeconds(4));
         nodes[2].Seed(Key, "other", TimeSpan.FromSeconds(3));
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
+        // A waiting queue's attempt (a first attempt is a plain SET NX, which tells no TTL).
+        var result = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl, queue: "q");
 
         Assert.False(result.Acquired);
         Assert.Null(result.BackendError);
@@ -90,7 +91,7 @@ public sealed class RedlockProtocolTests
         var (quorum, nodes) = Create(3);
         nodes[0].Down = true;
 
-        var result = await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl);
+        var result = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl);
 
         Assert.True(result.Acquired);
     }
@@ -105,7 +106,7 @@ public sealed class RedlockProtocolTests
         }
 
         var ttl = TimeSpan.FromMilliseconds(40);
-        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, ttl), TimeSpan.FromMilliseconds(10));
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, ttl), TimeSpan.FromMilliseconds(10));
 
         Assert.False(result.Acquired);
         Assert.Null(result.BackendError);
@@ -115,21 +116,21 @@ public sealed class RedlockProtocolTests
     public async Task Extend_OnlyMinorityStillHolds_ReturnsNull()
     {
         var (quorum, nodes) = Create(3);
-        Assert.True((await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl)).Acquired);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl)).Acquired);
         await nodes[1].ReleaseAsync(Key, Value);
         await nodes[2].ReleaseAsync(Key, Value);
 
-        Assert.Null(await quorum.ExtendAsync(LockTarget.Exclusive(Key), Value, Ttl));
+        Assert.Null(await quorum.ExtendAsync(Holds.Exclusive(Key), Value, Ttl));
     }
 
     [Fact]
     public async Task Extend_MajorityHolds_ReturnsNewValidity()
     {
         var (quorum, nodes) = Create(3);
-        Assert.True((await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl)).Acquired);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl)).Acquired);
         await nodes[2].ReleaseAsync(Key, Value);
 
-        var extended = await quorum.ExtendAsync(LockTarget.Exclusive(Key), Value, TimeSpan.FromSeconds(20));
+        var extended = await quorum.ExtendAsync(Holds.Exclusive(Key), Value, TimeSpan.FromSeconds(20));
 
         Assert.Equal(TimeSpan.FromSeconds(20) - LockValidity.Drift(TimeSpan.FromSeconds(20), 0.01), extended?.Validity);
     }
@@ -138,20 +139,20 @@ public sealed class RedlockProtocolTests
     public async Task Extend_MajorityDown_ThrowsLockBackendException()
     {
         var (quorum, nodes) = Create(3);
-        Assert.True((await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl)).Acquired);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl)).Acquired);
         nodes[0].Down = nodes[1].Down = true;
 
-        await Assert.ThrowsAsync<LockBackendException>(() => quorum.ExtendAsync(LockTarget.Exclusive(Key), Value, Ttl));
+        await Assert.ThrowsAsync<LockBackendException>(() => quorum.ExtendAsync(Holds.Exclusive(Key), Value, Ttl));
     }
 
     [Fact]
     public async Task Release_MinorityDown_ReleasesOnTheRest()
     {
         var (quorum, nodes) = Create(3);
-        Assert.True((await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl)).Acquired);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl)).Acquired);
         nodes[0].Down = true;
 
-        Assert.True(await quorum.ReleaseAsync(LockTarget.Exclusive(Key), Value));
+        Assert.True(await quorum.ReleaseAsync(Holds.Exclusive(Key), Value));
         Assert.False(nodes[1].Holds(Key) || nodes[2].Holds(Key));
     }
 
@@ -159,10 +160,10 @@ public sealed class RedlockProtocolTests
     public async Task Release_MajorityDown_ThrowsLockBackendException()
     {
         var (quorum, nodes) = Create(3);
-        Assert.True((await quorum.TryAcquireOnceAsync(LockTarget.Exclusive(Key), Value, Ttl)).Acquired);
+        Assert.True((await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl)).Acquired);
         nodes[0].Down = nodes[2].Down = true;
 
-        await Assert.ThrowsAsync<LockBackendException>(() => quorum.ReleaseAsync(LockTarget.Exclusive(Key), Value));
+        await Assert.ThrowsAsync<LockBackendException>(() => quorum.ReleaseAsync(Holds.Exclusive(Key), Value));
     }
 
     private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)

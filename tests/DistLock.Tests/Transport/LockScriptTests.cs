@@ -4,35 +4,47 @@ namespace DistLock.Tests.Transport;
 
 public sealed class LockScriptTests
 {
+    private static readonly LockScript[] All =
+    [
+        LockScript.Acquire, LockScript.Release, LockScript.Extend, LockScript.Leave, LockScript.ForceRelease, LockScript.Inspect, LockScript.Fence,
+        LockScript.AcquireRead, LockScript.ReleaseRead, LockScript.ExtendRead, LockScript.FenceRead,
+        LockScript.AcquireSemaphore, LockScript.ReleaseSemaphore, LockScript.ExtendSemaphore, LockScript.LeaveSemaphore,
+        LockScript.ForceReleaseSemaphore, LockScript.InspectSemaphore, LockScript.FenceSemaphore, LockScript.FencedWrite,
+    ];
+
     [Fact]
     public void Scripts_AreEmbeddedAndStartWithACommentNamingKeysAndArgv()
     {
-        foreach (var script in new[] { LockScripts.Acquire, LockScripts.Extend, LockScripts.Release })
+        foreach (var script in All)
         {
             Assert.StartsWith("--", script.Text, StringComparison.Ordinal);
             Assert.Contains("KEYS[1]", script.Text, StringComparison.Ordinal);
-            Assert.Contains("ARGV[1]", script.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain("--@include", script.Text, StringComparison.Ordinal);
         }
     }
 
     [Fact]
-    public void ReleaseAndPassOn_IncludeTheSharedWakeLoopOnce()
+    public void EveryScriptThatRunsInMemory_HasATwin()
     {
-        foreach (var script in new[] { LockScripts.Release, LockScripts.PassOn })
+        Assert.All(All.Where(s => s != LockScript.FencedWrite), script => Assert.NotNull(script.Twin));
+    }
+
+    [Fact]
+    public void ScriptsThatWalkTheLine_IncludeTheLineOnce()
+    {
+        foreach (var script in new[] { LockScript.Acquire, LockScript.Release, LockScript.Leave, LockScript.AcquireRead, LockScript.ReleaseRead, LockScript.AcquireSemaphore })
         {
-            Assert.DoesNotContain("--@include", script.Text, StringComparison.Ordinal);
-            Assert.Single(System.Text.RegularExpressions.Regex.Matches(script.Text, "local function wake_next"));
-            Assert.Contains("wake_next()", script.Text, StringComparison.Ordinal);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(script.Text, "local function hand_over"));
         }
     }
 
     [Fact]
     public void ReleaseAndExtend_CompareTheOwnerBeforeActing()
     {
-        var release = LockScripts.Release.Text;
+        var release = LockScript.Release.Text;
         Assert.True(
-            release.IndexOf("redis.call('GET', KEYS[1]) ~= ARGV[1]", StringComparison.Ordinal) < release.IndexOf("redis.call('DEL'", StringComparison.Ordinal),
+            release.IndexOf("redis.call('GET', KEYS[1]) ~= ARGV[4]", StringComparison.Ordinal) < release.IndexOf("redis.call('DEL'", StringComparison.Ordinal),
             "release compares the owner before deleting");
-        Assert.Contains("redis.call('GET', KEYS[1]) == ARGV[1]", LockScripts.Extend.Text, StringComparison.Ordinal);
+        Assert.Contains("redis.call('GET', KEYS[1]) == ARGV[1]", LockScript.Extend.Text, StringComparison.Ordinal);
     }
 }

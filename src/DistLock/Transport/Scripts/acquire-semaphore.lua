@@ -1,49 +1,47 @@
--- Takes a permit of a semaphore if one is free, or reserved for this waiter by a release, and
--- issues the next fencing token; a waiter that does not get one keeps (or takes) a place in the
--- line of waiters, so that each release wakes one waiter, in order.
--- KEYS: see permits.lua (KEYS[3]: the fencing counter, for next-fence.lua)
--- ARGV[1]: the holder's lock id; ARGV[2]: time to live in milliseconds;
--- ARGV[3]: the waiter's id, or '' for a caller that will not wait;
--- ARGV[4], ARGV[5]: see next-fence.lua; ARGV[6]: the caller's maxCount
--- Returns {1, token} when taken; {0, ms until the first entry runs out (-1 when none)} when all
--- permits are taken; {-1, limit} when live entries were taken with another maxCount (the limit).
---@include next-fence
+-- Takes a permit: the one handed to this queue, or a free one (reservations count as taken) when the
+-- caller is first in line or does not wait. Otherwise the queue keeps its place, and free permits go
+-- to those first in line. KEYS: see permits.lua. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
+-- ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''; ARGV[7]: the caller's maxCount.
+-- Returns {1}; {0, ms until the first entry runs out, or -1}; or {-1, limit} when live entries were
+-- taken with another maxCount.
+--@include server-clock
+--@include line
 --@include permits
---@include join-line
-prune()
-local max = tonumber(ARGV[6])
+local id, ttl, queue, max = ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local count = redis.call('ZCARD', KEYS[1])
-local limit = tonumber(redis.call('GET', KEYS[4]))
+local limit = tonumber(redis.call('GET', KEYS[3]))
 if count > 0 and limit and limit ~= max then
     return {-1, limit}
 end
-local take = false
--- An id holds at most one permit: a second hold would share, and lose, the first one's entry.
-local holds = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if holds then
-    take = false
-elseif ARGV[3] ~= '' and redis.call('ZREM', KEYS[1], RESERVED_PREFIX .. ARGV[3]) == 1 then
-    take = true
-elseif count < max then
-    -- A free permit (reservations count as taken).
-    take = true
-end
-if take then
-    redis.call('ZADD', KEYS[1], NOW + tonumber(ARGV[2]), ARGV[1])
-    redis.call('SET', KEYS[4], max)
+
+local function take()
+    redis.call('ZADD', KEYS[1], NOW + ttl, id)
+    redis.call('SET', KEYS[3], max)
     settle()
-    if ARGV[3] ~= '' then
-        redis.call('ZREM', KEYS[2], ARGV[3])
+    if queue ~= '' then
+        redis.call('ZREM', KEYS[2], queue)
     end
-    return {1, next_fence()}
+    return {1}
 end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local wait = -1
-if #first > 0 then
-    wait = math.floor(tonumber(first[2])) - NOW
+
+-- An id holds at most one permit: a second would share, and lose, the first one's entry.
+if not redis.call('ZSCORE', KEYS[1], id) then
+    if queue ~= '' and redis.call('ZREM', KEYS[1], RESERVED_PREFIX .. queue) == 1 then
+        return take()
+    end
+    if count < max then
+        if queue == '' or (first() or queue) == queue then
+            return take()
+        end
+        hand_over(max - count, reserve_permit)
+        if redis.call('ZREM', KEYS[1], RESERVED_PREFIX .. queue) == 1 then
+            return take()
+        end
+    end
 end
-if ARGV[3] ~= '' then
-    local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-    join_line(ARGV[3], #last > 0 and math.floor(tonumber(last[2])) - NOW or 0, ARGV[2])
+local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if queue ~= '' then
+    local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+    join(queue, #latest > 0 and math.floor(tonumber(latest[2])) - NOW or 0, ttl, redis.call('ZSCORE', KEYS[2], queue))
 end
-return {0, wait}
+return {0, #soonest > 0 and math.floor(tonumber(soonest[2])) - NOW or -1}

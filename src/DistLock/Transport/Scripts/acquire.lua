@@ -1,28 +1,24 @@
--- Takes the lock if it is free, or reserved for this waiter by the last release, and issues the
--- next fencing token; a waiter that does not get it keeps (or takes) a place in the line of
--- waiters, so that a release wakes waiters one at a time, in order.
--- KEYS[1]: the lock key; KEYS[2]: the line of waiters (a sorted set); KEYS[3]: the fencing
--- counter (all three in one hash slot)
--- ARGV[1]: the lock value (owner id); ARGV[2]: time to live in milliseconds;
--- ARGV[3]: the waiter's id, or '' for a caller that will not wait;
--- ARGV[4], ARGV[5] (optional): see next-fence.lua
--- Returns {1, token} when taken, or {0, pttl}: the holder's remaining time to live in
--- milliseconds (-1 when the key has no expiry), so a waiter knows when to look again.
---@include next-fence
---@include join-line
-if ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == RESERVED_PREFIX .. ARGV[3] then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    redis.call('ZREM', KEYS[2], ARGV[3])
-    return {1, next_fence()}
+-- Takes the lock for a waiting queue: when it is reserved for that queue (a release woke it), or
+-- free and the queue is first in line. Otherwise the queue keeps (or takes) its place, and a free
+-- lock goes to the first in line. A caller that does not wait sends SET NX PX instead.
+-- KEYS[1]: the lock; KEYS[2]: its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
+-- ARGV[5]: the TTL in ms; ARGV[6]: the queue; ARGV[7]: '1' when the queue keeps its place (its
+-- process has more waiters). Returns {1} when taken, or {0, pttl}: how long it is held or reserved.
+--@include line
+local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local value = redis.call('GET', KEYS[1])
+if not value and (first() or queue) ~= queue then
+    -- Free, and others are first in line (asleep, or gone): the turn is theirs, or this queue's.
+    hand_over(1)
+    value = redis.call('GET', KEYS[1])
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    if ARGV[3] ~= '' then
-        redis.call('ZREM', KEYS[2], ARGV[3])
+if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queue then
+    redis.call('SET', KEYS[1], id, 'PX', ttl)
+    if took(queue, ARGV[7] == '1', ttl) and value then
+        announce('c', ttl)
     end
-    return {1, next_fence()}
+    return {1}
 end
 local pttl = redis.call('PTTL', KEYS[1])
-if ARGV[3] ~= '' then
-    join_line(ARGV[3], pttl, ARGV[2])
-end
+join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue))
 return {0, pttl}

@@ -1,10 +1,9 @@
--- Resets the time to live of one reader's lease, only while it is still held; never re-creates it.
--- KEYS[1]: the lock key; KEYS[2]: the readers
--- ARGV[1]: the reader's lock id; ARGV[2]: new time to live in ms (> 0)
+-- Resets one reader's lease, only while it is live; never re-creates it.
+-- KEYS[1]: the lock; KEYS[2]: its readers. ARGV[1]: the lock id; ARGV[2]: the new TTL in ms (> 0).
 -- Returns 1 when extended, 0 when the lease ran out, was released, or the lock was forced free.
 --@include server-clock
-local expires = reader_lease(KEYS[2], ARGV[1])
 local now = server_ms()
+local expires = redis.call('GET', KEYS[1]) == READERS_MARKER and tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]))
 if not expires or expires <= now then
     return 0
 end

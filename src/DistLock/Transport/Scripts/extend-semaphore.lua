@@ -1,10 +1,8 @@
--- Resets the lease of one holder of a semaphore, only while its entry is still live; never
--- re-creates it (a holder whose lease ran out has lost its permit, which may be someone else's now).
--- KEYS: see permits.lua
--- ARGV[1]: the holder's lock id; ARGV[2]: new time to live in milliseconds (> 0)
--- Returns 1 when extended, 0 when the entry is gone.
+-- Resets one holder's permit, only while its entry is live; never re-creates it (a permit whose lease
+-- ran out may be someone else's now). KEYS: see permits.lua. ARGV[1]: the lock id; ARGV[2]: the
+-- new TTL in ms (> 0). Returns 1 when extended, 0 when the entry is gone.
+--@include server-clock
 --@include permits
-prune()
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
     return 0
 end

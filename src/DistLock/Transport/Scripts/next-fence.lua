@@ -1,38 +1,28 @@
--- Included by acquire.lua (KEYS[3]: the fencing counter). Must be included before any write.
--- ARGV[4] (optional): how long the counter outlives its last token, in ms (default one day);
--- ARGV[5] (optional): the resolution of the clock floor in microseconds (default 1).
--- Each token is the counter plus one, or the server clock in microseconds (rounded down to the
--- resolution) when that is higher. Tokens issued at fewer than a million a second never run ahead
--- of the clock, so a counter that is gone (expired after an idle day, or lost in a restart without
--- persistence) or stale (restored from a snapshot or an everysec AOF, or on a replica promoted
--- before it caught up) still issues tokens above every earlier one, as long as the server's clock
--- does not go back. That lets the counter expire, so idle resources leave nothing in Redis.
--- Redlock nodes use a resolution of one second: within a second their counters move in step, so
--- a round rarely needs its fence raised on the nodes behind (see fence-floor.lua).
--- Redis 3.2 and 4 allow TIME before writes only in effects replication, which must be asked for
--- before the first write; 5 and later replicate effects anyway. Without it the counter is a plain
--- INCR that never expires.
-local clock_allowed = redis.replicate_commands ~= nil and redis.replicate_commands()
+-- Included after server-clock.lua by the scripts that issue fencing tokens.
+-- Each token is the counter plus one, or the server clock in microseconds (rounded down to
+-- `resolution`) when that is higher. Tokens issued at fewer than a million a second never run ahead
+-- of the clock, so a counter that is gone (expired after `idle` ms without a token, or lost in a
+-- restart without persistence) or stale (restored from a snapshot, or on a replica promoted before it
+-- caught up) still issues tokens above every earlier one, as long as the server's clock does not go
+-- back. Redlock nodes use a resolution of one second: within a second their counters move in step,
+-- so a token rarely needs raising on the nodes behind (fence-floor.lua). Without effects
+-- replication (Redis before 3.2) the counter is a plain INCR that never expires.
 -- SET ... GET (Redis 6.2) reads and writes the counter in one call; REDIS_VERSION_NUM came with 7.0.
 local set_get = (redis.REDIS_VERSION_NUM or 0) >= 0x060200
-local function next_fence()
+local function next_fence(counter, idle, resolution)
     if not clock_allowed then
-        return redis.call('INCR', KEYS[3])
+        return redis.call('INCR', counter)
     end
-    local now = redis.call('TIME')
-    local resolution = tonumber(ARGV[5]) or 1
-    local idle = tonumber(ARGV[4]) or 86400000
-    local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
-    clock = clock - clock % resolution
+    local clock = redis.call('TIME')
+    local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+    now = now - now % resolution
     if resolution > 1 then
-        -- A floor of whole seconds (Redlock): within a second the counter is ahead of the floor,
-        -- so counting on is the common case. INCR keeps the expiry the last SET gave the counter,
-        -- which the floor renews at least once a second while tokens are issued (a counter ahead
-        -- for longer has been raised to another node's token, by fence-floor.lua, which sets it).
-        local token = redis.call('INCR', KEYS[3])
-        if clock > token then
-            redis.call('SET', KEYS[3], string.format('%.0f', clock), 'PX', idle)
-            token = clock
+        -- A floor of whole seconds (Redlock): within a second the counter is ahead of the floor, so
+        -- counting on is the common case; INCR keeps the expiry the floor renews every second.
+        local token = redis.call('INCR', counter)
+        if now > token then
+            redis.call('SET', counter, string.format('%.0f', now), 'PX', idle)
+            token = now
         end
         return token
     end
@@ -40,14 +30,26 @@ local function next_fence()
     -- tokens a second, so the floor is the common case: write it, and read what it replaced.
     local last
     if set_get then
-        last = tonumber(redis.call('SET', KEYS[3], string.format('%.0f', clock), 'PX', idle, 'GET'))
-        if not last or last < clock then
-            return clock
+        last = tonumber(redis.call('SET', counter, string.format('%.0f', now), 'PX', idle, 'GET'))
+        if not last or last < now then
+            return now
         end
     else
-        last = tonumber(redis.call('GET', KEYS[3])) or 0
+        last = tonumber(redis.call('GET', counter)) or 0
     end
-    local token = math.max(last + 1, clock)
-    redis.call('SET', KEYS[3], string.format('%.0f', token), 'PX', idle)
+    local token = math.max(last + 1, now)
+    redis.call('SET', counter, string.format('%.0f', token), 'PX', idle)
     return token
+end
+
+-- Raises the counter to at least `floor` (a Redlock token the other nodes issued), and answers it.
+local function raise_fence(counter, floor, idle)
+    if (tonumber(redis.call('GET', counter)) or 0) < floor then
+        if clock_allowed then
+            redis.call('SET', counter, string.format('%.0f', floor), 'PX', idle)
+        else
+            redis.call('SET', counter, string.format('%.0f', floor))
+        end
+    end
+    return floor
 end

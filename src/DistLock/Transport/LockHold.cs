@@ -1,0 +1,78 @@
+using DistLock.Algorithm;
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>
+/// The exclusive lock (also the write lock of a reader-writer lock: the same hold, under the same
+/// key): the lock key holds the owner's lock id. A caller that does not wait takes it with a plain
+/// SET NX PX, as cheap as a lock can be; waiters go through acquire.lua and the line.
+/// </summary>
+internal sealed class LockHold(string key, LockMode mode) : Hold
+{
+    // Each script is given only the keys it touches (see LockKeyLayout.LockKeys).
+    private RedisKey[]? _line;
+    private RedisKey[]? _fence;
+
+    public override string Key => key;
+
+    public override LockMode Mode => mode;
+
+    public override bool KeepsPlace => true;
+
+    private RedisKey[] Line => _line ??= [key, LockKeyLayout.WaitersKey(key)];
+
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    {
+        var n = ScriptNode.Of(node);
+        var acquiring = queue.Length == 0
+            ? n.SetIfAbsentAsync(key, id, ttl).ContinueWith(
+                static taken => taken.GetAwaiter().GetResult() ? NodeResult.Granted : NodeResult.Denied,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+            : n.RunAsync(LockScript.Acquire, Line, n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadAcquire);
+        return n.ConfirmAsync(acquiring, key, () => ReleaseAsync(node, id, ReleaseNotice.New(id)));
+    }
+
+    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
+    {
+        var n = ScriptNode.Of(node);
+        return n.ConfirmAsync(n.RunAsync(LockScript.Extend, [key], [id, ScriptNode.Ms(ttl)], ScriptNode.ReadYesNo), key, giveBack: null);
+    }
+
+    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        return n.RunAsync(LockScript.Release, Line, n.LineArgs(notice, id), ScriptNode.ReadYesNo);
+    }
+
+    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)
+    {
+        var n = ScriptNode.Of(node);
+        return n.RunAsync(LockScript.Fence, _fence ??= [key, LockKeyLayout.FenceKey(key)], [id, n.IdleExpiryMs, n.FenceResolution, floor], ScriptNode.ReadToken);
+    }
+
+    public override Task LeaveAsync(ILockNode node, string queue, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        return n.EvaluateAsync(LockScript.Leave, Line, n.LineArgs(notice, queue));
+    }
+
+    public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
+        Subscribe(ScriptNode.Of(node), key, queue, onWake, onNews);
+
+    /// <summary>The queue's wake channel and its line's news channel, on <paramref name="node"/>.</summary>
+    public static Task<INodeSubscription> Subscribe(ScriptNode node, string key, string queue, Action<string?> onWake, Action<string> onNews) =>
+        node.SubscribeAsync(
+            [LockKeyLayout.WakeChannel(key, queue), LockKeyLayout.NewsChannel(key)],
+            (channel, message) =>
+            {
+                if (channel == 0 || message is null)
+                {
+                    onWake(message);
+                }
+                else
+                {
+                    onNews(message);
+                }
+            });
+}

@@ -1,0 +1,61 @@
+using DistLock.Algorithm;
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>
+/// A read lock: a lease of its own among the lock's readers, while the lock key holds the readers'
+/// marker (see acquire-read.lua). Readers wait in the lock's line with the writers; the readers of
+/// one queue go in together.
+/// </summary>
+internal sealed class ReadHold(string key) : Hold
+{
+    // Each script is given only the keys it touches (see LockKeyLayout.LockKeys).
+    private RedisKey[]? _keys;
+    private RedisKey[]? _readers;
+    private RedisKey[]? _fence;
+
+    public override string Key => key;
+
+    public override LockMode Mode => LockMode.Read;
+
+    public override bool Shared => true;
+
+    private RedisKey[] Keys => _keys ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)];
+
+    public override string NewQueueId() => LockKeyLayout.ReaderPrefix + base.NewQueueId();
+
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    {
+        var n = ScriptNode.Of(node);
+        var acquiring = n.RunAsync(LockScript.AcquireRead, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue), ScriptNode.ReadAcquire);
+        return n.ConfirmAsync(acquiring, key, () => ReleaseAsync(node, id, ReleaseNotice.New(id)));
+    }
+
+    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
+    {
+        var n = ScriptNode.Of(node);
+        return n.ConfirmAsync(n.RunAsync(LockScript.ExtendRead, _readers ??= [key, LockKeyLayout.ReadersKey(key)], [id, ScriptNode.Ms(ttl)], ScriptNode.ReadYesNo), key, giveBack: null);
+    }
+
+    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        return n.RunAsync(LockScript.ReleaseRead, Keys, n.LineArgs(notice, id), ScriptNode.ReadYesNo);
+    }
+
+    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)
+    {
+        var n = ScriptNode.Of(node);
+        return n.RunAsync(LockScript.FenceRead, _fence ??= [key, LockKeyLayout.ReadersKey(key), LockKeyLayout.FenceKey(key)], [id, n.IdleExpiryMs, n.FenceResolution, floor], ScriptNode.ReadToken);
+    }
+
+    public override Task LeaveAsync(ILockNode node, string queue, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        return n.EvaluateAsync(LockScript.Leave, [key, LockKeyLayout.WaitersKey(key)], n.LineArgs(notice, queue));
+    }
+
+    public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
+        LockHold.Subscribe(ScriptNode.Of(node), key, queue, onWake, onNews);
+}

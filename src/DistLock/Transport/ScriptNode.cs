@@ -1,0 +1,93 @@
+using DistLock.Algorithm;
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>
+/// A node that runs the scripts: a Redis deployment (<see cref="RedisLockNode"/>) or the in-process
+/// keyspace (<see cref="InMemoryLockNode"/>, which runs their C# twins). The holds build the calls
+/// and read the answers; a node only carries them, so every kind of hold works on both.
+/// </summary>
+internal abstract class ScriptNode : ILockNode
+{
+    /// <param name="graceMs">How long a woken queue has to claim its turn.</param>
+    /// <param name="idleExpiryMs">How long a fencing counter outlives its last token.</param>
+    /// <param name="fenceResolution">The resolution of the counters' clock floor, in µs (see next-fence.lua).</param>
+    protected ScriptNode(long graceMs, long idleExpiryMs, long fenceResolution)
+    {
+        GraceMs = graceMs;
+        IdleExpiryMs = idleExpiryMs;
+        FenceResolution = fenceResolution;
+    }
+
+    public abstract string Name { get; }
+
+    public long GraceMs { get; }
+
+    public long IdleExpiryMs { get; }
+
+    public long FenceResolution { get; }
+
+    /// <summary>PUBLISH, or SPUBLISH where a plain publish would not count the listeners (Redis Cluster 7).</summary>
+    public virtual string PublishCommand => "PUBLISH";
+
+    public virtual void EnsureCompatible()
+    {
+    }
+
+    /// <summary>The node behind <paramref name="node"/>: every node the algorithm is given runs scripts.</summary>
+    public static ScriptNode Of(ILockNode node) => (ScriptNode)node;
+
+    public abstract Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args);
+
+    /// <summary>SET NX PX: the whole acquire of a lock by a caller that does not wait.</summary>
+    public abstract Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl);
+
+    /// <summary>Listens on <paramref name="channels"/>; the handler gets the channel's index and the message (null: the connection changed).</summary>
+    public abstract Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage);
+
+    /// <summary>Runs a script and reads its answer with <paramref name="read"/> (static: no closure per call).</summary>
+    public Task<NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, NodeResult> read) =>
+        EvaluateAsync(script, keys, args).ContinueWith(
+            static (done, read) => ((Func<RedisResult, NodeResult>)read!)(done.GetAwaiter().GetResult()),
+            read,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    /// <summary>The arguments of a script that walks the line (see line.lua): grace, publish command and notice first.</summary>
+    public RedisValue[] LineArgs(string notice, params RedisValue[] rest) => [GraceMs, PublishCommand, notice, .. rest];
+
+    /// <summary>
+    /// Waits until replicas confirm what <paramref name="granting"/> wrote, where the node is asked
+    /// to (<see cref="LockOptions.WaitForReplicas"/>); a grant they do not confirm in time does not
+    /// count, and <paramref name="giveBack"/> (a new hold's release) runs first. Nothing to wait for here.
+    /// </summary>
+    public virtual Task<NodeResult> ConfirmAsync(Task<NodeResult> granting, string key, Func<Task>? giveBack) => granting;
+
+    /// <summary>Milliseconds for PX and PEXPIRE: rounded up, never shortening what the caller asked for.</summary>
+    public static long Ms(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);
+
+    /// <summary>1 as granted, 0 as denied: the answer of extend and release.</summary>
+    public static NodeResult ReadYesNo(RedisResult result) => (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
+
+    /// <summary>A fencing token, or 0 when the caller does not hold.</summary>
+    public static NodeResult ReadToken(RedisResult result) => (long)result is > 0 and var token ? NodeResult.GrantedWith(token) : NodeResult.Denied;
+
+    /// <summary>
+    /// {1} taken, {0, pttl} refused: how long the hold lasts (-2, the key gone although the take
+    /// failed: it expired between two commands on a server that does not stop its clock for a
+    /// script, as Garnet: look again at once; -1: unknown).
+    /// </summary>
+    public static NodeResult ReadAcquire(RedisResult result)
+    {
+        var reply = (RedisResult[])result!;
+        if ((long)reply[0] == 1)
+        {
+            return NodeResult.Granted;
+        }
+
+        var ms = (long)reply[1];
+        return NodeResult.Refused(ms >= 0 ? TimeSpan.FromMilliseconds(ms) : ms == -2 ? TimeSpan.Zero : null);
+    }
+}

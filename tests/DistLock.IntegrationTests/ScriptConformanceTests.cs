@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using DistLock.Algorithm;
+using DistLock.IntegrationTests.Fixtures;
+using DistLock.Transport;
+using StackExchange.Redis;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// The rules exist twice: as Lua scripts on Redis and as their C# twins in the in-memory node. This
+/// drives both with the same seeded random sequences, through the holds (so every call is one the
+/// library makes), and compares every reply and every message published: every kind of hold, ids
+/// shared between holders, expiry (real time passes on both), waiters that claim, leave (a
+/// cancellation) or are gone (nobody listens), fencing tokens and raises. A rule that differs fails here.
+/// </summary>
+[Collection(SingleNodeCollection.Name)]
+public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
+{
+    private const long ShortMs = 150;
+    private const long LongMs = 30_000;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public async Task RandomSequence_RedisAndTheInMemoryTwins_AnswerAlike(int seed)
+    {
+        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(50) };
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(nodes.Endpoints[0]);
+        var node = new TwinNode(new RedisLockNode(connection, options, quorumMember: false), new InMemoryLockNode(TimeProvider.System, options.HandoffGrace));
+        var random = new Random(seed);
+        var layout = new LockKeyLayout($"conformance-{seed}-{Guid.NewGuid():N}:");
+        Hold[] holds =
+        [
+            new LockHold(layout.LockKey("a"), LockMode.Exclusive),
+            new ReadHold(layout.LockKey("a")),
+            new LockHold(layout.LockKey("a"), LockMode.Write),
+            new SemaphoreHold(layout.SemaphoreKey("a"), 2),
+            new LockHold(layout.LockKey("b"), LockMode.Exclusive),
+        ];
+        string[] ids = ["x", "y", "z"];
+        string[] queues = ["q1", "q2", "q3", LockKeyLayout.ReaderPrefix + "r1", LockKeyLayout.ReaderPrefix + "r2"];
+        var listening = new Dictionary<(Hold, string), INodeSubscription>();
+
+        for (var step = 0; step < 120; step++)
+        {
+            var hold = holds[random.Next(holds.Length)];
+            var id = ids[random.Next(ids.Length)];
+            var queue = queues.Where(q => q.StartsWith(LockKeyLayout.ReaderPrefix, StringComparison.Ordinal) == hold.Shared).ElementAt(random.Next(hold.Shared ? 2 : 3));
+            var ttl = TimeSpan.FromMilliseconds(random.Next(4) == 0 ? ShortMs : LongMs);
+            node.Step = $"seed {seed} step {step}";
+            switch (random.Next(10))
+            {
+                case 0 or 1:
+                    await hold.AcquireAsync(node, id, ttl, queue: string.Empty, stay: false);
+                    break;
+                case 2 or 3:
+                    if (!listening.ContainsKey((hold, queue)) && random.Next(4) > 0)
+                    {
+                        // A queue that waits listens; one that does not (a process gone) is dropped when its turn comes.
+                        listening[(hold, queue)] = await hold.SubscribeAsync(node, queue, _ => { }, _ => { });
+                    }
+
+                    await hold.AcquireAsync(node, id, ttl, queue, stay: random.Next(2) == 0);
+                    break;
+                case 4:
+                    await hold.ReleaseAsync(node, id, $"{id}/{step}");
+                    break;
+                case 5:
+                    await hold.ExtendAsync(node, id, ttl);
+                    break;
+                case 6:
+                    await hold.LeaveAsync(node, queue, $"{queue}/{step}");
+                    if (listening.Remove((hold, queue), out var gone) && random.Next(2) == 0)
+                    {
+                        await gone.DisposeAsync();
+                    }
+
+                    break;
+                case 7:
+                    await hold.FenceAsync(node, id, random.Next(3) == 0 ? TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeMilliseconds() * 1000 : 0);
+                    break;
+                case 8:
+                    await node.InspectAsync(hold);
+                    break;
+                default:
+                    // Time passes on both: short holds and graces run out.
+                    await Task.Delay(random.Next(3) == 0 ? 2 * (int)ShortMs : 5);
+                    break;
+            }
+        }
+
+        node.Step = $"seed {seed}, the messages";
+        await node.AssertSameMessagesAsync();
+        foreach (var subscription in listening.Values)
+        {
+            await subscription.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A node that runs every call on Redis and on the in-memory twins and compares the answers
+    /// (times, counts of milliseconds and tokens, which two clocks read a moment apart, by their kind
+    /// only). Messages published to each side's subscriptions are kept for <see cref="AssertSameMessagesAsync"/>.
+    /// </summary>
+    private sealed class TwinNode(RedisLockNode redis, InMemoryLockNode memory) : ScriptNode(redis.GraceMs, redis.IdleExpiryMs, redis.FenceResolution)
+    {
+        private readonly ConcurrentQueue<string> _fromRedis = new();
+        private readonly ConcurrentQueue<string> _fromMemory = new();
+
+        public override string Name => "twins";
+
+        public string Step { get; set; } = string.Empty;
+
+        public override async Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args)
+        {
+            var fromRedis = await redis.EvaluateAsync(script, keys, args);
+            var fromMemory = await memory.EvaluateAsync(script, keys, args);
+            Assert.True(
+                Text(fromRedis) == Text(fromMemory),
+                $"{Step}: {script.Name}({string.Join(", ", keys)}; {string.Join(", ", args)}) answered {Text(fromRedis)} on Redis, {Text(fromMemory)} in memory");
+            return fromRedis;
+        }
+
+        public override async Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl)
+        {
+            var (fromRedis, fromMemory) = (await redis.SetIfAbsentAsync(key, value, ttl), await memory.SetIfAbsentAsync(key, value, ttl));
+            Assert.True(fromRedis == fromMemory, $"{Step}: SET {key} {value} NX answered {fromRedis} on Redis, {fromMemory} in memory");
+            return fromRedis;
+        }
+
+        public override async Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)
+        {
+            var onRedis = await redis.SubscribeAsync(channels, (i, m) => _fromRedis.Enqueue(channels[i] + " " + Kind(m)));
+            var inMemory = await memory.SubscribeAsync(channels, (i, m) => _fromMemory.Enqueue(channels[i] + " " + Kind(m)));
+            return new Both(onRedis, inMemory);
+        }
+
+        public Task InspectAsync(Hold hold) => hold.Mode == LockMode.Semaphore
+            ? EvaluateAsync(LockScript.InspectSemaphore, LockKeyLayout.SemaphoreKeys(hold.Key), [])
+            : EvaluateAsync(LockScript.Inspect, LockKeyLayout.LockKeys(hold.Key), []);
+
+        public async Task AssertSameMessagesAsync()
+        {
+            // Pub/sub is asynchronous on both sides: wait until they have as many, then compare.
+            await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(_fromRedis.Count == _fromMemory.Count));
+            Assert.Equal(_fromRedis.Order(StringComparer.Ordinal), _fromMemory.Order(StringComparer.Ordinal));
+        }
+
+        /// <summary>A message as compared: a notice's text is the sender's, so only its kind and any number's bucket.</summary>
+        private static string Kind(string? message) => message switch
+        {
+            null => "(connection)",
+            _ when ReleaseNotice.IsProbe(message) => "probe",
+            _ when ReleaseNotice.ReadNews(message, out var taken, out var after) => (taken ? "c:" : "h:") + Bucket((long)after.TotalMilliseconds),
+            _ => "wake",
+        };
+
+        private static string Text(RedisResult result) => result.Resp2Type switch
+        {
+            ResultType.Array => "{" + string.Join(", ", ((RedisResult[])result!).Select(Text)) + "}",
+            _ when result.IsNull => "nil",
+            _ when long.TryParse(result.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) => Bucket(number),
+            _ => result.ToString() ?? "?",
+        };
+
+        /// <summary>Numbers as two clocks read a moment apart agree on them: small ones exactly, times by size.</summary>
+        private static string Bucket(long number) => number switch
+        {
+            <= 1 => number.ToString(CultureInfo.InvariantCulture),
+            <= 2 * ShortMs => "short",
+            < 1_000_000 => "long",
+            _ => "token",
+        };
+
+        private sealed class Both(INodeSubscription first, INodeSubscription second) : INodeSubscription
+        {
+            public bool IsActive => first.IsActive && second.IsActive;
+
+            public async ValueTask DisposeAsync()
+            {
+                await first.DisposeAsync();
+                await second.DisposeAsync();
+            }
+        }
+    }
+}
