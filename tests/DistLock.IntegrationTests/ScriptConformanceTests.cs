@@ -14,11 +14,17 @@ namespace DistLock.IntegrationTests;
 /// shared between holders, expiry (real time passes on both), waiters that claim, leave (a
 /// cancellation) or are gone (nobody listens), fencing tokens and raises. A rule that differs fails here.
 /// </summary>
+/// <remarks>
+/// The two clocks are the same (the machine's), read a moment apart: so that no answer depends on
+/// that moment, the calls come in short bursts and nothing expires during one. A short hold or a
+/// grace set in a burst runs out in the pause after it; a long one outlives the test.
+/// </remarks>
 [Collection(SingleNodeCollection.Name)]
 public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
 {
-    private const long ShortMs = 150;
-    private const long LongMs = 30_000;
+    private const long ShortMs = 300;
+    private const long LongMs = 60_000;
+    private const int Pause = 800;
 
     [Theory]
     [InlineData(1)]
@@ -27,11 +33,9 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
-    [InlineData(7)]
-    [InlineData(8)]
     public async Task RandomSequence_RedisAndTheInMemoryTwins_AnswerAlike(int seed)
     {
-        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(50) };
+        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200) };
         await using var connection = await ConnectionMultiplexer.ConnectAsync(nodes.Endpoints[0]);
         var node = new TwinNode(new RedisLockNode(connection, options, quorumMember: false), new InMemoryLockNode(TimeProvider.System, options.HandoffGrace));
         var random = new Random(seed);
@@ -48,14 +52,20 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
         string[] queues = ["q1", "q2", "q3", LockKeyLayout.ReaderPrefix + "r1", LockKeyLayout.ReaderPrefix + "r2"];
         var listening = new Dictionary<(Hold, string), INodeSubscription>();
 
-        for (var step = 0; step < 120; step++)
+        for (var step = 0; step < 90; step++)
         {
+            if (step % 15 == 0)
+            {
+                // Time passes on both: what was short in the last burst runs out, nothing else.
+                await Task.Delay(Pause);
+            }
+
             var hold = holds[random.Next(holds.Length)];
             var id = ids[random.Next(ids.Length)];
             var queue = queues.Where(q => q.StartsWith(LockKeyLayout.ReaderPrefix, StringComparison.Ordinal) == hold.Shared).ElementAt(random.Next(hold.Shared ? 2 : 3));
             var ttl = TimeSpan.FromMilliseconds(random.Next(4) == 0 ? ShortMs : LongMs);
             node.Step = $"seed {seed} step {step}";
-            switch (random.Next(10))
+            switch (random.Next(9))
             {
                 case 0 or 1:
                     await hold.AcquireAsync(node, id, ttl, queue: string.Empty, stay: false);
@@ -86,12 +96,8 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
                 case 7:
                     await hold.FenceAsync(node, id, random.Next(3) == 0 ? TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeMilliseconds() * 1000 : 0);
                     break;
-                case 8:
-                    await node.InspectAsync(hold);
-                    break;
                 default:
-                    // Time passes on both: short holds and graces run out.
-                    await Task.Delay(random.Next(3) == 0 ? 2 * (int)ShortMs : 5);
+                    await node.InspectAsync(hold);
                     break;
             }
         }
@@ -150,7 +156,17 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
         {
             // Pub/sub is asynchronous on both sides: wait until they have as many, then compare.
             await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(_fromRedis.Count == _fromMemory.Count));
-            Assert.Equal(_fromRedis.Order(StringComparer.Ordinal), _fromMemory.Order(StringComparer.Ordinal));
+            var onlyRedis = _fromRedis.ToList();
+            var onlyMemory = new List<string>();
+            foreach (var message in _fromMemory)
+            {
+                if (!onlyRedis.Remove(message))
+                {
+                    onlyMemory.Add(message);
+                }
+            }
+
+            Assert.True(onlyRedis.Count + onlyMemory.Count == 0, $"{Step}: only on Redis: {string.Join("; ", onlyRedis)}; only in memory: {string.Join("; ", onlyMemory)}");
         }
 
         /// <summary>A message as compared: a notice's text is the sender's, so only its kind and any number's bucket.</summary>

@@ -101,12 +101,13 @@ internal sealed class AcquireLoop
             {
                 (releases, nextRelease) = queue.Snapshot();
                 attempts++;
-                var stay = hold.KeepsPlace && queue.HasWaitersBehind(place);
+                // More of this queue's waiters follow (after this one, or with it for a shared hold).
+                var stay = (hold.KeepsPlace || hold.Shared) && queue.HasOthers(place);
                 var result = await AttemptAsync(hold, id, ttl, queue.Id, stay, cancellationToken).ConfigureAwait(false);
                 if (Decided(result, hold, attempts, wait) is { } outcome)
                 {
                     acquired = result.Acquired;
-                    if (acquired && stay)
+                    if (acquired && stay && hold.KeepsPlace)
                     {
                         queue.KeptPlace(ttl);
                     }

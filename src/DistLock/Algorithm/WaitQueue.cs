@@ -112,12 +112,15 @@ internal sealed class WaitQueue
         }
     }
 
-    /// <summary>True when local waiters wait behind <paramref name="place"/>: the queue keeps its place in line for them.</summary>
-    public bool HasWaitersBehind(LinkedListNode<TaskCompletionSource> place)
+    /// <summary>
+    /// True when other local waiters follow <paramref name="place"/>: behind it, or with it in a
+    /// shared queue (whose members go at once): the queue keeps its place in line, or is let in, for them.
+    /// </summary>
+    public bool HasOthers(LinkedListNode<TaskCompletionSource> place)
     {
         lock (_sync)
         {
-            return place.Next is not null;
+            return place.Next is not null || (Hold.Shared && _line.Count > 1);
         }
     }
 

@@ -13,6 +13,7 @@ internal sealed class ReadHold(string key) : Hold
     // Each script is given only the keys it touches (see LockKeyLayout.LockKeys).
     private RedisKey[]? _keys;
     private RedisKey[]? _readers;
+    private RedisKey[]? _line;
     private RedisKey[]? _fence;
 
     public override string Key => key;
@@ -21,14 +22,14 @@ internal sealed class ReadHold(string key) : Hold
 
     public override bool Shared => true;
 
-    private RedisKey[] Keys => _keys ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)];
+    private RedisKey[] Keys => _keys ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key), key + ":admitted"];
 
     public override string NewQueueId() => LockKeyLayout.ReaderPrefix + base.NewQueueId();
 
     public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
     {
         var n = ScriptNode.Of(node);
-        var acquiring = n.RunAsync(LockScript.AcquireRead, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue), ScriptNode.ReadAcquire);
+        var acquiring = n.RunAsync(LockScript.AcquireRead, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadAcquire);
         return n.ConfirmAsync(acquiring, key, () => ReleaseAsync(node, id, ReleaseNotice.New(id)));
     }
 
@@ -41,7 +42,7 @@ internal sealed class ReadHold(string key) : Hold
     public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
     {
         var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.ReleaseRead, Keys, n.LineArgs(notice, id), ScriptNode.ReadYesNo);
+        return n.RunAsync(LockScript.ReleaseRead, _line ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)], n.LineArgs(notice, id), ScriptNode.ReadYesNo);
     }
 
     public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)

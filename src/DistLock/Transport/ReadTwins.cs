@@ -36,7 +36,7 @@ internal static class ReadTwins
         }
 
         var letIn = queue.Length > 0 && (value == LockKeyLayout.ReservedPrefix + queue
-            || (value == LockKeyLayout.ReadersMarker && k.ZScore(readers, LockKeyLayout.ReservedPrefix + queue) is not null));
+            || (value == LockKeyLayout.ReadersMarker && (k.ZScore(keys[3]!, queue) ?? 0) > now));
         var holding = value == LockKeyLayout.ReadersMarker && k.ZScore(readers, id) is not null;
         if (holding || (!letIn && ((value is not null && value != LockKeyLayout.ReadersMarker) || WriterAhead())))
         {
@@ -60,11 +60,26 @@ internal static class ReadTwins
         }
 
         k.ZAdd(readers, now + ttl, id);
-        var admitted = 0;
+        var longest = ScriptReply.Ms(k.ZRange(readers, -1, -1)[0].Score) - now;
+        k.Set(lockKey, LockKeyLayout.ReadersMarker, longest);
+        k.PExpire(readers, longest);
+
+        var admitted = new List<string>();
         if (queue.Length > 0)
         {
-            k.ZRem(lineKey, queue);
-            k.ZAdd(readers, now + line.Grace, LockKeyLayout.ReservedPrefix + queue);
+            if (line.Listed(queue))
+            {
+                k.ZRem(lineKey, queue);
+            }
+            else if (value == LockKeyLayout.ReservedPrefix + queue)
+            {
+                line.Announce("c", ttl);
+            }
+
+            if (argv[6] == "1")
+            {
+                admitted.Add(queue);
+            }
         }
 
         for (var step = 0; step < 1000 && line.First() is { } head && IsReader(head); step++)
@@ -72,17 +87,18 @@ internal static class ReadTwins
             k.ZRem(lineKey, head);
             if (line.Wake(head, argv[2]!))
             {
-                k.ZAdd(readers, now + line.Grace, LockKeyLayout.ReservedPrefix + head);
-                admitted++;
+                admitted.Add(head);
             }
         }
 
-        var longest = ScriptReply.Ms(k.ZRange(readers, -1, -1)[0].Score) - now;
-        k.Set(lockKey, LockKeyLayout.ReadersMarker, longest);
-        k.PExpire(readers, longest);
-        if (admitted > 0)
+        foreach (var waiter in admitted)
         {
-            line.Announce("h", line.Grace);
+            k.ZAdd(keys[3]!, now + line.Grace, waiter);
+        }
+
+        if (admitted.Count > 0)
+        {
+            k.PExpire(keys[3]!, line.Grace);
         }
 
         return ScriptReply.List(1);
@@ -101,12 +117,7 @@ internal static class ReadTwins
         k.ZRemUpTo(readers, now);
         if (k.ZRange(readers, -1, -1) is [var longest])
         {
-            var left = Math.Max(1, ScriptReply.Ms(longest.Score) - now);
-            k.PExpire(lockKey, left);
-            if (longest.Member.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal))
-            {
-                LineTwin.Of(k, keys, argv).Announce("h", left);
-            }
+            k.PExpire(lockKey, Math.Max(1, ScriptReply.Ms(longest.Score) - now));
         }
         else
         {

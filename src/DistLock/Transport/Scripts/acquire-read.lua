@@ -1,12 +1,14 @@
 -- Takes a read lock: a lease of its own among the readers', shared with readers, never with a
 -- writer. The lock key holds READERS_MARKER as long as the longest lease, so a writer's SET NX fails
 -- while any reader may hold. Writers are preferred: a reader waits while a writer waits ahead of it
--- (any waiting writer, for a reader not in line), unless its queue was let in (the lock reserved
--- for it, or its lease RESERVED_PREFIX .. queue, for the grace). A reader that gets the lock lets in
--- the readers first in line with it.
+-- (any waiting writer, for a reader not in line), unless its queue was let in: its turn came (the
+-- lock is reserved for it), or it came in with other readers lately (for the grace). A reader that
+-- gets the lock lets in the readers first in line with it.
 -- KEYS[1]: the lock; KEYS[2]: its line; KEYS[3]: its readers (a sorted set: id -> when its lease
--- runs out, in server ms). ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms;
--- ARGV[6]: the queue, or '' for a caller that does not wait. Returns {1}, or {0, pttl}.
+-- runs out, in server ms); KEYS[4]: the queues let in lately (queue -> until when, in server ms).
+-- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''
+-- for a caller that does not wait; ARGV[7]: '1' when more of the queue's readers follow.
+-- Returns {1}, or {0, pttl}.
 --@include server-clock
 --@include line
 if not clock_allowed then
@@ -39,8 +41,9 @@ local function writer_ahead()
     return #ahead == 64
 end
 
+-- A queue let in lately (its turn, or with the readers first in line) comes in whatever waits ahead.
 local let_in = queue ~= '' and (value == RESERVED_PREFIX .. queue
-    or value == READERS_MARKER and redis.call('ZSCORE', KEYS[3], RESERVED_PREFIX .. queue))
+    or value == READERS_MARKER and (tonumber(redis.call('ZSCORE', KEYS[4], queue)) or 0) > now)
 -- An id holds at most one read lock: a second would share, and lose, the first one's lease.
 local holding = value == READERS_MARKER and redis.call('ZSCORE', KEYS[3], id)
 if holding or not let_in and (value and value ~= READERS_MARKER or writer_ahead()) then
@@ -59,11 +62,24 @@ if value ~= READERS_MARKER then
     redis.call('DEL', KEYS[3])
 end
 redis.call('ZADD', KEYS[3], now + ttl, id)
-local admitted = 0
+local longest = math.floor(tonumber(redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2])) - now
+redis.call('SET', KEYS[1], READERS_MARKER, 'PX', longest)
+redis.call('PEXPIRE', KEYS[3], longest)
+
+-- Let in, for the grace: this queue when more of its readers follow (ARGV[7]), and the readers
+-- first in line, which are woken.
+local admitted = {}
 if queue ~= '' then
-    -- The other readers of the same queue (its process) follow within the grace.
-    redis.call('ZREM', KEYS[2], queue)
-    redis.call('ZADD', KEYS[3], now + GRACE, RESERVED_PREFIX .. queue)
+    local listed = redis.call('ZSCORE', KEYS[2], queue)
+    if listed then
+        redis.call('ZREM', KEYS[2], queue)
+    elseif value == RESERVED_PREFIX .. queue then
+        -- Taken out of the line when its turn came, with others behind it, who heard of the turn.
+        announce('c', ttl)
+    end
+    if ARGV[7] == '1' then
+        admitted[#admitted + 1] = queue
+    end
 end
 for _ = 1, 1000 do
     local head = first()
@@ -72,14 +88,13 @@ for _ = 1, 1000 do
     end
     redis.call('ZREM', KEYS[2], head)
     if redis.call(PUB, KEYS[1] .. ':wake:' .. head, NOTICE) > 0 then
-        redis.call('ZADD', KEYS[3], now + GRACE, RESERVED_PREFIX .. head)
-        admitted = admitted + 1
+        admitted[#admitted + 1] = head
     end
 end
-local longest = math.floor(tonumber(redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2])) - now
-redis.call('SET', KEYS[1], READERS_MARKER, 'PX', longest)
-redis.call('PEXPIRE', KEYS[3], longest)
-if admitted > 0 then
-    announce('h', GRACE)
+for _, waiter in ipairs(admitted) do
+    redis.call('ZADD', KEYS[4], now + GRACE, waiter)
+end
+if #admitted > 0 then
+    redis.call('PEXPIRE', KEYS[4], GRACE)
 end
 return {1}

@@ -1,5 +1,4 @@
--- Ends one reader's lease. The last one out frees the lock for the next in line; readers let in that
--- have not come yet keep it theirs until their grace is over, and those in line hear when that is.
+-- Ends one reader's lease; the last one out hands the lock to the next in line.
 -- KEYS[1]: the lock; KEYS[2]: its line; KEYS[3]: its readers. ARGV[1..3]: see line.lua;
 -- ARGV[4]: the lock id. Returns 1 when released, 0 when the lease had run out or was gone.
 --@include server-clock
@@ -13,11 +12,8 @@ redis.call('ZREM', KEYS[3], ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local longest = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
 if #longest > 0 then
-    local left = math.max(1, math.floor(tonumber(longest[2])) - now)
-    redis.call('PEXPIRE', KEYS[1], left)
-    if string.sub(longest[1], 1, #RESERVED_PREFIX) == RESERVED_PREFIX then
-        announce('h', left)
-    end
+    -- The marker lives as long as the longest lease left, so a writer waits no longer.
+    redis.call('PEXPIRE', KEYS[1], math.max(1, math.floor(tonumber(longest[2])) - now))
 elseif hand_over(1) == 0 then
     redis.call('DEL', KEYS[1], KEYS[3])
 else
