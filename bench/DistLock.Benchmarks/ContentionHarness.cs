@@ -54,6 +54,8 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
                 await Run(row => HotKey.RunAsync($"Hot key, {workers} tasks in one process", row, one, workers, _run));
             }
 
+            await Run(row => HotKey.RunAsync("Hot key, 32 tasks in one process, Redlock over 3 nodes", row, three, 32, _run), redlockRows);
+
             await Run(row => ReaderWriterMix.RunAsync("Reader-writer lock, 32 tasks, 90% reads", row, one[0], 32, 0.9, _run), ReaderWriterMix.Rows);
             await Run(row => SemaphoreHotKey.RunAsync(row, one, 32, _run), SemaphoreHotKey.Rows);
 
@@ -89,6 +91,7 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
                 var stalled = await StalledWaiter.RunAsync("A waiter stalled at the head of the line, the next one behind it", servers[3].Endpoint, quick ? 5 : 20);
                 Console.Error.WriteLine($"{stalled.Scenario} | {stalled.Row} | {string.Join(", ", stalled.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
                 results.Add(stalled);
+                results.AddRange(await StalledLine.RunAsync("DistLock: k waiting processes first in line stopped or killed, a live waiter behind them", one, three, quick ? [1, 5] : [1, 2, 5]));
             }
 
             var version = (await RedisRigInfo.VersionAsync(servers[0])) ?? "?";
@@ -146,9 +149,14 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
                 : double.NaN;
         string Check(bool ok, string text) => $"{(ok ? "met" : "NOT met")}: {text}";
 
-        var switches32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "switches/s");
-        var maxWait32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "wait max ms");
-        var fairness32 = Metric("Hot key, 32 tasks", LockRow.DistLock, "fairness min/max");
+        var switches32 = Metric("Hot key, 32 tasks in one process", LockRow.DistLock, "switches/s");
+        var maxWait32 = Metric("Hot key, 32 tasks in one process", LockRow.DistLock, "wait max ms");
+        var fairness32 = Metric("Hot key, 32 tasks in one process", LockRow.DistLock, "fairness min/max");
+        var commands32 = Metric("Hot key, 32 tasks in one process", LockRow.DistLock, "server cmds/acq");
+        var maxWait32Redlock = Metric("Hot key, 32 tasks in one process, Redlock", LockRow.DistLock, "wait max ms");
+        var fairness32Redlock = Metric("Hot key, 32 tasks in one process, Redlock", LockRow.DistLock, "fairness min/max");
+        var commands32Redlock = Metric("Hot key, 32 tasks in one process, Redlock", LockRow.DistLock, "server cmds/acq");
+        var stalledLine = results.Where(r => r.Scenario.StartsWith("DistLock: k waiting processes", StringComparison.Ordinal)).ToList();
         var switchesProcesses = Metric("Hot key, 8 processes", LockRow.DistLock, "switches/s");
         var blockedCommands = Metric("A waiter blocked", LockRow.DistLock, "commands sent while blocked");
         var stalledMax = Metric("A waiter stalled", LockRow.DistLock, "max ms");
@@ -162,6 +170,12 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
         [
             Check(switches32 >= 3000 && maxWait32 <= 100 && fairness32 >= 0.5,
                 $"hot key, 32 tasks: {switches32:F0} switches/s (>= 3000), max wait {maxWait32:F0} ms (<= 100), fairness {fairness32:F2} (>= 0.5)"),
+            Check(commands32 <= 12 && maxWait32 <= 10 && fairness32 >= 1.0,
+                $"hot key, 32 tasks, one node: {commands32:F1} commands per acquisition (<= 12), max wait {maxWait32:F0} ms (<= 10), fairness {fairness32:F2} (1.0)"),
+            Check(commands32Redlock <= 36 && maxWait32Redlock <= 25 && fairness32Redlock >= 1.0,
+                $"hot key, 32 tasks, Redlock over 3: {commands32Redlock:F1} commands per acquisition (<= 36), max wait {maxWait32Redlock:F0} ms (<= 25), fairness {fairness32Redlock:F2} (1.0)"),
+            Check(stalledLine.Count > 0 && stalledLine.All(r => r.Metrics["within"] == "yes"),
+                $"k stalled or dead waiters first in line: the live waiter behind them got the hold within k x grace + 100 ms in {stalledLine.Count(r => r.Metrics["within"] == "yes")} of {stalledLine.Count} cases"),
             Check(switchesProcesses >= 1000, $"hot key, 8 processes: {switchesProcesses:F0} switches/s (>= 1000)"),
             Check(blockedCommands <= 5, $"a blocked waiter sent {blockedCommands:F0} commands (<= 5)"),
             Check(stalledMax <= 200, $"behind a stalled waiter, the next got the lock within {stalledMax:F0} ms of the release (grace 50 ms + a round trip; <= 200)"),

@@ -7,9 +7,34 @@ using DistLock.Benchmarks.Micro;
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- micro   (BenchmarkDotNet micro-benchmarks)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- semaphore [--quick]   (the semaphore scenario alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- hung   (Redlock with one node of three hung, alone)
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- stalled   (stalled and dead waiters at the head of the line, alone)
 if (args.Length > 0 && args[0] == "worker")
 {
     return await HotKeyProcesses.WorkerAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "stalled-worker")
+{
+    return await StalledLine.WorkerAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "stalled")
+{
+    // dotnet run -c Release --project bench/DistLock.Benchmarks -- stalled: stalled and dead waiters at the head of the line, alone.
+    var stalledServers = await DistLock.RedisRig.RedisServer.StartManyAsync(3);
+    try
+    {
+        await StalledLine.RunAsync("Stalled or dead waiters at the head of the line", [stalledServers[0].Endpoint], stalledServers.Select(s => s.Endpoint).ToArray(), [1, 2, 5]);
+    }
+    finally
+    {
+        foreach (var server in stalledServers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    return 0;
 }
 
 if (args.Length > 0 && args[0] == "rw")
