@@ -51,7 +51,8 @@ internal static class RedisConnector
             // A connection that failed before its timeout (a refused TLS handshake) has a reason in
             // the log, which may come late on a busy machine: it is waited for until the timeout.
             var connectTimeout = TimeSpan.FromMilliseconds(parsed[index].ConnectTimeout);
-            var timedOut = Stopwatch.GetElapsedTime(started) >= connectTimeout;
+            // (The client's own timer can end a moment before ours reads the full timeout.)
+            var timedOut = Stopwatch.GetElapsedTime(started) * 2 >= connectTimeout;
             var failure = await FirstFailureAsync(logs[index], texts[index], timedOut ? TimeSpan.FromSeconds(1) : connectTimeout).ConfigureAwait(false);
             foreach (var multiplexer in multiplexers)
             {
