@@ -62,7 +62,7 @@ public static class Report
           StackExchange.Redis's profiler, from the start of the wait until it held the lock.
         - **stalled at the head**: a subscribed process that never claims what a release reserves
           for it (as a paused one would) is first in DistLock's line; the live waiter behind it
-          gets a standby notice and takes the lock when the reservation (the grace) runs out.
+          hears of the handoff on the line's news and takes the lock when the reservation (the grace) runs out.
           DistLock only: the peers poll, so a stalled poller delays nobody.
         """;
 

@@ -89,7 +89,7 @@ public abstract class LineOfWaitersTests
     }
 
     [Fact]
-    public async Task StalledWaiterThenAFleetOfDeadOnes_TheLiveWaiterBehindStillGetsItsStandby()
+    public async Task StalledWaiterThenAFleetOfDeadOnes_TheLiveWaiterBehindStillGetsItsTurn()
     {
         await using var holder = await _nodes.ConnectAsync(Options);
         await using var waiter = await _nodes.ConnectAsync(Options);

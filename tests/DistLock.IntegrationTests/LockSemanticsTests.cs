@@ -113,7 +113,7 @@ public abstract class LockSemanticsTests
         await held.ReleaseAsync();
 
         // The release may have reserved the lock for the waiter that was just leaving the line; that
-        // reservation is cleared by its pass-on or expires with the handoff grace (RetryDelay, 50 ms).
+        // reservation is cleared by its leave or expires with the handoff grace (RetryDelay, 50 ms).
         await using var free = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(2), () => third.TryAcquireAsync(resource));
     }
 

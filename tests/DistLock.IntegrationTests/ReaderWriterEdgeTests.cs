@@ -135,7 +135,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
 
     /// <summary>
     /// Readers queued behind a waiting writer (writer preference) while others read. The writer
-    /// gives up (cancelled, or timed out): pass-on.lua drops it from the line but wakes nobody
+    /// gives up (cancelled, or timed out): leaving the line must wake the readers behind it (they were not, once)
     /// while the key exists, and the key is the readers' marker. The readers behind it, now first
     /// in line and free to join the readers, sleep until the marker's TTL instead of being let in.
     /// </summary>

@@ -56,7 +56,7 @@ public abstract class RedisLockSemanticsTests
         await held.ReleaseAsync();
 
         // The release may have reserved the lock for the waiter that was just leaving the line; that
-        // reservation is cleared by its pass-on or expires with the handoff grace (RetryDelay, 50 ms).
+        // reservation is cleared by its leave or expires with the handoff grace (RetryDelay, 50 ms).
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(held.Key) == 0));
     }
 

@@ -5,8 +5,8 @@ namespace DistLock.IntegrationTests;
 
 /// <summary>
 /// <see cref="LineOfWaitersTests"/> on a semaphore of one permit: its scripts share the wake rules
-/// (wake-next.lua), and a stalled waiter or a fleet of dead ones must not make its live waiters
-/// sleep to the holder's TTL either (standby-next-semaphore.lua finds the woken one in the set).
+/// (line.lua), and a stalled waiter or a fleet of dead ones must not make its live waiters sleep to
+/// the holder's TTL either.
 /// </summary>
 public abstract class SemaphoreLineOfWaitersTests(RedisNodesFixture nodes) : LineOfWaitersTests(nodes)
 {

@@ -135,7 +135,7 @@ public abstract class SemaphoreTests
                 Assert.All(waiting.Skip(i + 1), w => Assert.False(w.IsCompleted, "a later waiter got a permit first"));
 
                 // First attempt, the attempt in line, the attempt on its wake, and at most one
-                // look after a standby notice: a waiter that polled, or was woken by every
+                // look after the line's news: a waiter that polled, or was woken by every
                 // release, would need more.
                 Assert.InRange(next.AcquiredOnAttempt, 1, 4);
                 held.Add(next);

@@ -35,7 +35,7 @@ public sealed class InMemoryReaderWriterEdgeTests
 
     /// <summary>
     /// A reader queued behind a waiting writer while another reader holds: when the writer gives up,
-    /// nothing wakes the reader (PassOnLock wakes nobody while the key exists); it gets in only when
+    /// nothing woke the reader (leaving the line woke nobody while the key existed); it got in only when
     /// the clock reaches the holder's TTL. On a clock that does not move, it never does.
     /// </summary>
     [Fact]

@@ -5,7 +5,7 @@ namespace DistLock.Tests;
 
 /// <summary>
 /// The dependency between the algorithm and the transport runs one way (docs/design.md): Algorithm/
-/// owns the contracts it calls (ILockNode, INodeSubscription, LockTarget, NodeResult, NodeReply, the notices of
+/// owns the contracts it calls (ILockNode, Hold, INodeSubscription, NodeResult, NodeReply, the notices of
 /// ReleaseNotice) and uses nothing of Transport/; Transport/ implements those contracts and uses
 /// nothing else of Algorithm/. The wire format's markers are defined once, in C#.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class LayeringTests
         {
             var code = string.Join('\n', File.ReadLines(script).Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal)));
             Assert.DoesNotContain("'reserved:'", code, StringComparison.Ordinal);
-            Assert.DoesNotContain("'standby:'", code, StringComparison.Ordinal);
+            Assert.DoesNotContain("'read:'", code, StringComparison.Ordinal);
         }
     }
 

@@ -7,7 +7,7 @@ namespace DistLock.Benchmarks.Scenarios;
 /// A waiting process that stalled (paused, in a debugger) while first in DistLock's line: it keeps
 /// its subscription, so a release reserves the lock for it. How long after the release does the
 /// live waiter behind it get the lock? The bound is the handoff grace (RetryDelay, 50 ms by
-/// default) plus a round trip; before the standby rule it was the old holder's TTL. DistLock only:
+/// default) plus a round trip; before the waiters behind were told, it was the old holder's TTL. DistLock only:
 /// the peers poll, and a stalled poller holds nobody up.
 /// </summary>
 public static class StalledWaiter

@@ -223,7 +223,7 @@ internal sealed class AcquireLoop
         }
     }
 
-    /// <returns>True when a release (or a standby) was announced; false when the pause ran out.</returns>
+    /// <returns>True when woken (or told to look again by the line's news); false when the pause ran out.</returns>
     private async Task<bool> SleepUntilReleaseAsync(Task nextRelease, TimeSpan pause, CancellationToken cancellationToken)
     {
         try

@@ -4,7 +4,7 @@ namespace DistLock.Algorithm;
 /// <param name="Reply">Granted, denied or failed.</param>
 /// <param name="HolderTtl">For a denied acquire: the holder's remaining time to live, when known.</param>
 /// <param name="Error">For a failed call: why.</param>
-/// <param name="Fence">For a granted acquire: the fencing token the node issued.</param>
+/// <param name="Fence">For a granted fence: the fencing token the node issued (see <see cref="Hold.FenceAsync"/>).</param>
 internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0)
 {
     public static NodeResult Granted { get; } = new(NodeReply.Granted);

@@ -31,7 +31,7 @@ public sealed class AcquireLoopTests
         Assert.Null(outcome.Winner);
         Assert.InRange(outcome.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.01));
         Assert.Equal(3, outcome.Attempts); // at once, after subscribing, at the deadline
-        Assert.Equal(5, _node.Commands);   // and one SUBSCRIBE, and one pass-on when it leaves the line
+        Assert.Equal(5, _node.Commands);   // and one SUBSCRIBE, and one leave when it leaves the line
     }
 
     [Fact]

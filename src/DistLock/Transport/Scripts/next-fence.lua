@@ -5,7 +5,7 @@
 -- restart without persistence) or stale (restored from a snapshot, or on a replica promoted before it
 -- caught up) still issues tokens above every earlier one, as long as the server's clock does not go
 -- back. Redlock nodes use a resolution of one second: within a second their counters move in step,
--- so a token rarely needs raising on the nodes behind (fence-floor.lua). Without effects
+-- so a token rarely needs raising on the nodes behind (raise_fence). Without effects
 -- replication (Redis before 3.2) the counter is a plain INCR that never expires.
 -- SET ... GET (Redis 6.2) reads and writes the counter in one call; REDIS_VERSION_NUM came with 7.0.
 local set_get = (redis.REDIS_VERSION_NUM or 0) >= 0x060200
