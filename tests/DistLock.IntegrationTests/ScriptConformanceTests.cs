@@ -8,11 +8,13 @@ using StackExchange.Redis;
 namespace DistLock.IntegrationTests;
 
 /// <summary>
-/// The rules exist twice: as Lua scripts on Redis and as their C# twins in the in-memory node. This
-/// drives both with the same seeded random sequences, through the holds (so every call is one the
+/// The in-memory node runs the same Lua scripts as Redis, on an emulation of the commands they call
+/// (<see cref="MemoryKeyspace"/>) in a managed Lua interpreter. This drives Redis and the in-memory
+/// node with the same seeded random sequences, through the holds (so every call is one the
 /// library makes), and compares every reply and every message published: every kind of hold, ids
 /// shared between holders, expiry (real time passes on both), waiters that claim, leave (a
-/// cancellation) or are gone (nobody listens), fencing tokens and raises. A rule that differs fails here.
+/// cancellation) or are gone (nobody listens), fencing tokens and raises. A command the emulation
+/// answers differently, or a difference of Lua versions (Redis runs 5.1, the interpreter 5.2), fails here.
 /// </summary>
 /// <remarks>
 /// The two clocks are the same (the machine's), read a moment apart: so that no answer depends on
@@ -34,11 +36,11 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
-    public async Task RandomSequence_RedisAndTheInMemoryTwins_AnswerAlike(int seed)
+    public async Task RandomSequence_RedisAndTheInMemoryNode_AnswerAlike(int seed)
     {
         var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(ShortMs) };
         await using var connection = await ConnectionMultiplexer.ConnectAsync(nodes.Endpoints[0]);
-        var node = new TwinNode(new RedisLockNode(connection, options, quorumMember: false), new InMemoryLockNode(TimeProvider.System, options.HandoffGrace));
+        var node = new BothNodes(new RedisLockNode(connection, options, quorumMember: false), new InMemoryLockNode(TimeProvider.System, options.HandoffGrace));
         var random = new Random(seed);
         var layout = new LockKeyLayout($"conformance-{seed}-{Guid.NewGuid():N}:");
         Hold[] holds =
@@ -112,16 +114,16 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
     }
 
     /// <summary>
-    /// A node that runs every call on Redis and on the in-memory twins and compares the answers
+    /// A node that runs every call on Redis and on the in-memory node and compares the answers
     /// (times, counts of milliseconds and tokens, which two clocks read a moment apart, by their kind
     /// only). Messages published to each side's subscriptions are kept for <see cref="AssertSameMessagesAsync"/>.
     /// </summary>
-    private sealed class TwinNode(RedisLockNode redis, InMemoryLockNode memory) : ScriptNode(redis.GraceMs, redis.IdleExpiryMs, redis.FenceResolution)
+    private sealed class BothNodes(RedisLockNode redis, InMemoryLockNode memory) : ScriptNode(redis.GraceMs, redis.IdleExpiryMs, redis.FenceResolution)
     {
         private readonly ConcurrentQueue<string> _fromRedis = new();
         private readonly ConcurrentQueue<string> _fromMemory = new();
 
-        public override string Name => "twins";
+        public override string Name => "both";
 
         public string Step { get; set; } = string.Empty;
 

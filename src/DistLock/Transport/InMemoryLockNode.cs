@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace DistLock.Transport;
 
 /// <summary>
-/// A node inside this process: it runs the scripts' C# twins (the same rules, step for step) one at
+/// A node inside this process: it runs the scripts themselves (<see cref="ScriptRunner"/>) one at
 /// a time on a <see cref="MemoryKeyspace"/> timed by the manager's <see cref="TimeProvider"/>, and
 /// delivers what they publish to its subscribers on the thread pool, after the script, as Redis
 /// delivers pub/sub messages. Backs <see cref="InMemoryLockManager"/>.
@@ -13,6 +13,7 @@ internal sealed class InMemoryLockNode : ScriptNode
 {
     private readonly Lock _gate = new();
     private readonly MemoryKeyspace _keyspace;
+    private readonly ScriptRunner _scripts;
     private readonly Dictionary<string, List<Action<string?>>> _listeners = new(StringComparer.Ordinal);
     private readonly List<(Action<string?> Listener, string Message)> _outbox = [];
     private int _sweepAt = 1024;
@@ -24,6 +25,7 @@ internal sealed class InMemoryLockNode : ScriptNode
         : base(Ms(handoffGrace), Ms(idleExpiry ?? LockOptions.DefaultIdleExpiry), fenceResolution: 1)
     {
         _keyspace = new MemoryKeyspace(time, Publish);
+        _scripts = new ScriptRunner(_keyspace);
     }
 
     public override string Name => "in-memory";
@@ -45,8 +47,8 @@ internal sealed class InMemoryLockNode : ScriptNode
     {
         lock (_gate)
         {
-            var fence = _keyspace.Get(LockKeyLayout.FenceKey(key));
-            return (_keyspace.Get(key), fence is null ? 0 : long.Parse(fence, System.Globalization.CultureInfo.InvariantCulture), _keyspace.ZCard(LockKeyLayout.WaitersKey(key)));
+            var fence = (string?)_keyspace.Execute(["GET", LockKeyLayout.FenceKey(key)]);
+            return ((string?)_keyspace.Execute(["GET", key]), fence is null ? 0 : long.Parse(fence, System.Globalization.CultureInfo.InvariantCulture), (int)(long)_keyspace.Execute(["ZCARD", LockKeyLayout.WaitersKey(key)])!);
         }
     }
 
@@ -55,7 +57,7 @@ internal sealed class InMemoryLockNode : ScriptNode
     {
         lock (_gate)
         {
-            _keyspace.Set(LockKeyLayout.FenceKey(key), token.ToString(System.Globalization.CultureInfo.InvariantCulture), IdleExpiryMs);
+            _keyspace.Execute(["SET", LockKeyLayout.FenceKey(key), MemoryKeyspace.Format(token), "PX", MemoryKeyspace.Format(IdleExpiryMs)]);
         }
     }
 
@@ -64,7 +66,7 @@ internal sealed class InMemoryLockNode : ScriptNode
         RedisResult result;
         lock (_gate)
         {
-            result = script.Twin!(_keyspace, keys, args);
+            result = _scripts.Run(script, keys, args);
             if (_keyspace.Count >= _sweepAt)
             {
                 // Amortized: expired keys go as the keyspace doubles, so memory follows the holds in use.
@@ -81,7 +83,7 @@ internal sealed class InMemoryLockNode : ScriptNode
     {
         lock (_gate)
         {
-            return Task.FromResult(_keyspace.SetIfAbsent(key, value, Ms(ttl)));
+            return Task.FromResult(_keyspace.Execute(["SET", key, value, "PX", MemoryKeyspace.Format(Ms(ttl)), "NX"]) is not null);
         }
     }
 

@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace DistLock.Transport;
 
 /// <summary>
-/// One Lua script (an embedded resource), with its C# twin for the in-memory node. StackExchange.Redis
+/// One Lua script (an embedded resource), run by Redis and by the in-memory node alike. StackExchange.Redis
 /// runs the text by its SHA1 (EVALSHA once the server has seen it) and sends it again when a server
 /// answers NOSCRIPT (a restart, SCRIPT FLUSH), so nothing here does that by hand.
 /// </summary>
@@ -19,10 +19,9 @@ internal sealed class LockScript
         $"local RESERVED_PREFIX = '{LockKeyLayout.ReservedPrefix}'\nlocal READERS_MARKER = '{LockKeyLayout.ReadersMarker}'\n" +
         $"local READER_PREFIX = '{LockKeyLayout.ReaderPrefix}'\nlocal PROBE_PREFIX = '{Algorithm.ReleaseNotice.ProbePrefix}'";
 
-    private LockScript(string name, Func<MemoryKeyspace, RedisKey[], RedisValue[], RedisResult>? twin)
+    private LockScript(string name)
     {
         Name = name;
-        Twin = twin;
         var lines = Read(name).Split('\n')
             .SelectMany(line => line.StartsWith(IncludeDirective, StringComparison.Ordinal) ? Read(line[IncludeDirective.Length..].Trim()).Split('\n') : [line])
             .ToList();
@@ -31,52 +30,49 @@ internal sealed class LockScript
         Text = string.Join('\n', lines);
     }
 
-    public static LockScript Acquire { get; } = new("acquire", LockTwins.Acquire);
+    public static LockScript Acquire { get; } = new("acquire");
 
-    public static LockScript Release { get; } = new("release", LockTwins.Release);
+    public static LockScript Release { get; } = new("release");
 
-    public static LockScript Extend { get; } = new("extend", LockTwins.Extend);
+    public static LockScript Extend { get; } = new("extend");
 
-    public static LockScript Leave { get; } = new("leave", LockTwins.Leave);
+    public static LockScript Leave { get; } = new("leave");
 
-    public static LockScript ForceRelease { get; } = new("force-release", LockTwins.ForceRelease);
+    public static LockScript ForceRelease { get; } = new("force-release");
 
-    public static LockScript Inspect { get; } = new("inspect", LockTwins.Inspect);
+    public static LockScript Inspect { get; } = new("inspect");
 
-    public static LockScript Fence { get; } = new("fence-lock", LockTwins.Fence);
+    public static LockScript Fence { get; } = new("fence-lock");
 
-    public static LockScript AcquireRead { get; } = new("acquire-read", ReadTwins.Acquire);
+    public static LockScript AcquireRead { get; } = new("acquire-read");
 
-    public static LockScript ReleaseRead { get; } = new("release-read", ReadTwins.Release);
+    public static LockScript ReleaseRead { get; } = new("release-read");
 
-    public static LockScript ExtendRead { get; } = new("extend-read", ReadTwins.Extend);
+    public static LockScript ExtendRead { get; } = new("extend-read");
 
-    public static LockScript FenceRead { get; } = new("fence-read", ReadTwins.Fence);
+    public static LockScript FenceRead { get; } = new("fence-read");
 
-    public static LockScript AcquireSemaphore { get; } = new("acquire-semaphore", SemaphoreTwins.Acquire);
+    public static LockScript AcquireSemaphore { get; } = new("acquire-semaphore");
 
-    public static LockScript ReleaseSemaphore { get; } = new("release-semaphore", SemaphoreTwins.Release);
+    public static LockScript ReleaseSemaphore { get; } = new("release-semaphore");
 
-    public static LockScript ExtendSemaphore { get; } = new("extend-semaphore", SemaphoreTwins.Extend);
+    public static LockScript ExtendSemaphore { get; } = new("extend-semaphore");
 
-    public static LockScript LeaveSemaphore { get; } = new("leave-semaphore", SemaphoreTwins.Leave);
+    public static LockScript LeaveSemaphore { get; } = new("leave-semaphore");
 
-    public static LockScript ForceReleaseSemaphore { get; } = new("force-release-semaphore", SemaphoreTwins.ForceRelease);
+    public static LockScript ForceReleaseSemaphore { get; } = new("force-release-semaphore");
 
-    public static LockScript InspectSemaphore { get; } = new("inspect-semaphore", SemaphoreTwins.Inspect);
+    public static LockScript InspectSemaphore { get; } = new("inspect-semaphore");
 
-    public static LockScript FenceSemaphore { get; } = new("fence-semaphore", SemaphoreTwins.Fence);
+    public static LockScript FenceSemaphore { get; } = new("fence-semaphore");
 
     /// <summary><see cref="FencedRedisStore"/>'s write: on the protected side, never in memory.</summary>
-    public static LockScript FencedWrite { get; } = new("fenced-write", twin: null);
+    public static LockScript FencedWrite { get; } = new("fenced-write");
 
     public string Name { get; }
 
     /// <summary>The script as sent, includes and definitions in place.</summary>
     public string Text { get; }
-
-    /// <summary>The same steps in C#, on the in-memory node's keyspace; null for a script that never runs there.</summary>
-    public Func<MemoryKeyspace, RedisKey[], RedisValue[], RedisResult>? Twin { get; }
 
     public Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args) =>
         database.ScriptEvaluateAsync(Text, keys, args);

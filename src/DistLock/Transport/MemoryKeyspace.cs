@@ -1,10 +1,13 @@
+using System.Globalization;
+
 namespace DistLock.Transport;
 
 /// <summary>
-/// The few Redis commands the scripts use, inside this process and on a <see cref="TimeProvider"/>:
+/// The few Redis commands the scripts call, inside this process and on a <see cref="TimeProvider"/>:
 /// strings and sorted sets that expire as Redis expires them (a key set with PX n is gone once n ms
-/// have passed), TIME, and PUBLISH, which answers how many listen. The in-memory node runs
-/// the scripts' C# twins on it, one at a time, as Redis runs scripts.
+/// have passed), TIME, and PUBLISH, which answers how many listen. Each answers as Redis answers a
+/// script: null (nil), a string, a long, <see cref="Ok"/> or a list. Not thread-safe: the in-memory
+/// node runs one script at a time, as Redis does.
 /// </summary>
 /// <param name="time">The clock: key expiry and TIME.</param>
 /// <param name="publish">Delivers a message to a channel's listeners and answers how many there are.</param>
@@ -12,78 +15,102 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
 {
     private readonly Dictionary<string, Entry> _keys = new(StringComparer.Ordinal);
 
-    /// <summary>The server's clock in milliseconds (TIME).</summary>
-    public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    /// <summary>The server's clock in microseconds (TIME).</summary>
-    public long NowMicroseconds => (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+    /// <summary>The status reply of a command that succeeded without an answer (SET).</summary>
+    public static object Ok { get; } = new();
 
     /// <summary>Keys held now, expired ones not yet swept included (for tests).</summary>
     public int Count => _keys.Count;
 
-    public string? Get(string key) => Live(key)?.Text;
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>SET, with PX when <paramref name="px"/> is given (without, the key does not expire).</summary>
-    public void Set(string key, string value, long? px = null) =>
-        _keys[key] = new Entry { Text = value, ExpiresAt = px is { } ms ? Now + ms : long.MaxValue };
-
-    public bool SetIfAbsent(string key, string value, long px)
+    /// <summary>Runs one command (its name and arguments as Redis receives them).</summary>
+    public object? Execute(IReadOnlyList<string> a)
     {
-        if (Live(key) is not null)
+        var key = a.Count > 1 ? a[1] : string.Empty;
+        switch (a[0].ToUpperInvariant())
         {
-            return false;
+            case "GET":
+                return Live(key)?.Text;
+            case "SET":
+                return Set(a);
+            case "DEL":
+                return (long)a.Skip(1).Count(k => Live(k) is not null && _keys.Remove(k));
+            case "INCR":
+                var entry = Live(key);
+                var value = long.Parse(entry?.Text ?? "0", CultureInfo.InvariantCulture) + 1;
+                _keys[key] = new Entry { Text = Format(value), ExpiresAt = entry?.ExpiresAt ?? long.MaxValue };
+                return value;
+            case "PEXPIRE":
+                return PExpire(key, long.Parse(a[2], CultureInfo.InvariantCulture));
+            case "PTTL":
+                return Live(key) is { } live ? (live.ExpiresAt == long.MaxValue ? -1 : live.ExpiresAt - Now) : -2L;
+            case "TIME":
+                var us = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+                return new object[] { Format(us / 1_000_000), Format(us % 1_000_000) };
+            case "ZADD":
+                var members = Live(key)?.Set ?? (_keys[key] = new Entry { Set = new SortedMembers() }).Set!;
+                return members.Add(a[3], Score(a[2])) ? 1L : 0L;
+            case "ZCARD":
+                return (long)(Live(key)?.Set?.Count ?? 0);
+            case "ZSCORE":
+                return Live(key)?.Set is { } set && set.TryGetScore(a[2], out var score) ? Format(score) : null;
+            case "ZREM":
+                return (long)a.Skip(2).Count(member => ZRem(key, member));
+            case "ZRANGE":
+                return List(ByRank(key, int.Parse(a[2], CultureInfo.InvariantCulture), int.Parse(a[3], CultureInfo.InvariantCulture)), a);
+            case "ZRANGEBYSCORE":
+                var limit = IndexOf(a, "LIMIT");
+                var found = ByScore(key, a[2], a[3]);
+                return List(limit < 0 ? found : found.Skip(int.Parse(a[limit + 1], CultureInfo.InvariantCulture)).Take(int.Parse(a[limit + 2], CultureInfo.InvariantCulture)), a);
+            case "ZREMRANGEBYSCORE":
+                return (long)ByScore(key, a[2], a[3]).Count(e => ZRem(key, e.Member));
+            case "PUBLISH" or "SPUBLISH":
+                return (long)publish(key, a[2]);
+            default:
+                throw new NotSupportedException($"The in-memory node does not run {a[0]}: no script should call it.");
         }
-
-        Set(key, value, px);
-        return true;
     }
 
-    public bool Del(string key) => Live(key) is not null && _keys.Remove(key);
+    /// <summary>Drops the keys whose time has passed; Redis does the same in the background.</summary>
+    public void Sweep()
+    {
+        foreach (var key in _keys.Keys)
+        {
+            Live(key);
+        }
+    }
 
-    public bool Exists(string key) => Live(key) is not null;
+    /// <summary>A number as Redis writes it: integers without a decimal point.</summary>
+    public static string Format(double value) =>
+        value == Math.Floor(value) && Math.Abs(value) < 1e18 ? ((long)value).ToString(CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>PTTL: ms left, -1 without expiry, -2 when the key does not exist.</summary>
-    public long PTtl(string key) => Live(key) is { } entry ? (entry.ExpiresAt == long.MaxValue ? -1 : entry.ExpiresAt - Now) : -2;
+    /// <summary>SET key value [PX ms] [NX] [GET].</summary>
+    private object? Set(IReadOnlyList<string> a)
+    {
+        var old = Live(a[1])?.Text;
+        if (IndexOf(a, "NX") > 0 && Live(a[1]) is not null)
+        {
+            return null;
+        }
 
-    public bool PExpire(string key, long ms)
+        var px = IndexOf(a, "PX");
+        _keys[a[1]] = new Entry { Text = a[2], ExpiresAt = px > 0 ? Now + long.Parse(a[px + 1], CultureInfo.InvariantCulture) : long.MaxValue };
+        return IndexOf(a, "GET") > 0 ? old : Ok;
+    }
+
+    private long PExpire(string key, long ms)
     {
         if (Live(key) is not { } entry)
         {
-            return false;
+            return 0;
         }
 
         entry.ExpiresAt = Now + ms;
-        if (ms <= 0)
-        {
-            _keys.Remove(key);
-        }
-
-        return true;
+        Live(key);
+        return 1;
     }
 
-    /// <summary>INCR of a counter without expiry (a missing one counts from 0).</summary>
-    public long Incr(string key)
-    {
-        var value = long.Parse(Get(key) ?? "0", System.Globalization.CultureInfo.InvariantCulture) + 1;
-        var left = PTtl(key);
-        _keys[key] = new Entry { Text = value.ToString(System.Globalization.CultureInfo.InvariantCulture), ExpiresAt = left >= 0 ? Now + left : long.MaxValue };
-        return value;
-    }
-
-    public int Publish(string channel, string message) => publish(channel, message);
-
-    public void ZAdd(string key, double score, string member)
-    {
-        if (Live(key) is not { Set: { } set })
-        {
-            set = new SortedMembers();
-            _keys[key] = new Entry { Set = set };
-        }
-
-        set.Add(member, score);
-    }
-
-    public bool ZRem(string key, string member)
+    private bool ZRem(string key, string member)
     {
         if (Live(key) is not { Set: { } set } || !set.Remove(member))
         {
@@ -98,35 +125,45 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
         return true;
     }
 
-    public double? ZScore(string key, string member) => Live(key) is { Set: { } set } && set.TryGetScore(member, out var score) ? score : null;
-
-    public int ZCard(string key) => Live(key)?.Set?.Count ?? 0;
-
-    /// <summary>The members in order (score, then member): ZRANGE with indexes from the start or, negative, from the end.</summary>
-    public IReadOnlyList<(string Member, double Score)> ZRange(string key, int start, int stop)
+    /// <summary>ZRANGE's indexes: from the start or, negative, from the end.</summary>
+    private List<(string Member, double Score)> ByRank(string key, int start, int stop)
     {
         var all = Live(key)?.Set?.InOrder() ?? [];
         var from = start < 0 ? Math.Max(0, all.Count + start) : start;
         var to = Math.Min(all.Count - 1, stop < 0 ? all.Count + stop : stop);
-        return from > to ? [] : all.Skip(from).Take(to - from + 1).ToList();
+        return from > to ? [] : all.GetRange(from, to - from + 1);
     }
 
-    /// <summary>ZREMRANGEBYSCORE key -inf max.</summary>
-    public void ZRemUpTo(string key, double max)
+    /// <summary>ZRANGEBYSCORE's bounds: a number, -inf or +inf, exclusive after '('.</summary>
+    private List<(string Member, double Score)> ByScore(string key, string min, string max)
     {
-        foreach (var (member, _) in ZRange(key, 0, -1).Where(e => e.Score <= max))
-        {
-            ZRem(key, member);
-        }
+        static bool Above(double score, string bound) => bound.StartsWith('(') ? score > Score(bound[1..]) : score >= Score(bound);
+        static bool Below(double score, string bound) => bound.StartsWith('(') ? score < Score(bound[1..]) : score <= Score(bound);
+        return (Live(key)?.Set?.InOrder() ?? []).Where(e => Above(e.Score, min) && Below(e.Score, max)).ToList();
     }
 
-    /// <summary>Drops the keys whose time has passed; Redis does the same in the background.</summary>
-    public void Sweep()
+    private static double Score(string text) => text switch
     {
-        foreach (var key in _keys.Keys)
+        "-inf" => double.NegativeInfinity,
+        "+inf" or "inf" => double.PositiveInfinity,
+        _ => double.Parse(text, CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Members, with their scores after each where the command asks WITHSCORES (a flat list, as RESP2).</summary>
+    private static object[] List(IEnumerable<(string Member, double Score)> entries, IReadOnlyList<string> a) =>
+        IndexOf(a, "WITHSCORES") > 0 ? entries.SelectMany(e => new object[] { e.Member, Format(e.Score) }).ToArray() : entries.Select(e => (object)e.Member).ToArray();
+
+    private static int IndexOf(IReadOnlyList<string> a, string option)
+    {
+        for (var i = 2; i < a.Count; i++)
         {
-            Live(key);
+            if (string.Equals(a[i], option, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
         }
+
+        return -1;
     }
 
     private Entry? Live(string key)
@@ -165,17 +202,19 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
 
         public int Count => _scores.Count;
 
-        public void Add(string member, double score)
+        /// <summary>Adds or moves a member; true when it is new.</summary>
+        public bool Add(string member, double score)
         {
-            Remove(member);
+            var added = !Remove(member);
             _scores[member] = score;
             _order.Add((score, member));
+            return added;
         }
 
         public bool Remove(string member) => _scores.Remove(member, out var score) && _order.Remove((score, member));
 
         public bool TryGetScore(string member, out double score) => _scores.TryGetValue(member, out score);
 
-        public List<(string Member, double Score)> InOrder() => _order.Select(e => (e.Member, e.Score)).ToList();
+        public List<(string Member, double Score)> InOrder() => [.. _order.Select(e => (e.Member, e.Score))];
     }
 }

@@ -5,7 +5,7 @@ namespace DistLock.Transport;
 
 /// <summary>
 /// A node that runs the scripts: a Redis deployment (<see cref="RedisLockNode"/>) or the in-process
-/// keyspace (<see cref="InMemoryLockNode"/>, which runs their C# twins). The holds build the calls
+/// keyspace (<see cref="InMemoryLockNode"/>, which runs the same scripts). The holds build the calls
 /// and read the answers; a node only carries them, so every kind of hold works on both.
 /// </summary>
 internal abstract class ScriptNode : ILockNode
