@@ -30,32 +30,20 @@ internal sealed class LockHold(string key, LockMode mode) : Hold
                 static taken => taken.GetAwaiter().GetResult() ? NodeResult.Granted : NodeResult.Denied,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
             : n.RunAsync(LockScript.Acquire, Line, n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadAcquire);
-        return n.ConfirmAsync(acquiring, key, () => ReleaseAsync(node, id, ReleaseNotice.New(id)));
+        return n.ConfirmAsync(acquiring, this, id);
     }
 
-    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
-    {
-        var n = ScriptNode.Of(node);
-        return n.ConfirmAsync(n.RunAsync(LockScript.Extend, [key], [id, ScriptNode.Ms(ttl)], ScriptNode.ReadYesNo), key, giveBack: null);
-    }
+    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl) =>
+        ScriptNode.Of(node).ExtendWith(this, LockScript.Extend, [key], id, ttl);
 
-    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
-    {
-        var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.Release, Line, n.LineArgs(notice, id), ScriptNode.ReadYesNo);
-    }
+    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) =>
+        ScriptNode.Of(node).ReleaseWith(LockScript.Release, Line, id, notice);
 
-    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)
-    {
-        var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.Fence, _fence ??= [key, LockKeyLayout.FenceKey(key)], [id, n.IdleExpiryMs, n.FenceResolution, floor], ScriptNode.ReadToken);
-    }
+    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor) =>
+        ScriptNode.Of(node).FenceWith(LockScript.Fence, _fence ??= [key, LockKeyLayout.FenceKey(key)], id, floor);
 
-    public override Task LeaveAsync(ILockNode node, string queue, string notice)
-    {
-        var n = ScriptNode.Of(node);
-        return n.EvaluateAsync(LockScript.Leave, Line, n.LineArgs(notice, queue));
-    }
+    public override Task LeaveAsync(ILockNode node, string queue, string notice) =>
+        ScriptNode.Of(node).LeaveWith(LockScript.Leave, Line, queue, notice);
 
     public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
         Subscribe(ScriptNode.Of(node), key, queue, onWake, onNews);

@@ -30,32 +30,20 @@ internal sealed class ReadHold(string key) : Hold
     {
         var n = ScriptNode.Of(node);
         var acquiring = n.RunAsync(LockScript.AcquireRead, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadAcquire);
-        return n.ConfirmAsync(acquiring, key, () => ReleaseAsync(node, id, ReleaseNotice.New(id)));
+        return n.ConfirmAsync(acquiring, this, id);
     }
 
-    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
-    {
-        var n = ScriptNode.Of(node);
-        return n.ConfirmAsync(n.RunAsync(LockScript.ExtendRead, _readers ??= [key, LockKeyLayout.ReadersKey(key)], [id, ScriptNode.Ms(ttl)], ScriptNode.ReadYesNo), key, giveBack: null);
-    }
+    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl) =>
+        ScriptNode.Of(node).ExtendWith(this, LockScript.ExtendRead, _readers ??= [key, LockKeyLayout.ReadersKey(key)], id, ttl);
 
-    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
-    {
-        var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.ReleaseRead, _line ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)], n.LineArgs(notice, id), ScriptNode.ReadYesNo);
-    }
+    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) =>
+        ScriptNode.Of(node).ReleaseWith(LockScript.ReleaseRead, _line ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)], id, notice);
 
-    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)
-    {
-        var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.FenceRead, _fence ??= [key, LockKeyLayout.ReadersKey(key), LockKeyLayout.FenceKey(key)], [id, n.IdleExpiryMs, n.FenceResolution, floor], ScriptNode.ReadToken);
-    }
+    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor) =>
+        ScriptNode.Of(node).FenceWith(LockScript.FenceRead, _fence ??= [key, LockKeyLayout.ReadersKey(key), LockKeyLayout.FenceKey(key)], id, floor);
 
-    public override Task LeaveAsync(ILockNode node, string queue, string notice)
-    {
-        var n = ScriptNode.Of(node);
-        return n.EvaluateAsync(LockScript.Leave, [key, LockKeyLayout.WaitersKey(key)], n.LineArgs(notice, queue));
-    }
+    public override Task LeaveAsync(ILockNode node, string queue, string notice) =>
+        ScriptNode.Of(node).LeaveWith(LockScript.Leave, [key, LockKeyLayout.WaitersKey(key)], queue, notice);
 
     public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
         LockHold.Subscribe(ScriptNode.Of(node), key, queue, onWake, onNews);

@@ -60,10 +60,10 @@ internal sealed class RedisLockNode : ScriptNode
     /// an extension is left as it is: the primary keeps the longer TTL, which harms nobody, and the
     /// holder does not count on it, so a failover cannot take back a TTL the holder relies on.
     /// </summary>
-    public override Task<Algorithm.NodeResult> ConfirmAsync(Task<Algorithm.NodeResult> granting, string key, Func<Task>? giveBack) =>
-        _waitForReplicas > 0 ? ReplicatedAsync(granting, key, giveBack) : granting;
+    public override Task<Algorithm.NodeResult> ConfirmAsync(Task<Algorithm.NodeResult> granting, Algorithm.Hold hold, string? newHolder) =>
+        _waitForReplicas > 0 ? ReplicatedAsync(granting, hold, newHolder) : granting;
 
-    private async Task<Algorithm.NodeResult> ReplicatedAsync(Task<Algorithm.NodeResult> granting, string key, Func<Task>? giveBack)
+    private async Task<Algorithm.NodeResult> ReplicatedAsync(Task<Algorithm.NodeResult> granting, Algorithm.Hold hold, string? newHolder)
     {
         var result = await granting.ConfigureAwait(false);
         if (result.Reply != Algorithm.NodeReply.Granted)
@@ -71,21 +71,21 @@ internal sealed class RedisLockNode : ScriptNode
             return result;
         }
 
-        var confirmed = (long)await Multiplexer.GetServer((RedisKey)key).ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
+        var confirmed = (long)await Multiplexer.GetServer((RedisKey)hold.Key).ExecuteAsync("WAIT", _waitForReplicas, _replicaTimeoutMs).ConfigureAwait(false);
         if (confirmed >= _waitForReplicas)
         {
             return result;
         }
 
-        if (giveBack is not null)
+        if (newHolder is not null)
         {
-            await giveBack().ConfigureAwait(false);
+            await hold.ReleaseAsync(this, newHolder, Algorithm.ReleaseNotice.New(newHolder)).ConfigureAwait(false);
         }
 
         throw new LockBackendException(
             $"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed the " +
-            (giveBack is null ? "extension" : "lock") + $" within {_replicaTimeoutMs} ms, so it " +
-            (giveBack is null ? "does not count" : "was given back"));
+            (newHolder is null ? "extension" : "lock") + $" within {_replicaTimeoutMs} ms, so it " +
+            (newHolder is null ? "does not count" : "was given back"));
     }
 
     /// <summary>

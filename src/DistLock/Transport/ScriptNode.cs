@@ -55,15 +55,32 @@ internal abstract class ScriptNode : ILockNode
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
+    /// <summary>A release script's call: {1} released, {0} not held.</summary>
+    public Task<NodeResult> ReleaseWith(LockScript script, RedisKey[] keys, string id, string notice) =>
+        RunAsync(script, keys, LineArgs(notice, id), ReadYesNo);
+
+    /// <summary>An extend script's call, confirmed by the replicas where the node is asked to wait for them.</summary>
+    public Task<NodeResult> ExtendWith(Hold hold, LockScript script, RedisKey[] keys, string id, TimeSpan ttl) =>
+        ConfirmAsync(RunAsync(script, keys, [id, Ms(ttl)], ReadYesNo), hold, newHolder: null);
+
+    /// <summary>A fence script's call (see next-fence.lua): a token, or 0 when the caller does not hold.</summary>
+    public Task<NodeResult> FenceWith(LockScript script, RedisKey[] keys, string id, long floor) =>
+        RunAsync(script, keys, [id, IdleExpiryMs, FenceResolution, floor], ReadToken);
+
+    /// <summary>A leave script's call: the queue gives up its place, and passes on a turn it was handed.</summary>
+    public Task LeaveWith(LockScript script, RedisKey[] keys, string queue, string notice) =>
+        EvaluateAsync(script, keys, LineArgs(notice, queue));
+
     /// <summary>The arguments of a script that walks the line (see line.lua): grace, publish command and notice first.</summary>
     public RedisValue[] LineArgs(string notice, params RedisValue[] rest) => [GraceMs, PublishCommand, notice, .. rest];
 
     /// <summary>
     /// Waits until replicas confirm what <paramref name="granting"/> wrote, where the node is asked
     /// to (<see cref="LockOptions.WaitForReplicas"/>); a grant they do not confirm in time does not
-    /// count, and <paramref name="giveBack"/> (a new hold's release) runs first. Nothing to wait for here.
+    /// count, and a new hold (<paramref name="newHolder"/>: its id; null for an extension) is released
+    /// first. Nothing to wait for here.
     /// </summary>
-    public virtual Task<NodeResult> ConfirmAsync(Task<NodeResult> granting, string key, Func<Task>? giveBack) => granting;
+    public virtual Task<NodeResult> ConfirmAsync(Task<NodeResult> granting, Hold hold, string? newHolder) => granting;
 
     /// <summary>Milliseconds for PX and PEXPIRE: rounded up, never shortening what the caller asked for.</summary>
     public static long Ms(TimeSpan ttl) => (long)Math.Ceiling(ttl.TotalMilliseconds);

@@ -23,32 +23,20 @@ internal sealed class SemaphoreHold(string key, int maxCount) : Hold
     {
         var n = ScriptNode.Of(node);
         var acquiring = n.RunAsync(LockScript.AcquireSemaphore, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, maxCount), ReadAcquire);
-        return n.ConfirmAsync(acquiring, key, () => ReleaseAsync(node, id, ReleaseNotice.New(id)));
+        return n.ConfirmAsync(acquiring, this, id);
     }
 
-    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
-    {
-        var n = ScriptNode.Of(node);
-        return n.ConfirmAsync(n.RunAsync(LockScript.ExtendSemaphore, Keys, [id, ScriptNode.Ms(ttl)], ScriptNode.ReadYesNo), key, giveBack: null);
-    }
+    public override Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl) =>
+        ScriptNode.Of(node).ExtendWith(this, LockScript.ExtendSemaphore, Keys, id, ttl);
 
-    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
-    {
-        var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.ReleaseSemaphore, Keys, n.LineArgs(notice, id), ScriptNode.ReadYesNo);
-    }
+    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) =>
+        ScriptNode.Of(node).ReleaseWith(LockScript.ReleaseSemaphore, Keys, id, notice);
 
-    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)
-    {
-        var n = ScriptNode.Of(node);
-        return n.RunAsync(LockScript.FenceSemaphore, _fence ??= [key, LockKeyLayout.FenceKey(key)], [id, n.IdleExpiryMs, n.FenceResolution, floor], ScriptNode.ReadToken);
-    }
+    public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor) =>
+        ScriptNode.Of(node).FenceWith(LockScript.FenceSemaphore, _fence ??= [key, LockKeyLayout.FenceKey(key)], id, floor);
 
-    public override Task LeaveAsync(ILockNode node, string queue, string notice)
-    {
-        var n = ScriptNode.Of(node);
-        return n.EvaluateAsync(LockScript.LeaveSemaphore, Keys, n.LineArgs(notice, queue));
-    }
+    public override Task LeaveAsync(ILockNode node, string queue, string notice) =>
+        ScriptNode.Of(node).LeaveWith(LockScript.LeaveSemaphore, Keys, queue, notice);
 
     public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
         LockHold.Subscribe(ScriptNode.Of(node), key, queue, onWake, onNews);

@@ -9,7 +9,4 @@
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
     return 0
 end
-if tonumber(ARGV[4]) > 0 then
-    return raise_fence(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[2]))
-end
-return next_fence(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]))
+return fence(KEYS[2])

@@ -7,7 +7,4 @@ local expires = redis.call('GET', KEYS[1]) == READERS_MARKER and tonumber(redis.
 if not expires or expires <= server_ms() then
     return 0
 end
-if tonumber(ARGV[4]) > 0 then
-    return raise_fence(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[2]))
-end
-return next_fence(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[3]))
+return fence(KEYS[3])

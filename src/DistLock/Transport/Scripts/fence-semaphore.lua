@@ -6,7 +6,4 @@
 if (tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) or 0) <= server_ms() then
     return 0
 end
-if tonumber(ARGV[4]) > 0 then
-    return raise_fence(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[2]))
-end
-return next_fence(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]))
+return fence(KEYS[2])

@@ -53,3 +53,12 @@ local function raise_fence(counter, floor, idle)
     end
     return floor
 end
+
+-- The answer of the fence-* scripts once they know the caller holds (their ARGV: the id, idle,
+-- resolution, floor): the next token, or with a floor the counter raised to it.
+local function fence(counter)
+    if tonumber(ARGV[4]) > 0 then
+        return raise_fence(counter, tonumber(ARGV[4]), tonumber(ARGV[2]))
+    end
+    return next_fence(counter, tonumber(ARGV[2]), tonumber(ARGV[3]))
+end
