@@ -9,6 +9,7 @@ using StackExchange.Redis;
 // that the checker must catch. --kind semaphore takes one of --permits permits instead, and
 // --kind rw a read lock (--read-share of the time) or a write lock; only exclusive holds (the lock,
 // a write lock) write to the fenced resource, since shared holders are not ordered by their tokens.
+// --release-at-line N holds the lock until N wait in its line (see LineTooShortAsync).
 var settings = WorkerSettings.Parse(args);
 using var history = new HistoryWriter(settings.History, settings.Id);
 var ignoresLoss = settings.Mode == "ignore-lost";
@@ -83,7 +84,7 @@ while (Stopwatch.GetTimestamp() < until)
 
         await Task.Delay(10);
     }
-    while (Stopwatch.GetTimestamp() < leaveAt);
+    while (Stopwatch.GetTimestamp() < leaveAt || await LineTooShortAsync());
 
     if (lost || (!ignoresLoss && handle.State != LockState.Held))
     {
@@ -153,6 +154,26 @@ Task<LockHandle> AcquireAsync() => settings.Kind switch
     "rw" => locks.AcquireWriteAsync(settings.Resource, settings.Wait),
     _ => locks.AcquireAsync(settings.Resource, settings.Wait),
 };
+
+// With --release-at-line, a test that measures handoffs gets one at every release: the holder works
+// on until enough wait in line, instead of hoping the random holds and rests leave someone waiting.
+// At the end of the run nobody may come, so the holder lets go then.
+async Task<bool> LineTooShortAsync()
+{
+    if (settings.ReleaseAtLine == 0 || Stopwatch.GetTimestamp() >= until)
+    {
+        return false;
+    }
+
+    try
+    {
+        return (await locks.InspectAsync(settings.Resource)).Waiters < settings.ReleaseAtLine;
+    }
+    catch (LockBackendException)
+    {
+        return false; // the test faults Redis: release as without the option
+    }
+}
 
 async Task WriteFencedAsync(long token)
 {

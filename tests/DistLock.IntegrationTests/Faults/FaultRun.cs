@@ -41,9 +41,10 @@ public sealed class FaultRun : IAsyncDisposable
     /// <param name="waitMs">How long one acquire waits.</param>
     /// <param name="restMs">How long a worker rests after a release.</param>
     /// <param name="kind">What the workers take, as worker arguments (e.g. <c>--kind semaphore --permits 3</c>); none: the lock.</param>
+    /// <param name="releaseAtLine">A holder of the lock releases only once this many wait in its line (or its run is over); 0: at the end of its hold.</param>
     public static async Task<FaultRun> StartAsync(
         IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct", int waitMs = 1000, int restMs = 0,
-        IEnumerable<string>? kind = null)
+        IEnumerable<string>? kind = null, int releaseAtLine = 0)
     {
         var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
         var servers = lockServers.ToList();
@@ -62,6 +63,7 @@ public sealed class FaultRun : IAsyncDisposable
                 "--mode", mode,
                 "--wait-ms", waitMs.ToString(CultureInfo.InvariantCulture),
                 "--rest-ms", restMs.ToString(CultureInfo.InvariantCulture),
+                "--release-at-line", releaseAtLine.ToString(CultureInfo.InvariantCulture),
             };
             args.AddRange(kind ?? []);
             foreach (var server in servers)

@@ -162,8 +162,13 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         // would take the lock itself once a reservation lapsed): a handoff that waited for the
         // holder's TTL, or for the releaser to come back, shows as a second or more. Paused until
         // two handoffs to a live waiter have happened.
+        // A holder lets go only once two wait in Redis's line: the paused one (until a release
+        // drops it) and a live one, or two live ones. So every release meanwhile is a handoff to a
+        // live waiter; with random holds and rests alone, most releases found nobody waiting and
+        // the run could end before the second handoff came.
         await using var redis = await RedisServer.StartAsync();
-        await using var run = await FaultRun.StartAsync([redis], workers: 4, FaultRun.Seconds(15), ttlMs: 6000, holdMs: 600, waitMs: 10_000, restMs: 2000);
+        await using var run = await FaultRun.StartAsync(
+            [redis], workers: 4, FaultRun.Seconds(15), ttlMs: 6000, holdMs: 600, waitMs: 10_000, restMs: 2000, releaseAtLine: 2);
 
         await using var admin = await redis.ConnectAsync();
         var line = $"lock:{{{run.Resource}}}:waiters";
