@@ -93,7 +93,7 @@ public sealed class BackendFailureTests
         await using var held = await holder.AcquireAsync("contended");
 
         var waiting = waiter.AcquireAsync("contended", Timeout.InfiniteTimeSpan);
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("contended")).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("contended")).Waiters >= 1), "the waiter never joined the line");
         server.Kill();
 
         await Assert.ThrowsAsync<LockBackendException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));

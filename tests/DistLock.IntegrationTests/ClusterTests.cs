@@ -45,7 +45,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         var held = await holder.AcquireAsync(resource);
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await nodes.ChannelsAsync($"lock:{{{resource}}}:wake:*"))[0] == 1));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await nodes.ChannelsAsync($"lock:{{{resource}}}:wake:*"))[0] == 1));
         Assert.True(await held.ExtendAsync());
         await held.ReleaseAsync();
         await using var next = await waiting; // woken by SPUBLISH on a sharded channel this user may use
@@ -101,7 +101,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.Null(await other.TryAcquireAsync(resource));
 
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(10));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await owner.InspectAsync(resource)).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await owner.InspectAsync(resource)).Waiters >= 1), "the waiter never joined the line");
         Assert.True(await handle.ReleaseAsync());
         await using var next = await waiting;
         Assert.True(next.FencingToken > handle.FencingToken);

@@ -27,7 +27,7 @@ public abstract class WaitingTests
         var held = await holder.AcquireAsync(resource);
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
         // The waiter asleep in line, so that the release, not its first attempt, is what it acquires on.
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.WaitersAsync(resource) > 0), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _nodes.WaitersAsync(resource) > 0), "the waiter never joined the line");
 
         var stopwatch = Stopwatch.StartNew();
         await held.ReleaseAsync();
