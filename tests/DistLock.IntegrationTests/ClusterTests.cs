@@ -93,7 +93,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         // Extensions run every second, so some land while the slot is half-moved (ASK redirects).
         await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(1500));
-        await Task.Delay(2500); // time must pass: at least two more extensions, on the new primary
+        await ExtendedTwiceOrLostAsync(handle); // two more extensions, on the new primary
 
         Assert.Equal(target, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -120,7 +120,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(15));
 
         await nodes.Cluster.FailoverAsync(replica);
-        await Task.Delay(2500); // time must pass: at least two more extensions, on the promoted replica
+        await ExtendedTwiceOrLostAsync(handle); // two more extensions, on the promoted replica
 
         Assert.Equal(replica, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -129,5 +129,26 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.True(await handle.ReleaseAsync());
         await using var next = await waiting;
         Assert.True(next.FencingToken > handle.FencingToken);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="handle"/> has been extended twice more (each extension moves
+    /// ValidUntil on), or is lost: the extensions the test is about, rather than a sleep that a
+    /// loaded machine may fill with fewer of them.
+    /// </summary>
+    private static async Task ExtendedTwiceOrLostAsync(LockHandle handle)
+    {
+        var seen = handle.ValidUntil;
+        var extensions = 0;
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () =>
+        {
+            if (handle.ValidUntil > seen)
+            {
+                seen = handle.ValidUntil;
+                extensions++;
+            }
+
+            return Task.FromResult(extensions >= 2 || handle.State != LockState.Held);
+        }), $"extended {extensions} times, not twice");
     }
 }
