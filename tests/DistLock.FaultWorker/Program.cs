@@ -33,7 +33,7 @@ while (locks is null)
     }
     catch (LockBackendException)
     {
-        await Task.Delay(50);
+        await Task.Delay(50); // the test may have paused or killed Redis: try again shortly, not in a tight loop
     }
 }
 
@@ -56,7 +56,7 @@ while (Stopwatch.GetTimestamp() < until)
     catch (LockBackendException ex)
     {
         history.Write("unknown", detail: ex.GetType().Name);
-        await Task.Delay(50);
+        await Task.Delay(50); // an outage: ask again shortly, not in a tight loop
         continue;
     }
 
@@ -82,7 +82,7 @@ while (Stopwatch.GetTimestamp() < until)
             await WriteFencedAsync(token);
         }
 
-        await Task.Delay(10);
+        await Task.Delay(10); // a step of the protected work
     }
     while (Stopwatch.GetTimestamp() < leaveAt || await LineTooShortAsync());
 
@@ -116,7 +116,7 @@ while (Stopwatch.GetTimestamp() < until)
             while (handle.State == LockState.Held && Stopwatch.GetTimestamp() < stopAt)
             {
                 history.Write("use", token);
-                await Task.Delay(10);
+                await Task.Delay(10); // a step of work, as a client that trusts State would do
             }
         }
 

@@ -104,7 +104,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         var (holder, token) = await run.WaitForHolderAsync(Patience);
         redis.Pause();
         var pausedAt = Stopwatch.GetTimestamp();
-        await Task.Delay(Ttl * 2);
+        await Task.Delay(Ttl * 2); // time must pass: Redis stays paused for two TTLs, so the holder's lease runs out while nobody answers
         var resumedAt = Stopwatch.GetTimestamp();
         redis.Resume();
         var history = await run.FinishAsync(Patience);
@@ -292,7 +292,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
             await run.WaitForAsync(h => h.Count(e => e.Kind == "ok") >= 5, Patience);
             servers[2].Pause();
             var pausedAt = Stopwatch.GetTimestamp();
-            await Task.Delay(Ttl * 3);
+            await Task.Delay(Ttl * 3); // time must pass: the minority stays paused for three TTLs while the others go on
             servers[2].Resume();
             var history = await run.FinishAsync(Patience);
 
@@ -329,7 +329,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
 
     private static async Task AssertNoLockKeyLeftAsync(ConnectionMultiplexer admin, FaultRun run)
     {
-        await Task.Delay(Ttl);
+        await Task.Delay(Ttl); // time must pass on the server: a key a worker left behind expires within a TTL
         Assert.False(await admin.GetDatabase().KeyExistsAsync($"lock:{{{run.Resource}}}"), "a lock key outlived every worker by a TTL");
     }
 
