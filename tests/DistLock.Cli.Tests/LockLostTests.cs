@@ -20,7 +20,7 @@ public sealed class LockLostTests
 
         server.Pause();
         var stopwatch = Stopwatch.StartNew();
-        await Task.Delay(1500);
+        await Task.Delay(1500); // time must pass: Redis stays paused past the lock's 600 ms TTL, so exec's lease runs out
         server.Resume();
         var exitCode = await tool.WaitAsync(20);
 

@@ -9,6 +9,7 @@ using StackExchange.Redis;
 // that the checker must catch. --kind semaphore takes one of --permits permits instead, and
 // --kind rw a read lock (--read-share of the time) or a write lock; only exclusive holds (the lock,
 // a write lock) write to the fenced resource, since shared holders are not ordered by their tokens.
+// --release-at-line N holds the lock until N wait in its line (see LineTooShortAsync).
 var settings = WorkerSettings.Parse(args);
 using var history = new HistoryWriter(settings.History, settings.Id);
 var ignoresLoss = settings.Mode == "ignore-lost";
@@ -32,7 +33,7 @@ while (locks is null)
     }
     catch (LockBackendException)
     {
-        await Task.Delay(50);
+        await Task.Delay(50); // the test may have paused or killed Redis: try again shortly, not in a tight loop
     }
 }
 
@@ -55,7 +56,7 @@ while (Stopwatch.GetTimestamp() < until)
     catch (LockBackendException ex)
     {
         history.Write("unknown", detail: ex.GetType().Name);
-        await Task.Delay(50);
+        await Task.Delay(50); // an outage: ask again shortly, not in a tight loop
         continue;
     }
 
@@ -93,9 +94,9 @@ while (Stopwatch.GetTimestamp() < until)
             await WriteFencedAsync(token);
         }
 
-        await Task.Delay(10);
+        await Task.Delay(10); // a step of the protected work
     }
-    while (Stopwatch.GetTimestamp() < leaveAt);
+    while (Stopwatch.GetTimestamp() < leaveAt || await LineTooShortAsync());
 
     if (lost || (!ignoresLoss && handle.State != LockState.Held))
     {
@@ -127,7 +128,7 @@ while (Stopwatch.GetTimestamp() < until)
             while (handle.State == LockState.Held && Stopwatch.GetTimestamp() < stopAt)
             {
                 history.Write("use", token);
-                await Task.Delay(10);
+                await Task.Delay(10); // a step of work, as a client that trusts State would do
             }
         }
 
@@ -165,6 +166,26 @@ Task<LockHandle> AcquireAsync() => settings.Kind switch
     "rw" => locks.AcquireWriteAsync(settings.Resource, settings.Wait),
     _ => locks.AcquireAsync(settings.Resource, settings.Wait),
 };
+
+// With --release-at-line, a test that measures handoffs gets one at every release: the holder works
+// on until enough wait in line, instead of hoping the random holds and rests leave someone waiting.
+// At the end of the run nobody may come, so the holder lets go then.
+async Task<bool> LineTooShortAsync()
+{
+    if (settings.ReleaseAtLine == 0 || Stopwatch.GetTimestamp() >= until)
+    {
+        return false;
+    }
+
+    try
+    {
+        return (await locks.InspectAsync(settings.Resource)).Waiters < settings.ReleaseAtLine;
+    }
+    catch (LockBackendException)
+    {
+        return false; // the test faults Redis: release as without the option
+    }
+}
 
 async Task WriteFencedAsync(long token)
 {

@@ -44,6 +44,12 @@ internal sealed class WorkerSettings
     /// <summary>For --kind rw: the share of acquisitions that take the read lock (the rest take the write lock).</summary>
     public double ReadShare { get; private set; } = 0.9;
 
+    /// <summary>
+    /// For --kind lock: a holder releases only once at least this many wait in the lock's line (as
+    /// <c>InspectAsync</c> counts them), or the run is over; 0: at the end of its hold.
+    /// </summary>
+    public int ReleaseAtLine { get; private set; }
+
     public static WorkerSettings Parse(string[] args)
     {
         var settings = new WorkerSettings();
@@ -66,6 +72,7 @@ internal sealed class WorkerSettings
                 case "--kind": settings.Kind = value is "lock" or "semaphore" or "rw" ? value : throw new ArgumentException($"Unknown kind {value}", nameof(args)); break;
                 case "--permits": settings.Permits = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--read-share": settings.ReadShare = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--release-at-line": settings.ReleaseAtLine = int.Parse(value, CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}", nameof(args));
             }
         }
@@ -73,6 +80,11 @@ internal sealed class WorkerSettings
         if (settings.Redis.Count == 0 || settings.Fenced.Length == 0 || settings.Resource.Length == 0 || settings.History.Length == 0)
         {
             throw new ArgumentException("--redis, --fenced, --resource and --history are required.", nameof(args));
+        }
+
+        if (settings.ReleaseAtLine > 0 && settings.Kind != "lock")
+        {
+            throw new ArgumentException("--release-at-line is for --kind lock.", nameof(args));
         }
 
         return settings;

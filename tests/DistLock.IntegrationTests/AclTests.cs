@@ -36,7 +36,7 @@ public sealed class AclTests
         var held = await holder.AcquireAsync("acl");
         var heldToken = await held.GetFencingTokenAsync();
         var waiting = waiter.AcquireAsync("acl", TimeSpan.FromSeconds(5));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the waiter never joined the line");
         Assert.True(await held.ExtendAsync());
         await held.ReleaseAsync();
         await using var next = await waiting;
@@ -57,7 +57,7 @@ public sealed class AclTests
         // Read locks and semaphores need nothing more than the rule gives.
         var reader = await holder.AcquireReadAsync("acl");
         var writing = waiter.AcquireWriteAsync("acl", TimeSpan.FromSeconds(5));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the writer never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the writer never joined the line");
         Assert.True(await reader.ExtendAsync());
         Assert.Single((await holder.InspectAsync("acl")).Readers);
         await reader.ReleaseAsync();

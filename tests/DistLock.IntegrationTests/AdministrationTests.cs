@@ -19,7 +19,7 @@ public abstract class AdministrationTests
         var token = await handle.GetFencingTokenAsync();
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
 
-        var info = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(5), async () =>
+        var info = await Eventually.ResultWithinAsync(Eventually.Patience, async () =>
         {
             var i = await owner.InspectAsync(resource);
             return i.Waiters == 1 ? i : null;
@@ -124,7 +124,7 @@ public abstract class AdministrationTests
         var resource = "stuck-" + Guid.NewGuid().ToString("N");
         var stuck = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(3) });
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
-        await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await admin.InspectAsync(resource)).Waiters == 1);
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await admin.InspectAsync(resource)).Waiters == 1), "the waiter never joined the line");
 
         Assert.True(await admin.ForceReleaseAsync(resource));
 

@@ -93,7 +93,7 @@ public sealed class BackendFailureTests
         await using var held = await holder.AcquireAsync("contended");
 
         var waiting = waiter.AcquireAsync("contended", Timeout.InfiniteTimeSpan);
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("contended")).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("contended")).Waiters >= 1), "the waiter never joined the line");
         server.Kill();
 
         await Assert.ThrowsAsync<LockBackendException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -128,9 +128,10 @@ public sealed class BackendFailureTests
     {
         await using var server = await RedisServer.StartAsync();
         await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
-        await using var sleeper = await server.ConnectAsync(",allowAdmin=true");
-        _ = sleeper.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "1.5");
-        await Task.Delay(50);
+        await using var admin = await server.ConnectAsync(",allowAdmin=true");
+        // Redis holds every client's commands for 1.5 s from this answer on, so the acquire is sent
+        // into the pause; with DEBUG SLEEP sent unawaited, a 50 ms sleep had to guess when it began.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
 
         var stopwatch = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<LockBackendException>(() => manager.AcquireAsync("slow", TimeSpan.FromSeconds(30)));

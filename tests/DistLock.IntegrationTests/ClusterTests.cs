@@ -47,7 +47,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var held = await holder.AcquireAsync(resource);
         var heldToken = await held.GetFencingTokenAsync();
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await nodes.ChannelsAsync($"lock:{{{resource}}}:wake:*"))[0] == 1));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await nodes.ChannelsAsync($"lock:{{{resource}}}:wake:*"))[0] == 1));
         Assert.True(await held.ExtendAsync());
         await held.ReleaseAsync();
         await using var next = await waiting; // woken by SPUBLISH on a sharded channel this user may use
@@ -95,7 +95,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         // Extensions run every second, so some land while the slot is half-moved (ASK redirects).
         await nodes.Cluster.MigrateSlotAsync(slot, target, pause: TimeSpan.FromMilliseconds(1500));
-        await Task.Delay(2500); // time must pass: at least two more extensions, on the new primary
+        await ExtendedTwiceOrLostAsync(handle); // two more extensions, on the new primary
 
         Assert.Equal(target, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -103,7 +103,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.Null(await other.TryAcquireAsync(resource));
 
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(10));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await owner.InspectAsync(resource)).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await owner.InspectAsync(resource)).Waiters >= 1), "the waiter never joined the line");
         var token = await handle.GetFencingTokenAsync();
         Assert.True(await handle.ReleaseAsync());
         await using var next = await waiting;
@@ -123,7 +123,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         var waiting = other.AcquireAsync(resource, TimeSpan.FromSeconds(15));
 
         await nodes.Cluster.FailoverAsync(replica);
-        await Task.Delay(2500); // time must pass: at least two more extensions, on the promoted replica
+        await ExtendedTwiceOrLostAsync(handle); // two more extensions, on the promoted replica
 
         Assert.Equal(replica, await nodes.Cluster.PrimaryOfSlotAsync(slot));
         Assert.Equal(LockState.Held, handle.State);
@@ -133,5 +133,26 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         Assert.True(await handle.ReleaseAsync());
         await using var next = await waiting;
         Assert.True(await next.GetFencingTokenAsync() > token);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="handle"/> has been extended twice more (each extension moves
+    /// ValidUntil on), or is lost: the extensions the test is about, rather than a sleep that a
+    /// loaded machine may fill with fewer of them.
+    /// </summary>
+    private static async Task ExtendedTwiceOrLostAsync(LockHandle handle)
+    {
+        var seen = handle.ValidUntil;
+        var extensions = 0;
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () =>
+        {
+            if (handle.ValidUntil > seen)
+            {
+                seen = handle.ValidUntil;
+                extensions++;
+            }
+
+            return Task.FromResult(extensions >= 2 || handle.State != LockState.Held);
+        }), $"extended {extensions} times, not twice");
     }
 }

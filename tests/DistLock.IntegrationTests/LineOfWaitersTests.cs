@@ -16,6 +16,10 @@ public abstract class LineOfWaitersTests
     // slept to it (the old behaviour) is told apart from one woken after the grace.
     private static readonly LockOptions Options = new() { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(10) };
     private static readonly TimeSpan WellBelowTheTtl = TimeSpan.FromSeconds(4);
+
+    // How long a waiter may take to join the line: as long as it waits itself. Only a failure
+    // waits that long; 5 s ran out on a loaded 2-core machine.
+    private static readonly TimeSpan Joining = TimeSpan.FromSeconds(30);
     private readonly RedisNodesFixture _nodes;
 
     protected LineOfWaitersTests(RedisNodesFixture nodes) => _nodes = nodes;
@@ -39,7 +43,7 @@ public abstract class LineOfWaitersTests
         // A paused process: first in line, subscribed, and never claiming anything.
         await using var stalled = await StalledWaiterAsync(key, "stalled", ticket: 0);
         var waiting = AcquireAsync(waiter, resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the live waiter never joined the line");
+        await JoinedAsync(key, "the live waiter", "stalled");
 
         var released = Stopwatch.StartNew();
         await held.ReleaseAsync();
@@ -50,8 +54,9 @@ public abstract class LineOfWaitersTests
 
         // Woken with a waiter behind it, the stalled one left the line: it lost its place, and is
         // not woken again (a live process that asks again queues at the end).
+        await LeftAsync(key, "the second waiter");
         var third = AcquireAsync(holder, resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(15), () => LineLengthIsAsync(key, 1)), "the third waiter never joined the line");
+        await JoinedAsync(key, "the third waiter");
         await second.ReleaseAsync();
         await using var thirdHandle = await third;
         Assert.All(await ScoresAsync(key, "stalled"), score => Assert.Null(score));
@@ -70,7 +75,7 @@ public abstract class LineOfWaitersTests
         // A paused reader: first in line, subscribed, never claiming; the readers' reservation is its.
         await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
         var waiting = writer.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the writer never joined the line");
+        await JoinedAsync(key, "the writer", "read:stalled");
 
         var released = Stopwatch.StartNew();
         await held.ReleaseAsync();
@@ -81,8 +86,9 @@ public abstract class LineOfWaitersTests
         Assert.True(stalled.Wakes >= 1, "the stalled reader was never woken: it was not at the head of the line");
 
         // Woken with a waiter behind it, it left the line: it is not woken again.
+        await LeftAsync(key, "the writer");
         var third = holder.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(15), () => LineLengthIsAsync(key, 1)), "the third waiter never joined the line");
+        await JoinedAsync(key, "the third waiter");
         await second.ReleaseAsync();
         await using var thirdHandle = await third;
         Assert.All(await ScoresAsync(key, "read:stalled"), score => Assert.Null(score));
@@ -104,7 +110,7 @@ public abstract class LineOfWaitersTests
         await AddToLineEverywhereAsync(key, dead);
 
         var waiting = AcquireAsync(waiter, resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 2)), "the live waiter never joined the line");
+        await JoinedAsync(key, "the live waiter", ["stalled", .. dead.Select(e => (string)e.Element!)]);
 
         var released = Stopwatch.StartNew();
         await held.ReleaseAsync();
@@ -128,7 +134,7 @@ public abstract class LineOfWaitersTests
         await AddToLineEverywhereAsync(key, dead);
 
         var waiting = AcquireAsync(waiter, resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, dead.Length + 1)), "the live waiter never joined the line");
+        await JoinedAsync(key, "the live waiter", [.. dead.Select(e => (string)e.Element!)]);
 
         var released = Stopwatch.StartNew();
         await held.ReleaseAsync();
@@ -155,17 +161,50 @@ public abstract class LineOfWaitersTests
         }
     }
 
-    private async Task<bool> LineLengthIsAsync(string key, long length)
+    /// <summary>
+    /// Waits until a waiter other than <paramref name="known"/> is in the line on a majority of the
+    /// nodes. A majority, not every node: a waiter is sure to be refused, and so to wait in line,
+    /// only where the lock is held, and a Redlock holder may hold just a majority. A node that
+    /// refused the last winner (it came while the stalled waiter's reservation ran there) has the
+    /// key free: the winner's pass-on dropped the stalled waiter there, and a newcomer takes that
+    /// node's key instead of joining its line.
+    /// </summary>
+    private async Task JoinedAsync(string key, string who, params string[] known)
     {
-        foreach (var node in _nodes.Inspectors)
+        var majority = _nodes.Inspectors.Count / 2 + 1;
+        var joined = await Eventually.TrueWithinAsync(Joining, async () =>
+            (await LinesAsync(key)).Count(line => line.Any(entry => !known.Contains((string)entry.Element!))) >= majority);
+        if (!joined)
         {
-            if (await node.GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) != length)
-            {
-                return false;
-            }
+            Assert.Fail($"{who} never joined the line on a majority of the nodes; {await DescribeLinesAsync(key)}");
         }
+    }
 
-        return true;
+    /// <summary>
+    /// Waits until the line holds none but <paramref name="remaining"/> on every node: a waiter that
+    /// won with several nodes leaves the lines of those that refused it after it returned (its pass-on).
+    /// </summary>
+    private async Task LeftAsync(string key, string who, params string[] remaining)
+    {
+        var left = await Eventually.TrueWithinAsync(Joining, async () =>
+            (await LinesAsync(key)).All(line => line.All(entry => remaining.Contains((string)entry.Element!))));
+        if (!left)
+        {
+            Assert.Fail($"{who} never left the line; {await DescribeLinesAsync(key)}");
+        }
+    }
+
+    private Task<SortedSetEntry[][]> LinesAsync(string key) =>
+        Task.WhenAll(_nodes.Inspectors.Select(n => n.GetDatabase().SortedSetRangeByRankWithScoresAsync(LockKeyLayout.WaitersKey(key))));
+
+    /// <summary>Each node's line (member=score) and what it has under the key, for a failure's reader.</summary>
+    private async Task<string> DescribeLinesAsync(string key)
+    {
+        var lines = await LinesAsync(key);
+        var values = await Task.WhenAll(_nodes.Inspectors.Select(async n =>
+            await n.GetDatabase().KeyTypeAsync(key) is var type && type == RedisType.String ? (string?)await n.GetDatabase().StringGetAsync(key) : type.ToString()));
+        return string.Join("; ", lines.Select((line, i) =>
+            $"node {i}: line [{string.Join(" ", line.Take(5).Select(e => $"{e.Element}={e.Score}"))}{(line.Length > 5 ? $" and {line.Length - 5} more" : "")}], key {values[i]}"));
     }
 
     private async Task<double?[]> ScoresAsync(string key, string member) =>

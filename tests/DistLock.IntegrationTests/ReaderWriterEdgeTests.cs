@@ -64,17 +64,17 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         var held = await holder.AcquireWriteAsync(resource);
         await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
         var reading = readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
 
         // The release hands the turn to the stalled reader first in line; the live one comes after
         // the grace (or with the stalled one's group), and the line is empty.
         await held.ReleaseAsync();
         var reader = await reading;
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 0)), "the live reader never left the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 0)), "the live reader never left the line");
 
         // A writer comes while the live reader reads: refused, it joins the line.
         var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
 
         var released = Stopwatch.StartNew();
         Assert.True(await reader.ReleaseAsync());
@@ -124,7 +124,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await using var reading = await first.AcquireReadAsync(resource);
         var writer = await StalledWaiterAsync(key, "writer", 1);
         var queued = second.AcquireReadAsync(resource, LongTtl);
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
 
         await writer.DisposeAsync();
         await using var next = await third.AcquireReadAsync(resource, TimeSpan.FromSeconds(2));
@@ -152,9 +152,9 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await using var reading = await first.AcquireReadAsync(resource);
         using var giveUp = new CancellationTokenSource();
         var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30), giveUp.Token);
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
         var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
 
         var gaveUp = Stopwatch.StartNew();
         await giveUp.CancelAsync();
@@ -182,7 +182,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         // ahead of them, and drop one nobody listens for), and dead by the force release.
         var writer = await StalledWaiterAsync(key, "dead-writer", 1);
         var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(8));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
         await writer.DisposeAsync();
 
         Assert.True(await second.ForceReleaseAsync(resource));
@@ -214,7 +214,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         var held = await holder.AcquireWriteAsync(resource);
         await using var stalled = await StalledWaiterAsync(key, "stalled-writer", ticket: 0);
         var reading = first.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
 
         // The stalled writer is woken and does not come; the reader behind it gets in after the grace.
         await held.ReleaseAsync();

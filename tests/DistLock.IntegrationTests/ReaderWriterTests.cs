@@ -100,7 +100,8 @@ public abstract class ReaderWriterTests
 
         // Writers are preferred: readers who come now wait behind the writer.
         var queued = Enumerable.Range(0, 5).Select(i => (i % 2 == 0 ? first : second).AcquireReadAsync(resource, Patience)).ToList();
-        await Task.Delay(200);
+        // In line, not let in: the writer and each manager's readers (who wait as one).
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _topology.WaitersAsync(resource) >= 3), "the readers never joined the line");
         Assert.All(queued, q => Assert.False(q.IsCompleted));
 
         await reader.ReleaseAsync();
@@ -131,15 +132,18 @@ public abstract class ReaderWriterTests
         await using var writers = await ManagerAsync();
         var resource = NewResource();
         using var stop = new CancellationTokenSource();
+        var reads = 0;
         var streams = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
                 await using var reader = await manager.AcquireReadAsync(resource, Patience);
-                await Task.Delay(5);
+                Interlocked.Increment(ref reads);
+                await Task.Delay(5); // held a moment, so that the readers' holds overlap
             }
         })).ToList();
-        await Task.Delay(100);
+        // The writer comes into a stream that is flowing, not one still starting.
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => Task.FromResult(Volatile.Read(ref reads) >= 8)), "the readers never got going");
 
         var waited = Stopwatch.StartNew();
         await using (var writer = await writers.AcquireWriteAsync(resource, Patience))
@@ -228,7 +232,7 @@ public abstract class ReaderWriterTests
         var writer = await first.AcquireWriteAsync(resource);
         using var cancel = new CancellationTokenSource();
         var reading = second.AcquireReadAsync(resource, Timeout.InfiniteTimeSpan, cancel.Token);
-        await Task.Delay(100);
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _topology.WaitersAsync(resource) >= 1), "the reader never joined the line");
 
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);

@@ -20,7 +20,7 @@ public abstract class RedisLeaseTests
 
         // Redlock returns at the first majority; a node that grants after the delete below would
         // still hold the key when the lease is lost, so the delete waits for every node's answer.
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.CountHoldersAsync(handle.Key) == _nodes.NodeCount));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _nodes.CountHoldersAsync(handle.Key) == _nodes.NodeCount));
         await _nodes.DeleteEverywhereAsync(handle.Key);
 
         await lost;

@@ -20,7 +20,7 @@ public abstract class RedisLockSemanticsTests
     /// An acquire returns at the first majority; on healthy nodes the others follow within moments.
     /// </summary>
     private Task<bool> HeldOnEveryNodeAsync(string key) =>
-        Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(key) == _nodes.NodeCount);
+        Eventually.TrueWithinAsync(Eventually.Patience, async () => await _nodes.CountHoldersAsync(key) == _nodes.NodeCount);
 
     [Fact]
     public async Task AcquireAsync_FreeLock_StoresItsIdOnEveryNode()

@@ -29,13 +29,13 @@ public abstract class RedisWaitingTests
             var handle = await waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
             await handle.ReleaseAsync();
         }).ToList();
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
         Assert.All(await _nodes.ChannelsAsync(channels), n => Assert.Equal(1, n));
 
         await held.ReleaseAsync();
         await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
     }
 
     [Fact]
@@ -59,13 +59,13 @@ public abstract class RedisWaitingTests
 
             await allIn.Task.WaitAsync(TimeSpan.FromSeconds(10)); // held together, or not at all
         }).ToList();
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).Sum() == _nodes.NodeCount));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).Sum() == _nodes.NodeCount));
 
         await writer.ReleaseAsync();
         await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.True(allIn.Task.IsCompletedSuccessfully, "the ten readers held the lock at once");
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
     }
 
     [Fact]
@@ -80,14 +80,14 @@ public abstract class RedisWaitingTests
         {
             var held = await holder.AcquireAsync(resource);
             var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-            Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
             await held.ReleaseAsync();
 
             var handle = await waiting; // a wake that missed the queue would leave it asleep past the timeout
             await handle.ReleaseAsync();
         }
 
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 0)));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public abstract class RedisWaitingTests
             var channels = $"lock:{{{resource}}}:wake:*";
             var held = await holder.AcquireAsync(resource);
             var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-            Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
             await held.ReleaseAsync();
             await (await waiting).ReleaseAsync();
 

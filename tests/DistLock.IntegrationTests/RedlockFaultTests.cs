@@ -207,7 +207,7 @@ public sealed class RedlockFaultTests
 
         // The round returns on the second grant; the third acquire may still be on its way, and
         // landing after the deletes below it would make a majority again.
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await CountHoldersAsync(servers, handle.Key) == 3));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await CountHoldersAsync(servers, handle.Key) == 3));
         foreach (var server in servers.Take(2))
         {
             await using var connection = await server.ConnectAsync();

@@ -159,7 +159,7 @@ public sealed class ReleaseOutcomeTests
 
         using var stopWaiting = new CancellationTokenSource();
         var waiting = waiter.AcquireAsync("acl-release", TimeSpan.FromSeconds(30), stopWaiting.Token);
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () =>
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
             await admin.GetDatabase().SortedSetLengthAsync("lock:{acl-release}:waiters") > 0), "the waiter never got in line");
 
         await Assert.ThrowsAsync<LockBackendException>(() => handle.ReleaseAsync());
@@ -178,7 +178,7 @@ public sealed class ReleaseOutcomeTests
     private static async Task PauseAsync(RedisServer server)
     {
         server.Pause();
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () =>
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
         {
             var stat = await File.ReadAllTextAsync($"/proc/{server.ProcessId}/stat");
             return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');

@@ -80,7 +80,7 @@ public abstract class SemaphoreTests
             var now = Interlocked.Increment(ref holding);
             InterlockedMax(ref most, now);
             Assert.True(now <= maxCount, $"{now} holders of a semaphore of {maxCount}");
-            await Task.Delay(20);
+            await Task.Delay(20); // hold the permit a while, so that the others contend for it
             Interlocked.Decrement(ref holding);
         })));
         await Task.WhenAll(tasks);

@@ -23,7 +23,7 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
         var held = await first.AcquireAsync(resource);
         var waiting = second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
         // An automatic extension is due every 667 ms; a loaded machine may run it late, so wait for it.
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () =>
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () =>
             Task.FromResult(recorder.Sum("distlock.lock.extensions", "distlock.outcome", "extended") >= 1)));
         await held.ReleaseAsync();
         var next = await waiting;

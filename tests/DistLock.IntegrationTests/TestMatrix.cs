@@ -8,12 +8,15 @@ namespace DistLock.IntegrationTests;
 // ILockManager only, so every topology runs them, the in-memory manager included; the Redis*
 // suites, AdministrationTests and LineOfWaitersTests look at what Redis holds (keys, channels,
 // the line of waiters) or use members only RedisLockManager has, so they need a RedisNodesFixture.
+// RealTimeLeaseTests takes an ILockTopology too but leaves out the in-memory manager: it waits for
+// time to pass on a real server, and the in-memory manager's clock is faked in DistLock.Tests.
 //
 // | suite                   | single | 3 nodes | 5 nodes | 2+1 dead | cluster | sentinel | garnet | in memory |
 // | ----------------------- | ------ | ------- | ------- | -------- | ------- | -------- | ------ | --------- |
 // | LockSemanticsTests      |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | RedisLockSemanticsTests |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
 // | LeaseTests              |   x    |    x    |    x    |    x     |    x    |          |   x    |     x     |
+// | RealTimeLeaseTests      |   x    |    x    |    x    |    x     |    x    |          |   x    |           |
 // | RedisLeaseTests         |   x    |    x    |    x    |          |    x    |          |   x    |           |
 // | WaitingTests            |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
@@ -33,6 +36,9 @@ public sealed class SingleNodeRedisLockTests(SingleNodeFixture nodes) : RedisLoc
 
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLeaseTests(SingleNodeFixture nodes) : LeaseTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeRealTimeLeaseTests(SingleNodeFixture nodes) : RealTimeLeaseTests(nodes);
 
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeRedisLeaseTests(SingleNodeFixture nodes) : RedisLeaseTests(nodes);
@@ -60,6 +66,9 @@ public sealed class ThreeNodesRedisLockTests(ThreeNodesFixture nodes) : RedisLoc
 public sealed class ThreeNodesLeaseTests(ThreeNodesFixture nodes) : LeaseTests(nodes);
 
 [Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesRealTimeLeaseTests(ThreeNodesFixture nodes) : RealTimeLeaseTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesRedisLeaseTests(ThreeNodesFixture nodes) : RedisLeaseTests(nodes);
 
 [Collection(ThreeNodesCollection.Name)]
@@ -85,6 +94,9 @@ public sealed class FiveNodesRedisLockTests(FiveNodesFixture nodes) : RedisLockS
 public sealed class FiveNodesLeaseTests(FiveNodesFixture nodes) : LeaseTests(nodes);
 
 [Collection(FiveNodesCollection.Name)]
+public sealed class FiveNodesRealTimeLeaseTests(FiveNodesFixture nodes) : RealTimeLeaseTests(nodes);
+
+[Collection(FiveNodesCollection.Name)]
 public sealed class FiveNodesRedisLeaseTests(FiveNodesFixture nodes) : RedisLeaseTests(nodes);
 
 [Collection(FiveNodesCollection.Name)]
@@ -101,6 +113,9 @@ public sealed class TwoLiveOneDeadLockTests(TwoLiveOneDeadFixture nodes) : LockS
 public sealed class TwoLiveOneDeadLeaseTests(TwoLiveOneDeadFixture nodes) : LeaseTests(nodes);
 
 [Collection(TwoLiveOneDeadCollection.Name)]
+public sealed class TwoLiveOneDeadRealTimeLeaseTests(TwoLiveOneDeadFixture nodes) : RealTimeLeaseTests(nodes);
+
+[Collection(TwoLiveOneDeadCollection.Name)]
 public sealed class TwoLiveOneDeadWaitingTests(TwoLiveOneDeadFixture nodes) : WaitingTests(nodes);
 
 // Redis Cluster: three primaries with a replica each (ClusterTopologyTests adds what only a cluster has).
@@ -112,6 +127,9 @@ public sealed class ClusterRedisLockTests(ClusterFixture nodes) : RedisLockSeman
 
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterLeaseTests(ClusterFixture nodes) : LeaseTests(nodes);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterRealTimeLeaseTests(ClusterFixture nodes) : RealTimeLeaseTests(nodes);
 
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterRedisLeaseTests(ClusterFixture nodes) : RedisLeaseTests(nodes);
@@ -147,6 +165,9 @@ public sealed class GarnetRedisLockTests(GarnetFixture nodes) : RedisLockSemanti
 
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetLeaseTests(GarnetFixture nodes) : LeaseTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetRealTimeLeaseTests(GarnetFixture nodes) : RealTimeLeaseTests(nodes);
 
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetRedisLeaseTests(GarnetFixture nodes) : RedisLeaseTests(nodes);

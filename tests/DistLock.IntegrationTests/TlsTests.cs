@@ -33,7 +33,7 @@ public sealed class TlsTests : IDisposable
 
         var held = await holder.AcquireAsync("tls");
         var waiting = waiter.AcquireAsync("tls", TimeSpan.FromSeconds(5));
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => (await holder.InspectAsync("tls")).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("tls")).Waiters >= 1), "the waiter never joined the line");
         await held.ReleaseAsync();
         await using var next = await waiting;
 

@@ -27,7 +27,7 @@ public abstract class WaitingTests
         var held = await holder.AcquireAsync(resource);
         var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
         // The waiter asleep in line, so that the release, not its first attempt, is what it acquires on.
-        Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.WaitersAsync(resource) > 0), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _nodes.WaitersAsync(resource) > 0), "the waiter never joined the line");
 
         var stopwatch = Stopwatch.StartNew();
         await held.ReleaseAsync();
@@ -107,11 +107,14 @@ public abstract class WaitingTests
             await handle.ReleaseAsync();
         }
 
-        var waiting = new List<Task>();
-        for (var i = 0; i < 5; i++)
+        // The first waiter makes an attempt of its own before it queues, so one that came meanwhile
+        // could overtake it; once it is in line, the manager's queue exists and each later caller
+        // joins it as it calls (a sleep between them was too short on a loaded machine).
+        var waiting = new List<Task> { WaitAsync(0) };
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _nodes.WaitersAsync(resource) > 0), "the first waiter never joined the line");
+        for (var i = 1; i < 5; i++)
         {
             waiting.Add(WaitAsync(i));
-            await Task.Delay(30); // each has joined the local queue before the next arrives: nothing outside the manager shows that queue
         }
 
         await held.ReleaseAsync();

@@ -3,8 +3,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace DistLock.Tests;
 
 /// <summary>
-/// Edge cases of holding and waiting (extreme settings, a fake clock moved in big steps), through
-/// the in-process manager. Each one once faulted, hung or lost a lock it should have kept.
+/// The lease's clock through the in-process manager on a fake clock: what a shorter TTL, a release
+/// and MaxHoldTime do to automatic extension (the Redis topologies keep only what needs real
+/// server time, in RealTimeLeaseTests), and edge cases of holding and waiting (extreme settings,
+/// a fake clock moved in big steps) that once faulted, hung or lost a lock it should have kept.
 /// </summary>
 public sealed class InMemoryLeaseTests
 {
@@ -12,6 +14,57 @@ public sealed class InMemoryLeaseTests
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
 
     private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task ExtendAsync_WithShorterTtl_LaterAutoExtensionsUseIt()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time });
+        await using var other = new InMemoryLockManager(locks, new LockOptions { TimeProvider = _time });
+        await using var handle = await locks.AcquireAsync(new LockRequest("job") { Ttl = TimeSpan.FromSeconds(30) });
+
+        Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(2)));
+        Assert.InRange(handle.ValidUntil - _time.GetUtcNow(), TimeSpan.Zero, TimeSpan.FromSeconds(2));
+
+        // Five times the shorter TTL: only extensions every third of it keep the lock, each by 2 s, not 30.
+        await StepAsync(TimeSpan.FromMilliseconds(100), count: 100);
+
+        Assert.Equal(LockState.Held, handle.State);
+        Assert.Null(await other.TryAcquireAsync("job"));
+        Assert.InRange(handle.ValidUntil - _time.GetUtcNow(), TimeSpan.Zero, TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task ReleaseAsync_StopsExtension_AndNeverFiresLost()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time });
+        var handle = await locks.AcquireAsync(new LockRequest("job") { Ttl = TimeSpan.FromMilliseconds(300) });
+
+        Assert.True(await handle.ReleaseAsync());
+        await StepAsync(TimeSpan.FromMilliseconds(10), count: 100); // past the TTL three times, when a lease still kept would fire lost
+
+        Assert.Equal(LockState.Released, handle.State);
+        Assert.False(handle.LostToken.IsCancellationRequested);
+        Assert.Equal(0, locks.Leases.Count);
+        await using var again = await locks.TryAcquireAsync("job");
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task MaxHoldTime_ExtensionStops_AndTheLockExpires()
+    {
+        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, MaxHoldTime = TimeSpan.FromMilliseconds(500) });
+        await using var other = new InMemoryLockManager(locks, new LockOptions { TimeProvider = _time });
+        var handle = await locks.AcquireAsync(new LockRequest("job") { Ttl = TimeSpan.FromMilliseconds(300) });
+
+        await StepAsync(TimeSpan.FromMilliseconds(10), count: 40);
+        Assert.Equal(LockState.Held, handle.State); // past its first TTL: extended until MaxHoldTime
+
+        await StepAsync(TimeSpan.FromMilliseconds(10), count: 60); // past MaxHoldTime and the TTL after the last extension
+        Assert.Equal(LockState.Lost, handle.State);
+        Assert.True(handle.LostToken.IsCancellationRequested);
+        await using var next = await other.TryAcquireAsync("job");
+        Assert.NotNull(next);
+    }
 
     [Fact]
     public async Task MaxHoldTimeMaxValue_MeansNoLimit_TheLockIsStillExtendedAfterManyTtls()

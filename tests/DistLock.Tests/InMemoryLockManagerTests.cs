@@ -21,6 +21,7 @@ public sealed class InMemoryLockManagerTests
         _time.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(LockState.Lost, handle.State);
         Assert.True(handle.LostToken.IsCancellationRequested);
+        Assert.False(await handle.ExtendAsync());
         await using var next = await locks.TryAcquireAsync("job");
         Assert.NotNull(next);
         Assert.True(await next.GetFencingTokenAsync() > token);

@@ -41,9 +41,10 @@ public sealed class FaultRun : IAsyncDisposable
     /// <param name="waitMs">How long one acquire waits.</param>
     /// <param name="restMs">How long a worker rests after a release.</param>
     /// <param name="kind">What the workers take, as worker arguments (e.g. <c>--kind semaphore --permits 3</c>); none: the lock.</param>
+    /// <param name="releaseAtLine">A holder of the lock releases only once this many wait in its line (or its run is over); 0: at the end of its hold.</param>
     public static async Task<FaultRun> StartAsync(
         IEnumerable<RedisServer> lockServers, int workers, double seconds, int ttlMs, int holdMs, string mode = "correct", int waitMs = 1000, int restMs = 0,
-        IEnumerable<string>? kind = null)
+        IEnumerable<string>? kind = null, int releaseAtLine = 0)
     {
         var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
         var servers = lockServers.ToList();
@@ -62,6 +63,7 @@ public sealed class FaultRun : IAsyncDisposable
                 "--mode", mode,
                 "--wait-ms", waitMs.ToString(CultureInfo.InvariantCulture),
                 "--rest-ms", restMs.ToString(CultureInfo.InvariantCulture),
+                "--release-at-line", releaseAtLine.ToString(CultureInfo.InvariantCulture),
             };
             args.AddRange(kind ?? []);
             foreach (var server in servers)
@@ -131,26 +133,35 @@ public sealed class FaultRun : IAsyncDisposable
         (await WaitForWaitersAsync(1, alone ? 1 : int.MaxValue, timeout))[0];
 
     /// <summary>Waits until between <paramref name="least"/> and <paramref name="most"/> live workers wait for the lock while another holds it; returns them.</summary>
-    public async Task<List<int>> WaitForWaitersAsync(int least, int most, TimeSpan timeout)
-    {
-        List<int> waiters = [];
-        await WaitForAsync(
-            history =>
-            {
-                if (CurrentHolder(history) is not { } holder)
-                {
-                    return false;
-                }
+    public async Task<List<int>> WaitForWaitersAsync(int least, int most, TimeSpan timeout) =>
+        (await WaitForContentionAsync(least, most, timeout)).Waiters;
 
-                waiters = history.GroupBy(e => e.Worker)
-                    .Where(g => g.Last().Kind == "invoke" && g.Key != holder.Item1.ToString(CultureInfo.InvariantCulture))
-                    .Select(g => int.Parse(g.Key, CultureInfo.InvariantCulture))
-                    .Where(id => !_killed.Contains(id))
-                    .ToList();
-                return waiters.Count >= least && waiters.Count <= most;
-            },
-            timeout);
-        return waiters;
+    /// <summary>
+    /// Waits until at least <paramref name="least"/> live workers wait while another holds the lock,
+    /// and stops that holder (SIGSTOP) before it can release: what the test does next meets the
+    /// line it saw. Returns the holder, which the caller continues (SIGCONT), and the waiters.
+    /// </summary>
+    public async Task<(int Holder, List<int> Waiters)> StopHolderWithWaitersAsync(int least, TimeSpan timeout)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var seen = await WaitForContentionAsync(least, int.MaxValue, timeout);
+            Signal(seen.Holder, Signals.SigStop);
+
+            // A stopped worker writes nothing more, and writes release-invoke before it sends a
+            // release: if the history still shows it holding, it holds until continued.
+            if (Contention(History()) is { } now && now.Holder == seen.Holder && now.Token == seen.Token && seen.Waiters.All(now.Waiters.Contains))
+            {
+                return (seen.Holder, seen.Waiters);
+            }
+
+            Signal(seen.Holder, Signals.SigCont);
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                throw new TimeoutException("the holder released each time before it could be stopped");
+            }
+        }
     }
 
     /// <summary>
@@ -224,6 +235,31 @@ public sealed class FaultRun : IAsyncDisposable
 
         await _fenced.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    private async Task<(int Holder, long Token, List<int> Waiters)> WaitForContentionAsync(int least, int most, TimeSpan timeout)
+    {
+        (int, long, List<int>) seen = default;
+        await WaitForAsync(
+            history => Contention(history) is { } c && c.Waiters.Count >= least && c.Waiters.Count <= most && (seen = c) == c,
+            timeout);
+        return seen;
+    }
+
+    /// <summary>Who holds the lock now, and which live workers wait for it (asked, not yet answered); null while nobody holds it.</summary>
+    private (int Holder, long Token, List<int> Waiters)? Contention(List<HistoryEvent> history)
+    {
+        if (CurrentHolder(history) is not { } holder)
+        {
+            return null;
+        }
+
+        var waiters = history.GroupBy(e => e.Worker)
+            .Where(g => g.Last().Kind == "invoke" && g.Key != holder.Item1.ToString(CultureInfo.InvariantCulture))
+            .Select(g => int.Parse(g.Key, CultureInfo.InvariantCulture))
+            .Where(id => !_killed.Contains(id))
+            .ToList();
+        return (holder.Item1, holder.Item2, waiters);
     }
 
     private static (int, long)? CurrentHolder(List<HistoryEvent> history)

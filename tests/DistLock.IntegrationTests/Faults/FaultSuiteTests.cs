@@ -104,7 +104,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         var (holder, token) = await run.WaitForHolderAsync(Patience);
         redis.Pause();
         var pausedAt = Stopwatch.GetTimestamp();
-        await Task.Delay(Ttl * 2);
+        await Task.Delay(Ttl * 2); // time must pass: Redis stays paused for two TTLs, so the holder's lease runs out while nobody answers
         var resumedAt = Stopwatch.GetTimestamp();
         redis.Resume();
         var history = await run.FinishAsync(Patience);
@@ -162,8 +162,13 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         // would take the lock itself once a reservation lapsed): a handoff that waited for the
         // holder's TTL, or for the releaser to come back, shows as a second or more. Paused until
         // two handoffs to a live waiter have happened.
+        // A holder lets go only once two wait in Redis's line: the paused one (until a release
+        // drops it) and a live one, or two live ones. So every release meanwhile is a handoff to a
+        // live waiter; with random holds and rests alone, most releases found nobody waiting and
+        // the run could end before the second handoff came.
         await using var redis = await RedisServer.StartAsync();
-        await using var run = await FaultRun.StartAsync([redis], workers: 4, FaultRun.Seconds(15), ttlMs: 6000, holdMs: 600, waitMs: 10_000, restMs: 2000);
+        await using var run = await FaultRun.StartAsync(
+            [redis], workers: 4, FaultRun.Seconds(15), ttlMs: 6000, holdMs: 600, waitMs: 10_000, restMs: 2000, releaseAtLine: 2);
 
         await using var admin = await redis.ConnectAsync();
         var line = $"lock:{{{run.Resource}}}:waiters";
@@ -205,8 +210,10 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         await using var admin = await redis.ConnectAsync();
 
         // Waiters killed at once while one more waits behind them, and the places of a hundred
-        // more that died the same way.
-        var waiting = await run.WaitForWaitersAsync(2, int.MaxValue, Patience);
+        // more that died the same way. The holder is stopped meanwhile, so that its release comes
+        // after the kill and finds the live waiter still waiting: released just before, the lock
+        // could go to a waiter about to be killed, and no handoff come after the kill.
+        var (holder, waiting) = await run.StopHolderWithWaitersAsync(2, Patience);
         var killed = waiting.SkipLast(1).ToArray();
         foreach (var id in killed)
         {
@@ -216,6 +223,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         var line = $"lock:{{{run.Resource}}}:waiters";
         await admin.GetDatabase().SortedSetAddAsync(line, Enumerable.Range(0, 100).Select(i => new SortedSetEntry($"dead-{i}", -1000 + i)).ToArray());
         var killedAt = Stopwatch.GetTimestamp();
+        run.Signal(holder, Signals.SigCont);
         var history = await run.FinishAsync(Patience);
 
         var handoffs = FaultRun.Handoffs(history, killedAt, long.MaxValue, killed).Where(h => h != TimeSpan.MaxValue).ToList();
@@ -284,7 +292,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
             await run.WaitForAsync(h => h.Count(e => e.Kind == "ok") >= 5, Patience);
             servers[2].Pause();
             var pausedAt = Stopwatch.GetTimestamp();
-            await Task.Delay(Ttl * 3);
+            await Task.Delay(Ttl * 3); // time must pass: the minority stays paused for three TTLs while the others go on
             servers[2].Resume();
             var history = await run.FinishAsync(Patience);
 
@@ -321,7 +329,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
 
     private static async Task AssertNoLockKeyLeftAsync(ConnectionMultiplexer admin, FaultRun run)
     {
-        await Task.Delay(Ttl);
+        await Task.Delay(Ttl); // time must pass on the server: a key a worker left behind expires within a TTL
         Assert.False(await admin.GetDatabase().KeyExistsAsync($"lock:{{{run.Resource}}}"), "a lock key outlived every worker by a TTL");
     }
 

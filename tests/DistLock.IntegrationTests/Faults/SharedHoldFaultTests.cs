@@ -72,7 +72,7 @@ public sealed class SharedHoldFaultTests(ITestOutputHelper output)
         var killedAt = Stopwatch.GetTimestamp();
         var paused = await HolderAsync(run, except: [killed]);
         run.Signal(paused, Signals.SigStop);
-        await Task.Delay(Ttl * 2 / 5);
+        await Task.Delay(Ttl * 2 / 5); // time must pass: paused for less than its TTL, so its lease outlives the pause
         run.Signal(paused, Signals.SigCont);
         run.Kill(await HolderAsync(run, except: [killed, paused]));
         return killedAt;

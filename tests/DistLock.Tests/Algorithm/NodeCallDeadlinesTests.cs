@@ -104,6 +104,8 @@ public sealed class NodeCallDeadlinesTests
         _time.Advance(Timeout);
         Assert.Equal(NodeReply.Failed, (await timedOut.AsTask().WaitAsync(TimeSpan.FromSeconds(5))).Reply);
 
+        // Real time, not the fake clock's: the late answer's continuations run on the thread pool,
+        // and a wrong delivery needs a moment to show; a correct pool never completes the wait.
         slow.SetResult(NodeResult.Granted);
         await Task.Delay(10);
         var later = new TaskCompletionSource<NodeResult>();
