@@ -179,7 +179,10 @@ async Task<bool> LineTooShortAsync()
 
     try
     {
-        return (await locks.InspectAsync(settings.Resource)).Waiters < settings.ReleaseAtLine;
+        var waiters = settings.Kind == "semaphore"
+            ? (await locks.InspectSemaphoreAsync(settings.Resource)).Waiters
+            : (await locks.InspectAsync(settings.Resource)).Waiters;
+        return waiters < settings.ReleaseAtLine;
     }
     catch (LockBackendException)
     {

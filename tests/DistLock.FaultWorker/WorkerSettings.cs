@@ -45,8 +45,8 @@ internal sealed class WorkerSettings
     public double ReadShare { get; private set; } = 0.9;
 
     /// <summary>
-    /// For --kind lock: a holder releases only once at least this many wait in the lock's line (as
-    /// <c>InspectAsync</c> counts them), or the run is over; 0: at the end of its hold.
+    /// A holder releases only once at least this many wait in the line (as <c>InspectAsync</c> or
+    /// <c>InspectSemaphoreAsync</c> counts them), or the run is over; 0: at the end of its hold.
     /// </summary>
     public int ReleaseAtLine { get; private set; }
 
@@ -80,11 +80,6 @@ internal sealed class WorkerSettings
         if (settings.Redis.Count == 0 || settings.Fenced.Length == 0 || settings.Resource.Length == 0 || settings.History.Length == 0)
         {
             throw new ArgumentException("--redis, --fenced, --resource and --history are required.", nameof(args));
-        }
-
-        if (settings.ReleaseAtLine > 0 && settings.Kind != "lock")
-        {
-            throw new ArgumentException("--release-at-line is for --kind lock.", nameof(args));
         }
 
         return settings;
