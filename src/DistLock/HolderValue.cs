@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DistLock;
 
 /// <summary>
-/// The lock value DistLock makes when <see cref="LockOptions.HolderLabel"/> is set:
+/// The lock value DistLock makes when <see cref="AcquireOptions.HolderLabel"/> is set:
 /// <c>{label}|{acquired at, Unix ms}|{128 random bits in hex}</c>. Who holds a lock and since when
 /// then travel in the value itself, so tools can show them without a command more per acquisition.
 /// </summary>

@@ -1,13 +1,19 @@
 namespace DistLock;
 
 /// <summary>
-/// Hands out distributed locks; what application code depends on, so that it can be injected
-/// (<c>services.AddDistLock(...)</c>) and replaced in tests. <see cref="RedisLockManager"/> is
-/// the implementation over Redis.
+/// Hands out distributed locks, and shows and clears them for operators; what application code
+/// depends on, so that it can be injected (<c>services.AddDistLock(...)</c>) and replaced in tests.
+/// <see cref="RedisLockManager"/> keeps the locks in Redis, <see cref="InMemoryLockManager"/> in
+/// this process; both implement every member alike. Blocking forms of the acquire calls are
+/// extension methods (<see cref="LockManagerExtensions"/>).
 /// </summary>
 public interface ILockManager : IAsyncDisposable
 {
-    /// <summary>Waits until the lock on <paramref name="resource"/> is acquired.</summary>
+    /// <summary>
+    /// Waits until the exclusive lock on <paramref name="resource"/> is acquired: held alone, with
+    /// no other holder and no reader. It is also the write lock of a reader-writer lock (see
+    /// <see cref="AcquireReadAsync(string, TimeSpan?, CancellationToken)"/>).
+    /// </summary>
     /// <param name="resource">The name of the shared resource.</param>
     /// <param name="timeout">How long to wait; null uses the default wait timeout; infinite waits forever.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
@@ -37,8 +43,8 @@ public interface ILockManager : IAsyncDisposable
 
     /// <summary>
     /// Waits until a shared read lock on <paramref name="resource"/> is acquired: held together with
-    /// other readers, never with the writer (or exclusive holder) of the resource. Once a writer
-    /// waits, new readers queue behind it. A read lock cannot be upgraded to a write lock.
+    /// other readers, never with the exclusive holder (the writer) of the resource. Once a writer
+    /// waits, new readers queue behind it. A read lock cannot be upgraded to the exclusive lock.
     /// </summary>
     /// <param name="resource">The name of the shared resource.</param>
     /// <param name="timeout">How long to wait; null uses the default wait timeout; infinite waits forever.</param>
@@ -66,38 +72,6 @@ public interface ILockManager : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>The held read lock, or null.</returns>
     Task<LockHandle?> TryAcquireReadAsync(LockRequest request, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Waits until the write lock on <paramref name="resource"/> is acquired: held alone, with no
-    /// reader. It is the same lock as <see cref="AcquireAsync(string, TimeSpan?, CancellationToken)"/>
-    /// takes; only <see cref="LockHandle.Mode"/> tells them apart.
-    /// </summary>
-    /// <param name="resource">The name of the shared resource.</param>
-    /// <param name="timeout">How long to wait; null uses the default wait timeout; infinite waits forever.</param>
-    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
-    /// <returns>The held write lock (<see cref="LockHandle.Mode"/> is <see cref="LockMode.Write"/>).</returns>
-    /// <exception cref="LockTimeoutException">Still held by readers or another writer at the timeout.</exception>
-    /// <exception cref="LockBackendException">The lock service could not be reached.</exception>
-    Task<LockHandle> AcquireWriteAsync(string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Waits until the write lock is acquired, with per-call TTL, id, timeout or automatic extension.</summary>
-    /// <param name="request">What to lock, and how.</param>
-    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
-    /// <returns>The held write lock.</returns>
-    Task<LockHandle> AcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default);
-
-    /// <summary>Tries to acquire the write lock; null when readers or another writer hold it (zero timeout: one attempt).</summary>
-    /// <param name="resource">The name of the shared resource.</param>
-    /// <param name="timeout">How long to keep trying.</param>
-    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
-    /// <returns>The held write lock, or null.</returns>
-    Task<LockHandle?> TryAcquireWriteAsync(string resource, TimeSpan timeout = default, CancellationToken cancellationToken = default);
-
-    /// <summary>Tries to acquire the write lock with per-call TTL, id, timeout or automatic extension.</summary>
-    /// <param name="request">What to lock, and how.</param>
-    /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
-    /// <returns>The held write lock, or null.</returns>
-    Task<LockHandle?> TryAcquireWriteAsync(LockRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Waits until one of the <paramref name="maxCount"/> permits of the semaphore named
@@ -148,4 +122,63 @@ public interface ILockManager : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for the answers.</param>
     /// <returns>How many nodes there are and how many answered.</returns>
     Task<QuorumStatus> CheckNodesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads the lock on <paramref name="resource"/> as the nodes have it now: holder, readers,
+    /// remaining TTL, last fencing token, waiters. For tools and tests; it changes nothing.
+    /// </summary>
+    /// <param name="resource">The resource name.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>The lock's state; <see cref="LockInfo.HolderId"/> is null when it is free.</returns>
+    /// <exception cref="LockBackendException">Too few nodes answered.</exception>
+    Task<LockInfo> InspectAsync(string resource, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads the semaphore <paramref name="resource"/> as the node has it now: its maxCount, its
+    /// live holders with their remaining TTL, the permits being handed to woken waiters, the line
+    /// of waiters and the last fencing token. For tools and tests; it changes nothing.
+    /// </summary>
+    /// <param name="resource">The semaphore's name.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>The semaphore's state; <see cref="SemaphoreInfo.Holders"/> is empty when nobody holds it.</returns>
+    /// <exception cref="NotSupportedException">The manager has several independent nodes (Redlock), where semaphores are not supported.</exception>
+    /// <exception cref="LockBackendException">The node did not answer.</exception>
+    Task<SemaphoreInfo> InspectSemaphoreAsync(string resource, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists the locks that exist now (held, or being handed to a waiter) whose resource matches
+    /// the glob <paramref name="pattern"/> (on Redis with SCAN on every node, never KEYS).
+    /// </summary>
+    /// <param name="pattern">A Redis glob over resource names (<c>*</c>, <c>?</c>, <c>[abc]</c>); <c>*</c> lists all.</param>
+    /// <param name="cancellationToken">Stops the listing.</param>
+    /// <returns>Each lock once.</returns>
+    IAsyncEnumerable<LockInfo> ListAsync(string pattern = "*", CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the lock on <paramref name="resource"/> whoever holds it, and wakes the next waiter.
+    /// For operators clearing a stuck lock: the holder is not asked; its next extension is refused
+    /// and its <see cref="LockHandle.LostToken"/> fires. Never needed in normal use.
+    /// </summary>
+    /// <param name="resource">The resource name.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>True when a lock key was deleted on some node.</returns>
+    /// <exception cref="LockBackendException">Too few nodes answered.</exception>
+    Task<bool> ForceReleaseAsync(string resource, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Frees permits of the semaphore <paramref name="resource"/> whoever holds them: the permit of
+    /// <paramref name="holderId"/> (a <see cref="LockHolder.HolderId"/> that
+    /// <see cref="InspectSemaphoreAsync"/> shows), or every holder's when it is null; then wakes
+    /// one waiter per permit freed. For operators clearing a stuck holder: the holder is not asked;
+    /// its next extension is refused and its <see cref="LockHandle.LostToken"/> fires. Permits
+    /// being handed to woken waiters are left to them. Never needed in normal use.
+    /// </summary>
+    /// <param name="resource">The semaphore's name.</param>
+    /// <param name="holderId">The holder whose permit to free, or null for every holder.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>How many permits were freed (0 when the holder, or every holder, was gone already).</returns>
+    /// <exception cref="ArgumentException"><paramref name="holderId"/> is empty, white space, or names a permit being handed to a waiter.</exception>
+    /// <exception cref="NotSupportedException">The manager has several independent nodes (Redlock), where semaphores are not supported.</exception>
+    /// <exception cref="LockBackendException">The node did not answer.</exception>
+    Task<int> ForceReleaseSemaphoreAsync(string resource, string? holderId = null, CancellationToken cancellationToken = default);
 }

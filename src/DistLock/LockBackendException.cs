@@ -2,7 +2,7 @@ namespace DistLock;
 
 /// <summary>
 /// Redis could not be used: unreachable, too slow (no answer within
-/// <see cref="LockOptions.NodeTimeout"/>), or it refused the command (authentication, ACL, ...).
+/// <see cref="RedisLockManagerOptions.NodeTimeout"/>), or it refused the command (authentication, ACL, ...).
 /// With several nodes (Redlock) it is thrown when so many nodes failed that no majority could
 /// answer. <see cref="Exception.InnerException"/> holds the first cause; it is never thrown
 /// for a lock that is merely held by someone else.

@@ -14,8 +14,9 @@ namespace DistLock;
 /// </summary>
 internal sealed class LockEngine
 {
-    private readonly LockOptions _options;
+    private readonly LockManagerOptions _options;
     private readonly LockKeyLayout _keys;
+    private readonly double _clockDriftFactor;
     private readonly AcquireLoop _loop;
     private readonly LeaseContext _leaseContext;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
@@ -37,17 +38,20 @@ internal sealed class LockEngine
     /// <param name="owner">The public manager, for ownership checks and ObjectDisposedException.</param>
     /// <param name="nodes">The nodes, already built.</param>
     /// <param name="options">The manager's own copy of the settings.</param>
+    /// <param name="nodeTimeout">How long one node may take to answer one command.</param>
+    /// <param name="clockDriftFactor">The share of the TTL set aside for clock drift (0 in process).</param>
     /// <param name="mode">The metrics' mode tag.</param>
     /// <param name="logger">Where to log.</param>
-    public LockEngine(object owner, IReadOnlyList<ILockNode> nodes, LockOptions options, string mode, ILogger logger)
+    public LockEngine(object owner, IReadOnlyList<ILockNode> nodes, LockManagerOptions options, TimeSpan nodeTimeout, double clockDriftFactor, string mode, ILogger logger)
     {
         _owner = owner;
         _options = options;
         Logger = logger;
         _keys = new LockKeyLayout(options.KeyPrefix);
-        Protocol = new RedlockProtocol(nodes, options.NodeTimeout, options.ClockDriftFactor, options.TimeProvider, logger);
-        Waiters = new WaitQueues(nodes, options.NodeTimeout, options.TimeProvider);
-        _loop = new AcquireLoop(Protocol, Waiters, options.RetryDelay, options.HandoffGrace, options.MaxRetries, logger);
+        _clockDriftFactor = clockDriftFactor;
+        Protocol = new RedlockProtocol(nodes, nodeTimeout, clockDriftFactor, options.TimeProvider, logger);
+        Waiters = new WaitQueues(nodes, nodeTimeout, options.TimeProvider);
+        _loop = new AcquireLoop(Protocol, Waiters, options.Defaults.RetryDelay, options.HandoffGrace, options.Defaults.MaxRetries, logger);
         Leases = new LeaseKeeper(options.TimeProvider);
         Metrics = new LockMetrics(LockTelemetry.MeterFrom(options.MeterFactory), mode);
         _leaseContext = new LeaseContext(Protocol, Leases, logger, Metrics);
@@ -55,7 +59,7 @@ internal sealed class LockEngine
 
     public object Owner => _owner;
 
-    public LockOptions Options => _options;
+    public LockManagerOptions Options => _options;
 
     public LockKeyLayout Keys => _keys;
 
@@ -79,7 +83,7 @@ internal sealed class LockEngine
     public Task<LockHandle> AcquireAsync(LockRequest request, LockMode mode, int maxCount, CancellationToken cancellationToken)
     {
         var hold = HoldOf(request, mode, maxCount);
-        var timeout = request.Timeout ?? _options.DefaultWaitTimeout;
+        var timeout = request.Timeout ?? _options.Defaults.Timeout;
         RejectUpgrade(hold, timeout);
         return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: true, cancellationToken)!;
     }
@@ -106,7 +110,7 @@ internal sealed class LockEngine
     /// </summary>
     private void RejectUpgrade(Hold hold, TimeSpan timeout)
     {
-        if (hold.Mode is LockMode.Exclusive or LockMode.Write && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
+        if (hold.Mode is LockMode.Exclusive && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
             && _readLocks.Any(entry => entry.Value == hold.Key && entry.Key.State == LockState.Held))
         {
             throw new InvalidOperationException(
@@ -183,7 +187,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Lease.Hold, handle.Id).ConfigureAwait(false);
+            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Lease.Hold, handle.HolderId).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {
@@ -208,8 +212,8 @@ internal sealed class LockEngine
     private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, Hold hold, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
-        var ttl = request.Ttl ?? _options.Ttl;
-        var id = request.Id ?? NewLockId(_options);
+        var ttl = request.Ttl ?? _options.Defaults.Ttl;
+        var id = request.HolderId ?? NewLockId(_options);
         using var activity = Metrics.Start("acquire", request.Resource);
         var started = _options.TimeProvider.GetTimestamp();
         AcquireOutcome outcome;
@@ -243,8 +247,8 @@ internal sealed class LockEngine
 
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
         activity?.SetTag("distlock.outcome", "acquired");
-        var clock = new LeaseClock(_options.TimeProvider, _options.ClockDriftFactor, ttl, winner.SentAt,
-            request.AutoExtend ?? _options.AutoExtend, request.MaxHoldTime ?? _options.MaxHoldTime);
+        var clock = new LeaseClock(_options.TimeProvider, _clockDriftFactor, ttl, winner.SentAt,
+            request.AutoExtend ?? _options.Defaults.AutoExtend, request.MaxHoldTime ?? _options.Defaults.MaxHoldTime);
         var lease = new Lease(_leaseContext, hold, id, ttl, clock);
         var handle = new LockHandle(this, request.Resource, outcome, lease);
         if (hold.Mode == LockMode.Read)
@@ -273,7 +277,7 @@ internal sealed class LockEngine
     }
 
     /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>); with the holder's label, if set.</summary>
-    private static string NewLockId(LockOptions options) => options.HolderLabel is { } label
+    private static string NewLockId(LockManagerOptions options) => options.Defaults.HolderLabel is { } label
         ? HolderValue.Format(label, options.TimeProvider.GetUtcNow(), RandomHex.New(16))
         : RandomHex.New(16);
 }

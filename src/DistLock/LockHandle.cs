@@ -9,7 +9,7 @@ namespace DistLock;
 /// Automatic extension does not keep a handle alive: one the application drops without releasing
 /// is extended only until the garbage collector finds it; then its lock is released in Redis
 /// (and the handle turns <see cref="LockState.Lost"/>, warning 1011). With
-/// <see cref="LockOptions.AutoReleaseOnDispose"/> the manager keeps every handle until it is
+/// <see cref="LockManagerOptions.AutoReleaseOnDispose"/> the manager keeps every handle until it is
 /// released, so a dropped one is extended until the manager is disposed and releases it.
 /// </summary>
 /// <example>
@@ -67,16 +67,17 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     public string Key => _lease.Key;
 
     /// <summary>
-    /// What kind of lock this is: <see cref="LockMode.Exclusive"/>, <see cref="LockMode.Read"/>,
-    /// <see cref="LockMode.Write"/> or a permit of a <see cref="LockMode.Semaphore"/>.
+    /// What kind of lock this is: <see cref="LockMode.Exclusive"/>, <see cref="LockMode.Read"/> or a
+    /// permit of a <see cref="LockMode.Semaphore"/>.
     /// </summary>
     public LockMode Mode => _lease.Hold.Mode;
 
     /// <summary>
-    /// The lock's value in Redis, which identifies this owner: 128 random bits in hex, or the
-    /// value the caller chose in <see cref="LockRequest.Id"/>.
+    /// The holder's id, stored as the lock's value in Redis, which identifies this owner: 128 random
+    /// bits in hex (after the holder label, when one is set), or the id the caller chose in
+    /// <see cref="LockRequest.HolderId"/>. Inspection shows it as <see cref="LockInfo.HolderId"/>.
     /// </summary>
-    public string Id => _lease.Id;
+    public string HolderId => _lease.Id;
 
     /// <summary>The time to live the lock was acquired with (and is extended by).</summary>
     public TimeSpan Ttl => _lease.Ttl;
@@ -89,7 +90,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// How long the lock was certainly held when it was acquired: the TTL less the time the
-    /// winning attempt took and the clock-drift allowance (<see cref="LockOptions.ClockDriftFactor"/>).
+    /// winning attempt took and the clock-drift allowance (<see cref="RedisLockManagerOptions.ClockDriftFactor"/>).
     /// </summary>
     public TimeSpan Validity { get; }
 
@@ -174,7 +175,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// <summary>
     /// Resets the lock's time to live to <paramref name="ttl"/>, only if this handle still owns it
     /// (dist-lock <c>extend</c>). An expired or taken-over lock is never re-created, and a refusal
-    /// marks the handle <see cref="LockState.Lost"/>. Automatic extension (<see cref="LockOptions.AutoExtend"/>)
+    /// marks the handle <see cref="LockState.Lost"/>. Automatic extension (<see cref="AcquireOptions.AutoExtend"/>)
     /// makes calling this unnecessary; after a call, it goes on with the TTL given here.
     /// </summary>
     /// <remarks>
@@ -186,7 +187,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// <paramref name="ttl"/>, less the drift allowance, when that is sooner). Cancelling
     /// <paramref name="cancellationToken"/> stops the wait, not the extension.
     /// </remarks>
-    /// <param name="ttl">The new time to live, from <see cref="LockOptions.MinTtl"/> to <see cref="LockOptions.MaxTtl"/>.</param>
+    /// <param name="ttl">The new time to live, from <see cref="AcquireOptions.MinTtl"/> to <see cref="AcquireOptions.MaxTtl"/>.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>True when extended; false when the lock was released, lost, expired or is held by someone else.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is out of range (zero would delete the key).</exception>
@@ -194,7 +195,7 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
     public Task<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        LockOptions.CheckTtl(ttl, nameof(ttl));
+        AcquireOptions.CheckTtl(ttl, nameof(ttl));
         cancellationToken.ThrowIfCancellationRequested();
         _engine.ThrowIfDisposed();
         return _lease.ExtendAsync(ttl).WaitAsync(cancellationToken);

@@ -8,12 +8,12 @@ namespace DistLock;
 /// <summary>Reads and clears locks for operators: status, listing (SCAN, never KEYS) and forced release.</summary>
 internal sealed class LockInspector
 {
-    private readonly IReadOnlyList<RedisLockNode> _nodes;
+    private readonly IReadOnlyList<ScriptNode> _nodes;
     private readonly string[] _nodeNames;
     private readonly LockKeyLayout _keys;
     private readonly TimeSpan _timeout;
 
-    public LockInspector(IReadOnlyList<RedisLockNode> nodes, LockKeyLayout keys, TimeSpan timeout)
+    public LockInspector(IReadOnlyList<ScriptNode> nodes, LockKeyLayout keys, TimeSpan timeout)
     {
         _nodes = nodes;
         _nodeNames = [.. nodes.Select(n => n.Name)];
@@ -33,7 +33,7 @@ internal sealed class LockInspector
         var readers = readLocked
             ? answers.SelectMany(a => a.Readers).GroupBy(r => r.Id)
                 .Where(g => g.Count() >= LockValidity.QuorumSize(_nodes.Count))
-                .Select(g => new LockReader(g.Key, TimeSpan.FromMilliseconds(g.Min(r => r.LeftMs))))
+                .Select(g => new LockHolder(g.Key, TimeSpan.FromMilliseconds(g.Min(r => r.LeftMs))))
                 .OrderBy(r => r.RemainingTtl)
                 .ToList()
             : [];
@@ -41,7 +41,7 @@ internal sealed class LockInspector
             resource,
             key,
             readLocked ? null : holders?.Key,
-            holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true && readers.Count == 0,
+            holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true && readers.Count == 0 ? 1 : 0,
             ttls is { Count: > 0 } ? ttls.Min() : null,
             answers.Max(a => a.Fence),
             answers.Max(a => a.Waiters),
@@ -77,7 +77,10 @@ internal sealed class LockInspector
             var keys = new List<string>();
             try
             {
-                await ScanAsync(node, scan, keys, cancellationToken).ConfigureAwait(false);
+                await foreach (var key in node.KeysAsync(scan, _timeout, cancellationToken).ConfigureAwait(false))
+                {
+                    keys.Add(key);
+                }
             }
             catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or IOException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
             {
@@ -96,33 +99,6 @@ internal sealed class LockInspector
                 if (_keys.ResourceOf(key) is { } resource && seen.Add(resource))
                 {
                     yield return await InspectAsync(resource, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-    }
-
-    /// <summary>SCANs every primary of <paramref name="node"/>, each page within the node timeout.</summary>
-    private async Task ScanAsync(RedisLockNode node, string pattern, List<string> keys, CancellationToken cancellationToken)
-    {
-        foreach (var endpoint in node.Multiplexer.GetEndPoints())
-        {
-            var server = node.Multiplexer.GetServer(endpoint);
-            if (server.IsConnected && server.IsReplica)
-            {
-                continue;
-            }
-
-            if (!server.IsConnected)
-            {
-                throw new IOException($"Redis at {endpoint} is not connected");
-            }
-
-            var pages = server.KeysAsync(pattern: pattern, pageSize: 250).GetAsyncEnumerator(cancellationToken);
-            await using (pages.ConfigureAwait(false))
-            {
-                while (await pages.MoveNextAsync().AsTask().WaitAsync(_timeout, cancellationToken).ConfigureAwait(false))
-                {
-                    keys.Add(pages.Current.ToString());
                 }
             }
         }
@@ -154,7 +130,7 @@ internal sealed class LockInspector
     }
 
     /// <summary>The lock's state on one node: value, PTTL, fencing counter, waiters, readers with what is left of their leases.</summary>
-    private static async Task<(string? Value, long PttlMs, long Fence, int Waiters, IReadOnlyList<(string Id, long LeftMs)> Readers)> InspectLockAsync(RedisLockNode node, string key)
+    private static async Task<(string? Value, long PttlMs, long Fence, int Waiters, IReadOnlyList<(string Id, long LeftMs)> Readers)> InspectLockAsync(ScriptNode node, string key)
     {
         var reply = (RedisResult[])(await node.EvaluateAsync(LockScript.Inspect, LockKeyLayout.LockKeys(key), []).ConfigureAwait(false))!;
         var leases = (RedisResult[])reply[4]!;
@@ -168,7 +144,7 @@ internal sealed class LockInspector
     }
 
     /// <summary>The semaphore's state on one node: limit (0 without holders), live entries with their time left, waiters, fencing counter.</summary>
-    private static async Task<(int Limit, IReadOnlyList<(string Id, long RemainingMs)> Entries, int Waiters, long Fence)> InspectSemaphoreAsync(RedisLockNode node, string key)
+    private static async Task<(int Limit, IReadOnlyList<(string Id, long RemainingMs)> Entries, int Waiters, long Fence)> InspectSemaphoreAsync(ScriptNode node, string key)
     {
         var reply = (RedisResult[])(await node.EvaluateAsync(LockScript.InspectSemaphore, LockKeyLayout.SemaphoreKeys(key), []).ConfigureAwait(false))!;
         var live = (RedisResult[])reply[1]!;
@@ -194,13 +170,13 @@ internal sealed class LockInspector
     /// <summary>How many nodes answer a PING within the timeout.</summary>
     public async Task<QuorumStatus> PingAsync(CancellationToken cancellationToken)
     {
-        var pings = await CallEveryNodeAsync(node => node.Multiplexer.GetDatabase().PingAsync(), cancellationToken).ConfigureAwait(false);
+        var pings = await CallEveryNodeAsync(node => node.PingAsync(), cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return new QuorumStatus(_nodes.Count, pings.Count(p => p.IsCompletedSuccessfully));
     }
 
     /// <summary>Runs a command on every node; the nodes that fail are left out unless too many fail for a majority.</summary>
-    private async Task<List<T>> OnEveryNodeAsync<T>(Func<RedisLockNode, Task<T>> command, string operation, string key, CancellationToken cancellationToken)
+    private async Task<List<T>> OnEveryNodeAsync<T>(Func<ScriptNode, Task<T>> command, string operation, string key, CancellationToken cancellationToken)
     {
         var calls = await CallEveryNodeAsync(command, cancellationToken).ConfigureAwait(false);
         var answered = calls.Where(c => c.IsCompletedSuccessfully).Select(c => c.Result).ToList();
@@ -215,7 +191,7 @@ internal sealed class LockInspector
     }
 
     /// <summary>Sends a command to every node, each bounded by the timeout; returns the calls, all finished.</summary>
-    private async Task<List<Task<T>>> CallEveryNodeAsync<T>(Func<RedisLockNode, Task<T>> command, CancellationToken cancellationToken)
+    private async Task<List<Task<T>>> CallEveryNodeAsync<T>(Func<ScriptNode, Task<T>> command, CancellationToken cancellationToken)
     {
         var calls = _nodes.Select(node => command(node).WaitAsync(_timeout, cancellationToken)).ToList();
         try

@@ -3,19 +3,20 @@ using DistLock.Transport;
 namespace DistLock;
 
 /// <summary>
-/// One acquisition with per-call settings: a TTL other than <see cref="LockOptions.Ttl"/>, a
-/// caller-chosen lock value (Redis::DistLock's <c>lock($resource, $ttl, $value)</c>), a wait timeout.
+/// One acquisition with per-call settings: a TTL other than the manager's
+/// <see cref="AcquireOptions.Ttl"/>, a caller-chosen holder id (Redis::DistLock's
+/// <c>lock($resource, $ttl, $value)</c>), a timeout, automatic extension.
 /// </summary>
 /// <example>
 /// <code>
-/// var request = new LockRequest("invoice:42") { Ttl = TimeSpan.FromSeconds(5), Id = "worker-7" };
+/// var request = new LockRequest("invoice:42") { Ttl = TimeSpan.FromSeconds(5), HolderId = "worker-7" };
 /// await using var handle = await locks.AcquireAsync(request);
 /// </code>
 /// </example>
 public sealed class LockRequest
 {
-    /// <summary>The longest accepted caller-chosen <see cref="Id"/>, in UTF-8 bytes.</summary>
-    public const int MaxIdBytes = 1024;
+    /// <summary>The longest accepted caller-chosen <see cref="HolderId"/>, in UTF-8 bytes.</summary>
+    public const int MaxHolderIdBytes = 1024;
 
     private readonly TimeSpan? _ttl;
     private readonly string? _id;
@@ -33,42 +34,42 @@ public sealed class LockRequest
 
     /// <summary>A request for <paramref name="resource"/> with only a timeout: what the managers' overloads that take a name build.</summary>
     internal static LockRequest WithTimeout(string resource, TimeSpan? timeout) =>
-        new(resource) { Timeout = LockOptions.CheckTimeout(timeout, nameof(timeout)) };
+        new(resource) { Timeout = AcquireOptions.CheckTimeout(timeout, nameof(timeout)) };
 
     /// <summary>The name of the shared resource.</summary>
     public string Resource { get; }
 
-    /// <summary>The lock's time to live; null uses <see cref="LockOptions.Ttl"/>.</summary>
+    /// <summary>The lock's time to live; null uses <see cref="AcquireOptions.Ttl"/>.</summary>
     public TimeSpan? Ttl
     {
         get => _ttl;
-        init => _ttl = value is { } ttl ? LockOptions.CheckTtl(ttl, nameof(Ttl)) : null;
+        init => _ttl = value is { } ttl ? AcquireOptions.CheckTtl(ttl, nameof(Ttl)) : null;
     }
 
     /// <summary>
-    /// The lock id: what is stored in the lock key and identifies the owner (the handle's
-    /// <see cref="LockHandle.Id"/>, the holder's <see cref="LockInfo.HolderId"/>); null generates
-    /// 128 random bits. A chosen id must be unique to its owner: anyone presenting the same id can
-    /// extend or release the lock. 1 to 1024 UTF-8 bytes, not starting with <c>reserved:</c>.
+    /// The holder's id: what is stored in the lock key and identifies the owner (the handle's
+    /// <see cref="LockHandle.HolderId"/>, the inspected <see cref="LockInfo.HolderId"/>); null
+    /// generates 128 random bits. A chosen id must be unique to its owner: anyone presenting the same
+    /// id can extend or release the lock. 1 to 1024 UTF-8 bytes, not starting with <c>reserved:</c>.
     /// </summary>
-    public string? Id
+    public string? HolderId
     {
         get => _id;
         init
         {
             if (value is not null)
             {
-                ArgumentException.ThrowIfNullOrEmpty(value, nameof(Id));
-                Transport.LockKeyLayout.EnsureWellFormed(value, "lock id", nameof(Id));
-                if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxIdBytes)
+                ArgumentException.ThrowIfNullOrEmpty(value, nameof(HolderId));
+                Transport.LockKeyLayout.EnsureWellFormed(value, "holder id", nameof(HolderId));
+                if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxHolderIdBytes)
                 {
-                    throw new ArgumentException($"A lock id must be at most {MaxIdBytes} bytes (UTF-8).", nameof(Id));
+                    throw new ArgumentException($"A holder id must be at most {MaxHolderIdBytes} bytes (UTF-8).", nameof(HolderId));
                 }
 
                 if (value.StartsWith(Transport.LockKeyLayout.ReservedPrefix, StringComparison.Ordinal))
                 {
                     throw new ArgumentException(
-                        $"A lock id must not start with '{Transport.LockKeyLayout.ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(Id));
+                        $"A holder id must not start with '{Transport.LockKeyLayout.ReservedPrefix}': DistLock marks a lock being handed to a waiter that way.", nameof(HolderId));
                 }
             }
 
@@ -78,26 +79,26 @@ public sealed class LockRequest
 
     /// <summary>
     /// How long to wait for the lock; null uses the method's default
-    /// (<see cref="LockOptions.DefaultWaitTimeout"/> for <c>AcquireAsync</c>, zero for <c>TryAcquireAsync</c>).
+    /// (the manager's <see cref="AcquireOptions.Timeout"/> for <c>AcquireAsync</c>, zero for <c>TryAcquireAsync</c>).
     /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>, and any timeout longer than about
     /// 49.7 days (<see cref="TimeSpan.MaxValue"/> included), waits forever.
     /// </summary>
     public TimeSpan? Timeout
     {
         get => _timeout;
-        init => _timeout = value is { } t ? LockOptions.CheckTimeout(t, nameof(Timeout)) : null;
+        init => _timeout = value is { } t ? AcquireOptions.CheckTimeout(t, nameof(Timeout)) : null;
     }
 
-    /// <summary>Extend this lock automatically while it is held; null uses <see cref="LockOptions.AutoExtend"/>.</summary>
+    /// <summary>Extend this lock automatically while it is held; null uses <see cref="AcquireOptions.AutoExtend"/>.</summary>
     public bool? AutoExtend { get; init; }
 
     /// <summary>
     /// How long automatic extension keeps this lock alive after it was acquired; null uses
-    /// <see cref="LockOptions.MaxHoldTime"/>. Must be positive; <see cref="TimeSpan.MaxValue"/> means no limit.
+    /// <see cref="AcquireOptions.MaxHoldTime"/>. Must be positive; <see cref="TimeSpan.MaxValue"/> means no limit.
     /// </summary>
     public TimeSpan? MaxHoldTime
     {
         get => _maxHoldTime;
-        init => _maxHoldTime = LockOptions.CheckMaxHoldTime(value, nameof(MaxHoldTime));
+        init => _maxHoldTime = AcquireOptions.CheckMaxHoldTime(value, nameof(MaxHoldTime));
     }
 }

@@ -1,9 +1,9 @@
 namespace DistLock;
 
 /// <summary>
-/// Thrown by <see cref="RedisLockManager.AcquireAsync(string, TimeSpan?, CancellationToken)"/> when
+/// Thrown by <see cref="ILockManager.AcquireAsync(string, TimeSpan?, CancellationToken)"/> when
 /// the lock stayed held by someone else until the wait timeout passed or
-/// <see cref="LockOptions.MaxRetries"/> ran out. Redis itself answered every attempt: an outage
+/// <see cref="AcquireOptions.MaxRetries"/> ran out. Redis itself answered every attempt: an outage
 /// is a <see cref="LockBackendException"/> instead.
 /// </summary>
 public sealed class LockTimeoutException : DistLockException

@@ -1,8 +1,8 @@
 namespace DistLock;
 
 /// <summary>
-/// A semaphore as Redis has it now, for tools and dashboards
-/// (<see cref="RedisLockManager.InspectSemaphoreAsync"/>).
+/// A semaphore as its manager's node has it now, for tools, dashboards and tests
+/// (<see cref="ILockManager.InspectSemaphoreAsync"/>).
 /// </summary>
 /// <param name="Resource">The semaphore's name.</param>
 /// <param name="Key">Its key: a sorted set of holders, <c>{prefix}{{resource}}:semaphore</c>.</param>
@@ -10,15 +10,15 @@ namespace DistLock;
 /// <param name="Holders">The live holders, soonest to expire first.</param>
 /// <param name="HandingOver">Permits a release has reserved for the waiters it woke (they count against <paramref name="MaxCount"/> until claimed, or for the handoff grace).</param>
 /// <param name="Waiters">How many waiting processes are in the semaphore's line.</param>
-/// <param name="FencingCounter">The last fencing token issued for the semaphore; 0 when none was.</param>
+/// <param name="LastFencingToken">The last fencing token issued for the semaphore (on demand, by <see cref="LockHandle.GetFencingTokenAsync"/>); 0 when none was.</param>
 public sealed record SemaphoreInfo(
     string Resource,
     string Key,
     int MaxCount,
-    IReadOnlyList<SemaphoreHolder> Holders,
+    IReadOnlyList<LockHolder> Holders,
     int HandingOver,
     int Waiters,
-    long FencingCounter)
+    long LastFencingToken)
 {
     /// <summary>Permits nobody holds and no waiter has been promised: what a caller with the same maxCount would get at once.</summary>
     public int FreePermits => Math.Max(0, MaxCount - Holders.Count - HandingOver);
@@ -26,7 +26,7 @@ public sealed record SemaphoreInfo(
     /// <summary>Builds the record from a node's entries (holders' ids and reservations, with their time left).</summary>
     internal static SemaphoreInfo From(string resource, string key, int maxCount, IEnumerable<(string Id, TimeSpan Remaining)> entries, int waiters, long fence)
     {
-        var holders = new List<SemaphoreHolder>();
+        var holders = new List<LockHolder>();
         var handingOver = 0;
         foreach (var (id, remaining) in entries.OrderBy(e => e.Remaining))
         {
@@ -36,7 +36,7 @@ public sealed record SemaphoreInfo(
             }
             else
             {
-                holders.Add(new SemaphoreHolder(id, remaining));
+                holders.Add(new LockHolder(id, remaining));
             }
         }
 

@@ -4,7 +4,7 @@ namespace DistLock.Algorithm;
 /// What the clock says about one held lock, and nothing else: its state, its deadline (the send
 /// time of the last successful acquire or extend, plus the TTL, less the drift allowance: the key
 /// cannot have expired on a majority before it), when the next automatic extension is due, and
-/// when extending stops (<see cref="LockOptions.MaxHoldTime"/>). It sends nothing and takes no
+/// when extending stops (<see cref="AcquireOptions.MaxHoldTime"/>). It sends nothing and takes no
 /// lock: <see cref="Lease"/> calls it under its own lock, with the timestamps it read, and does the
 /// sending, the signalling and the logging.
 /// </summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DistLock.Algorithm;
 using StackExchange.Redis;
 
@@ -22,7 +23,7 @@ internal sealed class InMemoryLockNode : ScriptNode
     /// <param name="handoffGrace">How long a woken queue has to claim its turn.</param>
     /// <param name="idleExpiry">How long a fencing counter outlives its last token.</param>
     public InMemoryLockNode(TimeProvider time, TimeSpan handoffGrace, TimeSpan? idleExpiry = null)
-        : base(Ms(handoffGrace), Ms(idleExpiry ?? LockOptions.DefaultIdleExpiry), fenceResolution: 1)
+        : base(Ms(handoffGrace), Ms(idleExpiry ?? LockManagerOptions.DefaultIdleExpiry), fenceResolution: 1)
     {
         _keyspace = new MemoryKeyspace(time, Publish);
         _scripts = new ScriptRunner(_keyspace);
@@ -85,6 +86,25 @@ internal sealed class InMemoryLockNode : ScriptNode
         {
             return Task.FromResult(_keyspace.Execute(["SET", key, value, "PX", MemoryKeyspace.Format(Ms(ttl)), "NX"]) is not null);
         }
+    }
+
+    public override Task<TimeSpan> PingAsync() => Task.FromResult(TimeSpan.Zero);
+
+    public override async IAsyncEnumerable<string> KeysAsync(string pattern, TimeSpan timeout, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        object[] keys;
+        lock (_gate)
+        {
+            keys = (object[])_keyspace.Execute(["KEYS", pattern])!;
+        }
+
+        foreach (var key in keys)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return (string)key;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public override Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)

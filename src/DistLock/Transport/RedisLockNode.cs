@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using StackExchange.Redis;
 
 namespace DistLock.Transport;
@@ -23,7 +24,7 @@ internal sealed class RedisLockNode : ScriptNode
     /// <param name="multiplexer">The connection.</param>
     /// <param name="settings">The manager's settings.</param>
     /// <param name="quorumMember">Whether the node is one of several (Redlock): fencing counters then use a clock floor of one second, so that they stay in step.</param>
-    public RedisLockNode(IConnectionMultiplexer multiplexer, LockOptions settings, bool quorumMember)
+    public RedisLockNode(IConnectionMultiplexer multiplexer, RedisLockManagerOptions settings, bool quorumMember)
         : base(Ms(settings.HandoffGrace), Ms(settings.IdleExpiry), quorumMember ? QuorumFenceResolutionMicroseconds : 1)
     {
         _waitForReplicas = settings.WaitForReplicas;
@@ -45,6 +46,35 @@ internal sealed class RedisLockNode : ScriptNode
     public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args) => script.EvaluateAsync(_database, keys, args);
 
     public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => _database.StringSetAsync(key, value, ttl, When.NotExists);
+
+    public override Task<TimeSpan> PingAsync() => _database.PingAsync();
+
+    /// <summary>SCAN (never KEYS) on every primary: a cluster's keys are spread over them.</summary>
+    public override async IAsyncEnumerable<string> KeysAsync(string pattern, TimeSpan timeout, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var endpoint in Multiplexer.GetEndPoints())
+        {
+            var server = Multiplexer.GetServer(endpoint);
+            if (server.IsConnected && server.IsReplica)
+            {
+                continue;
+            }
+
+            if (!server.IsConnected)
+            {
+                throw new IOException($"Redis at {endpoint} is not connected");
+            }
+
+            var pages = server.KeysAsync(pattern: pattern, pageSize: 250).GetAsyncEnumerator(cancellationToken);
+            await using (pages.ConfigureAwait(false))
+            {
+                while (await pages.MoveNextAsync().AsTask().WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return pages.Current.ToString();
+                }
+            }
+        }
+    }
 
     public override async Task<Algorithm.INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)
     {
@@ -83,7 +113,7 @@ internal sealed class RedisLockNode : ScriptNode
         }
 
         throw new LockBackendException(
-            $"{confirmed} of the {_waitForReplicas} replica(s) asked for (LockOptions.WaitForReplicas) confirmed the " +
+            $"{confirmed} of the {_waitForReplicas} replica(s) asked for (RedisLockManagerOptions.WaitForReplicas) confirmed the " +
             (newHolder is null ? "extension" : "lock") + $" within {_replicaTimeoutMs} ms, so it " +
             (newHolder is null ? "does not count" : "was given back"));
     }

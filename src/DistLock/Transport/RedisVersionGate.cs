@@ -45,7 +45,7 @@ internal sealed class RedisVersionGate
         {
             throw new DistLockException(
                 $"Redis at {endpoint} reports version {version}; DistLock needs {Minimum} or later " +
-                "(SET with NX and PX). Upgrade the server, or set LockOptions.VersionCheck to false " +
+                "(SET with NX and PX). Upgrade the server, or set RedisLockManagerOptions.VersionCheck to false " +
                 "if the version reported is wrong.");
         }
     }

@@ -43,6 +43,12 @@ internal abstract class ScriptNode : ILockNode
     /// <summary>SET NX PX: the whole acquire of a lock by a caller that does not wait.</summary>
     public abstract Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl);
 
+    /// <summary>The keys that match the Redis glob <paramref name="pattern"/>, each page of the listing within <paramref name="timeout"/>.</summary>
+    public abstract IAsyncEnumerable<string> KeysAsync(string pattern, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>PING: how long the answer took.</summary>
+    public abstract Task<TimeSpan> PingAsync();
+
     /// <summary>Listens on <paramref name="channels"/>; the handler gets the channel's index and the message (null: the connection changed).</summary>
     public abstract Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage);
 
@@ -76,7 +82,7 @@ internal abstract class ScriptNode : ILockNode
 
     /// <summary>
     /// Waits until replicas confirm what <paramref name="granting"/> wrote, where the node is asked
-    /// to (<see cref="LockOptions.WaitForReplicas"/>); a grant they do not confirm in time does not
+    /// to (<see cref="RedisLockManagerOptions.WaitForReplicas"/>); a grant they do not confirm in time does not
     /// count, and a new hold (<paramref name="newHolder"/>: its id; null for an extension) is released
     /// first. Nothing to wait for here.
     /// </summary>
