@@ -21,7 +21,7 @@ try
     await using var counterConnection = await ConnectionMultiplexer.ConnectAsync(endpoints[0]);
     var counter = counterConnection.GetDatabase();
     var counterKey = $"distlock-sample:counter:{Guid.NewGuid():N}";
-    var options = new LockOptions { Ttl = TimeSpan.FromSeconds(5), RetryDelay = TimeSpan.FromMilliseconds(20) };
+    var options = new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(5) } };
     var overlaps = 0;
     var inside = 0;
 

@@ -9,7 +9,7 @@ public sealed class ReportPublisherTests
     [Fact]
     public async Task TryPublish_WhileAnotherInstanceHoldsTheLock_DoesNothing()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _clock });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _clock });
         await using var otherInstance = await locks.AcquireAsync("reports:daily");
         var publisher = new ReportPublisher(locks);
 
@@ -20,7 +20,7 @@ public sealed class ReportPublisherTests
     [Fact]
     public async Task TryPublish_AfterACrashedHoldersTtl_Publishes()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _clock });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _clock });
         // A holder that dies without releasing: no extension, so its TTL runs out.
         _ = await locks.AcquireAsync(new LockRequest("reports:daily") { Ttl = TimeSpan.FromMinutes(1), AutoExtend = false });
         var publisher = new ReportPublisher(locks);

@@ -6,7 +6,7 @@ namespace DistLock.Benchmarks.Scenarios;
 
 /// <summary>
 /// W tasks in one process share one resource, each taking a read lock with probability
-/// <c>readShare</c> and the write lock otherwise, holding it for a moment. Measures reads/s,
+/// <c>readShare</c> and the exclusive (write) lock otherwise, holding it for a moment. Measures reads/s,
 /// writes/s, how long writers waited (the writer-starvation question), violations (a writer
 /// together with anyone) and server commands per acquisition. Rows: DistLock and madelson's
 /// RedisDistributedReaderWriterLock (default and tuned busy-wait).
@@ -36,7 +36,7 @@ public static class ReaderWriterMix
         {
             if (row == LockRow.DistLock)
             {
-                return write ? await manager.TryAcquireWriteAsync(resource, wait) : await manager.TryAcquireReadAsync(resource, wait);
+                return write ? await manager.TryAcquireAsync(resource, wait) : await manager.TryAcquireReadAsync(resource, wait);
             }
 
             return write ? await madelson.TryAcquireWriteLockAsync(wait) : await madelson.TryAcquireReadLockAsync(wait);

@@ -9,20 +9,20 @@ namespace DistLock.Benchmarks.Scenarios;
 /// k waiting processes first in line are stopped (SIGSTOP: they keep their subscriptions, so a
 /// release hands them their turn) or killed (SIGKILL: nobody listens for them any more), and a live
 /// waiter waits behind them. How long after the release does the live waiter get the hold? The bound
-/// is k x the grace (RetryDelay, 50 ms) + 100 ms: a stalled waiter costs one grace, a dead one nothing.
+/// is k x the grace (HandoffGrace, 50 ms) + 100 ms: a stalled waiter costs one grace, a dead one nothing.
 /// For every kind of hold, on one node and (semaphores aside: refused there) on Redlock over three.
 /// DistLock only: the peers poll, so a stalled poller delays nobody.
 /// </summary>
 public static class StalledLine
 {
-    private static readonly TimeSpan Grace = new LockOptions().RetryDelay;
+    private static readonly TimeSpan Grace = new LockManagerOptions().HandoffGrace;
 
     public static async Task<List<ScenarioResult>> RunAsync(string scenario, IReadOnlyList<string> one, IReadOnlyList<string> three, int[] counts)
     {
         var results = new List<ScenarioResult>();
         foreach (var (nodes, topology) in new[] { (one, "one node"), (three, "Redlock over 3") })
         {
-            foreach (var kind in new[] { "exclusive", "read", "write", "semaphore" })
+            foreach (var kind in new[] { "exclusive", "read", "semaphore" })
             {
                 if (kind == "semaphore" && nodes.Count > 1)
                 {
@@ -65,11 +65,11 @@ public static class StalledLine
     private static async Task<double> MeasureAsync(IReadOnlyList<string> endpoints, string kind, int k, bool stop)
     {
         var resource = "stalled-line:" + Guid.NewGuid().ToString("N")[..8];
-        var key = $"{new LockOptions().KeyPrefix}{{{resource}}}" + (kind == "semaphore" ? ":semaphore" : string.Empty);
+        var key = $"{new LockManagerOptions().KeyPrefix}{{{resource}}}" + (kind == "semaphore" ? ":semaphore" : string.Empty);
         var inspectors = await Task.WhenAll(endpoints.Select(e => ConnectionMultiplexer.ConnectAsync(e)));
         await using var holder = await RedisLockManager.ConnectAsync(endpoints);
         await using var live = await RedisLockManager.ConnectAsync(endpoints);
-        var held = kind == "read" ? await holder.AcquireWriteAsync(resource) : await AcquireAsync(holder, kind, resource, TimeSpan.FromSeconds(10));
+        var held = kind == "read" ? await holder.AcquireAsync(resource) : await AcquireAsync(holder, kind, resource, TimeSpan.FromSeconds(10));
         var workers = new List<Process>();
         try
         {
@@ -118,7 +118,6 @@ public static class StalledLine
     private static Task<LockHandle> AcquireAsync(RedisLockManager locks, string kind, string resource, TimeSpan timeout) => kind switch
     {
         "read" => locks.AcquireReadAsync(resource, timeout),
-        "write" => locks.AcquireWriteAsync(resource, timeout),
         "semaphore" => locks.AcquireSemaphoreAsync(resource, 1, timeout),
         _ => locks.AcquireAsync(resource, timeout),
     };

@@ -6,7 +6,7 @@ namespace DistLock.Benchmarks.Scenarios;
 /// <summary>
 /// A waiting process that stalled (paused, in a debugger) while first in DistLock's line: it keeps
 /// its subscription, so a release reserves the lock for it. How long after the release does the
-/// live waiter behind it get the lock? The bound is the handoff grace (RetryDelay, 50 ms by
+/// live waiter behind it get the lock? The bound is the handoff grace (HandoffGrace, 50 ms by
 /// default) plus a round trip; before the waiters behind were told, it was the old holder's TTL. DistLock only:
 /// the peers poll, and a stalled poller holds nobody up.
 /// </summary>
@@ -14,7 +14,7 @@ public static class StalledWaiter
 {
     public static async Task<ScenarioResult> RunAsync(string scenario, string endpoint, int rounds)
     {
-        var options = new LockOptions { Ttl = TimeSpan.FromSeconds(10) };
+        var options = new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(10) } };
         await using var holder = await RedisLockManager.ConnectAsync(endpoint, options);
         await using var waiter = await RedisLockManager.ConnectAsync(endpoint, options);
         await using var stalled = await ConnectionMultiplexer.ConnectAsync(endpoint);
