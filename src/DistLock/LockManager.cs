@@ -20,6 +20,8 @@ public abstract class LockManager : ILockManager, IDisposable
     /// <summary>Inspection and operator actions over the same nodes; set by the derived constructor.</summary>
     private protected LockInspector Inspector { get; set; } = null!;
 
+    internal LockManagerOptions Options => Engine.Options;
+
     internal RedlockProtocol Protocol => Engine.Protocol;
 
     internal WaitQueues Waiters => Engine.Waiters;
