@@ -15,7 +15,7 @@ internal static class CommonOptions
 
     public static Option<string> Prefix() => new("--prefix")
     {
-        Description = "The key prefix the applications use (LockOptions.KeyPrefix)",
+        Description = "The key prefix the applications use (LockManagerOptions.KeyPrefix)",
         DefaultValueFactory = _ => "lock:",
     };
 
@@ -35,11 +35,11 @@ internal static class CommonOptions
     public static string ResourceName(string? name, string where) =>
         string.IsNullOrWhiteSpace(name) ? throw new CliException(ExitCodes.Usage, $"{where}: a lock name cannot be empty") : name;
 
-    public static LockOptions LockOptions(string prefix)
+    public static RedisLockManagerOptions ManagerOptions(string prefix)
     {
         try
         {
-            var options = new LockOptions { KeyPrefix = prefix };
+            var options = new RedisLockManagerOptions { KeyPrefix = prefix };
             options.Validate();
             return options;
         }

@@ -15,7 +15,7 @@ internal static class LockJson
         json.WriteString("resource", info.Resource);
         json.WriteString("key", info.Key);
         json.WriteString("state", LockTable.StateOf(info).Replace(' ', '-'));
-        if (info.HolderId is null || info.HandingOver)
+        if (info.HolderId is null || info.HandingOver > 0)
         {
             json.WriteNull("holder");
         }
@@ -33,7 +33,7 @@ internal static class LockJson
             json.WriteNull("ttlMs");
         }
 
-        json.WriteNumber("fencingCounter", info.FencingCounter);
+        json.WriteNumber("fencingCounter", info.LastFencingToken);
         json.WriteNumber("waiters", info.Waiters);
         json.WriteNumber("nodesHolding", info.NodesHolding);
         json.WriteNumber("nodes", nodes);
@@ -52,7 +52,7 @@ internal static class LockJson
         foreach (var reader in info.Readers)
         {
             json.WriteStartObject();
-            json.WriteString("id", reader.Id);
+            json.WriteString("id", reader.HolderId);
             json.WriteNumber("ttlMs", (long)reader.RemainingTtl.TotalMilliseconds);
             if (reader.HolderLabel is { } readerLabel)
             {

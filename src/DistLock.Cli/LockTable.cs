@@ -7,17 +7,17 @@ namespace DistLock.Cli;
 internal static class LockTable
 {
     public static string StateOf(LockInfo info) =>
-        info.Readers.Count > 0 ? "read-locked" : info.HandingOver ? "handing over" : info.HolderId is null ? "free" : "held";
+        info.Readers.Count > 0 ? "read-locked" : info.HandingOver > 0 ? "handing over" : info.HolderId is null ? "free" : "held";
 
-    /// <summary>The holder's label (see LockOptions.HolderLabel) when its value carries one, else its lock value.</summary>
+    /// <summary>The holder's label (see AcquireOptions.HolderLabel) when its value carries one, else its lock value.</summary>
     public static string HolderOf(LockInfo info) =>
         info.Readers.Count > 0 ? $"{info.Readers.Count} reader(s)"
-        : info.HandingOver ? "(next waiter)"
+        : info.HandingOver > 0 ? "(next waiter)"
         : info.HolderId is null ? "-" : info.HolderLabel ?? info.HolderId;
 
     /// <summary>One line per reader: who (label or id) and what is left of its lease.</summary>
-    public static string ReaderOf(LockReader reader) =>
-        $"{reader.HolderLabel ?? reader.Id}  {Seconds(reader.RemainingTtl)}";
+    public static string ReaderOf(LockHolder reader) =>
+        $"{reader.HolderLabel ?? reader.HolderId}  {Seconds(reader.RemainingTtl)}";
 
     /// <summary>" for 12.3 s" when the holder's value says when it acquired, else "".</summary>
     public static string HeldForOf(LockInfo info) =>
@@ -49,7 +49,7 @@ internal static class LockTable
             table.AddRow("reader", Markup.Escape(ReaderOf(reader)));
         }
 
-        table.AddRow("fencing counter", info.FencingCounter.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("fencing counter", info.LastFencingToken.ToString(CultureInfo.InvariantCulture));
         table.AddRow("waiters", info.Waiters.ToString(CultureInfo.InvariantCulture));
         table.AddRow("nodes holding", $"{info.NodesHolding} of {nodes}");
         return table;
@@ -65,7 +65,7 @@ internal static class LockTable
                 StateOf(info),
                 Markup.Escape(HolderOf(info)),
                 TtlOf(info),
-                info.FencingCounter.ToString(CultureInfo.InvariantCulture),
+                info.LastFencingToken.ToString(CultureInfo.InvariantCulture),
                 info.Waiters.ToString(CultureInfo.InvariantCulture));
         }
 

@@ -23,7 +23,7 @@ internal static class SemaphoreView
         }
 
         table.AddRow("holders", info.Holders.Count == 0 ? "-" : string.Join('\n', info.Holders.Select(Holder)));
-        table.AddRow("fencing counter", info.FencingCounter.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("fencing counter", info.LastFencingToken.ToString(CultureInfo.InvariantCulture));
         table.AddRow("waiters", Number(info.Waiters));
         return table;
     }
@@ -31,7 +31,7 @@ internal static class SemaphoreView
     /// <summary>What <c>status --semaphore --watch</c> prints off a terminal, when it changes.</summary>
     public static string Line(SemaphoreInfo info) =>
         $"holders={Number(info.Holders.Count)}/{(info.MaxCount == 0 ? "-" : Number(info.MaxCount))} free={(info.MaxCount == 0 ? "all" : Number(info.FreePermits))} " +
-        $"handing-over={Number(info.HandingOver)} fencing={info.FencingCounter.ToString(CultureInfo.InvariantCulture)} waiters={Number(info.Waiters)}";
+        $"handing-over={Number(info.HandingOver)} fencing={info.LastFencingToken.ToString(CultureInfo.InvariantCulture)} waiters={Number(info.Waiters)}";
 
     /// <summary>The shortest TTL left among the holders, or - when none holds.</summary>
     public static string TtlOf(SemaphoreInfo info) =>
@@ -57,12 +57,12 @@ internal static class SemaphoreView
         }
 
         json.WriteEndArray();
-        json.WriteNumber("fencingCounter", info.FencingCounter);
+        json.WriteNumber("fencingCounter", info.LastFencingToken);
         json.WriteNumber("waiters", info.Waiters);
         json.WriteEndObject();
     });
 
-    private static string Holder(SemaphoreHolder holder) =>
+    private static string Holder(LockHolder holder) =>
         $"{Markup.Escape(holder.HolderLabel ?? holder.HolderId)} ({LockTable.Seconds(holder.RemainingTtl)} left)";
 
     private static void WriteOrNull(Utf8JsonWriter json, string name, string? value)

@@ -63,13 +63,13 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         using var json = await Tool.RunAsync(["status", "--semaphore", resource, "--json"], redis.Endpoint);
 
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains(held.Id, table.Stdout, StringComparison.Ordinal);
+        Assert.Contains(held.HolderId, table.Stdout, StringComparison.Ordinal);
         Assert.Contains("free permits", table.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, json.ExitCode);
         using var document = JsonDocument.Parse(json.Stdout);
         Assert.Equal(3, document.RootElement.GetProperty("maxCount").GetInt32());
         Assert.Equal(2, document.RootElement.GetProperty("freePermits").GetInt32());
-        Assert.Equal(held.Id, document.RootElement.GetProperty("holders")[0].GetProperty("holder").GetString());
+        Assert.Equal(held.HolderId, document.RootElement.GetProperty("holders")[0].GetProperty("holder").GetString());
     }
 
     [Fact]
@@ -108,14 +108,14 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         var stuck = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
         await using var kept = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
 
-        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.Id, "--force"], redis.Endpoint, stdin: "n\n");
-        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.Id, "--force"], redis.Endpoint, stdin: "y\n");
+        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.HolderId, "--force"], redis.Endpoint, stdin: "n\n");
+        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.HolderId, "--force"], redis.Endpoint, stdin: "y\n");
 
         Assert.Equal(1, declined.ExitCode);
         Assert.Equal(0, confirmed.ExitCode);
         Assert.Contains($"freed 1 permit(s) of '{resource}'", confirmed.Stdout, StringComparison.Ordinal);
         var holders = (await redis.Locks.InspectSemaphoreAsync(resource)).Holders;
-        Assert.Equal(kept.Id, Assert.Single(holders).HolderId);
+        Assert.Equal(kept.HolderId, Assert.Single(holders).HolderId);
         Assert.False(await stuck.ReleaseAsync());
     }
 

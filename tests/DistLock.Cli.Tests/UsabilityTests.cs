@@ -113,7 +113,7 @@ public sealed class UsabilityTests(RedisFixture redis)
             ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes", "holderLabel", "heldSince", "readers"],
             one.EnumerateObject().Select(p => p.Name));
         Assert.Equal("held", one.GetProperty("state").GetString());
-        Assert.Equal(handle.Id, one.GetProperty("holder").GetString());
+        Assert.Equal(handle.HolderId, one.GetProperty("holder").GetString());
         Assert.Equal(token, one.GetProperty("fencingCounter").GetInt64());
         Assert.InRange(one.GetProperty("ttlMs").GetInt64(), 1, 30_000);
         Assert.Equal(0, list.ExitCode);
@@ -175,7 +175,7 @@ public sealed class UsabilityTests(RedisFixture redis)
 
         await using (var handle = await redis.Locks.AcquireAsync(resource))
         {
-            await Until.TrueAsync(() => tool.Stdout.Contains("held holder=" + handle.Id, StringComparison.Ordinal));
+            await Until.TrueAsync(() => tool.Stdout.Contains("held holder=" + handle.HolderId, StringComparison.Ordinal));
         }
 
         Signals.Send(tool.Process.Id, 15);
@@ -194,7 +194,7 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(75, tool.ExitCode);
         var lines = tool.Stderr.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
-        Assert.StartsWith($"distlock: waiting for '{resource}' (up to 1s): held by lock value {held.Id}", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith($"distlock: waiting for '{resource}' (up to 1s): held by lock value {held.HolderId}", lines[0], StringComparison.Ordinal);
         Assert.Equal($"distlock: lock '{resource}' is held by someone else; not acquired within 1s", lines[1]);
     }
 
@@ -286,6 +286,6 @@ public sealed class UsabilityTests(RedisFixture redis)
         Signals.Send(tool.Process.Id, signal);
 
         Assert.Equal(expected, await tool.WaitAsync(20));
-        Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
+        Assert.Equal(held.HolderId, (await redis.Locks.InspectAsync(resource)).HolderId);
     }
 }

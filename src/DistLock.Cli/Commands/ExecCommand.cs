@@ -33,7 +33,7 @@ internal static class ExecCommand
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
-            ModeOf(parse.GetValue(read), parse.GetValue(write)),
+            ModeOf(parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
             parse.GetValue(prefix)!,
             CommonOptions.ResourceName(parse.GetValue(resource), "--resource"),
             Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
@@ -52,11 +52,16 @@ internal static class ExecCommand
             ? throw new CliException(ExitCodes.Usage, "--label: empty; give a label, or leave the flag out for the default (host, pid and command)")
             : label;
 
-    private static LockMode ModeOf(bool read, bool write) => (read, write) switch
+    /// <summary>
+    /// The kind of hold the flags ask for. --write names the exclusive lock, which exec takes without
+    /// a flag (the library has no separate write lock), so it conflicts with the other kinds all the same.
+    /// </summary>
+    private static LockMode ModeOf(bool read, bool write, bool permits) => (read, write, permits) switch
     {
-        (true, true) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
-        (true, false) => LockMode.Read,
-        (false, true) => LockMode.Write,
+        (true, true, _) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
+        (true, _, true) or (_, true, true) => throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write"),
+        (true, _, _) => LockMode.Read,
+        (_, _, true) => LockMode.Semaphore,
         _ => LockMode.Exclusive,
     };
 
@@ -64,22 +69,17 @@ internal static class ExecCommand
         IReadOnlyList<string> targets, LockMode mode, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
         int? permits, string[] command, CancellationToken cancellationToken)
     {
-        if (permits is not null && mode != LockMode.Exclusive)
-        {
-            throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write");
-        }
-
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
             throw new CliException(ExitCodes.Usage, "exec: the command is empty");
         }
 
-        var options = CommonOptions.LockOptions(prefix);
+        var options = CommonOptions.ManagerOptions(prefix);
         Durations.ApplyTtl(options, ttl, "--ttl");
         try
         {
-            options.HolderLabel = label ?? DefaultLabel(command);
-            options.Validate();
+            options.Defaults.HolderLabel = label ?? DefaultLabel(command);
+            options.Defaults.Validate();
         }
         catch (ArgumentException ex)
         {
@@ -123,7 +123,7 @@ internal static class ExecCommand
         {
             [TokenVariable] = token.ToString(CultureInfo.InvariantCulture),
             ["DISTLOCK_RESOURCE"] = resource,
-            ["DISTLOCK_LOCK_ID"] = handle.Id,
+            ["DISTLOCK_LOCK_ID"] = handle.HolderId,
         };
 
         using var child = ChildProcess.Start(command, environment);
@@ -157,7 +157,6 @@ internal static class ExecCommand
         Task<LockHandle?> Try(TimeSpan timeout) => mode switch
         {
             LockMode.Read => locks.TryAcquireReadAsync(resource, timeout, cancellationToken),
-            LockMode.Write => locks.TryAcquireWriteAsync(resource, timeout, cancellationToken),
             _ => locks.TryAcquireAsync(resource, timeout, cancellationToken),
         };
 
@@ -194,9 +193,9 @@ internal static class ExecCommand
     private static string Holder(LockInfo info) => info.HolderId switch
     {
         null when info.Readers.Count > 0 => $"read by {info.Readers.Count} reader(s), the longest lease {LockTable.TtlOf(info)} left, {info.Waiters} waiter(s)",
-        null when info.HandingOver => "it is being handed to the next waiters",
+        null when info.HandingOver > 0 => "it is being handed to the next waiters",
         null => "it was just released",
-        _ when info.HandingOver => "it is being handed to the next waiter",
+        _ when info.HandingOver > 0 => "it is being handed to the next waiter",
         _ => $"held by {(info.HolderLabel ?? $"lock value {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
     };
 
@@ -205,6 +204,6 @@ internal static class ExecCommand
     {
         var text = $"{Environment.MachineName} pid {Environment.ProcessId}: {string.Join(' ', command)}";
         text = new string([.. text.Select(c => char.IsControl(c) ? ' ' : c)]);
-        return text.Length <= LockOptions.MaxHolderLabelLength ? text : text[..(LockOptions.MaxHolderLabelLength - 3)] + "...";
+        return text.Length <= AcquireOptions.MaxHolderLabelLength ? text : text[..(AcquireOptions.MaxHolderLabelLength - 3)] + "...";
     }
 }

@@ -34,7 +34,7 @@ internal static class InspectCommands
                 throw new CliException(ExitCodes.Usage, "--watch and --json do not go together (poll status --json instead)");
             }
 
-            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             if (parse.GetValue(semaphore))
             {
@@ -68,7 +68,7 @@ internal static class InspectCommands
     /// </summary>
     private static async Task HintAtTheSemaphoreAsync(RedisLockManager locks, LockInfo info, CancellationToken cancellationToken)
     {
-        if (info.HolderId is not null || info.Readers.Count > 0 || info.HandingOver || locks.NodeCount > 1)
+        if (info.HolderId is not null || info.Readers.Count > 0 || info.HandingOver > 0 || locks.NodeCount > 1)
         {
             return;
         }
@@ -97,7 +97,7 @@ internal static class InspectCommands
         list.SetAction(async (parse, cancellationToken) =>
         {
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             var found = new List<LockInfo>();
             await foreach (var info in locks.ListAsync(parse.GetValue(pattern)!, cancellationToken))
@@ -156,7 +156,7 @@ internal static class InspectCommands
             }
 
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             if (parse.GetValue(semaphore))
             {
@@ -247,7 +247,7 @@ internal static class InspectCommands
         await WatchAsync(
             await locks.InspectAsync(resource, cancellationToken),
             token => locks.InspectAsync(resource, token),
-            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.FencingCounter} waiters={info.Waiters}",
+            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.LastFencingToken} waiters={info.Waiters}",
             info => $"ttl={LockTable.TtlOf(info)}",
             info => LockTable.Details(info, locks.NodeCount),
             cancellationToken);
