@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace DistLock.Cli;
 
-/// <summary>How locks are shown: who holds them, for how long, the fencing counter and the line.</summary>
+/// <summary>How locks are shown: who holds them, for how long, the last fencing token and the line.</summary>
 internal static class LockTable
 {
     public static string StateOf(LockInfo info) =>
@@ -43,13 +43,13 @@ internal static class LockTable
             table.AddRow("held since", since.ToString("u", CultureInfo.InvariantCulture) + HeldForOf(info).Replace(" for ", " (", StringComparison.Ordinal) + ")");
         }
 
-        table.AddRow("ttl", TtlOf(info));
+        table.AddRow("remaining ttl", TtlOf(info));
         foreach (var reader in info.Readers)
         {
             table.AddRow("reader", Markup.Escape(ReaderOf(reader)));
         }
 
-        table.AddRow("fencing counter", info.LastFencingToken.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("last fencing token", info.LastFencingToken.ToString(CultureInfo.InvariantCulture));
         table.AddRow("waiters", info.Waiters.ToString(CultureInfo.InvariantCulture));
         table.AddRow("nodes holding", $"{info.NodesHolding} of {nodes}");
         return table;
@@ -57,7 +57,7 @@ internal static class LockTable
 
     public static Table List(IEnumerable<LockInfo> locks)
     {
-        var table = new Table().AddColumns("resource", "state", "holder", "ttl", "fencing counter", "waiters");
+        var table = new Table().AddColumns("resource", "state", "holder", "remaining ttl", "last fencing token", "waiters");
         foreach (var info in locks)
         {
             table.AddRow(

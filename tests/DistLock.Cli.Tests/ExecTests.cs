@@ -58,8 +58,13 @@ public sealed class ExecTests(RedisFixture redis)
             Assert.Contains("read-locked", status.Stdout, StringComparison.Ordinal);
             using var json = await Tool.RunAsync(["status", resource, "--json"], redis.Endpoint);
             using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
-            Assert.Equal(2, document.RootElement.GetProperty("readers").GetArrayLength());
+            var readers = document.RootElement.GetProperty("readers").EnumerateArray().ToList();
+            Assert.Equal(2, readers.Count);
             Assert.Equal("read-locked", document.RootElement.GetProperty("state").GetString());
+            // A reader has the shape of a semaphore's holder, in the library's names.
+            Assert.All(readers, r => Assert.Equal(JsonFields.Holder, r.EnumerateObject().Select(p => p.Name)));
+            Assert.Equal(info.Readers.Select(r => r.HolderId).Order(), readers.Select(r => r.GetProperty("holderId").GetString()).Order());
+            Assert.All(readers, r => Assert.StartsWith(Environment.MachineName, r.GetProperty("holderLabel").GetString(), StringComparison.Ordinal));
 
             using var writer = Tool.Start(["exec", "--resource", resource, "--write", "--", "sh", "-c", $"echo write >> {log}"], redis.Endpoint);
             await Eventually(async () => await redis.Locks.InspectAsync(resource) is { Waiters: >= 1 } i ? i : null);

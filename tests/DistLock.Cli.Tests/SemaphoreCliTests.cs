@@ -54,10 +54,11 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task StatusSemaphore_ShowsHoldersAndFreePermits()
+    public async Task StatusSemaphore_ShowsHoldersAndFreePermits_InTheLibrarysNames()
     {
         var resource = NewResource();
         await using var held = await redis.Locks.AcquireSemaphoreAsync(resource, 3);
+        var token = await held.GetFencingTokenAsync();
 
         using var table = await Tool.RunAsync(["status", "--semaphore", resource], redis.Endpoint);
         using var json = await Tool.RunAsync(["status", "--semaphore", resource, "--json"], redis.Endpoint);
@@ -67,9 +68,17 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         Assert.Contains("free permits", table.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, json.ExitCode);
         using var document = JsonDocument.Parse(json.Stdout);
-        Assert.Equal(3, document.RootElement.GetProperty("maxCount").GetInt32());
-        Assert.Equal(2, document.RootElement.GetProperty("freePermits").GetInt32());
-        Assert.Equal(held.HolderId, document.RootElement.GetProperty("holders")[0].GetProperty("holder").GetString());
+        var semaphore = document.RootElement;
+        Assert.Equal(JsonFields.Semaphore, semaphore.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(resource, semaphore.GetProperty("resource").GetString());
+        Assert.Equal(3, semaphore.GetProperty("maxCount").GetInt32());
+        Assert.Equal(2, semaphore.GetProperty("freePermits").GetInt32());
+        Assert.Equal(0, semaphore.GetProperty("handingOver").GetInt32());
+        Assert.Equal(token, semaphore.GetProperty("lastFencingToken").GetInt64());
+        var holder = Assert.Single(semaphore.GetProperty("holders").EnumerateArray());
+        Assert.Equal(JsonFields.Holder, holder.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(held.HolderId, holder.GetProperty("holderId").GetString());
+        Assert.InRange(holder.GetProperty("remainingTtlMs").GetInt64(), 1, 30_000);
     }
 
     [Fact]

@@ -196,7 +196,7 @@ internal static class ExecCommand
         null when info.HandingOver > 0 => "it is being handed to the next waiters",
         null => "it was just released",
         _ when info.HandingOver > 0 => "it is being handed to the next waiter",
-        _ => $"held by {(info.HolderLabel ?? $"lock value {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
+        _ => $"held by {(info.HolderLabel ?? $"holder id {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
     };
 
     /// <summary>"host pid 123: command args", cut to the longest label a lock value carries.</summary>

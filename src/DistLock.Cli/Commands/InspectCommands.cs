@@ -17,9 +17,9 @@ internal static class InspectCommands
         var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Show the semaphore of that name (exec --permits): its holders and free permits" };
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
         var status = new Command("status", CommonOptions.Describe(
-            "Show a lock: state, holder, remaining TTL, fencing counter, waiters",
+            "Show a lock: state, holder, remaining TTL, last fencing token, waiters",
             "distlock status nightly-backup",
-            "distlock status nightly-backup --json | jq .ttlMs",
+            "distlock status nightly-backup --json | jq .remainingTtlMs",
             "distlock status nightly-backup --watch",
             "distlock status --semaphore encoders"))
         {
@@ -227,7 +227,7 @@ internal static class InspectCommands
 
         if (watch)
         {
-            return await WatchAsync(info, token => locks.InspectSemaphoreAsync(resource, token), SemaphoreView.Line, i => $"ttl={SemaphoreView.TtlOf(i)}", SemaphoreView.Details, cancellationToken);
+            return await WatchAsync(info, token => locks.InspectSemaphoreAsync(resource, token), SemaphoreView.Line, i => $"remaining-ttl={SemaphoreView.TtlOf(i)}", SemaphoreView.Details, cancellationToken);
         }
 
         if (json)
@@ -247,8 +247,8 @@ internal static class InspectCommands
         await WatchAsync(
             await locks.InspectAsync(resource, cancellationToken),
             token => locks.InspectAsync(resource, token),
-            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.LastFencingToken} waiters={info.Waiters}",
-            info => $"ttl={LockTable.TtlOf(info)}",
+            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} last-fencing-token={info.LastFencingToken} waiters={info.Waiters}",
+            info => $"remaining-ttl={LockTable.TtlOf(info)}",
             info => LockTable.Details(info, locks.NodeCount),
             cancellationToken);
 
