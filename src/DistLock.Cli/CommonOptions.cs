@@ -26,6 +26,16 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    /// <summary>
+    /// A flag rc.1 had and 1.0 renamed or folded into another: still accepted, so that scripts keep
+    /// working, but left out of --help; <see cref="WarnDeprecated"/> says what replaces it.
+    /// </summary>
+    public static Option<T> Deprecated<T>(string name) => new(name) { Hidden = true };
+
+    /// <summary>One line on stderr, so that a script's output (stdout, --json) stays as it was.</summary>
+    public static void WarnDeprecated(string flag, string instead) =>
+        Console.Error.WriteLine($"distlock: warning: {flag} is deprecated and will be removed in a later version; {instead}");
+
     public static Option<bool> Json() => new("--json") { Description = "Machine-readable JSON on stdout (fields in docs/cli.md)" };
 
     /// <summary>

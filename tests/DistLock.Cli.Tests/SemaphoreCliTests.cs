@@ -110,19 +110,23 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         Assert.Contains("--semaphore", tool.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ReleaseSemaphore_OneHolder_FreesOnlyItsPermit_AfterAYes()
+    [Theory]
+    [InlineData("--holder-id", null)]
+    // rc.1's name for the flag: scripts that use it keep working, told on stderr what replaces it.
+    [InlineData("--holder", "distlock: warning: --holder is deprecated and will be removed in a later version; use --holder-id")]
+    public async Task ReleaseSemaphore_OneHolder_FreesOnlyItsPermit_AfterAYes(string flag, string? warning)
     {
         var resource = NewResource();
         var stuck = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
         await using var kept = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
 
-        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.HolderId, "--force"], redis.Endpoint, stdin: "n\n");
-        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.HolderId, "--force"], redis.Endpoint, stdin: "y\n");
+        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, flag, stuck.HolderId, "--force"], redis.Endpoint, stdin: "n\n");
+        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, flag, stuck.HolderId, "--force"], redis.Endpoint, stdin: "y\n");
 
         Assert.Equal(1, declined.ExitCode);
         Assert.Equal(0, confirmed.ExitCode);
         Assert.Contains($"freed 1 permit(s) of '{resource}'", confirmed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(warning, confirmed.Stderr.Split('\n').Where(l => l.Contains("warning", StringComparison.Ordinal)).SingleOrDefault());
         var holders = (await redis.Locks.InspectSemaphoreAsync(resource)).Holders;
         Assert.Equal(kept.HolderId, Assert.Single(holders).HolderId);
         Assert.False(await stuck.ReleaseAsync());
@@ -131,10 +135,19 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
     [Fact]
     public async Task ReleaseHolder_WithoutSemaphore_IsAUsageError()
     {
-        using var tool = await Tool.RunAsync(["release", NewResource(), "--holder", "x", "--force", "--yes"], redis.Endpoint);
+        using var tool = await Tool.RunAsync(["release", NewResource(), "--holder-id", "x", "--force", "--yes"], redis.Endpoint);
 
         Assert.Equal(64, tool.ExitCode);
-        Assert.Contains("--holder", tool.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--holder-id", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReleaseSemaphore_HolderAndHolderId_IsAUsageError()
+    {
+        using var tool = await Tool.RunAsync(["release", "--semaphore", NewResource(), "--holder", "a", "--holder-id", "a", "--force", "--yes"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: --holder is the old name of --holder-id: give only --holder-id", tool.Stderr.Trim());
     }
 
     [Fact]

@@ -18,15 +18,16 @@ internal static class ExecCommand
         var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever (250ms, 10s, 5m, 1m30s...)", DefaultValueFactory = _ => "inf" };
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
         onLost.AcceptOnlyFromAmong("kill", "ignore");
-        var label = new Option<string>("--label") { Description = "Who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
-        var read = new Option<bool>("--read") { Description = "Take a shared read lock: other --read runs may hold it too, no writer (nor plain exec) can" };
-        var write = new Option<bool>("--write") { Description = "Take the write lock: the same as the default exclusive lock, which excludes readers too" };
+        var label = new Option<string>("--label") { Description = "The holder label (holderLabel in status --json): who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
+        var read = new Option<bool>("--read") { Description = "Take a shared read lock instead of the exclusive lock: other --read runs may hold it too, a plain exec waits for them" };
+        // rc.1's --write took the write lock, which is the exclusive lock exec takes without a flag.
+        var write = CommonOptions.Deprecated<bool>("--write");
         var permits = ExecPermits.Option();
         var exec = new Command("exec", CommonOptions.Describe(
             "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
             "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
-            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a --write run waits for them",
+            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a plain exec waits for them",
             "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once"))
         {
             redis, prefix, resource, ttl, wait, onLost, label, read, write, permits,
@@ -53,17 +54,27 @@ internal static class ExecCommand
             : label;
 
     /// <summary>
-    /// The kind of hold the flags ask for. --write names the exclusive lock, which exec takes without
-    /// a flag (the library has no separate write lock), so it conflicts with the other kinds all the same.
+    /// The kind of hold the flags ask for. The deprecated --write names the exclusive lock, which exec
+    /// takes without a flag (the library has no separate write lock), so it conflicts with the other
+    /// kinds all the same.
     /// </summary>
-    private static LockMode ModeOf(bool read, bool write, bool permits) => (read, write, permits) switch
+    private static LockMode ModeOf(bool read, bool write, bool permits)
     {
-        (true, true, _) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
-        (true, _, true) or (_, true, true) => throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write"),
-        (true, _, _) => LockMode.Read,
-        (_, _, true) => LockMode.Semaphore,
-        _ => LockMode.Exclusive,
-    };
+        var mode = (read, write, permits) switch
+        {
+            (true, true, _) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
+            (true, _, true) or (_, true, true) => throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write"),
+            (true, _, _) => LockMode.Read,
+            (_, _, true) => LockMode.Semaphore,
+            _ => LockMode.Exclusive,
+        };
+        if (write)
+        {
+            CommonOptions.WarnDeprecated("--write", "the write lock is the exclusive lock, which exec takes without a flag: leave --write out");
+        }
+
+        return mode;
+    }
 
     private static async Task<int> RunAsync(
         IReadOnlyList<string> targets, LockMode mode, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
@@ -123,6 +134,8 @@ internal static class ExecCommand
         {
             [TokenVariable] = token.ToString(CultureInfo.InvariantCulture),
             ["DISTLOCK_RESOURCE"] = resource,
+            ["DISTLOCK_HOLDER_ID"] = handle.HolderId,
+            // rc.1's name for the same id, kept for the scripts that read it (docs/cli.md).
             ["DISTLOCK_LOCK_ID"] = handle.HolderId,
         };
 

@@ -132,14 +132,15 @@ internal static class InspectCommands
         var force = new Option<bool>("--force") { Description = "Required: the lock is deleted whoever holds it" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
         var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Free the permits of the semaphore of that name (exec --permits) instead" };
-        var holder = new Option<string?>("--holder") { Description = "With --semaphore: free only this holder's permit (an id status --semaphore shows)" };
+        var holder = new Option<string?>("--holder-id") { Description = "With --semaphore: free only the permit of this holder (a holderId that status --semaphore --json shows)" };
+        var oldHolder = CommonOptions.Deprecated<string?>("--holder");
         var release = new Command("release", CommonOptions.Describe(
             "Delete a stuck lock, whoever holds it, and wake the next waiter",
             "distlock release nightly-backup --force",
             "distlock release nightly-backup --force --yes",
-            "distlock release --semaphore encoders --holder 3f2a... --force"))
+            "distlock release --semaphore encoders --holder-id 3f2a... --force"))
         {
-            redis, prefix, name, force, yes, semaphore, holder,
+            redis, prefix, name, force, yes, semaphore, holder, oldHolder,
         };
         release.SetAction(async (parse, cancellationToken) =>
         {
@@ -149,10 +150,10 @@ internal static class InspectCommands
                 throw new CliException(ExitCodes.Usage, "release deletes the lock whoever holds it: add --force to do that");
             }
 
-            var holderId = parse.GetValue(holder);
+            var holderId = HolderId(parse.GetValue(holder), parse.GetValue(oldHolder));
             if (holderId is not null && (!parse.GetValue(semaphore) || string.IsNullOrWhiteSpace(holderId)))
             {
-                throw new CliException(ExitCodes.Usage, "--holder names a holder of a semaphore: use it with --semaphore, and not empty");
+                throw new CliException(ExitCodes.Usage, "--holder-id names a holder of a semaphore: use it with --semaphore, and not empty");
             }
 
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
@@ -181,6 +182,23 @@ internal static class InspectCommands
             return ExitCodes.Success;
         });
         return release;
+    }
+
+    /// <summary>--holder-id, or rc.1's --holder for it (with a warning); not both.</summary>
+    private static string? HolderId(string? holderId, string? deprecated)
+    {
+        if (deprecated is null)
+        {
+            return holderId;
+        }
+
+        if (holderId is not null)
+        {
+            throw new CliException(ExitCodes.Usage, "--holder is the old name of --holder-id: give only --holder-id");
+        }
+
+        CommonOptions.WarnDeprecated("--holder", "use --holder-id");
+        return deprecated;
     }
 
     /// <summary>release --semaphore: frees one holder's permit, or every holder's, after asking.</summary>
