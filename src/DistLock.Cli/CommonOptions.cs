@@ -15,7 +15,7 @@ internal static class CommonOptions
 
     public static Option<string> Prefix() => new("--prefix")
     {
-        Description = "The key prefix the applications use (LockOptions.KeyPrefix)",
+        Description = "The key prefix the applications use (LockManagerOptions.KeyPrefix)",
         DefaultValueFactory = _ => "lock:",
     };
 
@@ -26,6 +26,16 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    /// <summary>
+    /// A flag rc.1 had and 1.0 renamed or folded into another: still accepted, so that scripts keep
+    /// working, but left out of --help; <see cref="WarnDeprecated"/> says what replaces it.
+    /// </summary>
+    public static Option<T> Deprecated<T>(string name) => new(name) { Hidden = true };
+
+    /// <summary>One line on stderr, so that a script's output (stdout, --json) stays as it was.</summary>
+    public static void WarnDeprecated(string flag, string instead) =>
+        Console.Error.WriteLine($"distlock: warning: {flag} is deprecated and will be removed in a later version; {instead}");
+
     public static Option<bool> Json() => new("--json") { Description = "Machine-readable JSON on stdout (fields in docs/cli.md)" };
 
     /// <summary>
@@ -35,11 +45,11 @@ internal static class CommonOptions
     public static string ResourceName(string? name, string where) =>
         string.IsNullOrWhiteSpace(name) ? throw new CliException(ExitCodes.Usage, $"{where}: a lock name cannot be empty") : name;
 
-    public static LockOptions LockOptions(string prefix)
+    public static RedisLockManagerOptions ManagerOptions(string prefix)
     {
         try
         {
-            var options = new LockOptions { KeyPrefix = prefix };
+            var options = new RedisLockManagerOptions { KeyPrefix = prefix };
             options.Validate();
             return options;
         }

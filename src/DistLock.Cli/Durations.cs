@@ -15,7 +15,7 @@ internal static class Durations
     /// is shortened to fit (at most the default 1 s, at least 100 ms); a TTL too short even for that
     /// is refused with the lowest that works.
     /// </summary>
-    public static void ApplyTtl(LockOptions options, TimeSpan ttl, string option)
+    public static void ApplyTtl(RedisLockManagerOptions options, TimeSpan ttl, string option)
     {
         var lowest = DurationText.MinimumExtendableTtl(ShortestNodeTimeout);
         if (ttl < lowest)
@@ -23,15 +23,16 @@ internal static class Durations
             throw new CliException(ExitCodes.Usage, $"{option}: {DurationText.Format(ttl)} is too short to be extended in time; the lowest that works is {DurationText.Format(lowest)}");
         }
 
-        if (ttl > LockOptions.MaxTtl)
+        if (ttl > AcquireOptions.MaxTtl)
         {
-            throw new CliException(ExitCodes.Usage, $"{option}: {DurationText.Format(ttl)} is longer than a lock's TTL can be ({DurationText.Format(LockOptions.MaxTtl)}); the lock is extended while the command runs, so a short one will do");
+            throw new CliException(ExitCodes.Usage, $"{option}: {DurationText.Format(ttl)} is longer than a lock's TTL can be ({DurationText.Format(AcquireOptions.MaxTtl)}); the lock is extended while the command runs, so a short one will do");
         }
 
         try
         {
-            options.Ttl = ttl;
-            options.Validate();
+            // The acquisition settings alone: their messages name "Ttl", not "Defaults.Ttl".
+            options.Defaults.Ttl = ttl;
+            options.Defaults.Validate();
         }
         catch (ArgumentException ex)
         {

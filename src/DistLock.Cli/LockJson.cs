@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace DistLock.Cli;
 
 /// <summary>
-/// status --json and list --json. The field names are a documented contract (docs/cli.md): add
-/// fields, never rename or remove one.
+/// status --json and list --json. The field names are a documented contract (docs/cli.md): the
+/// library's names for the same things (holderId, lastFencingToken...), so that one concept has one
+/// name in the API, the JSON and the docs. From 1.0 on, add fields, never rename or remove one.
 /// </summary>
 internal static class LockJson
 {
@@ -15,60 +16,67 @@ internal static class LockJson
         json.WriteString("resource", info.Resource);
         json.WriteString("key", info.Key);
         json.WriteString("state", LockTable.StateOf(info).Replace(' ', '-'));
-        if (info.HolderId is null || info.HandingOver)
-        {
-            json.WriteNull("holder");
-        }
-        else
-        {
-            json.WriteString("holder", info.HolderId);
-        }
-
-        if (info.RemainingTtl is { } ttl)
-        {
-            json.WriteNumber("ttlMs", (long)ttl.TotalMilliseconds);
-        }
-        else
-        {
-            json.WriteNull("ttlMs");
-        }
-
-        json.WriteNumber("fencingCounter", info.FencingCounter);
+        // While a release hands the lock over, the key holds a reservation, not a holder's id.
+        WriteOrNull(json, "holderId", info.HandingOver > 0 ? null : info.HolderId);
+        json.WriteNumber("handingOver", info.HandingOver);
+        WriteMilliseconds(json, "remainingTtlMs", info.RemainingTtl);
+        json.WriteNumber("lastFencingToken", info.LastFencingToken);
         json.WriteNumber("waiters", info.Waiters);
         json.WriteNumber("nodesHolding", info.NodesHolding);
         json.WriteNumber("nodes", nodes);
-        if (info.HolderLabel is { } label)
-        {
-            json.WriteString("holderLabel", label);
-            json.WriteString("heldSince", info.HeldSince!.Value.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            json.WriteNull("holderLabel");
-            json.WriteNull("heldSince");
-        }
+        WriteOrNull(json, "holderLabel", info.HolderLabel);
+        WriteTime(json, "heldSince", info.HeldSince);
+        WriteHolders(json, "readers", info.Readers);
+        json.WriteEndObject();
+    }
 
-        json.WriteStartArray("readers");
-        foreach (var reader in info.Readers)
+    /// <summary>
+    /// A lock's readers or a semaphore's holders, one shape for both (the library's LockHolder):
+    /// <c>{holderId, remainingTtlMs, holderLabel, heldSince}</c>.
+    /// </summary>
+    public static void WriteHolders(Utf8JsonWriter json, string name, IEnumerable<LockHolder> holders)
+    {
+        json.WriteStartArray(name);
+        foreach (var holder in holders)
         {
             json.WriteStartObject();
-            json.WriteString("id", reader.Id);
-            json.WriteNumber("ttlMs", (long)reader.RemainingTtl.TotalMilliseconds);
-            if (reader.HolderLabel is { } readerLabel)
-            {
-                json.WriteString("holderLabel", readerLabel);
-            }
-            else
-            {
-                json.WriteNull("holderLabel");
-            }
-
+            json.WriteString("holderId", holder.HolderId);
+            WriteMilliseconds(json, "remainingTtlMs", holder.RemainingTtl);
+            WriteOrNull(json, "holderLabel", holder.HolderLabel);
+            WriteTime(json, "heldSince", holder.HeldSince);
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
-        json.WriteEndObject();
     }
+
+    private static void WriteOrNull(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static void WriteMilliseconds(Utf8JsonWriter json, string name, TimeSpan? value)
+    {
+        if (value is { } time)
+        {
+            json.WriteNumber(name, (long)time.TotalMilliseconds);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    /// <summary>ISO 8601 with the offset (round-trip "O"), or null.</summary>
+    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? value) =>
+        WriteOrNull(json, name, value?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
 
     public static void Print(LockInfo info, int nodes) => Print(json => Write(json, info, nodes));
 

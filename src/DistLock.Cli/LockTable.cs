@@ -3,21 +3,21 @@ using Spectre.Console;
 
 namespace DistLock.Cli;
 
-/// <summary>How locks are shown: who holds them, for how long, the fencing counter and the line.</summary>
+/// <summary>How locks are shown: who holds them, for how long, the last fencing token and the line.</summary>
 internal static class LockTable
 {
     public static string StateOf(LockInfo info) =>
-        info.Readers.Count > 0 ? "read-locked" : info.HandingOver ? "handing over" : info.HolderId is null ? "free" : "held";
+        info.Readers.Count > 0 ? "read-locked" : info.HandingOver > 0 ? "handing over" : info.HolderId is null ? "free" : "held";
 
-    /// <summary>The holder's label (see LockOptions.HolderLabel) when its value carries one, else its lock value.</summary>
+    /// <summary>The holder's label (see AcquireOptions.HolderLabel) when its value carries one, else its lock value.</summary>
     public static string HolderOf(LockInfo info) =>
         info.Readers.Count > 0 ? $"{info.Readers.Count} reader(s)"
-        : info.HandingOver ? "(next waiter)"
+        : info.HandingOver > 0 ? "(next waiter)"
         : info.HolderId is null ? "-" : info.HolderLabel ?? info.HolderId;
 
     /// <summary>One line per reader: who (label or id) and what is left of its lease.</summary>
-    public static string ReaderOf(LockReader reader) =>
-        $"{reader.HolderLabel ?? reader.Id}  {Seconds(reader.RemainingTtl)}";
+    public static string ReaderOf(LockHolder reader) =>
+        $"{reader.HolderLabel ?? reader.HolderId}  {Seconds(reader.RemainingTtl)}";
 
     /// <summary>" for 12.3 s" when the holder's value says when it acquired, else "".</summary>
     public static string HeldForOf(LockInfo info) =>
@@ -43,13 +43,13 @@ internal static class LockTable
             table.AddRow("held since", since.ToString("u", CultureInfo.InvariantCulture) + HeldForOf(info).Replace(" for ", " (", StringComparison.Ordinal) + ")");
         }
 
-        table.AddRow("ttl", TtlOf(info));
+        table.AddRow("remaining ttl", TtlOf(info));
         foreach (var reader in info.Readers)
         {
             table.AddRow("reader", Markup.Escape(ReaderOf(reader)));
         }
 
-        table.AddRow("fencing counter", info.FencingCounter.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("last fencing token", info.LastFencingToken.ToString(CultureInfo.InvariantCulture));
         table.AddRow("waiters", info.Waiters.ToString(CultureInfo.InvariantCulture));
         table.AddRow("nodes holding", $"{info.NodesHolding} of {nodes}");
         return table;
@@ -57,7 +57,7 @@ internal static class LockTable
 
     public static Table List(IEnumerable<LockInfo> locks)
     {
-        var table = new Table().AddColumns("resource", "state", "holder", "ttl", "fencing counter", "waiters");
+        var table = new Table().AddColumns("resource", "state", "holder", "remaining ttl", "last fencing token", "waiters");
         foreach (var info in locks)
         {
             table.AddRow(
@@ -65,7 +65,7 @@ internal static class LockTable
                 StateOf(info),
                 Markup.Escape(HolderOf(info)),
                 TtlOf(info),
-                info.FencingCounter.ToString(CultureInfo.InvariantCulture),
+                info.LastFencingToken.ToString(CultureInfo.InvariantCulture),
                 info.Waiters.ToString(CultureInfo.InvariantCulture));
         }
 

@@ -37,7 +37,7 @@ internal static partial class RedisTargets
     /// Connects to every node at once, each with a short connect timeout, and names the nodes that
     /// are down: a warning when a majority is still up (Redlock goes on), exit 69 otherwise.
     /// </summary>
-    public static async Task<Connection> ConnectAsync(IReadOnlyList<string> targets, LockOptions options, CancellationToken cancellationToken)
+    public static async Task<Connection> ConnectAsync(IReadOnlyList<string> targets, RedisLockManagerOptions options, CancellationToken cancellationToken)
     {
         if (targets.Count == 0)
         {

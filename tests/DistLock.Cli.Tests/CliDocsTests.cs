@@ -22,4 +22,14 @@ public sealed class CliDocsTests
             doc.Contains("```text\n" + help + "\n```", StringComparison.Ordinal),
             $"docs/cli.md lacks the current help of 'distlock {string.Join(' ', command)}'; paste this in a text block:\n{help}");
     }
+
+    [Fact]
+    public async Task CliDoc_ListsEveryJsonField_UnderItsOwnName()
+    {
+        var doc = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root(), "docs", "cli.md"));
+
+        var missing = JsonFields.Lock.Concat(JsonFields.Semaphore).Where(field => !doc.Contains($"| `{field}` |", StringComparison.Ordinal));
+        Assert.Empty(missing);
+        Assert.Contains("{" + string.Join(", ", JsonFields.Holder) + "}", doc, StringComparison.Ordinal);
+    }
 }

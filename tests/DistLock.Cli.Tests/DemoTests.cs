@@ -35,7 +35,7 @@ public sealed class DemoTests
         await using var client = await ConnectWhenUpAsync($"127.0.0.1:{port}");
 
         Assert.True((await client.GetDatabase().PingAsync()) < TimeSpan.FromSeconds(5));
-        await using (var locks = new RedisLockManager(client, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) }))
+        await using (var locks = new RedisLockManager(client, new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(10) }))
         {
             await using var handle = await locks.AcquireAsync("served");
             Assert.True((await handle.GetFencingTokenAsync()) > 0);

@@ -42,7 +42,7 @@ public sealed class ExecTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task Exec_Readers_RunTogether_AndAWriterWaitsForBoth()
+    public async Task Exec_Readers_RunTogether_AndAPlainExecWaitsForBoth()
     {
         var resource = NewResource();
         var log = Path.Combine(Path.GetTempPath(), resource + ".log");
@@ -58,10 +58,15 @@ public sealed class ExecTests(RedisFixture redis)
             Assert.Contains("read-locked", status.Stdout, StringComparison.Ordinal);
             using var json = await Tool.RunAsync(["status", resource, "--json"], redis.Endpoint);
             using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
-            Assert.Equal(2, document.RootElement.GetProperty("readers").GetArrayLength());
+            var readers = document.RootElement.GetProperty("readers").EnumerateArray().ToList();
+            Assert.Equal(2, readers.Count);
             Assert.Equal("read-locked", document.RootElement.GetProperty("state").GetString());
+            // A reader has the shape of a semaphore's holder, in the library's names.
+            Assert.All(readers, r => Assert.Equal(JsonFields.Holder, r.EnumerateObject().Select(p => p.Name)));
+            Assert.Equal(info.Readers.Select(r => r.HolderId).Order(), readers.Select(r => r.GetProperty("holderId").GetString()).Order());
+            Assert.All(readers, r => Assert.StartsWith(Environment.MachineName, r.GetProperty("holderLabel").GetString(), StringComparison.Ordinal));
 
-            using var writer = Tool.Start(["exec", "--resource", resource, "--write", "--", "sh", "-c", $"echo write >> {log}"], redis.Endpoint);
+            using var writer = Tool.Start(["exec", "--resource", resource, "--", "sh", "-c", $"echo write >> {log}"], redis.Endpoint);
             await Eventually(async () => await redis.Locks.InspectAsync(resource) is { Waiters: >= 1 } i ? i : null);
             await File.WriteAllTextAsync(go, "");
 
@@ -76,6 +81,36 @@ public sealed class ExecTests(RedisFixture redis)
             File.Delete(log);
             File.Delete(go);
         }
+    }
+
+    [Fact]
+    public async Task Exec_DeprecatedWrite_IsThePlainExclusiveLock_PlusAWarning()
+    {
+        // rc.1 scripts pass --write; the library's write lock is now the exclusive lock, which a reader excludes.
+        var resource = NewResource();
+        await using var reader = await redis.Locks.AcquireReadAsync(resource);
+
+        using var plain = await Tool.RunAsync(["exec", "--resource", resource, "--wait", "0", "--", "true"], redis.Endpoint);
+        using var write = await Tool.RunAsync(["exec", "--resource", resource, "--write", "--wait", "0", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(75, plain.ExitCode);
+        Assert.Equal(plain.ExitCode, write.ExitCode);
+        const string Warning = "distlock: warning: --write is deprecated and will be removed in a later version; the write lock is the exclusive lock, which exec takes without a flag: leave --write out";
+        Assert.Equal(Warning + "\n" + plain.Stderr.ReplaceLineEndings("\n"), write.Stderr.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task Exec_GivesTheCommandItsHolderId_UnderTheNewAndTheDeprecatedName()
+    {
+        using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), "--", "sh", "-c", "echo \"$DISTLOCK_HOLDER_ID\"; echo \"$DISTLOCK_LOCK_ID\""], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        var lines = tool.Stdout.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        // exec's default label travels in the id: {label}|{acquired at}|{random}.
+        Assert.StartsWith($"{Environment.MachineName} pid ", lines[0], StringComparison.Ordinal);
+        Assert.Equal(3, lines[0].Split('|').Length);
+        Assert.Equal(lines[0], lines[1]);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class InspectTests(RedisFixture redis)
         using var tool = await Tool.RunAsync(["status", resource], redis.Endpoint);
 
         Assert.Equal(0, tool.ExitCode);
-        Assert.Contains(handle.Id, tool.Stdout, StringComparison.Ordinal);
+        Assert.Contains(handle.HolderId, tool.Stdout, StringComparison.Ordinal);
         Assert.Contains(token.ToString(System.Globalization.CultureInfo.InvariantCulture), tool.Stdout, StringComparison.Ordinal);
         Assert.Contains("held", tool.Stdout, StringComparison.Ordinal);
     }
@@ -53,7 +53,7 @@ public sealed class InspectTests(RedisFixture redis)
         Assert.Equal(1, declined.ExitCode);
         // Regression: "...? [y/N] distlock: not released", on one line, when stdin is not a terminal.
         Assert.EndsWith("? [y/N] \ndistlock: not released", declined.Stderr.ReplaceLineEndings("\n").TrimEnd(), StringComparison.Ordinal);
-        Assert.Equal(handle.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
+        Assert.Equal(handle.HolderId, (await redis.Locks.InspectAsync(resource)).HolderId);
 
         using var withoutForce = await Tool.RunAsync(["release", resource], redis.Endpoint);
         Assert.Equal(64, withoutForce.ExitCode);

@@ -9,11 +9,11 @@ public sealed class LockLostTests
     public async Task RedisPausedPastTheTtl_TheCommandIsStopped_AndExecExits70()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
         using var tool = Tool.Start(["exec", "--resource", "lost", "--ttl", "600ms", "--", "sleep", "30"], server.Endpoint + ",syncTimeout=300,asyncTimeout=300");
         await RedisFixture.WaitUntilHeldAsync(locks, "lost");
         // exec asks for its fencing token before it starts the command: the pause must come after.
-        while ((await locks.InspectAsync("lost")).FencingCounter == 0)
+        while ((await locks.InspectAsync("lost")).LastFencingToken == 0)
         {
             await Task.Delay(10); // a poll: exec's next step leaves no other trace
         }
@@ -33,10 +33,10 @@ public sealed class LockLostTests
     public async Task OnLostIgnore_TheCommandFinishes_WithItsOwnExitCode()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint, new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
         using var tool = Tool.Start(["exec", "--resource", "ignored", "--ttl", "600ms", "--on-lost", "ignore", "--", "sh", "-c", "sleep 1.5; exit 3"], server.Endpoint);
         await RedisFixture.WaitUntilHeldAsync(locks, "ignored");
-        while ((await locks.InspectAsync("ignored")).FencingCounter == 0)
+        while ((await locks.InspectAsync("ignored")).LastFencingToken == 0)
         {
             await Task.Delay(10); // a poll: exec asks for its token before it starts the command, and leaves no other trace
         }

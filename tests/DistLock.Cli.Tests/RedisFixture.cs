@@ -15,7 +15,7 @@ public sealed class RedisFixture : IAsyncLifetime
     {
         Server = await RedisServer.StartAsync();
         // Generous: these calls only look, and the machine may be busy starting the tool's processes.
-        Locks = await RedisLockManager.ConnectAsync(Server.Endpoint, new LockOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
+        Locks = await RedisLockManager.ConnectAsync(Server.Endpoint, new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(10) });
     }
 
     public async Task DisposeAsync()
@@ -34,7 +34,7 @@ public sealed class RedisFixture : IAsyncLifetime
         while (true)
         {
             var info = await locks.InspectAsync(resource);
-            if (info.HolderId is not null && !info.HandingOver)
+            if (info.HolderId is not null && info.HandingOver == 0)
             {
                 return info;
             }

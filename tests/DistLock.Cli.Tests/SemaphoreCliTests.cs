@@ -54,22 +54,31 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task StatusSemaphore_ShowsHoldersAndFreePermits()
+    public async Task StatusSemaphore_ShowsHoldersAndFreePermits_InTheLibrarysNames()
     {
         var resource = NewResource();
         await using var held = await redis.Locks.AcquireSemaphoreAsync(resource, 3);
+        var token = await held.GetFencingTokenAsync();
 
         using var table = await Tool.RunAsync(["status", "--semaphore", resource], redis.Endpoint);
         using var json = await Tool.RunAsync(["status", "--semaphore", resource, "--json"], redis.Endpoint);
 
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains(held.Id, table.Stdout, StringComparison.Ordinal);
+        Assert.Contains(held.HolderId, table.Stdout, StringComparison.Ordinal);
         Assert.Contains("free permits", table.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, json.ExitCode);
         using var document = JsonDocument.Parse(json.Stdout);
-        Assert.Equal(3, document.RootElement.GetProperty("maxCount").GetInt32());
-        Assert.Equal(2, document.RootElement.GetProperty("freePermits").GetInt32());
-        Assert.Equal(held.Id, document.RootElement.GetProperty("holders")[0].GetProperty("holder").GetString());
+        var semaphore = document.RootElement;
+        Assert.Equal(JsonFields.Semaphore, semaphore.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(resource, semaphore.GetProperty("resource").GetString());
+        Assert.Equal(3, semaphore.GetProperty("maxCount").GetInt32());
+        Assert.Equal(2, semaphore.GetProperty("freePermits").GetInt32());
+        Assert.Equal(0, semaphore.GetProperty("handingOver").GetInt32());
+        Assert.Equal(token, semaphore.GetProperty("lastFencingToken").GetInt64());
+        var holder = Assert.Single(semaphore.GetProperty("holders").EnumerateArray());
+        Assert.Equal(JsonFields.Holder, holder.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(held.HolderId, holder.GetProperty("holderId").GetString());
+        Assert.InRange(holder.GetProperty("remainingTtlMs").GetInt64(), 1, 30_000);
     }
 
     [Fact]
@@ -101,31 +110,44 @@ public sealed class SemaphoreCliTests(RedisFixture redis)
         Assert.Contains("--semaphore", tool.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ReleaseSemaphore_OneHolder_FreesOnlyItsPermit_AfterAYes()
+    [Theory]
+    [InlineData("--holder-id", null)]
+    // rc.1's name for the flag: scripts that use it keep working, told on stderr what replaces it.
+    [InlineData("--holder", "distlock: warning: --holder is deprecated and will be removed in a later version; use --holder-id")]
+    public async Task ReleaseSemaphore_OneHolder_FreesOnlyItsPermit_AfterAYes(string flag, string? warning)
     {
         var resource = NewResource();
         var stuck = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
         await using var kept = await redis.Locks.AcquireSemaphoreAsync(resource, 2);
 
-        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.Id, "--force"], redis.Endpoint, stdin: "n\n");
-        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, "--holder", stuck.Id, "--force"], redis.Endpoint, stdin: "y\n");
+        using var declined = await Tool.RunAsync(["release", "--semaphore", resource, flag, stuck.HolderId, "--force"], redis.Endpoint, stdin: "n\n");
+        using var confirmed = await Tool.RunAsync(["release", "--semaphore", resource, flag, stuck.HolderId, "--force"], redis.Endpoint, stdin: "y\n");
 
         Assert.Equal(1, declined.ExitCode);
         Assert.Equal(0, confirmed.ExitCode);
         Assert.Contains($"freed 1 permit(s) of '{resource}'", confirmed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(warning, confirmed.Stderr.Split('\n').Where(l => l.Contains("warning", StringComparison.Ordinal)).SingleOrDefault());
         var holders = (await redis.Locks.InspectSemaphoreAsync(resource)).Holders;
-        Assert.Equal(kept.Id, Assert.Single(holders).HolderId);
+        Assert.Equal(kept.HolderId, Assert.Single(holders).HolderId);
         Assert.False(await stuck.ReleaseAsync());
     }
 
     [Fact]
     public async Task ReleaseHolder_WithoutSemaphore_IsAUsageError()
     {
-        using var tool = await Tool.RunAsync(["release", NewResource(), "--holder", "x", "--force", "--yes"], redis.Endpoint);
+        using var tool = await Tool.RunAsync(["release", NewResource(), "--holder-id", "x", "--force", "--yes"], redis.Endpoint);
 
         Assert.Equal(64, tool.ExitCode);
-        Assert.Contains("--holder", tool.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--holder-id", tool.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReleaseSemaphore_HolderAndHolderId_IsAUsageError()
+    {
+        using var tool = await Tool.RunAsync(["release", "--semaphore", NewResource(), "--holder", "a", "--holder-id", "a", "--force", "--yes"], redis.Endpoint);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal("distlock: --holder is the old name of --holder-id: give only --holder-id", tool.Stderr.Trim());
     }
 
     [Fact]

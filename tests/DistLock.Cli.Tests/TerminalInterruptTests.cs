@@ -95,7 +95,7 @@ public sealed class TerminalInterruptTests(RedisFixture redis)
             await Until.TrueAsync(() => Screen().Contains("free permits", StringComparison.Ordinal));
             await using (var held = await redis.Locks.AcquireSemaphoreAsync(resource, 2))
             {
-                await Until.TrueAsync(() => Screen().Contains(held.Id, StringComparison.Ordinal));
+                await Until.TrueAsync(() => Screen().Contains(held.HolderId, StringComparison.Ordinal));
             }
 
             Assert.Contains('\u001b', Screen()); // a live view: the cursor moves back to redraw

@@ -98,7 +98,7 @@ public sealed class UsabilityTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task StatusAndList_Json_HaveTheDocumentedFields()
+    public async Task StatusAndList_Json_UseTheLibrarysNames()
     {
         var resource = NewResource();
         await using var handle = await redis.Locks.AcquireAsync(resource);
@@ -109,15 +109,18 @@ public sealed class UsabilityTests(RedisFixture redis)
 
         Assert.Equal(0, status.ExitCode);
         var one = JsonDocument.Parse(status.Stdout).RootElement;
-        Assert.Equal(
-            ["resource", "key", "state", "holder", "ttlMs", "fencingCounter", "waiters", "nodesHolding", "nodes", "holderLabel", "heldSince", "readers"],
-            one.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonFields.Lock, one.EnumerateObject().Select(p => p.Name));
         Assert.Equal("held", one.GetProperty("state").GetString());
-        Assert.Equal(handle.Id, one.GetProperty("holder").GetString());
-        Assert.Equal(token, one.GetProperty("fencingCounter").GetInt64());
-        Assert.InRange(one.GetProperty("ttlMs").GetInt64(), 1, 30_000);
+        Assert.Equal(handle.HolderId, one.GetProperty("holderId").GetString());
+        Assert.Equal(token, one.GetProperty("lastFencingToken").GetInt64());
+        Assert.Equal(JsonValueKind.Number, one.GetProperty("handingOver").ValueKind);
+        Assert.Equal(0, one.GetProperty("handingOver").GetInt32());
+        Assert.InRange(one.GetProperty("remainingTtlMs").GetInt64(), 1, 30_000);
         Assert.Equal(0, list.ExitCode);
-        Assert.Equal(resource, Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray()).GetProperty("resource").GetString());
+        var listed = Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
+        Assert.Equal(JsonFields.Lock, listed.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(resource, listed.GetProperty("resource").GetString());
+        Assert.Equal(handle.HolderId, listed.GetProperty("holderId").GetString());
     }
 
     [Fact]
@@ -162,8 +165,10 @@ public sealed class UsabilityTests(RedisFixture redis)
 
         var json = JsonDocument.Parse(tool.Stdout).RootElement;
         Assert.Equal("free", json.GetProperty("state").GetString());
-        Assert.Equal(JsonValueKind.Null, json.GetProperty("holder").ValueKind);
-        Assert.Equal(JsonValueKind.Null, json.GetProperty("ttlMs").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("holderId").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("remainingTtlMs").ValueKind);
+        Assert.Equal(0, json.GetProperty("handingOver").GetInt32());
+        Assert.Equal(0, json.GetProperty("lastFencingToken").GetInt64());
     }
 
     [Fact]
@@ -175,8 +180,12 @@ public sealed class UsabilityTests(RedisFixture redis)
 
         await using (var handle = await redis.Locks.AcquireAsync(resource))
         {
-            await Until.TrueAsync(() => tool.Stdout.Contains("held holder=" + handle.Id, StringComparison.Ordinal));
+            await Until.TrueAsync(() => tool.Stdout.Contains("held holder=" + handle.HolderId, StringComparison.Ordinal));
         }
+
+        // The line names what status --json names: the last fencing token, the remaining TTL.
+        var held = tool.Stdout.Split('\n').First(l => l.Contains("held holder=", StringComparison.Ordinal));
+        Assert.Matches(@" last-fencing-token=\d+ waiters=\d+ remaining-ttl=\d", held);
 
         Signals.Send(tool.Process.Id, 15);
         Assert.Equal(0, await tool.WaitAsync(20));
@@ -194,7 +203,7 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(75, tool.ExitCode);
         var lines = tool.Stderr.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
-        Assert.StartsWith($"distlock: waiting for '{resource}' (up to 1s): held by lock value {held.Id}", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith($"distlock: waiting for '{resource}' (up to 1s): held by holder id {held.HolderId}", lines[0], StringComparison.Ordinal);
         Assert.Equal($"distlock: lock '{resource}' is held by someone else; not acquired within 1s", lines[1]);
     }
 
@@ -286,6 +295,6 @@ public sealed class UsabilityTests(RedisFixture redis)
         Signals.Send(tool.Process.Id, signal);
 
         Assert.Equal(expected, await tool.WaitAsync(20));
-        Assert.Equal(held.Id, (await redis.Locks.InspectAsync(resource)).HolderId);
+        Assert.Equal(held.HolderId, (await redis.Locks.InspectAsync(resource)).HolderId);
     }
 }

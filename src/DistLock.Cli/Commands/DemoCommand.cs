@@ -57,7 +57,7 @@ internal static class DemoCommand
         {
             // Reach Redis once before starting any worker: an outage is one line and exit 69, not a
             // live table of idle workers followed by each worker's error.
-            await using var probe = await RedisTargets.ConnectAsync(targets, new LockOptions(), cancellationToken);
+            await using var probe = await RedisTargets.ConnectAsync(targets, new RedisLockManagerOptions(), cancellationToken);
         }
 
         var where = embedded is not null ? $"the embedded server at {embedded.Endpoint}"

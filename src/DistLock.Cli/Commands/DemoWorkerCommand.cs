@@ -29,7 +29,7 @@ internal static class DemoWorkerCommand
 
     private static async Task<int> RunAsync(IReadOnlyList<string> targets, string resource, double seconds, int id, CancellationToken cancellationToken)
     {
-        var options = new LockOptions { Ttl = TimeSpan.FromSeconds(5) };
+        var options = new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(5) } };
         await using var connection = await RedisTargets.ConnectAsync(targets, options, cancellationToken);
         var locks = connection.Locks;
         await using var data = await ConnectionMultiplexer.ConnectAsync(targets[0]);

@@ -18,22 +18,23 @@ internal static class ExecCommand
         var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever (250ms, 10s, 5m, 1m30s...)", DefaultValueFactory = _ => "inf" };
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
         onLost.AcceptOnlyFromAmong("kill", "ignore");
-        var label = new Option<string>("--label") { Description = "Who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
-        var read = new Option<bool>("--read") { Description = "Take a shared read lock: other --read runs may hold it too, no writer (nor plain exec) can" };
-        var write = new Option<bool>("--write") { Description = "Take the write lock: the same as the default exclusive lock, which excludes readers too" };
+        var label = new Option<string>("--label") { Description = "The holder label (holderLabel in status --json): who holds the lock, as status and waiting messages show it (default: host, pid and command)" };
+        var read = new Option<bool>("--read") { Description = "Take a shared read lock instead of the exclusive lock: other --read runs may hold it too, a plain exec waits for them" };
+        // rc.1's --write took the write lock, which is the exclusive lock exec takes without a flag.
+        var write = CommonOptions.Deprecated<bool>("--write");
         var permits = ExecPermits.Option();
         var exec = new Command("exec", CommonOptions.Describe(
             "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
             "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
-            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a --write run waits for them",
+            "distlock exec --resource catalog --read -- ./export.sh        # many at once; a plain exec waits for them",
             "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once"))
         {
             redis, prefix, resource, ttl, wait, onLost, label, read, write, permits,
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
-            ModeOf(parse.GetValue(read), parse.GetValue(write)),
+            ModeOf(parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
             parse.GetValue(prefix)!,
             CommonOptions.ResourceName(parse.GetValue(resource), "--resource"),
             Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
@@ -52,34 +53,44 @@ internal static class ExecCommand
             ? throw new CliException(ExitCodes.Usage, "--label: empty; give a label, or leave the flag out for the default (host, pid and command)")
             : label;
 
-    private static LockMode ModeOf(bool read, bool write) => (read, write) switch
+    /// <summary>
+    /// The kind of hold the flags ask for. The deprecated --write names the exclusive lock, which exec
+    /// takes without a flag (the library has no separate write lock), so it conflicts with the other
+    /// kinds all the same.
+    /// </summary>
+    private static LockMode ModeOf(bool read, bool write, bool permits)
     {
-        (true, true) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
-        (true, false) => LockMode.Read,
-        (false, true) => LockMode.Write,
-        _ => LockMode.Exclusive,
-    };
+        var mode = (read, write, permits) switch
+        {
+            (true, true, _) => throw new CliException(ExitCodes.Usage, "--read and --write do not go together"),
+            (true, _, true) or (_, true, true) => throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write"),
+            (true, _, _) => LockMode.Read,
+            (_, _, true) => LockMode.Semaphore,
+            _ => LockMode.Exclusive,
+        };
+        if (write)
+        {
+            CommonOptions.WarnDeprecated("--write", "the write lock is the exclusive lock, which exec takes without a flag: leave --write out");
+        }
+
+        return mode;
+    }
 
     private static async Task<int> RunAsync(
         IReadOnlyList<string> targets, LockMode mode, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
         int? permits, string[] command, CancellationToken cancellationToken)
     {
-        if (permits is not null && mode != LockMode.Exclusive)
-        {
-            throw new CliException(ExitCodes.Usage, "--permits takes a semaphore permit: it does not go with --read or --write");
-        }
-
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
             throw new CliException(ExitCodes.Usage, "exec: the command is empty");
         }
 
-        var options = CommonOptions.LockOptions(prefix);
+        var options = CommonOptions.ManagerOptions(prefix);
         Durations.ApplyTtl(options, ttl, "--ttl");
         try
         {
-            options.HolderLabel = label ?? DefaultLabel(command);
-            options.Validate();
+            options.Defaults.HolderLabel = label ?? DefaultLabel(command);
+            options.Defaults.Validate();
         }
         catch (ArgumentException ex)
         {
@@ -123,7 +134,9 @@ internal static class ExecCommand
         {
             [TokenVariable] = token.ToString(CultureInfo.InvariantCulture),
             ["DISTLOCK_RESOURCE"] = resource,
-            ["DISTLOCK_LOCK_ID"] = handle.Id,
+            ["DISTLOCK_HOLDER_ID"] = handle.HolderId,
+            // rc.1's name for the same id, kept for the scripts that read it (docs/cli.md).
+            ["DISTLOCK_LOCK_ID"] = handle.HolderId,
         };
 
         using var child = ChildProcess.Start(command, environment);
@@ -157,7 +170,6 @@ internal static class ExecCommand
         Task<LockHandle?> Try(TimeSpan timeout) => mode switch
         {
             LockMode.Read => locks.TryAcquireReadAsync(resource, timeout, cancellationToken),
-            LockMode.Write => locks.TryAcquireWriteAsync(resource, timeout, cancellationToken),
             _ => locks.TryAcquireAsync(resource, timeout, cancellationToken),
         };
 
@@ -194,10 +206,10 @@ internal static class ExecCommand
     private static string Holder(LockInfo info) => info.HolderId switch
     {
         null when info.Readers.Count > 0 => $"read by {info.Readers.Count} reader(s), the longest lease {LockTable.TtlOf(info)} left, {info.Waiters} waiter(s)",
-        null when info.HandingOver => "it is being handed to the next waiters",
+        null when info.HandingOver > 0 => "it is being handed to the next waiters",
         null => "it was just released",
-        _ when info.HandingOver => "it is being handed to the next waiter",
-        _ => $"held by {(info.HolderLabel ?? $"lock value {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
+        _ when info.HandingOver > 0 => "it is being handed to the next waiter",
+        _ => $"held by {(info.HolderLabel ?? $"holder id {info.HolderId}")}{LockTable.HeldForOf(info)}, {LockTable.TtlOf(info)} of its TTL left (extended while its holder runs), {info.Waiters} other waiter(s)",
     };
 
     /// <summary>"host pid 123: command args", cut to the longest label a lock value carries.</summary>
@@ -205,6 +217,6 @@ internal static class ExecCommand
     {
         var text = $"{Environment.MachineName} pid {Environment.ProcessId}: {string.Join(' ', command)}";
         text = new string([.. text.Select(c => char.IsControl(c) ? ' ' : c)]);
-        return text.Length <= LockOptions.MaxHolderLabelLength ? text : text[..(LockOptions.MaxHolderLabelLength - 3)] + "...";
+        return text.Length <= AcquireOptions.MaxHolderLabelLength ? text : text[..(AcquireOptions.MaxHolderLabelLength - 3)] + "...";
     }
 }

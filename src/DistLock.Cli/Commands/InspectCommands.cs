@@ -17,9 +17,9 @@ internal static class InspectCommands
         var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Show the semaphore of that name (exec --permits): its holders and free permits" };
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
         var status = new Command("status", CommonOptions.Describe(
-            "Show a lock: state, holder, remaining TTL, fencing counter, waiters",
+            "Show a lock: state, holder, remaining TTL, last fencing token, waiters",
             "distlock status nightly-backup",
-            "distlock status nightly-backup --json | jq .ttlMs",
+            "distlock status nightly-backup --json | jq .remainingTtlMs",
             "distlock status nightly-backup --watch",
             "distlock status --semaphore encoders"))
         {
@@ -34,7 +34,7 @@ internal static class InspectCommands
                 throw new CliException(ExitCodes.Usage, "--watch and --json do not go together (poll status --json instead)");
             }
 
-            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             if (parse.GetValue(semaphore))
             {
@@ -68,7 +68,7 @@ internal static class InspectCommands
     /// </summary>
     private static async Task HintAtTheSemaphoreAsync(RedisLockManager locks, LockInfo info, CancellationToken cancellationToken)
     {
-        if (info.HolderId is not null || info.Readers.Count > 0 || info.HandingOver || locks.NodeCount > 1)
+        if (info.HolderId is not null || info.Readers.Count > 0 || info.HandingOver > 0 || locks.NodeCount > 1)
         {
             return;
         }
@@ -97,7 +97,7 @@ internal static class InspectCommands
         list.SetAction(async (parse, cancellationToken) =>
         {
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             var found = new List<LockInfo>();
             await foreach (var info in locks.ListAsync(parse.GetValue(pattern)!, cancellationToken))
@@ -132,14 +132,15 @@ internal static class InspectCommands
         var force = new Option<bool>("--force") { Description = "Required: the lock is deleted whoever holds it" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
         var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Free the permits of the semaphore of that name (exec --permits) instead" };
-        var holder = new Option<string?>("--holder") { Description = "With --semaphore: free only this holder's permit (an id status --semaphore shows)" };
+        var holder = new Option<string?>("--holder-id") { Description = "With --semaphore: free only the permit of this holder (a holderId that status --semaphore --json shows)" };
+        var oldHolder = CommonOptions.Deprecated<string?>("--holder");
         var release = new Command("release", CommonOptions.Describe(
             "Delete a stuck lock, whoever holds it, and wake the next waiter",
             "distlock release nightly-backup --force",
             "distlock release nightly-backup --force --yes",
-            "distlock release --semaphore encoders --holder 3f2a... --force"))
+            "distlock release --semaphore encoders --holder-id 3f2a... --force"))
         {
-            redis, prefix, name, force, yes, semaphore, holder,
+            redis, prefix, name, force, yes, semaphore, holder, oldHolder,
         };
         release.SetAction(async (parse, cancellationToken) =>
         {
@@ -149,14 +150,14 @@ internal static class InspectCommands
                 throw new CliException(ExitCodes.Usage, "release deletes the lock whoever holds it: add --force to do that");
             }
 
-            var holderId = parse.GetValue(holder);
+            var holderId = HolderId(parse.GetValue(holder), parse.GetValue(oldHolder));
             if (holderId is not null && (!parse.GetValue(semaphore) || string.IsNullOrWhiteSpace(holderId)))
             {
-                throw new CliException(ExitCodes.Usage, "--holder names a holder of a semaphore: use it with --semaphore, and not empty");
+                throw new CliException(ExitCodes.Usage, "--holder-id names a holder of a semaphore: use it with --semaphore, and not empty");
             }
 
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
-            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.LockOptions(parse.GetValue(prefix)!), cancellationToken);
+            await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
             if (parse.GetValue(semaphore))
             {
@@ -181,6 +182,23 @@ internal static class InspectCommands
             return ExitCodes.Success;
         });
         return release;
+    }
+
+    /// <summary>--holder-id, or rc.1's --holder for it (with a warning); not both.</summary>
+    private static string? HolderId(string? holderId, string? deprecated)
+    {
+        if (deprecated is null)
+        {
+            return holderId;
+        }
+
+        if (holderId is not null)
+        {
+            throw new CliException(ExitCodes.Usage, "--holder is the old name of --holder-id: give only --holder-id");
+        }
+
+        CommonOptions.WarnDeprecated("--holder", "use --holder-id");
+        return deprecated;
     }
 
     /// <summary>release --semaphore: frees one holder's permit, or every holder's, after asking.</summary>
@@ -227,7 +245,7 @@ internal static class InspectCommands
 
         if (watch)
         {
-            return await WatchAsync(info, token => locks.InspectSemaphoreAsync(resource, token), SemaphoreView.Line, i => $"ttl={SemaphoreView.TtlOf(i)}", SemaphoreView.Details, cancellationToken);
+            return await WatchAsync(info, token => locks.InspectSemaphoreAsync(resource, token), SemaphoreView.Line, i => $"remaining-ttl={SemaphoreView.TtlOf(i)}", SemaphoreView.Details, cancellationToken);
         }
 
         if (json)
@@ -247,8 +265,8 @@ internal static class InspectCommands
         await WatchAsync(
             await locks.InspectAsync(resource, cancellationToken),
             token => locks.InspectAsync(resource, token),
-            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} fencing={info.FencingCounter} waiters={info.Waiters}",
-            info => $"ttl={LockTable.TtlOf(info)}",
+            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} last-fencing-token={info.LastFencingToken} waiters={info.Waiters}",
+            info => $"remaining-ttl={LockTable.TtlOf(info)}",
             info => LockTable.Details(info, locks.NodeCount),
             cancellationToken);
 
