@@ -27,7 +27,7 @@ internal sealed class DistLockConnection : IAsyncDisposable
     public string Endpoints { get; }
 
     /// <summary>Connects to <paramref name="configurations"/> (one per Redlock node), owning the connections.</summary>
-    public static DistLockConnection ForConfigurations(IReadOnlyList<string> configurations, LockOptions options, ILogger? logger)
+    public static DistLockConnection ForConfigurations(IReadOnlyList<string> configurations, RedisLockManagerOptions options, ILogger? logger)
     {
         var parsed = configurations.Select(c =>
         {
@@ -59,7 +59,7 @@ internal sealed class DistLockConnection : IAsyncDisposable
     }
 
     /// <summary>Uses a connection the container already has (and does not dispose it).</summary>
-    public static DistLockConnection ForMultiplexer(IConnectionMultiplexer multiplexer, LockOptions options, ILogger? logger) =>
+    public static DistLockConnection ForMultiplexer(IConnectionMultiplexer multiplexer, RedisLockManagerOptions options, ILogger? logger) =>
         new(string.Join(",", multiplexer.GetEndPoints().Select(e => e.ToString())),
             _ => Task.FromResult((new RedisLockManager(multiplexer, options, logger), Array.Empty<IConnectionMultiplexer>())));
 

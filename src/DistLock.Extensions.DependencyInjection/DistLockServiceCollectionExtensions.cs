@@ -17,8 +17,10 @@ public static class DistLockServiceCollectionExtensions
     /// and a hosted service that starts connecting when the host starts, configured from
     /// <paramref name="configuration"/> (<c>builder.Configuration.GetSection("DistLock")</c>, or
     /// <c>builder.Configuration</c> itself, whose "DistLock" section is then read) and then
-    /// <paramref name="configure"/>. Settings are validated when the host starts: an unknown key,
-    /// an unreadable value or an invalid option fails start-up with a message naming the key.
+    /// <paramref name="configure"/>. The section's keys are <see cref="DistLockSettings"/>' property
+    /// names (<c>"Defaults": { "Ttl": "30s" }</c>), durations written <c>10s</c>, <c>1m30s</c> or
+    /// <c>hh:mm:ss</c>. Settings are validated when the host starts: an unknown key, an unreadable
+    /// value or an invalid setting fails start-up with a message naming the key.
     /// Redis is connected in the background and never given up on (<c>AbortOnConnectFail=false</c>):
     /// resolving <see cref="ILockManager"/> never touches the network, a lock call during an outage
     /// throws <see cref="LockBackendException"/>, and the application recovers when Redis is back.
@@ -37,13 +39,11 @@ public static class DistLockServiceCollectionExtensions
         this IServiceCollection services, IConfiguration? configuration = null, Action<DistLockSettings>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        // Where the settings are read from is decided when they are bound (DistLockSettingsBinder.Locate);
-        // this is the path messages use when no configuration is given.
-        var section = configuration is IConfigurationSection named ? named.Path : DistLockSettings.SectionName;
+        var section = configuration is null ? null : DistLockSettingsBinding.Locate(configuration);
         var builder = services.AddOptions<DistLockSettings>();
-        if (configuration is not null)
+        if (section is not null)
         {
-            builder.Configure(settings => DistLockSettingsBinder.Bind(configuration, settings));
+            builder.Configure(settings => DistLockSettingsBinding.Bind(section, settings));
         }
 
         if (configure is not null)
@@ -52,13 +52,13 @@ public static class DistLockServiceCollectionExtensions
         }
 
         // The host's meters, unless the application chose a factory itself.
-        builder.PostConfigure<IServiceProvider>((settings, provider) => settings.Options.MeterFactory ??= provider.GetService<IMeterFactory>());
+        builder.PostConfigure<IServiceProvider>((settings, provider) => settings.MeterFactory ??= provider.GetService<IMeterFactory>());
         builder.ValidateOnStart();
         services.AddSingleton<IValidateOptions<DistLockSettings>>(provider =>
-            new DistLockSettingsValidator(section, provider.GetService<IConnectionMultiplexer>() is not null));
+            new DistLockSettingsValidator(section?.Path ?? DistLockSettings.SectionName, provider.GetService<IConnectionMultiplexer>() is not null));
         services.TryAddSingleton(provider => Create(provider));
         services.TryAddSingleton<ILockManager>(provider => new DeferredLockManager(
-            provider.GetRequiredService<DistLockConnection>(), Settings(provider).Options.NodeTimeout));
+            provider.GetRequiredService<DistLockConnection>(), Settings(provider).NodeTimeout));
         services.TryAddSingleton(provider => provider.GetRequiredService<DistLockConnection>().StartAsync().GetAwaiter().GetResult());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DistLockWarmup>());
         return services;
@@ -77,8 +77,8 @@ public static class DistLockServiceCollectionExtensions
         var settings = Settings(provider);
         var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("DistLock");
         return settings.Redis.Count > 0
-            ? DistLockConnection.ForConfigurations(settings.Redis.ToList(), settings.Options, logger)
-            : DistLockConnection.ForMultiplexer(provider.GetRequiredService<IConnectionMultiplexer>(), settings.Options, logger);
+            ? DistLockConnection.ForConfigurations([.. settings.Redis], settings, logger)
+            : DistLockConnection.ForMultiplexer(provider.GetRequiredService<IConnectionMultiplexer>(), settings, logger);
     }
 
     private static DistLockSettings Settings(IServiceProvider provider) => provider.GetRequiredService<IOptions<DistLockSettings>>().Value;

@@ -4,36 +4,29 @@ using StackExchange.Redis;
 
 namespace DistLock;
 
-/// <summary>Checks DistLock's configuration when the host starts, with messages that name the bad key.</summary>
-internal sealed class DistLockSettingsValidator(string defaultSection, bool hasMultiplexer) : IValidateOptions<DistLockSettings>
+/// <summary>Checks DistLock's settings when the host starts, each message naming the configuration key (<c>DistLock:Defaults:Ttl</c>).</summary>
+internal sealed class DistLockSettingsValidator(string section, bool hasMultiplexer) : IValidateOptions<DistLockSettings>
 {
     public ValidateOptionsResult Validate(string? name, DistLockSettings options)
     {
-        var section = options.ConfigurationPath ?? defaultSection;
-        var errors = new List<string>(options.BindErrors);
-
-        // LockOptions' own rules (the ones its managers apply), each said about its key.
-        var lockOptions = options.Options;
-        var invalid = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var result in ((IValidatableObject)lockOptions).Validate(new ValidationContext(lockOptions)))
+        if (options.BindErrors.Count > 0)
         {
-            foreach (var member in result.MemberNames)
-            {
-                invalid.Add(member);
-                errors.Add($"{section}:{member}: {result.ErrorMessage}");
-            }
+            // The binding stopped there: what the settings hold now is not what configuration says.
+            return ValidateOptionsResult.Fail(options.BindErrors);
         }
 
+        // The library's own rules, as its managers apply them; the settings they name ("Defaults.Ttl") are keys.
+        var results = ((IValidatableObject)options).Validate(new ValidationContext(options)).ToList();
+        var invalid = results.SelectMany(r => r.MemberNames).ToHashSet(StringComparer.Ordinal);
+        var errors = results.SelectMany(r => r.MemberNames.Select(m => $"{section}:{m.Replace('.', ':')}: {r.ErrorMessage}")).ToList();
+
         // A TTL that automatic extension cannot keep: the lock would be lost before its first
-        // extension is answered. Here, not in LockOptions: a manager built in code may well use a
+        // extension is answered. Here, not in the library: a manager built in code may well use a
         // short TTL on purpose (a test on a fake clock); an application's configuration should not.
-        if (lockOptions.AutoExtend && !invalid.Contains(nameof(LockOptions.Ttl)) && !invalid.Contains(nameof(LockOptions.NodeTimeout)))
+        var lowest = DurationText.MinimumExtendableTtl(options.NodeTimeout);
+        if (options.Defaults.AutoExtend && options.Defaults.Ttl < lowest && !invalid.Contains("Defaults.Ttl") && !invalid.Contains(nameof(options.NodeTimeout)))
         {
-            var lowest = DurationText.MinimumExtendableTtl(lockOptions.NodeTimeout);
-            if (lockOptions.Ttl < lowest)
-            {
-                errors.Add($"{section}:{nameof(LockOptions.Ttl)}: {DurationText.Format(lockOptions.Ttl)} is too short to be extended in time (an extension after a third of it may take NodeTimeout {DurationText.Format(lockOptions.NodeTimeout)}); the lowest that works is {DurationText.Format(lowest)}.");
-            }
+            errors.Add($"{section}:Defaults:Ttl: {DurationText.Format(options.Defaults.Ttl)} is too short to be extended in time (an extension after a third of it may take NodeTimeout {DurationText.Format(options.NodeTimeout)}); the lowest that works is {DurationText.Format(lowest)}.");
         }
 
         if (options.Redis.Count == 0 && !hasMultiplexer)
@@ -41,18 +34,25 @@ internal sealed class DistLockSettingsValidator(string defaultSection, bool hasM
             errors.Add($"{section}:Redis: give at least one Redis configuration string, or register an IConnectionMultiplexer.");
         }
 
-        for (var i = 0; i < options.Redis.Count; i++)
+        errors.AddRange(options.Redis.Select((redis, i) => RedisProblem(redis) is { } problem ? $"{section}:Redis:{i}: {problem}" : null).OfType<string>());
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static string? RedisProblem(string configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration))
         {
-            try
-            {
-                ConfigurationOptions.Parse(options.Redis[i]);
-            }
-            catch (ArgumentException ex)
-            {
-                errors.Add($"{section}:Redis:{i}: {ex.Message.Split('\n')[0].Trim()}");
-            }
+            return "expected a Redis configuration string such as \"host:6379\".";
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        try
+        {
+            ConfigurationOptions.Parse(configuration);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message.Split('\n')[0].Trim();
+        }
     }
 }

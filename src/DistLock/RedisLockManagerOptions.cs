@@ -13,7 +13,12 @@ namespace DistLock;
 /// await using var locks = await RedisLockManager.ConnectAsync("localhost:6379", options);
 /// </code>
 /// </example>
-public sealed class RedisLockManagerOptions : LockManagerOptions
+/// <remarks>
+/// Not sealed so that the dependency injection package's <c>DistLockSettings</c> can be these
+/// settings plus its Redis connection strings, bound from one configuration section whose keys are
+/// these property names. A derived type cannot change the rules: they are private to DistLock.
+/// </remarks>
+public class RedisLockManagerOptions : LockManagerOptions
 {
     private static readonly TimeSpan MaxNodeTimeout = TimeSpan.FromMinutes(1);
 

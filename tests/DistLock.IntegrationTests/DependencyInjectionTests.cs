@@ -19,7 +19,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         using var host = Build(new Dictionary<string, string?>
         {
             ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint,
-            ["DistLock:Ttl"] = "5s",
+            ["DistLock:Defaults:Ttl"] = "5s",
             ["DistLock:KeyPrefix"] = "di:",
         });
         await host.StartAsync();
@@ -39,20 +39,22 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         using var host = Build(new Dictionary<string, string?>
         {
             ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint + ",nonsense=1",
-            ["DistLock:Ttl"] = "00:00:00.001",
+            ["DistLock:Defaults:Ttl"] = "00:00:00.001",
             ["DistLock:KeyPrefix"] = "bad{prefix",
-            ["DistLock:RetryDelay"] = "00:00:00",
+            ["DistLock:Defaults:RetryDelay"] = "00:00:00",
+            ["DistLock:HandoffGrace"] = "20s",
         });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Ttl:", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Defaults:Ttl:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:KeyPrefix:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:0:", StringComparison.Ordinal));
+        Assert.Contains("DistLock:HandoffGrace: HandoffGrace must be between 1 ms and 10 s.", error.Failures);
 
-        // LockOptions' own rule, in its own words, said about the key.
-        var rule = Assert.Throws<ArgumentException>(new LockOptions { RetryDelay = TimeSpan.Zero }.Validate).Message.Split(" (Parameter")[0];
-        Assert.Contains($"DistLock:RetryDelay: {rule}", error.Failures);
+        // The library's own rule, in its own words, said about the key.
+        var rule = Assert.Throws<ArgumentException>(new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.Zero } }.Validate).Message.Split(" (Parameter")[0];
+        Assert.Contains($"DistLock:Defaults:RetryDelay: {rule}", error.Failures);
     }
 
     [Fact]
@@ -62,57 +64,73 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         builder.Services.AddDistLock(settings =>
         {
             settings.Redis.Add("localhost:1");
-            settings.Options.RetryDelay = TimeSpan.Zero;
-            settings.Options.WaitForReplicas = -1;
+            settings.Defaults.RetryDelay = TimeSpan.Zero;
+            settings.WaitForReplicas = -1;
         });
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Equal(2, error.Failures.Count());
-        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:RetryDelay: RetryDelay must be between 1 ms and 1 hour", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Defaults:RetryDelay: Defaults.RetryDelay must be between 1 ms and 1 hour", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:WaitForReplicas: WaitForReplicas must be from 0 to 100", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void AddDistLock_Configuration_BindsOntoLockOptions()
+    public void AddDistLock_Configuration_BindsEveryKeyByItsPropertyName()
     {
         using var host = Build(new Dictionary<string, string?>
         {
             ["DistLock:Redis"] = "localhost:1",
-            ["DistLock:ttl"] = "1m30s",
-            ["DistLock:RetryDelay"] = "20ms",
-            ["DistLock:MaxRetries"] = "3",
-            ["DistLock:HolderLabel"] = "web-3",
             ["DistLock:KeyPrefix"] = "orders:",
-            ["DistLock:DefaultWaitTimeout"] = "inf",
+            ["DistLock:handoffGrace"] = "20ms",
+            ["DistLock:AutoReleaseOnDispose"] = "true",
             ["DistLock:NodeTimeout"] = "2s",
             ["DistLock:WaitForReplicas"] = "1",
             ["DistLock:ReplicaTimeout"] = "250ms",
             ["DistLock:ClockDriftFactor"] = "0.02",
             ["DistLock:VersionCheck"] = "false",
-            ["DistLock:AutoReleaseOnDispose"] = "true",
-            ["DistLock:AutoExtend"] = "false",
-            ["DistLock:MaxHoldTime"] = "1h",
+            ["DistLock:Defaults:ttl"] = "1m30s",
+            ["DistLock:Defaults:Timeout"] = "inf",
+            ["DistLock:Defaults:RetryDelay"] = "20ms",
+            ["DistLock:Defaults:MaxRetries"] = "3",
+            ["DistLock:Defaults:AutoExtend"] = "false",
+            ["DistLock:Defaults:MaxHoldTime"] = "1h",
+            ["DistLock:Defaults:HolderLabel"] = "web-3",
         });
 
-        var options = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value.Options;
+        var settings = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value;
 
-        Assert.Equal(TimeSpan.FromSeconds(90), options.Ttl);
-        Assert.Equal(TimeSpan.FromMilliseconds(20), options.RetryDelay);
-        Assert.Equal(3, options.MaxRetries);
-        Assert.Equal("web-3", options.HolderLabel);
-        Assert.Equal("orders:", options.KeyPrefix);
-        Assert.Equal(Timeout.InfiniteTimeSpan, options.DefaultWaitTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.NodeTimeout);
-        Assert.Equal(1, options.WaitForReplicas);
-        Assert.Equal(TimeSpan.FromMilliseconds(250), options.ReplicaTimeout);
-        Assert.Equal(0.02, options.ClockDriftFactor);
-        Assert.False(options.VersionCheck);
-        Assert.True(options.AutoReleaseOnDispose);
-        Assert.False(options.AutoExtend);
-        Assert.Equal(TimeSpan.FromHours(1), options.MaxHoldTime);
-        Assert.Same(host.Services.GetRequiredService<IMeterFactory>(), options.MeterFactory);
+        Assert.Equal(["localhost:1"], settings.Redis);
+        Assert.Equal("orders:", settings.KeyPrefix);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.HandoffGrace);
+        Assert.True(settings.AutoReleaseOnDispose);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.NodeTimeout);
+        Assert.Equal(1, settings.WaitForReplicas);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.ReplicaTimeout);
+        Assert.Equal(0.02, settings.ClockDriftFactor);
+        Assert.False(settings.VersionCheck);
+        Assert.Equal(TimeSpan.FromSeconds(90), settings.Defaults.Ttl);
+        Assert.Equal(Timeout.InfiniteTimeSpan, settings.Defaults.Timeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.Defaults.RetryDelay);
+        Assert.Equal(3, settings.Defaults.MaxRetries);
+        Assert.False(settings.Defaults.AutoExtend);
+        Assert.Equal(TimeSpan.FromHours(1), settings.Defaults.MaxHoldTime);
+        Assert.Equal("web-3", settings.Defaults.HolderLabel);
+        Assert.Same(host.Services.GetRequiredService<IMeterFactory>(), settings.MeterFactory);
+    }
+
+    [Fact]
+    public void AddDistLock_RedisAsAList_KeepsItsOrder()
+    {
+        var settings = Bound(new Dictionary<string, string?>
+        {
+            ["DistLock:Redis:1"] = "b:6379",
+            ["DistLock:Redis:0"] = "a:6379",
+            ["DistLock:Redis:2"] = "c:6379",
+        });
+
+        Assert.Equal(["a:6379", "b:6379", "c:6379"], settings.Redis);
     }
 
     [Fact]
@@ -124,9 +142,9 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         var failure = Assert.Single(error.Failures);
-        Assert.StartsWith("DistLock:TimeProvider: unknown setting", failure, StringComparison.Ordinal);
+        Assert.StartsWith("DistLock:TimeProvider: unknown setting; known settings: ", failure, StringComparison.Ordinal);
         Assert.DoesNotContain("MeterFactory", failure, StringComparison.Ordinal);
-        Assert.Contains("HolderLabel", failure, StringComparison.Ordinal);
+        Assert.Contains("Defaults:HolderLabel, Defaults:MaxHoldTime", failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -136,17 +154,15 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.StartsWith("DistLock:Ttl: 30s is too short to be extended in time", Assert.Single(error.Failures), StringComparison.Ordinal);
+        Assert.StartsWith("DistLock:Defaults:Ttl: 30s is too short to be extended in time", Assert.Single(error.Failures), StringComparison.Ordinal);
     }
 
     [Fact]
     public void AddDistLock_ShortTtlWithoutAutoExtend_IsAccepted()
     {
-        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = "10ms", ["DistLock:AutoExtend"] = "false" });
+        var settings = Bound(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Defaults:Ttl"] = "10ms", ["DistLock:Defaults:AutoExtend"] = "false" });
 
-        var options = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value.Options;
-
-        Assert.Equal(TimeSpan.FromMilliseconds(10), options.Ttl);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), settings.Defaults.Ttl);
     }
 
     [Fact]
@@ -251,15 +267,47 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
     }
 
     [Fact]
-    public async Task AddDistLock_MisspeltKey_FailsAtStartUp_NamingItAndTheKnownKeys()
+    public async Task AddDistLock_MisspeltKey_FailsAtStartUp_NamingItAndWhatWasMeant()
     {
-        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint, ["DistLock:Ttll"] = "10s" });
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis:0"] = nodes.Servers[0].Endpoint, ["DistLock:Defaults:Ttll"] = "10s" });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         var failure = Assert.Single(error.Failures);
-        Assert.StartsWith("DistLock:Ttll: unknown setting (did you mean Ttl?)", failure, StringComparison.Ordinal);
-        Assert.Contains("Redis, Ttl, RetryDelay", failure, StringComparison.Ordinal);
+        Assert.Equal("DistLock:Defaults:Ttll: unknown setting; did you mean Defaults:Ttl?", failure);
+    }
+
+    [Theory]
+    [InlineData("Ttl", "Defaults:Ttl")]
+    [InlineData("DefaultWaitTimeout", "Defaults:Timeout")]
+    [InlineData("holderLabel", "Defaults:HolderLabel")]
+    [InlineData("KeyPrefx", "KeyPrefix")]
+    [InlineData("Defaults:NodeTimeout", "NodeTimeout")]
+    public async Task AddDistLock_Rc1OrMisspeltTopLevelKey_FailsAtStartUp_SuggestingTheKey(string key, string meant)
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", [$"DistLock:{key}"] = "10s" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal($"DistLock:{key}: unknown setting; did you mean {meant}?", Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public async Task AddDistLock_SeveralUnknownKeys_FailsAtStartUp_NamingEach()
+    {
+        using var host = Build(new Dictionary<string, string?>
+        {
+            ["DistLock:Redis"] = "localhost:1",
+            ["DistLock:Nonsense"] = "1",
+            ["DistLock:Defaults:Colour"] = "red",
+            ["DistLock:Defaults:Ttl"] = "30",
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(2, error.Failures.Count());
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Nonsense: unknown setting; known settings: AutoReleaseOnDispose, ", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Defaults:Colour: unknown setting; known settings: ", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -269,28 +317,61 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
     [InlineData("2h", 7_200_000)]
     [InlineData("1d", 86_400_000)]
     [InlineData("00:00:30", 30_000)]
+    [InlineData("1.00:00:00.250", 86_400_250)]
     public void AddDistLock_Durations_TakeTheToolSyntaxAndTimeSpans(string text, int milliseconds)
     {
-        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:MaxHoldTime"] = text });
+        var settings = Bound(new Dictionary<string, string?>
+        {
+            ["DistLock:Redis"] = "localhost:1",
+            ["DistLock:Defaults:MaxHoldTime"] = text,
+            ["DistLock:Defaults:Timeout"] = text,
+        });
 
-        var settings = host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value;
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), settings.Defaults.MaxHoldTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), settings.Defaults.Timeout);
+    }
 
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), settings.Options.MaxHoldTime);
+    [Fact]
+    public void AddDistLock_DurationSyntax_DoesNotChangeHowTheApplicationsOtherTimeSpansRead()
+    {
+        // The converter is registered for the whole process (TypeDescriptor has no narrower scope):
+        // it must read DistLock's syntax only while DistLock binds its own section.
+        Assert.Equal(TimeSpan.FromSeconds(10), Bound(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Defaults:Ttl"] = "10s" }).Defaults.Ttl);
+        var other = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Days"] = "30", ["Clock"] = "00:01:30", ["Units"] = "10s" })
+            .Build();
+
+        Assert.Equal(TimeSpan.FromDays(30), other.GetValue<TimeSpan>("Days"));
+        Assert.Equal(TimeSpan.FromSeconds(90), other.GetValue<TimeSpan>("Clock"));
+        Assert.Throws<InvalidOperationException>(() => other.GetValue<TimeSpan>("Units"));
     }
 
     [Theory]
-    [InlineData("10ms", "DistLock:Ttl: 10ms is too short to be extended in time", "the lowest that works is 1.6s")]
-    [InlineData("30", "DistLock:Ttl: '30' needs a unit: 30s", "")]
-    [InlineData("ten seconds", "DistLock:Ttl: 'ten seconds' is not a duration", "")]
-    public async Task AddDistLock_UnworkableTtl_FailsAtStartUp_WithTheLowestThatWorks(string ttl, string start, string more)
+    [InlineData("10ms", "DistLock:Defaults:Ttl: 10ms is too short to be extended in time", "the lowest that works is 1.6s")]
+    [InlineData("30", "Failed to convert configuration value '30' at 'DistLock:Defaults:Ttl'", "'30' needs a unit: 30s")]
+    [InlineData("ten seconds", "Failed to convert configuration value 'ten seconds' at 'DistLock:Defaults:Ttl'", "'ten seconds' is not a duration")]
+    public async Task AddDistLock_UnworkableTtl_FailsAtStartUp_NamingTheKeyAndWhy(string ttl, string start, string more)
     {
-        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = ttl });
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Defaults:Ttl"] = ttl });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         var failure = Assert.Single(error.Failures);
         Assert.StartsWith(start, failure, StringComparison.Ordinal);
         Assert.Contains(more, failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("DistLock:WaitForReplicas", "many")]
+    [InlineData("DistLock:VersionCheck", "maybe")]
+    [InlineData("DistLock:Defaults", "30s")]
+    public async Task AddDistLock_UnreadableValue_FailsAtStartUp_NamingTheKey(string key, string value)
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", [key] = value });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains($"'{key}'", Assert.Single(error.Failures), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -319,12 +400,12 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
     public async Task AddDistLock_RootConfiguration_MisspeltKeyInItsSection_FailsNamingIt()
     {
         // Regression: the typo was hidden behind a message saying DistLock:Redis was missing.
-        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "127.0.0.1:7301", ["DistLock:Ttll"] = "30s" }, root: true);
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "127.0.0.1:7301", ["DistLock:Defaults:Ttll"] = "30s" }, root: true);
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         var failure = Assert.Single(error.Failures);
-        Assert.StartsWith("DistLock:Ttll: unknown setting (did you mean Ttl?)", failure, StringComparison.Ordinal);
+        Assert.Equal("DistLock:Defaults:Ttll: unknown setting; did you mean Defaults:Ttl?", failure);
     }
 
     [Fact]
@@ -339,16 +420,18 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
     }
 
     [Theory]
-    [InlineData("30s10m", "DistLock:Ttl: '30s10m' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 10m30s?")]
-    [InlineData("1h1h", "DistLock:Ttl: '1h1h' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 2h?")]
+    [InlineData("30s10m", "'30s10m' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 10m30s?")]
+    [InlineData("1h1h", "'1h1h' is not a duration: units go from the largest to the smallest (d, h, m, s, ms), each at most once; did you mean 2h?")]
     public async Task AddDistLock_DurationUnitsOutOfOrderOrRepeated_FailAtStartUp_NamingTheKey(string ttl, string expected)
     {
         // Regression: "30s10m" was read as 10m30s.
-        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Ttl"] = ttl });
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = "localhost:1", ["DistLock:Defaults:Ttl"] = ttl });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Equal(expected, Assert.Single(error.Failures));
+        var failure = Assert.Single(error.Failures);
+        Assert.Contains("'DistLock:Defaults:Ttl'", failure, StringComparison.Ordinal);
+        Assert.EndsWith(expected, failure, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -384,6 +467,51 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         {
             server.Resume();
         }
+    }
+
+    [Fact]
+    public async Task InjectedManager_InspectsListsAndForceReleases_ThroughTheConnection()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = nodes.Servers[0].Endpoint, ["DistLock:KeyPrefix"] = "di-admin:" });
+        await host.StartAsync();
+        var locks = host.Services.GetRequiredService<ILockManager>();
+        var resource = "admin-" + Guid.NewGuid().ToString("N");
+        var handle = await locks.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+        var permit = await locks.AcquireSemaphoreAsync(resource + "-permits", 2, TimeSpan.FromSeconds(5));
+
+        var info = await locks.InspectAsync(resource);
+        var listed = await locks.ListAsync(resource).ToListAsync();
+        var semaphore = await locks.InspectSemaphoreAsync(resource + "-permits");
+
+        Assert.Equal(handle.HolderId, info.HolderId);
+        Assert.Equal(handle.HolderId, Assert.Single(listed).HolderId);
+        Assert.Equal(permit.HolderId, Assert.Single(semaphore.Holders).HolderId);
+        Assert.True(await locks.ForceReleaseAsync(resource));
+        Assert.Equal(1, await locks.ForceReleaseSemaphoreAsync(resource + "-permits"));
+        Assert.Null((await locks.InspectAsync(resource)).HolderId);
+        Assert.Empty((await locks.InspectSemaphoreAsync(resource + "-permits")).Holders);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task InjectedManager_RedisDown_InspectAndListThrowTheOutage()
+    {
+        await using var server = await RedisServer.StartAsync();
+        server.Kill();
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis"] = server.Endpoint + ",connectTimeout=1000", ["DistLock:NodeTimeout"] = "500ms" });
+        await host.StartAsync();
+        var locks = host.Services.GetRequiredService<ILockManager>();
+
+        await Assert.ThrowsAsync<LockBackendException>(() => locks.InspectAsync("di-down"));
+        await Assert.ThrowsAsync<LockBackendException>(async () => await locks.ListAsync().ToListAsync());
+        await host.StopAsync();
+    }
+
+    /// <summary>The settings <paramref name="settings"/> bind to, read as the manager reads them.</summary>
+    private static DistLockSettings Bound(Dictionary<string, string?> settings)
+    {
+        using var host = Build(settings);
+        return host.Services.GetRequiredService<IOptions<DistLockSettings>>().Value;
     }
 
     private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection>? more = null, bool root = false)
