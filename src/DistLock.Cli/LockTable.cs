@@ -25,6 +25,12 @@ internal static class LockTable
             ? " for " + Math.Max(0, (TimeProvider.System.GetUtcNow() - since).TotalSeconds).ToString("0.0", CultureInfo.InvariantCulture) + " s"
             : "";
 
+    /// <summary>"2026-12-05 12:19:54Z (12.3 s)" when the holder's value says when it acquired, else null.</summary>
+    public static string? SinceOf(LockInfo info) =>
+        info.HeldSince is { } since
+            ? since.ToString("u", CultureInfo.InvariantCulture) + HeldForOf(info).Replace(" for ", " (", StringComparison.Ordinal) + ")"
+            : null;
+
     public static string TtlOf(LockInfo info) =>
         info.RemainingTtl is { } ttl ? Seconds(ttl) : "-";
 
@@ -38,9 +44,9 @@ internal static class LockTable
         table.AddRow("key", Markup.Escape(info.Key));
         table.AddRow("state", StateOf(info));
         table.AddRow("holder", Markup.Escape(HolderOf(info)));
-        if (info.HeldSince is { } since)
+        if (SinceOf(info) is { } since)
         {
-            table.AddRow("held since", since.ToString("u", CultureInfo.InvariantCulture) + HeldForOf(info).Replace(" for ", " (", StringComparison.Ordinal) + ")");
+            table.AddRow("held since", since);
         }
 
         table.AddRow("remaining ttl", TtlOf(info));

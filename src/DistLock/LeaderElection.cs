@@ -117,7 +117,9 @@ public sealed class LeaderElection : IAsyncDisposable
     public async Task<LeaderInfo?> GetLeaderAsync(CancellationToken cancellationToken = default)
     {
         var lockInfo = await _locks.InspectAsync(Name, cancellationToken).ConfigureAwait(false);
-        return lockInfo.HolderId is { } holder
+        // While a resignation hands the lock to the next candidate, its value is that candidate's
+        // reservation, not a leader's id, and its last token is the ended term's.
+        return lockInfo is { HolderId: { } holder, HandingOver: 0 }
             ? new LeaderInfo(holder, lockInfo.HolderLabel, lockInfo.HeldSince, lockInfo.LastFencingToken, lockInfo.RemainingTtl)
             : null;
     }

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace DistLock.Cli.Commands;
 
-/// <summary><c>distlock exec</c>: run a command while holding a lock.</summary>
+/// <summary><c>distlock exec</c>: run a command while holding a lock, or while leading an election (<see cref="ExecLeader"/>).</summary>
 internal static class ExecCommand
 {
     public const string TokenVariable = "DISTLOCK_FENCING_TOKEN";
@@ -13,7 +13,9 @@ internal static class ExecCommand
     {
         var redis = CommonOptions.Redis();
         var prefix = CommonOptions.Prefix();
-        var resource = new Option<string>("--resource") { Description = "The name of the lock", Required = true };
+        // Not Required: --leader names the lock instead, and the two are checked together (ExecLeader.Target).
+        var resource = new Option<string>("--resource") { Description = "The name of the lock (or give --leader)" };
+        var leader = ExecLeader.Option();
         var ttl = new Option<string>("--ttl") { Description = "Lock TTL (at least 200ms); the lock is extended every third of it while the command runs", DefaultValueFactory = _ => "30s" };
         var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever (250ms, 10s, 5m, 1m30s...)", DefaultValueFactory = _ => "inf" };
         var onLost = new Option<string>("--on-lost") { Description = "What to do when the lock is lost while the command runs", DefaultValueFactory = _ => "kill" };
@@ -24,19 +26,22 @@ internal static class ExecCommand
         var write = CommonOptions.Deprecated<bool>("--write");
         var permits = ExecPermits.Option();
         var exec = new Command("exec", CommonOptions.Describe(
-            "Run a command while holding a lock; exit with its exit code.\nUsage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]",
+            "Run a command while holding a lock, or only while leader of an election; exit with its exit code.\n"
+            + "Usage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]\n"
+            + "       distlock exec --leader NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
             "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
             "distlock exec --resource catalog --read -- ./export.sh        # many at once; a plain exec waits for them",
-            "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once"))
+            "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once",
+            "distlock exec --leader reports --ttl 10s -- ./reportd         # runs on one instance; the next takes over"))
         {
-            redis, prefix, resource, ttl, wait, onLost, label, read, write, permits,
+            redis, prefix, resource, leader, ttl, wait, onLost, label, read, write, permits,
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
+            ExecLeader.Target(parse.GetValue(resource), parse.GetValue(leader), parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
             ModeOf(parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
             parse.GetValue(prefix)!,
-            CommonOptions.ResourceName(parse.GetValue(resource), "--resource"),
             Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
             Durations.Parse(parse.GetValue(wait)!, "--wait"),
             parse.GetValue(onLost) == "kill",
@@ -77,7 +82,7 @@ internal static class ExecCommand
     }
 
     private static async Task<int> RunAsync(
-        IReadOnlyList<string> targets, LockMode mode, string prefix, string resource, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
+        IReadOnlyList<string> targets, ExecTarget target, LockMode mode, string prefix, TimeSpan ttl, TimeSpan wait, bool killOnLost, bool verbose, string? label,
         int? permits, string[] command, CancellationToken cancellationToken)
     {
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
@@ -100,10 +105,17 @@ internal static class ExecCommand
         using var interrupts = new Interrupts();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupts.Token);
         await using var connection = await RedisTargets.ConnectAsync(targets, options, cancel.Token);
+        var tell = !Console.IsErrorRedirected || verbose;
+        var resource = target.Name;
+        if (target.Leader)
+        {
+            // One campaign's try is an acquire and a fencing token, each bounded by the node timeout.
+            return await ExecLeader.RunAsync(connection.Locks, resource, wait, options.NodeTimeout * 2, tell, killOnLost, command, interrupts, cancel.Token);
+        }
+
         LockHandle handle;
         try
         {
-            var tell = !Console.IsErrorRedirected || verbose;
             handle = permits is { } n
                 ? await ExecPermits.AcquireAsync(connection.Locks, resource, n, wait, tell, cancel.Token)
                 : await AcquireAsync(connection.Locks, mode, resource, wait, tell, cancel.Token);
@@ -126,30 +138,47 @@ internal static class ExecCommand
         }
         catch (LockLostException)
         {
-            Console.Error.WriteLine($"distlock: lost the lock on '{resource}' before {command[0]} started; not started");
-            return ExitCodes.LockLost;
+            return NotStarted($"the lock on '{resource}'", command);
         }
 
-        var environment = new Dictionary<string, string>
+        return await RunWhileHeldAsync(command, Variables(token, resource, handle.HolderId), handle.LostToken, $"the lock on '{resource}'", killOnLost, interrupts);
+    }
+
+    /// <summary>The variables exec's command sees, for a lock and for a term of leadership alike.</summary>
+    public static Dictionary<string, string> Variables(long fencingToken, string resource, string holderId) => new()
+    {
+        [TokenVariable] = fencingToken.ToString(CultureInfo.InvariantCulture),
+        ["DISTLOCK_RESOURCE"] = resource,
+        ["DISTLOCK_HOLDER_ID"] = holderId,
+        // rc.1's name for the same id, kept for the scripts that read it (docs/cli.md).
+        ["DISTLOCK_LOCK_ID"] = holderId,
+    };
+
+    /// <summary>
+    /// Runs the command until it exits, stopping it when <paramref name="lost"/> fires (unless
+    /// --on-lost ignore); <paramref name="what"/> names what was lost, "the lock on 'x'". Returns
+    /// the command's exit code, or 70 when it was stopped for the loss. What is held is let go by
+    /// the caller, after: the command must be gone before anyone else may run it.
+    /// </summary>
+    public static async Task<int> RunWhileHeldAsync(
+        string[] command, IReadOnlyDictionary<string, string> environment, CancellationToken lost, string what, bool killOnLost, Interrupts interrupts)
+    {
+        if (lost.IsCancellationRequested)
         {
-            [TokenVariable] = token.ToString(CultureInfo.InvariantCulture),
-            ["DISTLOCK_RESOURCE"] = resource,
-            ["DISTLOCK_HOLDER_ID"] = handle.HolderId,
-            // rc.1's name for the same id, kept for the scripts that read it (docs/cli.md).
-            ["DISTLOCK_LOCK_ID"] = handle.HolderId,
-        };
+            return NotStarted(what, command);
+        }
 
         using var child = ChildProcess.Start(command, environment);
 
-        // distlock stays up until the command exits, to release the lock; signals are the command's.
+        // distlock stays up until the command exits, to let go of what it holds; signals are the command's.
         interrupts.ForwardTo(child.Signal);
-        var lost = 0;
-        await using var onLost = handle.LostToken.Register(() =>
+        var stopped = 0;
+        await using var onLost = lost.Register(() =>
         {
-            Interlocked.Exchange(ref lost, 1);
+            Interlocked.Exchange(ref stopped, 1);
             Console.Error.WriteLine(killOnLost
-                ? $"distlock: lost the lock on '{resource}'; stopping {command[0]}"
-                : $"distlock: lost the lock on '{resource}'; {command[0]} keeps running (--on-lost ignore)");
+                ? $"distlock: lost {what}; stopping {command[0]}"
+                : $"distlock: lost {what}; {command[0]} keeps running (--on-lost ignore)");
             if (killOnLost)
             {
                 _ = child.StopAsync();
@@ -157,7 +186,13 @@ internal static class ExecCommand
         });
 
         var exitCode = await child.WaitForExitAsync();
-        return Volatile.Read(ref lost) == 1 && killOnLost ? ExitCodes.LockLost : exitCode;
+        return Volatile.Read(ref stopped) == 1 && killOnLost ? ExitCodes.LockLost : exitCode;
+    }
+
+    private static int NotStarted(string what, string[] command)
+    {
+        Console.Error.WriteLine($"distlock: lost {what} before {command[0]} started; not started");
+        return ExitCodes.LockLost;
     }
 
     /// <summary>
@@ -201,7 +236,7 @@ internal static class ExecCommand
         }
     }
 
-    private static string Waiting(TimeSpan wait) => wait == Timeout.InfiniteTimeSpan ? "no time limit; Ctrl+C gives up" : $"up to {DurationText.Format(wait)}";
+    public static string Waiting(TimeSpan wait) => wait == Timeout.InfiniteTimeSpan ? "no time limit; Ctrl+C gives up" : $"up to {DurationText.Format(wait)}";
 
     private static string Holder(LockInfo info) => info.HolderId switch
     {

@@ -15,15 +15,20 @@ internal static class InspectCommands
         var json = CommonOptions.Json();
         var watch = new Option<bool>("--watch", "-w") { Description = "Keep the view up to date (twice a second) until Ctrl+C" };
         var semaphore = new Option<bool>("--semaphore", "-s") { Description = "Show the semaphore of that name (exec --permits): its holders and free permits" };
+        var leader = new Option<bool>("--leader", "-l")
+        {
+            Description = "Show the lock as an election (exec --leader): the leader, since when, its term (fencing token), the candidates; --json is the same object",
+        };
         var name = new Argument<string>("name") { Description = "The lock's resource name" };
         var status = new Command("status", CommonOptions.Describe(
             "Show a lock: state, holder, remaining TTL, last fencing token, waiters",
             "distlock status nightly-backup",
             "distlock status nightly-backup --json | jq .remainingTtlMs",
             "distlock status nightly-backup --watch",
-            "distlock status --semaphore encoders"))
+            "distlock status --semaphore encoders",
+            "distlock status --leader reports           # who leads the election 'reports', in which term"))
         {
-            redis, prefix, json, watch, semaphore, name,
+            redis, prefix, json, watch, semaphore, leader, name,
         };
         status.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,6 +37,12 @@ internal static class InspectCommands
             if (parse.GetValue(watch) && parse.GetValue(json))
             {
                 throw new CliException(ExitCodes.Usage, "--watch and --json do not go together (poll status --json instead)");
+            }
+
+            var asElection = parse.GetValue(leader);
+            if (asElection && parse.GetValue(semaphore))
+            {
+                throw new CliException(ExitCodes.Usage, "--leader and --semaphore do not go together: an election is a lock, a semaphore has no leader");
             }
 
             await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
@@ -43,13 +54,18 @@ internal static class InspectCommands
 
             if (parse.GetValue(watch))
             {
-                return await WatchLockAsync(locks, resource, cancellationToken);
+                return await WatchLockAsync(locks, resource, asElection, cancellationToken);
             }
 
             var info = await locks.InspectAsync(resource, cancellationToken);
             if (parse.GetValue(json))
             {
+                // The same fields with --leader: the leader is holderLabel/holderId, its term lastFencingToken.
                 LockJson.Print(info, locks.NodeCount);
+            }
+            else if (asElection)
+            {
+                AnsiConsole.Write(LeaderView.Details(info, locks.NodeCount));
             }
             else
             {
@@ -260,14 +276,14 @@ internal static class InspectCommands
         return ExitCodes.Success;
     }
 
-    /// <summary>status --watch of a lock.</summary>
-    private static async Task<int> WatchLockAsync(RedisLockManager locks, string resource, CancellationToken cancellationToken) =>
+    /// <summary>status --watch of a lock, in election words with --leader.</summary>
+    private static async Task<int> WatchLockAsync(RedisLockManager locks, string resource, bool asElection, CancellationToken cancellationToken) =>
         await WatchAsync(
             await locks.InspectAsync(resource, cancellationToken),
             token => locks.InspectAsync(resource, token),
-            info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} last-fencing-token={info.LastFencingToken} waiters={info.Waiters}",
+            asElection ? LeaderView.Line : info => $"{LockTable.StateOf(info)} holder={LockTable.HolderOf(info)} last-fencing-token={info.LastFencingToken} waiters={info.Waiters}",
             info => $"remaining-ttl={LockTable.TtlOf(info)}",
-            info => LockTable.Details(info, locks.NodeCount),
+            info => asElection ? LeaderView.Details(info, locks.NodeCount) : LockTable.Details(info, locks.NodeCount),
             cancellationToken);
 
     /// <summary>
