@@ -95,5 +95,6 @@ public sealed class InMemoryLockManagerTests
 
         Assert.Equal(LockState.Lost, handle.State);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => locks.AcquireAsync("other"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => locks.InspectAsync("job"));
     }
 }
