@@ -46,6 +46,15 @@ public sealed class ApiShapeTests
     }
 
     [Fact]
+    public void BlockingForms_TakeACancellationTokenLast()
+    {
+        var blocking = typeof(LockManagerExtensions).GetMethods(BindingFlags.Public | BindingFlags.Static);
+
+        Assert.Equal(6, blocking.Length);
+        Assert.All(blocking, m => Assert.Equal(typeof(CancellationToken), m.GetParameters()[^1].ParameterType));
+    }
+
+    [Fact]
     public void HandlesAndManagers_AreAsyncAndSyncDisposable()
     {
         Assert.True(typeof(IAsyncDisposable).IsAssignableFrom(typeof(LockHandle)));
