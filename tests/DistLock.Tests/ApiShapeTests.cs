@@ -8,13 +8,25 @@ public sealed class ApiShapeTests
     private static readonly Type[] PublicTypes = typeof(RedisLockManager).Assembly.GetExportedTypes();
 
     [Fact]
-    public void PublicClasses_AreSealed_ExceptTheExceptionBase()
+    public void PublicClasses_AreSealed_ExceptTheExceptionBaseAndTheManagerOptions()
     {
+        // RedisLockManagerOptions adds what only Redis needs to the settings of every manager.
         var open = PublicTypes
-            .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && t != typeof(DistLockException))
+            .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && t != typeof(DistLockException) && t != typeof(LockManagerOptions))
             .Select(t => t.Name);
 
         Assert.Empty(open);
+    }
+
+    [Fact]
+    public void LockManager_CannotBeDerivedOutsideDistLock()
+    {
+        var reachable = typeof(LockManager).GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
+            .Where(c => c.IsPublic || c.IsFamily || c.IsFamilyOrAssembly);
+
+        Assert.Empty(reachable);
+        Assert.True(typeof(LockManager).IsAssignableFrom(typeof(RedisLockManager)));
+        Assert.True(typeof(LockManager).IsAssignableFrom(typeof(InMemoryLockManager)));
     }
 
     [Fact]
@@ -34,10 +46,20 @@ public sealed class ApiShapeTests
     }
 
     [Fact]
-    public void Handles_AreAsyncAndSyncDisposable()
+    public void BlockingForms_TakeACancellationTokenLast()
+    {
+        var blocking = typeof(LockManagerExtensions).GetMethods(BindingFlags.Public | BindingFlags.Static);
+
+        Assert.Equal(6, blocking.Length);
+        Assert.All(blocking, m => Assert.Equal(typeof(CancellationToken), m.GetParameters()[^1].ParameterType));
+    }
+
+    [Fact]
+    public void HandlesAndManagers_AreAsyncAndSyncDisposable()
     {
         Assert.True(typeof(IAsyncDisposable).IsAssignableFrom(typeof(LockHandle)));
         Assert.True(typeof(IDisposable).IsAssignableFrom(typeof(LockHandle)));
-        Assert.True(typeof(IAsyncDisposable).IsAssignableFrom(typeof(RedisLockManager)));
+        Assert.True(typeof(IAsyncDisposable).IsAssignableFrom(typeof(LockManager)));
+        Assert.True(typeof(IDisposable).IsAssignableFrom(typeof(LockManager)));
     }
 }

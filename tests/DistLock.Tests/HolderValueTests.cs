@@ -25,21 +25,21 @@ public sealed class HolderValueTests
     [InlineData("  ")]
     [InlineData("tab\there")]
     public void HolderLabel_Unusable_IsRejectedNamingIt(string label) =>
-        Assert.Equal("HolderLabel", Assert.ThrowsAny<ArgumentException>(() => new LockOptions { HolderLabel = label }.Validate()).ParamName);
+        Assert.Equal("HolderLabel", Assert.ThrowsAny<ArgumentException>(() => new AcquireOptions { HolderLabel = label }.Validate()).ParamName);
 
     [Fact]
     public void HolderLabel_TooLong_IsRejected() =>
-        Assert.Throws<ArgumentException>(() => new LockOptions { HolderLabel = new string('x', LockOptions.MaxHolderLabelLength + 1) }.Validate());
+        Assert.Throws<ArgumentException>(() => new AcquireOptions { HolderLabel = new string('x', AcquireOptions.MaxHolderLabelLength + 1) }.Validate());
 
     [Fact]
     public async Task InMemory_InspectShowsTheLabelAndWhenItWasTaken()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_795_000_000));
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = time, HolderLabel = "batch-7" });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = time, Defaults = { HolderLabel = "batch-7" } });
         await using var handle = await locks.AcquireAsync("r");
 
-        Assert.StartsWith("batch-7|", handle.Id, StringComparison.Ordinal);
-        var parsed = HolderValue.Parse(handle.Id);
+        Assert.StartsWith("batch-7|", handle.HolderId, StringComparison.Ordinal);
+        var parsed = HolderValue.Parse(handle.HolderId);
         Assert.Equal("batch-7", parsed.Label);
         Assert.Equal(time.GetUtcNow(), parsed.Since);
     }

@@ -18,8 +18,8 @@ public sealed class InMemoryLeaseTests
     [Fact]
     public async Task ExtendAsync_WithShorterTtl_LaterAutoExtensionsUseIt()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time });
-        await using var other = new InMemoryLockManager(locks, new LockOptions { TimeProvider = _time });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time });
+        await using var other = new InMemoryLockManager(locks, new LockManagerOptions { TimeProvider = _time });
         await using var handle = await locks.AcquireAsync(new LockRequest("job") { Ttl = TimeSpan.FromSeconds(30) });
 
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(2)));
@@ -36,7 +36,7 @@ public sealed class InMemoryLeaseTests
     [Fact]
     public async Task ReleaseAsync_StopsExtension_AndNeverFiresLost()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time });
         var handle = await locks.AcquireAsync(new LockRequest("job") { Ttl = TimeSpan.FromMilliseconds(300) });
 
         Assert.True(await handle.ReleaseAsync());
@@ -52,8 +52,8 @@ public sealed class InMemoryLeaseTests
     [Fact]
     public async Task MaxHoldTime_ExtensionStops_AndTheLockExpires()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, MaxHoldTime = TimeSpan.FromMilliseconds(500) });
-        await using var other = new InMemoryLockManager(locks, new LockOptions { TimeProvider = _time });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, Defaults = { MaxHoldTime = TimeSpan.FromMilliseconds(500) } });
+        await using var other = new InMemoryLockManager(locks, new LockManagerOptions { TimeProvider = _time });
         var handle = await locks.AcquireAsync(new LockRequest("job") { Ttl = TimeSpan.FromMilliseconds(300) });
 
         await StepAsync(TimeSpan.FromMilliseconds(10), count: 40);
@@ -69,11 +69,10 @@ public sealed class InMemoryLeaseTests
     [Fact]
     public async Task MaxHoldTimeMaxValue_MeansNoLimit_TheLockIsStillExtendedAfterManyTtls()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions
+        await using var locks = new InMemoryLockManager(new LockManagerOptions
         {
             TimeProvider = _time,
-            Ttl = TimeSpan.FromSeconds(3),
-            MaxHoldTime = TimeSpan.MaxValue,
+            Defaults = { Ttl = TimeSpan.FromSeconds(3), MaxHoldTime = TimeSpan.MaxValue },
         });
         await using var handle = await locks.AcquireAsync("job");
 
@@ -88,7 +87,7 @@ public sealed class InMemoryLeaseTests
     {
         var ttl = TimeSpan.FromSeconds(10);
         var maxHold = TimeSpan.FromSeconds(20);
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = ttl, MaxHoldTime = maxHold });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, Defaults = { Ttl = ttl, MaxHoldTime = maxHold } });
         var handle = await locks.AcquireAsync("job");
 
         await StepAsync(TimeSpan.FromSeconds(1), count: 20);

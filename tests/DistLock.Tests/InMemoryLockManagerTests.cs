@@ -10,7 +10,7 @@ public sealed class InMemoryLockManagerTests
     [Fact]
     public async Task Lock_ExpiresWhenTheFakeClockPassesItsTtl_AndIsLost()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = TimeSpan.FromSeconds(10), AutoExtend = false });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, Defaults = { Ttl = TimeSpan.FromSeconds(10), AutoExtend = false } });
         var handle = await locks.AcquireAsync("job");
 
         _time.Advance(TimeSpan.FromSeconds(9));
@@ -30,7 +30,7 @@ public sealed class InMemoryLockManagerTests
     [Fact]
     public async Task AutoExtension_FollowsTheFakeClock()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = TimeSpan.FromSeconds(3) });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         await using var handle = await locks.AcquireAsync("job");
 
         for (var i = 0; i < 100; i++)
@@ -46,7 +46,7 @@ public sealed class InMemoryLockManagerTests
     [Fact]
     public async Task DroppedHandle_IsReleased_WithoutTheClockMoving()
     {
-        await using var locks = new InMemoryLockManager(new LockOptions { TimeProvider = _time, Ttl = TimeSpan.FromMinutes(1) });
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, Defaults = { Ttl = TimeSpan.FromMinutes(1) } });
         var token = await AcquireAndDropAsync(locks);
 
         // The fake clock stands still: only a release of the dropped handle's lock frees it.
@@ -95,5 +95,6 @@ public sealed class InMemoryLockManagerTests
 
         Assert.Equal(LockState.Lost, handle.State);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => locks.AcquireAsync("other"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => locks.InspectAsync("job"));
     }
 }

@@ -13,18 +13,18 @@ public sealed class LockRequestTests
     }
 
     [Fact]
-    public void LoneSurrogates_InResourceOrId_AreRejected_SinceUtf8WouldMergeThem()
+    public void LoneSurrogates_InResourceOrHolderId_AreRejected_SinceUtf8WouldMergeThem()
     {
         // Built here, not in InlineData: the test runner's serialization would replace them.
         foreach (var text in new[] { "\ud800x", "x\udc00", "a\udc00\ud800b" })
         {
             Assert.Equal("resource", Assert.ThrowsAny<ArgumentException>(() => new LockRequest(text)).ParamName);
-            Assert.Equal("Id", Assert.ThrowsAny<ArgumentException>(() => new LockRequest("r") { Id = text }).ParamName);
+            Assert.Equal("HolderId", Assert.ThrowsAny<ArgumentException>(() => new LockRequest("r") { HolderId = text }).ParamName);
         }
     }
 
     [Fact]
-    public void SurrogatePairs_AreFine() => Assert.Equal("\ud83d\udd12", new LockRequest("\ud83d\udd12") { Id = "\ud83d\udd12" }.Resource);
+    public void SurrogatePairs_AreFine() => Assert.Equal("\ud83d\udd12", new LockRequest("\ud83d\udd12") { HolderId = "\ud83d\udd12" }.Resource);
 
     [Fact]
     public void Constructor_ResourceOf1024Bytes_IsAcceptedAndOneMoreIsNot()
@@ -42,11 +42,11 @@ public sealed class LockRequestTests
     }
 
     [Fact]
-    public void Id_EmptyOrTooLong_ThrowsNamingId()
+    public void HolderId_EmptyTooLongOrReserved_ThrowsNamingHolderId()
     {
-        Assert.Throws<ArgumentException>("Id", () => new LockRequest("r") { Id = string.Empty });
-        Assert.Throws<ArgumentException>("Id", () => new LockRequest("r") { Id = new string('v', 1025) });
-        Assert.Throws<ArgumentException>("Id", () => new LockRequest("r") { Id = "reserved:abc" });
+        Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = string.Empty });
+        Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = new string('v', LockRequest.MaxHolderIdBytes + 1) });
+        Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = "reserved:abc" });
     }
 
     [Fact]
@@ -62,23 +62,23 @@ public sealed class LockRequestTests
 
     public static TheoryData<long> Durations => new()
     {
-        -TimeSpan.TicksPerMillisecond, -1, 0, 1, TimeSpan.FromMilliseconds(9.999).Ticks, LockOptions.MinTtl.Ticks,
-        TimeSpan.FromSeconds(30).Ticks, LockOptions.MaxTtl.Ticks, LockOptions.MaxTtl.Ticks + 1, TimeSpan.MaxValue.Ticks,
+        -TimeSpan.TicksPerMillisecond, -1, 0, 1, TimeSpan.FromMilliseconds(9.999).Ticks, AcquireOptions.MinTtl.Ticks,
+        TimeSpan.FromSeconds(30).Ticks, AcquireOptions.MaxTtl.Ticks, AcquireOptions.MaxTtl.Ticks + 1, TimeSpan.MaxValue.Ticks,
     };
 
     [Theory]
     [MemberData(nameof(Durations))]
     public void PerLockSettings_FollowTheOptionsRules_WithTheSameWords(long ticks)
     {
-        // One rule each: a request accepts a TTL, a timeout or a hold time exactly when LockOptions
+        // One rule each: a request accepts a TTL, a timeout or a hold time exactly when AcquireOptions
         // would, and says why in the same words.
         var value = TimeSpan.FromTicks(ticks);
-        Same(nameof(LockRequest.Ttl), () => new LockRequest("r") { Ttl = value }, new LockOptions { Ttl = value });
-        Same(nameof(LockRequest.Timeout), () => new LockRequest("r") { Timeout = value }, new LockOptions { DefaultWaitTimeout = value }, "DefaultWaitTimeout");
-        Same(nameof(LockRequest.MaxHoldTime), () => new LockRequest("r") { MaxHoldTime = value }, new LockOptions { MaxHoldTime = value });
+        Same(nameof(LockRequest.Ttl), () => new LockRequest("r") { Ttl = value }, new AcquireOptions { Ttl = value });
+        Same(nameof(LockRequest.Timeout), () => new LockRequest("r") { Timeout = value }, new AcquireOptions { Timeout = value });
+        Same(nameof(LockRequest.MaxHoldTime), () => new LockRequest("r") { MaxHoldTime = value }, new AcquireOptions { MaxHoldTime = value });
     }
 
-    private static void Same(string name, Func<LockRequest> request, LockOptions options, string? option = null)
+    private static void Same(string name, Func<LockRequest> request, AcquireOptions options)
     {
         var byOptions = Record.Exception(options.Validate);
         var byRequest = Record.Exception(request);
@@ -88,17 +88,17 @@ public sealed class LockRequestTests
         {
             var thrown = Assert.IsType<ArgumentOutOfRangeException>(byRequest);
             Assert.Equal(name, thrown.ParamName);
-            Assert.StartsWith(rejected.Message.Split(" (Parameter")[0][(option ?? name).Length..], thrown.Message[name.Length..], StringComparison.Ordinal);
+            Assert.StartsWith(rejected.Message.Split(" (Parameter")[0][name.Length..], thrown.Message[name.Length..], StringComparison.Ordinal);
         }
     }
 
     [Fact]
     public void Settings_Valid_AreKept()
     {
-        var request = new LockRequest("r") { Ttl = TimeSpan.FromSeconds(2), Id = "v", Timeout = Timeout.InfiniteTimeSpan };
+        var request = new LockRequest("r") { Ttl = TimeSpan.FromSeconds(2), HolderId = "v", Timeout = Timeout.InfiniteTimeSpan };
 
         Assert.Equal(TimeSpan.FromSeconds(2), request.Ttl);
-        Assert.Equal("v", request.Id);
+        Assert.Equal("v", request.HolderId);
         Assert.Equal(Timeout.InfiniteTimeSpan, request.Timeout);
     }
 }

@@ -1,7 +1,7 @@
 namespace DistLock.Tests;
 
 /// <summary>
-/// Argument errors of <see cref="RedisLockManager.ConnectAsync(string, LockOptions?, Microsoft.Extensions.Logging.ILogger?, CancellationToken)"/>
+/// Argument errors of <see cref="RedisLockManager.ConnectAsync(string, RedisLockManagerOptions?, Microsoft.Extensions.Logging.ILogger?, CancellationToken)"/>
 /// and its Redlock overload are thrown by the call itself, before anything connects, never hidden
 /// in a faulted task. Each call below would try to connect (and fail slowly) if it got that far.
 /// </summary>
@@ -12,12 +12,12 @@ public sealed class RedisLockManagerArgumentTests
         { "configuration", () => _ = RedisLockManager.ConnectAsync((string)null!) },
         { "configuration", () => _ = RedisLockManager.ConnectAsync(string.Empty) },
         { "configuration", () => _ = RedisLockManager.ConnectAsync(" ") },
-        { "options", () => _ = RedisLockManager.ConnectAsync("127.0.0.1:1", new LockOptions { RetryDelay = TimeSpan.Zero }) },
+        { "options", () => _ = RedisLockManager.ConnectAsync("127.0.0.1:1", new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.Zero } }) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync((IEnumerable<string>)null!) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(Array.Empty<string>()) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", " "]) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", null!]) },
-        { "options", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2"], new LockOptions { RetryDelay = TimeSpan.Zero }) },
+        { "options", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2"], new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.Zero } }) },
         { "configuration", () => _ = RedisLockManager.ConnectAsync("password=x") },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:1"]) },
     };
@@ -34,12 +34,12 @@ public sealed class RedisLockManagerArgumentTests
     [Fact]
     public void ConnectAsync_BadOptions_NamesTheOption_InBothOverloads()
     {
-        var options = new LockOptions { RetryDelay = TimeSpan.Zero };
+        var options = new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.Zero } };
 
         var one = Assert.Throws<ArgumentException>("options", () => { _ = RedisLockManager.ConnectAsync("127.0.0.1:1", options); });
         var many = Assert.Throws<ArgumentException>("options", () => { _ = RedisLockManager.ConnectAsync(["127.0.0.1:1"], options); });
 
-        Assert.StartsWith("RetryDelay must ", one.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Defaults.RetryDelay must ", one.Message, StringComparison.Ordinal);
         Assert.Equal(one.Message, many.Message);
     }
 }

@@ -16,9 +16,9 @@ namespace DistLock.Tests.Algorithm;
 /// a grace, and fencing tokens start at the clock in microseconds: tests wait for the effect of a
 /// wake and compare tokens rather than expect particular values.
 /// </remarks>
-internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptNode(Ms(new LockOptions().HandoffGrace), Ms(LockOptions.DefaultIdleExpiry), 1)
+internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptNode(Ms(new LockManagerOptions().HandoffGrace), Ms(LockManagerOptions.DefaultIdleExpiry), 1)
 {
-    private readonly InMemoryLockNode _inner = new(time, new LockOptions().HandoffGrace);
+    private readonly InMemoryLockNode _inner = new(time, new LockManagerOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _commands;
     private int _listeners;
@@ -55,6 +55,14 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
             : Run(() => _inner.EvaluateAsync(script, keys, args));
 
     public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => Run(() => _inner.SetIfAbsentAsync(key, value, ttl));
+
+    public override Task<TimeSpan> PingAsync() => Run(_inner.PingAsync);
+
+    public override IAsyncEnumerable<string> KeysAsync(string pattern, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _commands);
+        return Down ? throw new IOException($"{Name} is down") : _inner.KeysAsync(pattern, timeout, cancellationToken);
+    }
 
     public override async Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)
     {

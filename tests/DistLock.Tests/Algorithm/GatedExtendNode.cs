@@ -69,5 +69,10 @@ internal sealed class GatedExtendNode(ScriptNode inner) : ScriptNode(inner.Grace
 
     public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => inner.SetIfAbsentAsync(key, value, ttl);
 
+    public override Task<TimeSpan> PingAsync() => inner.PingAsync();
+
+    public override IAsyncEnumerable<string> KeysAsync(string pattern, TimeSpan timeout, CancellationToken cancellationToken) =>
+        inner.KeysAsync(pattern, timeout, cancellationToken);
+
     public override Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage) => inner.SubscribeAsync(channels, onMessage);
 }

@@ -39,10 +39,10 @@ public sealed class WaitClockTests
     public async Task TryAcquire_DeadlinePassingMidLoop_ReturnsNull_NeitherThrowsNorHangs(double stepMs, double timeoutMs)
     {
         await using var holder = new InMemoryLockManager();
-        await using var waiter = new InMemoryLockManager(holder, new LockOptions { TimeProvider = new SteppingTime(TimeSpan.FromMilliseconds(stepMs)) });
-        await using var held = await holder.AcquireWriteAsync("stepped");
+        await using var waiter = new InMemoryLockManager(holder, new LockManagerOptions { TimeProvider = new SteppingTime(TimeSpan.FromMilliseconds(stepMs)) });
+        await using var held = await holder.AcquireAsync("stepped");
 
-        var attempt = await waiter.TryAcquireWriteAsync("stepped", TimeSpan.FromMilliseconds(timeoutMs)).WaitAsync(TimeSpan.FromSeconds(10));
+        var attempt = await waiter.TryAcquireAsync("stepped", TimeSpan.FromMilliseconds(timeoutMs)).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Null(attempt);
     }
