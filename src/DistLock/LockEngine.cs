@@ -115,7 +115,7 @@ internal sealed class LockEngine
         {
             throw new InvalidOperationException(
                 $"This manager holds a read lock on '{hold.Key}': a read lock cannot be upgraded, so waiting forever for the " +
-                "write lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
+                "exclusive lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
         }
     }
 

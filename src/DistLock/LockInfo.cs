@@ -7,7 +7,7 @@ namespace DistLock;
 /// </summary>
 /// <param name="Resource">The resource name.</param>
 /// <param name="Key">The lock key.</param>
-/// <param name="HolderId">The holder's id (its <see cref="LockHandle.HolderId"/>), or null when the lock is free or held by readers (see <see cref="Readers"/>).</param>
+/// <param name="HolderId">The holder's id (its <see cref="LockHandle.HolderId"/>), or null when the lock is free, being handed over (see <paramref name="HandingOver"/>), or held by readers (see <see cref="Readers"/>).</param>
 /// <param name="HandingOver">Turns a release has reserved for the waiters it woke: 1 while the lock waits for the waiter (or the readers) it woke to claim it, else 0.</param>
 /// <param name="RemainingTtl">How long the key lives unless extended; null when free (or without expiry).</param>
 /// <param name="LastFencingToken">The last fencing token issued for the resource (tokens are issued on demand, by <see cref="LockHandle.GetFencingTokenAsync"/>): the current holder's when it asked for one; 0 when none was.</param>
@@ -29,7 +29,11 @@ public sealed record LockInfo(
     /// </summary>
     public string? HolderLabel => HandingOver > 0 ? null : HolderValue.Parse(HolderId).Label;
 
-    /// <summary>When the holder acquired the lock (its clock), with the same condition as <see cref="HolderLabel"/>.</summary>
+    /// <summary>
+    /// When the holder began acquiring the lock (its clock), with the same condition as
+    /// <see cref="HolderLabel"/>: the time is written into the holder id when the acquisition starts,
+    /// so for a holder that waited in line it is the start of its wait, not the grant.
+    /// </summary>
     public DateTimeOffset? HeldSince => HandingOver > 0 ? null : HolderValue.Parse(HolderId).Since;
 
     /// <summary>The readers holding the lock, the first to run out first; empty unless it is read-locked.</summary>

@@ -37,11 +37,12 @@ internal sealed class LockInspector
                 .OrderBy(r => r.RemainingTtl)
                 .ToList()
             : [];
+        var handingOver = holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true && readers.Count == 0;
         return new LockInfo(
             resource,
             key,
-            readLocked ? null : holders?.Key,
-            holders?.Key?.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) == true && readers.Count == 0 ? 1 : 0,
+            readLocked || handingOver ? null : holders?.Key, // a reservation names a waiting queue, not a holder
+            handingOver ? 1 : 0,
             ttls is { Count: > 0 } ? ttls.Min() : null,
             answers.Max(a => a.Fence),
             answers.Max(a => a.Waiters),

@@ -20,7 +20,11 @@ public sealed record SemaphoreInfo(
     int Waiters,
     long LastFencingToken)
 {
-    /// <summary>Permits nobody holds and no waiter has been promised: what a caller with the same maxCount would get at once.</summary>
+    /// <summary>
+    /// Permits nobody holds and no waiter has been promised: what a caller with the same maxCount
+    /// would get at once. 0 for a semaphore nobody holds or waits for: it has no limit then
+    /// (<see cref="MaxCount"/> is 0), and the next caller's maxCount sets it.
+    /// </summary>
     public int FreePermits => Math.Max(0, MaxCount - Holders.Count - HandingOver);
 
     /// <summary>Builds the record from a node's entries (holders' ids and reservations, with their time left).</summary>
