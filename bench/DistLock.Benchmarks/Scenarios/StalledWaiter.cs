@@ -48,7 +48,7 @@ public static class StalledWaiter
         return new ScenarioResult(scenario, Clients.LockRow.DistLock.Name, new Dictionary<string, string>
         {
             ["rounds"] = rounds.ToString(CultureInfo.InvariantCulture),
-            ["acquired after release, median ms"] = Stats.Percentile(delays, 0.5).ToString("F1", CultureInfo.InvariantCulture),
+            ["acquired after release, median ms"] = Stats.Percentile(delays, 50).ToString("F1", CultureInfo.InvariantCulture),
             ["max ms"] = delays[^1].ToString("F1", CultureInfo.InvariantCulture),
             ["grace ms"] = "50",
             ["holder TTL ms"] = "10000",
