@@ -8,6 +8,7 @@ using DistLock.Benchmarks.Micro;
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- semaphore [--quick]   (the semaphore scenario alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- hung   (Redlock with one node of three hung, alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- stalled   (stalled and dead waiters at the head of the line, alone)
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- failover [rounds]   (leader election's hand-over against a loop over madelson's lock)
 if (args.Length > 0 && args[0] == "worker")
 {
     return await HotKeyProcesses.WorkerAsync(args);
@@ -60,6 +61,14 @@ if (args.Length > 0 && args[0] == "hung")
         Console.WriteLine($"{result.Row} | {string.Join(", ", result.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
     }
 
+    return 0;
+}
+
+if (args.Length > 0 && args[0] == "failover")
+{
+    // dotnet run -c Release --project bench/DistLock.Benchmarks -- failover [rounds]: leader election's hand-over, graceful and on a crash.
+    await using var server = await DistLock.RedisRig.RedisServer.StartAsync();
+    await Failover.RunAsync(server.Endpoint, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
     return 0;
 }
 
