@@ -16,12 +16,12 @@ public abstract class LockSemanticsTests
 
     protected static string NewResource() => "test-" + Guid.NewGuid().ToString("N");
 
-    protected Task<ILockManager> ManagerAsync(LockOptions? options = null) => _topology.ConnectAsync(options);
+    protected Task<ILockManager> ManagerAsync(LockManagerOptions? options = null) => _topology.ConnectAsync(options);
 
     [Fact]
     public async Task AcquireAsync_FreeLock_ReturnsHandleWithPlausibleInfo()
     {
-        await using var manager = await ManagerAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(10) });
+        await using var manager = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(10) } });
         var resource = NewResource();
         var before = TimeProvider.System.GetUtcNow();
 
@@ -29,10 +29,13 @@ public abstract class LockSemanticsTests
 
         Assert.Equal(resource, handle.Resource);
         Assert.Equal($"lock:{{{resource}}}", handle.Key);
-        Assert.Matches("^[0-9a-f]{32}$", handle.Id);
+        Assert.Matches("^[0-9a-f]{32}$", handle.HolderId);
         Assert.Equal(1, handle.AcquiredOnAttempt);
         Assert.InRange(handle.AcquireDelay, TimeSpan.Zero, TimeSpan.FromSeconds(1));
-        Assert.InRange(handle.Validity, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(102));
+        // Less than the TTL by at least the drift allowance: 2 ms, and on Redis 1% of the TTL too
+        // (RedisLockManagerOptions.ClockDriftFactor); in one process no clock drifts from another.
+        var drift = TimeSpan.FromMilliseconds(manager is RedisLockManager ? 102 : 2);
+        Assert.InRange(handle.Validity, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(10) - drift);
         Assert.InRange(handle.ValidUntil, before + TimeSpan.FromSeconds(9), before + TimeSpan.FromSeconds(10));
         Assert.Equal(LockState.Held, handle.State);
     }
@@ -56,7 +59,7 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_HeldByOther_AcquiresOnceReleased()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } });
         var resource = NewResource();
         var held = await first.AcquireAsync(resource);
 
@@ -113,7 +116,7 @@ public abstract class LockSemanticsTests
         await held.ReleaseAsync();
 
         // The release may have reserved the lock for the waiter that was just leaving the line; that
-        // reservation is cleared by its leave or expires with the handoff grace (RetryDelay, 50 ms).
+        // reservation is cleared by its leave or expires with the handoff grace (HandoffGrace, 50 ms).
         await using var free = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(2), () => third.TryAcquireAsync(resource));
     }
 
@@ -134,7 +137,7 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_MaxRetriesRunOut_ThrowsAfterOnePlusRetriesAttempts()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(10) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(10) } });
         var resource = NewResource();
         await using var held = await first.AcquireAsync(resource);
 
@@ -147,14 +150,14 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_HolderNeverReleases_LockFreedByTtl()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } });
         var resource = NewResource();
         var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300), AutoExtend = false });
 
         await using var taken = await second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
         var takenAt = TimeProvider.System.GetUtcNow();
 
-        Assert.NotEqual(stale.Id, taken.Id);
+        Assert.NotEqual(stale.HolderId, taken.HolderId);
         Assert.True(taken.AcquiredOnAttempt > 1, "the lock was held when the second owner first tried");
         Assert.True(takenAt >= stale.ValidUntil, $"taken at {takenAt:O}, before the first owner's validity ended at {stale.ValidUntil:O}");
         Assert.Equal(LockState.Lost, stale.State);
@@ -212,7 +215,7 @@ public abstract class LockSemanticsTests
     public async Task ReleaseAsync_ByExpiredOwner_DoesNotTouchNewOwnersLock()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } });
         await using var third = await ManagerAsync();
         var resource = NewResource();
         var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200), AutoExtend = false });
@@ -259,19 +262,19 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_CustomValue_IsStoredAndReported()
     {
         await using var manager = await ManagerAsync();
-        var request = new LockRequest(NewResource()) { Id = "worker-7", Ttl = TimeSpan.FromSeconds(3) };
+        var request = new LockRequest(NewResource()) { HolderId = "worker-7", Ttl = TimeSpan.FromSeconds(3) };
 
         await using var handle = await manager.AcquireAsync(request);
 
-        Assert.Equal("worker-7", handle.Id);
+        Assert.Equal("worker-7", handle.HolderId);
         Assert.True(handle.Validity <= TimeSpan.FromSeconds(3));
     }
 
     [Fact]
     public async Task TwoManagers_ContendingWorkers_NeverOverlap()
     {
-        await using var first = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(5) });
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(5) });
+        await using var first = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(5) } });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(5) } });
         var resource = NewResource();
         var inside = 0;
         var overlaps = 0;
@@ -302,7 +305,7 @@ public abstract class LockSemanticsTests
     [Fact]
     public async Task DisposeAsync_WithAutoRelease_ReleasesEveryHeldLock()
     {
-        var manager = await ManagerAsync(new LockOptions { AutoReleaseOnDispose = true });
+        var manager = await ManagerAsync(new LockManagerOptions { AutoReleaseOnDispose = true });
         await using var other = await ManagerAsync();
         var a = await manager.AcquireAsync(NewResource());
         var b = await manager.AcquireAsync(NewResource());
@@ -319,7 +322,7 @@ public abstract class LockSemanticsTests
     [Fact]
     public async Task DisposeAsync_WithoutAutoRelease_LeavesLocksToTheirTtl()
     {
-        var manager = await ManagerAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(5) });
+        var manager = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(5) } });
         await using var other = await ManagerAsync();
         var handle = await manager.AcquireAsync(NewResource());
 

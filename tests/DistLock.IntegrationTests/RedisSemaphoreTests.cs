@@ -34,7 +34,7 @@ public abstract class RedisSemaphoreTests
     public async Task AcquireSemaphoreAsync_WithAWaiter_EveryKeyExpiresAfterTheLastHolder()
     {
         // The line lives a minute after the longer of the holder's lease and the waiter's TTL.
-        var shortLeases = new LockOptions { Ttl = TimeSpan.FromSeconds(2), AutoExtend = false };
+        var shortLeases = new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(2), AutoExtend = false } };
         await using var manager = await _nodes.ConnectAsync(shortLeases);
         await using var waiter = await _nodes.ConnectAsync(shortLeases);
         var resource = "sem-" + Guid.NewGuid().ToString("N");
@@ -57,7 +57,7 @@ public abstract class RedisSemaphoreTests
     [Fact]
     public async Task ForceReleaseSemaphoreAsync_OneHolder_FreesItsPermit_WakesTheWaiter_AndTheHolderLosesIt()
     {
-        await using var owner = await _nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3) });
+        await using var owner = await _nodes.ConnectAsync(new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         await using var other = await _nodes.ConnectAsync();
         await using var waiter = await _nodes.ConnectAsync();
         await using var admin = await _nodes.ConnectAsync();
@@ -67,20 +67,20 @@ public abstract class RedisSemaphoreTests
         var waiting = waiter.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
         await SemaphoreProbe.WaitersAsync(admin, resource, 1);
 
-        Assert.Equal(1, await admin.ForceReleaseSemaphoreAsync(resource, stuck.Id));
+        Assert.Equal(1, await admin.ForceReleaseSemaphoreAsync(resource, stuck.HolderId));
 
         await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(2)); // well before the 3 s TTL
         await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
         Assert.False(await stuck.ReleaseAsync());
         Assert.Equal(LockState.Held, kept.State);
         var holders = (await admin.InspectSemaphoreAsync(resource)).Holders.Select(h => h.HolderId).Order(StringComparer.Ordinal);
-        Assert.Equal(new[] { kept.Id, next.Id }.Order(StringComparer.Ordinal), holders);
+        Assert.Equal(new[] { kept.HolderId, next.HolderId }.Order(StringComparer.Ordinal), holders);
     }
 
     [Fact]
     public async Task ForceReleaseSemaphoreAsync_EveryHolder_WakesOneWaiterPerPermit()
     {
-        await using var owner = await _nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(20) });
+        await using var owner = await _nodes.ConnectAsync(new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(20) } });
         await using var first = await _nodes.ConnectAsync();
         await using var second = await _nodes.ConnectAsync();
         await using var admin = await _nodes.ConnectAsync();

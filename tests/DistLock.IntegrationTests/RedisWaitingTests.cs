@@ -8,7 +8,7 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public abstract class RedisWaitingTests
 {
-    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    private static readonly RedisLockManagerOptions Patient = new() { Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
     private readonly RedisNodesFixture _nodes;
 
     protected RedisWaitingTests(RedisNodesFixture nodes) => _nodes = nodes;
@@ -45,7 +45,7 @@ public abstract class RedisWaitingTests
         await using var readers = await _nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var channels = $"lock:{{{resource}}}:wake:*";
-        var writer = await writers.AcquireWriteAsync(resource);
+        var writer = await writers.AcquireAsync(resource);
         var inside = 0;
         var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 

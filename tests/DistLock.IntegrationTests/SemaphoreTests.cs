@@ -10,7 +10,7 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public abstract class SemaphoreTests
 {
-    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    private static readonly LockManagerOptions Patient = new() { Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
     private readonly ILockTopology _topology;
 
@@ -18,7 +18,7 @@ public abstract class SemaphoreTests
 
     private static string NewResource() => "sem-" + Guid.NewGuid().ToString("N");
 
-    private Task<ILockManager> ManagerAsync(LockOptions? options = null) => _topology.ConnectAsync(options ?? Patient);
+    private Task<ILockManager> ManagerAsync(LockManagerOptions? options = null) => _topology.ConnectAsync(options ?? Patient);
 
     [Fact]
     public async Task AcquireSemaphoreAsync_Free_ReturnsSemaphoreHandle()
@@ -31,9 +31,9 @@ public abstract class SemaphoreTests
         Assert.Equal(LockMode.Semaphore, handle.Mode);
         Assert.Equal($"lock:{{{resource}}}:semaphore", handle.Key);
         Assert.Equal(LockState.Held, handle.State);
-        var info = await SemaphoreProbe.InspectAsync(manager, resource);
+        var info = await manager.InspectSemaphoreAsync(resource);
         Assert.Equal(2, info.MaxCount);
-        Assert.Equal(handle.Id, Assert.Single(info.Holders).HolderId);
+        Assert.Equal(handle.HolderId, Assert.Single(info.Holders).HolderId);
         Assert.Equal(1, info.FreePermits);
     }
 
@@ -141,7 +141,7 @@ public abstract class SemaphoreTests
                 held.Add(next);
             }
 
-            var info = await SemaphoreProbe.InspectAsync(owner, resource);
+            var info = await owner.InspectSemaphoreAsync(resource);
             Assert.Equal(0, info.Waiters);
             Assert.Equal(2, info.Holders.Count);
         }
@@ -174,7 +174,7 @@ public abstract class SemaphoreTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         await held.ReleaseAsync();
 
-        var info = await SemaphoreProbe.InspectAsync(holder, resource);
+        var info = await holder.InspectSemaphoreAsync(resource);
         Assert.Equal(0, info.Waiters);
         Assert.Equal(0, info.HandingOver);
         Assert.Empty(info.Holders);
@@ -199,7 +199,7 @@ public abstract class SemaphoreTests
         // With no holder left, the next caller's maxCount is the limit.
         await held.ReleaseAsync();
         await using var first = await manager.AcquireSemaphoreAsync(resource, 5);
-        Assert.Equal(5, (await SemaphoreProbe.InspectAsync(manager, resource)).MaxCount);
+        Assert.Equal(5, (await manager.InspectSemaphoreAsync(resource)).MaxCount);
     }
 
     [Fact]
@@ -244,7 +244,7 @@ public abstract class SemaphoreTests
 
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(30)));
 
-        var holder = Assert.Single((await SemaphoreProbe.InspectAsync(manager, resource)).Holders);
+        var holder = Assert.Single((await manager.InspectSemaphoreAsync(resource)).Holders);
         Assert.InRange(holder.RemainingTtl, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30));
         Assert.Null(await manager.TryAcquireSemaphoreAsync(resource, 1));
     }
@@ -259,7 +259,7 @@ public abstract class SemaphoreTests
 
         await stale.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(10));
         var gone = await Eventually.TrueWithinAsync(
-            TimeSpan.FromSeconds(10), async () => (await SemaphoreProbe.InspectAsync(manager, resource)).Holders.Count == 1);
+            TimeSpan.FromSeconds(10), async () => (await manager.InspectSemaphoreAsync(resource)).Holders.Count == 1);
 
         Assert.True(gone, "the expired holder is still listed");
         Assert.Equal(LockState.Lost, stale.State);

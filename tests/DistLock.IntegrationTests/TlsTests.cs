@@ -27,7 +27,7 @@ public sealed class TlsTests : IDisposable
         options.TrustIssuer(Path.Combine(_directory, "ca.crt"));
         await using var first = await ConnectionMultiplexer.ConnectAsync(options);
         await using var second = await ConnectionMultiplexer.ConnectAsync(options);
-        var patient = new LockOptions { RetryDelay = TimeSpan.FromSeconds(10) };
+        var patient = new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
         await using var holder = new RedisLockManager(first, patient);
         await using var waiter = new RedisLockManager(second, patient);
 
