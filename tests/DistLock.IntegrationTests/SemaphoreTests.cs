@@ -6,7 +6,8 @@ namespace DistLock.IntegrationTests;
 /// Semaphores on every topology that supports them (one deployment: single node, Sentinel,
 /// cluster, Garnet, in memory): at most maxCount holders, each with a lease; FIFO waiting without
 /// polling (RetryDelay is 10 s and the TTL 30 s, so a waiter that polled or missed a wake would
-/// time out); maxCount as part of the semaphore's identity. The matrix is in TestMatrix.cs.
+/// time out); maxCount as part of the semaphore's identity; what an operator sees and can do
+/// (inspection, force release). The matrix is in TestMatrix.cs.
 /// </summary>
 public abstract class SemaphoreTests
 {
@@ -279,5 +280,63 @@ public abstract class SemaphoreTests
         Assert.Null(await manager.TryAcquireSemaphoreAsync(resource, 1));
         await using var theLock = await manager.TryAcquireAsync(resource);
         Assert.NotNull(theLock);
+    }
+
+    [Fact]
+    public async Task ForceReleaseSemaphoreAsync_OneHolder_FreesItsPermit_WakesTheWaiter_AndTheHolderLosesIt()
+    {
+        await using var owner = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
+        await using var other = await ManagerAsync();
+        await using var waiter = await ManagerAsync();
+        await using var admin = await ManagerAsync();
+        var resource = NewResource();
+        var stuck = await owner.AcquireSemaphoreAsync(resource, 2);
+        await using var kept = await other.AcquireSemaphoreAsync(resource, 2);
+        var waiting = waiter.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        await SemaphoreProbe.WaitersAsync(admin, resource, 1);
+
+        Assert.Equal(1, await admin.ForceReleaseSemaphoreAsync(resource, stuck.HolderId));
+
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(2)); // well before the 3 s TTL
+        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+        Assert.False(await stuck.ReleaseAsync());
+        Assert.Equal(LockState.Held, kept.State);
+        var holders = (await admin.InspectSemaphoreAsync(resource)).Holders.Select(h => h.HolderId).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { kept.HolderId, next.HolderId }.Order(StringComparer.Ordinal), holders);
+    }
+
+    [Fact]
+    public async Task ForceReleaseSemaphoreAsync_EveryHolder_WakesOneWaiterPerPermit()
+    {
+        await using var owner = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(20) } });
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        await using var admin = await ManagerAsync();
+        var resource = NewResource();
+        var a = await owner.AcquireSemaphoreAsync(resource, 2);
+        var b = await owner.AcquireSemaphoreAsync(resource, 2);
+        var waitingFirst = first.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        var waitingSecond = second.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        await SemaphoreProbe.WaitersAsync(admin, resource, 2);
+
+        Assert.Equal(2, await admin.ForceReleaseSemaphoreAsync(resource));
+
+        await using var one = await waitingFirst.WaitAsync(TimeSpan.FromSeconds(2));
+        await using var two = await waitingSecond.WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.False(await a.ReleaseAsync());
+        Assert.False(await b.ReleaseAsync());
+        Assert.Equal(0, await admin.ForceReleaseSemaphoreAsync(resource, "no-such-holder"));
+        Assert.Equal(2, (await admin.InspectSemaphoreAsync(resource)).Holders.Count);
+    }
+
+    [Fact]
+    public async Task ForceReleaseSemaphoreAsync_RejectsBadArguments()
+    {
+        await using var manager = await ManagerAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>("resource", () => manager.ForceReleaseSemaphoreAsync(" "));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", " "));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", ""));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", "reserved:q"));
     }
 }

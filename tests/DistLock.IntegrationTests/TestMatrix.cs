@@ -6,8 +6,8 @@ namespace DistLock.IntegrationTests;
 // pair here. Each suite is an abstract class of behavioural cases; each line below runs one suite
 // on one topology's fixture (shared by its collection). The suites that take an ILockTopology use
 // ILockManager only, so every topology runs them, the in-memory manager included; the Redis*
-// suites, AdministrationTests and LineOfWaitersTests look at what Redis holds (keys, channels,
-// the line of waiters) or use members only RedisLockManager has, so they need a RedisNodesFixture.
+// suites and LineOfWaitersTests look at what Redis holds (keys, channels, the line of waiters) or
+// use members only RedisLockManager has, so they need a RedisNodesFixture.
 // RealTimeLeaseTests takes an ILockTopology too but leaves out the in-memory manager: it waits for
 // time to pass on a real server, and the in-memory manager's clock is faked in DistLock.Tests.
 //
@@ -20,7 +20,7 @@ namespace DistLock.IntegrationTests;
 // | RedisLeaseTests         |   x    |    x    |    x    |          |    x    |          |   x    |           |
 // | WaitingTests            |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
-// | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |           |
+// | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |     x     |
 // | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
 // | ReaderWriterTests       |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | SemaphoreTests          |   x    | refused |         |          |    x    |    x     |   x    |     x     |
@@ -190,6 +190,9 @@ public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(node
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryWaitingTests(InMemoryTopology nodes) : WaitingTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryAdministrationTests(InMemoryTopology nodes) : AdministrationTests(nodes);
 
 // Reader-writer locks on every topology.
 [Collection(SingleNodeCollection.Name)]
