@@ -3,8 +3,9 @@ using DistLock.IntegrationTests.Fixtures;
 namespace DistLock.IntegrationTests;
 
 /// <summary>
-/// The lock semantics that show in what Redis stores (the key, its value, on how many nodes) or in
-/// members only <see cref="RedisLockManager"/> has; the rest is in <see cref="LockSemanticsTests"/>.
+/// The lock semantics that show in what Redis stores (the key, its value, on how many nodes); the
+/// rest, the blocking forms included (extensions of any <see cref="ILockManager"/>), is in
+/// <see cref="LockSemanticsTests"/>.
 /// </summary>
 public abstract class RedisLockSemanticsTests
 {
@@ -93,19 +94,5 @@ public abstract class RedisLockSemanticsTests
 
         Assert.Equal(0, await _nodes.CountHoldersAsync(a.Key));
         Assert.Equal(0, await _nodes.CountHoldersAsync(b.Key));
-    }
-
-    [Fact]
-    public async Task SyncWrappers_AcquireTryAcquireRelease_Work()
-    {
-        await using var manager = await ManagerAsync();
-        var resource = NewResource();
-
-        using var handle = manager.Acquire(resource, TimeSpan.FromSeconds(5));
-        Assert.Null(manager.TryAcquire(resource));
-        Assert.True(handle.Extend(TimeSpan.FromSeconds(5)));
-        Assert.True(handle.Release());
-        using var again = manager.TryAcquire(resource);
-        Assert.NotNull(again);
     }
 }

@@ -10,10 +10,14 @@ namespace DistLock.IntegrationTests;
 // use members only RedisLockManager has, so they need a RedisNodesFixture.
 // RealTimeLeaseTests takes an ILockTopology too but leaves out the in-memory manager: it waits for
 // time to pass on a real server, and the in-memory manager's clock is faked in DistLock.Tests.
+// SemaphoreOfOneLockSemanticsTests reruns LockSemanticsTests with a semaphore of one as the lock,
+// where semaphores run: Redlock refuses them at the call (RedlockSemaphoreTests). LockSemanticsTests
+// is also the write-lock rerun, the write lock being the exclusive lock (its doc says more).
 //
 // | suite                   | single | 3 nodes | 5 nodes | 2+1 dead | cluster | sentinel | garnet | in memory |
 // | ----------------------- | ------ | ------- | ------- | -------- | ------- | -------- | ------ | --------- |
 // | LockSemanticsTests      |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | SemaphoreOfOneLockSem.  |   x    |         |         |          |    x    |    x     |   x    |     x     |
 // | RedisLockSemanticsTests |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
 // | LeaseTests              |   x    |    x    |    x    |    x     |    x    |          |   x    |     x     |
 // | RealTimeLeaseTests      |   x    |    x    |    x    |    x     |    x    |          |   x    |           |
@@ -30,6 +34,9 @@ namespace DistLock.IntegrationTests;
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLockTests(SingleNodeFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeSemaphoreOfOneLockTests(SingleNodeFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
 
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeRedisLockTests(SingleNodeFixture nodes) : RedisLockSemanticsTests(nodes);
@@ -123,6 +130,9 @@ public sealed class TwoLiveOneDeadWaitingTests(TwoLiveOneDeadFixture nodes) : Wa
 public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(ClusterCollection.Name)]
+public sealed class ClusterSemaphoreOfOneLockTests(ClusterFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterRedisLockTests(ClusterFixture nodes) : RedisLockSemanticsTests(nodes);
 
 [Collection(ClusterCollection.Name)]
@@ -148,6 +158,9 @@ public sealed class ClusterAdministrationTests(ClusterFixture nodes) : Administr
 public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(SentinelCollection.Name)]
+public sealed class SentinelSemaphoreOfOneLockTests(SentinelFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
 public sealed class SentinelRedisLockTests(SentinelFixture nodes) : RedisLockSemanticsTests(nodes);
 
 [Collection(SentinelCollection.Name)]
@@ -159,6 +172,9 @@ public sealed class SentinelRedisWaitingTests(SentinelFixture nodes) : RedisWait
 // Garnet, the Redis-compatible server, inside the test process.
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetSemaphoreOfOneLockTests(GarnetFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
 
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetRedisLockTests(GarnetFixture nodes) : RedisLockSemanticsTests(nodes);
@@ -184,6 +200,9 @@ public sealed class GarnetAdministrationTests(GarnetFixture nodes) : Administrat
 // InMemoryLockManager: managers share one in-process lock space, as processes share a Redis.
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryLockTests(InMemoryTopology nodes) : LockSemanticsTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemorySemaphoreOfOneLockTests(InMemoryTopology nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(nodes);
