@@ -29,7 +29,9 @@ public sealed class AclTests
             await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => asUser.GetDatabase().StringSetAsync("other:key", "x"));
         }
 
-        var patient = new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
+        // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+        // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+        var patient = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
         await using var holder = await RedisLockManager.ConnectAsync(config, patient);
         await using var waiter = await RedisLockManager.ConnectAsync(config, patient);
 

@@ -15,8 +15,10 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
 
     private static string NewResource() => "rw-edge-" + Guid.NewGuid().ToString("N");
 
+    // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
     private Task<RedisLockManager> ManagerAsync(RedisLockManagerOptions? options = null) =>
-        nodes.ConnectAsync(options ?? new RedisLockManagerOptions { Defaults = { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) } });
+        nodes.ConnectAsync(options ?? new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) } });
 
     /// <summary>
     /// Two read locks under the same caller-chosen id share one entry in the readers' set, so the

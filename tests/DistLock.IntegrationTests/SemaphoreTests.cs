@@ -11,7 +11,9 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public abstract class SemaphoreTests
 {
-    private static readonly LockManagerOptions Patient = new() { Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
+    // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+    private static readonly LockManagerOptions Patient = new() { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
     private readonly ILockTopology _topology;
 

@@ -27,7 +27,9 @@ public sealed class TlsTests : IDisposable
         options.TrustIssuer(Path.Combine(_directory, "ca.crt"));
         await using var first = await ConnectionMultiplexer.ConnectAsync(options);
         await using var second = await ConnectionMultiplexer.ConnectAsync(options);
-        var patient = new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
+        // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+        // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+        var patient = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
         await using var holder = new RedisLockManager(first, patient);
         await using var waiter = new RedisLockManager(second, patient);
 
