@@ -7,18 +7,26 @@ using StackExchange.Redis;
 // against the lock's state, then written to a fenced resource), and records every event in its
 // history file for the checker. The modes other than "correct" are deliberately broken clients
 // that the checker must catch. --kind semaphore takes one of --permits permits instead, and
-// --kind rw a read lock (--read-share of the time) or a write lock; only exclusive holds (the lock,
-// a write lock) write to the fenced resource, since shared holders are not ordered by their tokens.
+// --kind rw a read lock (--read-share of the time) or the exclusive lock, which is the write lock;
+// only exclusive holds write to the fenced resource, since shared holders are not ordered by their tokens.
 // --release-at-line N holds the lock until N wait in its line (see LineTooShortAsync).
 var settings = WorkerSettings.Parse(args);
 using var history = new HistoryWriter(settings.History, settings.Id);
 var ignoresLoss = settings.Mode == "ignore-lost";
-var options = new LockOptions
+var options = new RedisLockManagerOptions
 {
-    Ttl = settings.Ttl,
-    RetryDelay = TimeSpan.FromMilliseconds(20),
     NodeTimeout = TimeSpan.FromMilliseconds(300),
-    AutoExtend = settings.Mode is "correct" or "cancel-release",
+
+    // The grace the fault tests measure handoffs against (20 ms: StalledLineFaultTests, FaultSuiteTests).
+    HandoffGrace = TimeSpan.FromMilliseconds(20),
+    Defaults =
+    {
+        Ttl = settings.Ttl,
+
+        // Retries where no wake can come (a paused or killed node, a split Redlock vote) at the pace the runs were tuned with.
+        RetryDelay = TimeSpan.FromMilliseconds(20),
+        AutoExtend = settings.Mode is "correct" or "cancel-release",
+    },
 };
 await using var fencedConnection = await ConnectionMultiplexer.ConnectAsync(settings.Fenced);
 await using var blunt = settings.Mode == "plain-del" ? await ConnectionMultiplexer.ConnectAsync(settings.Redis[0]) : null;
@@ -73,7 +81,7 @@ while (Stopwatch.GetTimestamp() < until)
         continue;
     }
 
-    var exclusive = handle.Mode is LockMode.Exclusive or LockMode.Write;
+    var exclusive = handle.Mode is LockMode.Exclusive;
     history.Write("ok", token, handle.Mode.ToString());
     handle.LostToken.Register(() => history.Write("lost", token));
     var hold = settings.Hold * (0.5 + (Random.Shared.NextDouble() / 2));
@@ -163,7 +171,6 @@ Task<LockHandle> AcquireAsync() => settings.Kind switch
 {
     "semaphore" => locks.AcquireSemaphoreAsync(settings.Resource, settings.Permits, settings.Wait),
     "rw" when Random.Shared.NextDouble() < settings.ReadShare => locks.AcquireReadAsync(settings.Resource, settings.Wait),
-    "rw" => locks.AcquireWriteAsync(settings.Resource, settings.Wait),
     _ => locks.AcquireAsync(settings.Resource, settings.Wait),
 };
 

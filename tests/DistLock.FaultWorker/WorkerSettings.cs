@@ -35,13 +35,13 @@ internal sealed class WorkerSettings
     /// </summary>
     public string Mode { get; private set; } = "correct";
 
-    /// <summary>What the workers take: lock (the exclusive lock), semaphore (one of <see cref="Permits"/>), or rw (a read or a write lock, see <see cref="ReadShare"/>).</summary>
+    /// <summary>What the workers take: lock (the exclusive lock), semaphore (one of <see cref="Permits"/>), or rw (a read lock or the exclusive lock, see <see cref="ReadShare"/>).</summary>
     public string Kind { get; private set; } = "lock";
 
     /// <summary>For --kind semaphore: the semaphore's maxCount.</summary>
     public int Permits { get; private set; } = 1;
 
-    /// <summary>For --kind rw: the share of acquisitions that take the read lock (the rest take the write lock).</summary>
+    /// <summary>For --kind rw: the share of acquisitions that take the read lock (the rest take the exclusive lock, the write lock).</summary>
     public double ReadShare { get; private set; } = 0.9;
 
     /// <summary>

@@ -29,7 +29,9 @@ public sealed class AclTests
             await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => asUser.GetDatabase().StringSetAsync("other:key", "x"));
         }
 
-        var patient = new LockOptions { RetryDelay = TimeSpan.FromSeconds(10) };
+        // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+        // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+        var patient = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
         await using var holder = await RedisLockManager.ConnectAsync(config, patient);
         await using var waiter = await RedisLockManager.ConnectAsync(config, patient);
 
@@ -43,7 +45,7 @@ public sealed class AclTests
 
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(3), $"woken after {next.AcquireDelay}");
         Assert.True(await next.GetFencingTokenAsync() > heldToken);
-        Assert.Equal(next.Id, (await waiter.InspectAsync("acl")).HolderId);
+        Assert.Equal(next.HolderId, (await waiter.InspectAsync("acl")).HolderId);
         // Regression: the documented rule had no +scan, and ListAsync (distlock list) failed with NOPERM.
         var listed = new List<LockInfo>();
         await foreach (var info in waiter.ListAsync("ac*"))
@@ -56,7 +58,7 @@ public sealed class AclTests
 
         // Read locks and semaphores need nothing more than the rule gives.
         var reader = await holder.AcquireReadAsync("acl");
-        var writing = waiter.AcquireWriteAsync("acl", TimeSpan.FromSeconds(5));
+        var writing = waiter.AcquireAsync("acl", TimeSpan.FromSeconds(5));
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("acl")).Waiters >= 1), "the writer never joined the line");
         Assert.True(await reader.ExtendAsync());
         Assert.Single((await holder.InspectAsync("acl")).Readers);

@@ -10,7 +10,7 @@ public sealed class BackendFailureTests
     private static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(400);
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1.5);
 
-    private static LockOptions Options() => new() { NodeTimeout = NodeTimeout, RetryDelay = TimeSpan.FromMilliseconds(20) };
+    private static RedisLockManagerOptions Options() => new() { NodeTimeout = NodeTimeout, Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } };
 
     [Fact]
     public async Task TryAcquireAsync_RedisKilled_ThrowsLockBackendExceptionWithinNodeTimeout()

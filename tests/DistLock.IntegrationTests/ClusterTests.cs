@@ -8,7 +8,9 @@ namespace DistLock.IntegrationTests;
 public sealed class ClusterTopologyTests(ClusterFixture nodes)
 {
     // A waiter that missed its wake-up would sleep for the holder's 30 s TTL and time out instead.
-    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+    private static readonly RedisLockManagerOptions Patient = new() { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
 
     private static string NewResource() => "cluster-" + Guid.NewGuid().ToString("N");
 
@@ -54,7 +56,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
 
         Assert.True(next.AcquireDelay < TimeSpan.FromSeconds(4), $"woken after {next.AcquireDelay}");
         Assert.True(await next.GetFencingTokenAsync() > heldToken);
-        Assert.Equal(next.Id, (await waiter.InspectAsync(resource)).HolderId);
+        Assert.Equal(next.HolderId, (await waiter.InspectAsync(resource)).HolderId);
     }
 
     /// <summary>docs/deployment.md's ACL rule plus the cluster additions it lists.</summary>
@@ -85,7 +87,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     {
         // A NodeTimeout a loaded machine can meet while the cluster settles after the move (CI once
         // saw the release take over the default 1 s there).
-        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3), NodeTimeout = TimeSpan.FromSeconds(3) });
+        await using var owner = await nodes.ConnectAsync(new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(3), Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var handle = await owner.AcquireAsync(resource);
@@ -114,7 +116,7 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     public async Task HeldLock_LivesThroughAFailover_AndAWaiterIsWokenAfterIt()
     {
         // A NodeTimeout a loaded machine can meet while the cluster settles after the failover.
-        await using var owner = await nodes.ConnectAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(3), NodeTimeout = TimeSpan.FromSeconds(3) });
+        await using var owner = await nodes.ConnectAsync(new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(3), Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         await using var other = await nodes.ConnectAsync(Patient);
         var resource = NewResource();
         var handle = await owner.AcquireAsync(resource);

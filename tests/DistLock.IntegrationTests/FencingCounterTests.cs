@@ -37,7 +37,7 @@ public sealed class FencingCounterTests
     public async Task IdleCounters_Expire_AndTokensKeepRisingAfterwards()
     {
         await using var redis = await RedisServer.StartAsync();
-        var options = new LockOptions { IdleExpiry = TimeSpan.FromSeconds(3) };
+        var options = new RedisLockManagerOptions { IdleExpiry = TimeSpan.FromSeconds(3) };
         await using var locks = await RedisLockManager.ConnectAsync(redis.Endpoint, options);
         const int Names = 100_000;
         var first = await TakeAsync(locks, "again", 1);
@@ -73,7 +73,7 @@ public sealed class FencingCounterTests
         var servers = await RedisServer.StartManyAsync(3);
         try
         {
-            var options = new LockOptions { IdleExpiry = TimeSpan.FromSeconds(3) };
+            var options = new RedisLockManagerOptions { IdleExpiry = TimeSpan.FromSeconds(3) };
             await using var locks = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), options);
             var burst = await TakeAsync(locks, "burst", 200);
             Assert.True(burst.Zip(burst.Skip(1)).All(pair => pair.Second > pair.First), "tokens did not rise within the burst");

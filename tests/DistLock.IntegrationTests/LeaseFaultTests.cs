@@ -12,7 +12,7 @@ public sealed class LeaseFaultTests
     public async Task ManyCancellationsInFlight_LeaveNoKeyNoLeaseAndNoWaiter()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new LockOptions { Ttl = TimeSpan.FromSeconds(5) });
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(5) } });
         const string resource = "cancelled";
 
         async Task ContendAsync(int i)
@@ -45,7 +45,7 @@ public sealed class LeaseFaultTests
         await using var redis = await RedisServer.StartAsync();
         var logger = new ListLogger();
         var ttl = TimeSpan.FromSeconds(60);
-        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new LockOptions { Ttl = ttl }, logger);
+        await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new RedisLockManagerOptions { Defaults = { Ttl = ttl } }, logger);
         await using var other = await RedisLockManager.ConnectAsync(redis.Endpoint);
 
         await AcquireAndDropAsync(manager, "dropped");
@@ -74,7 +74,7 @@ public sealed class LeaseFaultTests
         await using var inspector = await redis.ConnectAsync();
         var logger = new ListLogger();
         var ttl = TimeSpan.FromSeconds(2);
-        var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new LockOptions { Ttl = ttl, AutoReleaseOnDispose = true }, logger);
+        var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new RedisLockManagerOptions { AutoReleaseOnDispose = true, Defaults = { Ttl = ttl } }, logger);
 
         var key = await AcquireAndDropAsync(manager, "kept");
         for (var i = 0; i < 3; i++)

@@ -61,7 +61,7 @@ public abstract class LeaseTests
     [Fact]
     public async Task AutoReleaseOnDispose_ReleasesInsteadOfLosing()
     {
-        var manager = await _nodes.ConnectAsync(new LockOptions { AutoReleaseOnDispose = true });
+        var manager = await _nodes.ConnectAsync(new LockManagerOptions { AutoReleaseOnDispose = true });
         await using var other = await _nodes.ConnectAsync();
         var handle = await manager.AcquireAsync(NewResource());
 

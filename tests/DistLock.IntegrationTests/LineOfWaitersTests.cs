@@ -12,9 +12,9 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public abstract class LineOfWaitersTests
 {
-    // Grace = RetryDelay (clamped to 10 ms..1 s): 200 ms. The holder's TTL is 10 s, so a waiter that
-    // slept to it (the old behaviour) is told apart from one woken after the grace.
-    private static readonly LockOptions Options = new() { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(10) };
+    // A grace of 200 ms. The holder's TTL is 10 s, so a waiter that slept to it (the old behaviour)
+    // is told apart from one woken after the grace.
+    private static readonly RedisLockManagerOptions Options = new() { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(10) } };
     private static readonly TimeSpan WellBelowTheTtl = TimeSpan.FromSeconds(4);
 
     // How long a waiter may take to join the line: as long as it waits itself. Only a failure
@@ -70,11 +70,11 @@ public abstract class LineOfWaitersTests
         await using var writer = await _nodes.ConnectAsync(Options);
         var resource = "line-" + Guid.NewGuid().ToString("N");
         var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
-        var held = await holder.AcquireWriteAsync(resource);
+        var held = await holder.AcquireAsync(resource);
 
         // A paused reader: first in line, subscribed, never claiming; the readers' reservation is its.
         await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
-        var waiting = writer.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        var waiting = writer.AcquireAsync(resource, TimeSpan.FromSeconds(30));
         await JoinedAsync(key, "the writer", "read:stalled");
 
         var released = Stopwatch.StartNew();
@@ -87,7 +87,7 @@ public abstract class LineOfWaitersTests
 
         // Woken with a waiter behind it, it left the line: it is not woken again.
         await LeftAsync(key, "the writer");
-        var third = holder.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        var third = holder.AcquireAsync(resource, TimeSpan.FromSeconds(30));
         await JoinedAsync(key, "the third waiter");
         await second.ReleaseAsync();
         await using var thirdHandle = await third;

@@ -4,10 +4,27 @@ using DistLock.IntegrationTests.Fixtures;
 namespace DistLock.IntegrationTests;
 
 /// <summary>
-/// The behaviour every topology must show, seen through <see cref="ILockManager"/> only, so the
-/// in-memory manager runs it as Redis does; what Redis stores is checked in
+/// The behaviour of a mutex every topology must show, seen through <see cref="ILockManager"/> only,
+/// so the in-memory manager runs it as Redis does; what Redis stores is checked in
 /// <see cref="RedisLockSemanticsTests"/>. The matrix is in TestMatrix.cs.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Every case takes "the lock" through <see cref="AcquireAsync(ILockManager, string, TimeSpan?, CancellationToken)"/>
+/// and its siblings, so that a derived suite reruns them all on another kind of hold:
+/// <see cref="SemaphoreOfOneLockSemanticsTests"/> on a semaphore of one permit.
+/// </para>
+/// <para>
+/// There is no rerun through a write lock: the write lock is the exclusive lock (readers exclude
+/// <c>AcquireAsync</c> as they excluded the write lock, which is gone), so this suite is that rerun.
+/// Nor through a write lock taken after a reader came and went: the last reader out deletes the
+/// readers' marker and set (release-read.lua), leaving the key as this suite finds a fresh one, so
+/// such a rerun would repeat these cases on the same state. How the exclusive lock and readers
+/// meet (a writer waiting for the last reader, readers queued behind a writer, the exclusive lock
+/// taken once the readers left, tokens across the two) is in <see cref="ReaderWriterTests"/>, on
+/// every topology too.
+/// </para>
+/// </remarks>
 public abstract class LockSemanticsTests
 {
     private readonly ILockTopology _topology;
@@ -16,23 +33,46 @@ public abstract class LockSemanticsTests
 
     protected static string NewResource() => "test-" + Guid.NewGuid().ToString("N");
 
-    protected Task<ILockManager> ManagerAsync(LockOptions? options = null) => _topology.ConnectAsync(options);
+    protected Task<ILockManager> ManagerAsync(LockManagerOptions? options = null) => _topology.ConnectAsync(options);
+
+    /// <summary>Takes the lock, waiting up to <paramref name="timeout"/> (null: the manager's default).</summary>
+    protected virtual Task<LockHandle> AcquireAsync(ILockManager manager, string resource, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        manager.AcquireAsync(resource, timeout, cancellationToken);
+
+    /// <summary>Takes the lock as <paramref name="request"/> asks.</summary>
+    protected virtual Task<LockHandle> AcquireAsync(ILockManager manager, LockRequest request) => manager.AcquireAsync(request);
+
+    /// <summary>Takes the lock if it is free within <paramref name="timeout"/>; null if not.</summary>
+    protected virtual Task<LockHandle?> TryAcquireAsync(ILockManager manager, string resource, TimeSpan timeout = default) =>
+        manager.TryAcquireAsync(resource, timeout);
+
+    /// <summary>The blocking form of <see cref="AcquireAsync(ILockManager, string, TimeSpan?, CancellationToken)"/>.</summary>
+    protected virtual LockHandle Acquire(ILockManager manager, string resource, TimeSpan? timeout = null) => manager.Acquire(resource, timeout);
+
+    /// <summary>The blocking form of <see cref="TryAcquireAsync"/>.</summary>
+    protected virtual LockHandle? TryAcquire(ILockManager manager, string resource) => manager.TryAcquire(resource);
+
+    /// <summary>The key of what is taken, for the resource as it stands in the key's hash tag (escaped).</summary>
+    protected virtual string KeyOf(string hashTag) => $"lock:{{{hashTag}}}";
 
     [Fact]
     public async Task AcquireAsync_FreeLock_ReturnsHandleWithPlausibleInfo()
     {
-        await using var manager = await ManagerAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(10) });
+        await using var manager = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(10) } });
         var resource = NewResource();
         var before = TimeProvider.System.GetUtcNow();
 
-        await using var handle = await manager.AcquireAsync(resource);
+        await using var handle = await AcquireAsync(manager, resource);
 
         Assert.Equal(resource, handle.Resource);
-        Assert.Equal($"lock:{{{resource}}}", handle.Key);
-        Assert.Matches("^[0-9a-f]{32}$", handle.Id);
+        Assert.Equal(KeyOf(resource), handle.Key);
+        Assert.Matches("^[0-9a-f]{32}$", handle.HolderId);
         Assert.Equal(1, handle.AcquiredOnAttempt);
         Assert.InRange(handle.AcquireDelay, TimeSpan.Zero, TimeSpan.FromSeconds(1));
-        Assert.InRange(handle.Validity, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(102));
+        // Less than the TTL by at least the drift allowance: 2 ms, and on Redis 1% of the TTL too
+        // (RedisLockManagerOptions.ClockDriftFactor); in one process no clock drifts from another.
+        var drift = TimeSpan.FromMilliseconds(manager is RedisLockManager ? 102 : 2);
+        Assert.InRange(handle.Validity, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(10) - drift);
         Assert.InRange(handle.ValidUntil, before + TimeSpan.FromSeconds(9), before + TimeSpan.FromSeconds(10));
         Assert.Equal(LockState.Held, handle.State);
     }
@@ -44,9 +84,9 @@ public abstract class LockSemanticsTests
         await using var second = await ManagerAsync();
         var resource = NewResource();
 
-        await using var held = await first.AcquireAsync(resource);
+        await using var held = await AcquireAsync(first, resource);
         var stopwatch = Stopwatch.StartNew();
-        var other = await second.TryAcquireAsync(resource);
+        var other = await TryAcquireAsync(second, resource);
 
         Assert.Null(other);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), "one attempt, no waiting");
@@ -56,11 +96,11 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_HeldByOther_AcquiresOnceReleased()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } });
         var resource = NewResource();
-        var held = await first.AcquireAsync(resource);
+        var held = await AcquireAsync(first, resource);
 
-        var waiting = second.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+        var waiting = AcquireAsync(second, resource, TimeSpan.FromSeconds(10));
         await Task.Delay(150); // time must pass: the waiter may not get the lock while it is held
         Assert.False(waiting.IsCompleted, "the waiter must not get a held lock");
         Assert.True(await held.ReleaseAsync());
@@ -76,10 +116,10 @@ public abstract class LockSemanticsTests
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync();
         var resource = NewResource();
-        await using var held = await first.AcquireAsync(resource);
+        await using var held = await AcquireAsync(first, resource);
 
         var stopwatch = Stopwatch.StartNew();
-        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => second.AcquireAsync(resource, TimeSpan.FromMilliseconds(300)));
+        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => AcquireAsync(second, resource, TimeSpan.FromMilliseconds(300)));
 
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(290), TimeSpan.FromSeconds(2));
         Assert.Equal(resource, ex.Resource);
@@ -92,10 +132,10 @@ public abstract class LockSemanticsTests
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync();
         var resource = NewResource();
-        await using var held = await first.AcquireAsync(resource);
+        await using var held = await AcquireAsync(first, resource);
 
         var stopwatch = Stopwatch.StartNew();
-        Assert.Null(await second.TryAcquireAsync(resource, TimeSpan.FromMilliseconds(200)));
+        Assert.Null(await TryAcquireAsync(second, resource, TimeSpan.FromMilliseconds(200)));
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(2));
     }
 
@@ -106,15 +146,15 @@ public abstract class LockSemanticsTests
         await using var second = await ManagerAsync();
         await using var third = await ManagerAsync();
         var resource = NewResource();
-        var held = await first.AcquireAsync(resource);
+        var held = await AcquireAsync(first, resource);
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.AcquireAsync(resource, cancellationToken: cancellation.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => AcquireAsync(second, resource, cancellationToken: cancellation.Token));
         await held.ReleaseAsync();
 
         // The release may have reserved the lock for the waiter that was just leaving the line; that
-        // reservation is cleared by its leave or expires with the handoff grace (RetryDelay, 50 ms).
-        await using var free = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(2), () => third.TryAcquireAsync(resource));
+        // reservation is cleared by its leave or expires with the handoff grace (HandoffGrace, 50 ms).
+        await using var free = await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(2), () => TryAcquireAsync(third, resource));
     }
 
     [Fact]
@@ -124,9 +164,9 @@ public abstract class LockSemanticsTests
         await using var other = await ManagerAsync();
         var resource = NewResource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.AcquireAsync(resource, cancellationToken: new CancellationToken(true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => AcquireAsync(manager, resource, cancellationToken: new CancellationToken(true)));
 
-        await using var free = await other.TryAcquireAsync(resource);
+        await using var free = await TryAcquireAsync(other, resource);
         Assert.NotNull(free);
     }
 
@@ -134,11 +174,11 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_MaxRetriesRunOut_ThrowsAfterOnePlusRetriesAttempts()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(10) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(10) } });
         var resource = NewResource();
-        await using var held = await first.AcquireAsync(resource);
+        await using var held = await AcquireAsync(first, resource);
 
-        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => second.AcquireAsync(resource));
+        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => AcquireAsync(second, resource));
 
         Assert.Equal(3, ex.Attempts);
     }
@@ -147,20 +187,20 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_HolderNeverReleases_LockFreedByTtl()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } });
         var resource = NewResource();
-        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300), AutoExtend = false });
+        var stale = await AcquireAsync(first, new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(300), AutoExtend = false });
 
-        await using var taken = await second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+        await using var taken = await AcquireAsync(second, resource, TimeSpan.FromSeconds(5));
         var takenAt = TimeProvider.System.GetUtcNow();
 
-        Assert.NotEqual(stale.Id, taken.Id);
+        Assert.NotEqual(stale.HolderId, taken.HolderId);
         Assert.True(taken.AcquiredOnAttempt > 1, "the lock was held when the second owner first tried");
         Assert.True(takenAt >= stale.ValidUntil, $"taken at {takenAt:O}, before the first owner's validity ended at {stale.ValidUntil:O}");
         Assert.Equal(LockState.Lost, stale.State);
         Assert.True(stale.LostToken.IsCancellationRequested, "the lost signal fires by the validity deadline");
         Assert.False(await stale.ReleaseAsync(), "the expired owner no longer owns the lock");
-        Assert.Null(await first.TryAcquireAsync(resource));
+        Assert.Null(await TryAcquireAsync(first, resource));
         Assert.Equal(LockState.Held, taken.State);
     }
 
@@ -170,13 +210,13 @@ public abstract class LockSemanticsTests
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync();
         var resource = NewResource();
-        await using var handle = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(400) });
+        await using var handle = await AcquireAsync(first, new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(400) });
         var validBefore = handle.ValidUntil;
 
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(5)));
         await Task.Delay(600); // time must pass: past the original TTL
 
-        Assert.Null(await second.TryAcquireAsync(resource));
+        Assert.Null(await TryAcquireAsync(second, resource));
         Assert.True(handle.ValidUntil > validBefore + TimeSpan.FromSeconds(4));
     }
 
@@ -184,7 +224,7 @@ public abstract class LockSemanticsTests
     public async Task ExtendAsync_NonPositiveTtl_ThrowsBeforeTouchingRedis()
     {
         await using var manager = await ManagerAsync();
-        await using var handle = await manager.AcquireAsync(NewResource());
+        await using var handle = await AcquireAsync(manager, NewResource());
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>("ttl", () => handle.ExtendAsync(TimeSpan.Zero));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>("ttl", () => handle.ExtendAsync(TimeSpan.FromSeconds(-1)));
@@ -198,13 +238,13 @@ public abstract class LockSemanticsTests
         await using var manager = await ManagerAsync();
         await using var other = await ManagerAsync();
         var resource = NewResource();
-        var handle = await manager.AcquireAsync(resource);
+        var handle = await AcquireAsync(manager, resource);
         var cancelled = new CancellationToken(true);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ExtendAsync(TimeSpan.FromSeconds(5), cancelled));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.ReleaseAsync(cancelled));
 
-        Assert.Null(await other.TryAcquireAsync(resource));
+        Assert.Null(await TryAcquireAsync(other, resource));
         Assert.True(await handle.ReleaseAsync(), "the handle still owns the lock and can release it");
     }
 
@@ -212,16 +252,16 @@ public abstract class LockSemanticsTests
     public async Task ReleaseAsync_ByExpiredOwner_DoesNotTouchNewOwnersLock()
     {
         await using var first = await ManagerAsync();
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(20) });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } });
         await using var third = await ManagerAsync();
         var resource = NewResource();
-        var stale = await first.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200), AutoExtend = false });
-        await using var owner = await second.AcquireAsync(resource, TimeSpan.FromSeconds(5));
+        var stale = await AcquireAsync(first, new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(200), AutoExtend = false });
+        await using var owner = await AcquireAsync(second, resource, TimeSpan.FromSeconds(5));
 
         Assert.False(await stale.ReleaseAsync());
         Assert.False(await stale.ExtendAsync(TimeSpan.FromSeconds(30)));
 
-        Assert.Null(await third.TryAcquireAsync(resource));
+        Assert.Null(await TryAcquireAsync(third, resource));
         Assert.True(await owner.ExtendAsync(), "the new owner's lock is intact");
     }
 
@@ -230,13 +270,13 @@ public abstract class LockSemanticsTests
     {
         await using var manager = await ManagerAsync();
         var resource = NewResource();
-        var handle = await manager.AcquireAsync(resource);
+        var handle = await AcquireAsync(manager, resource);
 
         Assert.True(await handle.ReleaseAsync());
         Assert.False(await handle.ReleaseAsync());
         Assert.False(await handle.ExtendAsync(TimeSpan.FromSeconds(1)));
 
-        await using var again = await manager.TryAcquireAsync(resource);
+        await using var again = await TryAcquireAsync(manager, resource);
         Assert.NotNull(again);
     }
 
@@ -246,12 +286,12 @@ public abstract class LockSemanticsTests
         await using var manager = await ManagerAsync();
         await using var other = await ManagerAsync();
         var resource = NewResource();
-        await using (var handle = await manager.AcquireAsync(resource))
+        await using (var handle = await AcquireAsync(manager, resource))
         {
-            Assert.Null(await other.TryAcquireAsync(resource));
+            Assert.Null(await TryAcquireAsync(other, resource));
         }
 
-        await using var free = await other.TryAcquireAsync(resource);
+        await using var free = await TryAcquireAsync(other, resource);
         Assert.NotNull(free);
     }
 
@@ -259,19 +299,33 @@ public abstract class LockSemanticsTests
     public async Task AcquireAsync_CustomValue_IsStoredAndReported()
     {
         await using var manager = await ManagerAsync();
-        var request = new LockRequest(NewResource()) { Id = "worker-7", Ttl = TimeSpan.FromSeconds(3) };
+        var request = new LockRequest(NewResource()) { HolderId = "worker-7", Ttl = TimeSpan.FromSeconds(3) };
 
-        await using var handle = await manager.AcquireAsync(request);
+        await using var handle = await AcquireAsync(manager, request);
 
-        Assert.Equal("worker-7", handle.Id);
+        Assert.Equal("worker-7", handle.HolderId);
         Assert.True(handle.Validity <= TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task SyncWrappers_AcquireTryAcquireRelease_Work()
+    {
+        await using var manager = await ManagerAsync();
+        var resource = NewResource();
+
+        using var handle = Acquire(manager, resource, TimeSpan.FromSeconds(5));
+        Assert.Null(TryAcquire(manager, resource));
+        Assert.True(handle.Extend(TimeSpan.FromSeconds(5)));
+        Assert.True(handle.Release());
+        using var again = TryAcquire(manager, resource);
+        Assert.NotNull(again);
     }
 
     [Fact]
     public async Task TwoManagers_ContendingWorkers_NeverOverlap()
     {
-        await using var first = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(5) });
-        await using var second = await ManagerAsync(new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(5) });
+        await using var first = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(5) } });
+        await using var second = await ManagerAsync(new LockManagerOptions { Defaults = { RetryDelay = TimeSpan.FromMilliseconds(5) } });
         var resource = NewResource();
         var inside = 0;
         var overlaps = 0;
@@ -281,7 +335,7 @@ public abstract class LockSemanticsTests
         {
             for (var i = 0; i < 25; i++)
             {
-                await using var handle = await manager.AcquireAsync(resource, TimeSpan.FromSeconds(20));
+                await using var handle = await AcquireAsync(manager, resource, TimeSpan.FromSeconds(20));
                 if (Interlocked.Increment(ref inside) != 1)
                 {
                     Interlocked.Increment(ref overlaps);
@@ -302,15 +356,15 @@ public abstract class LockSemanticsTests
     [Fact]
     public async Task DisposeAsync_WithAutoRelease_ReleasesEveryHeldLock()
     {
-        var manager = await ManagerAsync(new LockOptions { AutoReleaseOnDispose = true });
+        var manager = await ManagerAsync(new LockManagerOptions { AutoReleaseOnDispose = true });
         await using var other = await ManagerAsync();
-        var a = await manager.AcquireAsync(NewResource());
-        var b = await manager.AcquireAsync(NewResource());
+        var a = await AcquireAsync(manager, NewResource());
+        var b = await AcquireAsync(manager, NewResource());
 
         await manager.DisposeAsync();
 
-        await using var freeA = await other.TryAcquireAsync(a.Resource);
-        await using var freeB = await other.TryAcquireAsync(b.Resource);
+        await using var freeA = await TryAcquireAsync(other, a.Resource);
+        await using var freeB = await TryAcquireAsync(other, b.Resource);
         Assert.NotNull(freeA);
         Assert.NotNull(freeB);
         Assert.False(await a.ReleaseAsync(), "already released by the manager");
@@ -319,15 +373,15 @@ public abstract class LockSemanticsTests
     [Fact]
     public async Task DisposeAsync_WithoutAutoRelease_LeavesLocksToTheirTtl()
     {
-        var manager = await ManagerAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(5) });
+        var manager = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(5) } });
         await using var other = await ManagerAsync();
-        var handle = await manager.AcquireAsync(NewResource());
+        var handle = await AcquireAsync(manager, NewResource());
 
         await manager.DisposeAsync();
 
-        Assert.Null(await other.TryAcquireAsync(handle.Resource));
+        Assert.Null(await TryAcquireAsync(other, handle.Resource));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => handle.ReleaseAsync());
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => manager.AcquireAsync(NewResource()));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => AcquireAsync(manager, NewResource()));
         await handle.DisposeAsync(); // never throws
     }
 
@@ -347,7 +401,7 @@ public abstract class LockSemanticsTests
     {
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync();
-        await using var handle = await first.AcquireAsync(NewResource());
+        await using var handle = await AcquireAsync(first, NewResource());
 
         await Assert.ThrowsAsync<ArgumentException>("handle", () => second.ReleaseAsync(handle));
         Assert.True(await first.ReleaseAsync(handle));
@@ -361,8 +415,8 @@ public abstract class LockSemanticsTests
     {
         await using var manager = await ManagerAsync();
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.AcquireAsync(resource!));
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.TryAcquireAsync(resource!));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => AcquireAsync(manager, resource!));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => TryAcquireAsync(manager, resource!));
     }
 
     [Fact]
@@ -370,7 +424,7 @@ public abstract class LockSemanticsTests
     {
         await using var manager = await ManagerAsync();
 
-        var ex = await Assert.ThrowsAsync<ArgumentException>(() => manager.AcquireAsync(new string('x', 1025)));
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => AcquireAsync(manager, new string('x', 1025)));
         Assert.Equal("resource", ex.ParamName);
     }
 
@@ -379,8 +433,8 @@ public abstract class LockSemanticsTests
     {
         await using var manager = await ManagerAsync();
 
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("timeout", () => manager.AcquireAsync(NewResource(), TimeSpan.FromSeconds(-2)));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("timeout", () => manager.TryAcquireAsync(NewResource(), TimeSpan.FromMilliseconds(-5)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("timeout", () => AcquireAsync(manager, NewResource(), TimeSpan.FromSeconds(-2)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("timeout", () => TryAcquireAsync(manager, NewResource(), TimeSpan.FromMilliseconds(-5)));
     }
 
     [Fact]
@@ -388,10 +442,10 @@ public abstract class LockSemanticsTests
     {
         await using var manager = await ManagerAsync();
 
-        await using var plain = await manager.AcquireAsync("a");
-        await using var braced = await manager.TryAcquireAsync("a}b");
+        await using var plain = await AcquireAsync(manager, "a");
+        await using var braced = await TryAcquireAsync(manager, "a}b");
 
         Assert.NotNull(braced);
-        Assert.Equal("lock:{a%7Db}", braced.Key);
+        Assert.Equal(KeyOf("a%7Db"), braced.Key);
     }
 }

@@ -15,8 +15,10 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
 
     private static string NewResource() => "rw-edge-" + Guid.NewGuid().ToString("N");
 
-    private Task<RedisLockManager> ManagerAsync(LockOptions? options = null) =>
-        nodes.ConnectAsync(options ?? new LockOptions { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) });
+    // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+    private Task<RedisLockManager> ManagerAsync(RedisLockManagerOptions? options = null) =>
+        nodes.ConnectAsync(options ?? new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) } });
 
     /// <summary>
     /// Two read locks under the same caller-chosen id share one entry in the readers' set, so the
@@ -30,13 +32,13 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await using var readers = await ManagerAsync();
         await using var writers = await ManagerAsync();
         var resource = NewResource();
-        var request = new LockRequest(resource) { Id = "worker-7" };
+        var request = new LockRequest(resource) { HolderId = "worker-7" };
 
         var first = await readers.AcquireReadAsync(request);
         var second = await readers.TryAcquireReadAsync(request);
         Assert.True(await first.ReleaseAsync());
 
-        var writer = await writers.TryAcquireWriteAsync(resource);
+        var writer = await writers.TryAcquireAsync(resource);
         var bothHeld = second is { State: LockState.Held } && writer is not null;
         Assert.False(bothHeld, "a writer holds the lock while a read handle is still Held");
         if (writer is not null)
@@ -53,15 +55,15 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     [Fact]
     public async Task StalledWokenReader_LastLiveReaderOut_MustStillWakeTheWriterWithinAboutTheGrace()
     {
-        // Grace = RetryDelay: 200 ms. TTL 6 s, so a writer that sleeps to it is told apart.
-        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(6) };
+        // A grace of 200 ms. TTL 6 s, so a writer that sleeps to it is told apart.
+        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(6) } };
         await using var holder = await nodes.ConnectAsync(options);
         await using var readers = await nodes.ConnectAsync(options);
         await using var writers = await nodes.ConnectAsync(options);
         var resource = NewResource();
         var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
 
-        var held = await holder.AcquireWriteAsync(resource);
+        var held = await holder.AcquireAsync(resource);
         await using var stalled = await StalledWaiterAsync(key, "read:stalled", ticket: 0);
         var reading = readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
@@ -73,7 +75,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 0)), "the live reader never left the line");
 
         // A writer comes while the live reader reads: refused, it joins the line.
-        var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30));
+        var writing = writers.AcquireAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
 
         var released = Stopwatch.StartNew();
@@ -96,7 +98,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync();
         var resource = NewResource();
-        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+        var key = new LockKeyLayout(new LockManagerOptions().KeyPrefix).LockKey(resource);
 
         await using var reading = await first.AcquireReadAsync(resource);
 
@@ -120,7 +122,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await using var second = await ManagerAsync();
         await using var third = await ManagerAsync();
         var resource = NewResource();
-        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+        var key = new LockKeyLayout(new LockManagerOptions().KeyPrefix).LockKey(resource);
         await using var reading = await first.AcquireReadAsync(resource);
         var writer = await StalledWaiterAsync(key, "writer", 1);
         var queued = second.AcquireReadAsync(resource, LongTtl);
@@ -142,7 +144,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     [Fact]
     public async Task WaitingWriterGivesUp_ReadersQueuedBehindIt_MustJoinTheReadersWithoutWaitingOutTheTtl()
     {
-        var options = new LockOptions { Ttl = TimeSpan.FromSeconds(6), RetryDelay = TimeSpan.FromMilliseconds(200) };
+        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(6) } };
         await using var first = await nodes.ConnectAsync(options);
         await using var writers = await nodes.ConnectAsync(options);
         await using var second = await nodes.ConnectAsync(options);
@@ -151,7 +153,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
 
         await using var reading = await first.AcquireReadAsync(resource);
         using var giveUp = new CancellationTokenSource();
-        var writing = writers.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30), giveUp.Token);
+        var writing = writers.AcquireAsync(resource, TimeSpan.FromSeconds(30), giveUp.Token);
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 1)), "the writer never joined the line");
         var joining = second.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
@@ -175,7 +177,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await using var first = await ManagerAsync();
         await using var second = await ManagerAsync();
         var resource = NewResource();
-        var key = new LockKeyLayout(new LockOptions().KeyPrefix).LockKey(resource);
+        var key = new LockKeyLayout(new LockManagerOptions().KeyPrefix).LockKey(resource);
 
         var old = await first.AcquireReadAsync(resource);
         // A writer in line, alive while the reader queues behind it (readers probe the writers
@@ -204,14 +206,14 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     [Fact]
     public async Task StalledWriterThatMissedItsTurn_MustNotHoldBackNewReadersWhileReadersHold()
     {
-        var options = new LockOptions { RetryDelay = TimeSpan.FromMilliseconds(200), Ttl = TimeSpan.FromSeconds(6) };
+        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(6) } };
         await using var holder = await nodes.ConnectAsync(options);
         await using var first = await nodes.ConnectAsync(options);
         await using var second = await nodes.ConnectAsync(options);
         var resource = NewResource();
         var key = new LockKeyLayout(options.KeyPrefix).LockKey(resource);
 
-        var held = await holder.AcquireWriteAsync(resource);
+        var held = await holder.AcquireAsync(resource);
         await using var stalled = await StalledWaiterAsync(key, "stalled-writer", ticket: 0);
         var reading = first.AcquireReadAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");

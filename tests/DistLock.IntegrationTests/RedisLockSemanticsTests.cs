@@ -3,8 +3,9 @@ using DistLock.IntegrationTests.Fixtures;
 namespace DistLock.IntegrationTests;
 
 /// <summary>
-/// The lock semantics that show in what Redis stores (the key, its value, on how many nodes) or in
-/// members only <see cref="RedisLockManager"/> has; the rest is in <see cref="LockSemanticsTests"/>.
+/// The lock semantics that show in what Redis stores (the key, its value, on how many nodes); the
+/// rest, the blocking forms included (extensions of any <see cref="ILockManager"/>), is in
+/// <see cref="LockSemanticsTests"/>.
 /// </summary>
 public abstract class RedisLockSemanticsTests
 {
@@ -14,7 +15,7 @@ public abstract class RedisLockSemanticsTests
 
     private static string NewResource() => "test-" + Guid.NewGuid().ToString("N");
 
-    private Task<RedisLockManager> ManagerAsync(LockOptions? options = null) => _nodes.ConnectAsync(options);
+    private Task<RedisLockManager> ManagerAsync(RedisLockManagerOptions? options = null) => _nodes.ConnectAsync(options);
 
     /// <summary>
     /// An acquire returns at the first majority; on healthy nodes the others follow within moments.
@@ -25,12 +26,12 @@ public abstract class RedisLockSemanticsTests
     [Fact]
     public async Task AcquireAsync_FreeLock_StoresItsIdOnEveryNode()
     {
-        await using var manager = await ManagerAsync(new LockOptions { Ttl = TimeSpan.FromSeconds(10) });
+        await using var manager = await ManagerAsync(new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(10) } });
 
         await using var handle = await manager.AcquireAsync(NewResource());
 
         Assert.True(await HeldOnEveryNodeAsync(handle.Key));
-        Assert.Equal(handle.Id, await _nodes.ValueAsync(handle.Key));
+        Assert.Equal(handle.HolderId, await _nodes.ValueAsync(handle.Key));
     }
 
     [Fact]
@@ -38,7 +39,7 @@ public abstract class RedisLockSemanticsTests
     {
         await using var manager = await ManagerAsync();
 
-        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Id = "worker-7", Ttl = TimeSpan.FromSeconds(3) });
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { HolderId = "worker-7", Ttl = TimeSpan.FromSeconds(3) });
 
         Assert.Equal("worker-7", await _nodes.ValueAsync(handle.Key));
     }
@@ -56,7 +57,7 @@ public abstract class RedisLockSemanticsTests
         await held.ReleaseAsync();
 
         // The release may have reserved the lock for the waiter that was just leaving the line; that
-        // reservation is cleared by its leave or expires with the handoff grace (RetryDelay, 50 ms).
+        // reservation is cleared by its leave or expires with the handoff grace (HandoffGrace, 50 ms).
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(2), async () => await _nodes.CountHoldersAsync(held.Key) == 0));
     }
 
@@ -85,7 +86,7 @@ public abstract class RedisLockSemanticsTests
     [Fact]
     public async Task DisposeAsync_WithAutoRelease_DeletesEveryKey()
     {
-        var manager = await ManagerAsync(new LockOptions { AutoReleaseOnDispose = true });
+        var manager = await ManagerAsync(new RedisLockManagerOptions { AutoReleaseOnDispose = true });
         var a = await manager.AcquireAsync(NewResource());
         var b = await manager.AcquireAsync(NewResource());
 
@@ -93,19 +94,5 @@ public abstract class RedisLockSemanticsTests
 
         Assert.Equal(0, await _nodes.CountHoldersAsync(a.Key));
         Assert.Equal(0, await _nodes.CountHoldersAsync(b.Key));
-    }
-
-    [Fact]
-    public async Task SyncWrappers_AcquireTryAcquireRelease_Work()
-    {
-        await using var manager = await ManagerAsync();
-        var resource = NewResource();
-
-        using var handle = manager.Acquire(resource, TimeSpan.FromSeconds(5));
-        Assert.Null(manager.TryAcquire(resource));
-        Assert.True(handle.Extend(TimeSpan.FromSeconds(5)));
-        Assert.True(handle.Release());
-        using var again = manager.TryAcquire(resource);
-        Assert.NotNull(again);
     }
 }

@@ -11,7 +11,7 @@ public sealed class RedlockFaultTests
     private static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1.5);
 
-    private static LockOptions Options() => new() { NodeTimeout = NodeTimeout, RetryDelay = TimeSpan.FromMilliseconds(20) };
+    private static RedisLockManagerOptions Options() => new() { NodeTimeout = NodeTimeout, Defaults = { RetryDelay = TimeSpan.FromMilliseconds(20) } };
 
     [Theory]
     [InlineData(3, 1)]
@@ -92,7 +92,7 @@ public sealed class RedlockFaultTests
         var servers = await RedisServer.StartManyAsync(count);
         await using var cleanup = new Servers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(
-            servers.Select(s => s.Endpoint), new LockOptions { NodeTimeout = nodeTimeout, Ttl = TimeSpan.FromSeconds(60) });
+            servers.Select(s => s.Endpoint), new RedisLockManagerOptions { NodeTimeout = nodeTimeout, Defaults = { Ttl = TimeSpan.FromSeconds(60) } });
         servers[0].Pause();
         try
         {
@@ -129,7 +129,7 @@ public sealed class RedlockFaultTests
         var servers = await RedisServer.StartManyAsync(3);
         await using var cleanup = new Servers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(
-            servers.Select(s => s.Endpoint), new LockOptions { NodeTimeout = nodeTimeout, Ttl = TimeSpan.FromSeconds(3) });
+            servers.Select(s => s.Endpoint), new RedisLockManagerOptions { NodeTimeout = nodeTimeout, Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         var handle = await manager.AcquireAsync("hung-extend");
         var firstDeadline = handle.ValidUntil;
         servers[0].Pause();

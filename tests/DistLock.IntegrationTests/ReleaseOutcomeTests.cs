@@ -14,8 +14,8 @@ public sealed class ReleaseOutcomeTests
     // loaded 2-core machine cannot turn an answer the test needs into a timeout.
     private static readonly TimeSpan ShortNodeTimeout = TimeSpan.FromMilliseconds(500);
 
-    private static LockOptions Options(TimeSpan? nodeTimeout = null) =>
-        new() { NodeTimeout = nodeTimeout ?? TimeSpan.FromSeconds(5), Ttl = TimeSpan.FromSeconds(10) };
+    private static RedisLockManagerOptions Options(TimeSpan? nodeTimeout = null) =>
+        new() { NodeTimeout = nodeTimeout ?? TimeSpan.FromSeconds(5), Defaults = { Ttl = TimeSpan.FromSeconds(10) } };
 
     [Fact]
     public async Task ReleaseAsync_CancelledRightAfterTheCall_NeverLeavesTheHandleHeld()

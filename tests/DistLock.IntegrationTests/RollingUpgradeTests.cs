@@ -7,7 +7,8 @@ namespace DistLock.IntegrationTests;
 /// <summary>
 /// A rolling upgrade from 1.0.0-rc.1: processes of rc.1 (the package packed from rc.1's sources, the
 /// commit it was released from, into a local feed) and holders of this version take the same locks at
-/// once, as writers, readers and permits of a semaphore of two. They must never hold together what
+/// once, as writers, readers and permits of a semaphore of two (rc.1's writers take its write lock,
+/// this version's the exclusive lock, which is the same lock). They must never hold together what
 /// only one may (a shared tally in Redis counts any overlap), and both must get their turns.
 /// </summary>
 [Collection(SingleNodeCollection.Name)]
@@ -65,7 +66,7 @@ public sealed class RollingUpgradeTests(SingleNodeFixture nodes)
             {
                 "read" => await locks.AcquireReadAsync(resource, TimeSpan.FromSeconds(30)),
                 "permit" => await locks.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(30)),
-                _ => await locks.AcquireWriteAsync(resource, TimeSpan.FromSeconds(30)),
+                _ => await locks.AcquireAsync(resource, TimeSpan.FromSeconds(30)),
             };
             await RollingUpgradeTally.EnterAsync(db, resource, mode);
             await Task.Delay(Random.Shared.Next(2, 10)); // held a moment, so that the others contend for it

@@ -6,7 +6,7 @@ namespace DistLock.IntegrationTests;
 [Collection(SingleNodeCollection.Name)]
 public sealed class SemaphoreEdgeTests(SingleNodeFixture nodes)
 {
-    private static readonly LockOptions Options = new() { Ttl = TimeSpan.FromSeconds(20) };
+    private static readonly RedisLockManagerOptions Options = new() { Defaults = { Ttl = TimeSpan.FromSeconds(20) } };
 
     /// <summary>
     /// "An id holds at most one" permit (acquire-semaphore.lua refuses a free permit to an id that
@@ -21,7 +21,7 @@ public sealed class SemaphoreEdgeTests(SingleNodeFixture nodes)
         await using var other = await nodes.ConnectAsync(Options);
         await using var third = await nodes.ConnectAsync(Options);
         var resource = "sem-edge-" + Guid.NewGuid().ToString("N");
-        var request = new LockRequest(resource) { Id = "worker-7", Timeout = TimeSpan.FromSeconds(3) };
+        var request = new LockRequest(resource) { HolderId = "worker-7", Timeout = TimeSpan.FromSeconds(3) };
 
         await using var first = await owner.AcquireSemaphoreAsync(request, 2);
         var released = await other.AcquireSemaphoreAsync(resource, 2);

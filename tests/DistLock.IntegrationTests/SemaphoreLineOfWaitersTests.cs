@@ -10,7 +10,7 @@ namespace DistLock.IntegrationTests;
 /// </summary>
 public abstract class SemaphoreLineOfWaitersTests(RedisNodesFixture nodes) : LineOfWaitersTests(nodes)
 {
-    protected override string KeyOf(string resource) => new LockKeyLayout(new LockOptions().KeyPrefix).SemaphoreKey(resource);
+    protected override string KeyOf(string resource) => new LockKeyLayout(new LockManagerOptions().KeyPrefix).SemaphoreKey(resource);
 
     protected override Task<LockHandle> AcquireAsync(RedisLockManager manager, string resource, TimeSpan? timeout = null) =>
         manager.AcquireSemaphoreAsync(resource, 1, timeout);

@@ -6,11 +6,14 @@ namespace DistLock.IntegrationTests;
 /// Semaphores on every topology that supports them (one deployment: single node, Sentinel,
 /// cluster, Garnet, in memory): at most maxCount holders, each with a lease; FIFO waiting without
 /// polling (RetryDelay is 10 s and the TTL 30 s, so a waiter that polled or missed a wake would
-/// time out); maxCount as part of the semaphore's identity. The matrix is in TestMatrix.cs.
+/// time out); maxCount as part of the semaphore's identity; what an operator sees and can do
+/// (inspection, force release). The matrix is in TestMatrix.cs.
 /// </summary>
 public abstract class SemaphoreTests
 {
-    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+    private static readonly LockManagerOptions Patient = new() { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
     private readonly ILockTopology _topology;
 
@@ -18,7 +21,7 @@ public abstract class SemaphoreTests
 
     private static string NewResource() => "sem-" + Guid.NewGuid().ToString("N");
 
-    private Task<ILockManager> ManagerAsync(LockOptions? options = null) => _topology.ConnectAsync(options ?? Patient);
+    private Task<ILockManager> ManagerAsync(LockManagerOptions? options = null) => _topology.ConnectAsync(options ?? Patient);
 
     [Fact]
     public async Task AcquireSemaphoreAsync_Free_ReturnsSemaphoreHandle()
@@ -31,9 +34,9 @@ public abstract class SemaphoreTests
         Assert.Equal(LockMode.Semaphore, handle.Mode);
         Assert.Equal($"lock:{{{resource}}}:semaphore", handle.Key);
         Assert.Equal(LockState.Held, handle.State);
-        var info = await SemaphoreProbe.InspectAsync(manager, resource);
+        var info = await manager.InspectSemaphoreAsync(resource);
         Assert.Equal(2, info.MaxCount);
-        Assert.Equal(handle.Id, Assert.Single(info.Holders).HolderId);
+        Assert.Equal(handle.HolderId, Assert.Single(info.Holders).HolderId);
         Assert.Equal(1, info.FreePermits);
     }
 
@@ -141,7 +144,7 @@ public abstract class SemaphoreTests
                 held.Add(next);
             }
 
-            var info = await SemaphoreProbe.InspectAsync(owner, resource);
+            var info = await owner.InspectSemaphoreAsync(resource);
             Assert.Equal(0, info.Waiters);
             Assert.Equal(2, info.Holders.Count);
         }
@@ -174,7 +177,7 @@ public abstract class SemaphoreTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         await held.ReleaseAsync();
 
-        var info = await SemaphoreProbe.InspectAsync(holder, resource);
+        var info = await holder.InspectSemaphoreAsync(resource);
         Assert.Equal(0, info.Waiters);
         Assert.Equal(0, info.HandingOver);
         Assert.Empty(info.Holders);
@@ -199,7 +202,7 @@ public abstract class SemaphoreTests
         // With no holder left, the next caller's maxCount is the limit.
         await held.ReleaseAsync();
         await using var first = await manager.AcquireSemaphoreAsync(resource, 5);
-        Assert.Equal(5, (await SemaphoreProbe.InspectAsync(manager, resource)).MaxCount);
+        Assert.Equal(5, (await manager.InspectSemaphoreAsync(resource)).MaxCount);
     }
 
     [Fact]
@@ -244,7 +247,7 @@ public abstract class SemaphoreTests
 
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(30)));
 
-        var holder = Assert.Single((await SemaphoreProbe.InspectAsync(manager, resource)).Holders);
+        var holder = Assert.Single((await manager.InspectSemaphoreAsync(resource)).Holders);
         Assert.InRange(holder.RemainingTtl, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30));
         Assert.Null(await manager.TryAcquireSemaphoreAsync(resource, 1));
     }
@@ -259,7 +262,7 @@ public abstract class SemaphoreTests
 
         await stale.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(10));
         var gone = await Eventually.TrueWithinAsync(
-            TimeSpan.FromSeconds(10), async () => (await SemaphoreProbe.InspectAsync(manager, resource)).Holders.Count == 1);
+            TimeSpan.FromSeconds(10), async () => (await manager.InspectSemaphoreAsync(resource)).Holders.Count == 1);
 
         Assert.True(gone, "the expired holder is still listed");
         Assert.Equal(LockState.Lost, stale.State);
@@ -279,5 +282,63 @@ public abstract class SemaphoreTests
         Assert.Null(await manager.TryAcquireSemaphoreAsync(resource, 1));
         await using var theLock = await manager.TryAcquireAsync(resource);
         Assert.NotNull(theLock);
+    }
+
+    [Fact]
+    public async Task ForceReleaseSemaphoreAsync_OneHolder_FreesItsPermit_WakesTheWaiter_AndTheHolderLosesIt()
+    {
+        await using var owner = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
+        await using var other = await ManagerAsync();
+        await using var waiter = await ManagerAsync();
+        await using var admin = await ManagerAsync();
+        var resource = NewResource();
+        var stuck = await owner.AcquireSemaphoreAsync(resource, 2);
+        await using var kept = await other.AcquireSemaphoreAsync(resource, 2);
+        var waiting = waiter.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        await SemaphoreProbe.WaitersAsync(admin, resource, 1);
+
+        Assert.Equal(1, await admin.ForceReleaseSemaphoreAsync(resource, stuck.HolderId));
+
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(2)); // well before the 3 s TTL
+        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+        Assert.False(await stuck.ReleaseAsync());
+        Assert.Equal(LockState.Held, kept.State);
+        var holders = (await admin.InspectSemaphoreAsync(resource)).Holders.Select(h => h.HolderId).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { kept.HolderId, next.HolderId }.Order(StringComparer.Ordinal), holders);
+    }
+
+    [Fact]
+    public async Task ForceReleaseSemaphoreAsync_EveryHolder_WakesOneWaiterPerPermit()
+    {
+        await using var owner = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(20) } });
+        await using var first = await ManagerAsync();
+        await using var second = await ManagerAsync();
+        await using var admin = await ManagerAsync();
+        var resource = NewResource();
+        var a = await owner.AcquireSemaphoreAsync(resource, 2);
+        var b = await owner.AcquireSemaphoreAsync(resource, 2);
+        var waitingFirst = first.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        var waitingSecond = second.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        await SemaphoreProbe.WaitersAsync(admin, resource, 2);
+
+        Assert.Equal(2, await admin.ForceReleaseSemaphoreAsync(resource));
+
+        await using var one = await waitingFirst.WaitAsync(TimeSpan.FromSeconds(2));
+        await using var two = await waitingSecond.WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.False(await a.ReleaseAsync());
+        Assert.False(await b.ReleaseAsync());
+        Assert.Equal(0, await admin.ForceReleaseSemaphoreAsync(resource, "no-such-holder"));
+        Assert.Equal(2, (await admin.InspectSemaphoreAsync(resource)).Holders.Count);
+    }
+
+    [Fact]
+    public async Task ForceReleaseSemaphoreAsync_RejectsBadArguments()
+    {
+        await using var manager = await ManagerAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>("resource", () => manager.ForceReleaseSemaphoreAsync(" "));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", " "));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", ""));
+        await Assert.ThrowsAsync<ArgumentException>("holderId", () => manager.ForceReleaseSemaphoreAsync("sem", "reserved:q"));
     }
 }

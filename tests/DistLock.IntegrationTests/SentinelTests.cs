@@ -7,7 +7,7 @@ namespace DistLock.IntegrationTests;
 [Collection(SentinelCollection.Name)]
 public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static readonly LockOptions Replicated = new() { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500) };
+    private static readonly RedisLockManagerOptions Replicated = new() { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500) };
 
     private static string NewResource() => "sentinel-" + Guid.NewGuid().ToString("N");
 
@@ -20,14 +20,14 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
         for (var i = 0; i < 20; i++)
         {
             await using var handle = await manager.AcquireAsync(NewResource());
-            Assert.Equal(handle.Id, (string?)await replica.GetDatabase().StringGetAsync(handle.Key));
+            Assert.Equal(handle.HolderId, (string?)await replica.GetDatabase().StringGetAsync(handle.Key));
         }
     }
 
     [Fact]
     public async Task WaitForReplicas_ReplicaNotAnswering_AcquireFailsClosed_AndLeavesNoKey()
     {
-        await using var manager = await nodes.ConnectAsync(new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(150) });
+        await using var manager = await nodes.ConnectAsync(new RedisLockManagerOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(150) });
         var replica = await nodes.Group.ReplicaAsync();
         var resource = NewResource();
 
@@ -51,7 +51,7 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
     [Fact]
     public async Task WaitForReplicas_ExtensionTheReplicaDidNotConfirm_DoesNotCount()
     {
-        var options = new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(150), AutoExtend = false };
+        var options = new RedisLockManagerOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(150), Defaults = { AutoExtend = false } };
         await using var manager = await nodes.ConnectAsync(options);
         await using var replica = await (await nodes.Group.ReplicaAsync()).ConnectAsync();
         await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromSeconds(10) });
@@ -83,7 +83,7 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
     [Fact]
     public async Task Failover_NewLocksWorkWithinSeconds_AndAReplicatedLockSurvives()
     {
-        var options = new LockOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500), Ttl = TimeSpan.FromSeconds(60), AutoExtend = false };
+        var options = new RedisLockManagerOptions { WaitForReplicas = 1, ReplicaTimeout = TimeSpan.FromMilliseconds(500), Defaults = { Ttl = TimeSpan.FromSeconds(60), AutoExtend = false } };
         await using var owner = await nodes.ConnectAsync(options);
         await using var other = await nodes.ConnectAsync(options);
         var resource = NewResource();
@@ -113,10 +113,10 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
         await using (fresh)
         {
             await using var direct = await promoted.ConnectAsync();
-            Assert.Equal(fresh.Id, (string?)await direct.GetDatabase().StringGetAsync(fresh.Key));
+            Assert.Equal(fresh.HolderId, (string?)await direct.GetDatabase().StringGetAsync(fresh.Key));
 
             // Written with WAIT before the failover, the lock is on the new primary: still held.
-            Assert.Equal(held.Id, (string?)await direct.GetDatabase().StringGetAsync(held.Key));
+            Assert.Equal(held.HolderId, (string?)await direct.GetDatabase().StringGetAsync(held.Key));
             Assert.Null(await other.TryAcquireAsync(resource));
             Assert.True(await held.ReleaseAsync());
         }

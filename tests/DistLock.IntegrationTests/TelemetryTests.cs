@@ -15,7 +15,7 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
     {
         using var meters = new TestMeterFactory();
         using var recorder = new MeasurementRecorder(meters);
-        var options = new LockOptions { MeterFactory = meters, Ttl = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromMilliseconds(20) };
+        var options = new RedisLockManagerOptions { MeterFactory = meters, Defaults = { Ttl = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromMilliseconds(20) } };
         await using var first = await nodes.ConnectAsync(options);
         await using var second = await nodes.ConnectAsync(options);
         var resource = "metrics-" + Guid.NewGuid().ToString("N");
@@ -46,7 +46,7 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
     {
         using var meters = new TestMeterFactory();
         using var recorder = new MeasurementRecorder(meters);
-        await using var manager = await nodes.ConnectAsync(new LockOptions { MeterFactory = meters });
+        await using var manager = await nodes.ConnectAsync(new RedisLockManagerOptions { MeterFactory = meters });
         var resource = "busy-" + Guid.NewGuid().ToString("N");
         await using var held = await manager.AcquireAsync(resource);
 
@@ -64,7 +64,7 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
         using var recorder = new MeasurementRecorder(meters);
         var logger = new ListLogger();
         await using var manager = await RedisLockManager.ConnectAsync(
-            server.Endpoint, new LockOptions { MeterFactory = meters, Ttl = TimeSpan.FromMilliseconds(600), NodeTimeout = TimeSpan.FromMilliseconds(150) }, logger);
+            server.Endpoint, new RedisLockManagerOptions { MeterFactory = meters, NodeTimeout = TimeSpan.FromMilliseconds(150), Defaults = { Ttl = TimeSpan.FromMilliseconds(600) } }, logger);
         var handle = await manager.AcquireAsync("failing-" + Guid.NewGuid().ToString("N"));
 
         server.Kill();
@@ -109,7 +109,7 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
     public async Task Log_LostLock_IsAWarningWithAStableEventId_AndNoLockValue()
     {
         var logger = new ListLogger();
-        await using var manager = await RedisLockManager.ConnectAsync(nodes.Endpoints, new LockOptions { Ttl = TimeSpan.FromMilliseconds(300) }, logger);
+        await using var manager = await RedisLockManager.ConnectAsync(nodes.Endpoints, new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromMilliseconds(300) } }, logger);
         var handle = await manager.AcquireAsync("logged-" + Guid.NewGuid().ToString("N"));
 
         await nodes.DeleteEverywhereAsync(handle.Key);
@@ -118,7 +118,7 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
         var lost = Assert.Single(logger.Entries, e => e.Id.Id == 1007);
         Assert.Equal(LogLevel.Warning, lost.Level);
         Assert.Contains(handle.Key, lost.Message, StringComparison.Ordinal);
-        Assert.All(logger.Entries, e => Assert.DoesNotContain(handle.Id, e.Message, StringComparison.Ordinal));
+        Assert.All(logger.Entries, e => Assert.DoesNotContain(handle.HolderId, e.Message, StringComparison.Ordinal));
     }
 
     private sealed class TestMeterFactory : IMeterFactory

@@ -6,21 +6,25 @@ namespace DistLock.IntegrationTests;
 // pair here. Each suite is an abstract class of behavioural cases; each line below runs one suite
 // on one topology's fixture (shared by its collection). The suites that take an ILockTopology use
 // ILockManager only, so every topology runs them, the in-memory manager included; the Redis*
-// suites, AdministrationTests and LineOfWaitersTests look at what Redis holds (keys, channels,
-// the line of waiters) or use members only RedisLockManager has, so they need a RedisNodesFixture.
+// suites and LineOfWaitersTests look at what Redis holds (keys, channels, the line of waiters) or
+// use members only RedisLockManager has, so they need a RedisNodesFixture.
 // RealTimeLeaseTests takes an ILockTopology too but leaves out the in-memory manager: it waits for
 // time to pass on a real server, and the in-memory manager's clock is faked in DistLock.Tests.
+// SemaphoreOfOneLockSemanticsTests reruns LockSemanticsTests with a semaphore of one as the lock,
+// where semaphores run: Redlock refuses them at the call (RedlockSemaphoreTests). LockSemanticsTests
+// is also the write-lock rerun, the write lock being the exclusive lock (its doc says more).
 //
 // | suite                   | single | 3 nodes | 5 nodes | 2+1 dead | cluster | sentinel | garnet | in memory |
 // | ----------------------- | ------ | ------- | ------- | -------- | ------- | -------- | ------ | --------- |
 // | LockSemanticsTests      |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
+// | SemaphoreOfOneLockSem.  |   x    |         |         |          |    x    |    x     |   x    |     x     |
 // | RedisLockSemanticsTests |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
 // | LeaseTests              |   x    |    x    |    x    |    x     |    x    |          |   x    |     x     |
 // | RealTimeLeaseTests      |   x    |    x    |    x    |    x     |    x    |          |   x    |           |
 // | RedisLeaseTests         |   x    |    x    |    x    |          |    x    |          |   x    |           |
 // | WaitingTests            |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
-// | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |           |
+// | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |     x     |
 // | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
 // | ReaderWriterTests       |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | SemaphoreTests          |   x    | refused |         |          |    x    |    x     |   x    |     x     |
@@ -30,6 +34,9 @@ namespace DistLock.IntegrationTests;
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLockTests(SingleNodeFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeSemaphoreOfOneLockTests(SingleNodeFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
 
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeRedisLockTests(SingleNodeFixture nodes) : RedisLockSemanticsTests(nodes);
@@ -123,6 +130,9 @@ public sealed class TwoLiveOneDeadWaitingTests(TwoLiveOneDeadFixture nodes) : Wa
 public sealed class ClusterLockTests(ClusterFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(ClusterCollection.Name)]
+public sealed class ClusterSemaphoreOfOneLockTests(ClusterFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
+
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterRedisLockTests(ClusterFixture nodes) : RedisLockSemanticsTests(nodes);
 
 [Collection(ClusterCollection.Name)]
@@ -148,6 +158,9 @@ public sealed class ClusterAdministrationTests(ClusterFixture nodes) : Administr
 public sealed class SentinelLockTests(SentinelFixture nodes) : LockSemanticsTests(nodes);
 
 [Collection(SentinelCollection.Name)]
+public sealed class SentinelSemaphoreOfOneLockTests(SentinelFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
+
+[Collection(SentinelCollection.Name)]
 public sealed class SentinelRedisLockTests(SentinelFixture nodes) : RedisLockSemanticsTests(nodes);
 
 [Collection(SentinelCollection.Name)]
@@ -159,6 +172,9 @@ public sealed class SentinelRedisWaitingTests(SentinelFixture nodes) : RedisWait
 // Garnet, the Redis-compatible server, inside the test process.
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetLockTests(GarnetFixture nodes) : LockSemanticsTests(nodes);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetSemaphoreOfOneLockTests(GarnetFixture nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
 
 [Collection(GarnetCollection.Name)]
 public sealed class GarnetRedisLockTests(GarnetFixture nodes) : RedisLockSemanticsTests(nodes);
@@ -186,10 +202,16 @@ public sealed class GarnetAdministrationTests(GarnetFixture nodes) : Administrat
 public sealed class InMemoryLockTests(InMemoryTopology nodes) : LockSemanticsTests(nodes);
 
 [Collection(InMemoryCollection.Name)]
+public sealed class InMemorySemaphoreOfOneLockTests(InMemoryTopology nodes) : SemaphoreOfOneLockSemanticsTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
 public sealed class InMemoryLeaseTests(InMemoryTopology nodes) : LeaseTests(nodes);
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryWaitingTests(InMemoryTopology nodes) : WaitingTests(nodes);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryAdministrationTests(InMemoryTopology nodes) : AdministrationTests(nodes);
 
 // Reader-writer locks on every topology.
 [Collection(SingleNodeCollection.Name)]

@@ -27,7 +27,9 @@ public sealed class TlsTests : IDisposable
         options.TrustIssuer(Path.Combine(_directory, "ca.crt"));
         await using var first = await ConnectionMultiplexer.ConnectAsync(options);
         await using var second = await ConnectionMultiplexer.ConnectAsync(options);
-        var patient = new LockOptions { RetryDelay = TimeSpan.FromSeconds(10) };
+        // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+        // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+        var patient = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10) } };
         await using var holder = new RedisLockManager(first, patient);
         await using var waiter = new RedisLockManager(second, patient);
 
@@ -48,7 +50,7 @@ public sealed class TlsTests : IDisposable
 
         // The test CA is not in the machine's trust store.
         var error = await Assert.ThrowsAsync<LockBackendException>(() =>
-            RedisLockManager.ConnectAsync($"127.0.0.1:{tlsPort},ssl=true,sslHost=localhost,connectTimeout=5000")); // time for the handshake to fail on its own, not be cut off
+            RedisLockManager.ConnectAsync($"127.0.0.1:{tlsPort},ssl=true,sslHost=localhost,connectTimeout=20000")); // the client may hold the refused handshake until this timeout; a cold, busy machine took more than 5 s to refuse it at all
 
         Assert.Contains(tlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
         Assert.True(error.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase) || error.Message.Contains("Authentication", StringComparison.OrdinalIgnoreCase), error.Message);

@@ -29,7 +29,7 @@ public sealed class VersionCheckTests
     {
         await using var server = await RedisServer.StartAsync("--rename-command", "INFO", string.Empty);
         await using var manager = await RedisLockManager.ConnectAsync(
-            server.Endpoint + ",version=2.6.0", new LockOptions { VersionCheck = false });
+            server.Endpoint + ",version=2.6.0", new RedisLockManagerOptions { VersionCheck = false });
 
         await using var handle = await manager.TryAcquireAsync("old");
 

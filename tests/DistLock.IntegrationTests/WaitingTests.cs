@@ -11,7 +11,9 @@ namespace DistLock.IntegrationTests;
 /// <remarks>Through <see cref="ILockManager"/> only; <see cref="RedisWaitingTests"/> watches the wake channels.</remarks>
 public abstract class WaitingTests
 {
-    private static readonly LockOptions Patient = new() { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) };
+    // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+    private static readonly LockManagerOptions Patient = new() { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { RetryDelay = TimeSpan.FromSeconds(10), Ttl = TimeSpan.FromSeconds(30) } };
     private readonly ILockTopology _nodes;
 
     protected WaitingTests(ILockTopology topology) => _nodes = topology;
@@ -56,7 +58,7 @@ public abstract class WaitingTests
     {
         // The seeds' meaning: MaxRetries + 1 attempts, RetryDelay apart (each pause drawn from half
         // of it to all of it), not a retry spent at once on joining the line.
-        var counted = new LockOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(400), Ttl = TimeSpan.FromSeconds(30) };
+        var counted = new LockManagerOptions { Defaults = { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(400), Ttl = TimeSpan.FromSeconds(30) } };
         await using var holder = await _nodes.ConnectAsync(Patient);
         await using var waiter = await _nodes.ConnectAsync(counted);
         var resource = NewResource();

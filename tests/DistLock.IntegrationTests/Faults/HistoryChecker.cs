@@ -14,8 +14,8 @@ namespace DistLock.IntegrationTests.Faults;
 /// another accepted write with a higher token.</item>
 /// </list>
 /// Shared holds (the "ok" event names the mode) are judged by their own rules: a semaphore's holds
-/// (<c>permits</c> of them) never more than that many at any instant; a write lock overlaps no
-/// other hold, read locks overlap each other freely; and their tokens, issued concurrently, are
+/// (<c>permits</c> of them) never more than that many at any instant; an exclusive hold (the write
+/// lock) overlaps no other hold, read locks overlap each other freely; and their tokens, issued concurrently, are
 /// checked against the acquisitions that had answered before each one was asked (see
 /// <see cref="CheckSharedTokens"/>).
 /// </summary>
@@ -31,7 +31,9 @@ public static class HistoryChecker
     {
         var violations = new List<string>();
         var holds = Holds(history);
-        var shared = holds.Any(h => h.Mode is SemaphoreMode or ReadMode or WriteMode);
+        // Exclusive holds alone are the plain lock's history, judged by the strict rules; beside readers
+        // they are the writers of a reader-writer lock.
+        var shared = holds.Any(h => h.Mode is SemaphoreMode or ReadMode);
         if (inModel)
         {
             if (shared)
@@ -59,7 +61,7 @@ public static class HistoryChecker
 
     private const string SemaphoreMode = "Semaphore";
     private const string ReadMode = "Read";
-    private const string WriteMode = "Write";
+    private const string ExclusiveMode = "Exclusive";
 
     /// <summary>The acquisitions: who, with which token, from when to the last use that saw the lock held.</summary>
     public static List<Hold> Holds(IReadOnlyList<HistoryEvent> history)
@@ -111,11 +113,11 @@ public static class HistoryChecker
                 violations.Add($"bound: worker {hold.Worker} (token {hold.Token}) acquired while {active.Count} others held the semaphore of {permits} ({Describe(active)})");
             }
 
-            if (hold.Mode == WriteMode && active.Count > 0)
+            if (hold.Mode == ExclusiveMode && active.Count > 0)
             {
                 violations.Add($"overlap: writer {hold.Worker} (token {hold.Token}) acquired while {Describe(active)} still held the lock");
             }
-            else if (active.FirstOrDefault(h => h.Mode == WriteMode) is { } writer)
+            else if (active.FirstOrDefault(h => h.Mode == ExclusiveMode) is { } writer)
             {
                 violations.Add($"overlap: worker {hold.Worker} (token {hold.Token}, {hold.Mode}) acquired while writer {writer.Worker} (token {writer.Token}) still held the lock");
             }

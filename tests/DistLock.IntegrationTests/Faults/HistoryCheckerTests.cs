@@ -23,7 +23,7 @@ public sealed class HistoryCheckerTests
     public void Check_WriterOverlapsAReader_ReportsTheOverlap_ButReadersMayShare()
     {
         var readers = Parse("1 a invoke 0", "2 a ok 10 Read", "5 a use 10", "1 b invoke 0", "3 b ok 11 Read", "6 b use 11");
-        var withWriter = Parse("1 a invoke 0", "2 a ok 10 Read", "5 a use 10", "1 w invoke 0", "3 w ok 11 Write", "4 w use 11");
+        var withWriter = Parse("1 a invoke 0", "2 a ok 10 Read", "5 a use 10", "1 w invoke 0", "3 w ok 11 Exclusive", "4 w use 11");
 
         Assert.Empty(HistoryChecker.Check(readers, inModel: true));
         Assert.Contains(HistoryChecker.Check(withWriter, inModel: true), v => v.StartsWith("overlap", StringComparison.Ordinal));
@@ -32,7 +32,7 @@ public sealed class HistoryCheckerTests
     [Fact]
     public void Check_WriteTokenBelowAnEarlierAcquisition_ReportsTheTokenOrder()
     {
-        var history = Parse("1 a invoke 0", "2 a ok 20 Read", "3 a use 20", "4 a release 20 True", "5 w invoke 0", "6 w ok 15 Write", "7 w use 15");
+        var history = Parse("1 a invoke 0", "2 a ok 20 Read", "3 a use 20", "4 a release 20 True", "5 w invoke 0", "6 w ok 15 Exclusive", "7 w use 15");
 
         Assert.Contains(HistoryChecker.Check(history, inModel: true), v => v.StartsWith("token order", StringComparison.Ordinal));
     }

@@ -34,7 +34,7 @@ public sealed class SharedHoldFaultTests(ITestOutputHelper output)
         Assert.Contains(holds, h => h.Start > killedAt + (Ttl * Stopwatch.Frequency / 1000));
     }
 
-    // Reader-writer locks: workers take a read lock nine times in ten and a write lock otherwise,
+    // Reader-writer locks: workers take a read lock nine times in ten and the exclusive (write) lock otherwise,
     // while holders are killed and paused; no writer may overlap anyone, and each write's token
     // must be higher than every token issued before it.
     [Fact]
@@ -48,7 +48,7 @@ public sealed class SharedHoldFaultTests(ITestOutputHelper output)
         var history = await run.FinishAsync(Patience);
 
         var holds = HistoryChecker.Holds(history);
-        var writes = holds.Where(h => h.Mode == "Write").ToList();
+        var writes = holds.Where(h => h.Mode == "Exclusive").ToList();
         var longestWriteWait = writes.Count == 0 ? 0 : writes.Max(h => (h.Start - h.Invoked) * 1000.0 / Stopwatch.Frequency);
         output.WriteLine($"{holds.Count(h => h.Mode == "Read")} reads, {writes.Count} writes, at most {MostAtOnce(holds)} at once, longest write wait {longestWriteWait:F0} ms");
         Assert.Empty(HistoryChecker.Check(history, inModel: true));

@@ -8,9 +8,10 @@ namespace DistLock.IntegrationTests.Fixtures;
 public interface ILockTopology
 {
     /// <summary>A manager of its own over the topology's locks, as a separate process would have.</summary>
-    /// <param name="options">The manager's settings; null uses the defaults.</param>
+    /// <param name="options">The manager's settings; null uses the defaults. A Redis topology takes
+    /// them as <see cref="RedisLockManagerOptions"/> (see <see cref="RedisOptions.From"/>).</param>
     /// <returns>A new manager; the caller disposes it.</returns>
-    Task<ILockManager> ConnectAsync(LockOptions? options = null);
+    Task<ILockManager> ConnectAsync(LockManagerOptions? options = null);
 
     /// <summary>
     /// How many waiters are in the line of <paramref name="resource"/>'s lock now (the longest line

@@ -10,10 +10,10 @@ public sealed class InMemoryTopology : ILockTopology, IAsyncLifetime
     // Holds the lock space for the collection's lifetime; tests only use managers that share it.
     private readonly InMemoryLockManager _root = new();
 
-    public Task<ILockManager> ConnectAsync(LockOptions? options = null) =>
+    public Task<ILockManager> ConnectAsync(LockManagerOptions? options = null) =>
         Task.FromResult<ILockManager>(new InMemoryLockManager(_root, options));
 
-    public Task<int> WaitersAsync(string resource) => Task.FromResult(_root.WaitersInLine(resource));
+    public async Task<int> WaitersAsync(string resource) => (await _root.InspectAsync(resource)).Waiters;
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -2,7 +2,7 @@ namespace DistLock.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A manager of a Redis topology's own, kept for looking at locks as an operator does
-/// (<see cref="RedisLockManager.InspectAsync"/>); connected on first use, since few suites look.
+/// (<see cref="ILockManager.InspectAsync"/>); connected on first use, since few suites look.
 /// </summary>
 internal sealed class LockWatcher(Func<Task<RedisLockManager>> connect) : IAsyncDisposable
 {

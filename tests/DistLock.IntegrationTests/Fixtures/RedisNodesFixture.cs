@@ -27,10 +27,10 @@ public abstract class RedisNodesFixture : ILockTopology, IAsyncLifetime
     public IReadOnlyList<ConnectionMultiplexer> Inspectors => _inspectors;
 
     /// <summary>A manager on its own connections, as a separate process would have.</summary>
-    public Task<RedisLockManager> ConnectAsync(LockOptions? options = null) =>
+    public Task<RedisLockManager> ConnectAsync(RedisLockManagerOptions? options = null) =>
         RedisLockManager.ConnectAsync(Endpoints, options);
 
-    async Task<ILockManager> ILockTopology.ConnectAsync(LockOptions? options) => await ConnectAsync(options);
+    async Task<ILockManager> ILockTopology.ConnectAsync(LockManagerOptions? options) => await ConnectAsync(RedisOptions.From(options));
 
     public Task<int> WaitersAsync(string resource) => _watcher!.WaitersAsync(resource);
 

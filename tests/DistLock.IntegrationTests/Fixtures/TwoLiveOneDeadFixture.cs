@@ -7,7 +7,7 @@ namespace DistLock.IntegrationTests.Fixtures;
 /// killed): a quorum lock must keep every promise with a dead minority. Only the live majority
 /// answers, so this topology has no hooks into the nodes; it runs the suites that use
 /// <see cref="ILockManager"/> alone, and shows the line of waiters as an operator sees it
-/// (<see cref="RedisLockManager.InspectAsync"/>, which a majority answers).
+/// (<see cref="ILockManager.InspectAsync"/>, which a majority answers).
 /// </summary>
 public sealed class TwoLiveOneDeadFixture : ILockTopology, IAsyncLifetime
 {
@@ -27,8 +27,8 @@ public sealed class TwoLiveOneDeadFixture : ILockTopology, IAsyncLifetime
         _watcher = new LockWatcher(() => RedisLockManager.ConnectAsync(_configurations));
     }
 
-    public async Task<ILockManager> ConnectAsync(LockOptions? options = null) =>
-        await RedisLockManager.ConnectAsync(_configurations, options);
+    public async Task<ILockManager> ConnectAsync(LockManagerOptions? options = null) =>
+        await RedisLockManager.ConnectAsync(_configurations, RedisOptions.From(options));
 
     public Task<int> WaitersAsync(string resource) => _watcher!.WaitersAsync(resource);
 
