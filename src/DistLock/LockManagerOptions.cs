@@ -35,9 +35,11 @@ public class LockManagerOptions : IValidatableObject
 
     /// <summary>
     /// The settings of every acquisition of this manager, unless a <see cref="LockRequest"/> says
-    /// otherwise: TTL, timeout, retries, automatic extension, holder label.
+    /// otherwise: TTL, timeout, retries, automatic extension, holder label. Set its properties in
+    /// place (<c>Defaults = { Ttl = ... }</c>), or give one <see cref="AcquireOptions"/> to several
+    /// managers' options: each manager copies it when it is built. Not null.
     /// </summary>
-    public AcquireOptions Defaults { get; private set; } = new();
+    public AcquireOptions Defaults { get; set; } = new();
 
     /// <summary>
     /// Prefix of every key DistLock writes (dist-lock <c>keyPrefix</c>). Default <c>"lock:"</c>.
@@ -102,7 +104,7 @@ public class LockManagerOptions : IValidatableObject
         where T : LockManagerOptions, new()
     {
         var copy = (T)(options ?? new T()).MemberwiseClone();
-        copy.Defaults = copy.Defaults.Clone();
+        copy.Defaults = copy.Defaults?.Clone()!;
         var problems = copy.Problems();
         return problems.Count == 0 ? copy : throw new ArgumentException(problems.Describe(), paramName);
     }
@@ -111,7 +113,15 @@ public class LockManagerOptions : IValidatableObject
     private protected virtual OptionProblems Problems()
     {
         var problems = new OptionProblems(string.Empty);
-        problems.Add(Defaults.Problems(nameof(Defaults) + "."));
+        if (Defaults is null)
+        {
+            problems.Add(nameof(Defaults), "Defaults must not be null.");
+        }
+        else
+        {
+            problems.Add(Defaults.Problems(nameof(Defaults) + "."));
+        }
+
         problems.Add(nameof(KeyPrefix), string.IsNullOrEmpty(KeyPrefix) ? "KeyPrefix must not be empty."
             : KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0 ? "KeyPrefix must not contain '{' or '}': DistLock puts the resource in a Redis Cluster hash tag."
             : KeyPrefix.Length > MaxKeyPrefixLength ? $"KeyPrefix must be at most {MaxKeyPrefixLength} characters."
