@@ -29,7 +29,9 @@ internal static class DemoWorkerCommand
 
     private static async Task<int> RunAsync(IReadOnlyList<string> targets, string resource, double seconds, int id, CancellationToken cancellationToken)
     {
-        var options = new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(5) } };
+        // A demo runs on laptops and CI machines that are busy with other work: a slow answer should
+        // slow it down, not end it (a 1 s node timeout failed it under a load average of 11).
+        var options = new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(3), Defaults = { Ttl = TimeSpan.FromSeconds(10) } };
         await using var connection = await RedisTargets.ConnectAsync(targets, options, cancellationToken);
         var locks = connection.Locks;
         await using var data = await ConnectionMultiplexer.ConnectAsync(targets[0]);
