@@ -46,8 +46,8 @@ internal static class RedisConnector
         var down = multiplexers.Where(m => !m.IsConnected).ToList();
         if (multiplexers.Length - down.Count < quorum)
         {
-            var cause = await ProbeAsync(down[0]).ConfigureAwait(false);
             var index = Array.IndexOf(multiplexers, down[0]);
+            var cause = await ProbeAsync(down[0], waitForCause: parsed[index].Ssl).ConfigureAwait(false);
             // A connection that failed before its timeout (a refused TLS handshake) has a reason in
             // the log, which may come late on a busy machine: it is waited for until the timeout.
             var connectTimeout = TimeSpan.FromMilliseconds(parsed[index].ConnectTimeout);
@@ -349,17 +349,30 @@ internal static class RedisConnector
 
     private static readonly string[] StateMarkers = [", Flushed/", ", Idle/", ", last: ", ", origin: ", ", IOCP: ", "; IOCP: ", ", mc: ", ", serverEndpoint: "];
 
-    /// <summary>Asks a disconnected node for a PING, to surface the reason it is down.</summary>
-    private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
+    /// <summary>
+    /// Asks a disconnected node for a PING, to surface the reason it is down. Over TLS the client may
+    /// not have a reason yet when its connect gives up (a handshake it refused was once still
+    /// unrecorded 20 s in, on a busy machine): its reconnects in the background record one, so there
+    /// a reply without a cause is asked again, for up to 2 s.
+    /// </summary>
+    private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer, bool waitForCause)
     {
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
+            try
+            {
+                await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+                return null;
+            }
+            catch (Exception ex)
+            {
+                if (!waitForCause || ex is not RedisConnectionException { InnerException: null } || attempt == 8)
+                {
+                    return ex;
+                }
+            }
+
+            await Task.Delay(250).ConfigureAwait(false);
         }
     }
 
