@@ -11,8 +11,9 @@ namespace DistLock.IntegrationTests;
 
 /// <summary>
 /// What an election costs Redis and how it looks when Redis is gone, on one redis-server: a
-/// candidate waiting behind a live leader sends next to nothing (it sleeps until woken), and the
-/// leader service's health entry is Unhealthy while Redis is down, then leads again once it is back.
+/// candidate waiting behind a live leader sends next to nothing (it sleeps until woken), the
+/// leader service's health entry is Unhealthy while Redis is down, then leads again once it is back,
+/// and a leader service shows the holder label of DistLock's settings when it names none itself.
 /// The behaviour on every topology is <see cref="LeaderElectionSemanticsTests"/>.
 /// </summary>
 [Collection(SingleNodeCollection.Name)]
@@ -132,6 +133,28 @@ public sealed class LeaderElectionRedisTests(SingleNodeFixture nodes, ITestOutpu
                 return terms.Count;
             }
         }
+    }
+
+    [Fact]
+    public async Task LeaderService_WithoutALabelOfItsOwn_ShowsTheLabelOfDistLocksSettings()
+    {
+        var name = "elect-" + Guid.NewGuid().ToString("N");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Services.AddDistLock(settings =>
+        {
+            settings.Redis.Add(nodes.Endpoints[0]);
+            settings.Defaults.HolderLabel = "web-3";
+        });
+        builder.Services.AddLeaderService(name, (_, _, stopping) => Task.Delay(Timeout.Infinite, stopping));
+        builder.Services.AddHealthChecks().AddLeaderService(name);
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var leading = await EntryWithinAsync(host.Services.GetRequiredService<HealthCheckService>(), e => e.Status == HealthStatus.Healthy && e.Data["leader"] is true);
+        await host.StopAsync();
+
+        Assert.Equal("web-3", leading.Data["leaderLabel"]);
     }
 
     private static async Task<HealthReportEntry> EntryWithinAsync(HealthCheckService health, Func<HealthReportEntry, bool> condition)
