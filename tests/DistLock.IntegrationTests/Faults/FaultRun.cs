@@ -16,6 +16,7 @@ public sealed class FaultRun : IAsyncDisposable
     private readonly HashSet<int> _killed = [];
     private readonly string _directory = Directory.CreateTempSubdirectory("distlock-faults-").FullName;
     private readonly RedisServer _fenced;
+    private Func<int, List<string>> _arguments = _ => [];
 
     private FaultRun(RedisServer fenced, string resource)
     {
@@ -48,7 +49,8 @@ public sealed class FaultRun : IAsyncDisposable
     {
         var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
         var servers = lockServers.ToList();
-        for (var id = 0; id < workers; id++)
+        var extra = kind?.ToList() ?? [];
+        run._arguments = id =>
         {
             var args = new List<string>
             {
@@ -65,30 +67,45 @@ public sealed class FaultRun : IAsyncDisposable
                 "--rest-ms", restMs.ToString(CultureInfo.InvariantCulture),
                 "--release-at-line", releaseAtLine.ToString(CultureInfo.InvariantCulture),
             };
-            args.AddRange(kind ?? []);
+            args.AddRange(extra);
             foreach (var server in servers)
             {
                 args.Add("--redis");
                 args.Add($"{server.Endpoint},abortConnect=false,connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000");
             }
 
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
-            args.ForEach(start.ArgumentList.Add);
-            var worker = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker");
-            var errors = new System.Text.StringBuilder();
-            worker.ErrorDataReceived += (_, line) =>
-            {
-                lock (errors)
-                {
-                    errors.AppendLine(line.Data);
-                }
-            };
-            worker.BeginErrorReadLine();
-            run._workers.Add(worker);
-            run._errors.Add(errors);
+            return args;
+        };
+        for (var id = 0; id < workers; id++)
+        {
+            run.AddWorker();
         }
 
         return run;
+    }
+
+    /// <summary>How many workers were started, replacements included.</summary>
+    public int Count => _workers.Count;
+
+    /// <summary>Starts one more worker, as the others were started (it runs its full time from now); returns its id.</summary>
+    public int AddWorker()
+    {
+        var id = _workers.Count;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
+        _arguments(id).ForEach(start.ArgumentList.Add);
+        var worker = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker");
+        var errors = new System.Text.StringBuilder();
+        worker.ErrorDataReceived += (_, line) =>
+        {
+            lock (errors)
+            {
+                errors.AppendLine(line.Data);
+            }
+        };
+        worker.BeginErrorReadLine();
+        _workers.Add(worker);
+        _errors.Add(errors);
+        return id;
     }
 
     public Process Worker(int id) => _workers[id];
@@ -209,6 +226,19 @@ public sealed class FaultRun : IAsyncDisposable
     {
         _killed.Add(id);
         _workers[id].Kill();
+    }
+
+    /// <summary>SIGTERM: a graceful shutdown, which a worker that handles it (the election's) ends with exit code 0.</summary>
+    public void Terminate(int id) => Signal(id, Signals.SigTerm);
+
+    /// <summary>SIGTERM to every worker still running (each continued first, in case it was stopped), to end a run that has no end of its own.</summary>
+    public void TerminateAll()
+    {
+        foreach (var id in Enumerable.Range(0, _workers.Count).Where(id => !_workers[id].HasExited))
+        {
+            Signals.Send(_workers[id].Id, Signals.SigCont);
+            Signals.Send(_workers[id].Id, Signals.SigTerm);
+        }
     }
 
     public void Signal(int id, int signal)
