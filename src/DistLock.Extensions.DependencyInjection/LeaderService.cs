@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace DistLock;
 
@@ -36,7 +37,8 @@ internal sealed class LeaderService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var election = _services.GetRequiredService<ILockManager>().CreateElection(Name, _options.Election);
+        var locks = _services.GetRequiredService<ILockManager>();
+        await using var election = locks.CreateElection(Name, ElectionOptions(locks));
         Volatile.Write(ref _election, election);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -62,6 +64,23 @@ internal sealed class LeaderService : BackgroundService
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The election's settings, with the holder label of DistLock's settings when they name none:
+    /// AddDistLock's manager waits for the connection and hands each call on, so it is no
+    /// <see cref="LockManager"/> whose default label CreateElection could read, and the leader would
+    /// show as host and pid instead of the label the application configured.
+    /// </summary>
+    private LeaderElectionOptions ElectionOptions(ILockManager locks)
+    {
+        if (locks is not LockManager && _options.Election.HolderLabel is null
+            && _services.GetService<IOptions<DistLockSettings>>()?.Value.Defaults.HolderLabel is { } label)
+        {
+            _options.Election.HolderLabel = label;
+        }
+
+        return _options.Election;
     }
 
     /// <summary>Runs the work for one term and resigns it; true when the work ended the term (returned or threw) rather than a loss or the host stopping.</summary>

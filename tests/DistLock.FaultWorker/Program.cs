@@ -10,6 +10,7 @@ using StackExchange.Redis;
 // --kind rw a read lock (--read-share of the time) or the exclusive lock, which is the write lock;
 // only exclusive holds write to the fenced resource, since shared holders are not ordered by their tokens.
 // --release-at-line N holds the lock until N wait in its line (see LineTooShortAsync).
+// --kind election campaigns in the election named --resource instead (ElectionWorker).
 var settings = WorkerSettings.Parse(args);
 using var history = new HistoryWriter(settings.History, settings.Id);
 var ignoresLoss = settings.Mode == "ignore-lost";
@@ -48,6 +49,13 @@ while (locks is null)
 await using var _ = locks;
 var until = Stopwatch.GetTimestamp() + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
 history.Write("start");
+if (settings.Kind == "election")
+{
+    await ElectionWorker.RunAsync(locks, settings, history, WriteFencedAsync, until);
+    history.Write("exit");
+    return 0;
+}
+
 while (Stopwatch.GetTimestamp() < until)
 {
     history.Write("invoke");

@@ -35,7 +35,11 @@ internal sealed class WorkerSettings
     /// </summary>
     public string Mode { get; private set; } = "correct";
 
-    /// <summary>What the workers take: lock (the exclusive lock), semaphore (one of <see cref="Permits"/>), or rw (a read lock or the exclusive lock, see <see cref="ReadShare"/>).</summary>
+    /// <summary>
+    /// What the workers take: lock (the exclusive lock), semaphore (one of <see cref="Permits"/>), rw (a
+    /// read lock or the exclusive lock, see <see cref="ReadShare"/>), or election (they campaign to lead
+    /// the election named by <see cref="Resource"/>, see ElectionWorker).
+    /// </summary>
     public string Kind { get; private set; } = "lock";
 
     /// <summary>For --kind semaphore: the semaphore's maxCount.</summary>
@@ -69,7 +73,7 @@ internal sealed class WorkerSettings
                 case "--mode": settings.Mode = value; break;
                 case "--rest-ms": settings.Rest = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--wait-ms": settings.Wait = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
-                case "--kind": settings.Kind = value is "lock" or "semaphore" or "rw" ? value : throw new ArgumentException($"Unknown kind {value}", nameof(args)); break;
+                case "--kind": settings.Kind = value is "lock" or "semaphore" or "rw" or "election" ? value : throw new ArgumentException($"Unknown kind {value}", nameof(args)); break;
                 case "--permits": settings.Permits = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--read-share": settings.ReadShare = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--release-at-line": settings.ReleaseAtLine = int.Parse(value, CultureInfo.InvariantCulture); break;

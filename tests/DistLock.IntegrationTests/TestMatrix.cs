@@ -1,4 +1,5 @@
 using DistLock.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
 
 namespace DistLock.IntegrationTests;
 
@@ -30,6 +31,7 @@ namespace DistLock.IntegrationTests;
 // | SemaphoreTests          |   x    | refused |         |          |    x    |    x     |   x    |     x     |
 // | RedisSemaphoreTests     |   x    |         |         |          |    x    |          |   x    |           |
 // | SemaphoreLineOfWaiters  |   x    |         |         |          |         |          |        |           |
+// | LeaderElectionSemantics |   x    |    x    |         |          |    x    |          |        |     x     |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -267,3 +269,17 @@ public sealed class GarnetRedisSemaphoreTests(GarnetFixture nodes) : RedisSemaph
 
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeSemaphoreLineOfWaitersTests(SingleNodeFixture nodes) : SemaphoreLineOfWaitersTests(nodes);
+
+// Leader election (issue 27): one node, Redlock over three, a cluster, and in memory, the hosted
+// service included. LeaderElectionRedisTests adds what only one redis-server shows (commands sent, Redis down).
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeLeaderElectionTests(SingleNodeFixture nodes, ITestOutputHelper output) : LeaderElectionSemanticsTests(nodes, output);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesLeaderElectionTests(ThreeNodesFixture nodes, ITestOutputHelper output) : LeaderElectionSemanticsTests(nodes, output);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterLeaderElectionTests(ClusterFixture nodes, ITestOutputHelper output) : LeaderElectionSemanticsTests(nodes, output);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryLeaderElectionTests(InMemoryTopology nodes, ITestOutputHelper output) : LeaderElectionSemanticsTests(nodes, output);

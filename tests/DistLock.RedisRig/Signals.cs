@@ -11,6 +11,9 @@ public static partial class Signals
     /// <summary>SIGSTOP: the process stops, as a long GC pause or a frozen VM would.</summary>
     public const int SigStop = 19;
 
+    /// <summary>SIGTERM: asks the process to shut down, as a service manager does on a graceful stop.</summary>
+    public const int SigTerm = 15;
+
     /// <summary>Sends <paramref name="signal"/> to <paramref name="processId"/>; returns 0 on success.</summary>
     public static int Send(int processId, int signal) => Kill(processId, signal);
 

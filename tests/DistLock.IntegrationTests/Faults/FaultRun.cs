@@ -16,6 +16,8 @@ public sealed class FaultRun : IAsyncDisposable
     private readonly HashSet<int> _killed = [];
     private readonly string _directory = Directory.CreateTempSubdirectory("distlock-faults-").FullName;
     private readonly RedisServer _fenced;
+    private readonly List<GrowingHistory> _histories = [];
+    private Func<int, List<string>> _arguments = _ => [];
 
     private FaultRun(RedisServer fenced, string resource)
     {
@@ -48,7 +50,8 @@ public sealed class FaultRun : IAsyncDisposable
     {
         var run = new FaultRun(await RedisServer.StartAsync(), "faults-" + Guid.NewGuid().ToString("N")[..8]);
         var servers = lockServers.ToList();
-        for (var id = 0; id < workers; id++)
+        var extra = kind?.ToList() ?? [];
+        run._arguments = id =>
         {
             var args = new List<string>
             {
@@ -65,36 +68,59 @@ public sealed class FaultRun : IAsyncDisposable
                 "--rest-ms", restMs.ToString(CultureInfo.InvariantCulture),
                 "--release-at-line", releaseAtLine.ToString(CultureInfo.InvariantCulture),
             };
-            args.AddRange(kind ?? []);
+            args.AddRange(extra);
             foreach (var server in servers)
             {
                 args.Add("--redis");
                 args.Add($"{server.Endpoint},abortConnect=false,connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000");
             }
 
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
-            args.ForEach(start.ArgumentList.Add);
-            var worker = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker");
-            var errors = new System.Text.StringBuilder();
-            worker.ErrorDataReceived += (_, line) =>
-            {
-                lock (errors)
-                {
-                    errors.AppendLine(line.Data);
-                }
-            };
-            worker.BeginErrorReadLine();
-            run._workers.Add(worker);
-            run._errors.Add(errors);
+            return args;
+        };
+        for (var id = 0; id < workers; id++)
+        {
+            run.AddWorker();
         }
 
         return run;
     }
 
+    /// <summary>How many workers were started, replacements included.</summary>
+    public int Count => _workers.Count;
+
+    /// <summary>Starts one more worker, as the others were started (it runs its full time from now); returns its id.</summary>
+    public int AddWorker()
+    {
+        var id = _workers.Count;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
+        _arguments(id).ForEach(start.ArgumentList.Add);
+        var worker = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker");
+        var errors = new System.Text.StringBuilder();
+        worker.ErrorDataReceived += (_, line) =>
+        {
+            lock (errors)
+            {
+                errors.AppendLine(line.Data);
+            }
+        };
+        worker.BeginErrorReadLine();
+        _workers.Add(worker);
+        _errors.Add(errors);
+        return id;
+    }
+
     public Process Worker(int id) => _workers[id];
 
-    public List<HistoryEvent> History() =>
-        HistoryChecker.Read(Enumerable.Range(0, _workers.Count).Select(HistoryFile).Where(File.Exists).Select(CopyOf));
+    /// <summary>Every worker's history so far, merged in time order.</summary>
+    public List<HistoryEvent> History()
+    {
+        while (_histories.Count < _workers.Count)
+        {
+            _histories.Add(new GrowingHistory(HistoryFile(_histories.Count)));
+        }
+
+        return [.. _histories.SelectMany(h => h.Read()).OrderBy(e => e.Time)];
+    }
 
     /// <summary>Waits until the merged history satisfies <paramref name="condition"/>.</summary>
     public async Task<List<HistoryEvent>> WaitForAsync(Func<List<HistoryEvent>, bool> condition, TimeSpan timeout)
@@ -211,6 +237,19 @@ public sealed class FaultRun : IAsyncDisposable
         _workers[id].Kill();
     }
 
+    /// <summary>SIGTERM: a graceful shutdown, which a worker that handles it (the election's) ends with exit code 0.</summary>
+    public void Terminate(int id) => Signal(id, Signals.SigTerm);
+
+    /// <summary>SIGTERM to every worker still running (each continued first, in case it was stopped), to end a run that has no end of its own.</summary>
+    public void TerminateAll()
+    {
+        foreach (var id in Enumerable.Range(0, _workers.Count).Where(id => !_workers[id].HasExited))
+        {
+            Signals.Send(_workers[id].Id, Signals.SigCont);
+            Signals.Send(_workers[id].Id, Signals.SigTerm);
+        }
+    }
+
     public void Signal(int id, int signal)
     {
         if (Signals.Send(_workers[id].Id, signal) != 0)
@@ -270,19 +309,34 @@ public sealed class FaultRun : IAsyncDisposable
 
     private string HistoryFile(int id) => Path.Combine(_directory, $"worker-{id}.history");
 
-    // A worker may be writing its last line: read a snapshot, and drop a line cut short.
-    private static string CopyOf(string path)
+    /// <summary>
+    /// One worker's history, read as it grows: each read parses only what was appended since, up to
+    /// the last complete line (the worker may be writing the next). The tests poll the histories
+    /// every 20 ms; reading every file whole each time took a core's worth of the 2 the workers
+    /// share once a run had written some thousand lines.
+    /// </summary>
+    private sealed class GrowingHistory(string path)
     {
-        var copy = path + ".read";
-        using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-        using (var target = File.Create(copy))
-        {
-            source.CopyTo(target);
-        }
+        private readonly List<HistoryEvent> _events = [];
+        private long _offset;
 
-        var text = File.ReadAllText(copy);
-        var complete = text.LastIndexOf('\n');
-        File.WriteAllText(copy, complete < 0 ? "" : text[..(complete + 1)]);
-        return copy;
+        public IReadOnlyList<HistoryEvent> Read()
+        {
+            if (!File.Exists(path))
+            {
+                return _events;
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var appended = new byte[stream.Length - _offset];
+            stream.Seek(_offset, SeekOrigin.Begin);
+            stream.ReadExactly(appended);
+            var complete = Array.LastIndexOf(appended, (byte)'\n') + 1;
+            _offset += complete;
+            _events.AddRange(System.Text.Encoding.UTF8.GetString(appended, 0, complete)
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(HistoryEvent.Parse));
+            return _events;
+        }
     }
 }

@@ -18,12 +18,11 @@ namespace DistLock.IntegrationTests.Faults;
 /// lock) overlaps no other hold, read locks overlap each other freely; and their tokens, issued concurrently, are
 /// checked against the acquisitions that had answered before each one was asked (see
 /// <see cref="CheckSharedTokens"/>).
+/// An election's history (the terms are the holds) is judged by these rules too, and by
+/// <see cref="CheckFailovers"/> and <see cref="CheckProgress"/>.
 /// </summary>
 public static class HistoryChecker
 {
-    public static List<HistoryEvent> Read(IEnumerable<string> files) =>
-        files.SelectMany(File.ReadAllLines).Where(line => line.Length > 0).Select(HistoryEvent.Parse).OrderBy(e => e.Time).ToList();
-
     /// <param name="history">The merged history.</param>
     /// <param name="inModel">Whether the run stayed inside the model (see above): only then are overlaps checked.</param>
     /// <param name="permits">For a semaphore's history: its maxCount.</param>
@@ -223,7 +222,165 @@ public static class HistoryChecker
         }
     }
 
+    /// <summary>
+    /// An election's failovers (the election worker's history, where "ok" begins a term and "release"
+    /// True is a resignation that released the lease), one per resignation while another candidate
+    /// campaigned and one per fault: how long until the next term, or, after a Redis pause, until a
+    /// leader's write was accepted again (a leader that kept its lease through the pause needs no new term).
+    /// A handover still under way when Redis was paused, or begun less than
+    /// <see cref="FailoverBounds.Backoff"/> after, is the pause's failover, not a handover: the
+    /// candidates may be in their backoff then.
+    /// </summary>
+    /// <param name="history">The merged history.</param>
+    /// <param name="faults">What the test did, in order.</param>
+    /// <param name="bounds">The bounds, for the stretch around a Redis pause that is its failover's.</param>
+    /// <param name="until">When the test began to end the run: resignations after it (or less than a handover's bound before) may hand over to nobody.</param>
+    public static List<Failover> Failovers(IReadOnlyList<HistoryEvent> history, IReadOnlyList<Fault> faults, FailoverBounds bounds, long until)
+    {
+        var failovers = new List<Failover>();
+        foreach (var release in history.Where(e => e is { Kind: "release", Detail: "True" }))
+        {
+            // From the resignation's start: the woken candidate may take the lease before the
+            // resigning worker has read the answer to its release. One the end of the run may have
+            // cut short (the candidate woken for it told to shut down) is not judged.
+            var resigned = history.Last(e => e.Kind == "release-invoke" && e.Worker == release.Worker && e.Token == release.Token && e.Time <= release.Time).Time;
+            if (resigned + Ticks(bounds.Handover) > until)
+            {
+                continue;
+            }
+
+            var took = Until(history, resigned, e => e.Kind == "ok" && e.Worker != release.Worker);
+            var handedOver = took is { } t ? resigned + Ticks(t) : long.MaxValue;
+            var meetsAPause = faults.Any(f => f.Kind == RedisFault && handedOver >= f.From && resigned < f.To + Ticks(bounds.Backoff));
+            if (!meetsAPause && Campaigning(history, faults, resigned, release.Worker))
+            {
+                failovers.Add(new Failover("handover", release.Worker, resigned, took));
+            }
+        }
+
+        foreach (var fault in faults)
+        {
+            var worker = fault.Worker.ToString(CultureInfo.InvariantCulture);
+            failovers.Add(fault.Kind == RedisFault
+                ? new Failover(fault.Kind, "redis", fault.To, Until(history, fault.To, e => e.Kind is "ok" or "write-ok"))
+                : new Failover(fault.Kind, worker, fault.From, Until(history, fault.From, e => e.Kind == "ok" && e.Worker != worker)));
+        }
+
+        return failovers;
+    }
+
+    /// <summary>
+    /// An election's failovers against their bounds (see <see cref="Failovers"/>): a handover or a
+    /// restart (SIGTERM, a graceful shutdown) within <see cref="FailoverBounds.Handover"/>, a leader
+    /// killed or stopped replaced within <see cref="FailoverBounds.LeaderGone"/>, a leader writing
+    /// again within <see cref="FailoverBounds.RedisBack"/> after a Redis pause. And a leader stopped
+    /// past its lease: once continued, it wrote with its ended term's token (it had not looked yet),
+    /// and the fenced store refused every such write.
+    /// </summary>
+    public static List<string> CheckFailovers(IReadOnlyList<HistoryEvent> history, IReadOnlyList<Fault> faults, FailoverBounds bounds, long until)
+    {
+        var violations = new List<string>();
+        foreach (var failover in Failovers(history, faults, bounds, until))
+        {
+            var bound = failover.Cause switch
+            {
+                "handover" or RestartFault => bounds.Handover,
+                RedisFault => bounds.RedisBack,
+                _ => bounds.LeaderGone,
+            };
+            if (failover.Took is not { } took || took > bound)
+            {
+                violations.Add($"failover: after the {failover.Cause} of {failover.Worker} the next leader came {(failover.Took is { } t ? $"after {t.TotalMilliseconds:F0} ms" : "never")}, bound {bound.TotalMilliseconds:F0} ms");
+            }
+        }
+
+        foreach (var stop in faults.Where(f => f.Kind == StopFault))
+        {
+            var worker = stop.Worker.ToString(CultureInfo.InvariantCulture);
+            var term = history.LastOrDefault(e => e.Kind == "ok" && e.Worker == worker && e.Time < stop.From);
+            var afterResume = history
+                .Where(e => e.Kind.StartsWith("write-", StringComparison.Ordinal) && e.Worker == worker && e.Token == term?.Token)
+                .Where(e => (e.Kind == "write-unknown" ? e.Time : long.Parse(e.Detail, CultureInfo.InvariantCulture)) > stop.To)
+                .ToList();
+            if (afterResume.Count == 0)
+            {
+                violations.Add($"stopped leader: worker {worker} (token {term?.Token}) never wrote with its ended term after it was continued");
+            }
+
+            violations.AddRange(afterResume.Where(e => e.Kind == "write-ok").Select(e =>
+                $"stopped leader: worker {worker}'s write with the ended term's token {e.Token} was accepted after it was continued"));
+        }
+
+        return violations;
+    }
+
+    /// <summary>
+    /// Every worker of an election made progress or was legitimately waiting: it led at least once, or
+    /// it was campaigning when the run ended and fewer terms began meanwhile than there are workers
+    /// (the line is served in order, so it would have come first by then).
+    /// </summary>
+    public static List<string> CheckProgress(IReadOnlyList<HistoryEvent> history, long until)
+    {
+        var violations = new List<string>();
+        var workers = history.Where(e => e.Kind == "start").Select(e => e.Worker).Distinct().ToList();
+        foreach (var worker in workers)
+        {
+            var mine = history.Where(e => e.Worker == worker && e.Time < until).ToList();
+            if (mine.Any(e => e.Kind == "ok"))
+            {
+                continue;
+            }
+
+            var since = mine.FirstOrDefault(e => e.Kind == "invoke")?.Time;
+            var others = since is { } from ? history.Count(e => e.Kind == "ok" && e.Time > from && e.Time < until) : 0;
+            if (mine.LastOrDefault()?.Kind != "invoke" || others >= workers.Count)
+            {
+                violations.Add($"progress: worker {worker} never led ({others} terms began while it campaigned; its last event: {mine.LastOrDefault()?.Kind ?? "none"})");
+            }
+        }
+
+        return violations;
+    }
+
+    private const string StopFault = "stop";
+    private const string KillFault = "kill";
+    private const string RestartFault = "restart";
+    private const string RedisFault = "redis";
+
+    /// <summary>Whether a live worker other than <paramref name="except"/> was campaigning (its last event an "invoke") at <paramref name="time"/>.</summary>
+    private static bool Campaigning(IReadOnlyList<HistoryEvent> history, IReadOnlyList<Fault> faults, long time, string except)
+    {
+        var gone = faults.Where(f => f.Kind is KillFault or RestartFault && f.From <= time)
+            .Select(f => f.Worker.ToString(CultureInfo.InvariantCulture)).ToHashSet();
+        return history.Where(e => e.Time < time && e.Worker != except && !gone.Contains(e.Worker))
+            .GroupBy(e => e.Worker)
+            .Any(g => g.Last().Kind == "invoke");
+    }
+
+    private static TimeSpan? Until(IReadOnlyList<HistoryEvent> history, long from, Func<HistoryEvent, bool> next) =>
+        history.FirstOrDefault(e => e.Time > from && next(e)) is { } found ? Stopwatch.GetElapsedTime(from, found.Time) : null;
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
     private static string Ms(long ticks) => $"{ticks * 1000.0 / Stopwatch.Frequency:F1} ms";
+
+    /// <summary>
+    /// A fault a test injected into an election: stop (the leader SIGSTOP'd), kill (SIGKILL'd),
+    /// restart (SIGTERM'd, a graceful shutdown, and a new worker started), or redis (its server
+    /// paused); the worker (the leader; -1 for Redis); when it began and ended (Stopwatch timestamps:
+    /// a stopped leader's or Redis's continuation; the same as the start for a kill or a restart).
+    /// </summary>
+    public sealed record Fault(string Kind, int Worker, long From, long To);
+
+    /// <summary>The longest each kind of failover may take (see <see cref="CheckFailovers"/>).</summary>
+    /// <param name="Handover">After a resignation or a graceful shutdown.</param>
+    /// <param name="LeaderGone">After the leader was killed or stopped.</param>
+    /// <param name="RedisBack">After Redis was continued from a pause, until a leader writes.</param>
+    /// <param name="Backoff">How long after a Redis pause a candidate may still be backing off (its last attempt's timeout and its longest pause).</param>
+    public sealed record FailoverBounds(TimeSpan Handover, TimeSpan LeaderGone, TimeSpan RedisBack, TimeSpan Backoff);
+
+    /// <summary>One failover: its cause (handover or a fault's kind), whose, when it began, and how long until the next leader (null: none came).</summary>
+    public sealed record Failover(string Cause, string Worker, long At, TimeSpan? Took);
 
     /// <summary>One acquisition; <see cref="Mode"/> is the handle's mode as the worker wrote it ("" in older histories: the lock).</summary>
     public sealed record Hold(string Worker, long Token, long Start, long End)

@@ -31,3 +31,15 @@ public sealed class ListLogger : ILogger
         }
     }
 }
+
+/// <summary>Hands one <see cref="ListLogger"/> to every category, for a host whose log a test reads.</summary>
+public sealed class ListLoggerProvider : ILoggerProvider
+{
+    public ListLogger Logger { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    public void Dispose()
+    {
+    }
+}
