@@ -157,6 +157,7 @@ public sealed class LeaderElection : IAsyncDisposable
                         Timeout = Timeout.InfiniteTimeSpan,
                         AutoExtend = true,
                         MaxHoldTime = TimeSpan.MaxValue,
+                        MaxRetries = -1, // a finite limit would make the campaign poll: it waits in line, woken by the release
                     },
                     cancellationToken).ConfigureAwait(false);
 

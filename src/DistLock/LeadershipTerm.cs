@@ -18,7 +18,9 @@ public sealed class LeadershipTerm : IAsyncDisposable
         _handle = handle;
         FencingToken = fencingToken;
         Since = since;
-        _ended = CancellationTokenSource.CreateLinkedTokenSource(handle.LostToken);
+        // Ended, not only lost: a manager disposed with AutoReleaseOnDispose releases the lease,
+        // which is no loss for a lock but is the end of a term.
+        _ended = CancellationTokenSource.CreateLinkedTokenSource(handle.Lease.EndedToken);
     }
 
     /// <summary>The election's name.</summary>

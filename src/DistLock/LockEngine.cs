@@ -219,7 +219,7 @@ internal sealed class LockEngine
         AcquireOutcome outcome;
         try
         {
-            outcome = await _loop.RunAsync(hold, id, ttl, timeout, cancellationToken, _closed.Token).ConfigureAwait(false);
+            outcome = await _loop.RunAsync(hold, id, ttl, timeout, cancellationToken, _closed.Token, request.MaxRetries).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

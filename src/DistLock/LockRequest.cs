@@ -36,6 +36,12 @@ public sealed class LockRequest
     internal static LockRequest WithTimeout(string resource, TimeSpan? timeout) =>
         new(resource) { Timeout = AcquireOptions.CheckTimeout(timeout, nameof(timeout)) };
 
+    /// <summary>
+    /// Retries after the first attempt for this call; null uses <see cref="AcquireOptions.MaxRetries"/>.
+    /// Internal: an election waits in line however the manager's callers retry.
+    /// </summary>
+    internal int? MaxRetries { get; init; }
+
     /// <summary>The name of the shared resource.</summary>
     public string Resource { get; }
 

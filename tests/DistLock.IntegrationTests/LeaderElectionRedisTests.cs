@@ -21,11 +21,14 @@ public sealed class LeaderElectionRedisTests(SingleNodeFixture nodes, ITestOutpu
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public async Task CandidatesWaitingBehindALiveLeader_SendAtMostFiveCommandsEachPerTenSeconds()
+    // -1 (the default) and 0: a manager whose callers try once must not make its candidates poll.
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    public async Task CandidatesWaitingBehindALiveLeader_SendAtMostFiveCommandsEachPerTenSeconds(int maxRetries)
     {
         var name = "elect-" + Guid.NewGuid().ToString("N");
-        var options = new RedisLockManagerOptions { Defaults = { Ttl = Ttl } };
+        var options = new RedisLockManagerOptions { Defaults = { Ttl = Ttl, MaxRetries = maxRetries } };
         await using var leaderLocks = await nodes.ConnectAsync(options);
         await using var leader = leaderLocks.CreateElection(name);
         var term = await leader.WaitForLeadershipAsync();

@@ -111,6 +111,19 @@ public sealed class LeaderElectionTests
     }
 
     [Fact]
+    public async Task ManagerDisposedWithAutoRelease_EndsTheTerm_ForAWorkerThatReadLostBefore()
+    {
+        var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, AutoReleaseOnDispose = true, Defaults = { Ttl = Ttl } });
+        var term = await locks.CreateElection("relay").WaitForLeadershipAsync();
+        var lost = term.Lost; // what work started with the term holds
+
+        await locks.DisposeAsync(); // releases the lease: no loss for a lock, but the end of the term
+
+        await Eventually.TrueAsync(() => Task.FromResult(lost.IsCancellationRequested), "the saved Lost token cancelled");
+        Assert.False(term.IsActive);
+    }
+
+    [Fact]
     public async Task TermsAsync_GivesOneTermAfterAnother_EachWithAHigherToken()
     {
         await using var locks = new InMemoryLockManager(Options());

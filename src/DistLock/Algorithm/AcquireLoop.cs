@@ -43,10 +43,11 @@ internal sealed class AcquireLoop
     /// <param name="timeout">How long to keep trying; zero makes one attempt; infinite never gives up on time.</param>
     /// <param name="cancellationToken">Stops waiting; an attempt in flight is undone when it lands.</param>
     /// <param name="closing">Cancelled when the manager closes: a caller that waits stops too (the first attempt does not wait).</param>
-    public async Task<AcquireOutcome> RunAsync(Hold hold, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken closing = default)
+    /// <param name="maxRetries">This call's retry limit; null for the manager's.</param>
+    public async Task<AcquireOutcome> RunAsync(Hold hold, string id, TimeSpan ttl, TimeSpan timeout, CancellationToken cancellationToken, CancellationToken closing = default, int? maxRetries = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var wait = new WaitClock(_protocol.Time, timeout);
+        var wait = new WaitClock(_protocol.Time, timeout, maxRetries ?? _maxRetries);
         var attempts = 0;
 
         // Uncontended (or try-once): go straight to the nodes, without the cost of a subscription,
@@ -79,12 +80,12 @@ internal sealed class AcquireLoop
 
             // Subscribed before the attempt that precedes waiting, so a wake in between is seen.
             await queue.Subscriptions.ConfigureAwait(false);
-            if (first is not null && _maxRetries >= 0)
+            if (first is not null && wait.MaxRetries >= 0)
             {
                 // A finite MaxRetries means "attempts, RetryDelay apart" (the seeds' meaning): the
                 // pause comes before the next attempt, so none is spent on the re-check that closes
                 // the race with subscribing. A release missed meanwhile costs at most that pause.
-                await SleepUntilReleaseAsync(queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue, wait.Remaining), cancellationToken)
+                await SleepUntilReleaseAsync(queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue, wait), cancellationToken)
                     .ConfigureAwait(false);
             }
 
@@ -129,7 +130,7 @@ internal sealed class AcquireLoop
                 // again and would not end a sleep: look again soon instead, once per wake.
                 var pause = woken || afterWake
                     ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
-                    : Pause(result, split, queue, wait.Remaining);
+                    : Pause(result, split, queue, wait);
                 // Only a wake counts as one: the time to look again after the line's news ends the
                 // sleep too, but needs no quick second look when refused.
                 afterWake = await SleepAsync(queue, nextRelease, pause, wait, cancellationToken).ConfigureAwait(false)
@@ -168,7 +169,7 @@ internal sealed class AcquireLoop
             throw _protocol.BackendException("acquire", hold, result.Round);
         }
 
-        return (_maxRetries >= 0 && attempts > _maxRetries) || wait.Remaining <= TimeSpan.Zero
+        return (wait.MaxRetries >= 0 && attempts > wait.MaxRetries) || wait.Remaining <= TimeSpan.Zero
             ? GiveUp(hold.Key, attempts, wait)
             : null;
     }
@@ -189,8 +190,9 @@ internal sealed class AcquireLoop
     /// right after. Without notifications, or with a finite MaxRetries (the seeds' "N attempts,
     /// RetryDelay apart"), RetryDelay bounds every sleep.
     /// </summary>
-    private TimeSpan Pause(AttemptResult result, bool split, WaitQueue queue, TimeSpan? remaining)
+    private TimeSpan Pause(AttemptResult result, bool split, WaitQueue queue, WaitClock wait)
     {
+        var remaining = wait.Remaining;
         var notificationsLive = queue.NotificationsLive;
         var backoff = RetryTiming.NextDelay(_retryDelay, remaining, Random.Shared);
         if (result.HolderTtl is not { } holderTtl)
@@ -199,7 +201,7 @@ internal sealed class AcquireLoop
         }
 
         var untilExpiry = holderTtl + ExpiryMargin;
-        var sleepToExpiry = !split && notificationsLive && _maxRetries < 0;
+        var sleepToExpiry = !split && notificationsLive && wait.MaxRetries < 0;
         var pause = sleepToExpiry || untilExpiry < backoff ? untilExpiry : backoff;
         return remaining is { } left && left < pause ? left : pause;
     }

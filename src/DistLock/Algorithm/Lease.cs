@@ -18,6 +18,9 @@ internal sealed class Lease
     // Made when LostToken is first read: most locks are released without anyone watching it.
     private CancellationTokenSource? _lost;
 
+    // Made when EndedToken is first read (a leadership term watches it).
+    private CancellationTokenSource? _ended;
+
     // The last extension asked for; the next one starts when it is done (see ExtendAsync).
     private Task _lastExtension = Task.CompletedTask;
 
@@ -71,6 +74,31 @@ internal sealed class Lease
                 }
 
                 return _lost.Token;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cancelled when the lease stops being held for any reason: lost, or released, by its owner or
+    /// by the manager (AutoReleaseOnDispose), where <see cref="LostToken"/> fires only for a loss.
+    /// </summary>
+    public CancellationToken EndedToken
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_ended is null)
+                {
+                    if (_clock.State != LockState.Held)
+                    {
+                        return new CancellationToken(canceled: true);
+                    }
+
+                    _ended = new CancellationTokenSource();
+                }
+
+                return _ended.Token;
             }
         }
     }
@@ -253,15 +281,19 @@ internal sealed class Lease
     /// </summary>
     public bool BeginRelease()
     {
+        CancellationTokenSource? ended;
         lock (_gate)
         {
             if (!_clock.TryMove(LockState.Held, LockState.Released))
             {
                 return false;
             }
+
+            ended = _ended;
         }
 
         _context.Keeper.Forget(this);
+        _ = ended?.CancelAsync();
         return true;
     }
 
@@ -325,6 +357,7 @@ internal sealed class Lease
     private bool Lose(LockState from, LostReason reason)
     {
         CancellationTokenSource? lost;
+        CancellationTokenSource? ended;
         lock (_gate)
         {
             if (!_clock.TryMove(from, LockState.Lost))
@@ -333,6 +366,7 @@ internal sealed class Lease
             }
 
             lost = _lost;
+            ended = _ended;
         }
 
         _context.Keeper.Forget(this);
@@ -340,6 +374,7 @@ internal sealed class Lease
 
         // Callbacks registered on the token run on the thread pool, not on the keeper's timer.
         _ = lost?.CancelAsync();
+        _ = ended?.CancelAsync();
         return true;
     }
 

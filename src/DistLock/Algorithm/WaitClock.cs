@@ -1,6 +1,6 @@
 namespace DistLock.Algorithm;
 
-/// <summary>The caller's wait budget, measured with monotonic timestamps.</summary>
+/// <summary>The caller's wait budget, measured with monotonic timestamps, and how many retries it allows.</summary>
 internal readonly struct WaitClock
 {
     /// <summary>
@@ -14,12 +14,16 @@ internal readonly struct WaitClock
     private readonly long _start;
     private readonly TimeSpan _timeout;
 
-    public WaitClock(TimeProvider time, TimeSpan timeout)
+    public WaitClock(TimeProvider time, TimeSpan timeout, int maxRetries = -1)
     {
         _time = time;
         _start = time.GetTimestamp();
         _timeout = IsForever(timeout) ? Timeout.InfiniteTimeSpan : timeout;
+        MaxRetries = maxRetries;
     }
+
+    /// <summary>Retries allowed after the first attempt; -1 for no limit but the timeout.</summary>
+    public int MaxRetries { get; }
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_start);
 
