@@ -94,8 +94,9 @@ internal sealed class DistLockConnection : IAsyncDisposable
         {
             throw new LockBackendException($"Redis at {Endpoints} is not connected yet (still connecting after {patience.TotalMilliseconds:0} ms).", ex);
         }
-        catch (Exception ex) when (ex is RedisException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is RedisException or InvalidOperationException or System.Net.Sockets.SocketException or ArgumentException)
         {
+            // ArgumentException: the nodes answered as one server under two names, which only connecting shows.
             throw new LockBackendException($"Could not connect to Redis at {Endpoints}: {ex.Message}", ex);
         }
     }
@@ -128,9 +129,9 @@ internal sealed class DistLockConnection : IAsyncDisposable
                 await multiplexer.DisposeAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is RedisException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is RedisException or InvalidOperationException or System.Net.Sockets.SocketException or ArgumentException)
         {
-            // It never connected: there is nothing to close.
+            // It never connected (or its nodes were one server under two names): there is nothing to close.
         }
     }
 

@@ -25,24 +25,32 @@ internal static class DistLockSettingsBinding
 
     public static void Bind(IConfigurationSection section, DistLockSettings settings)
     {
+        // The binder names an unknown key's type, not its place or what was meant, and a list takes
+        // any child as an item ("Redis": { "Host": ... } binds two endpoints): the keys are checked first.
+        var unknown = section.AsEnumerable(makePathsRelative: true)
+            .Where(e => e.Value is not null && !IsKnown(e.Key))
+            .Select(e => $"{section.Path}:{e.Key}: unknown setting; {Suggest(e.Key)}")
+            .ToList();
+        if (unknown.Count > 0)
+        {
+            settings.BindErrors.AddRange(unknown);
+            return;
+        }
+
         try
         {
             DurationConverter.While(() => section.Bind(settings, binder => binder.ErrorOnUnknownConfiguration = true));
         }
         catch (InvalidOperationException ex)
         {
-            // The binder names an unknown key's type, not its place or what was meant: say both.
-            var unknown = section.AsEnumerable(makePathsRelative: true)
-                .Where(e => e.Value is not null && !IsKnown(e.Key))
-                .Select(e => $"{section.Path}:{e.Key}: unknown setting; {Suggest(e.Key)}")
-                .ToList();
-            settings.BindErrors.AddRange(unknown.Count > 0 ? unknown : [ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}"]);
+            settings.BindErrors.Add(ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}");
         }
     }
 
-    /// <summary>A key of <see cref="Keys"/>, an item of Redis's list, or a section above a key ("Defaults": the binder says why it has no value).</summary>
+    /// <summary>A key of <see cref="Keys"/>, an item of Redis's list ("Redis:0", nothing below it), or a section above a key ("Defaults": the binder says why it has no value).</summary>
     private static bool IsKnown(string key) =>
-        key.StartsWith(nameof(DistLockSettings.Redis) + ":", StringComparison.OrdinalIgnoreCase)
+        (key.StartsWith(nameof(DistLockSettings.Redis) + ":", StringComparison.OrdinalIgnoreCase)
+            && int.TryParse(key.AsSpan(nameof(DistLockSettings.Redis).Length + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
         || Keys.Any(k => k.Equals(key, StringComparison.OrdinalIgnoreCase) || k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>"did you mean Defaults:Ttl?", else every key.</summary>

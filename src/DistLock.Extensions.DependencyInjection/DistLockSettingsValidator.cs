@@ -35,7 +35,27 @@ internal sealed class DistLockSettingsValidator(string section, bool hasMultiple
         }
 
         errors.AddRange(options.Redis.Select((redis, i) => RedisProblem(redis) is { } problem ? $"{section}:Redis:{i}: {problem}" : null).OfType<string>());
+        errors.AddRange(SharedEndpoints(options.Redis).Select(pair => $"{section}:Redis:{pair.Later}: names an endpoint of {section}:Redis:{pair.Earlier}; Redlock needs independent servers (one configuration string can list a deployment's several endpoints)."));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Pairs of configuration strings that name a common endpoint, as written (the same server under two names is found when connecting).</summary>
+    private static IEnumerable<(int Earlier, int Later)> SharedEndpoints(IList<string> configurations)
+    {
+        var endpoints = configurations.Select(c => RedisProblem(c) is null
+            ? ConfigurationOptions.Parse(c).EndPoints.Select(e => e.ToString() ?? string.Empty).ToHashSet(StringComparer.OrdinalIgnoreCase)
+            : []).ToList();
+        for (var later = 1; later < endpoints.Count; later++)
+        {
+            for (var earlier = 0; earlier < later; earlier++)
+            {
+                if (endpoints[later].Overlaps(endpoints[earlier]))
+                {
+                    yield return (earlier, later);
+                    break;
+                }
+            }
+        }
     }
 
     private static string? RedisProblem(string configuration)

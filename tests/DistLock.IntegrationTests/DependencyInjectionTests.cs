@@ -507,6 +507,43 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task AddDistLock_RedisWrittenAsAnObject_FailsAtStartUp_NamingItsKeys()
+    {
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis:Host"] = "127.0.0.1", ["DistLock:Redis:Port"] = "6379" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:Host: unknown setting", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:Port: unknown setting", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddDistLock_OneEndpointTwice_FailsAtStartUp_NamingBothKeys()
+    {
+        var endpoint = nodes.Servers[0].Endpoint;
+        using var host = Build(new Dictionary<string, string?> { ["DistLock:Redis:0"] = endpoint, ["DistLock:Redis:1"] = "localhost:1", ["DistLock:Redis:2"] = endpoint });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.StartsWith("DistLock:Redis:2: names an endpoint of DistLock:Redis:0;", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddDistLock_OneServerUnderTwoNames_LockCallsThrowTheOutageType_AndTheHostStopsCleanly()
+    {
+        var port = nodes.Servers[0].Endpoint.Split(':')[1];
+        var host = Build(new Dictionary<string, string?> { ["DistLock:Redis:0"] = $"127.0.0.1:{port}", ["DistLock:Redis:1"] = $"localhost:{port}" });
+        await host.StartAsync();
+        var locks = host.Services.GetRequiredService<ILockManager>();
+
+        var error = await Assert.ThrowsAsync<LockBackendException>(() => locks.TryAcquireAsync("di-same-server"));
+
+        Assert.Contains("same server", error.Message, StringComparison.OrdinalIgnoreCase);
+        await host.StopAsync();
+        host.Dispose(); // threw an unhandled ArgumentException from the connection's dispose before
+    }
+
     /// <summary>The settings <paramref name="settings"/> bind to, read as the manager reads them.</summary>
     private static DistLockSettings Bound(Dictionary<string, string?> settings)
     {
