@@ -12,6 +12,10 @@ internal static class HolderValue
     private const char Separator = '|';
     private const int RandomHexLength = 32;
 
+    /// <summary>A new holder id: labelled and timed when there is a label, else 128 random bits alone.</summary>
+    public static string New(string? label, TimeProvider clock) =>
+        label is null ? Algorithm.RandomHex.New(16) : Format(label, clock.GetUtcNow(), Algorithm.RandomHex.New(16));
+
     public static string Format(string label, DateTimeOffset acquiredAt, string randomHex) =>
         string.Create(CultureInfo.InvariantCulture, $"{label}{Separator}{acquiredAt.ToUnixTimeMilliseconds()}{Separator}{randomHex}");
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using DistLock.Algorithm;
 
 namespace DistLock;
 
@@ -152,7 +151,7 @@ public sealed class LeaderElection : IAsyncDisposable
                 handle = await _locks.AcquireAsync(
                     new LockRequest(Name)
                     {
-                        HolderId = HolderValue.Format(_label, _clock.GetUtcNow(), RandomHex.New(16)),
+                        HolderId = HolderValue.New(_label, _clock),
                         Ttl = _options.Ttl,
                         Timeout = Timeout.InfiniteTimeSpan,
                         AutoExtend = true,

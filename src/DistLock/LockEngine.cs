@@ -277,7 +277,5 @@ internal sealed class LockEngine
     }
 
     /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>); with the holder's label, if set.</summary>
-    private static string NewLockId(LockManagerOptions options) => options.Defaults.HolderLabel is { } label
-        ? HolderValue.Format(label, options.TimeProvider.GetUtcNow(), RandomHex.New(16))
-        : RandomHex.New(16);
+    private static string NewLockId(LockManagerOptions options) => HolderValue.New(options.Defaults.HolderLabel, options.TimeProvider);
 }
