@@ -111,10 +111,10 @@ internal sealed class LockEngine
     private void RejectUpgrade(Hold hold, TimeSpan timeout)
     {
         if (hold.Mode is LockMode.Exclusive && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
-            && _readLocks.Any(entry => entry.Value == hold.Key && entry.Key.State == LockState.Held))
+            && _readLocks.Any(entry => hold.Covers(entry.Value) && entry.Key.State == LockState.Held))
         {
             throw new InvalidOperationException(
-                $"This manager holds a read lock on '{hold.Key}': a read lock cannot be upgraded, so waiting forever for the " +
+                $"This manager holds a read lock on '{hold.Key}' (or a member of it): a read lock cannot be upgraded, so waiting forever for the " +
                 "exclusive lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
         }
     }
@@ -123,6 +123,14 @@ internal sealed class LockEngine
     private Hold HoldOf(LockRequest request, LockMode mode, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Resources.Count > 1)
+        {
+            return mode == LockMode.Exclusive
+                ? new MultiHold(request.Resources.Select(_keys.LockKey))
+                : throw new NotSupportedException(
+                    "A set of resources is taken with exclusive locks (AcquireAllAsync); read locks and semaphores are taken one resource at a time.");
+        }
+
         if (mode == LockMode.Read)
         {
             return new ReadHold(_keys.LockKey(request.Resource));
@@ -250,7 +258,7 @@ internal sealed class LockEngine
         var clock = new LeaseClock(_options.TimeProvider, _clockDriftFactor, ttl, winner.SentAt,
             request.AutoExtend ?? _options.Defaults.AutoExtend, request.MaxHoldTime ?? _options.Defaults.MaxHoldTime);
         var lease = new Lease(_leaseContext, hold, id, ttl, clock);
-        var handle = new LockHandle(this, request.Resource, outcome, lease);
+        var handle = new LockHandle(this, request, outcome, lease);
         if (hold.Mode == LockMode.Read)
         {
             _readLocks.AddOrUpdate(handle, hold.Key);

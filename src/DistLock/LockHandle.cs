@@ -30,11 +30,12 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     private readonly Lease _lease;
     private int _release;
 
-    internal LockHandle(LockEngine engine, string resource, AcquireOutcome outcome, Lease lease)
+    internal LockHandle(LockEngine engine, LockRequest request, AcquireOutcome outcome, Lease lease)
     {
         _engine = engine;
         _lease = lease;
-        Resource = resource;
+        Resource = request.Resource;
+        Resources = request.Resources;
         var won = outcome.Winner!;
         LateGrants = LateGrants.Of(won.Round);
         AcquiredOnAttempt = outcome.Attempts;
@@ -60,10 +61,20 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>The name of the locked resource, as the caller gave it.</summary>
+    /// <summary>
+    /// The name of the locked resource, as the caller gave it; for a set of resources
+    /// (<see cref="MultiResourceExtensions.AcquireAllAsync(ILockManager, IEnumerable{string}, TimeSpan?, CancellationToken)"/>),
+    /// their names joined by ", ".
+    /// </summary>
     public string Resource { get; }
 
-    /// <summary>The Redis key of the lock (see docs/design.md for the key layout).</summary>
+    /// <summary>
+    /// The resources this handle holds: the one name, or for a set its names, sorted (ordinal)
+    /// without duplicates. They are extended, lost and released together.
+    /// </summary>
+    public IReadOnlyList<string> Resources { get; }
+
+    /// <summary>The Redis key of the lock (see docs/design.md for the key layout); for a set, the members' keys joined by '+'.</summary>
     public string Key => _lease.Key;
 
     /// <summary>

@@ -30,7 +30,50 @@ public sealed class LockRequest
     {
         LockKeyLayout.ValidateResource(resource, nameof(resource));
         Resource = resource;
+        Resources = [resource];
     }
+
+    /// <summary>
+    /// Creates a request for a set of resources, taken together: all of them or none, in one
+    /// <see cref="LockHandle"/> that extends, signals loss and releases them as one (see
+    /// <see cref="MultiResourceExtensions.AcquireAllAsync(ILockManager, IEnumerable{string}, TimeSpan?, CancellationToken)"/>).
+    /// </summary>
+    /// <param name="resources">
+    /// The names (each as for one resource), 1 to <see cref="MaxResources"/> after duplicates are
+    /// removed. Their order does not matter: two callers that name the same resources in different
+    /// orders never deadlock.
+    /// </param>
+    /// <exception cref="ArgumentException">The set is empty or too large, or a name is invalid.</exception>
+    public LockRequest(IEnumerable<string> resources)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var name in resources)
+        {
+            LockKeyLayout.ValidateResource(name, nameof(resources));
+            names.Add(name);
+        }
+
+        if (names.Count == 0)
+        {
+            throw new ArgumentException("Name at least one resource.", nameof(resources));
+        }
+
+        if (names.Count > MaxResources)
+        {
+            throw new ArgumentException($"At most {MaxResources} resources can be taken together; {names.Count} were named.", nameof(resources));
+        }
+
+        Resources = [.. names];
+        Resource = string.Join(", ", Resources);
+    }
+
+    /// <summary>How many resources one request may take together (<see cref="LockRequest(IEnumerable{string})"/>).</summary>
+    public const int MaxResources = 64;
+
+    /// <summary>A request for <paramref name="resources"/> with only a timeout: what the extensions that take names build.</summary>
+    internal static LockRequest ForAll(IEnumerable<string> resources, TimeSpan? timeout) =>
+        new(resources) { Timeout = AcquireOptions.CheckTimeout(timeout, nameof(timeout)) };
 
     /// <summary>A request for <paramref name="resource"/> with only a timeout: what the managers' overloads that take a name build.</summary>
     internal static LockRequest WithTimeout(string resource, TimeSpan? timeout) =>
@@ -42,8 +85,11 @@ public sealed class LockRequest
     /// </summary>
     internal int? MaxRetries { get; init; }
 
-    /// <summary>The name of the shared resource.</summary>
+    /// <summary>The name of the shared resource; for a set, its names in order, joined by ", " (for messages and traces).</summary>
     public string Resource { get; }
+
+    /// <summary>The resources taken together: the one name, or the set's names sorted (ordinal) without duplicates.</summary>
+    public IReadOnlyList<string> Resources { get; }
 
     /// <summary>The lock's time to live; null uses <see cref="AcquireOptions.Ttl"/>.</summary>
     public TimeSpan? Ttl

@@ -32,6 +32,7 @@ namespace DistLock.IntegrationTests;
 // | RedisSemaphoreTests     |   x    |         |         |          |    x    |          |   x    |           |
 // | SemaphoreLineOfWaiters  |   x    |         |         |          |         |          |        |           |
 // | LeaderElectionSemantics |   x    |    x    |         |          |    x    |          |        |     x     |
+// | MultiResourceSemantics  |   x    |    x    |         |          |    x    |          |   x    |     x     |
 
 // Single node: one redis-server.
 [Collection(SingleNodeCollection.Name)]
@@ -283,3 +284,18 @@ public sealed class ClusterLeaderElectionTests(ClusterFixture nodes, ITestOutput
 
 [Collection(InMemoryCollection.Name)]
 public sealed class InMemoryLeaderElectionTests(InMemoryTopology nodes, ITestOutputHelper output) : LeaderElectionSemanticsTests(nodes, output);
+
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeMultiResourceTests(SingleNodeFixture nodes, ITestOutputHelper output) : MultiResourceSemanticsTests(nodes, output);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesMultiResourceTests(ThreeNodesFixture nodes, ITestOutputHelper output) : MultiResourceSemanticsTests(nodes, output);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterMultiResourceTests(ClusterFixture nodes, ITestOutputHelper output) : MultiResourceSemanticsTests(nodes, output);
+
+[Collection(GarnetCollection.Name)]
+public sealed class GarnetMultiResourceTests(GarnetFixture nodes, ITestOutputHelper output) : MultiResourceSemanticsTests(nodes, output);
+
+[Collection(InMemoryCollection.Name)]
+public sealed class InMemoryMultiResourceTests(InMemoryTopology nodes, ITestOutputHelper output) : MultiResourceSemanticsTests(nodes, output);

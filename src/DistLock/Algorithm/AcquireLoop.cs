@@ -144,9 +144,26 @@ internal sealed class AcquireLoop
             if (!acquired)
             {
                 // A caller that gave up (timeout, cancellation, retries spent) and then looks again
-                // must not find a turn handed to the queue it just left.
+                // must not find a turn handed to the queue it just left, nor part of a set it kept.
                 await _protocol.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
+                if (hold.HoldsWhileWaiting)
+                {
+                    await ReleaseKeptAsync(hold, id).ConfigureAwait(false);
+                }
             }
+        }
+    }
+
+    private async Task ReleaseKeptAsync(Hold hold, string id)
+    {
+        try
+        {
+            await _protocol.WithinNodeTimeoutAsync(_protocol.ReleaseAsync(hold, id)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Whatever stays expires with its TTL.
+            Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
         }
     }
 
@@ -289,7 +306,7 @@ internal sealed class AcquireLoop
         try
         {
             var result = await attempt.ConfigureAwait(false);
-            if (result.Acquired)
+            if (result.Acquired || hold.HoldsWhileWaiting)
             {
                 await _protocol.ReleaseAsync(LateGrants.Of(result.Round), hold, id).ConfigureAwait(false);
             }

@@ -13,6 +13,9 @@ internal abstract class Hold
     /// <summary>The key the hold lives under (for messages, logs and the local wait queues).</summary>
     public abstract string Key { get; }
 
+    /// <summary>True when this hold takes the lock key <paramref name="key"/> (its own key, or a member's for a set).</summary>
+    public virtual bool Covers(string key) => key == Key;
+
     /// <summary>The kind, as <see cref="LockHandle.Mode"/> reports it.</summary>
     public abstract LockMode Mode { get; }
 
@@ -28,6 +31,12 @@ internal abstract class Hold
     /// wake without asking first.
     /// </summary>
     public virtual bool KeepsPlace => false;
+
+    /// <summary>
+    /// True when a waiting attempt can keep part of the hold while it waits for the rest (a set of
+    /// locks across Redis Cluster slots, taken a slot at a time): a caller that gives up releases it.
+    /// </summary>
+    public virtual bool HoldsWhileWaiting => false;
 
     /// <summary>A name for a new wait queue: its place in the line and its wake channel.</summary>
     public virtual string NewQueueId() => RandomHex.New(12);

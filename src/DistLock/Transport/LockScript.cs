@@ -32,6 +32,8 @@ internal sealed class LockScript
 
     public static LockScript Acquire { get; } = new("acquire");
 
+    public static LockScript AcquireAll { get; } = new("acquire-all");
+
     public static LockScript Release { get; } = new("release");
 
     public static LockScript Extend { get; } = new("extend");

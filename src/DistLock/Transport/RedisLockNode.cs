@@ -43,6 +43,9 @@ internal sealed class RedisLockNode : ScriptNode
 
     public override void EnsureCompatible() => _versionGate?.Check();
 
+    /// <summary>StackExchange.Redis answers one value (no slot) for every key of a server that is not a cluster.</summary>
+    public override int SlotOf(string key) => Multiplexer.HashSlot(key);
+
     public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args) => script.EvaluateAsync(_database, keys, args);
 
     public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => _database.StringSetAsync(key, value, ttl, When.NotExists);

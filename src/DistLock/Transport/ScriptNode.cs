@@ -40,6 +40,9 @@ internal abstract class ScriptNode : ILockNode
 
     public abstract Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args);
 
+    /// <summary>The Redis Cluster hash slot of <paramref name="key"/>; the same for every key where the node is not a cluster.</summary>
+    public virtual int SlotOf(string key) => 0;
+
     /// <summary>SET NX PX: the whole acquire of a lock by a caller that does not wait.</summary>
     public abstract Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl);
 

@@ -1,32 +1,41 @@
 -- The line of waiters: one mechanism for every kind of hold, included by their scripts.
--- KEYS[1]: the hold's key; KEYS[2]: its line, a sorted set of waiting queues by arrival (score: ticket).
+-- KEYS[1]: the hold's key (LOCK); KEYS[2]: its line (LINE), a sorted set of waiting queues by arrival (score: ticket).
 -- ARGV[1]: the grace in ms; ARGV[2]: PUBLISH, or SPUBLISH in Redis Cluster; ARGV[3]: the wake notice.
 -- A queue listens on KEYS[1] .. ':wake:' .. id; PUBLISH counts its listeners, so a queue whose
 -- process is gone is dropped when its turn comes. Everyone in line listens on KEYS[1] .. ':handoff'.
 local GRACE, PUB, NOTICE = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+-- The hold and the line the functions below work on: KEYS[1] and KEYS[2], or in a script over a
+-- set of locks (acquire-all.lua, release.lua, leave.lua), each member's in turn.
+local LOCK, LINE = KEYS[1], KEYS[2]
 
 local function first()
-    return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+    return redis.call('ZRANGE', LINE, 0, 0)[1]
 end
 
--- Keeps (or takes, at the end) the place of queue `id`: the line outlives its holder by a minute.
-local function join(id, pttl, ttl, listed)
+-- The ticket one past the last in line.
+local function next_ticket()
+    local last = redis.call('ZRANGE', LINE, -1, -1, 'WITHSCORES')
+    return #last > 0 and math.floor(tonumber(last[2])) + 1 or 1
+end
+
+-- Keeps (or takes, at the end, or with `ticket`) the place of queue `id`: the line outlives its
+-- holder by a minute.
+local function join(id, pttl, ttl, listed, ticket)
     if not listed then
-        local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-        redis.call('ZADD', KEYS[2], #last > 0 and math.floor(tonumber(last[2])) + 1 or 1, id)
+        redis.call('ZADD', LINE, ticket or next_ticket(), id)
     end
-    redis.call('PEXPIRE', KEYS[2], math.max(pttl, ttl) + 60000)
+    redis.call('PEXPIRE', LINE, math.max(pttl, ttl) + 60000)
 end
 
 -- Tells everyone in line: 'h:<ms>', a turn was handed over (look again after that long, unless
 -- woken first); 'c:<ms>', it was taken (held that long).
 local function announce(kind, ms)
-    redis.call(PUB, KEYS[1] .. ':handoff', kind .. ':' .. ms)
+    redis.call(PUB, LOCK .. ':handoff', kind .. ':' .. ms)
 end
 
 -- The default reservation: the hold's key names the woken queue for the grace.
 local function reserve_key(id, grace)
-    redis.call('SET', KEYS[1], RESERVED_PREFIX .. id, 'PX', grace)
+    redis.call('SET', LOCK, RESERVED_PREFIX .. id, 'PX', grace)
 end
 
 -- Hands up to `free` turns to the first queues in line that still listen: each is woken and gets
@@ -37,14 +46,14 @@ local function hand_over(free, reserve)
     local given, behind, steps = 0, false, 0
     while given < free and steps < 1000 do
         steps = steps + 1
-        local head = redis.call('ZRANGE', KEYS[2], 0, 1)
+        local head = redis.call('ZRANGE', LINE, 0, 1)
         if #head == 0 then
             break
         end
-        local alive = redis.call(PUB, KEYS[1] .. ':wake:' .. head[1], NOTICE) > 0
+        local alive = redis.call(PUB, LOCK .. ':wake:' .. head[1], NOTICE) > 0
         behind = #head > 1
         if behind or not alive then
-            redis.call('ZREM', KEYS[2], head[1])
+            redis.call('ZREM', LINE, head[1])
         end
         if alive then
             reserve(head[1], GRACE)
@@ -62,11 +71,11 @@ end
 -- Queue `id` took what it waited for. With `stay` (its process has more waiters) it keeps a place
 -- at the end; otherwise it leaves the line. True when it had been taken out of the line.
 local function took(id, stay, ttl)
-    local listed = redis.call('ZSCORE', KEYS[2], id)
+    local listed = redis.call('ZSCORE', LINE, id)
     if stay then
         join(id, 0, ttl, listed)
     elseif listed then
-        redis.call('ZREM', KEYS[2], id)
+        redis.call('ZREM', LINE, id)
     end
     return not listed
 end
@@ -75,16 +84,16 @@ end
 -- to the next in line; if it was first, the new first looks again (what held it back may be gone).
 local function leave(id, free, reserve)
     local was_first = first() == id
-    redis.call('ZREM', KEYS[2], id)
+    redis.call('ZREM', LINE, id)
     if free > 0 then
         return hand_over(free, reserve)
     end
     while was_first do
         local head = first()
-        if not head or redis.call(PUB, KEYS[1] .. ':wake:' .. head, NOTICE) > 0 then
+        if not head or redis.call(PUB, LOCK .. ':wake:' .. head, NOTICE) > 0 then
             break
         end
-        redis.call('ZREM', KEYS[2], head)
+        redis.call('ZREM', LINE, head)
     end
     return 0
 end

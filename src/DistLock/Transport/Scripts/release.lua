@@ -1,11 +1,16 @@
--- Releases the lock, only while the caller still owns it, and hands it to the first queue in line.
--- KEYS[1]: the lock; KEYS[2]: its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
--- Returns 1 when released, 0 when the lock was not the caller's (it expired, or was taken over).
+-- Releases a lock, or a set of locks taken together (acquire-all.lua), each only while the caller
+-- still owns it, and hands each to the first queue in its line.
+-- KEYS: for each lock, the lock and its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
+-- Returns 1 when every lock was the caller's and is released, 0 when one was not (it expired, or
+-- was taken over): the others are released all the same.
 --@include line
-if redis.call('GET', KEYS[1]) ~= ARGV[4] then
-    return 0
+local all = 1
+for i = 2, #KEYS, 2 do
+    LOCK, LINE = KEYS[i - 1], KEYS[i]
+    if redis.call('GET', LOCK) ~= ARGV[4] then
+        all = 0
+    elseif hand_over(1) == 0 then
+        redis.call('DEL', LOCK)
+    end
 end
-if hand_over(1) == 0 then
-    redis.call('DEL', KEYS[1])
-end
-return 1
+return all

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using DistLock.Algorithm;
+using StackExchange.Redis;
+
+namespace DistLock.Transport;
+
+/// <summary>
+/// A set of exclusive locks taken as one, under one lock id (see acquire-all.lua): each member is the
+/// lock of its name, so a single lock on a member and a set that contains it exclude each other.
+/// Members in one hash slot (every member, off Redis Cluster) are taken by one script, all or none.
+/// Across slots they are taken a slot at a time, in one global order (slot, then key), keeping the
+/// slots already taken while waiting for the next: as every set is taken in that order, no two
+/// waiters can each hold what the other waits for.
+/// </summary>
+internal sealed class MultiHold : Hold
+{
+    private readonly string[] _keys;
+
+    // Per node, how many slots a waiting attempt took and keeps while it waits for the next one.
+    private readonly ConcurrentDictionary<ILockNode, int> _kept = new();
+
+    /// <param name="keys">The members' lock keys, without duplicates.</param>
+    public MultiHold(IEnumerable<string> keys)
+    {
+        _keys = [.. keys.Order(StringComparer.Ordinal)];
+        Key = string.Join('+', _keys);
+    }
+
+    /// <summary>The members' keys joined by '+': no lock key has two braced parts, so this names no single lock.</summary>
+    public override string Key { get; }
+
+    public override LockMode Mode => LockMode.Exclusive;
+
+    public override bool Covers(string key) => Array.IndexOf(_keys, key) >= 0;
+
+    public override bool HoldsWhileWaiting => true;
+
+    /// <summary>
+    /// Takes the slots in order. A waiting attempt keeps the slots it took (<see cref="_kept"/>), and
+    /// the next attempt extends them (still the caller's?) before it asks for the next: a script never
+    /// counts a member that holds the caller's own id as free, since with several nodes a late
+    /// release from an earlier attempt of the same id could delete it after it was counted.
+    /// </summary>
+    public override async Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    {
+        var n = ScriptNode.Of(node);
+        var slots = Slots(n);
+        var kept = _kept.GetValueOrDefault(node);
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (i < kept && (await n.ExtendWith(this, LockScript.Extend, [.. slots[i].Select(k => (RedisKey)k)], id, ttl).ConfigureAwait(false)).Reply == NodeReply.Granted)
+            {
+                continue;
+            }
+
+            var result = await n.RunAsync(LockScript.AcquireAll, Lines(slots[i]), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ScriptNode.ReadAcquire)
+                .ConfigureAwait(false);
+            if (result.Reply != NodeReply.Granted)
+            {
+                _kept[node] = queue.Length == 0 ? 0 : i;
+                if (queue.Length == 0 && i > 0)
+                {
+                    // A caller that does not wait keeps nothing of a set it could not take whole.
+                    await ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+                }
+
+                return result;
+            }
+        }
+
+        _kept[node] = 0;
+        return await n.ConfirmAsync(Task.FromResult(NodeResult.Granted), this, id).ConfigureAwait(false);
+    }
+
+    public override async Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
+    {
+        var n = ScriptNode.Of(node);
+        foreach (var slot in Slots(n))
+        {
+            if ((await n.ExtendWith(this, LockScript.Extend, [.. slot.Select(k => (RedisKey)k)], id, ttl).ConfigureAwait(false)) is { Reply: not NodeReply.Granted } refused)
+            {
+                return refused;
+            }
+        }
+
+        return NodeResult.Granted;
+    }
+
+    public override async Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        var all = NodeResult.Granted;
+        foreach (var slot in Slots(n).AsEnumerable().Reverse())
+        {
+            if ((await n.ReleaseWith(LockScript.Release, Lines(slot), id, notice).ConfigureAwait(false)).Reply != NodeReply.Granted)
+            {
+                all = NodeResult.Denied;
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// One token above every earlier token of every member: each slot's script issues one above its
+    /// members' and raises them to it; with several slots, those below the highest are raised to it.
+    /// </summary>
+    public override async Task<NodeResult> FenceAsync(ILockNode node, string id, long floor)
+    {
+        var n = ScriptNode.Of(node);
+        var slots = Slots(n);
+        var tokens = new long[slots.Length];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var issued = await FenceSlotAsync(n, slots[i], id, floor).ConfigureAwait(false);
+            if (issued.Reply != NodeReply.Granted)
+            {
+                return issued;
+            }
+
+            tokens[i] = issued.Fence;
+        }
+
+        var token = tokens.Max();
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (tokens[i] < token && (await FenceSlotAsync(n, slots[i], id, token).ConfigureAwait(false)).Reply != NodeReply.Granted)
+            {
+                return NodeResult.Denied;
+            }
+        }
+
+        return NodeResult.GrantedWith(token);
+    }
+
+    public override async Task LeaveAsync(ILockNode node, string queue, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        foreach (var slot in Slots(n))
+        {
+            await n.LeaveWith(LockScript.Leave, Lines(slot), queue, notice).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The queue's wake channel and the line's news of every member: a turn can come from any of them.</summary>
+    public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
+        ScriptNode.Of(node).SubscribeAsync(
+            [.. _keys.Select(k => LockKeyLayout.WakeChannel(k, queue)), .. _keys.Select(LockKeyLayout.NewsChannel)],
+            (channel, message) =>
+            {
+                if (channel < _keys.Length || message is null)
+                {
+                    onWake(message);
+                }
+                else
+                {
+                    onNews(message);
+                }
+            });
+
+    private static Task<NodeResult> FenceSlotAsync(ScriptNode node, string[] slot, string id, long floor) =>
+        node.FenceWith(LockScript.Fence, [.. slot.SelectMany(k => new RedisKey[] { k, LockKeyLayout.FenceKey(k) })], id, floor);
+
+    /// <summary>Each member's lock and line, as the scripts that walk the lines take them.</summary>
+    private static RedisKey[] Lines(string[] slot) => [.. slot.SelectMany(k => new RedisKey[] { k, LockKeyLayout.WaitersKey(k) })];
+
+    /// <summary>The members by hash slot, in the order they are taken: slot, then key.</summary>
+    private string[][] Slots(ScriptNode node) =>
+        [.. _keys.GroupBy(node.SlotOf).OrderBy(slot => slot.Key).Select(slot => slot.ToArray())];
+}

@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
+
+namespace DistLock.IntegrationTests;
+
+/// <summary>
+/// Several resources at once (issue 26) on every topology, each caller on a manager of its own, as a
+/// process would be: all members or none, a set and a single lock on a member exclude each other,
+/// callers whose sets overlap in opposite orders both finish, a waiter is woken when its whole set
+/// is free (not polled), one token above every member's earlier tokens, loss of a member is the
+/// handle's loss, and bad input is refused before anything is sent. The matrix is in TestMatrix.cs.
+/// </summary>
+/// <remarks>
+/// The handover grace is 1 s, as in the patient suites, and the TTL 10 s: a waiter that polled, or
+/// slept to a holder's expiry, would show as seconds.
+/// </remarks>
+public abstract class MultiResourceSemanticsTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
+
+    private readonly ILockTopology _topology;
+    private readonly ITestOutputHelper _output;
+
+    protected MultiResourceSemanticsTests(ILockTopology topology, ITestOutputHelper output)
+    {
+        _topology = topology;
+        _output = output;
+    }
+
+    private static string[] NewNames(int count)
+    {
+        var run = Guid.NewGuid().ToString("N");
+        return [.. Enumerable.Range(0, count).Select(i => $"account:{run}:{i}")];
+    }
+
+    private Task<ILockManager> ManagerAsync() =>
+        _topology.ConnectAsync(new LockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { Ttl = Ttl } });
+
+    [Fact]
+    public async Task AcquireAll_HoldsEveryMember_AndReleaseFreesThemAll()
+    {
+        var names = NewNames(3);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+
+        var handle = await a.AcquireAllAsync([names[2], names[0], names[1], names[0]]);
+
+        Assert.Equal(names, handle.Resources);
+        Assert.Equal(LockState.Held, handle.State);
+        foreach (var name in names)
+        {
+            Assert.Null(await b.TryAcquireAsync(name));
+            Assert.Equal(handle.HolderId, (await b.InspectAsync(name)).HolderId);
+        }
+
+        Assert.True(await handle.ReleaseAsync());
+        foreach (var name in names)
+        {
+            await using var single = await b.TryAcquireAsync(name);
+            Assert.NotNull(single);
+        }
+    }
+
+    [Fact]
+    public async Task TryAcquireAll_WithOneMemberBusy_TakesNone()
+    {
+        var names = NewNames(3);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+        await using var busy = await b.AcquireAsync(names[1]);
+
+        Assert.Null(await a.TryAcquireAllAsync(names));
+        Assert.Null(await a.TryAcquireAllAsync(names, TimeSpan.FromMilliseconds(300)));
+
+        foreach (var name in new[] { names[0], names[2] })
+        {
+            var info = await b.InspectAsync(name);
+            Assert.Null(info.HolderId);
+            Assert.Equal(0, info.HandingOver);
+            await using var free = await b.TryAcquireAsync(name);
+            Assert.NotNull(free);
+        }
+    }
+
+    [Fact]
+    public async Task AWaiter_IsWokenWhenItsWholeSetIsFree_NotBefore()
+    {
+        var names = NewNames(2);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+        await using var c = await ManagerAsync();
+        var first = await a.AcquireAsync(names[0]);
+        var second = await b.AcquireAsync(names[1]);
+
+        var waiting = c.AcquireAllAsync(names, TimeSpan.FromSeconds(60));
+        await InLineAsync(names[0], 1);
+        await first.ReleaseAsync();
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted, "the set was taken while one member was still held");
+
+        var stopwatch = Stopwatch.StartNew();
+        await second.ReleaseAsync();
+        await using var set = await waiting.WaitAsync(Eventually.Patience);
+        _output.WriteLine($"the set was taken {stopwatch.Elapsed.TotalMilliseconds:F1} ms after its last member was released (TTL {Ttl.TotalSeconds} s)");
+
+        Assert.True(stopwatch.Elapsed < Ttl / 2, $"taken {stopwatch.Elapsed} after the release: the waiter was not woken");
+        Assert.Equal(names, set.Resources);
+    }
+
+    [Fact]
+    public async Task TwoCallersWithOverlappingSetsInOppositeOrders_BothFinishEveryRound()
+    {
+        var names = NewNames(4);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+        var holding = 0;
+        var overlapped = false;
+
+        async Task RunAsync(ILockManager locks, string[] set)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                await using var handle = await locks.AcquireAllAsync(set, TimeSpan.FromSeconds(60));
+                overlapped |= Interlocked.Increment(ref holding) > 1;
+                await Task.Yield();
+                Interlocked.Decrement(ref holding);
+            }
+        }
+
+        await Task.WhenAll(
+            RunAsync(a, [names[0], names[1], names[2]]),
+            RunAsync(b, [names[3], names[2], names[1]])).WaitAsync(Eventually.Patience * 2);
+
+        Assert.False(overlapped, "two sets that share members were held at once");
+    }
+
+    [Fact]
+    public async Task ManyCallersOnFewMembers_NeverShareAMember_AndAllFinish()
+    {
+        var names = NewNames(5);
+        var managers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => ManagerAsync()));
+        var holders = new int[names.Length];
+        var violations = 0;
+        var done = 0;
+        try
+        {
+            async Task WorkAsync(ILockManager locks, int seed)
+            {
+                var random = new Random(seed);
+                for (var i = 0; i < 15; i++)
+                {
+                    var set = names.OrderBy(_ => random.Next()).Take(random.Next(1, 4)).ToArray();
+                    await using var handle = await locks.AcquireAllAsync(set, TimeSpan.FromSeconds(60));
+                    var members = handle.Resources.Select(r => Array.IndexOf(names, r)).ToArray();
+                    foreach (var m in members)
+                    {
+                        if (Interlocked.Increment(ref holders[m]) > 1)
+                        {
+                            Interlocked.Increment(ref violations);
+                        }
+                    }
+
+                    await Task.Delay(random.Next(0, 3));
+                    foreach (var m in members)
+                    {
+                        Interlocked.Decrement(ref holders[m]);
+                    }
+
+                    Interlocked.Increment(ref done);
+                }
+            }
+
+            await Task.WhenAll(managers.SelectMany((m, i) => new[] { WorkAsync(m, i * 2), WorkAsync(m, (i * 2) + 1) }))
+                .WaitAsync(Eventually.Patience * 3);
+        }
+        finally
+        {
+            foreach (var m in managers)
+            {
+                await m.DisposeAsync();
+            }
+        }
+
+        Assert.Equal(0, violations);
+        Assert.Equal(8 * 15, done);
+    }
+
+    [Fact]
+    public async Task WaitersOnAMember_AreServedInArrivalOrder_SingleLocksAndSetsAlike()
+    {
+        var names = NewNames(2);
+        await using var holderManager = await ManagerAsync();
+        var holder = await holderManager.AcquireAsync(names[0]);
+        var managers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ManagerAsync()));
+        var order = new List<int>();
+        try
+        {
+            async Task TakeAsync(int i)
+            {
+                await using var handle = i == 1
+                    ? await managers[i].AcquireAsync(names[0], TimeSpan.FromSeconds(60))
+                    : await managers[i].AcquireAllAsync(names, TimeSpan.FromSeconds(60));
+                lock (order)
+                {
+                    order.Add(i);
+                }
+            }
+
+            var takers = new List<Task>();
+            for (var i = 0; i < 3; i++)
+            {
+                takers.Add(TakeAsync(i));
+                await InLineAsync(names[0], i + 1);
+            }
+
+            await holder.ReleaseAsync();
+            await Task.WhenAll(takers).WaitAsync(Eventually.Patience);
+        }
+        finally
+        {
+            foreach (var m in managers)
+            {
+                await m.DisposeAsync();
+            }
+        }
+
+        Assert.Equal([0, 1, 2], order);
+    }
+
+    [Fact]
+    public async Task TheSetsToken_IsAboveEveryMembersEarlierToken_AndLaterHoldersAreAboveIt()
+    {
+        var names = NewNames(3);
+        await using var locks = await ManagerAsync();
+        long highest = 0;
+        foreach (var name in names)
+        {
+            await using var single = await locks.AcquireAsync(name);
+            highest = Math.Max(highest, await single.GetFencingTokenAsync());
+        }
+
+        long setToken;
+        await using (var set = await locks.AcquireAllAsync(names))
+        {
+            setToken = await set.GetFencingTokenAsync();
+            Assert.Equal(setToken, await set.GetFencingTokenAsync());
+        }
+
+        Assert.True(setToken > highest, $"the set's token {setToken} is not above {highest}");
+        foreach (var name in names)
+        {
+            await using var later = await locks.AcquireAsync(name);
+            Assert.True(await later.GetFencingTokenAsync() > setToken, $"a later holder of {name} got a token below the set's");
+        }
+    }
+
+    [Fact]
+    public async Task LosingOneMember_IsTheHandlesLoss_AndExtensionKeepsThemAll()
+    {
+        var names = NewNames(2);
+        await using var locks = await ManagerAsync();
+        await using var set = await locks.AcquireAllAsync(new LockRequest(names) { Ttl = TimeSpan.FromSeconds(2) });
+
+        Assert.True(await set.ExtendAsync(TimeSpan.FromSeconds(20)));
+        foreach (var name in names)
+        {
+            Assert.InRange((await locks.InspectAsync(name)).RemainingTtl ?? TimeSpan.Zero, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20));
+        }
+
+        Assert.True(await locks.ForceReleaseAsync(names[1]));
+        Assert.False(await set.ExtendAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(set.LostToken.IsCancellationRequested);
+        Assert.Equal(LockState.Lost, set.State);
+    }
+
+    [Fact]
+    public async Task AWaiterThatGivesUp_LeavesNothingTakenOrReserved()
+    {
+        var names = NewNames(3);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+        var busy = await a.AcquireAsync(names[2]);
+
+        await Assert.ThrowsAsync<LockTimeoutException>(() => b.AcquireAllAsync(names, TimeSpan.FromMilliseconds(500)));
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.AcquireAllAsync(names, Timeout.InfiniteTimeSpan, cancel.Token));
+        }
+
+        await busy.ReleaseAsync();
+        foreach (var name in names)
+        {
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await a.InspectAsync(name)) is { HolderId: null, HandingOver: 0, Waiters: 0 }),
+                $"{name} kept something of the callers that gave up");
+        }
+
+        await using var all = await a.TryAcquireAllAsync(names);
+        Assert.NotNull(all);
+    }
+
+    [Fact]
+    public async Task BadInput_IsRefusedBeforeAnythingIsSent()
+    {
+        await using var locks = await ManagerAsync();
+
+        Assert.Throws<ArgumentException>("resources", () => new LockRequest(Array.Empty<string>()));
+        Assert.Throws<ArgumentException>("resources", () => new LockRequest(["a", " "]));
+        Assert.Throws<ArgumentNullException>("resources", () => new LockRequest((IEnumerable<string>)null!));
+        Assert.Throws<ArgumentException>("resources", () => new LockRequest(Enumerable.Range(0, LockRequest.MaxResources + 1).Select(i => $"r{i}")));
+        await Assert.ThrowsAsync<ArgumentException>("resources", () => locks.AcquireAllAsync([]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => locks.TryAcquireAllAsync(["a", null!]));
+        await Assert.ThrowsAsync<NotSupportedException>(() => locks.AcquireReadAsync(new LockRequest(["a", "b"])));
+
+        Assert.Equal(["a", "b"], new LockRequest(["b", "a", "b"]).Resources);
+        Assert.Equal(LockRequest.MaxResources, new LockRequest(Enumerable.Range(0, LockRequest.MaxResources).Select(i => $"r{i}")).Resources.Count);
+    }
+
+    [Fact]
+    public async Task TheLargestSet_IsTakenAndReleasedWhole()
+    {
+        var names = NewNames(LockRequest.MaxResources);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+
+        var set = await a.AcquireAllAsync(names);
+        Assert.Equal(LockRequest.MaxResources, set.Resources.Count);
+        Assert.Null(await b.TryAcquireAsync(names[^1]));
+        Assert.True(await set.ReleaseAsync());
+        await using var again = await b.TryAcquireAllAsync(names);
+        Assert.NotNull(again);
+    }
+
+    private async Task InLineAsync(string resource, int waiters) =>
+        Assert.True(
+            await Eventually.TrueWithinAsync(Eventually.Patience, async () => await _topology.WaitersAsync(resource) >= waiters),
+            $"{waiters} waiter(s) never joined the line of {resource}");
+}
