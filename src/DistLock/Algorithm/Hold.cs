@@ -33,8 +33,9 @@ internal abstract class Hold
     public virtual bool KeepsPlace => false;
 
     /// <summary>
-    /// True when a waiting attempt can keep part of the hold while it waits for the rest (a set of
-    /// locks across Redis Cluster slots, taken a slot at a time): a caller that gives up releases it.
+    /// True while a waiting attempt keeps part of the hold as it waits for the rest (a set of locks
+    /// across Redis Cluster slots, taken a slot at a time): the waiter looks again (and extends what
+    /// it keeps) every third of the TTL, and a caller that gives up releases it.
     /// </summary>
     public virtual bool HoldsWhileWaiting => false;
 

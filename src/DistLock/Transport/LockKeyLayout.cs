@@ -7,7 +7,8 @@ namespace DistLock.Transport;
 /// Maps resource names to Redis keys: <c>{prefix}{{resource}}</c>. The braces are a Redis Cluster
 /// hash tag, so every key that belongs to one lock lands in the same slot. Braces and '%' in the
 /// resource are percent-encoded, so a resource name can neither end the tag early (and pick
-/// another resource's slot) nor collide with another name.
+/// another resource's slot) nor collide with another name. A name may choose its slot as Redis
+/// keys do, by starting with a tag: <c>{orders}42</c> (see <see cref="LockKey"/>).
 /// </summary>
 internal sealed class LockKeyLayout
 {
@@ -32,7 +33,28 @@ internal sealed class LockKeyLayout
 
     public LockKeyLayout(string prefix) => _prefix = prefix;
 
-    public string LockKey(string resource) => string.Concat(_prefix, "{", Escape(resource), "}");
+    /// <summary>
+    /// The lock key of <paramref name="resource"/>: <c>{prefix}{{resource}}</c>, or for a name that
+    /// starts with a hash tag of its own, <c>{tag}rest</c>, <c>{prefix}{{tag}}{{rest}}</c>, which Redis
+    /// Cluster puts in the slot of <c>tag</c> (the lock named <c>tag</c> is there too), so that a set
+    /// of such names is taken by one script. No two names share a key, and no name's key is another's
+    /// line or counter: a plain name's key has one pair of braces, a tagged name's two, and every
+    /// other key adds a suffix after the last brace.
+    /// </summary>
+    public string LockKey(string resource) =>
+        HashTagged(resource, out var tag, out var rest)
+            ? string.Concat(_prefix, "{", Escape(tag), "}{", Escape(rest), "}")
+            : string.Concat(_prefix, "{", Escape(resource), "}");
+
+    /// <summary>A name that starts with <c>{tag}</c> (a tag not empty, without braces), as Redis keys choose their Cluster slot.</summary>
+    private static bool HashTagged(string resource, out string tag, out string rest)
+    {
+        var end = resource.Length > 2 && resource[0] == '{' ? resource.IndexOf('}', 2) : -1;
+        var tagged = end > 0 && resource.IndexOf('{', 1, end - 1) < 0;
+        tag = tagged ? resource[1..end] : string.Empty;
+        rest = tagged ? resource[(end + 1)..] : string.Empty;
+        return tagged;
+    }
 
     /// <summary>
     /// The key of the semaphore named <paramref name="resource"/>: a sorted set of its holders
@@ -83,7 +105,7 @@ internal sealed class LockKeyLayout
     /// <paramref name="resourcePattern"/>; keys with a suffix (counter, line) do not match.
     /// </summary>
     public string ScanPattern(string resourcePattern) =>
-        string.Concat(GlobLiteral(_prefix), "{", Escape(resourcePattern), "}");
+        GlobLiteral(_prefix) + LockKey(resourcePattern)[_prefix.Length..];
 
     /// <summary>The resource of a lock key of this layout, or null for another key.</summary>
     public string? ResourceOf(string key)
@@ -93,8 +115,13 @@ internal sealed class LockKeyLayout
             return null;
         }
 
-        // Every '%' of a resource name is escaped, so one decoding pass restores it exactly.
-        return Uri.UnescapeDataString(key[(_prefix.Length + 1)..^1]);
+        // Every '%' of a resource name is escaped, so one decoding pass restores it exactly; "}{"
+        // separates a tag from the rest of the name (see LockKey).
+        var inner = key[(_prefix.Length + 1)..^1];
+        var split = inner.IndexOf("}{", StringComparison.Ordinal);
+        return split < 0
+            ? Uri.UnescapeDataString(inner)
+            : string.Concat("{", Uri.UnescapeDataString(inner[..split]), "}", Uri.UnescapeDataString(inner[(split + 2)..]));
     }
 
     public static string Escape(string resource)

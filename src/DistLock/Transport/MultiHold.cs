@@ -33,7 +33,8 @@ internal sealed class MultiHold : Hold
 
     public override bool Covers(string key) => Array.IndexOf(_keys, key) >= 0;
 
-    public override bool HoldsWhileWaiting => true;
+    /// <summary>True while a waiting attempt keeps the first slots of the set (Redis Cluster) on some node.</summary>
+    public override bool HoldsWhileWaiting => _kept.Values.Any(slots => slots > 0);
 
     /// <summary>
     /// Takes the slots in order. A waiting attempt keeps the slots it took (<see cref="_kept"/>), and

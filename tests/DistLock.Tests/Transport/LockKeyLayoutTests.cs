@@ -35,4 +35,43 @@ public sealed class LockKeyLayoutTests
         Assert.Equal("x%7Dy%7Bz", key[(open + 1)..close]);
         Assert.Equal(key.Length - 1, close);
     }
+
+    [Theory]
+    [InlineData("{orders}42", "lock:{orders}{42}")]
+    [InlineData("{orders}", "lock:{orders}{}")]
+    [InlineData("{a%}x}y", "lock:{a%25}{x%7Dy}")]
+    [InlineData("{}x", "lock:{%7B%7Dx}")]
+    [InlineData("{a{b}c", "lock:{%7Ba%7Bb%7Dc}")]
+    public void LockKey_ANameThatStartsWithATag_HasThatTag(string resource, string key) =>
+        Assert.Equal(key, new LockKeyLayout("lock:").LockKey(resource));
+
+    [Theory]
+    [InlineData("orders:42")]
+    [InlineData("{orders}42")]
+    [InlineData("{orders}")]
+    [InlineData("{a%}x}{y")]
+    [InlineData("{}x")]
+    [InlineData("a}{b")]
+    public void ResourceOf_TheLockKey_GivesTheNameBack(string resource)
+    {
+        var layout = new LockKeyLayout("lock:");
+        Assert.Equal(resource, layout.ResourceOf(layout.LockKey(resource)));
+    }
+
+    [Fact]
+    public void LockKey_NoNameHasAnotherNamesKey_NorItsLineOrCounter()
+    {
+        var layout = new LockKeyLayout("lock:");
+        string[] resources = ["a", "{a}", "{a}b", "{a}{b}", "a}{b", "{a}:waiters", "a:waiters", "{a}b:fence", "{a}{}", "%7Ba%7D"];
+        var keys = resources.Select(layout.LockKey).ToList();
+        var derived = keys.SelectMany(k => new[] { LockKeyLayout.WaitersKey(k), LockKeyLayout.FenceKey(k), LockKeyLayout.ReadersKey(k), k + LockKeyLayout.SemaphoreSuffix });
+
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.Empty(keys.Intersect(derived));
+        Assert.All(derived, k => Assert.Null(layout.ResourceOf(k)));
+    }
+
+    [Fact]
+    public void ScanPattern_ATaggedPattern_MatchesTheTaggedKeys() =>
+        Assert.Equal("lock:{orders}{*}", new LockKeyLayout("lock:").ScanPattern("{orders}*"));
 }
