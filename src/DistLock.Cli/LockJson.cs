@@ -10,7 +10,15 @@ namespace DistLock.Cli;
 /// </summary>
 internal static class LockJson
 {
-    public static void Write(Utf8JsonWriter json, LockInfo info, int nodes)
+    /// <summary>One lock, as status --json prints it and list --json each lock.</summary>
+    /// <param name="json">Where to write.</param>
+    /// <param name="info">The lock.</param>
+    /// <param name="nodes">The nodes asked.</param>
+    /// <param name="heldWith">
+    /// With several names (status A B): the others among them that the same holder holds (see
+    /// <see cref="LockSetView"/>), written last as <c>heldWith</c>; null leaves the field out.
+    /// </param>
+    public static void Write(Utf8JsonWriter json, LockInfo info, int nodes, IEnumerable<string>? heldWith = null)
     {
         json.WriteStartObject();
         json.WriteString("resource", info.Resource);
@@ -27,6 +35,17 @@ internal static class LockJson
         WriteOrNull(json, "holderLabel", info.HolderLabel);
         WriteTime(json, "heldSince", info.HeldSince);
         WriteHolders(json, "readers", info.Readers);
+        if (heldWith is not null)
+        {
+            json.WriteStartArray("heldWith");
+            foreach (var resource in heldWith)
+            {
+                json.WriteStringValue(resource);
+            }
+
+            json.WriteEndArray();
+        }
+
         json.WriteEndObject();
     }
 

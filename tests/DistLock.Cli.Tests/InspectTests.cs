@@ -28,6 +28,29 @@ public sealed class InspectTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Status_SeveralNames_SaysWhichOneHolderHoldsTogether()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var (a, b, c, free) = ($"acct{tag}-a", $"acct{tag}-b", $"acct{tag}-c", $"acct{tag}-free");
+        await using var both = await redis.Locks.AcquireAllAsync([a, b]);
+        await using var alone = await redis.Locks.AcquireAsync(c);
+
+        using var json = await Tool.RunAsync(["status", b, a, c, free, "--json"], redis.Endpoint);
+        using var table = await Tool.RunAsync(["status", a, b, c], redis.Endpoint);
+
+        Assert.Equal(0, json.ExitCode);
+        var shown = System.Text.Json.JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().ToList();
+        Assert.All(shown, l => Assert.Equal(JsonFields.LockAmongSeveral, l.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal([b, a, c, free], shown.Select(l => l.GetProperty("resource").GetString()));
+        Assert.Equal([both.HolderId, both.HolderId, alone.HolderId, null], shown.Select(l => l.GetProperty("holderId").GetString()));
+        string?[][] heldWith = [[a], [b], [], []];
+        Assert.Equal(heldWith, shown.Select(l => l.GetProperty("heldWith").EnumerateArray().Select(n => n.GetString()).ToArray()));
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains($"held together (one holder id): {a}, {b}\n", table.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain($"{b}, {c}", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_ShowsTheMatchingLocks()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];

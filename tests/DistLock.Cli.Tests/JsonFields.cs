@@ -9,6 +9,9 @@ internal static class JsonFields
     public static readonly string[] Lock =
         ["resource", "key", "state", "holderId", "handingOver", "remainingTtlMs", "lastFencingToken", "waiters", "nodesHolding", "nodes", "holderLabel", "heldSince", "readers"];
 
+    /// <summary>Each lock of status A B --json (several names): a lock's fields, then the others its holder holds among them.</summary>
+    public static readonly string[] LockAmongSeveral = [.. Lock, "heldWith"];
+
     public static readonly string[] Semaphore =
         ["resource", "key", "maxCount", "freePermits", "handingOver", "holders", "lastFencingToken", "waiters"];
 

@@ -13,4 +13,15 @@ internal static class Until
 
         Assert.True(condition());
     }
+
+    /// <summary>Waits up to <paramref name="seconds"/> for an asynchronous <paramref name="condition"/> (one that asks Redis), then asserts it.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        var until = TimeProvider.System.GetTimestamp() + (seconds * TimeProvider.System.TimestampFrequency);
+        while (!await condition())
+        {
+            Assert.True(TimeProvider.System.GetTimestamp() < until, $"not within {seconds} s: {what}");
+            await Task.Delay(50);
+        }
+    }
 }

@@ -14,7 +14,12 @@ internal static class ExecCommand
         var redis = CommonOptions.Redis();
         var prefix = CommonOptions.Prefix();
         // Not Required: --leader names the lock instead, and the two are checked together (ExecLeader.Target).
-        var resource = new Option<string>("--resource") { Description = "The name of the lock (or give --leader)" };
+        var resource = new Option<string[]>("--resource")
+        {
+            Description = "The name of the lock (or give --leader); repeat it to hold several locks together, all or none",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        resource.Validators.Add(ExecSet.RequireNames);
         var leader = ExecLeader.Option();
         var ttl = new Option<string>("--ttl") { Description = "Lock TTL (at least 200ms); the lock is extended every third of it while the command runs", DefaultValueFactory = _ => "30s" };
         var wait = new Option<string>("--wait") { Description = "How long to wait for the lock: 0 tries once, inf waits forever (250ms, 10s, 5m, 1m30s...)", DefaultValueFactory = _ => "inf" };
@@ -26,11 +31,12 @@ internal static class ExecCommand
         var write = CommonOptions.Deprecated<bool>("--write");
         var permits = ExecPermits.Option();
         var exec = new Command("exec", CommonOptions.Describe(
-            "Run a command while holding a lock, or only while leader of an election; exit with its exit code.\n"
-            + "Usage: distlock exec --resource NAME [options] -- COMMAND [ARGS...]\n"
+            "Run a command while holding a lock (or several together), or only while leader of an election; exit with its exit code.\n"
+            + "Usage: distlock exec --resource NAME [--resource NAME...] [options] -- COMMAND [ARGS...]\n"
             + "       distlock exec --leader NAME [options] -- COMMAND [ARGS...]",
             "distlock exec --resource nightly-backup --wait 0 -- ./backup.sh     # cron on many hosts: runs on one",
             "distlock exec --resource deploy --wait 10m --ttl 1m -- make deploy",
+            "distlock exec --resource account:17 --resource account:42 -- ./transfer.sh 17 42 100     # both accounts, all or none",
             "distlock exec --resource catalog --read -- ./export.sh        # many at once; a plain exec waits for them",
             "distlock exec --resource encoders --permits 4 -- ./encode.sh     # at most 4 at once",
             "distlock exec --leader reports --ttl 10s -- ./reportd         # runs on one instance; the next takes over"))
@@ -39,7 +45,7 @@ internal static class ExecCommand
         };
         exec.SetAction((parse, cancellationToken) => RunAsync(
             RedisTargets.Resolve(parse.GetValue(redis)),
-            ExecLeader.Target(parse.GetValue(resource), parse.GetValue(leader), parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
+            ExecLeader.Target(parse.GetValue(resource) ?? [], parse.GetValue(leader), parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
             ModeOf(parse.GetValue(read), parse.GetValue(write), parse.GetValue(permits) is not null),
             parse.GetValue(prefix)!,
             Durations.Parse(parse.GetValue(ttl)!, "--ttl", allowInfinite: false),
@@ -107,6 +113,7 @@ internal static class ExecCommand
         await using var connection = await RedisTargets.ConnectAsync(targets, options, cancel.Token);
         var tell = !Console.IsErrorRedirected || verbose;
         var resource = target.Name;
+        var what = target.Names.Count > 1 ? $"the locks on {ExecSet.Quoted(target.Names)}" : $"the lock on '{resource}'";
         if (target.Leader)
         {
             // One campaign's try is an acquire and a fencing token, each bounded by the node timeout.
@@ -118,7 +125,7 @@ internal static class ExecCommand
         {
             handle = permits is { } n
                 ? await ExecPermits.AcquireAsync(connection.Locks, resource, n, wait, tell, cancel.Token)
-                : await AcquireAsync(connection.Locks, mode, resource, wait, tell, cancel.Token);
+                : await AcquireAsync(connection.Locks, mode, target.Names, wait, tell, cancel.Token);
         }
         catch (OperationCanceledException) when (interrupts.Received is not null)
         {
@@ -138,10 +145,10 @@ internal static class ExecCommand
         }
         catch (LockLostException)
         {
-            return NotStarted($"the lock on '{resource}'", command);
+            return NotStarted(what, command);
         }
 
-        return await RunWhileHeldAsync(command, Variables(token, resource, handle.HolderId), handle.LostToken, $"the lock on '{resource}'", killOnLost, interrupts);
+        return await RunWhileHeldAsync(command, Variables(token, resource, handle.HolderId), handle.LostToken, what, killOnLost, interrupts);
     }
 
     /// <summary>The variables exec's command sees, for a lock and for a term of leadership alike.</summary>
@@ -198,15 +205,20 @@ internal static class ExecCommand
     /// <summary>
     /// One attempt first; when the lock is busy and distlock is going to wait, it says once (on a
     /// terminal, or with --verbose) who holds the lock, so a person does not stare at a silent prompt.
+    /// Several names are taken together, all or none (ExecSet), and the notice names the busy ones.
     /// </summary>
-    private static async Task<LockHandle> AcquireAsync(RedisLockManager locks, LockMode mode, string resource, TimeSpan wait, bool tell, CancellationToken cancellationToken)
+    private static async Task<LockHandle> AcquireAsync(RedisLockManager locks, LockMode mode, IReadOnlyList<string> names, TimeSpan wait, bool tell, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
-        Task<LockHandle?> Try(TimeSpan timeout) => mode switch
+        var resource = names[0];
+        var several = names.Count > 1;
+        Task<LockHandle?> Try(TimeSpan timeout) => (several, mode) switch
         {
-            LockMode.Read => locks.TryAcquireReadAsync(resource, timeout, cancellationToken),
+            (true, _) => locks.TryAcquireAllAsync(names, timeout, cancellationToken),
+            (_, LockMode.Read) => locks.TryAcquireReadAsync(resource, timeout, cancellationToken),
             _ => locks.TryAcquireAsync(resource, timeout, cancellationToken),
         };
+        var busy = several ? $"locks {ExecSet.Quoted(names)} are not all free" : $"lock '{resource}' is held by someone else";
 
         try
         {
@@ -217,13 +229,13 @@ internal static class ExecCommand
 
             if (wait == TimeSpan.Zero)
             {
-                throw new CliException(ExitCodes.NotAcquired, $"lock '{resource}' is held by someone else; not acquired");
+                throw new CliException(ExitCodes.NotAcquired, $"{busy}; not acquired");
             }
 
             if (tell)
             {
-                var info = await locks.InspectAsync(resource, cancellationToken);
-                Console.Error.WriteLine($"distlock: waiting for '{resource}' ({Waiting(wait)}): {Holder(info)}");
+                var holders = several ? await ExecSet.HoldersAsync(locks, names, Holder, cancellationToken) : Holder(await locks.InspectAsync(resource, cancellationToken));
+                Console.Error.WriteLine($"distlock: waiting for {(several ? ExecSet.Quoted(names) + " together" : $"'{resource}'")} ({Waiting(wait)}): {holders}");
             }
 
             var left = wait == Timeout.InfiniteTimeSpan ? wait : TimeSpan.FromTicks(Math.Max(0, (wait - TimeProvider.System.GetElapsedTime(started)).Ticks));
@@ -232,7 +244,7 @@ internal static class ExecCommand
         catch (LockTimeoutException)
         {
             var waited = wait == TimeSpan.Zero ? "" : $" within {DurationText.Format(wait)}";
-            throw new CliException(ExitCodes.NotAcquired, $"lock '{resource}' is held by someone else; not acquired{waited}");
+            throw new CliException(ExitCodes.NotAcquired, $"{busy}; not acquired{waited}");
         }
     }
 

@@ -2,8 +2,15 @@ using System.CommandLine;
 
 namespace DistLock.Cli.Commands;
 
-/// <summary>What exec runs under: the lock <c>--resource</c> names, or the election <c>--leader</c> names (its lock).</summary>
-internal sealed record ExecTarget(string Name, bool Leader);
+/// <summary>
+/// What exec runs under: the lock <c>--resource</c> names (or the locks, when it is repeated: see
+/// <see cref="ExecSet"/>), or the election <c>--leader</c> names (its lock).
+/// </summary>
+internal sealed record ExecTarget(IReadOnlyList<string> Names, bool Leader)
+{
+    /// <summary>The name, or a set's names joined by ", " as <see cref="LockHandle.Resource"/> joins them.</summary>
+    public string Name => string.Join(", ", Names);
+}
 
 /// <summary>
 /// <c>distlock exec --leader NAME</c>: campaign in the election NAME and run the command only while
@@ -20,17 +27,20 @@ internal static class ExecLeader
         Description = "Campaign in the election NAME (the lock NAME) and run the command only while leader: it is stopped if leadership is lost, and its exit resigns",
     };
 
-    /// <summary>The lock or election the flags name; exactly one of --resource and --leader, and --leader alone among the kinds of hold.</summary>
-    public static ExecTarget Target(string? resource, string? leader, bool read, bool write, bool permits)
+    /// <summary>
+    /// The locks or election the flags name; --resource (once or more) or --leader, not both, and
+    /// --leader alone among the kinds of hold.
+    /// </summary>
+    public static ExecTarget Target(IReadOnlyList<string> resources, string? leader, bool read, bool write, bool permits)
     {
         if (leader is null)
         {
-            return resource is null
+            return resources.Count == 0
                 ? throw new CliException(ExitCodes.Usage, "exec needs --resource NAME (run under a lock) or --leader NAME (run while leader of an election)")
-                : new ExecTarget(CommonOptions.ResourceName(resource, "--resource"), Leader: false);
+                : new ExecTarget(ExecSet.Names(resources, read, permits), Leader: false);
         }
 
-        if (resource is not null)
+        if (resources.Count > 0)
         {
             throw new CliException(ExitCodes.Usage, "--resource and --leader do not go together: --leader NAME campaigns for the lock NAME itself");
         }
@@ -38,7 +48,7 @@ internal static class ExecLeader
         var other = read ? "--read" : permits ? "--permits" : write ? "--write" : null;
         return other is not null
             ? throw new CliException(ExitCodes.Usage, $"--leader does not go with {other}: a leader holds the election's lock alone")
-            : new ExecTarget(CommonOptions.ResourceName(leader, "--leader"), Leader: true);
+            : new ExecTarget([CommonOptions.ResourceName(leader, "--leader")], Leader: true);
     }
 
     /// <summary>

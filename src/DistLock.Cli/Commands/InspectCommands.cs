@@ -19,20 +19,29 @@ internal static class InspectCommands
         {
             Description = "Show the lock as an election (exec --leader): the leader, since when, its term (fencing token), the candidates; --json is the same object",
         };
-        var name = new Argument<string>("name") { Description = "The lock's resource name" };
+        var names = new Argument<string[]>("name")
+        {
+            Description = "The lock's resource name; give several to see them side by side, and which are held together",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var status = new Command("status", CommonOptions.Describe(
-            "Show a lock: state, holder, remaining TTL, last fencing token, waiters",
+            "Show a lock: state, holder, remaining TTL, last fencing token, waiters (several: which are held together)",
             "distlock status nightly-backup",
             "distlock status nightly-backup --json | jq .remainingTtlMs",
             "distlock status nightly-backup --watch",
             "distlock status --semaphore encoders",
-            "distlock status --leader reports           # who leads the election 'reports', in which term"))
+            "distlock status --leader reports           # who leads the election 'reports', in which term",
+            "distlock status account:17 account:42 --json     # an array; heldWith names the others one holder holds too"))
         {
-            redis, prefix, json, watch, semaphore, leader, name,
+            redis, prefix, json, watch, semaphore, leader, names,
         };
         status.SetAction(async (parse, cancellationToken) =>
         {
-            var resource = CommonOptions.ResourceName(parse.GetValue(name), "status");
+            var given = parse.GetValue(names) ?? [];
+            var resources = given.Select(n => CommonOptions.ResourceName(n, "status")).Distinct(StringComparer.Ordinal).ToList();
+            var resource = resources[0];
+            var several = given.Length > 1;
+            LockSetView.Check(several, parse.GetValue(watch), parse.GetValue(semaphore), parse.GetValue(leader));
             var targets = RedisTargets.Resolve(parse.GetValue(redis));
             if (parse.GetValue(watch) && parse.GetValue(json))
             {
@@ -47,6 +56,11 @@ internal static class InspectCommands
 
             await using var connection = await RedisTargets.ConnectAsync(targets, CommonOptions.ManagerOptions(parse.GetValue(prefix)!), cancellationToken);
             var locks = connection.Locks;
+            if (several)
+            {
+                return await LockSetView.ShowAsync(locks, resources, parse.GetValue(json), cancellationToken);
+            }
+
             if (parse.GetValue(semaphore))
             {
                 return await SemaphoreStatusAsync(locks, resource, parse.GetValue(json), parse.GetValue(watch), cancellationToken);
