@@ -58,6 +58,10 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
 
             await Run(row => ReaderWriterMix.RunAsync("Reader-writer lock, 32 tasks, 90% reads", row, one[0], 32, 0.9, _run), ReaderWriterMix.Rows);
             await Run(row => SemaphoreHotKey.RunAsync(row, one, 32, _run), SemaphoreHotKey.Rows);
+            foreach (var accounts in Transfers.AccountCounts)
+            {
+                await Run(row => Transfers.RunAsync(row, one[0], accounts, _run), Transfers.Rows);
+            }
 
             // Eight processes per row take seconds to start: quick mode keeps DistLock, one peer and the floor.
             var processRows = quick ? [LockRow.DistLock, LockRow.RedLockNetTuned, LockRow.Raw] : LockRow.All;
@@ -185,6 +189,7 @@ public sealed class ContentionHarness(bool quick, string? only = null, bool unco
             Check(redlockDelayed >= 0.7, $"Redlock over 3 nodes with 5 ms added each way: {redlockDelayed:F2}x of one node (>= 0.7)"),
             Check(hungRelease < 100, $"Redlock over 3 nodes with one hung: the slowest release took {hungRelease:F1} ms (< 100; the node timeout is 1000)"),
             SemaphoreHotKey.Verdict(results),
+            .. Transfers.Verdicts(results),
         ];
 
         // Issue 18: on the uncontended rows, DistLock against the best peer (the raw floor is no peer).

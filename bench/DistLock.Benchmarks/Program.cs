@@ -9,6 +9,7 @@ using DistLock.Benchmarks.Micro;
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- hung   (Redlock with one node of three hung, alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- stalled   (stalled and dead waiters at the head of the line, alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- failover [rounds]   (leader election's hand-over against a loop over madelson's lock)
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- transfers [seconds]   (several resources at once: transfers between random pairs of accounts, 10 s a row)
 if (args.Length > 0 && args[0] == "worker")
 {
     return await HotKeyProcesses.WorkerAsync(args);
@@ -76,6 +77,11 @@ if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromTypes([typeof(AcquireReleaseBenchmarks)]).Run(args[1..]);
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "transfers")
+{
+    return await TransfersBench.RunAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10));
 }
 
 if (args.Length > 0 && args[0] == "semaphore")

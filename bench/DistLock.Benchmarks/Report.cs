@@ -58,6 +58,11 @@ public static class Report
           redis-servers' CPU time (INFO cpu) during the run, per cycle; **alloc**: bytes allocated by
           the process (GC.GetTotalAllocatedBytes) per cycle. On one task they include what idle
           threads spin; on 64 tasks the cores are busy and they are the cost of a cycle.
+        - **transfers**: 32 tasks each move a unit between two random accounts, holding both
+          accounts' locks together (DistLock: `TryAcquireAllAsync`; DistributedLock.Redis: its
+          composite `TryAcquireAllLocksAsync`, given the names sorted, since it takes them one by one
+          in the order given and two opposite orders would deadlock until the timeout). **wait**
+          is until both are held; a violation is an account in two transfers at once or a lost unit.
         - **commands sent while blocked**: commands the waiter's connection sent, counted with
           StackExchange.Redis's profiler, from the start of the wait until it held the lock.
         - **stalled at the head**: a subscribed process that never claims what a release reserves

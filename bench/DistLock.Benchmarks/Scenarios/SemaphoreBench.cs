@@ -8,18 +8,8 @@ public static class SemaphoreBench
     public static async Task<int> RunAsync(bool quick)
     {
         await using var server = await RedisServer.StartAsync();
-        var results = new List<ScenarioResult>();
-        foreach (var row in SemaphoreHotKey.Rows)
-        {
-            // A short pass first, so that every row is measured warm.
-            await SemaphoreHotKey.RunAsync(row, [server.Endpoint], 32, TimeSpan.FromSeconds(0.3));
-        }
-
-        foreach (var row in SemaphoreHotKey.Rows)
-        {
-            results.Add(await SemaphoreHotKey.RunAsync(row, [server.Endpoint], 32, TimeSpan.FromSeconds(quick ? 1 : 5)));
-        }
-
+        var results = await WarmRows.RunAsync(SemaphoreHotKey.Rows, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(quick ? 1 : 5),
+            (row, run) => SemaphoreHotKey.RunAsync(row, [server.Endpoint], 32, run));
         Console.WriteLine(Report.Render(results, (await RedisRigInfo.VersionAsync(server)) ?? "?", quick, [SemaphoreHotKey.Verdict(results)]));
         return results.Any(r => r.Metrics["violations"] != "0") ? 1 : 0;
     }
