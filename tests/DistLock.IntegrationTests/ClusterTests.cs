@@ -64,22 +64,30 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
         "distlock-cluster " + AclTests.DistLockUserRights + " +spublish +ssubscribe +sunsubscribe +cluster|nodes";
 
     [Fact]
-    public async Task BracesInAResourceName_CannotChooseTheSlot()
+    public async Task BracesInsideAResourceName_CannotChooseTheSlot_ALeadingHashTagDoes()
     {
         await using var manager = await nodes.ConnectAsync();
         var tag = Guid.NewGuid().ToString("N");
         var slots = new HashSet<int>();
+        var tagged = new HashSet<int>();
         for (var i = 0; i < 12; i++)
         {
             // Unescaped, "{tag}" would be the hash tag and put all of these in one slot.
-            await using var handle = await manager.AcquireAsync($"{{{tag}}}:{i}}}{{");
+            await using var handle = await manager.AcquireAsync($"x{{{tag}}}:{i}}}{{");
             var slot = await nodes.Cluster.SlotOfAsync(handle.Key);
             Assert.Equal(slot, await nodes.Cluster.SlotOfAsync(handle.Key + ":fence"));
             Assert.Equal(slot, await nodes.Cluster.SlotOfAsync(handle.Key + ":waiters"));
             slots.Add(slot);
+
+            // A name that starts with a tag chooses it, as a Redis key does (docs/design.md, "Keys").
+            await using var chosen = await manager.AcquireAsync($"{{{tag}}}:{i}}}{{");
+            tagged.Add(await nodes.Cluster.SlotOfAsync(chosen.Key));
+            Assert.Equal(tagged.Single(), await nodes.Cluster.SlotOfAsync(chosen.Key + ":waiters"));
         }
 
         Assert.True(slots.Count > 6, $"12 resources fell into {slots.Count} slots");
+        await using var plain = await manager.AcquireAsync(tag);
+        Assert.Equal(tagged.Single(), await nodes.Cluster.SlotOfAsync(plain.Key));
     }
 
     [Fact]

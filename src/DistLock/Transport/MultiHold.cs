@@ -143,7 +143,11 @@ internal sealed class MultiHold : Hold
         }
     }
 
-    /// <summary>The queue's wake channel and the line's news of every member: a turn can come from any of them.</summary>
+    /// <summary>
+    /// The queue's wake channel and the line's news of every member: a turn can come from any of
+    /// them. Only the news to look again is passed on: "taken for that long" on one member says
+    /// nothing about the others, and would put off a look another member's news asked for.
+    /// </summary>
     public override Task<INodeSubscription> SubscribeAsync(ILockNode node, string queue, Action<string?> onWake, Action<string> onNews) =>
         ScriptNode.Of(node).SubscribeAsync(
             [.. _keys.Select(k => LockKeyLayout.WakeChannel(k, queue)), .. _keys.Select(LockKeyLayout.NewsChannel)],
@@ -153,7 +157,7 @@ internal sealed class MultiHold : Hold
                 {
                     onWake(message);
                 }
-                else
+                else if (ReleaseNotice.ReadNews(message, out var taken, out _) && !taken)
                 {
                     onNews(message);
                 }

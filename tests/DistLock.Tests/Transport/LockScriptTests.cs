@@ -6,7 +6,7 @@ public sealed class LockScriptTests
 {
     private static readonly LockScript[] All =
     [
-        LockScript.Acquire, LockScript.Release, LockScript.Extend, LockScript.Leave, LockScript.ForceRelease, LockScript.Inspect, LockScript.Fence,
+        LockScript.Acquire, LockScript.AcquireAll, LockScript.Release, LockScript.Extend, LockScript.Leave, LockScript.ForceRelease, LockScript.Inspect, LockScript.Fence,
         LockScript.AcquireRead, LockScript.ReleaseRead, LockScript.ExtendRead, LockScript.FenceRead,
         LockScript.AcquireSemaphore, LockScript.ReleaseSemaphore, LockScript.ExtendSemaphore, LockScript.LeaveSemaphore,
         LockScript.ForceReleaseSemaphore, LockScript.InspectSemaphore, LockScript.FenceSemaphore, LockScript.FencedWrite,
@@ -33,7 +33,7 @@ public sealed class LockScriptTests
     [Fact]
     public void ScriptsThatWalkTheLine_IncludeTheLineOnce()
     {
-        foreach (var script in new[] { LockScript.Acquire, LockScript.Release, LockScript.Leave, LockScript.AcquireRead, LockScript.ReleaseRead, LockScript.AcquireSemaphore })
+        foreach (var script in new[] { LockScript.Acquire, LockScript.AcquireAll, LockScript.Release, LockScript.Leave, LockScript.AcquireRead, LockScript.ReleaseRead, LockScript.AcquireSemaphore })
         {
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(script.Text, "local function hand_over"));
         }
@@ -44,8 +44,11 @@ public sealed class LockScriptTests
     {
         var release = LockScript.Release.Text;
         Assert.True(
-            release.IndexOf("redis.call('GET', KEYS[1]) ~= ARGV[4]", StringComparison.Ordinal) < release.IndexOf("redis.call('DEL'", StringComparison.Ordinal),
+            release.IndexOf("redis.call('GET', LOCK) ~= ARGV[4]", StringComparison.Ordinal) < release.IndexOf("redis.call('DEL'", StringComparison.Ordinal),
             "release compares the owner before deleting");
-        Assert.Contains("redis.call('GET', KEYS[1]) == ARGV[1]", LockScript.Extend.Text, StringComparison.Ordinal);
+        var extend = LockScript.Extend.Text;
+        Assert.True(
+            extend.IndexOf("redis.call('GET', KEYS[i]) ~= ARGV[1]", StringComparison.Ordinal) < extend.IndexOf("redis.call('PEXPIRE'", StringComparison.Ordinal),
+            "extend compares the owner of every lock before extending any");
     }
 }

@@ -1,25 +1,38 @@
 -- Takes a set of locks for one id, all or none (the set's members in one hash slot; see MultiHold).
 -- Each member keeps its own line. A waiting queue stands in the line of every member under one
--- ticket, so two queues are in the same order in every line they share; a member whose turn came
+-- ticket, so two queues are in the same order in every line they share. A member whose turn came
 -- to a queue that still waits for another member is kept for it (reserved) until that one is
--- expected to be free, so the set is taken whole, in arrival order per member, and no two queues
--- can each keep what the other waits for for long. A caller that does not wait (queue '') takes the
--- set only if every member is free with nobody in line, and never joins a line.
--- KEYS: for each member, its lock and its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
--- ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
+-- expected to be free, so the set is taken whole, in arrival order per member; a member kept for a
+-- queue with a later ticket is the turn of a queue with an earlier one, so no two queues keep what
+-- the other waits for. A caller that does not wait (queue '') takes the set only if every member
+-- is free with nobody in line, and never joins a line.
+-- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
+-- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
 -- Returns {1} when taken, or {0, pttl}: how long the members it waits for are taken, at most.
 --@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
-local turn, all, wait = {}, true, -1
+
+-- The queue's ticket: the one it has in any of its lines (a release that woke it took it out of
+-- that member's line only), or false when it stands in none yet.
+local ticket = false
+for i = 2, queue ~= '' and #KEYS or 0, 2 do
+    ticket = ticket or redis.call('ZSCORE', KEYS[i], queue)
+end
+ticket = tonumber(ticket)
+
+local values, turn, all, wait = {}, {}, true, -1
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
-    local value = redis.call('GET', LOCK)
-    if not value and (first() or queue) ~= queue then
+    local value, head = redis.call('GET', LOCK), first()
+    if not value and (head or queue) ~= queue then
         -- Free, and others are first in line (asleep, or gone): the turn is theirs, or this queue's.
         hand_over(1)
-        value = redis.call('GET', LOCK)
+        value, head = redis.call('GET', LOCK), first()
     end
-    turn[i] = value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queue
+    local other = value and string.sub(value, 1, #RESERVED_PREFIX) == RESERVED_PREFIX and string.sub(value, #RESERVED_PREFIX + 1)
+    turn[i] = value == RESERVED_PREFIX .. queue or not value and (head or queue) == queue
+        or ticket and other and (tonumber(redis.call('ZSCORE', LINE, other)) or -math.huge) > ticket
+    values[i] = value
     if not turn[i] then
         all = false
         wait = math.max(wait, redis.call('PTTL', LOCK))
@@ -28,21 +41,14 @@ end
 if all then
     for i = 2, #KEYS, 2 do
         LOCK, LINE = KEYS[i - 1], KEYS[i]
-        local reserved = redis.call('GET', LOCK)
         redis.call('SET', LOCK, id, 'PX', ttl)
-        if queue ~= '' and took(queue, false, ttl) and reserved then
+        if queue ~= '' and took(queue, false, ttl) and values[i] then
             announce('c', ttl)
         end
     end
     return {1}
 end
 if queue ~= '' then
-    -- One ticket in every line: the one the queue has (a release that woke it took it out of that
-    -- member's line only), or one past the last of every line.
-    local ticket
-    for i = 2, #KEYS, 2 do
-        ticket = ticket or redis.call('ZSCORE', KEYS[i], queue)
-    end
     if not ticket then
         ticket = 0
         for i = 2, #KEYS, 2 do
@@ -50,7 +56,6 @@ if queue ~= '' then
             ticket = math.max(ticket, next_ticket())
         end
     end
-    ticket = tonumber(ticket)
     local keep = math.max(wait, GRACE)
     for i = 2, #KEYS, 2 do
         LOCK, LINE = KEYS[i - 1], KEYS[i]

@@ -3,7 +3,7 @@
 -- asked for them); or, with a floor, raises the counters to it (a Redlock token: see
 -- RedlockProtocol), also only while the caller holds. A set's token is above every earlier token of
 -- every member, and each member's counter is raised to it, so every later holder's is higher.
--- KEYS: for each lock, the lock and its fencing counter. ARGV[1]: the lock id; ARGV[2]: how long a
+-- KEYS[1], KEYS[2]: the lock and its fencing counter; for a set, then the next lock and its counter, and so on. ARGV[1]: the lock id; ARGV[2]: how long a
 -- counter outlives its last token, in ms; ARGV[3]: the clock floor's resolution (see
 -- next-fence.lua); ARGV[4]: the floor, or 0. Returns the token, or 0 when the caller does not hold.
 --@include server-clock
