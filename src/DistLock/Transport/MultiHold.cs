@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using DistLock.Algorithm;
 using StackExchange.Redis;
 
@@ -16,8 +15,10 @@ internal sealed class MultiHold : Hold
 {
     private readonly string[] _keys;
 
-    // Per node, how many slots a waiting attempt took and keeps while it waits for the next one.
-    private readonly ConcurrentDictionary<ILockNode, int> _kept = new();
+    // Per node (a few at most): the members by slot, and how many slots a waiting attempt took and
+    // keeps while it waits for the next one. Replaced whole under the lock, read without it.
+    private readonly Lock _sync = new();
+    private NodeState[] _nodes = [];
 
     /// <param name="keys">The members' lock keys, without duplicates.</param>
     public MultiHold(IEnumerable<string> keys)
@@ -34,10 +35,10 @@ internal sealed class MultiHold : Hold
     public override bool Covers(string key) => Array.IndexOf(_keys, key) >= 0;
 
     /// <summary>True while a waiting attempt keeps the first slots of the set (Redis Cluster) on some node.</summary>
-    public override bool HoldsWhileWaiting => _kept.Values.Any(slots => slots > 0);
+    public override bool HoldsWhileWaiting => Array.Exists(Volatile.Read(ref _nodes), n => n.Kept > 0);
 
     /// <summary>
-    /// Takes the slots in order. A waiting attempt keeps the slots it took (<see cref="_kept"/>), and
+    /// Takes the slots in order. A waiting attempt keeps the slots it took (<see cref="NodeState.Kept"/>), and
     /// the next attempt extends them (still the caller's?) before it asks for the next: a script never
     /// counts a member that holds the caller's own id as free, since with several nodes a late
     /// release from an earlier attempt of the same id could delete it after it was counted.
@@ -46,7 +47,7 @@ internal sealed class MultiHold : Hold
     {
         var n = ScriptNode.Of(node);
         var slots = Slots(n);
-        var kept = _kept.GetValueOrDefault(node);
+        var kept = StateOf(n).Kept;
         for (var i = 0; i < slots.Length; i++)
         {
             if (i < kept && (await n.ExtendWith(this, LockScript.Extend, [.. slots[i].Select(k => (RedisKey)k)], id, ttl).ConfigureAwait(false)).Reply == NodeReply.Granted)
@@ -58,7 +59,7 @@ internal sealed class MultiHold : Hold
                 .ConfigureAwait(false);
             if (result.Reply != NodeReply.Granted)
             {
-                _kept[node] = queue.Length == 0 ? 0 : i;
+                Keep(n, queue.Length == 0 ? 0 : i);
                 if (queue.Length == 0 && i > 0)
                 {
                     // A caller that does not wait keeps nothing of a set it could not take whole.
@@ -69,7 +70,7 @@ internal sealed class MultiHold : Hold
             }
         }
 
-        _kept[node] = 0;
+        Keep(n, 0);
         return await n.ConfirmAsync(Task.FromResult(NodeResult.Granted), this, id).ConfigureAwait(false);
     }
 
@@ -169,7 +170,40 @@ internal sealed class MultiHold : Hold
     /// <summary>Each member's lock and line, as the scripts that walk the lines take them.</summary>
     private static RedisKey[] Lines(string[] slot) => [.. slot.SelectMany(k => new RedisKey[] { k, LockKeyLayout.WaitersKey(k) })];
 
-    /// <summary>The members by hash slot, in the order they are taken: slot, then key.</summary>
-    private string[][] Slots(ScriptNode node) =>
-        [.. _keys.GroupBy(node.SlotOf).OrderBy(slot => slot.Key).Select(slot => slot.ToArray())];
+    /// <summary>The members by hash slot, in the order they are taken: slot, then key (worked out once per node).</summary>
+    private string[][] Slots(ScriptNode node) => StateOf(node).Slots;
+
+    private NodeState StateOf(ScriptNode node)
+    {
+        foreach (var state in Volatile.Read(ref _nodes))
+        {
+            if (state.Node == node)
+            {
+                return state;
+            }
+        }
+
+        var added = new NodeState(node, [.. _keys.GroupBy(node.SlotOf).OrderBy(slot => slot.Key).Select(slot => slot.ToArray())], 0);
+        lock (_sync)
+        {
+            _nodes = [.. _nodes, added];
+        }
+
+        return added;
+    }
+
+    private void Keep(ScriptNode node, int slots)
+    {
+        if (StateOf(node).Kept == slots)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            _nodes = [.. _nodes.Select(n => n.Node == node ? n with { Kept = slots } : n)];
+        }
+    }
+
+    private sealed record NodeState(ScriptNode Node, string[][] Slots, int Kept);
 }

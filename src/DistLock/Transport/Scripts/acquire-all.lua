@@ -4,8 +4,8 @@
 -- to a queue that still waits for another member is kept for it (reserved) until that one is
 -- expected to be free, so the set is taken whole, in arrival order per member; a member kept for a
 -- queue with a later ticket is the turn of a queue with an earlier one, so no two queues keep what
--- the other waits for. A caller that does not wait (queue '') takes the set only if every member
--- is free with nobody in line, and never joins a line.
+-- the other waits for. A caller that does not wait (queue '') takes the set when every member is
+-- free, as SET NX takes one lock, and never joins a line.
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
 -- Returns {1} when taken, or {0, pttl}: how long the members it waits for are taken, at most.
@@ -23,14 +23,15 @@ ticket = tonumber(ticket)
 local values, turn, all, wait = {}, {}, true, -1
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
-    local value, head = redis.call('GET', LOCK), first()
-    if not value and (head or queue) ~= queue then
+    local value = redis.call('GET', LOCK)
+    local head = value or queue == '' or first()
+    if not value and head and head ~= true and head ~= queue then
         -- Free, and others are first in line (asleep, or gone): the turn is theirs, or this queue's.
         hand_over(1)
         value, head = redis.call('GET', LOCK), first()
     end
     local other = value and string.sub(value, 1, #RESERVED_PREFIX) == RESERVED_PREFIX and string.sub(value, #RESERVED_PREFIX + 1)
-    turn[i] = value == RESERVED_PREFIX .. queue or not value and (head or queue) == queue
+    turn[i] = value == RESERVED_PREFIX .. queue or not value and (head == true or (head or queue) == queue)
         or ticket and other and (tonumber(redis.call('ZSCORE', LINE, other)) or -math.huge) > ticket
     values[i] = value
     if not turn[i] then
