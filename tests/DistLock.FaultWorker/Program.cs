@@ -10,7 +10,8 @@ using StackExchange.Redis;
 // --kind rw a read lock (--read-share of the time) or the exclusive lock, which is the write lock;
 // only exclusive holds write to the fenced resource, since shared holders are not ordered by their tokens.
 // --release-at-line N holds the lock until N wait in its line (see LineTooShortAsync).
-// --kind election campaigns in the election named --resource instead (ElectionWorker).
+// --kind election campaigns in the election named --resource instead (ElectionWorker), and
+// --kind multi takes random sets of --names locks together (MultiResourceWorker).
 var settings = WorkerSettings.Parse(args);
 using var history = new HistoryWriter(settings.History, settings.Id);
 var ignoresLoss = settings.Mode == "ignore-lost";
@@ -52,6 +53,13 @@ history.Write("start");
 if (settings.Kind == "election")
 {
     await ElectionWorker.RunAsync(locks, settings, history, WriteFencedAsync, until);
+    history.Write("exit");
+    return 0;
+}
+
+if (settings.Kind == "multi")
+{
+    await MultiResourceWorker.RunAsync(locks, settings, history, fenced, until);
     history.Write("exit");
     return 0;
 }

@@ -37,8 +37,9 @@ internal sealed class WorkerSettings
 
     /// <summary>
     /// What the workers take: lock (the exclusive lock), semaphore (one of <see cref="Permits"/>), rw (a
-    /// read lock or the exclusive lock, see <see cref="ReadShare"/>), or election (they campaign to lead
-    /// the election named by <see cref="Resource"/>, see ElectionWorker).
+    /// read lock or the exclusive lock, see <see cref="ReadShare"/>), election (they campaign to lead
+    /// the election named by <see cref="Resource"/>, see ElectionWorker), or multi (sets of locks taken
+    /// together, see MultiResourceWorker).
     /// </summary>
     public string Kind { get; private set; } = "lock";
 
@@ -53,6 +54,12 @@ internal sealed class WorkerSettings
     /// <c>InspectSemaphoreAsync</c> counts them), or the run is over; 0: at the end of its hold.
     /// </summary>
     public int ReleaseAtLine { get; private set; }
+
+    /// <summary>For --kind multi: how many names the sets are drawn from.</summary>
+    public int Names { get; private set; } = 20;
+
+    /// <summary>For --kind multi: the largest set; each set's size is drawn from 1 to this.</summary>
+    public int LargestSet { get; private set; } = 4;
 
     public static WorkerSettings Parse(string[] args)
     {
@@ -73,10 +80,12 @@ internal sealed class WorkerSettings
                 case "--mode": settings.Mode = value; break;
                 case "--rest-ms": settings.Rest = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--wait-ms": settings.Wait = TimeSpan.FromMilliseconds(int.Parse(value, CultureInfo.InvariantCulture)); break;
-                case "--kind": settings.Kind = value is "lock" or "semaphore" or "rw" or "election" ? value : throw new ArgumentException($"Unknown kind {value}", nameof(args)); break;
+                case "--kind": settings.Kind = value is "lock" or "semaphore" or "rw" or "election" or "multi" ? value : throw new ArgumentException($"Unknown kind {value}", nameof(args)); break;
                 case "--permits": settings.Permits = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--read-share": settings.ReadShare = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--release-at-line": settings.ReleaseAtLine = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--names": settings.Names = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--largest-set": settings.LargestSet = int.Parse(value, CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}", nameof(args));
             }
         }

@@ -104,12 +104,7 @@ public sealed class ElectionFaultTests(ITestOutputHelper output)
         if (kind == "redis")
         {
             // Half a lease to one and a half: the leader keeps its term through some pauses and loses it in others.
-            var pause = TimeSpan.FromMilliseconds(TtlMs * (0.5 + random.NextDouble()));
-            redis.Pause();
-            var pausedAt = Stopwatch.GetTimestamp();
-            await Task.Delay(pause); // time must pass while Redis is stopped
-            var resumedAt = Stopwatch.GetTimestamp();
-            redis.Resume();
+            var (pausedAt, resumedAt) = await FaultRun.PauseAsync(redis, TimeSpan.FromMilliseconds(TtlMs * (0.5 + random.NextDouble())));
             return new HistoryChecker.Fault(kind, -1, pausedAt, resumedAt);
         }
 
@@ -129,17 +124,13 @@ public sealed class ElectionFaultTests(ITestOutputHelper output)
             }
 
             case "kill":
-                run.Kill(leader);
-                run.AddWorker();
+                run.Replace(leader, graceful: false);
                 return new HistoryChecker.Fault(kind, leader, stoppedAt, stoppedAt);
 
             default:
             {
                 // The shutdown is asked for while stopped and acted on once continued: it counts from then.
-                run.Terminate(leader);
-                run.Signal(leader, Signals.SigCont);
-                var continuedAt = Stopwatch.GetTimestamp();
-                run.AddWorker();
+                var continuedAt = run.Replace(leader, graceful: true);
                 return new HistoryChecker.Fault(kind, leader, continuedAt, continuedAt);
             }
         }

@@ -250,6 +250,39 @@ public sealed class FaultRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Ends worker <paramref name="id"/>, which may be stopped, and starts a new one in its place:
+    /// SIGKILL (it dies at once, holding whatever it held), or with <paramref name="graceful"/> SIGTERM,
+    /// which it acts on once continued. Returns when it counts as gone (a Stopwatch timestamp).
+    /// </summary>
+    public long Replace(int id, bool graceful)
+    {
+        if (graceful)
+        {
+            Terminate(id);
+            Signal(id, Signals.SigCont);
+        }
+        else
+        {
+            Kill(id);
+        }
+
+        var goneAt = Stopwatch.GetTimestamp();
+        AddWorker();
+        return goneAt;
+    }
+
+    /// <summary>Pauses <paramref name="server"/> (SIGSTOP) for <paramref name="pause"/>; returns when it was paused and when resumed (Stopwatch timestamps).</summary>
+    public static async Task<(long PausedAt, long ResumedAt)> PauseAsync(RedisServer server, TimeSpan pause)
+    {
+        server.Pause();
+        var pausedAt = Stopwatch.GetTimestamp();
+        await Task.Delay(pause); // time must pass while Redis is stopped
+        var resumedAt = Stopwatch.GetTimestamp();
+        server.Resume();
+        return (pausedAt, resumedAt);
+    }
+
     public void Signal(int id, int signal)
     {
         if (Signals.Send(_workers[id].Id, signal) != 0)

@@ -82,14 +82,15 @@ public sealed class HistoryCheckerTests
         Assert.Contains(HistoryChecker.CheckProgress(passedOver, long.MaxValue), v => v.StartsWith("progress: worker a", StringComparison.Ordinal));
     }
 
-    private static long Ticks(double seconds) => (long)(seconds * Stopwatch.Frequency);
+    internal static long Ticks(double seconds) => (long)(seconds * Stopwatch.Frequency);
 
     /// <summary>A history line at <paramref name="seconds"/>, in Stopwatch ticks as the workers write them.</summary>
-    private static string At(double seconds, string rest) => string.Create(CultureInfo.InvariantCulture, $"{Ticks(seconds)} {rest}");
+    internal static string At(double seconds, string rest) => string.Create(CultureInfo.InvariantCulture, $"{Ticks(seconds)} {rest}");
 
     private static string Line(HistoryEvent e) => string.Create(CultureInfo.InvariantCulture, $"{e.Time} {e.Worker} {e.Kind} {e.Token} {e.Detail}").TrimEnd();
 
-    private static List<HistoryEvent> Parse(params string[] lines) =>
+    /// <summary>Events written "time worker kind token [detail]", in time order.</summary>
+    internal static List<HistoryEvent> Parse(params string[] lines) =>
         [.. lines.Select(l => l.Split(' ')).Select(p => new HistoryEvent(
             long.Parse(p[0], CultureInfo.InvariantCulture), p[1], p[2], long.Parse(p[3], CultureInfo.InvariantCulture), p.Length > 4 ? p[4] : "")).OrderBy(e => e.Time)];
 }
