@@ -27,7 +27,10 @@ internal sealed class LockScript
             .ToList();
         var firstCode = lines.FindIndex(line => !line.StartsWith("--", StringComparison.Ordinal));
         lines.Insert(firstCode < 0 ? lines.Count : firstCode, Definitions);
-        Text = string.Join('\n', lines);
+
+        // The leading comment (KEYS and ARGV) stays; the other comments and blank lines go: the
+        // client finds a script's SHA by its text on every call, so every byte is paid per call.
+        Text = string.Join('\n', lines.Where((line, i) => i < firstCode || (line.Trim().Length > 0 && !line.TrimStart().StartsWith("--", StringComparison.Ordinal))));
     }
 
     public static LockScript Acquire { get; } = new("acquire");
