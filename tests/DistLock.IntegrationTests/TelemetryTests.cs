@@ -115,6 +115,8 @@ public sealed class TelemetryTests(SingleNodeFixture nodes)
         await nodes.DeleteEverywhereAsync(handle.Key);
         await handle.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
 
+        // The lost signal is cancelled first and the warning written after it, on another thread.
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => Task.FromResult(logger.Entries.Any(e => e.Id.Id == 1007))), "no warning 1007");
         var lost = Assert.Single(logger.Entries, e => e.Id.Id == 1007);
         Assert.Equal(LogLevel.Warning, lost.Level);
         Assert.Contains(handle.Key, lost.Message, StringComparison.Ordinal);
