@@ -22,9 +22,17 @@ public abstract class ReaderWriterTests
     private static string NewResource() => "rw-" + Guid.NewGuid().ToString("N");
 
     // HandoffGrace 1 s, the grace these cases had when it was RetryDelay capped at 1 s: a woken waiter
-    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out.
+    // takes its turn within it on a loaded machine, where the 50 ms default was seen to run out. A
+    // NodeTimeout of 5 s (RedisLockManagerOptions also serves the in-memory manager): none of these
+    // cases is about a slow node, and in the first seconds of a test run, when every fixture starts
+    // its servers, a call was seen to take over the default 1 s.
     private Task<ILockManager> ManagerAsync(LockManagerOptions? options = null) =>
-        _topology.ConnectAsync(options ?? new LockManagerOptions { HandoffGrace = TimeSpan.FromSeconds(1), Defaults = { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) } });
+        _topology.ConnectAsync(options ?? new RedisLockManagerOptions
+        {
+            NodeTimeout = TimeSpan.FromSeconds(5),
+            HandoffGrace = TimeSpan.FromSeconds(1),
+            Defaults = { Ttl = LongTtl, RetryDelay = TimeSpan.FromSeconds(5) },
+        });
 
     [Fact]
     public async Task Readers_HoldTogether_AndExcludeTheExclusiveLock()
