@@ -57,15 +57,6 @@ internal abstract class Hold
     public abstract Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice);
 
     /// <summary>
-    /// Undoes a failed attempt of the waiting <paramref name="queue"/> on a node that granted it (a
-    /// Redlock attempt without a majority): the turn stays the queue's (the hold is reserved for it
-    /// again, for the grace) instead of going to the next in line, so that its next attempt, once the
-    /// release that woke it has reached the other nodes, finds it there. A kind that does not
-    /// reserve turns releases.
-    /// </summary>
-    public virtual Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, string notice) => ReleaseAsync(node, id, notice);
-
-    /// <summary>
     /// Issues the next fencing token to <paramref name="id"/> while it holds, or with a
     /// <paramref name="floor"/> above 0, raises the counter to it (see <see cref="RedlockProtocol"/>),
     /// also only while it holds: granted with the token (<see cref="NodeResult.Fence"/>), else denied.

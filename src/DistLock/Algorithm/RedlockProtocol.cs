@@ -48,7 +48,7 @@ internal sealed class RedlockProtocol
         }
 
         var failed = round.BackendUnavailable ? AttemptResult.Unavailable(sentAt, round) : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, hold, id, queue).ConfigureAwait(false);
+        await UndoAsync(failed, hold, id).ConfigureAwait(false);
         return failed;
     }
 
@@ -157,11 +157,8 @@ internal sealed class RedlockProtocol
     /// attempt returns. A node that has not answered (or did not answer in time) is released if and
     /// when its late answer is a grant, in the background: a paused or slow node cannot keep a key
     /// that nobody owns, and a hung minority node does not cost every refused attempt the node timeout.
-    /// A waiting queue's grant is given back to the queue (<see cref="Hold.GiveBackAsync"/>): its
-    /// attempt, made on the first node's wake, can reach nodes the release has not reached yet, and
-    /// handing the nodes it took to the next in line would give its turn away for good.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue)
+    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id)
     {
         var round = attempt.Round;
         var notice = ReleaseNotice.New(id);
@@ -171,7 +168,7 @@ internal sealed class RedlockProtocol
             switch (round.Answers[i]?.Reply)
             {
                 case NodeReply.Granted:
-                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], hold, id, notice, queue));
+                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], hold, id, notice));
                     break;
                 case null or NodeReply.Failed:
                     _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id);
@@ -308,16 +305,10 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task ReleaseOneAsync(ILockNode node, Hold hold, string id, string notice, string queue = "")
+    private async Task ReleaseOneAsync(ILockNode node, Hold hold, string id, string notice)
     {
         var result = await QuorumRound
-            .RunAsync(
-                [node],
-                static (n, s) => s.queue.Length == 0 ? s.hold.ReleaseAsync(n, s.id, s.notice) : s.hold.GiveBackAsync(n, s.id, s.queue, s.notice),
-                (hold, id, notice, queue),
-                stopWhenDecided: false,
-                _nodeTimeout,
-                _time)
+            .RunAsync([node], static (n, s) => s.hold.ReleaseAsync(n, s.id, s.notice), (hold, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {

@@ -88,15 +88,13 @@ internal sealed class MultiHold : Hold
         return NodeResult.Granted;
     }
 
-    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) => GiveBackAsync(node, id, string.Empty, notice);
-
-    public override async Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, string notice)
+    public override async Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
     {
         var n = ScriptNode.Of(node);
         var all = NodeResult.Granted;
         foreach (var slot in Slots(n).AsEnumerable().Reverse())
         {
-            if ((await n.ReleaseWith(LockScript.Release, Lines(slot), id, notice, queue).ConfigureAwait(false)).Reply != NodeReply.Granted)
+            if ((await n.ReleaseWith(LockScript.Release, Lines(slot), id, notice).ConfigureAwait(false)).Reply != NodeReply.Granted)
             {
                 all = NodeResult.Denied;
             }

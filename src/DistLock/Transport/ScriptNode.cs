@@ -64,9 +64,9 @@ internal abstract class ScriptNode : ILockNode
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
-    /// <summary>A release script's call: {1} released, {0} not held; with <paramref name="keepFor"/>, reserved for that queue instead of handed on (see <see cref="Hold.GiveBackAsync"/>).</summary>
-    public Task<NodeResult> ReleaseWith(LockScript script, RedisKey[] keys, string id, string notice, string keepFor = "") =>
-        RunAsync(script, keys, keepFor.Length == 0 ? LineArgs(notice, id) : LineArgs(notice, id, keepFor), ReadYesNo);
+    /// <summary>A release script's call: {1} released, {0} not held.</summary>
+    public Task<NodeResult> ReleaseWith(LockScript script, RedisKey[] keys, string id, string notice) =>
+        RunAsync(script, keys, LineArgs(notice, id), ReadYesNo);
 
     /// <summary>An extend script's call, confirmed by the replicas where the node is asked to wait for them.</summary>
     public Task<NodeResult> ExtendWith(Hold hold, LockScript script, RedisKey[] keys, string id, TimeSpan ttl) =>

@@ -92,9 +92,6 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
     /// <summary>True while <paramref name="key"/> is held (or reserved for a woken waiter).</summary>
     public bool Holds(string key) => _inner.Peek(key).Value is not null;
 
-    /// <summary>What the key holds: a holder id, a reservation (<c>reserved:</c> and a queue), or null.</summary>
-    public string? ValueOf(string key) => _inner.Peek(key).Value;
-
     /// <summary>Takes the free <paramref name="key"/> as another owner would, without counting a command.</summary>
     public void Seed(string key, string id, TimeSpan ttl)
     {
