@@ -133,10 +133,7 @@ internal sealed class AcquireLoop
                     : Pause(result, split, queue, wait);
                 // Only a wake counts as one: the time to look again after the line's news ends the
                 // sleep too, but needs no quick second look when refused.
-                // Part of a set kept while waiting for the rest lives by its TTL: look again (and
-                // extend it) every third of it, however long the rest is taken for.
-                var keeping = hold.HoldsWhileWaiting;
-                afterWake = await SleepAsync(queue, nextRelease, keeping && pause > ttl / 3 ? ttl / 3 : pause, wait, cancellationToken, extendable: !keeping).ConfigureAwait(false)
+                afterWake = await SleepAsync(queue, nextRelease, pause, wait, cancellationToken).ConfigureAwait(false)
                     && queue.Releases != releases;
             }
         }
@@ -265,7 +262,7 @@ internal sealed class AcquireLoop
     /// says the hold is taken for longer: a holder that took its turn extends the sleep, so a waiter
     /// does not ask just to hear the same (only while it may still wait).
     /// </summary>
-    private async Task<bool> SleepAsync(WaitQueue queue, Task nextRelease, TimeSpan pause, WaitClock wait, CancellationToken cancellationToken, bool extendable = true)
+    private async Task<bool> SleepAsync(WaitQueue queue, Task nextRelease, TimeSpan pause, WaitClock wait, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -274,7 +271,7 @@ internal sealed class AcquireLoop
                 return true;
             }
 
-            pause = extendable ? queue.HeldFor : TimeSpan.Zero;
+            pause = queue.HeldFor;
             if (pause <= TimeSpan.Zero || wait.Remaining is { } left && left <= TimeSpan.Zero)
             {
                 return false;

@@ -34,8 +34,8 @@ internal abstract class Hold
 
     /// <summary>
     /// True while a waiting attempt keeps part of the hold as it waits for the rest (a set of locks
-    /// across Redis Cluster slots, taken a slot at a time): the waiter looks again (and extends what
-    /// it keeps) every third of the TTL, and a caller that gives up releases it.
+    /// across Redis Cluster slots, taken a slot at a time; its refusal then asks to look again within
+    /// a third of the TTL, to extend what it keeps): a caller that gives up releases it.
     /// </summary>
     public virtual bool HoldsWhileWaiting => false;
 

@@ -66,7 +66,10 @@ internal sealed class MultiHold : Hold
                     await ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
                 }
 
-                return result;
+                // What it keeps lives by its TTL: the waiter looks again (and extends it) within a
+                // third of it, however long the rest is taken for.
+                var keeping = i > 0 && queue.Length > 0 && result.Reply == NodeReply.Denied;
+                return keeping && !(result.HolderTtl <= ttl / 3) ? NodeResult.Refused(ttl / 3) : result;
             }
         }
 
