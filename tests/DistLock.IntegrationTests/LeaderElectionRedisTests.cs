@@ -154,7 +154,7 @@ public sealed class LeaderElectionRedisTests(SingleNodeFixture nodes, ITestOutpu
         using var host = builder.Build();
         await host.StartAsync();
 
-        var leading = await EntryWithinAsync(host.Services.GetRequiredService<HealthCheckService>(), e => e.Status == HealthStatus.Healthy && e.Data["leader"] is true);
+        var leading = await EntryWithinAsync(host.Services.GetRequiredService<HealthCheckService>(), e => e.Status == HealthStatus.Healthy && e.Data["leader"] is true && e.Data.ContainsKey("leaderLabel"));
         await host.StopAsync();
 
         Assert.Equal("web-3", leading.Data["leaderLabel"]);
