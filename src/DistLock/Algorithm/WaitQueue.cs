@@ -159,8 +159,9 @@ internal sealed class WaitQueue
 
     /// <summary>
     /// A release woke this queue. Every node of a Redlock announces the same release with the same
-    /// notice, so a repeated notice is dropped; null (a connection change) always counts. A wake that
-    /// reaches a closed or idle queue is passed on, so that it is not lost with it.
+    /// notice, so a repeated notice counts once (it still ends a sleep); null (a connection change)
+    /// always counts. A wake that reaches a closed or idle queue is passed on, so that it is not lost
+    /// with it.
     /// </summary>
     public void OnWake(ILockNode node, string? notice)
     {
@@ -183,18 +184,24 @@ internal sealed class WaitQueue
                 return;
             }
 
-            if (notice is not null && notice == _lastNotice)
-            {
-                return;
-            }
-
-            _lastNotice = notice;
             StopLookingAgain();
-            Interlocked.Increment(ref _releases);
             released = _released;
             _released = NewSignal();
-            sealing = Hold.Shared ? Sealed : null;
-            Sealed = null;
+            if (notice is not null && notice == _lastNotice)
+            {
+                // Another node of the same release: not a release more, but that node has just
+                // handed the turn over, maybe after this queue's attempt was refused there (the
+                // attempt overtook the release). The queue then stands in no line of that node, so
+                // nothing else would tell it to look again: this wake ends the sleep like a look.
+                sealing = null;
+            }
+            else
+            {
+                _lastNotice = notice;
+                Interlocked.Increment(ref _releases);
+                sealing = Hold.Shared ? Sealed : null;
+                Sealed = null;
+            }
         }
 
         sealing?.Invoke(this);
