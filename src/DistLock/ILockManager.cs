@@ -149,7 +149,11 @@ public interface ILockManager : IAsyncDisposable
     /// Lists the locks that exist now (held, or being handed to a waiter) whose resource matches
     /// the glob <paramref name="pattern"/> (on Redis with SCAN on every node, never KEYS).
     /// </summary>
-    /// <param name="pattern">A Redis glob over resource names (<c>*</c>, <c>?</c>, <c>[abc]</c>); <c>*</c> lists all.</param>
+    /// <param name="pattern">
+    /// A Redis glob over resource names as written (<c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a-z]</c>, <c>\</c> before a
+    /// character to match it as itself); <c>*</c> lists all. A name with a hash tag is matched as a
+    /// whole: <c>{bank}17</c> matches <c>{bank}*</c> and <c>*17</c>, not <c>bank*</c>.
+    /// </param>
     /// <param name="cancellationToken">Stops the listing.</param>
     /// <returns>Each lock once.</returns>
     IAsyncEnumerable<LockInfo> ListAsync(string pattern = "*", CancellationToken cancellationToken = default);

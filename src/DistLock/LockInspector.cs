@@ -63,14 +63,16 @@ internal sealed class LockInspector
 
     /// <summary>
     /// The locks whose resource matches the glob <paramref name="pattern"/>, each once, found with
-    /// SCAN on every node (every primary of a cluster). Each page is bounded by the node timeout; a
+    /// SCAN on every node (every primary of a cluster) and matched by name: a tagged name's key is
+    /// not the name (see <see cref="LockKeyLayout.ScanPattern"/>). Each page is bounded by the node timeout; a
     /// node that fails is left out while a majority remains (each lock is on a majority), else the
     /// listing ends with a <see cref="LockBackendException"/>.
     /// </summary>
     public async IAsyncEnumerable<LockInfo> ListAsync(string pattern, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var scan = _keys.ScanPattern(pattern);
+        var names = new RedisGlob(pattern);
+        var scan = _keys.ScanPattern(names);
         var failed = 0;
         Exception? firstError = null;
         foreach (var node in _nodes)
@@ -97,7 +99,7 @@ internal sealed class LockInspector
 
             foreach (var key in keys)
             {
-                if (_keys.ResourceOf(key) is { } resource && seen.Add(resource))
+                if (_keys.ResourceOf(key) is { } resource && names.IsMatch(resource) && seen.Add(resource))
                 {
                     yield return await InspectAsync(resource, cancellationToken).ConfigureAwait(false);
                 }

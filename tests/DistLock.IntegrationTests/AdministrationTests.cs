@@ -120,6 +120,34 @@ public abstract class AdministrationTests
         Assert.Equal([$"list-{tag}:a", $"list-{tag}:{{b}}"], listed.Select(l => l.Resource).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// Regression: the glob ran on keys, where a tagged name <c>{t}17</c> is <c>lock:{t}{17}</c>, so
+    /// <c>t*</c> listed it (the <c>*</c> crossed the <c>}{</c>) and <c>?t}*</c> did not.
+    /// </summary>
+    [Fact]
+    public async Task ListAsync_MatchesTheNamesAsWritten_TaggedNamesIncluded()
+    {
+        await using var manager = await _nodes.ConnectAsync();
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        string tagged = $"{{{tag}}}17", plain = $"{tag}17", escaped = $"{tag}*?";
+        await using var a = await manager.AcquireAsync(tagged);
+        await using var b = await manager.AcquireAsync(plain);
+        await using var c = await manager.AcquireAsync(escaped);
+
+        async Task<string[]> ListedAsync(string pattern) =>
+            [.. (await manager.ListAsync(pattern).ToListAsync()).Select(l => l.Resource).Where(r => r.Contains(tag, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+        Assert.Equal([tagged], await ListedAsync($"{{{tag}}}*"));
+        Assert.Equal([tagged], await ListedAsync($"?{tag}}}*"));
+        Assert.Equal([tagged], await ListedAsync($"[{{]{tag}[}}]1?"));
+        Assert.Equal([plain, tagged], await ListedAsync("*17"));
+        Assert.Equal([escaped, plain], await ListedAsync($"{tag}*"));
+        Assert.Equal([escaped], await ListedAsync($"{tag}\\*\\?"));
+        Assert.Equal([escaped, plain, tagged], await ListedAsync("*"));
+        Assert.Equal([tagged], await ListedAsync(tagged));
+        Assert.Empty(await ListedAsync($"{tag}}}*"));
+    }
+
     [Fact]
     public async Task ForceReleaseAsync_DeletesAnyHoldersLock_WakesTheWaiter_AndTheHolderLosesIt()
     {

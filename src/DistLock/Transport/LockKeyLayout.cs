@@ -101,11 +101,27 @@ internal sealed class LockKeyLayout
     public static string NewsChannel(string key) => key + ":handoff";
 
     /// <summary>
-    /// The SCAN pattern for lock keys whose (escaped) resource name matches the glob
-    /// <paramref name="resourcePattern"/>; keys with a suffix (counter, line) do not match.
+    /// A SCAN pattern that finds the lock keys of every name <paramref name="names"/> matches, and
+    /// maybe more: the caller matches the names themselves (<see cref="ResourceOf"/>). A glob on keys
+    /// cannot stand for one on names: braces are escaped in a key, and a tagged name's key splits
+    /// <c>}{</c> after its tag, where a <c>*</c> would cross and a <c>?</c> would not fit. So only
+    /// what every match starts with is carried over, when it decides whether the names are tagged
+    /// (it does not start with '{', or it closes the tag): <c>orders:*</c> scans
+    /// <c>lock:{orders:*}</c>, <c>{bank}4*</c> scans <c>lock:{bank}{4*}</c>; a pattern that starts
+    /// with a wildcard scans every lock key. Keys with a suffix (counter, line) never match.
     /// </summary>
-    public string ScanPattern(string resourcePattern) =>
-        GlobLiteral(_prefix) + LockKey(resourcePattern)[_prefix.Length..];
+    public string ScanPattern(RedisGlob names)
+    {
+        var start = names.LiteralPrefix;
+        if (names.IsLiteral)
+        {
+            return GlobLiteral(LockKey(start));
+        }
+
+        // LockKey(start + rest) is LockKey(start) without its last brace, then rest escaped, then '}'.
+        var decided = start.Length > 0 && (start[0] != '{' || (start.Length > 2 && start.IndexOf('}', 2) > 0));
+        return decided ? GlobLiteral(LockKey(start)[..^1]) + "*}" : GlobLiteral(_prefix) + "{*}";
+    }
 
     /// <summary>The resource of a lock key of this layout, or null for another key.</summary>
     public string? ResourceOf(string key)

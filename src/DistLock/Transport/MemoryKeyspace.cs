@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
 
 namespace DistLock.Transport;
 
@@ -67,7 +65,7 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
             case "ZREMRANGEBYSCORE":
                 return (long)ByScore(key, a[2], a[3]).Count(e => ZRem(key, e.Member));
             case "KEYS":
-                var glob = Glob(key);
+                var glob = new RedisGlob(key);
                 return _keys.Keys.Where(k => glob.IsMatch(k) && Live(k) is not null).Order(StringComparer.Ordinal).ToArray<object>();
             case "PUBLISH" or "SPUBLISH":
                 return (long)publish(key, a[2]);
@@ -157,32 +155,6 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
     /// <summary>Members, with their scores after each where the command asks WITHSCORES (a flat list, as RESP2).</summary>
     private static object[] List(IEnumerable<(string Member, double Score)> entries, IReadOnlyList<string> a) =>
         IndexOf(a, "WITHSCORES") > 0 ? entries.SelectMany(e => new object[] { e.Member, Format(e.Score) }).ToArray() : entries.Select(e => (object)e.Member).ToArray();
-
-    /// <summary>A Redis glob (<c>*</c>, <c>?</c>, <c>[a-z]</c>, <c>[^x]</c>, <c>\\</c> escapes) as a regular expression.</summary>
-    private static Regex Glob(string pattern)
-    {
-        var regex = new StringBuilder("^");
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            if (c == '\\' && i + 1 < pattern.Length)
-            {
-                regex.Append(Regex.Escape(pattern[++i].ToString()));
-            }
-            else if (c == '[' && pattern.IndexOf(']', i + 1) is var close and > 0)
-            {
-                var set = pattern[(i + 1)..close];
-                regex.Append('[').Append(set.StartsWith('^') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
-                i = close;
-            }
-            else
-            {
-                regex.Append(c switch { '*' => ".*", '?' => ".", _ => Regex.Escape(c.ToString()) });
-            }
-        }
-
-        return new Regex(regex.Append('$').ToString(), RegexOptions.Singleline | RegexOptions.CultureInvariant);
-    }
 
     private static int IndexOf(IReadOnlyList<string> a, string option)
     {

@@ -71,7 +71,33 @@ public sealed class LockKeyLayoutTests
         Assert.All(derived, k => Assert.Null(layout.ResourceOf(k)));
     }
 
+    [Theory]
+    [InlineData("{orders}*", "lock:{orders}{*}")]
+    [InlineData("{bank}4?", "lock:{bank}{4*}")]
+    [InlineData("orders:*", "lock:{orders:*}")]
+    [InlineData("orders:42", "lock:{orders:42}")]
+    [InlineData("{bank}17", "lock:{bank}{17}")]
+    [InlineData("a\\*b?", "lock:{a\\*b*}")]
+    [InlineData("50%[0-9]", "lock:{50%25*}")]
+    [InlineData("a}b*", "lock:{a%7Db*}")]
+    [InlineData("{a{b}c*", "lock:{%7Ba%7Bb%7Dc*}")]
+    [InlineData("*17", "lock:{*}")]
+    [InlineData("?bank}*", "lock:{*}")]
+    [InlineData("{ba*", "lock:{*}")]
+    public void ScanPattern_KeepsWhatEveryMatchStartsWith_WhenThatDecidesTheTag(string pattern, string scan) =>
+        Assert.Equal(scan, new LockKeyLayout("lock:").ScanPattern(new RedisGlob(pattern)));
+
     [Fact]
-    public void ScanPattern_ATaggedPattern_MatchesTheTaggedKeys() =>
-        Assert.Equal("lock:{orders}{*}", new LockKeyLayout("lock:").ScanPattern("{orders}*"));
+    public void ScanPattern_FindsTheKeyOfEveryNameThePatternMatches()
+    {
+        var layout = new LockKeyLayout("lock:");
+        string[] names = ["bank", "bank17", "{bank}17", "{bank}", "{bank}{17}", "{ba}nk", "{b{a}nk", "a}b", "{}x", "50%", "b*?", "{bank}1}7"];
+        string[] patterns = ["*", "bank*", "{bank}*", "?bank}*", "*17", "{ba*", "{bank}1?", "[{]*", "b\\*?", "{b*}*", "50%", "{}*", "*}*"];
+        foreach (var pattern in patterns)
+        {
+            var glob = new RedisGlob(pattern);
+            var scan = new RedisGlob(layout.ScanPattern(glob));
+            Assert.All(names.Where(glob.IsMatch), name => Assert.True(scan.IsMatch(layout.LockKey(name)), $"{pattern} matches {name}, but its scan misses {layout.LockKey(name)}"));
+        }
+    }
 }
