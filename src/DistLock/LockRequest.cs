@@ -43,15 +43,24 @@ public sealed class LockRequest
     /// removed. Their order does not matter: two callers that name the same resources in different
     /// orders never deadlock.
     /// </param>
-    /// <exception cref="ArgumentException">The set is empty or too large, or a name is invalid.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="resources"/> is null.</exception>
+    /// <exception cref="ArgumentException">The set is empty or too large, an entry is null, or a name is invalid.</exception>
     public LockRequest(IEnumerable<string> resources)
     {
         ArgumentNullException.ThrowIfNull(resources);
         var names = new SortedSet<string>(StringComparer.Ordinal);
+        var entry = 0;
         foreach (var name in resources)
         {
+            if (name is null)
+            {
+                // Not an ArgumentNullException: that would say the set itself is null.
+                throw new ArgumentException($"The resources' entry {entry} (counting from 0) is null; every entry must name a resource.", nameof(resources));
+            }
+
             LockKeyLayout.ValidateResource(name, nameof(resources));
             names.Add(name);
+            entry++;
         }
 
         if (names.Count == 0)

@@ -25,7 +25,7 @@ public static class MultiResourceExtensions
     /// <param name="timeout">How long to wait; null uses the manager's <see cref="AcquireOptions.Timeout"/>.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>One handle for the whole set (<see cref="LockHandle.Resources"/> lists it).</returns>
-    /// <exception cref="ArgumentException">The set is empty or too large, or a name is invalid.</exception>
+    /// <exception cref="ArgumentException">The set is empty or too large, an entry is null, or a name is invalid.</exception>
     /// <exception cref="LockTimeoutException">The set was not free within the timeout.</exception>
     /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached.</exception>
     public static Task<LockHandle> AcquireAllAsync(this ILockManager locks, IEnumerable<string> resources, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -48,7 +48,7 @@ public static class MultiResourceExtensions
     /// <param name="timeout">How long to keep trying; zero tries once.</param>
     /// <param name="cancellationToken">Stops waiting; nothing stays locked.</param>
     /// <returns>One handle for the whole set, or null.</returns>
-    /// <exception cref="ArgumentException">The set is empty or too large, or a name is invalid.</exception>
+    /// <exception cref="ArgumentException">The set is empty or too large, an entry is null, or a name is invalid.</exception>
     /// <exception cref="LockBackendException">Redis (a majority of nodes) could not be reached.</exception>
     public static Task<LockHandle?> TryAcquireAllAsync(this ILockManager locks, IEnumerable<string> resources, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
         NotNull(locks).TryAcquireAsync(LockRequest.ForAll(resources, timeout), cancellationToken);

@@ -24,6 +24,14 @@ public sealed class LockRequestTests
     }
 
     [Fact]
+    public void Constructor_SetWithANullEntry_SaysAnEntryIsNull_NotThatTheSetIs()
+    {
+        var ex = Assert.Throws<ArgumentException>("resources", () => new LockRequest(["a", null!, "b"]));
+        Assert.Contains("entry 1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("null", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SurrogatePairs_AreFine() => Assert.Equal("\ud83d\udd12", new LockRequest("\ud83d\udd12") { HolderId = "\ud83d\udd12" }.Resource);
 
     [Fact]
