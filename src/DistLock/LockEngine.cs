@@ -84,7 +84,7 @@ internal sealed class LockEngine
     {
         var hold = HoldOf(request, mode, maxCount);
         var timeout = request.Timeout ?? _options.Defaults.Timeout;
-        RejectUpgrade(hold, timeout);
+        RejectUpgrade(request, hold, timeout);
         return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: true, cancellationToken)!;
     }
 
@@ -97,7 +97,7 @@ internal sealed class LockEngine
     {
         var hold = HoldOf(request, mode, maxCount);
         var timeout = request.Timeout ?? TimeSpan.Zero;
-        RejectUpgrade(hold, timeout);
+        RejectUpgrade(request, hold, timeout);
         return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: false, cancellationToken);
     }
 
@@ -108,16 +108,25 @@ internal sealed class LockEngine
     /// lock, so it is refused (infinite, or longer than the longest finite wait, which is taken as
     /// infinite); a finite wait is allowed (it ends with a timeout at worst).
     /// </summary>
-    private void RejectUpgrade(Hold hold, TimeSpan timeout)
+    private void RejectUpgrade(LockRequest request, Hold hold, TimeSpan timeout)
     {
-        if (hold.Mode is LockMode.Exclusive && WaitClock.IsForever(timeout) && Volatile.Read(ref _readLockCount) > 0
-            && _readLocks.Any(entry => hold.Covers(entry.Value) && entry.Key.State == LockState.Held))
+        if (hold.Mode is not LockMode.Exclusive || !WaitClock.IsForever(timeout) || Volatile.Read(ref _readLockCount) == 0)
         {
+            return;
+        }
+
+        var read = _readLocks.Where(entry => hold.Covers(entry.Value) && entry.Key.State == LockState.Held)
+            .Select(entry => entry.Key.Resource).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (read.Count > 0)
+        {
+            var ofTheSet = request.Resources.Count > 1 ? $" (of the set {Quoted(request.Resources)})" : string.Empty;
             throw new InvalidOperationException(
-                $"This manager holds a read lock on '{hold.Key}' (or a member of it): a read lock cannot be upgraded, so waiting forever for the " +
+                $"This manager holds a read lock on {Quoted(read)}{ofTheSet}: a read lock cannot be upgraded, so waiting forever for the " +
                 "exclusive lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
         }
     }
+
+    private static string Quoted(IEnumerable<string> resources) => string.Join(", ", resources.Select(r => $"'{r}'"));
 
     /// <summary>Checks what the call itself must reject, before anything is sent, and names the hold.</summary>
     private Hold HoldOf(LockRequest request, LockMode mode, int maxCount)
