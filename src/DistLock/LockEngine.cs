@@ -259,7 +259,7 @@ internal sealed class LockEngine
         {
             Metrics.AcquireFailed(outcome.Elapsed, "busy");
             activity?.SetTag("distlock.outcome", "busy");
-            return throwWhenBusy ? throw new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed) : null;
+            return throwWhenBusy ? throw TimedOut(request, outcome) : null;
         }
 
         Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
@@ -291,6 +291,17 @@ internal sealed class LockEngine
         }
 
         return handle;
+    }
+
+    private LockTimeoutException TimedOut(LockRequest request, AcquireOutcome outcome)
+    {
+        if (request.Resources.Count == 1)
+        {
+            return new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed);
+        }
+
+        var busy = outcome.Busy ?? [];
+        return LockTimeoutException.ForSet(request.Resources, [.. request.Resources.Where(r => busy.Contains(_keys.LockKey(r)))], outcome.Attempts, outcome.Elapsed);
     }
 
     /// <summary>128 random bits in hex: unique among a lock's owners (see <see cref="RandomHex"/>); with the holder's label, if set.</summary>

@@ -38,6 +38,28 @@ public sealed class LockTimeoutException : DistLockException
         Waited = waited;
     }
 
+    private LockTimeoutException(string resource, string message, int attempts, TimeSpan waited)
+        : base(message)
+    {
+        Resource = resource;
+        Attempts = attempts;
+        Waited = waited;
+    }
+
+    /// <summary>A set not taken in time, naming the members found busy when known (<see cref="Resource"/> is the set, joined).</summary>
+    internal static LockTimeoutException ForSet(IReadOnlyList<string> resources, IReadOnlyList<string> busy, int attempts, TimeSpan waited)
+    {
+        static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
+        var which = busy.Count > 0
+            ? $"; busy: {Quoted(busy)} (held by another owner, or kept for a waiter ahead of this one)"
+            : string.Empty;
+        return new LockTimeoutException(
+            string.Join(", ", resources),
+            $"The set of {resources.Count} resources {Quoted(resources)} was not free as a whole after {attempts} attempt(s) over {waited.TotalMilliseconds:F0} ms{which}.",
+            attempts,
+            waited);
+    }
+
     /// <summary>The resource that could not be locked.</summary>
     public string? Resource { get; }
 

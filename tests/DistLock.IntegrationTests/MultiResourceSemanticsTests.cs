@@ -351,6 +351,23 @@ public abstract class MultiResourceSemanticsTests
         Assert.NotNull(all);
     }
 
+    /// <summary>Regression: the message said the set, joined, "is still held", not which member kept it waiting.</summary>
+    [Fact]
+    public async Task ASetThatTimesOut_IsToldWhichMemberWasBusy()
+    {
+        var names = NewNames(3);
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+        await using var busy = await a.AcquireAsync(names[1]);
+
+        var ex = await Assert.ThrowsAsync<LockTimeoutException>(() => b.AcquireAllAsync(names, TimeSpan.FromMilliseconds(300)));
+
+        _output.WriteLine(ex.Message);
+        Assert.All(names, name => Assert.Contains($"'{name}'", ex.Message, StringComparison.Ordinal));
+        Assert.Contains($"busy: '{names[1]}'", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(string.Join(", ", names), ex.Resource);
+    }
+
     /// <summary>Regression: the refusal named the members' keys joined by '+', not the resource read-locked.</summary>
     [Fact]
     public async Task WaitingForeverForASet_WithAReadLockOnAMember_IsRefusedNamingThatMember()

@@ -187,14 +187,14 @@ internal sealed class AcquireLoop
         }
 
         return (wait.MaxRetries >= 0 && attempts > wait.MaxRetries) || wait.Remaining <= TimeSpan.Zero
-            ? GiveUp(hold.Key, attempts, wait)
+            ? GiveUp(hold.Key, attempts, wait, result.Round.Busy)
             : null;
     }
 
-    private AcquireOutcome GiveUp(string key, int attempts, WaitClock wait)
+    private AcquireOutcome GiveUp(string key, int attempts, WaitClock wait, IReadOnlyList<string>? busy = null)
     {
         Log.AcquireGaveUp(_logger, key, attempts);
-        return new AcquireOutcome(null, attempts, wait.Elapsed);
+        return new AcquireOutcome(null, attempts, wait.Elapsed, busy);
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace DistLock.Algorithm;
 /// <param name="HolderTtl">For a denied acquire: the holder's remaining time to live, when known.</param>
 /// <param name="Error">For a failed call: why.</param>
 /// <param name="Fence">For a granted fence: the fencing token the node issued (see <see cref="Hold.FenceAsync"/>).</param>
-internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0)
+/// <param name="Busy">For a denied acquire of several keys: those that were not the caller's to take, when known.</param>
+internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0, IReadOnlyList<string>? Busy = null)
 {
     public static NodeResult Granted { get; } = new(NodeReply.Granted);
 

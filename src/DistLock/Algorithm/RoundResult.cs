@@ -23,6 +23,8 @@ internal sealed class RoundResult
                         ShortestHolderTtl = ttl;
                     }
 
+                    Busy = answer.Value.Busy is { } busy ? [.. Busy.Union(busy, StringComparer.Ordinal)] : Busy;
+
                     break;
                 case NodeReply.Failed:
                     Failed++;
@@ -53,6 +55,9 @@ internal sealed class RoundResult
     public int Failed { get; }
 
     public Exception? FirstError { get; }
+
+    /// <summary>The keys that a node refusing an acquire of several named as not the caller's to take (any node's).</summary>
+    public IReadOnlyList<string> Busy { get; } = [];
 
     /// <summary>The shortest remaining TTL reported by a node that refused an acquire.</summary>
     public TimeSpan? ShortestHolderTtl { get; }

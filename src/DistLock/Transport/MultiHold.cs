@@ -55,7 +55,7 @@ internal sealed class MultiHold : Hold
                 continue;
             }
 
-            var result = await n.RunAsync(LockScript.AcquireAll, Lines(slots[i]), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ScriptNode.ReadAcquire)
+            var result = await n.RunAsync(LockScript.AcquireAll, Lines(slots[i]), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ReadAcquire)
                 .ConfigureAwait(false);
             if (result.Reply != NodeReply.Granted)
             {
@@ -69,7 +69,7 @@ internal sealed class MultiHold : Hold
                 // What it keeps lives by its TTL: the waiter looks again (and extends it) within a
                 // third of it, however long the rest is taken for.
                 var keeping = i > 0 && queue.Length > 0 && result.Reply == NodeReply.Denied;
-                return keeping && !(result.HolderTtl <= ttl / 3) ? NodeResult.Refused(ttl / 3) : result;
+                return keeping && !(result.HolderTtl <= ttl / 3) ? result with { HolderTtl = ttl / 3 } : result;
             }
         }
 
@@ -166,6 +166,14 @@ internal sealed class MultiHold : Hold
                     onNews(message);
                 }
             });
+
+    /// <summary>acquire-all.lua's answer: taken, or refused with how long and by which members' keys.</summary>
+    private static NodeResult ReadAcquire(RedisResult result)
+    {
+        var answer = ScriptNode.ReadAcquire(result);
+        var reply = (RedisResult[])result!;
+        return answer.Reply == NodeReply.Granted || reply.Length <= 2 ? answer : answer with { Busy = [.. reply.Skip(2).Select(k => (string)k!)] };
+    }
 
     private static Task<NodeResult> FenceSlotAsync(ScriptNode node, string[] slot, string id, long floor) =>
         node.FenceWith(LockScript.Fence, [.. slot.SelectMany(k => new RedisKey[] { k, LockKeyLayout.FenceKey(k) })], id, floor);

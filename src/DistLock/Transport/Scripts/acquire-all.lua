@@ -8,7 +8,8 @@
 -- free, as SET NX takes one lock, and never joins a line.
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
--- Returns {1} when taken, or {0, pttl}: how long the members it waits for are taken, at most.
+-- Returns {1} when taken, or {0, pttl, key...}: how long the members it waits for are taken, at most,
+-- and the lock keys of those members (for the caller's message when it gives up).
 --@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 
@@ -20,7 +21,7 @@ for i = 2, queue ~= '' and #KEYS or 0, 2 do
 end
 ticket = tonumber(ticket)
 
-local values, turn, all, wait = {}, {}, true, -1
+local values, turn, all, wait, refused = {}, {}, true, -1, {0, -1}
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
@@ -37,6 +38,7 @@ for i = 2, #KEYS, 2 do
     if not turn[i] then
         all = false
         wait = math.max(wait, redis.call('PTTL', LOCK))
+        refused[#refused + 1] = LOCK
     end
 end
 if all then
@@ -68,4 +70,5 @@ if queue ~= '' then
         end
     end
 end
-return {0, wait}
+refused[2] = wait
+return refused
