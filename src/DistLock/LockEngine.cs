@@ -17,6 +17,7 @@ internal sealed class LockEngine
     private readonly LockManagerOptions _options;
     private readonly LockKeyLayout _keys;
     private readonly double _clockDriftFactor;
+    private readonly TimeSpan _nodeTimeout;
     private readonly AcquireLoop _loop;
     private readonly LeaseContext _leaseContext;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
@@ -49,6 +50,7 @@ internal sealed class LockEngine
         Logger = logger;
         _keys = new LockKeyLayout(options.KeyPrefix);
         _clockDriftFactor = clockDriftFactor;
+        _nodeTimeout = nodeTimeout;
         Protocol = new RedlockProtocol(nodes, nodeTimeout, clockDriftFactor, options.TimeProvider, logger);
         Waiters = new WaitQueues(nodes, nodeTimeout, options.TimeProvider);
         _loop = new AcquireLoop(Protocol, Waiters, options.Defaults.RetryDelay, options.HandoffGrace, options.Defaults.MaxRetries, logger);
@@ -182,6 +184,11 @@ internal sealed class LockEngine
 
         await _closed.CancelAsync().ConfigureAwait(false);
 
+        // Waiters end at once, but clean up first: they leave their lines and give back what a set
+        // kept (Redis Cluster). Done on a connection that closes meanwhile, that would stay held
+        // until its TTL. Each step of a clean-up is bounded by the node timeout: a leave, then a release.
+        await _loop.InFlight.WhenIdleAsync(2 * _nodeTimeout, _options.TimeProvider).ConfigureAwait(false);
+
         if (_options.AutoReleaseOnDispose)
         {
             await Task.WhenAll(_held.Keys.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
@@ -226,9 +233,26 @@ internal sealed class LockEngine
         return released;
     }
 
+    /// <summary>
+    /// Counted in flight from before the closing check to its end, clean-up included (see
+    /// <see cref="CloseAsync"/>): closing either finds it counted, or it finds the manager closing.
+    /// </summary>
     private async Task<LockHandle?> AcquireCoreAsync(LockRequest request, Hold hold, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
+        _loop.InFlight.Enter();
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
+            return await AcquireCountedAsync(request, hold, timeout, throwWhenBusy, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _loop.InFlight.Exit();
+        }
+    }
+
+    private async Task<LockHandle?> AcquireCountedAsync(LockRequest request, Hold hold, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
+    {
         var ttl = request.Ttl ?? _options.Defaults.Ttl;
         var id = request.HolderId ?? NewLockId(_options);
         using var activity = Metrics.Start("acquire", request.Resource);

@@ -138,8 +138,9 @@ public abstract class LockManager : ILockManager, IDisposable
     }
 
     /// <summary>
-    /// Stops handing out locks (calls still waiting for one end with <see cref="ObjectDisposedException"/>),
-    /// releases the ones still held when <see cref="LockManagerOptions.AutoReleaseOnDispose"/> is set
+    /// Stops handing out locks (calls still waiting for one end with <see cref="ObjectDisposedException"/>,
+    /// after they left their lines and gave back what they kept: disposal waits for that, at most
+    /// twice the node timeout), releases the ones still held when <see cref="LockManagerOptions.AutoReleaseOnDispose"/> is set
     /// (else marks them lost), and closes what the manager opened itself. Never throws.
     /// </summary>
     /// <returns>A task that completes when everything is closed.</returns>

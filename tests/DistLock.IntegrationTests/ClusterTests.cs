@@ -146,6 +146,50 @@ public sealed class ClusterTopologyTests(ClusterFixture nodes)
     }
 
     /// <summary>
+    /// Regression: disposing a manager while a set across slots waits (keeping the slots it took)
+    /// closed the connection under the clean-up that gives back what it kept (warning 1002), so those
+    /// members stayed held by a caller that was gone until their TTL: 2 minutes here, well past the
+    /// patience of the polls. Seven slots kept make a clean-up that the close overtook every time.
+    /// </summary>
+    [Fact]
+    public async Task DisposingTheManager_WhileASetAcrossSlotsWaits_FreesWhatTheSetKept()
+    {
+        await using var holder = await nodes.ConnectAsync(Patient);
+        await using var inspector = await nodes.ConnectAsync();
+        var waiter = await nodes.ConnectAsync(new RedisLockManagerOptions { Defaults = { Ttl = TimeSpan.FromMinutes(2) } });
+        var names = await NamesInSlotOrderAsync(8);
+        var (kept, busy) = (names[..^1], names[^1]);
+        await using var held = await holder.AcquireAsync(busy);
+
+        // The set takes its slots in order and keeps those below the member held while it waits.
+        var waiting = waiter.AcquireAllAsync(names, Timeout.InfiniteTimeSpan);
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+            (await inspector.InspectAsync(busy)).Waiters == 1 && (await inspector.InspectAsync(kept[0])).HolderId is not null),
+            "the set never waited keeping the members before the one held");
+        await waiter.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting);
+
+        foreach (var name in kept)
+        {
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await inspector.InspectAsync(name)) is { HolderId: null, HandingOver: 0 }),
+                $"{name} stayed kept for the disposed manager's set");
+        }
+    }
+
+    /// <summary>New names whose locks are each in a slot of its own, in slot order.</summary>
+    private async Task<string[]> NamesInSlotOrderAsync(int count)
+    {
+        var bySlot = new SortedDictionary<int, string>();
+        while (bySlot.Count < count)
+        {
+            var name = NewResource();
+            bySlot.TryAdd(await nodes.Cluster.SlotOfAsync($"lock:{{{name}}}"), name);
+        }
+
+        return [.. bySlot.Values];
+    }
+
+    /// <summary>
     /// Waits until <paramref name="handle"/> has been extended twice more (each extension moves
     /// ValidUntil on), or is lost: the extensions the test is about, rather than a sleep that a
     /// loaded machine may fill with fewer of them.

@@ -300,9 +300,16 @@ internal sealed class AcquireLoop
         }
     }
 
+    /// <summary>
+    /// The acquisitions of this loop's manager and the clean-ups they leave behind: the manager counts
+    /// its calls in, this loop the attempts it abandons (see <see cref="InFlightWork"/>).
+    /// </summary>
+    public InFlightWork InFlight { get; } = new();
+
     /// <summary>The caller stopped waiting for an attempt in flight: if it lands, give the lock back.</summary>
     private async Task AbandonAsync(Task<AttemptResult> attempt, Hold hold, string id)
     {
+        InFlight.Enter();
         try
         {
             var result = await attempt.ConfigureAwait(false);
@@ -314,6 +321,10 @@ internal sealed class AcquireLoop
         catch (Exception ex)
         {
             Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
+        }
+        finally
+        {
+            InFlight.Exit();
         }
     }
 }
