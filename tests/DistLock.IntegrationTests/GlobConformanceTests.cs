@@ -1,5 +1,4 @@
 using DistLock.IntegrationTests.Fixtures;
-using DistLock.Transport;
 using StackExchange.Redis;
 
 namespace DistLock.IntegrationTests;

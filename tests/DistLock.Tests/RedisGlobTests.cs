@@ -1,6 +1,4 @@
-using DistLock.Transport;
-
-namespace DistLock.Tests.Transport;
+namespace DistLock.Tests;
 
 /// <summary>The glob as Redis reads it; GlobConformanceTests (integration) holds it against a real server.</summary>
 public sealed class RedisGlobTests

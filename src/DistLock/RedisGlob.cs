@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace DistLock.Transport;
+namespace DistLock;
 
 /// <summary>
 /// A glob as Redis reads one (KEYS, SCAN MATCH): <c>*</c> any run of characters, <c>?</c> one
@@ -11,7 +11,7 @@ namespace DistLock.Transport;
 /// (Unicode code points), so <c>?</c> is one character of a name however many bytes it takes.
 /// </summary>
 /// <remarks>
-/// It matches resource names where a SCAN pattern cannot (see <see cref="LockKeyLayout.ScanPattern"/>),
+/// It matches resource names where a SCAN pattern cannot (see <see cref="Transport.LockKeyLayout.ScanPattern"/>),
 /// and the in-memory keyspace's KEYS.
 /// </remarks>
 internal sealed class RedisGlob
