@@ -10,29 +10,47 @@
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
 -- Returns {1} when taken, or {0, pttl, key...}: how long the members it waits for are taken, at most,
 -- and the lock keys of those members (for the caller's message when it gives up).
---@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local wait, refused = -1, {0, -1}
+if queue == '' then
+    -- Needs none of the line's helpers, so it ends before they are set up (see release.lua).
+    for i = 1, #KEYS, 2 do
+        if redis.call('GET', KEYS[i]) then
+            wait = math.max(wait, redis.call('PTTL', KEYS[i]))
+            refused[#refused + 1] = KEYS[i]
+        end
+    end
+    if #refused > 2 then
+        refused[2] = wait
+        return refused
+    end
+    for i = 1, #KEYS, 2 do
+        redis.call('SET', KEYS[i], id, 'PX', ttl)
+    end
+    return {1}
+end
+--@include line
 
 -- The queue's ticket: the one it has in any of its lines (a release that woke it took it out of
 -- that member's line only), or false when it stands in none yet.
 local ticket = false
-for i = 2, queue ~= '' and #KEYS or 0, 2 do
+for i = 2, #KEYS, 2 do
     ticket = ticket or redis.call('ZSCORE', KEYS[i], queue)
 end
 ticket = tonumber(ticket)
 
-local values, turn, all, wait, refused = {}, {}, true, -1, {0, -1}
+local values, turn, all = {}, {}, true
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
-    local head = value or queue == '' or first()
-    if not value and head and head ~= true and head ~= queue then
+    local head = value or first()
+    if not value and head and head ~= queue then
         -- Free, and others are first in line (asleep, or gone): the turn is theirs, or this queue's.
         hand_over(1)
         value, head = redis.call('GET', LOCK), first()
     end
     local other = value and string.sub(value, 1, #RESERVED_PREFIX) == RESERVED_PREFIX and string.sub(value, #RESERVED_PREFIX + 1)
-    turn[i] = value == RESERVED_PREFIX .. queue or not value and (head == true or (head or queue) == queue)
+    turn[i] = value == RESERVED_PREFIX .. queue or not value and (head or queue) == queue
         or ticket and other and (tonumber(redis.call('ZSCORE', LINE, other)) or -math.huge) > ticket
     values[i] = value
     if not turn[i] then
@@ -45,29 +63,27 @@ if all then
     for i = 2, #KEYS, 2 do
         LOCK, LINE = KEYS[i - 1], KEYS[i]
         redis.call('SET', LOCK, id, 'PX', ttl)
-        if queue ~= '' and took(queue, false, ttl) and values[i] then
+        if took(queue, false, ttl) and values[i] then
             announce('c', ttl)
         end
     end
     return {1}
 end
-if queue ~= '' then
-    if not ticket then
-        ticket = 0
-        for i = 2, #KEYS, 2 do
-            LINE = KEYS[i]
-            ticket = math.max(ticket, next_ticket())
-        end
-    end
-    local keep = math.max(wait, GRACE)
+if not ticket then
+    ticket = 0
     for i = 2, #KEYS, 2 do
-        LOCK, LINE = KEYS[i - 1], KEYS[i]
-        local score = redis.call('ZSCORE', LINE, queue)
-        join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
-        if turn[i] then
-            redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
-            announce('c', keep)
-        end
+        LINE = KEYS[i]
+        ticket = math.max(ticket, next_ticket())
+    end
+end
+local keep = math.max(wait, GRACE)
+for i = 2, #KEYS, 2 do
+    LOCK, LINE = KEYS[i - 1], KEYS[i]
+    local score = redis.call('ZSCORE', LINE, queue)
+    join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
+    if turn[i] then
+        redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
+        announce('c', keep)
     end
 end
 refused[2] = wait
