@@ -12,6 +12,7 @@ internal sealed class RedisLockNode : ScriptNode
     private const long QuorumFenceResolutionMicroseconds = 1_000_000;
 
     private readonly IDatabase _database;
+    private readonly ConnectionWatch _connectionWatch;
     private readonly RedisVersionGate? _versionGate;
 
     // Replicas that must confirm a new hold or an extension (WAIT), and how long they may take; 0: none.
@@ -31,6 +32,7 @@ internal sealed class RedisLockNode : ScriptNode
         _replicaTimeoutMs = Ms(settings.ReplicaTimeout);
         Multiplexer = multiplexer;
         _database = multiplexer.GetDatabase();
+        _connectionWatch = new ConnectionWatch(multiplexer);
         _versionGate = settings.VersionCheck ? new RedisVersionGate(multiplexer) : null;
         Name = string.Join(",", multiplexer.GetEndPoints().Select(RedisConnector.Format));
     }
@@ -81,7 +83,7 @@ internal sealed class RedisLockNode : ScriptNode
 
     public override async Task<Algorithm.INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)
     {
-        var subscription = new RedisReleaseSubscription(Multiplexer, [.. channels.Select(c => Sharded ? RedisChannel.Sharded(c) : RedisChannel.Literal(c))], onMessage);
+        var subscription = new RedisReleaseSubscription(Multiplexer, _connectionWatch, [.. channels.Select(c => Sharded ? RedisChannel.Sharded(c) : RedisChannel.Literal(c))], onMessage);
         await subscription.StartAsync().ConfigureAwait(false);
         return subscription;
     }

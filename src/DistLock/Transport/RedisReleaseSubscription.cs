@@ -11,27 +11,26 @@ namespace DistLock.Transport;
 /// </summary>
 internal sealed class RedisReleaseSubscription : INodeSubscription
 {
-    private readonly IConnectionMultiplexer _multiplexer;
+    private readonly ConnectionWatch _connection;
     private readonly ISubscriber _subscriber;
     private readonly RedisChannel[] _channels;
     private readonly Action<RedisChannel, RedisValue>[] _handlers;
-    private readonly EventHandler<ConnectionFailedEventArgs> _onConnectionChange;
+    private readonly Action _onConnectionChange;
 
-    public RedisReleaseSubscription(IConnectionMultiplexer multiplexer, RedisChannel[] channels, Action<int, string?> onMessage)
+    public RedisReleaseSubscription(IConnectionMultiplexer multiplexer, ConnectionWatch connection, RedisChannel[] channels, Action<int, string?> onMessage)
     {
-        _multiplexer = multiplexer;
+        _connection = connection;
         _subscriber = multiplexer.GetSubscriber();
         _channels = channels;
         _handlers = [.. channels.Select((_, i) => (Action<RedisChannel, RedisValue>)((_, value) => onMessage(i, value)))];
-        _onConnectionChange = (_, _) => onMessage(0, null);
+        _onConnectionChange = () => onMessage(0, null);
     }
 
     public bool IsActive => _subscriber.IsConnected(_channels[0]);
 
     public async Task StartAsync()
     {
-        _multiplexer.ConnectionRestored += _onConnectionChange;
-        _multiplexer.ConnectionFailed += _onConnectionChange;
+        _connection.Add(_onConnectionChange);
         try
         {
             await Task.WhenAll(_channels.Select((c, i) => _subscriber.SubscribeAsync(c, _handlers[i]))).ConfigureAwait(false);
@@ -45,8 +44,7 @@ internal sealed class RedisReleaseSubscription : INodeSubscription
 
     public async ValueTask DisposeAsync()
     {
-        _multiplexer.ConnectionRestored -= _onConnectionChange;
-        _multiplexer.ConnectionFailed -= _onConnectionChange;
+        _connection.Remove(_onConnectionChange);
         try
         {
             await Task.WhenAll(_channels.Select((c, i) => _subscriber.UnsubscribeAsync(c, _handlers[i]))).ConfigureAwait(false);
