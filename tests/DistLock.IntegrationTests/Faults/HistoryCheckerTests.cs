@@ -50,6 +50,10 @@ public sealed class HistoryCheckerTests
         Assert.Contains(HistoryChecker.CheckFailovers(slow, [], bounds, long.MaxValue), v => v.StartsWith("failover", StringComparison.Ordinal));
         Assert.Empty(HistoryChecker.CheckFailovers(alone, [], bounds, long.MaxValue));
 
+        // b asked just before the resignation (not in line yet): a leads again, and the wait for b is not a handover's.
+        var justAsked = Parse(At(0, "a invoke 0"), At(0.1, "a ok 1 term"), At(0.85, "b invoke 0"), At(0.9, "a release-invoke 1"), At(1, "a release 1 True"), At(1.01, "a invoke 0"), At(1.02, "a ok 2 term"), At(3.5, "b ok 3 term"));
+        Assert.Empty(HistoryChecker.CheckFailovers(justAsked, [], bounds, long.MaxValue));
+
         // Redis paused from 1.2 s to 2 s: the handover it held up is the pause's failover, within its bound.
         var pause = new HistoryChecker.Fault("redis", -1, Ticks(1.2), Ticks(2));
         Assert.Empty(HistoryChecker.CheckFailovers(slow, [pause], bounds, long.MaxValue));
