@@ -121,14 +121,12 @@ internal sealed class LockEngine
             .Select(entry => entry.Key.Resource).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (read.Count > 0)
         {
-            var ofTheSet = request.Resources.Count > 1 ? $" (of the set {Quoted(request.Resources)})" : string.Empty;
+            var ofTheSet = request.Resources.Count > 1 ? $" (of the set {LockTimeoutException.Quoted(request.Resources)})" : string.Empty;
             throw new InvalidOperationException(
-                $"This manager holds a read lock on {Quoted(read)}{ofTheSet}: a read lock cannot be upgraded, so waiting forever for the " +
+                $"This manager holds a read lock on {LockTimeoutException.Quoted(read)}{ofTheSet}: a read lock cannot be upgraded, so waiting forever for the " +
                 "exclusive lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
         }
     }
-
-    private static string Quoted(IEnumerable<string> resources) => string.Join(", ", resources.Select(r => $"'{r}'"));
 
     /// <summary>Checks what the call itself must reject, before anything is sent, and names the hold.</summary>
     private Hold HoldOf(LockRequest request, LockMode mode, int maxCount)
@@ -243,78 +241,73 @@ internal sealed class LockEngine
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) == 1, _owner);
-            return await AcquireCountedAsync(request, hold, timeout, throwWhenBusy, cancellationToken).ConfigureAwait(false);
+            var ttl = request.Ttl ?? _options.Defaults.Ttl;
+            var id = request.HolderId ?? NewLockId(_options);
+            using var activity = Metrics.Start("acquire", request.Resource);
+            var started = _options.TimeProvider.GetTimestamp();
+            AcquireOutcome outcome;
+            try
+            {
+                outcome = await _loop.RunAsync(hold, id, ttl, timeout, cancellationToken, _closed.Token, request.MaxRetries).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The manager was disposed while this caller waited: nothing will ever be handed out.
+                Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), "disposed");
+                activity?.SetTag("distlock.outcome", "disposed");
+                throw new ObjectDisposedException(_owner.GetType().FullName, ex);
+            }
+            catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
+            {
+                var kind = ex is LockBackendException ? "backend" : "canceled";
+                Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), kind);
+                activity?.SetTag("distlock.outcome", kind);
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                throw;
+            }
+
+            activity?.SetTag("distlock.attempts", outcome.Attempts);
+            if (outcome.Winner is not { } winner)
+            {
+                Metrics.AcquireFailed(outcome.Elapsed, "busy");
+                activity?.SetTag("distlock.outcome", "busy");
+                return throwWhenBusy ? throw TimedOut(request, outcome) : null;
+            }
+
+            Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
+            activity?.SetTag("distlock.outcome", "acquired");
+            var clock = new LeaseClock(_options.TimeProvider, _clockDriftFactor, ttl, winner.SentAt,
+                request.AutoExtend ?? _options.Defaults.AutoExtend, request.MaxHoldTime ?? _options.Defaults.MaxHoldTime);
+            var lease = new Lease(_leaseContext, hold, id, ttl, clock);
+            var handle = new LockHandle(this, request, outcome, lease);
+            if (hold.Mode == LockMode.Read)
+            {
+                _readLocks.AddOrUpdate(handle, hold.Key);
+                Interlocked.Increment(ref _readLockCount);
+            }
+
+            if (_options.AutoReleaseOnDispose)
+            {
+                // Only auto-release needs the registry; without it, the hot path takes no shared lock.
+                // Its reference is strong on purpose: the user asked the manager to release these
+                // handles, so one the application drops stays extended until the manager releases it,
+                // instead of being abandoned by its finalizer (see LockHandle).
+                _held.TryAdd(handle, 0);
+            }
+
+            if (Volatile.Read(ref _closing) == 1)
+            {
+                // Disposal began while this attempt was in flight: do not hand out a lock nobody will release.
+                await handle.DisposeAsync().ConfigureAwait(false);
+                ObjectDisposedException.ThrowIf(true, _owner);
+            }
+
+            return handle;
         }
         finally
         {
             _loop.InFlight.Exit();
         }
-    }
-
-    private async Task<LockHandle?> AcquireCountedAsync(LockRequest request, Hold hold, TimeSpan timeout, bool throwWhenBusy, CancellationToken cancellationToken)
-    {
-        var ttl = request.Ttl ?? _options.Defaults.Ttl;
-        var id = request.HolderId ?? NewLockId(_options);
-        using var activity = Metrics.Start("acquire", request.Resource);
-        var started = _options.TimeProvider.GetTimestamp();
-        AcquireOutcome outcome;
-        try
-        {
-            outcome = await _loop.RunAsync(hold, id, ttl, timeout, cancellationToken, _closed.Token, request.MaxRetries).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            // The manager was disposed while this caller waited: nothing will ever be handed out.
-            Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), "disposed");
-            activity?.SetTag("distlock.outcome", "disposed");
-            throw new ObjectDisposedException(_owner.GetType().FullName, ex);
-        }
-        catch (Exception ex) when (ex is LockBackendException or OperationCanceledException)
-        {
-            var kind = ex is LockBackendException ? "backend" : "canceled";
-            Metrics.AcquireFailed(_options.TimeProvider.GetElapsedTime(started), kind);
-            activity?.SetTag("distlock.outcome", kind);
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
-
-        activity?.SetTag("distlock.attempts", outcome.Attempts);
-        if (outcome.Winner is not { } winner)
-        {
-            Metrics.AcquireFailed(outcome.Elapsed, "busy");
-            activity?.SetTag("distlock.outcome", "busy");
-            return throwWhenBusy ? throw TimedOut(request, outcome) : null;
-        }
-
-        Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
-        activity?.SetTag("distlock.outcome", "acquired");
-        var clock = new LeaseClock(_options.TimeProvider, _clockDriftFactor, ttl, winner.SentAt,
-            request.AutoExtend ?? _options.Defaults.AutoExtend, request.MaxHoldTime ?? _options.Defaults.MaxHoldTime);
-        var lease = new Lease(_leaseContext, hold, id, ttl, clock);
-        var handle = new LockHandle(this, request, outcome, lease);
-        if (hold.Mode == LockMode.Read)
-        {
-            _readLocks.AddOrUpdate(handle, hold.Key);
-            Interlocked.Increment(ref _readLockCount);
-        }
-
-        if (_options.AutoReleaseOnDispose)
-        {
-            // Only auto-release needs the registry; without it, the hot path takes no shared lock.
-            // Its reference is strong on purpose: the user asked the manager to release these
-            // handles, so one the application drops stays extended until the manager releases it,
-            // instead of being abandoned by its finalizer (see LockHandle).
-            _held.TryAdd(handle, 0);
-        }
-
-        if (Volatile.Read(ref _closing) == 1)
-        {
-            // Disposal began while this attempt was in flight: do not hand out a lock nobody will release.
-            await handle.DisposeAsync().ConfigureAwait(false);
-            ObjectDisposedException.ThrowIf(true, _owner);
-        }
-
-        return handle;
     }
 
     private LockTimeoutException TimedOut(LockRequest request, AcquireOutcome outcome)

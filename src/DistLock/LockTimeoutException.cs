@@ -30,12 +30,8 @@ public sealed class LockTimeoutException : DistLockException
     }
 
     internal LockTimeoutException(string resource, int attempts, TimeSpan waited)
-        : base($"Lock '{resource}' is still held by another owner after {attempts} attempt(s) " +
-               $"over {waited.TotalMilliseconds:F0} ms.")
+        : this(resource, $"Lock '{resource}' is still held by another owner after {attempts} attempt(s) over {waited.TotalMilliseconds:F0} ms.", attempts, waited)
     {
-        Resource = resource;
-        Attempts = attempts;
-        Waited = waited;
     }
 
     private LockTimeoutException(string resource, string message, int attempts, TimeSpan waited)
@@ -49,7 +45,6 @@ public sealed class LockTimeoutException : DistLockException
     /// <summary>A set not taken in time, naming the members found busy when known (<see cref="Resource"/> is the set, joined).</summary>
     internal static LockTimeoutException ForSet(IReadOnlyList<string> resources, IReadOnlyList<string> busy, int attempts, TimeSpan waited)
     {
-        static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
         var which = busy.Count > 0
             ? $"; busy: {Quoted(busy)} (held by another owner, or kept for a waiter ahead of this one)"
             : string.Empty;
@@ -59,6 +54,9 @@ public sealed class LockTimeoutException : DistLockException
             attempts,
             waited);
     }
+
+    /// <summary>Resource names for a message: each in quotes, joined by commas.</summary>
+    internal static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 
     /// <summary>The resource that could not be locked.</summary>
     public string? Resource { get; }
