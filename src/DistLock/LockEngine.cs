@@ -209,7 +209,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Protocol.ReleaseAsync(handle.LateGrants, handle.Lease.Hold, handle.HolderId).ConfigureAwait(false);
+            released = await Protocol.ReleaseAsync(handle.Lease.Hold, handle.HolderId, handle.LateGrants).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {

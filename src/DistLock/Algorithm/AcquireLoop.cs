@@ -315,7 +315,7 @@ internal sealed class AcquireLoop
             var result = await attempt.ConfigureAwait(false);
             if (result.Acquired || hold.HoldsWhileWaiting)
             {
-                await _protocol.ReleaseAsync(LateGrants.Of(result.Round), hold, id).ConfigureAwait(false);
+                await _protocol.ReleaseAsync(hold, id, LateGrants.Of(result.Round)).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

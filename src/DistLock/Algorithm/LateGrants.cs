@@ -2,9 +2,9 @@ namespace DistLock.Algorithm;
 
 /// <summary>
 /// What a handle keeps of the round that won its lock, for the release: the calls of nodes that
-/// had not answered when the round was decided (Redlock stops at the first majority), which may
-/// still grant after the release has passed them. Null for a round every node answered, as any
-/// single-node round does.
+/// had not answered when the round was decided (Redlock stops at the first majority). Such a node
+/// may have run the acquire already, so its release is sent once it has answered. Null for a
+/// round every node answered, as any single-node round does.
 /// </summary>
 internal sealed class LateGrants
 {
@@ -13,6 +13,20 @@ internal sealed class LateGrants
     private LateGrants((ILockNode, Task<NodeResult>)[] pending) => _pending = pending;
 
     public IReadOnlyList<(ILockNode Node, Task<NodeResult> Call)> Pending => _pending;
+
+    /// <summary>The acquire call still pending on <paramref name="node"/>, if any.</summary>
+    public Task<NodeResult>? CallTo(ILockNode node)
+    {
+        foreach (var (pendingNode, call) in _pending)
+        {
+            if (ReferenceEquals(pendingNode, node))
+            {
+                return call;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The nodes of <paramref name="round"/> without an answer, or null when there are none.</summary>
     public static LateGrants? Of(RoundResult round)

@@ -344,7 +344,7 @@ internal sealed class Lease
     {
         try
         {
-            await _context.Protocol.ReleaseAsync(lateGrants, Hold, Id).ConfigureAwait(false);
+            await _context.Protocol.ReleaseAsync(Hold, Id, lateGrants).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

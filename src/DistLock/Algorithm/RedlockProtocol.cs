@@ -182,31 +182,6 @@ internal sealed class RedlockProtocol
         }
     }
 
-    /// <summary>Releases a lock on every node, and again on nodes of its winning round that grant late (<paramref name="lateGrants"/>).</summary>
-    /// <returns>True when a majority still held it and ended the hold it.</returns>
-    /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public Task<bool> ReleaseAsync(LateGrants? lateGrants, Hold hold, string id)
-    {
-        ReleaseLateGrants(lateGrants, hold, id);
-        return ReleaseAsync(hold, id);
-    }
-
-    /// <summary>
-    /// Call before releasing on every node: a node whose acquire is still in flight may grant after
-    /// that release has passed it, so it is released again if and when it grants. A call that has
-    /// already completed needs nothing more: its hold, if any, is there for the release to delete.
-    /// </summary>
-    private void ReleaseLateGrants(LateGrants? lateGrants, Hold hold, string id)
-    {
-        foreach (var (node, call) in lateGrants?.Pending ?? [])
-        {
-            if (!call.IsCompleted)
-            {
-                _ = ReleaseIfGrantedAsync(node, call, hold, id);
-            }
-        }
-    }
-
     /// <summary>Extends on every node; true when a majority extended in time.</summary>
     /// <returns>The new validity, counted from the returned send time, or null when the lock is lost.</returns>
     /// <exception cref="LockBackendException">Too many nodes failed to tell.</exception>
@@ -236,13 +211,16 @@ internal sealed class RedlockProtocol
     /// timeout. The calls to the nodes that had not answered go on in the background, bounded by
     /// the node timeout: they were sent, so a node that wakes up runs them and deletes its key.
     /// </summary>
+    /// <param name="hold">The hold.</param>
+    /// <param name="id">Its holder.</param>
+    /// <param name="lateGrants">The acquire calls of the winning round still in flight (see <see cref="LateGrants"/>).</param>
     /// <returns>True when a majority still held it and ended the hold.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public async Task<bool> ReleaseAsync(Hold hold, string id)
+    public async Task<bool> ReleaseAsync(Hold hold, string id, LateGrants? lateGrants = null)
     {
         var notice = ReleaseNotice.New(id);
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => s.hold.ReleaseAsync(node, s.id, s.notice), (hold, id, notice), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => ReleaseAfter(s.lateGrants?.CallTo(node), node, s.hold, s.id, s.notice), (hold, id, notice, lateGrants), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
@@ -302,6 +280,23 @@ internal sealed class RedlockProtocol
                 Log.ServerTooOld(_logger, ex, node.Name);
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// The release of one node, sent only once the node has answered the acquire still in flight
+    /// there, if any (whatever the answer: the acquire may have run even if its call failed). One
+    /// release per node, after the node ran the acquire: a second one sent when a late grant came
+    /// could overtake the first, which would then find nothing and count as "not held there".
+    /// </summary>
+    private static Task<NodeResult> ReleaseAfter(Task? acquiring, ILockNode node, Hold hold, string id, string notice)
+    {
+        return acquiring is null || acquiring.IsCompleted ? hold.ReleaseAsync(node, id, notice) : AfterAsync(acquiring, node, hold, id, notice);
+
+        static async Task<NodeResult> AfterAsync(Task acquiring, ILockNode node, Hold hold, string id, string notice)
+        {
+            await acquiring.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return await hold.ReleaseAsync(node, id, notice).ConfigureAwait(false);
         }
     }
 

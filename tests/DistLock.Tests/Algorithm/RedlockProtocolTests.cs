@@ -166,6 +166,32 @@ public sealed class RedlockProtocolTests
         await Assert.ThrowsAsync<LockBackendException>(() => quorum.ReleaseAsync(Holds.Exclusive(Key), Value));
     }
 
+    [Fact]
+    public async Task Release_AcquireAnswerStillInFlight_ReleasesThatNodeOnceAfterTheAnswer()
+    {
+        // Node 2 ran the acquire, but its answer is still on the way when the round is decided.
+        // A second release sent for that late answer could reach the node before the first one,
+        // which would then find nothing and be counted as "not held there": with the other two
+        // nodes down, the release would report a clean end instead of an unclear one.
+        var (quorum, nodes) = Create(3);
+        nodes[2].DeferAnswers = true;
+        var won = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(won.Acquired);
+        Assert.True(nodes[2].Holds(Key), "the acquire ran on node 2");
+        var sentBefore = nodes[2].Commands;
+
+        nodes[0].Down = nodes[1].Down = true;
+        var releasing = _time.AdvanceUntilDoneAsync(quorum.ReleaseAsync(Holds.Exclusive(Key), Value, LateGrants.Of(won.Round)), TimeSpan.FromMilliseconds(10));
+        Assert.Equal(sentBefore, nodes[2].Commands);
+
+        nodes[2].DeferAnswers = false;
+        nodes[2].Wake();
+        await Assert.ThrowsAsync<LockBackendException>(() => releasing);
+        Assert.True(await FakeClock.PollAsync(() => !nodes[2].Holds(Key)), "node 2 is released");
+        await Task.Delay(100);
+        Assert.Equal(sentBefore + 1, nodes[2].Commands);
+    }
+
     private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
