@@ -2,8 +2,8 @@ namespace DistLock.Algorithm;
 
 /// <summary>
 /// What a handle keeps of the round that won its lock, for the release: the calls of nodes that
-/// had not answered when the round was decided (Redlock stops at the first majority). Such a node
-/// may have run the acquire already, so its release is sent once it has answered. Null for a
+/// had not answered when the round was decided (Redlock stops at the first majority). A release
+/// that such a node runs before the acquire is sent again once the acquire grants. Null for a
 /// round every node answered, as any single-node round does.
 /// </summary>
 internal sealed class LateGrants

@@ -220,7 +220,7 @@ internal sealed class RedlockProtocol
     {
         var notice = ReleaseNotice.New(id);
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => ReleaseAfter(s.lateGrants?.CallTo(node), node, s.hold, s.id, s.notice), (hold, id, notice, lateGrants), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => s.protocol.ReleaseBehind(s.lateGrants?.CallTo(node), node, s.hold, s.id, s.notice), (protocol: this, hold, id, notice, lateGrants), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
         if (round.BackendUnavailable)
         {
@@ -284,19 +284,31 @@ internal sealed class RedlockProtocol
     }
 
     /// <summary>
-    /// The release of one node, sent only once the node has answered the acquire still in flight
-    /// there, if any (whatever the answer: the acquire may have run even if its call failed). One
-    /// release per node, after the node ran the acquire: a second one sent when a late grant came
+    /// The release of one node, sent at once. Where the node's acquire has not answered yet, the
+    /// release normally runs after it (one connection keeps the order), but a reconnection or a
+    /// redirection may reorder them: so when the acquire then turns out a grant that the release did
+    /// not find, the node is released again. Only then: a second release sent for every late grant
     /// could overtake the first, which would then find nothing and count as "not held there".
     /// </summary>
-    private static Task<NodeResult> ReleaseAfter(Task? acquiring, ILockNode node, Hold hold, string id, string notice)
+    private Task<NodeResult> ReleaseBehind(Task<NodeResult>? acquiring, ILockNode node, Hold hold, string id, string notice)
     {
-        return acquiring is null || acquiring.IsCompleted ? hold.ReleaseAsync(node, id, notice) : AfterAsync(acquiring, node, hold, id, notice);
-
-        static async Task<NodeResult> AfterAsync(Task acquiring, ILockNode node, Hold hold, string id, string notice)
+        var release = hold.ReleaseAsync(node, id, notice);
+        if (acquiring is { IsCompleted: false })
         {
-            await acquiring.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            return await hold.ReleaseAsync(node, id, notice).ConfigureAwait(false);
+            _ = ReleaseIfOvertakenAsync(acquiring, release, node, hold, id);
+        }
+
+        return release;
+    }
+
+    private async Task ReleaseIfOvertakenAsync(Task<NodeResult> acquiring, Task<NodeResult> release, ILockNode node, Hold hold, string id)
+    {
+        await ((Task)Task.WhenAll(acquiring, release)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (acquiring.IsCompletedSuccessfully && acquiring.Result.Reply == NodeReply.Granted
+            && !(release.IsCompletedSuccessfully && release.Result.Reply == NodeReply.Granted))
+        {
+            Log.LateGrantReleased(_logger, hold.Key, node.Name);
+            await ReleaseOneAsync(node, hold, id, ReleaseNotice.New(id)).ConfigureAwait(false);
         }
     }
 
