@@ -33,6 +33,8 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
                 return Live(key)?.Text;
             case "SET":
                 return Set(a);
+            case "EXISTS":
+                return (long)a.Skip(1).Count(k => Live(k) is { Set: null or { Count: > 0 } });
             case "DEL":
                 return (long)a.Skip(1).Count(k => Live(k) is not null && _keys.Remove(k));
             case "INCR":
