@@ -6,15 +6,13 @@ using StackExchange.Redis;
 namespace DistLock.Transport;
 
 /// <summary>
-/// One Lua script (an embedded resource), run by Redis and by the in-memory node alike. StackExchange.Redis
-/// runs the text by its SHA1 (EVALSHA once the server has seen it) and sends it again when a server
-/// answers NOSCRIPT (a restart, SCRIPT FLUSH), so nothing here does that by hand.
+/// One Lua script (an embedded resource), run by Redis and by the in-memory node alike, on Redis by
+/// its SHA1 (see <see cref="EvaluateAsync"/> for why not by its text).
 /// </summary>
 internal sealed class LockScript
 {
     private const string IncludeDirective = "--@include ";
 
-    private readonly byte[] _hash;
 
     // The wire format's markers, defined once from the C# constants, as Lua locals after the
     // script's leading comment: no script spells them.
@@ -35,7 +33,7 @@ internal sealed class LockScript
         // client finds a script's SHA by its text on every call, so every byte is paid per call.
         Text = string.Join('\n', lines.Where((line, i) => i < firstCode || (line.Trim().Length > 0 && !line.TrimStart().StartsWith("--", StringComparison.Ordinal))));
 #pragma warning disable CA5350 // Redis names a script by the SHA1 of its text: not a security use.
-        _hash = SHA1.HashData(Encoding.UTF8.GetBytes(Text));
+        Hash = SHA1.HashData(Encoding.UTF8.GetBytes(Text));
 #pragma warning restore CA5350
     }
 
@@ -82,6 +80,9 @@ internal sealed class LockScript
 
     public string Name { get; }
 
+    /// <summary>The SHA1 of <see cref="Text"/>, by which Redis knows the script once loaded.</summary>
+    public byte[] Hash { get; }
+
     /// <summary>The script as sent, includes and definitions in place.</summary>
     public string Text { get; }
 
@@ -95,13 +96,16 @@ internal sealed class LockScript
     {
         try
         {
-            return await database.ScriptEvaluateAsync(_hash, keys, args).ConfigureAwait(false);
+            return await database.ScriptEvaluateAsync(Hash, keys, args).ConfigureAwait(false);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException e) when (IsNoScript(e))
         {
             return await database.ScriptEvaluateAsync(Text, keys, args).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The server does not know the script (first call, a restart, SCRIPT FLUSH): send its text.</summary>
+    public static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     private static string Read(string name)
     {

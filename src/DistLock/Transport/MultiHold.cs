@@ -43,11 +43,21 @@ internal sealed class MultiHold : Hold
     /// counts a member that holds the caller's own id as free, since with several nodes a late
     /// release from an earlier attempt of the same id could delete it after it was counted.
     /// </summary>
-    public override async Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
     {
         var n = ScriptNode.Of(node);
-        var slots = Slots(n);
-        var kept = StateOf(n).Kept;
+        var state = StateOf(n);
+
+        // Every member in one slot (any node but a cluster's): one script, nothing kept.
+        return state.Slots.Length == 1 && state.Kept == 0
+            ? n.ConfirmAsync(n.RunAsync(LockScript.AcquireAll, Lines(state.Slots[0]), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ReadAcquire), this, id)
+            : AcquireSlotsAsync(n, state, id, ttl, queue);
+    }
+
+    private async Task<NodeResult> AcquireSlotsAsync(ScriptNode n, NodeState state, string id, TimeSpan ttl, string queue)
+    {
+        var slots = state.Slots;
+        var kept = state.Kept;
         for (var i = 0; i < slots.Length; i++)
         {
             if (i < kept && (await n.ExtendWith(this, LockScript.Extend, [.. slots[i].Select(k => (RedisKey)k)], id, ttl).ConfigureAwait(false)).Reply == NodeReply.Granted)
@@ -63,7 +73,7 @@ internal sealed class MultiHold : Hold
                 if (queue.Length == 0 && i > 0)
                 {
                     // A caller that does not wait keeps nothing of a set it could not take whole.
-                    await ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+                    await ReleaseAsync(n, id, ReleaseNotice.New(id)).ConfigureAwait(false);
                 }
 
                 // What it keeps lives by its TTL: the waiter looks again (and extends it) within a
@@ -91,11 +101,17 @@ internal sealed class MultiHold : Hold
         return NodeResult.Granted;
     }
 
-    public override async Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
+    public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
     {
         var n = ScriptNode.Of(node);
+        var slots = Slots(n);
+        return slots.Length == 1 ? n.ReleaseWith(LockScript.Release, Lines(slots[0]), id, notice) : ReleaseSlotsAsync(n, slots, id, notice);
+    }
+
+    private static async Task<NodeResult> ReleaseSlotsAsync(ScriptNode n, string[][] slots, string id, string notice)
+    {
         var all = NodeResult.Granted;
-        foreach (var slot in Slots(n).AsEnumerable().Reverse())
+        foreach (var slot in slots.AsEnumerable().Reverse())
         {
             if ((await n.ReleaseWith(LockScript.Release, Lines(slot), id, notice).ConfigureAwait(false)).Reply != NodeReply.Granted)
             {

@@ -56,7 +56,7 @@ internal abstract class ScriptNode : ILockNode
     public abstract Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage);
 
     /// <summary>Runs a script and reads its answer with <paramref name="read"/> (static: no closure per call).</summary>
-    public Task<NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, NodeResult> read) =>
+    public virtual Task<NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, NodeResult> read) =>
         EvaluateAsync(script, keys, args).ContinueWith(
             static (done, read) => ((Func<RedisResult, NodeResult>)read!)(done.GetAwaiter().GetResult()),
             read,
