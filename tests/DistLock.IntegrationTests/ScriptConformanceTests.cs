@@ -11,8 +11,7 @@ namespace DistLock.IntegrationTests;
 /// The in-memory node runs the same Lua scripts as Redis, on an emulation of the commands they call
 /// (<see cref="MemoryKeyspace"/>) in a managed Lua interpreter. This drives Redis and the in-memory
 /// node with the same seeded random sequences, through the holds (so every call is one the
-/// library makes), and compares every reply and every message published: every kind of hold (a set of
-/// two locks included), ids
+/// library makes), and compares every reply and every message published: every kind of hold, ids
 /// shared between holders, expiry (real time passes on both), waiters that claim, leave (a
 /// cancellation) or are gone (nobody listens), fencing tokens and raises. A command the emulation
 /// answers differently, or a difference of Lua versions (Redis runs 5.1, the interpreter 5.2), fails here.
@@ -50,7 +49,6 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
             new ReadHold(layout.LockKey("a")),
             new SemaphoreHold(layout.SemaphoreKey("a"), 2),
             new LockHold(layout.LockKey("b"), LockMode.Exclusive),
-            new MultiHold([layout.LockKey("a"), layout.LockKey("b")]),
         ];
         string[] ids = ["x", "y", "z"];
         string[] queues = ["q1", "q2", "q3", LockKeyLayout.ReaderPrefix + "r1", LockKeyLayout.ReaderPrefix + "r2"];
