@@ -284,32 +284,47 @@ internal sealed class RedlockProtocol
     }
 
     /// <summary>
-    /// The release of one node, sent at once. Where the node's acquire has not answered yet, the
-    /// release normally runs after it (one connection keeps the order), but a reconnection or a
-    /// redirection may reorder them: so when the acquire then turns out a grant that the release did
-    /// not find, the node is released again. Only then: a second release sent for every late grant
-    /// could overtake the first, which would then find nothing and count as "not held there".
+    /// The release of one node, sent at once. Where the node's acquire had not answered when the
+    /// round was decided, the release normally runs after it (one connection keeps the order), but a
+    /// reconnection, a redirection or a NOSCRIPT resend may reorder them: so a release that finds
+    /// nothing there waits for that acquire, and if it was a grant, the node's answer is that of a
+    /// second release. Only then: a second release sent for every late grant could overtake the
+    /// first, which would then find nothing; and a first answer of "not held" would count a node
+    /// that did hold as one that did not.
     /// </summary>
     private Task<NodeResult> ReleaseBehind(Task<NodeResult>? acquiring, ILockNode node, Hold hold, string id, string notice)
     {
         var release = hold.ReleaseAsync(node, id, notice);
-        if (acquiring is { IsCompleted: false })
-        {
-            _ = ReleaseIfOvertakenAsync(acquiring, release, node, hold, id);
-        }
-
-        return release;
+        return acquiring is null ? release : ReleaseBehindAsync(acquiring, release, node, hold, id);
     }
 
-    private async Task ReleaseIfOvertakenAsync(Task<NodeResult> acquiring, Task<NodeResult> release, ILockNode node, Hold hold, string id)
+    private async Task<NodeResult> ReleaseBehindAsync(Task<NodeResult> acquiring, Task<NodeResult> release, ILockNode node, Hold hold, string id)
     {
-        await ((Task)Task.WhenAll(acquiring, release)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (acquiring.IsCompletedSuccessfully && acquiring.Result.Reply == NodeReply.Granted
-            && !(release.IsCompletedSuccessfully && release.Result.Reply == NodeReply.Granted))
+        NodeResult first;
+        try
         {
-            Log.LateGrantReleased(_logger, hold.Key, node.Name);
-            await ReleaseOneAsync(node, hold, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+            first = await release.ConfigureAwait(false);
         }
+        catch (Exception)
+        {
+            // No answer: the round counts the node as failed; a late grant is still given back.
+            _ = ReleaseIfGrantedAsync(node, acquiring, hold, id);
+            throw;
+        }
+
+        if (first.Reply == NodeReply.Granted)
+        {
+            return first;
+        }
+
+        await ((Task)acquiring).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!(acquiring.IsCompletedSuccessfully && acquiring.Result.Reply == NodeReply.Granted))
+        {
+            return first;
+        }
+
+        Log.LateGrantReleased(_logger, hold.Key, node.Name);
+        return await hold.ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
     }
 
     private async Task ReleaseOneAsync(ILockNode node, Hold hold, string id, string notice)

@@ -209,6 +209,28 @@ public sealed class RedlockProtocolTests
         Assert.True(await FakeClock.PollAsync(() => !nodes[2].Holds(Key)), "the late grant is released");
     }
 
+    [Fact]
+    public async Task Release_OvertakenOnALateNode_OneOtherNodeDown_StillCountsThatNode()
+    {
+        // The lock was held (node 0 granted, node 2's acquire still on the way). The release reached
+        // node 2 before the acquire, and node 1 is down: node 2's first answer, "not held", must not
+        // be counted, or the release would say the lock was not held.
+        var (quorum, nodes) = Create(3);
+        nodes[2].Hung = true;
+        var won = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(won.Acquired);
+
+        // The acquire stays held; the release runs at once, finds nothing, and waits for the acquire.
+        nodes[2].Hung = false;
+        nodes[1].Down = true;
+        var releasing = quorum.ReleaseAsync(Holds.Exclusive(Key), Value, LateGrants.Of(won.Round));
+        await Task.Delay(50);
+        nodes[2].Wake();
+
+        Assert.True(await releasing.WaitAsync(TimeSpan.FromSeconds(10)), "a majority held it (node 0, and node 2 late)");
+        Assert.False(nodes[2].Holds(Key));
+    }
+
     private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();

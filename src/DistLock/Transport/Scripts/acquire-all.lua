@@ -12,26 +12,18 @@
 -- and the lock keys of those members (for the caller's message when it gives up).
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local wait, refused = -1, {0, -1}
-local unpack = table.unpack or unpack
 if queue == '' then
-    -- Needs none of the line's helpers, so it ends before they are set up (see release.lua); one
-    -- EXISTS tells whether every member is free.
-    local locks = {}
+    -- Needs none of the line's helpers, so it ends before they are set up (see release.lua).
+    -- (EXISTS one key at a time: several keys need Redis 3.0.3.)
     for i = 1, #KEYS, 2 do
-        locks[#locks + 1] = KEYS[i]
+        if redis.call('EXISTS', KEYS[i]) == 1 then
+            wait = math.max(wait, redis.call('PTTL', KEYS[i]))
+            refused[#refused + 1] = KEYS[i]
+        end
     end
-    if redis.call('EXISTS', unpack(locks)) > 0 then
-        for i = 1, #KEYS, 2 do
-            local pttl = redis.call('PTTL', KEYS[i])
-            if pttl ~= -2 then
-                wait = math.max(wait, pttl)
-                refused[#refused + 1] = KEYS[i]
-            end
-        end
-        if #refused > 2 then
-            refused[2] = wait
-            return refused
-        end
+    if #refused > 2 then
+        refused[2] = wait
+        return refused
     end
     for i = 1, #KEYS, 2 do
         redis.call('SET', KEYS[i], id, 'PX', ttl)

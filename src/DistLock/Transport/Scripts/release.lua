@@ -3,31 +3,26 @@
 -- KEYS[1], KEYS[2]: the lock and its line; for a set, then the next lock and its line, and so on. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
 -- Returns 1 when every lock was the caller's and is released, 0 when one was not (it expired, or
 -- was taken over): the others are released all the same.
-local unpack = table.unpack or unpack
-local all, mine, lines = 1, {}, {}
+local all, free, waited = 1, {}, {}
+-- Most releases find nobody in line and end before the line's helpers are set up: setting them up
+-- costs the server more than the delete does. (EXISTS one key at a time: several need Redis 3.0.3.)
 for i = 2, #KEYS, 2 do
-    if redis.call('GET', KEYS[i - 1]) == ARGV[4] then
-        mine[#mine + 1] = i
-        lines[#lines + 1] = KEYS[i]
-    else
+    if redis.call('GET', KEYS[i - 1]) ~= ARGV[4] then
         all = 0
+    elseif redis.call('EXISTS', KEYS[i]) == 0 then
+        free[#free + 1] = KEYS[i - 1]
+    else
+        waited[#waited + 1] = i
     end
 end
-if #mine == 0 then
-    return all
+if #free > 0 then
+    redis.call('DEL', (table.unpack or unpack)(free))
 end
--- Most releases find nobody in line (one EXISTS over every line tells) and end before the line's
--- helpers are set up: setting them up costs the server more than the delete does.
-if redis.call('EXISTS', unpack(lines)) == 0 then
-    local locks = {}
-    for _, i in ipairs(mine) do
-        locks[#locks + 1] = KEYS[i - 1]
-    end
-    redis.call('DEL', unpack(locks))
+if #waited == 0 then
     return all
 end
 --@include line
-for _, i in ipairs(mine) do
+for _, i in ipairs(waited) do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     if hand_over(1) == 0 then
         redis.call('DEL', LOCK)
