@@ -317,13 +317,11 @@ internal sealed class RedlockProtocol
             return first;
         }
 
-        await ((Task)acquiring).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (!(acquiring.IsCompletedSuccessfully && acquiring.Result.Reply == NodeReply.Granted))
+        if (!await GrantedLateAsync(acquiring, node, hold).ConfigureAwait(false))
         {
             return first;
         }
 
-        Log.LateGrantReleased(_logger, hold.Key, node.Name);
         return await hold.ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
     }
 
@@ -340,20 +338,28 @@ internal sealed class RedlockProtocol
 
     private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, Hold hold, string id)
     {
-        NodeResult late;
+        if (await GrantedLateAsync(call, node, hold).ConfigureAwait(false))
+        {
+            await ReleaseOneAsync(node, hold, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether an acquire the round did not wait for turned out a grant (logged: it is given back).</summary>
+    private async Task<bool> GrantedLateAsync(Task<NodeResult> call, ILockNode node, Hold hold)
+    {
         try
         {
-            late = await call.ConfigureAwait(false);
+            if ((await call.ConfigureAwait(false)).Reply != NodeReply.Granted)
+            {
+                return false;
+            }
         }
         catch (Exception)
         {
-            return; // The command failed on the node: nothing was taken there.
+            return false; // The command failed on the node: nothing was taken there.
         }
 
-        if (late.Reply == NodeReply.Granted)
-        {
-            Log.LateGrantReleased(_logger, hold.Key, node.Name);
-            await ReleaseOneAsync(node, hold, id, ReleaseNotice.New(id)).ConfigureAwait(false);
-        }
+        Log.LateGrantReleased(_logger, hold.Key, node.Name);
+        return true;
     }
 }

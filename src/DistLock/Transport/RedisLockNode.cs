@@ -50,21 +50,9 @@ internal sealed class RedisLockNode : ScriptNode
 
     public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args) => script.EvaluateAsync(_database, keys, args);
 
-    /// <summary>The hot path of every script call: the call and the reading of its answer in one step (one state machine, not two).</summary>
-    public override async Task<Algorithm.NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, Algorithm.NodeResult> read)
-    {
-        RedisResult result;
-        try
-        {
-            result = await _database.ScriptEvaluateAsync(script.Hash, keys, args).ConfigureAwait(false);
-        }
-        catch (RedisServerException e) when (LockScript.IsNoScript(e))
-        {
-            result = await _database.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
-        }
-
-        return read(result);
-    }
+    /// <summary>The call and the reading of its answer in one step (see <see cref="LockScript.EvaluateAsync{T}"/>).</summary>
+    public override Task<Algorithm.NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, Algorithm.NodeResult> read) =>
+        script.EvaluateAsync(_database, keys, args, read);
 
     public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => _database.StringSetAsync(key, value, ttl, When.NotExists);
 
