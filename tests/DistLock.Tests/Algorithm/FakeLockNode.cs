@@ -21,6 +21,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
     private readonly InMemoryLockNode _inner = new(time, new LockManagerOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _commands;
+    private int _ran;
     private int _listeners;
 
     public override string Name { get; } = name;
@@ -45,6 +46,12 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
 
     /// <summary>Commands sent to the node, subscriptions included, whether they succeeded or not.</summary>
     public int Commands => Volatile.Read(ref _commands);
+
+    /// <summary>
+    /// Commands the node has run (a hung node runs its held commands on the thread pool after
+    /// <see cref="Wake"/>): wait on this before checking the state a late command leaves.
+    /// </summary>
+    public int Ran => Volatile.Read(ref _ran);
 
     /// <summary>Subscriptions open now.</summary>
     public int Listeners => Volatile.Read(ref _listeners);
@@ -112,9 +119,15 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
 
     private static LockHold Exclusive(string key) => new(key, LockMode.Exclusive);
 
-    private Task<T> Run<T>(Func<Task<T>> command)
+    private Task<T> Run<T>(Func<Task<T>> send)
     {
         Interlocked.Increment(ref _commands);
+        Task<T> command()
+        {
+            Interlocked.Increment(ref _ran);
+            return send();
+        }
+
         if (Down)
         {
             return Task.FromException<T>(new IOException($"{Name} is down"));
