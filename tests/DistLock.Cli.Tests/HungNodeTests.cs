@@ -32,8 +32,8 @@ public sealed class HungNodeTests(RedisFixture redis)
             }
 
             var baselineTime = timer.Elapsed;
-            servers[2].Pause();
-            servers[3].Pause();
+            await servers[2].PauseAsync();
+            await servers[3].PauseAsync();
             timer.Restart();
             using var tool = await Tool.RunAsync(["status", resource, "--json", .. live, "--redis", servers[2].Endpoint, "--redis", servers[3].Endpoint]);
             var cost = timer.Elapsed - baselineTime;

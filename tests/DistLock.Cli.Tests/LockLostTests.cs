@@ -18,7 +18,7 @@ public sealed class LockLostTests
             await Task.Delay(10); // a poll: exec's next step leaves no other trace
         }
 
-        server.Pause();
+        await server.PauseAsync();
         var stopwatch = Stopwatch.StartNew();
         await Task.Delay(1500); // time must pass: Redis stays paused past the lock's 600 ms TTL, so exec's lease runs out
         server.Resume();

@@ -35,7 +35,7 @@ public sealed class BackendFailureTests
     public async Task ConnectAsync_ServerAcceptsButNeverAnswers_FailsWithinTheConnectTimeout_InOneReadableLine()
     {
         await using var server = await RedisServer.StartAsync();
-        server.Pause();
+        await server.PauseAsync();
         try
         {
             var stopwatch = Stopwatch.StartNew();
@@ -67,7 +67,7 @@ public sealed class BackendFailureTests
 
         if (fault == "paused")
         {
-            server.Pause();
+            await server.PauseAsync();
         }
         else
         {
@@ -108,7 +108,7 @@ public sealed class BackendFailureTests
     {
         await using var server = await RedisServer.StartAsync();
         await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + OnlyNodeTimeout, Options());
-        server.Pause();
+        await server.PauseAsync();
         var stopwatch = Stopwatch.StartNew();
         try
         {

@@ -444,7 +444,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         await using var server = await RedisServer.StartAsync();
         if (paused)
         {
-            server.Pause(); // accepts the connection, never answers
+            await server.PauseAsync(); // accepts the connection, never answers
         }
         else
         {

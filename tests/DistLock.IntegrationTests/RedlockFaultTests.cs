@@ -62,7 +62,7 @@ public sealed class RedlockFaultTests
         var servers = await RedisServer.StartManyAsync(3);
         await using var cleanup = new Servers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
-        servers[0].Pause();
+        await servers[0].PauseAsync();
         try
         {
             var stopwatch = Stopwatch.StartNew();
@@ -93,7 +93,7 @@ public sealed class RedlockFaultTests
         await using var cleanup = new Servers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(
             servers.Select(s => s.Endpoint), new RedisLockManagerOptions { NodeTimeout = nodeTimeout, Defaults = { Ttl = TimeSpan.FromSeconds(60) } });
-        servers[0].Pause();
+        await servers[0].PauseAsync();
         try
         {
             for (var i = 0; i < 3; i++)
@@ -132,7 +132,7 @@ public sealed class RedlockFaultTests
             servers.Select(s => s.Endpoint), new RedisLockManagerOptions { NodeTimeout = nodeTimeout, Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         var handle = await manager.AcquireAsync("hung-extend");
         var firstDeadline = handle.ValidUntil;
-        servers[0].Pause();
+        await servers[0].PauseAsync();
         try
         {
             // Time must pass on the real servers: past the TTL, so that only extensions keep the lock.
@@ -158,8 +158,8 @@ public sealed class RedlockFaultTests
         var servers = await RedisServer.StartManyAsync(3);
         await using var cleanup = new Servers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
-        servers[0].Pause();
-        servers[1].Pause();
+        await servers[0].PauseAsync();
+        await servers[1].PauseAsync();
         var stopwatch = Stopwatch.StartNew();
         try
         {

@@ -241,7 +241,7 @@ public sealed class ScriptCallTests(ITestOutputHelper output)
             {
                 var names = Names(2);
                 await admin.GetServer(servers[2].Endpoint).ScriptFlushAsync();
-                servers[2].Pause();
+                await servers[2].PauseAsync();
                 await Task.Delay(50);
                 var set = await owner.AcquireAllAsync(names, TimeSpan.FromSeconds(5));
                 var release = set.ReleaseAsync();
@@ -333,10 +333,10 @@ public sealed class ScriptCallTests(ITestOutputHelper output)
                     await admin.GetServer(servers[2].Endpoint).ScriptFlushAsync();
                 }
 
-                servers[2].Pause();
+                await servers[2].PauseAsync();
                 await Task.Delay(30);
                 var set = await owner.AcquireAllAsync(names, TimeSpan.FromSeconds(5));
-                servers[1].Pause();
+                await servers[1].PauseAsync();
                 await Task.Delay(30);
                 var release = set.ReleaseAsync();
                 servers[2].Resume();

@@ -18,7 +18,7 @@ public static class HungNode
         try
         {
             await using var client = await row.ConnectAsync(servers.Select(s => s.Endpoint).ToList());
-            servers[0].Pause();
+            await servers[0].PauseAsync();
             try
             {
                 var acquires = new List<double>();

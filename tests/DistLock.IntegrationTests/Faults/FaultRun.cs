@@ -275,7 +275,7 @@ public sealed class FaultRun : IAsyncDisposable
     /// <summary>Pauses <paramref name="server"/> (SIGSTOP) for <paramref name="pause"/>; returns when it was paused and when resumed (Stopwatch timestamps).</summary>
     public static async Task<(long PausedAt, long ResumedAt)> PauseAsync(RedisServer server, TimeSpan pause)
     {
-        server.Pause();
+        await server.PauseAsync();
         var pausedAt = Stopwatch.GetTimestamp();
         await Task.Delay(pause); // time must pass while Redis is stopped
         var resumedAt = Stopwatch.GetTimestamp();

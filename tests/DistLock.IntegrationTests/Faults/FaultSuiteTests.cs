@@ -102,7 +102,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), Ttl, holdMs: 3000);
 
         var (holder, token) = await run.WaitForHolderAsync(Patience);
-        redis.Pause();
+        await redis.PauseAsync();
         var pausedAt = Stopwatch.GetTimestamp();
         await Task.Delay(Ttl * 2); // time must pass: Redis stays paused for two TTLs, so the holder's lease runs out while nobody answers
         var resumedAt = Stopwatch.GetTimestamp();
@@ -290,7 +290,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         {
             await using var run = await FaultRun.StartAsync(servers, workers: 3, FaultRun.Seconds(4), Ttl, holdMs: 40);
             await run.WaitForAsync(h => h.Count(e => e.Kind == "ok") >= 5, Patience);
-            servers[2].Pause();
+            await servers[2].PauseAsync();
             var pausedAt = Stopwatch.GetTimestamp();
             await Task.Delay(Ttl * 3); // time must pass: the minority stays paused for three TTLs while the others go on
             servers[2].Resume();
