@@ -10,6 +10,7 @@ public sealed class ReadmeExampleTests(SingleNodeFixture nodes)
     public async Task ReadmeExample_RunsAndReleases()
     {
         var output = new StringWriter();
+        await ConsoleGate.Swap.WaitAsync();
         var original = Console.Out;
         Console.SetOut(output);
         try
@@ -19,6 +20,7 @@ public sealed class ReadmeExampleTests(SingleNodeFixture nodes)
         finally
         {
             Console.SetOut(original);
+            ConsoleGate.Swap.Release();
         }
 
         Assert.Contains("lock:{reports:daily} is ours until", output.ToString(), StringComparison.Ordinal);

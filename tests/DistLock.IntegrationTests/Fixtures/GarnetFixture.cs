@@ -12,9 +12,10 @@ public sealed class GarnetFixture() : RedisNodesFixture(1)
 {
     private GarnetServer? _server;
 
-    protected override Task<IReadOnlyList<string>> StartNodesAsync(int count)
+    protected override async Task<IReadOnlyList<string>> StartNodesAsync(int count)
     {
         var port = LoopbackPorts.Free();
+        await ConsoleGate.Swap.WaitAsync();
         var stdout = Console.Out;
         Console.SetOut(TextWriter.Null); // Garnet prints a banner
         try
@@ -26,9 +27,10 @@ public sealed class GarnetFixture() : RedisNodesFixture(1)
         finally
         {
             Console.SetOut(stdout);
+            ConsoleGate.Swap.Release();
         }
 
-        return Task.FromResult<IReadOnlyList<string>>([$"127.0.0.1:{port}"]);
+        return [$"127.0.0.1:{port}"];
     }
 
     protected override Task StopNodesAsync()
