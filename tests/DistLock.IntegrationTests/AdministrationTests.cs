@@ -155,14 +155,16 @@ public abstract class AdministrationTests
         await using var waiter = await _nodes.ConnectAsync();
         await using var admin = await _nodes.ConnectAsync();
         var resource = "stuck-" + Guid.NewGuid().ToString("N");
-        var stuck = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(3) });
-        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(10));
+        // TTL 9 s: a waiter served within 6 s was woken, not let in by the lease's end; the holder's
+        // next extension (every 3 s) finds it lost.
+        var stuck = await owner.AcquireAsync(new LockRequest(resource) { Ttl = TimeSpan.FromSeconds(9) });
+        var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(30));
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await admin.InspectAsync(resource)).Waiters == 1), "the waiter never joined the line");
 
         Assert.True(await admin.ForceReleaseAsync(resource));
 
-        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(2)); // well before the 3 s TTL
-        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(6)); // well before the 9 s TTL
+        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(15));
         Assert.False(await stuck.ReleaseAsync());
         var after = await admin.InspectAsync(resource);
         Assert.Equal(next.HolderId, after.HolderId);

@@ -73,7 +73,8 @@ public sealed class LeaseFaultTests
         await using var redis = await RedisServer.StartAsync();
         await using var inspector = await redis.ConnectAsync();
         var logger = new ListLogger();
-        var ttl = TimeSpan.FromSeconds(2);
+        // 5 s: extensions are due every 1.7 s, and a loaded machine was seen to stall a timer 1.7 s.
+        var ttl = TimeSpan.FromSeconds(5);
         var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new RedisLockManagerOptions { AutoReleaseOnDispose = true, Defaults = { Ttl = ttl } }, logger);
 
         var key = await AcquireAndDropAsync(manager, "kept");

@@ -82,7 +82,8 @@ public abstract class RedisWaitingTests
         {
             var held = await holder.AcquireAsync(resource);
             var waiting = waiter.AcquireAsync(resource, TimeSpan.FromSeconds(5));
-            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1)));
+            // From the second round the lingering queue is subscribed already: wait for the waiter in line too.
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await _nodes.ChannelsAsync(channels)).All(n => n == 1) && await _nodes.WaitersAsync(resource) > 0));
             await held.ReleaseAsync();
 
             var handle = await waiting; // a wake that missed the queue would leave it asleep past the timeout

@@ -287,20 +287,22 @@ public abstract class SemaphoreTests
     [Fact]
     public async Task ForceReleaseSemaphoreAsync_OneHolder_FreesItsPermit_WakesTheWaiter_AndTheHolderLosesIt()
     {
-        await using var owner = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
+        // TTL 9 s: a waiter served within 6 s was woken, not let in by the lease's end; the holder's
+        // next extension (every 3 s) finds it lost.
+        await using var owner = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = TimeSpan.FromSeconds(9) } });
         await using var other = await ManagerAsync();
         await using var waiter = await ManagerAsync();
         await using var admin = await ManagerAsync();
         var resource = NewResource();
         var stuck = await owner.AcquireSemaphoreAsync(resource, 2);
         await using var kept = await other.AcquireSemaphoreAsync(resource, 2);
-        var waiting = waiter.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        var waiting = waiter.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(30));
         await SemaphoreProbe.WaitersAsync(admin, resource, 1);
 
         Assert.Equal(1, await admin.ForceReleaseSemaphoreAsync(resource, stuck.HolderId));
 
-        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(2)); // well before the 3 s TTL
-        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(5));
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(6)); // well before the 9 s TTL
+        await stuck.LostToken.WhenCancelledAsync(TimeSpan.FromSeconds(15));
         Assert.False(await stuck.ReleaseAsync());
         Assert.Equal(LockState.Held, kept.State);
         var holders = (await admin.InspectSemaphoreAsync(resource)).Holders.Select(h => h.HolderId).Order(StringComparer.Ordinal);
@@ -317,14 +319,15 @@ public abstract class SemaphoreTests
         var resource = NewResource();
         var a = await owner.AcquireSemaphoreAsync(resource, 2);
         var b = await owner.AcquireSemaphoreAsync(resource, 2);
-        var waitingFirst = first.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
-        var waitingSecond = second.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(10));
+        var waitingFirst = first.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(30));
+        var waitingSecond = second.AcquireSemaphoreAsync(resource, 2, TimeSpan.FromSeconds(30));
         await SemaphoreProbe.WaitersAsync(admin, resource, 2);
 
         Assert.Equal(2, await admin.ForceReleaseSemaphoreAsync(resource));
 
-        await using var one = await waitingFirst.WaitAsync(TimeSpan.FromSeconds(2));
-        await using var two = await waitingSecond.WaitAsync(TimeSpan.FromSeconds(2));
+        // Well before the 20 s TTL: woken, not let in by the leases' end.
+        await using var one = await waitingFirst.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var two = await waitingSecond.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(await a.ReleaseAsync());
         Assert.False(await b.ReleaseAsync());
         Assert.Equal(0, await admin.ForceReleaseSemaphoreAsync(resource, "no-such-holder"));

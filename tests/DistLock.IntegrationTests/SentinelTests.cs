@@ -31,7 +31,7 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
         var replica = await nodes.Group.ReplicaAsync();
         var resource = NewResource();
 
-        replica.Pause();
+        await replica.PauseAsync();
         LockBackendException error;
         try
         {
@@ -44,6 +44,7 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
 
         Assert.Contains("WaitForReplicas", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await nodes.CountHoldersAsync("lock:{" + resource + "}"));
+        await ReplicaAcknowledgesAsync();
         await using var later = await manager.AcquireAsync(resource, TimeSpan.FromSeconds(10));
         Assert.NotNull(later);
     }
@@ -58,7 +59,7 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
         var validUntil = handle.ValidUntil;
 
         var server = await nodes.Group.ReplicaAsync();
-        server.Pause();
+        await server.PauseAsync();
         LockBackendException error;
         try
         {
@@ -73,6 +74,7 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
         Assert.Equal(LockState.Held, handle.State);
         // The holder does not count on the unconfirmed TTL (ValidUntil is read off the clock: allow jitter).
         Assert.InRange(handle.ValidUntil, validUntil - TimeSpan.FromSeconds(1), validUntil + TimeSpan.FromSeconds(1));
+        await ReplicaAcknowledgesAsync();
 
         Assert.True(await handle.ExtendAsync(TimeSpan.FromSeconds(60)));
         Assert.True(handle.ValidUntil > validUntil + TimeSpan.FromSeconds(40));
@@ -120,5 +122,23 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
             Assert.Null(await other.TryAcquireAsync(resource));
             Assert.True(await held.ReleaseAsync());
         }
+    }
+
+    /// <summary>
+    /// Waits until the resumed replica acknowledges a write within the tests' 150 ms again (WAIT on
+    /// the primary): on a loaded machine it can take longer to catch up after SIGCONT.
+    /// </summary>
+    private async Task ReplicaAcknowledgesAsync()
+    {
+        await using var primary = await (await nodes.Group.PrimaryAsync()).ConnectAsync();
+        var db = primary.GetDatabase();
+        Assert.True(
+            await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+            {
+                // WAIT counts the replicas that have this connection's last write.
+                await db.StringSetAsync("replica-probe", "1", TimeSpan.FromSeconds(10));
+                return (long)await db.ExecuteAsync("WAIT", 1, 150) >= 1;
+            }),
+            "the replica never acknowledged a write again");
     }
 }

@@ -185,10 +185,10 @@ public sealed class LeaseTests
         Assert.True(await FakeClock.PollAsync(() => gated.Pending > 0));
         await gated.RunNewestFirstAsync();
         Assert.True(await FakeClock.PollAsync(() => shorter.IsCompleted));
-        await FakeClock.PollAsync(() => gated.Pending > 0 || longer.IsCompleted);
+        Assert.True(await FakeClock.PollAsync(() => gated.Pending > 0 || longer.IsCompleted));
         await gated.RunNewestFirstAsync();
         Assert.True(await shorter);
-        Assert.True(await longer);
+        Assert.True(await longer.WaitAsync(TimeSpan.FromSeconds(10)));
 
         _time.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(node.Holds(Key), lease.State == LockState.Held);
