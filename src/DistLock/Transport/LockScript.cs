@@ -13,7 +13,6 @@ internal sealed class LockScript
 {
     private const string IncludeDirective = "--@include ";
 
-
     // The wire format's markers, defined once from the C# constants, as Lua locals after the
     // script's leading comment: no script spells them.
     private static readonly string Definitions =

@@ -50,7 +50,7 @@ internal sealed class MultiHold : Hold
 
         // Every member in one slot (any node but a cluster's): one script, nothing kept.
         return state.Slots.Length == 1 && state.Kept == 0
-            ? n.ConfirmAsync(n.RunAsync(LockScript.AcquireAll, Lines(state.Slots[0]), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ReadAcquire), this, id)
+            ? n.ConfirmAsync(AcquireSlot(n, state.Slots[0], id, ttl, queue), this, id)
             : AcquireSlotsAsync(n, state, id, ttl, queue);
     }
 
@@ -65,8 +65,7 @@ internal sealed class MultiHold : Hold
                 continue;
             }
 
-            var result = await n.RunAsync(LockScript.AcquireAll, Lines(slots[i]), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ReadAcquire)
-                .ConfigureAwait(false);
+            var result = await AcquireSlot(n, slots[i], id, ttl, queue).ConfigureAwait(false);
             if (result.Reply != NodeReply.Granted)
             {
                 Keep(n, queue.Length == 0 ? 0 : i);
@@ -86,6 +85,10 @@ internal sealed class MultiHold : Hold
         Keep(n, 0);
         return await n.ConfirmAsync(Task.FromResult(NodeResult.Granted), this, id).ConfigureAwait(false);
     }
+
+    /// <summary>One slot's members, all or none (acquire-all.lua).</summary>
+    private static Task<NodeResult> AcquireSlot(ScriptNode n, string[] slot, string id, TimeSpan ttl, string queue) =>
+        n.RunAsync(LockScript.AcquireAll, Lines(slot), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ReadAcquire);
 
     public override async Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using DistLock.Algorithm;
 using StackExchange.Redis;
 
 namespace DistLock.Transport;
@@ -51,7 +52,7 @@ internal sealed class RedisLockNode : ScriptNode
     public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args) => script.EvaluateAsync(_database, keys, args);
 
     /// <summary>The call and the reading of its answer in one step (see <see cref="LockScript.EvaluateAsync{T}"/>).</summary>
-    public override Task<Algorithm.NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, Algorithm.NodeResult> read) =>
+    public override Task<NodeResult> RunAsync(LockScript script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, NodeResult> read) =>
         script.EvaluateAsync(_database, keys, args, read);
 
     public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) => _database.StringSetAsync(key, value, ttl, When.NotExists);
