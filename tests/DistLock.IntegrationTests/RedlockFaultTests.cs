@@ -19,7 +19,7 @@ public sealed class RedlockFaultTests
     public async Task AcquireAndRelease_MinorityKilled_StillWork(int count, int killed)
     {
         var servers = await RedisServer.StartManyAsync(count);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
         foreach (var server in servers.Take(killed))
         {
@@ -40,7 +40,7 @@ public sealed class RedlockFaultTests
     public async Task AcquireAsync_MajorityKilled_ThrowsLockBackendExceptionWithinTimeout(int count, int killed)
     {
         var servers = await RedisServer.StartManyAsync(count);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
         foreach (var server in servers.Take(killed))
         {
@@ -60,7 +60,7 @@ public sealed class RedlockFaultTests
     public async Task AcquireAsync_OneOfThreePaused_DoesNotWaitForIt_AndNoKeyOutlivesTheRelease()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
         await servers[0].PauseAsync();
         try
@@ -90,7 +90,7 @@ public sealed class RedlockFaultTests
         // that does not by a margin no busy machine can eat; a TTL no test waits out.
         var nodeTimeout = TimeSpan.FromSeconds(3);
         var servers = await RedisServer.StartManyAsync(count);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(
             servers.Select(s => s.Endpoint), new RedisLockManagerOptions { NodeTimeout = nodeTimeout, Defaults = { Ttl = TimeSpan.FromSeconds(60) } });
         await servers[0].PauseAsync();
@@ -127,7 +127,7 @@ public sealed class RedlockFaultTests
         // Extensions every 1 s; each waiting for the hung node (3 s) would let the 3 s TTL run out.
         var nodeTimeout = TimeSpan.FromSeconds(3);
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(
             servers.Select(s => s.Endpoint), new RedisLockManagerOptions { NodeTimeout = nodeTimeout, Defaults = { Ttl = TimeSpan.FromSeconds(3) } });
         var handle = await manager.AcquireAsync("hung-extend");
@@ -156,7 +156,7 @@ public sealed class RedlockFaultTests
     public async Task AcquireAsync_TwoOfThreePaused_FailsWithinNodeTimeoutAndLeavesNoKeyOnceTheyWake()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
         await servers[0].PauseAsync();
         await servers[1].PauseAsync();
@@ -180,7 +180,7 @@ public sealed class RedlockFaultTests
     public async Task TryAcquireAsync_MinorityGranted_LeavesNoKeyOfOursOnAnyNode()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
         const string key = "lock:{split}";
         foreach (var server in servers.Skip(1))
@@ -201,7 +201,7 @@ public sealed class RedlockFaultTests
     public async Task ExtendAsync_OnlyMinorityStillHoldsKey_ReturnsFalse()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
         var handle = await manager.AcquireAsync("minority-extend");
 
@@ -223,7 +223,7 @@ public sealed class RedlockFaultTests
     public async Task AcquireAsync_FiveManagersAtTheSameInstant_OneWinsQuicklyAndAllFinish()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         var managers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
             RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options())));
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -267,7 +267,7 @@ public sealed class RedlockFaultTests
     public async Task ConnectAsync_MinorityDownAtStart_ConnectsAndLocks()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         servers[2].Kill();
 
         await using var manager = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint + ",connectTimeout=1000"), Options());
@@ -281,7 +281,7 @@ public sealed class RedlockFaultTests
     public async Task ConnectAsync_MajorityDownAtStart_ThrowsLockBackendException()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        await using var cleanup = new Servers(servers);
+        await using var cleanup = new StartedServers(servers);
         servers[1].Kill();
         servers[2].Kill();
 
@@ -337,17 +337,5 @@ public sealed class RedlockFaultTests
         }
 
         return values;
-    }
-
-    /// <summary>Stops a test's own servers when it ends, pass or fail.</summary>
-    private sealed class Servers(RedisServer[] servers) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var server in servers)
-            {
-                await server.DisposeAsync();
-            }
-        }
     }
 }

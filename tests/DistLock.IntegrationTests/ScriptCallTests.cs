@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistLock.IntegrationTests.Fixtures;
 using DistLock.RedisRig;
 using Xunit.Abstractions;
 
@@ -230,51 +231,41 @@ public sealed class ScriptCallTests(ITestOutputHelper output)
     public async Task Redlock_LateAcquireAndReleaseBothNoScript_NodeEndsClean()
     {
         var servers = await RedisServer.StartManyAsync(3);
-        try
+        await using var cleanup = new StartedServers(servers);
+        var endpoints = servers.Select(s => s.Endpoint).ToList();
+        await using var owner = await RedisLockManager.ConnectAsync(endpoints, Options(TimeSpan.FromMilliseconds(300)));
+        await using var admin = await servers[2].ConnectAsync(",allowAdmin=true");
+        var db = admin.GetDatabase();
+        var leftHeld = 0;
+        for (var i = 0; i < 6; i++)
         {
-            var endpoints = servers.Select(s => s.Endpoint).ToList();
-            await using var owner = await RedisLockManager.ConnectAsync(endpoints, Options(TimeSpan.FromMilliseconds(300)));
-            await using var admin = await servers[2].ConnectAsync(",allowAdmin=true");
-            var db = admin.GetDatabase();
-            var leftHeld = 0;
-            for (var i = 0; i < 6; i++)
+            var names = Names(2);
+            await admin.GetServer(servers[2].Endpoint).ScriptFlushAsync();
+            await servers[2].PauseAsync();
+            await Task.Delay(50);
+            var set = await owner.AcquireAllAsync(names, TimeSpan.FromSeconds(5));
+            var release = set.ReleaseAsync();
+            Assert.True(await release);
+            servers[2].Resume();
+            var clean = await Fixtures.Eventually.TrueWithinAsync(TimeSpan.FromSeconds(8), async () =>
             {
-                var names = Names(2);
-                await admin.GetServer(servers[2].Endpoint).ScriptFlushAsync();
-                await servers[2].PauseAsync();
-                await Task.Delay(50);
-                var set = await owner.AcquireAllAsync(names, TimeSpan.FromSeconds(5));
-                var release = set.ReleaseAsync();
-                Assert.True(await release);
-                servers[2].Resume();
-                var clean = await Fixtures.Eventually.TrueWithinAsync(TimeSpan.FromSeconds(8), async () =>
+                foreach (var n in names)
                 {
-                    foreach (var n in names)
+                    if (await db.KeyExistsAsync($"lock:{{{n}}}"))
                     {
-                        if (await db.KeyExistsAsync($"lock:{{{n}}}"))
-                        {
-                            return false;
-                        }
+                        return false;
                     }
-
-                    return true;
-                });
-                if (!clean)
-                {
-                    leftHeld++;
                 }
-            }
 
-            Assert.Equal(0, leftHeld);
-        }
-        finally
-        {
-            foreach (var s in servers)
+                return true;
+            });
+            if (!clean)
             {
-                s.Resume();
-                await s.DisposeAsync();
+                leftHeld++;
             }
         }
+
+        Assert.Equal(0, leftHeld);
     }
 
     [Fact]
@@ -317,60 +308,50 @@ public sealed class ScriptCallTests(ITestOutputHelper output)
     public async Task Redlock_LateAcquireRacingItsReleaseAfterNoScript_OneNodeDown_ReleaseSaysHeld(bool flush)
     {
         var servers = await RedisServer.StartManyAsync(3);
-        try
+        await using var cleanup = new StartedServers(servers);
+        var endpoints = servers.Select(s => s.Endpoint).ToList();
+        await using var owner = await RedisLockManager.ConnectAsync(endpoints, Options(TimeSpan.FromMilliseconds(1000)));
+        await using var admin = await servers[2].ConnectAsync(",allowAdmin=true");
+        var falses = 0;
+        var throws = 0;
+        var trues = 0;
+        for (var i = 0; i < 15; i++)
         {
-            var endpoints = servers.Select(s => s.Endpoint).ToList();
-            await using var owner = await RedisLockManager.ConnectAsync(endpoints, Options(TimeSpan.FromMilliseconds(1000)));
-            await using var admin = await servers[2].ConnectAsync(",allowAdmin=true");
-            var falses = 0;
-            var throws = 0;
-            var trues = 0;
-            for (var i = 0; i < 15; i++)
+            var names = Names(2);
+            if (flush)
             {
-                var names = Names(2);
-                if (flush)
-                {
-                    await admin.GetServer(servers[2].Endpoint).ScriptFlushAsync();
-                }
-
-                await servers[2].PauseAsync();
-                await Task.Delay(30);
-                var set = await owner.AcquireAllAsync(names, TimeSpan.FromSeconds(5));
-                await servers[1].PauseAsync();
-                await Task.Delay(30);
-                var release = set.ReleaseAsync();
-                servers[2].Resume();
-                try
-                {
-                    if (await release)
-                    {
-                        trues++;
-                    }
-                    else
-                    {
-                        falses++;
-                    }
-                }
-                catch (LockBackendException)
-                {
-                    throws++;
-                }
-
-                servers[1].Resume();
-                await Task.Delay(100);
+                await admin.GetServer(servers[2].Endpoint).ScriptFlushAsync();
             }
 
-            output.WriteLine($"true {trues}, false {falses}, threw {throws}");
-            Assert.Equal(0, falses);
-        }
-        finally
-        {
-            foreach (var s in servers)
+            await servers[2].PauseAsync();
+            await Task.Delay(30);
+            var set = await owner.AcquireAllAsync(names, TimeSpan.FromSeconds(5));
+            await servers[1].PauseAsync();
+            await Task.Delay(30);
+            var release = set.ReleaseAsync();
+            servers[2].Resume();
+            try
             {
-                s.Resume();
-                await s.DisposeAsync();
+                if (await release)
+                {
+                    trues++;
+                }
+                else
+                {
+                    falses++;
+                }
             }
+            catch (LockBackendException)
+            {
+                throws++;
+            }
+
+            servers[1].Resume();
+            await Task.Delay(100);
         }
+
+        output.WriteLine($"true {trues}, false {falses}, threw {throws}");
+        Assert.Equal(0, falses);
     }
 
     /// <summary>FencedRedisStore takes an IDatabaseAsync, so a batch: its write is queued, the batch executed, the write awaited.</summary>
