@@ -9,7 +9,7 @@ namespace DistLock;
 /// <param name="Key">The lock key.</param>
 /// <param name="HolderId">The holder's id (its <see cref="LockHandle.HolderId"/>), or null when the lock is free, being handed over (see <paramref name="HandingOver"/>), or held by readers (see <see cref="Readers"/>).</param>
 /// <param name="HandingOver">Turns a release has reserved for the waiters it woke: 1 while the lock waits for the waiter (or the readers) it woke to claim it, else 0.</param>
-/// <param name="RemainingTtl">How long the key lives unless extended; null when free (or without expiry).</param>
+/// <param name="RemainingTtl">How long the hold lasts unless extended (over several nodes, until fewer than a majority keep the key); null when free (or without expiry).</param>
 /// <param name="LastFencingToken">The last fencing token issued for the resource (tokens are issued on demand, by <see cref="LockHandle.GetFencingTokenAsync"/>): the current holder's when it asked for one; 0 when none was.</param>
 /// <param name="Waiters">How many waiting processes are in the lock's line.</param>
 /// <param name="NodesHolding">On how many nodes <paramref name="HolderId"/> holds the key.</param>

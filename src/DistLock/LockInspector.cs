@@ -26,14 +26,15 @@ internal sealed class LockInspector
         var key = _keys.LockKey(resource);
         var answers = await OnEveryNodeAsync(node => InspectLockAsync(node, key), "inspect", key, cancellationToken).ConfigureAwait(false);
         var holders = answers.Where(a => a.Value is not null).GroupBy(a => a.Value).OrderByDescending(g => g.Count()).FirstOrDefault();
-        var ttls = holders?.Where(a => a.PttlMs >= 0).Select(a => TimeSpan.FromMilliseconds(a.PttlMs)).ToList();
+        var quorum = LockValidity.QuorumSize(_nodes.Count);
+        var ttls = holders?.Where(a => a.PttlMs >= 0).Select(a => a.PttlMs).ToList();
         var readLocked = holders?.Key == LockKeyLayout.ReadersMarker;
 
-        // A reader holds when a majority of the nodes hold its lease; what is left is the least of theirs.
+        // A reader holds while a majority of the nodes hold its lease.
         var readers = readLocked
             ? answers.SelectMany(a => a.Readers).GroupBy(r => r.Id)
-                .Where(g => g.Count() >= LockValidity.QuorumSize(_nodes.Count))
-                .Select(g => new LockHolder(g.Key, TimeSpan.FromMilliseconds(g.Min(r => r.LeftMs))))
+                .Where(g => g.Count() >= quorum)
+                .Select(g => new LockHolder(g.Key, KeptByMajority(g.Select(r => r.LeftMs).ToList(), quorum)))
                 .OrderBy(r => r.RemainingTtl)
                 .ToList()
             : [];
@@ -43,13 +44,25 @@ internal sealed class LockInspector
             key,
             readLocked || handingOver ? null : holders?.Key, // a reservation names a waiting queue, not a holder
             handingOver ? 1 : 0,
-            ttls is { Count: > 0 } ? ttls.Min() : null,
+            ttls is { Count: > 0 } ? KeptByMajority(ttls, quorum) : null,
             answers.Max(a => a.Fence),
             answers.Max(a => a.Waiters),
             holders?.Count() ?? 0)
         {
             Readers = readers,
         };
+    }
+
+    /// <summary>
+    /// How long a hold lasts given what each node has left of it: until fewer than a majority keep it,
+    /// the <paramref name="quorum"/>-th longest. A node whose copy ends sooner (a straggler still
+    /// being extended, a restarted node) frees nothing, since no one else can reach a majority before
+    /// the others end. With fewer copies than a majority, the shortest.
+    /// </summary>
+    private static TimeSpan KeptByMajority(List<long> leftMs, int quorum)
+    {
+        leftMs.Sort();
+        return TimeSpan.FromMilliseconds(leftMs[Math.Max(0, leftMs.Count - quorum)]);
     }
 
     /// <summary>The semaphore <paramref name="resource"/> on its one deployment (semaphores are refused over several).</summary>

@@ -95,4 +95,26 @@ public abstract class RedisLockSemanticsTests
         Assert.Equal(0, await _nodes.CountHoldersAsync(a.Key));
         Assert.Equal(0, await _nodes.CountHoldersAsync(b.Key));
     }
+
+    [Fact]
+    public async Task InspectAsync_OneNodesKeyExpiresSooner_ReportsHowLongAMajorityKeepsTheLock()
+    {
+        await using var manager = await ManagerAsync();
+        await using var handle = await manager.AcquireAsync(new LockRequest(NewResource()) { Ttl = TimeSpan.FromSeconds(30) });
+        Assert.True(await HeldOnEveryNodeAsync(handle.Key));
+
+        // One node's copy expiring early (a late straggler, a replica promoted with an older TTL)
+        // frees nothing while the others still hold it: no one else can reach a majority before theirs expire.
+        Assert.True(await _nodes.Inspectors[0].GetDatabase().KeyExpireAsync(handle.Key, TimeSpan.FromSeconds(2)));
+        var left = (await manager.InspectAsync(handle.Resource)).RemainingTtl ?? TimeSpan.Zero;
+
+        if (_nodes.NodeCount >= 3)
+        {
+            Assert.InRange(left, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        }
+        else
+        {
+            Assert.InRange(left, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(2));
+        }
+    }
 }
