@@ -459,7 +459,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
 
             var manager = host.Services.GetRequiredService<RedisLockManager>();
 
-            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(3), $"took {timer.Elapsed.TotalSeconds:0.00} s"); // 2 s and a margin; was 6 s
+            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(4.5), $"took {timer.Elapsed.TotalSeconds:0.00} s"); // 2 s and a margin for a loaded machine; was 6 s
             await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("di-down-concrete"));
             await host.StopAsync();
         }

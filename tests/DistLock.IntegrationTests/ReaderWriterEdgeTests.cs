@@ -55,8 +55,8 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     [Fact]
     public async Task StalledWokenReader_LastLiveReaderOut_MustStillWakeTheWriterWithinAboutTheGrace()
     {
-        // A grace of 200 ms. TTL 6 s, so a writer that sleeps to it is told apart.
-        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(6) } };
+        // A grace of 200 ms. TTL 15 s, so a writer that sleeps to it is told apart, even on a loaded machine.
+        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(15) } };
         await using var holder = await nodes.ConnectAsync(options);
         await using var readers = await nodes.ConnectAsync(options);
         await using var writers = await nodes.ConnectAsync(options);
@@ -81,7 +81,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         var released = Stopwatch.StartNew();
         Assert.True(await reader.ReleaseAsync());
         await using var writer = await writing;
-        Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"the writer took the lock {released.Elapsed} after the last live reader left");
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(7), $"the writer took the lock {released.Elapsed} after the last live reader left");
     }
 
     /// <summary>
@@ -105,7 +105,8 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         // A writer that queued behind the reader, then was killed: its place stays, its channel is silent.
         await nodes.Inspectors[0].GetDatabase().SortedSetAddAsync(LockKeyLayout.WaitersKey(key), "dead-writer", 1);
 
-        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(3));
+        // Under the 5 s retry delay: the reader gets in on its first look, not on a retry.
+        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(4.5));
         Assert.NotNull(joined);
         await joined!.ReleaseAsync();
     }
@@ -129,9 +130,9 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 2)), "the reader never joined the line");
 
         await writer.DisposeAsync();
-        await using var next = await third.AcquireReadAsync(resource, TimeSpan.FromSeconds(2));
+        await using var next = await third.AcquireReadAsync(resource, TimeSpan.FromSeconds(4.5));
 
-        await using var behind = await queued.WaitAsync(TimeSpan.FromSeconds(3)); // the TTL is 20 s
+        await using var behind = await queued.WaitAsync(TimeSpan.FromSeconds(4.5)); // the TTL is 20 s, the retry delay 5 s
         Assert.Equal(LockState.Held, reading.State);
     }
 
@@ -144,7 +145,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     [Fact]
     public async Task WaitingWriterGivesUp_ReadersQueuedBehindIt_MustJoinTheReadersWithoutWaitingOutTheTtl()
     {
-        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(6) } };
+        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(15) } };
         await using var first = await nodes.ConnectAsync(options);
         await using var writers = await nodes.ConnectAsync(options);
         await using var second = await nodes.ConnectAsync(options);
@@ -162,7 +163,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await giveUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writing);
         await using var joined = await joining;
-        Assert.True(gaveUp.Elapsed < TimeSpan.FromSeconds(3), $"the reader got in {gaveUp.Elapsed} after the writer ahead of it gave up");
+        Assert.True(gaveUp.Elapsed < TimeSpan.FromSeconds(7), $"the reader got in {gaveUp.Elapsed} after the writer ahead of it gave up");
     }
 
     /// <summary>
@@ -206,7 +207,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
     [Fact]
     public async Task StalledWriterThatMissedItsTurn_MustNotHoldBackNewReadersWhileReadersHold()
     {
-        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(6) } };
+        var options = new RedisLockManagerOptions { HandoffGrace = TimeSpan.FromMilliseconds(200), Defaults = { Ttl = TimeSpan.FromSeconds(15) } };
         await using var holder = await nodes.ConnectAsync(options);
         await using var first = await nodes.ConnectAsync(options);
         await using var second = await nodes.ConnectAsync(options);
@@ -222,7 +223,7 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await held.ReleaseAsync();
         await using var reader = await reading;
 
-        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(3));
+        var joined = await second.TryAcquireReadAsync(resource, TimeSpan.FromSeconds(7));
         Assert.NotNull(joined);
         await joined!.ReleaseAsync();
     }

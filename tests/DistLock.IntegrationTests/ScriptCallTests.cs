@@ -176,7 +176,7 @@ public sealed class ScriptCallTests(ITestOutputHelper output)
 
         var sw = Stopwatch.StartNew();
         Assert.True(await set.ReleaseAsync());
-        await using var got = await waiting.WaitAsync(TimeSpan.FromSeconds(3));
+        await using var got = await waiting.WaitAsync(TimeSpan.FromSeconds(10)); // the set's TTL is 30 s
         output.WriteLine($"waiter took it {sw.ElapsedMilliseconds} ms after");
         Assert.Null((await c.InspectAsync(names[0])).HolderId);
         Assert.Null((await c.InspectAsync(names[2])).HolderId);
