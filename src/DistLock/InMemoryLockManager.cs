@@ -48,7 +48,7 @@ public sealed class InMemoryLockManager : LockManager
     private InMemoryLockManager(InMemoryLockNode? sharedNode, LockManagerOptions? options, ILogger? logger)
     {
         var settings = LockManagerOptions.ValidatedCopy(options, nameof(options));
-        Node = sharedNode ?? new InMemoryLockNode(settings.TimeProvider, settings.HandoffGrace);
+        Node = sharedNode?.SharedWith(settings.HandoffGrace) ?? new InMemoryLockNode(settings.TimeProvider, settings.HandoffGrace);
 
         // One node in this process: it answers at once, so the node timeout only bounds what cannot happen.
         Engine = new LockEngine(this, [Node], settings, nodeTimeout: TimeSpan.FromSeconds(1), clockDriftFactor: 0, "in-memory", logger ?? NullLogger.Instance);

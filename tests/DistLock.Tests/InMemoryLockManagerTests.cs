@@ -27,6 +27,28 @@ public sealed class InMemoryLockManagerTests
         Assert.True(await next.GetFencingTokenAsync() > token);
     }
 
+    /// <summary>
+    /// A manager that shares another's locks used that manager's handoff grace, not its own: a queue
+    /// it woke had the first manager's 50 ms to claim its turn though its own options gave 5 s (a
+    /// woken writer that was slow on a busy machine lost its turn to later readers and timed out).
+    /// </summary>
+    [Fact]
+    public async Task SharingManager_KeepsTurnsForItsOwnHandoffGrace()
+    {
+        await using var root = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time });
+        await using var patient = new InMemoryLockManager(root, new LockManagerOptions { TimeProvider = _time, HandoffGrace = TimeSpan.FromSeconds(5) });
+        await using var held = await root.AcquireAsync(new LockRequest("b") { Ttl = TimeSpan.FromMilliseconds(200) });
+        using var giveUp = new CancellationTokenSource();
+
+        // A set keeps its free member for itself until the other is expected free, and at least for the grace.
+        var waiting = patient.AcquireAllAsync(["a", "b"], TimeSpan.FromSeconds(30), giveUp.Token);
+        await Eventually.TrueAsync(async () => (await root.InspectAsync("a")).HandingOver == 1, "kept a for the set");
+
+        Assert.InRange((await root.InspectAsync("a")).RemainingTtl ?? TimeSpan.Zero, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+
     [Fact]
     public async Task AutoExtension_FollowsTheFakeClock()
     {

@@ -12,12 +12,11 @@ namespace DistLock.Transport;
 /// </summary>
 internal sealed class InMemoryLockNode : ScriptNode
 {
-    private readonly Lock _gate = new();
+    private readonly Lock _gate;
     private readonly MemoryKeyspace _keyspace;
     private readonly ScriptRunner _scripts;
-    private readonly Dictionary<string, List<Action<string?>>> _listeners = new(StringComparer.Ordinal);
-    private readonly List<(Action<string?> Listener, string Message)> _outbox = [];
-    private int _sweepAt = 1024;
+    private readonly Dictionary<string, List<Action<string?>>> _listeners;
+    private readonly List<(Action<string?> Listener, string Message)> _outbox;
 
     /// <param name="time">The clock: expiry, TIME and fencing tokens.</param>
     /// <param name="handoffGrace">How long a woken queue has to claim its turn.</param>
@@ -25,9 +24,28 @@ internal sealed class InMemoryLockNode : ScriptNode
     public InMemoryLockNode(TimeProvider time, TimeSpan handoffGrace, TimeSpan? idleExpiry = null)
         : base(Ms(handoffGrace), Ms(idleExpiry ?? LockManagerOptions.DefaultIdleExpiry), fenceResolution: 1)
     {
+        _gate = new();
+        _listeners = new(StringComparer.Ordinal);
+        _outbox = [];
         _keyspace = new MemoryKeyspace(time, Publish);
         _scripts = new ScriptRunner(_keyspace);
     }
+
+    private InMemoryLockNode(InMemoryLockNode shared, TimeSpan handoffGrace)
+        : base(Ms(handoffGrace), shared.IdleExpiryMs, fenceResolution: 1)
+    {
+        _gate = shared._gate;
+        _listeners = shared._listeners;
+        _outbox = shared._outbox;
+        _keyspace = shared._keyspace;
+        _scripts = shared._scripts;
+    }
+
+    /// <summary>
+    /// This node's keyspace and subscribers, as another manager sees them: the grace is a setting of
+    /// the manager that wakes a queue (on Redis, each process passes its own), so it is not shared.
+    /// </summary>
+    public InMemoryLockNode SharedWith(TimeSpan handoffGrace) => new(this, handoffGrace);
 
     public override string Name => "in-memory";
 
@@ -68,12 +86,7 @@ internal sealed class InMemoryLockNode : ScriptNode
         lock (_gate)
         {
             result = _scripts.Run(script, keys, args);
-            if (_keyspace.Count >= _sweepAt)
-            {
-                // Amortized: expired keys go as the keyspace doubles, so memory follows the holds in use.
-                _keyspace.Sweep();
-                _sweepAt = Math.Max(1024, 2 * _keyspace.Count);
-            }
+            _keyspace.SweepWhenGrown();
         }
 
         Deliver();

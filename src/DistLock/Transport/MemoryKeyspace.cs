@@ -14,6 +14,7 @@ namespace DistLock.Transport;
 internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int> publish)
 {
     private readonly Dictionary<string, Entry> _keys = new(StringComparer.Ordinal);
+    private int _sweepAt = 1024;
 
     /// <summary>The status reply of a command that succeeded without an answer (SET).</summary>
     public static object Ok { get; } = new();
@@ -76,13 +77,23 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
         }
     }
 
-    /// <summary>Drops the keys whose time has passed; Redis does the same in the background.</summary>
-    public void Sweep()
+    /// <summary>
+    /// Drops the keys whose time has passed, as Redis does in the background; amortized: each time
+    /// the keyspace has doubled, so memory follows the holds in use.
+    /// </summary>
+    public void SweepWhenGrown()
     {
+        if (_keys.Count < _sweepAt)
+        {
+            return;
+        }
+
         foreach (var key in _keys.Keys)
         {
             Live(key);
         }
+
+        _sweepAt = Math.Max(1024, 2 * _keys.Count);
     }
 
     /// <summary>A number as Redis writes it: integers without a decimal point.</summary>
