@@ -33,7 +33,8 @@ public sealed class InMemoryLockManager : LockManager
 
     /// <summary>
     /// A manager over the same locks as <paramref name="sharedWith"/>, as a second process would
-    /// have: for tests of contention between two components. Key expiry follows the clock of
+    /// have: for tests of contention between two components. Its own options govern what it does
+    /// (TTLs, retries, the handoff grace of the waiters it wakes); key expiry follows the clock of
     /// <paramref name="sharedWith"/>.
     /// </summary>
     /// <param name="sharedWith">The manager whose locks this one shares.</param>
