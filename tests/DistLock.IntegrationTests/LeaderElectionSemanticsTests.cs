@@ -213,7 +213,7 @@ public abstract class LeaderElectionSemanticsTests
         Assert.NotNull(leader);
         Assert.Equal(first.HolderId, leader.HolderId);
         Assert.Equal("web-1 pid 10", leader.HolderLabel);
-        Assert.Equal(first.FencingToken, leader.FencingToken);
+        await AssertShowsTermAsync(first.FencingToken, leader.FencingToken);
         Assert.InRange(leader.RemainingTtl ?? TimeSpan.Zero, TimeSpan.FromTicks(1), Ttl);
 
         var waiting = b.Election.WaitForLeadershipAsync();
@@ -223,9 +223,14 @@ public abstract class LeaderElectionSemanticsTests
         leader = await a.Election.GetLeaderAsync();
 
         Assert.Equal("web-2 pid 20", leader?.HolderLabel);
-        Assert.Equal(second.FencingToken, leader?.FencingToken);
+        await AssertShowsTermAsync(second.FencingToken, leader!.FencingToken);
+        Assert.True(second.FencingToken > first.FencingToken);
         await second.ResignAsync();
-        Assert.Null(await a.Election.GetLeaderAsync());
+
+        // A resignation returns once a majority let go, and a node may still be on its way to it
+        // when the look reads every node. The wait is well within the 10 s lease that a resignation
+        // leaving the lease held would keep.
+        Assert.True(await Eventually.TrueWithinAsync(Ttl / 2, async () => await a.Election.GetLeaderAsync() is null), "the resigned leader is still shown");
     }
 
     [Fact]
@@ -289,7 +294,7 @@ public abstract class LeaderElectionSemanticsTests
         Assert.Equal(HealthStatus.Healthy, follows.Status);
         Assert.Equal(false, follows.Data["leader"]);
         Assert.Equal("host-a", follows.Data["leaderLabel"]);
-        Assert.Equal(first.Token, follows.Data["term"]);
+        await AssertShowsTermAsync(first.Token, (long)follows.Data["term"]);
 
         var stopwatch = Stopwatch.StartNew();
         await a.Host.StopAsync();
@@ -343,6 +348,24 @@ public abstract class LeaderElectionSemanticsTests
     {
         var locks = await _topology.ConnectAsync(ManagerOptions());
         return new Candidate(locks, locks.CreateElection(name, new LeaderElectionOptions { Ttl = ttl ?? Ttl, HolderLabel = label }));
+    }
+
+    /// <summary>
+    /// A look at the leader shows the term's token. Over several nodes it shows the highest counter,
+    /// and a fence call that reached a node after a majority had answered may have moved that node's
+    /// counter past the token (its clock floor had moved on): at least the term's token, then.
+    /// </summary>
+    private async Task AssertShowsTermAsync(long termToken, long shown)
+    {
+        await using var probe = await _topology.ConnectAsync();
+        if ((await probe.CheckNodesAsync()).Nodes > 1)
+        {
+            Assert.True(shown >= termToken, $"shows token {shown}, below the term's {termToken}");
+        }
+        else
+        {
+            Assert.Equal(termToken, shown);
+        }
     }
 
     private async Task InLineAsync(string name, int waiters) =>

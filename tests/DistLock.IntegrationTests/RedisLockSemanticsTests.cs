@@ -69,7 +69,9 @@ public abstract class RedisLockSemanticsTests
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await _nodes.CountHoldersAsync(handle.Key) == 0));
 
         Assert.False(await handle.ExtendAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(0, await _nodes.CountHoldersAsync(handle.Key));
+        // A node whose acquire ran late (after the others' keys expired) still holds its own key
+        // and extends it: that is no lock. Recreating the key would give it a majority.
+        Assert.True(await _nodes.CountHoldersAsync(handle.Key) < _nodes.NodeCount / 2 + 1, "the extension recreated the lock");
     }
 
     [Fact]
