@@ -47,13 +47,14 @@ internal static class RedisConnector
         if (multiplexers.Length - down.Count < quorum)
         {
             var index = Array.IndexOf(multiplexers, down[0]);
-            var cause = await ProbeAsync(down[0], waitForCause: parsed[index].Ssl).ConfigureAwait(false);
-            // A connection that failed before its timeout (a refused TLS handshake) has a reason in
-            // the log, which may come late on a busy machine: it is waited for until the timeout.
             var connectTimeout = TimeSpan.FromMilliseconds(parsed[index].ConnectTimeout);
             // (The client's own timer can end a moment before ours reads the full timeout.)
             var timedOut = Stopwatch.GetElapsedTime(started) * 2 >= connectTimeout;
-            var failure = await FirstFailureAsync(logs[index], texts[index], timedOut ? TimeSpan.FromSeconds(1) : connectTimeout).ConfigureAwait(false);
+            // A refusal names its cause at once; a server that never answered has none to give, so
+            // after a timeout the cause is waited for briefly (longer over TLS, whose handshake
+            // errors are recorded late).
+            var patience = timedOut ? TimeSpan.FromSeconds(parsed[index].Ssl ? 2 : 1) : connectTimeout;
+            var (failure, cause) = await DiagnoseAsync(down[0], logs[index], texts[index], patience).ConfigureAwait(false);
             foreach (var multiplexer in multiplexers)
             {
                 await multiplexer.DisposeAsync().ConfigureAwait(false);
@@ -266,14 +267,17 @@ internal static class RedisConnector
     };
 
     /// <summary>
-    /// The kind of the first failure in a connect log. ConnectAsync can return before the failed
-    /// connection has written its line (a refused TLS handshake once gave an error without its
-    /// cause, 0.4 s into a 5 s connect timeout; on a busy machine the line came more than 1 s
-    /// later), so an empty answer is asked again for up to <paramref name="patience"/>.
+    /// Why a node is down: the kind of failure from its connect log, and the error of a PING to it.
+    /// Either may come late or never: ConnectAsync can return before the failed connection records
+    /// its cause (a wrong password's refusal was then missing from the error on a busy machine), and
+    /// the client stops writing to the log once ConnectAsync has returned, so the line of a failure
+    /// recorded after that never comes. Both are asked again until one names a cause, for up to
+    /// <paramref name="patience"/>.
     /// </summary>
-    private static async Task<string> FirstFailureAsync(TextWriter log, StringWriter text, TimeSpan patience)
+    private static async Task<(string Failure, Exception? Cause)> DiagnoseAsync(IConnectionMultiplexer multiplexer, TextWriter log, StringWriter text, TimeSpan patience)
     {
-        for (var waited = 0; ; waited += 50)
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
             string written;
             lock (log)
@@ -282,9 +286,10 @@ internal static class RedisConnector
             }
 
             var failure = FirstFailure(written);
-            if (failure.Length > 0 || waited >= patience.TotalMilliseconds)
+            var cause = await ProbeAsync(multiplexer).ConfigureAwait(false);
+            if (failure.Length > 0 || cause is not RedisConnectionException { InnerException: null } || Stopwatch.GetElapsedTime(started) >= patience)
             {
-                return failure;
+                return (failure, cause);
             }
 
             await Task.Delay(50).ConfigureAwait(false);
@@ -349,30 +354,17 @@ internal static class RedisConnector
 
     private static readonly string[] StateMarkers = [", Flushed/", ", Idle/", ", last: ", ", origin: ", ", IOCP: ", "; IOCP: ", ", mc: ", ", serverEndpoint: "];
 
-    /// <summary>
-    /// Asks a disconnected node for a PING, to surface the reason it is down. Over TLS the client may
-    /// not have a reason yet when its connect gives up (a handshake it refused was once still
-    /// unrecorded 20 s in, on a busy machine): its reconnects in the background record one, so there
-    /// a reply without a cause is asked again, for up to 2 s.
-    /// </summary>
-    private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer, bool waitForCause)
+    /// <summary>Asks a disconnected node for a PING: its error carries the reason the node is down, once the client has one.</summary>
+    private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
     {
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            try
-            {
-                await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
-                return null;
-            }
-            catch (Exception ex)
-            {
-                if (!waitForCause || ex is not RedisConnectionException { InnerException: null } || attempt == 8)
-                {
-                    return ex;
-                }
-            }
-
-            await Task.Delay(250).ConfigureAwait(false);
+            await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
         }
     }
 
