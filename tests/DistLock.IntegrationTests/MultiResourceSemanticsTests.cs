@@ -77,9 +77,11 @@ public abstract class MultiResourceSemanticsTests
 
         foreach (var name in new[] { names[0], names[2] })
         {
-            var info = await b.InspectAsync(name);
-            Assert.Null(info.HolderId);
-            Assert.Equal(0, info.HandingOver);
+            // On Redlock a node whose grant of the set comes after the refusals is given back
+            // in the background, once it answers: what is left must go, not stay.
+            Assert.True(
+                await Eventually.TrueWithinAsync(Eventually.Patience, async () => await b.InspectAsync(name) is { HolderId: null, HandingOver: 0 }),
+                $"{name} was left taken or reserved: {await b.InspectAsync(name)}");
             await using var free = await b.TryAcquireAsync(name);
             Assert.NotNull(free);
         }
