@@ -67,8 +67,11 @@ internal sealed class DistLockSettingsValidator(string section, bool hasMultiple
 
         try
         {
-            ConfigurationOptions.Parse(configuration);
-            return null;
+            // As RedisLockManager.ConnectAsync checks a configuration string before it connects.
+            var parsed = ConfigurationOptions.Parse(configuration);
+            return parsed.EndPoints.Count == 0 ? "names no endpoint (expected \"host:6379\", with any options after it)."
+                : parsed.ConnectTimeout <= 0 ? $"connectTimeout must be a positive number of milliseconds, not {parsed.ConnectTimeout}."
+                : null;
         }
         catch (ArgumentException ex)
         {

@@ -85,8 +85,8 @@ public sealed class RedisLockManager : LockManager
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
     /// <exception cref="ArgumentException">Thrown by the call itself, before anything connects: the configuration
-    /// string is null, empty or blank, or <paramref name="options"/> has an invalid value (see
-    /// <see cref="LockManagerOptions.Validate()"/>). A string that cannot be parsed fails the returned task.</exception>
+    /// string is null, empty or blank, cannot be parsed, names no endpoint or has a <c>connectTimeout</c> that is
+    /// not positive, or <paramref name="options"/> has an invalid value (see <see cref="LockManagerOptions.Validate()"/>).</exception>
     /// <exception cref="LockBackendException">Redis could not be reached; the cause is inside (through the returned task).</exception>
     public static Task<RedisLockManager> ConnectAsync(
         string configuration, RedisLockManagerOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -110,10 +110,12 @@ public sealed class RedisLockManager : LockManager
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
     /// <exception cref="ArgumentException">Thrown by the call itself, before anything connects: no configuration,
-    /// a null, empty or blank one, or <paramref name="options"/> has an invalid value (see
-    /// <see cref="LockManagerOptions.Validate()"/>). Through the returned task: a configuration that cannot be
-    /// parsed, an endpoint given twice, or two that reach the same server (the same <c>run_id</c>).</exception>
-    /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached (through the returned task).</exception>
+    /// a null, empty or blank one, one that cannot be parsed, names no endpoint or has a <c>connectTimeout</c> that
+    /// is not positive, an endpoint given twice, or <paramref name="options"/> has an invalid value (see
+    /// <see cref="LockManagerOptions.Validate()"/>). Through the returned task: two configurations that reach the
+    /// same server (the same <c>run_id</c>).</exception>
+    /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached (through the returned task); the
+    /// message gives each unreachable node's reason.</exception>
     public static Task<RedisLockManager> ConnectAsync(
         IEnumerable<string> configurations, RedisLockManagerOptions? options = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
@@ -140,17 +142,21 @@ public sealed class RedisLockManager : LockManager
         var multiplexers = await RedisConnector
             .ConnectAsync(configurations, settings.NodeTimeout, LockValidity.QuorumSize(configurations.Length), cancellationToken)
             .ConfigureAwait(false);
-        await EvictionPolicyCheck
-            .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, settings.NodeTimeout)
-            .ConfigureAwait(false);
+        try
+        {
+            await EvictionPolicyCheck
+                .WarnIfEvictingAsync(multiplexers, logger ?? NullLogger.Instance, settings.NodeTimeout, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await RedisConnector.DisposeAllAsync(multiplexers).ConfigureAwait(false);
+            throw;
+        }
+
         return new RedisLockManager(multiplexers, settings, logger, owned: true);
     }
 
-    private protected override async ValueTask OnClosedAsync()
-    {
-        foreach (var connection in _owned)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    private protected override async ValueTask OnClosedAsync() =>
+        await RedisConnector.DisposeAllAsync(_owned).ConfigureAwait(false);
 }

@@ -58,6 +58,24 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
     }
 
     [Fact]
+    public async Task AddDistLock_RedisStringWithoutEndpointOrWithNonPositiveTimeout_FailsAtStartUp()
+    {
+        // ConnectAsync refuses both before connecting; a host let them through, and a configuration
+        // error then showed up as an outage on every lock call.
+        using var host = Build(new Dictionary<string, string?>
+        {
+            ["DistLock:Redis:0"] = "password=secret",
+            ["DistLock:Redis:1"] = nodes.Servers[0].Endpoint + ",connectTimeout=0",
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:0: names no endpoint", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:1: connectTimeout must be a positive number", StringComparison.Ordinal));
+        Assert.DoesNotContain(error.Failures, f => f.Contains("secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AddDistLock_InvalidOptionSetInCode_FailsAtStartUp_NamingItsKey()
     {
         var builder = Host.CreateApplicationBuilder();

@@ -20,6 +20,8 @@ public sealed class RedisLockManagerArgumentTests
         { "options", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2"], new RedisLockManagerOptions { Defaults = { RetryDelay = TimeSpan.Zero } }) },
         { "configuration", () => _ = RedisLockManager.ConnectAsync("password=x") },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:1"]) },
+        { "configuration", () => _ = RedisLockManager.ConnectAsync("127.0.0.1:1,connectTimeout=0") },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2,connectTimeout=-5"]) },
     };
 
     [Theory]
@@ -41,5 +43,15 @@ public sealed class RedisLockManagerArgumentTests
 
         Assert.StartsWith("Defaults.RetryDelay must ", one.Message, StringComparison.Ordinal);
         Assert.Equal(one.Message, many.Message);
+    }
+
+    [Fact]
+    public void ConnectAsync_StringWithoutEndpoint_DoesNotRepeatItsPassword()
+    {
+        // Exception messages end up in logs.
+        var ex = Assert.Throws<ArgumentException>("configuration", () => { _ = RedisLockManager.ConnectAsync("password=hunter2"); });
+
+        Assert.Contains("names no endpoint", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -10,39 +10,39 @@ namespace DistLock.Transport;
 /// </summary>
 internal static class EvictionPolicyCheck
 {
-    /// <summary>Checks every server of every node; a server that hides INFO is skipped, never an error.</summary>
-    public static async Task WarnIfEvictingAsync(IEnumerable<IConnectionMultiplexer> nodes, ILogger logger, TimeSpan timeout)
-    {
-        foreach (var multiplexer in nodes)
-        {
-            foreach (var endpoint in multiplexer.GetEndPoints())
-            {
-                try
-                {
-                    var server = multiplexer.GetServer(endpoint);
-                    if (!server.IsConnected)
-                    {
-                        continue;
-                    }
+    /// <summary>
+    /// Checks every server of every node, side by side (a server that hangs costs the node timeout
+    /// once, not once per server); a server that hides INFO is skipped, never an error.
+    /// </summary>
+    public static Task WarnIfEvictingAsync(IEnumerable<IConnectionMultiplexer> nodes, ILogger logger, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(nodes.SelectMany(multiplexer => multiplexer.GetEndPoints().Select(endpoint => CheckAsync(multiplexer, endpoint, logger, timeout, cancellationToken))));
 
-                    // INFO from a script: StackExchange.Redis sends INFO itself only in admin mode, which
-                    // a caller's connection need not allow; scripts may call INFO (not CONFIG).
-                    var info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'memory')", 0)
-                        .WaitAsync(timeout).ConfigureAwait(false) ?? string.Empty;
-                    var values = info.Split('\n')
-                        .Select(line => line.Trim().Split(':', 2))
-                        .Where(pair => pair.Length == 2)
-                        .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
-                    if (values.TryGetValue("maxmemory_policy", out var policy) && policy != "noeviction")
-                    {
-                        Log.EvictionPolicy(logger, endpoint.ToString() ?? "?", policy, values.GetValueOrDefault("maxmemory", "?"));
-                    }
-                }
-                catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException)
-                {
-                    // Not knowing the policy is no reason to refuse locks; the version check covers old servers.
-                }
+    private static async Task CheckAsync(IConnectionMultiplexer multiplexer, System.Net.EndPoint endpoint, ILogger logger, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var server = multiplexer.GetServer(endpoint);
+            if (!server.IsConnected)
+            {
+                return;
             }
+
+            // INFO from a script: StackExchange.Redis sends INFO itself only in admin mode, which
+            // a caller's connection need not allow; scripts may call INFO (not CONFIG).
+            var info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'memory')", 0)
+                .WaitAsync(timeout, cancellationToken).ConfigureAwait(false) ?? string.Empty;
+            var values = info.Split('\n')
+                .Select(line => line.Trim().Split(':', 2))
+                .Where(pair => pair.Length == 2)
+                .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+            if (values.TryGetValue("maxmemory_policy", out var policy) && policy != "noeviction")
+            {
+                Log.EvictionPolicy(logger, endpoint.ToString() ?? "?", policy, values.GetValueOrDefault("maxmemory", "?"));
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException)
+        {
+            // Not knowing the policy is no reason to refuse locks; the version check covers old servers.
         }
     }
 }

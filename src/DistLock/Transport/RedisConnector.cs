@@ -43,42 +43,35 @@ internal static class RedisConnector
             throw new LockBackendException($"Could not connect to Redis: {ex.Message}", ex);
         }
 
-        var down = multiplexers.Where(m => !m.IsConnected).ToList();
-        if (multiplexers.Length - down.Count < quorum)
+        var down = Enumerable.Range(0, multiplexers.Length).Where(i => !multiplexers[i].IsConnected).ToArray();
+        if (multiplexers.Length - down.Length < quorum)
         {
-            var index = Array.IndexOf(multiplexers, down[0]);
-            var connectTimeout = TimeSpan.FromMilliseconds(parsed[index].ConnectTimeout);
-            // (The client's own timer can end a moment before ours reads the full timeout.)
-            var timedOut = Stopwatch.GetElapsedTime(started) * 2 >= connectTimeout;
-            // A refusal names its cause at once; a server that never answered has none to give, so
-            // after a timeout the cause is waited for briefly (longer over TLS, whose handshake
-            // errors are recorded late).
-            var patience = timedOut ? TimeSpan.FromSeconds(parsed[index].Ssl ? 2 : 1) : connectTimeout;
-            var (failure, cause) = await DiagnoseAsync(down[0], logs[index], texts[index], patience).ConfigureAwait(false);
-            foreach (var multiplexer in multiplexers)
+            // Every node that is down is asked why, at once: a wrong password on one must not hide
+            // behind a refused port on another.
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            (string Text, Exception? Cause)[] reasons;
+            try
             {
-                await multiplexer.DisposeAsync().ConfigureAwait(false);
+                reasons = await Task.WhenAll(down.Select(i => ReasonAsync(parsed[i], multiplexers[i], logs[i], texts[i], elapsed, cancellationToken))).ConfigureAwait(false);
+            }
+            finally
+            {
+                await DisposeAllAsync(multiplexers).ConfigureAwait(false);
             }
 
-            var names = string.Join("; ", down.Select(m => string.Join(",", m.GetEndPoints().Select(Format))));
-            var reason = failure.Length == 0 && cause is RedisConnectionException { InnerException: null } && timedOut
-                ? $"no answer within the connect timeout ({parsed[index].ConnectTimeout} ms): the server may be paused, overloaded, or not Redis"
-                : failure + Innermost(cause);
+            var names = down.Select(i => string.Join(",", multiplexers[i].GetEndPoints().Select(Format))).ToArray();
+            var reason = down.Length == 1 ? reasons[0].Text : string.Join("; ", names.Select((name, k) => $"{name}: {reasons[k].Text}"));
             throw new LockBackendException(
-                $"Could not connect to Redis at {names} ({down.Count} of {multiplexers.Length} node(s) down): {reason}", cause);
+                $"Could not connect to Redis at {string.Join("; ", names)} ({down.Length} of {multiplexers.Length} node(s) down): {reason}", reasons[0].Cause);
         }
 
         try
         {
-            await EnsureDistinctServersAsync(multiplexers, nodeTimeout, "configurations").ConfigureAwait(false);
+            await EnsureDistinctServersAsync(multiplexers, nodeTimeout, "configurations", cancellationToken).ConfigureAwait(false);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or OperationCanceledException)
         {
-            foreach (var multiplexer in multiplexers)
-            {
-                await multiplexer.DisposeAsync().ConfigureAwait(false);
-            }
-
+            await DisposeAllAsync(multiplexers).ConfigureAwait(false);
             throw;
         }
 
@@ -140,7 +133,7 @@ internal static class RedisConnector
         EnsureDistinct(list.Select(n => (IEnumerable<EndPoint>)n.GetEndPoints()).ToList(), nameof(nodes));
         if (list.Length > 1)
         {
-            EnsureDistinctServersAsync(list, nodeTimeout, nameof(nodes)).GetAwaiter().GetResult();
+            EnsureDistinctServersAsync(list, nodeTimeout, nameof(nodes), CancellationToken.None).GetAwaiter().GetResult();
         }
 
         return list;
@@ -155,14 +148,14 @@ internal static class RedisConnector
     /// cluster). A server that is down, does not answer within <paramref name="timeout"/>, or hides
     /// <c>run_id</c> cannot be compared and is let through.
     /// </summary>
-    public static async Task EnsureDistinctServersAsync(IReadOnlyList<IConnectionMultiplexer> nodes, TimeSpan timeout, string paramName)
+    public static async Task EnsureDistinctServersAsync(IReadOnlyList<IConnectionMultiplexer> nodes, TimeSpan timeout, string paramName, CancellationToken cancellationToken)
     {
         if (nodes.Count < 2)
         {
             return;
         }
 
-        var ids = await Task.WhenAll(nodes.Select(node => RunIdsAsync(node, timeout))).ConfigureAwait(false);
+        var ids = await Task.WhenAll(nodes.Select(node => RunIdsAsync(node, timeout, cancellationToken))).ConfigureAwait(false);
         var owner = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < ids.Length; i++)
         {
@@ -182,7 +175,7 @@ internal static class RedisConnector
     }
 
     /// <summary>The run_id of every connected server of <paramref name="node"/>; the servers that do not tell are left out.</summary>
-    private static async Task<string[]> RunIdsAsync(IConnectionMultiplexer node, TimeSpan timeout)
+    private static async Task<string[]> RunIdsAsync(IConnectionMultiplexer node, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var ids = new List<string>();
         foreach (var endpoint in node.GetEndPoints())
@@ -198,7 +191,7 @@ internal static class RedisConnector
                 // INFO from a script, as EvictionPolicyCheck does: StackExchange.Redis sends INFO
                 // itself only in admin mode, which a caller's connection need not allow.
                 var info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'server')", 0)
-                    .WaitAsync(timeout).ConfigureAwait(false) ?? string.Empty;
+                    .WaitAsync(timeout, cancellationToken).ConfigureAwait(false) ?? string.Empty;
                 foreach (var line in info.Split('\n'))
                 {
                     if (line.StartsWith("run_id:", StringComparison.Ordinal) && line["run_id:".Length..].Trim() is { Length: > 0 } id)
@@ -252,7 +245,13 @@ internal static class RedisConnector
 
         if (options.EndPoints.Count == 0)
         {
-            throw new ArgumentException($"The Redis configuration '{configuration}' names no endpoint.", paramName);
+            // Said without its password: exception messages end up in logs.
+            throw new ArgumentException($"The Redis configuration '{options.ToString(includePassword: false)}' names no endpoint.", paramName);
+        }
+
+        if (options.ConnectTimeout <= 0)
+        {
+            throw new ArgumentException($"connectTimeout must be a positive number of milliseconds; the Redis configuration has {options.ConnectTimeout}.", paramName);
         }
 
         return options;
@@ -266,6 +265,52 @@ internal static class RedisConnector
         _ => endpoint.ToString() ?? string.Empty,
     };
 
+    /// <summary>Why one node is down, in words, and the error that says so (see <see cref="DiagnoseAsync"/>).</summary>
+    /// <param name="options">The node's configuration.</param>
+    /// <param name="multiplexer">Its connection, not connected.</param>
+    /// <param name="log">Its connect log, as written to.</param>
+    /// <param name="text">The connect log's text.</param>
+    /// <param name="elapsed">How long the connect took.</param>
+    /// <param name="cancellationToken">Stops waiting for a cause.</param>
+    private static async Task<(string Text, Exception? Cause)> ReasonAsync(
+        ConfigurationOptions options, IConnectionMultiplexer multiplexer, TextWriter log, StringWriter text, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        // (The client's own timer can end a moment before ours reads the full timeout.)
+        var timedOut = elapsed * 2 >= TimeSpan.FromMilliseconds(options.ConnectTimeout);
+
+        // A refusal names its cause at once; a server that never answered has none to give, so
+        // after a timeout the cause is waited for briefly (longer over TLS, whose handshake
+        // errors are recorded late).
+        var patience = timedOut ? TimeSpan.FromSeconds(options.Ssl ? 2 : 1) : TimeSpan.FromMilliseconds(options.ConnectTimeout);
+        var (failure, cause) = await DiagnoseAsync(multiplexer, log, text, patience, cancellationToken).ConfigureAwait(false);
+        if (cause is null)
+        {
+            return ($"it answered only after the connect timeout ({options.ConnectTimeout} ms): it may have been paused or overloaded", null);
+        }
+
+        if (failure.Length == 0 && cause is RedisConnectionException { InnerException: null } && timedOut)
+        {
+            return ($"no answer within the connect timeout ({options.ConnectTimeout} ms): the server may be paused, overloaded, or not Redis", cause);
+        }
+
+        // The kind the error itself carries where it has one: the log's line may or may not be there.
+        return ((Kind(cause) ?? failure) + Innermost(cause), cause);
+    }
+
+    /// <summary>"AuthenticationFailure: ", from the first connection error in the chain that has a kind of its own.</summary>
+    private static string? Kind(Exception cause)
+    {
+        for (var e = cause.InnerException; e is not null; e = e.InnerException)
+        {
+            if (e is RedisConnectionException { FailureType: not (ConnectionFailureType.None or ConnectionFailureType.UnableToResolvePhysicalConnection) } connection)
+            {
+                return connection.FailureType + ": ";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Why a node is down: the kind of failure from its connect log, and the error of a PING to it.
     /// Either may come late or never: ConnectAsync can return before the failed connection records
@@ -274,7 +319,7 @@ internal static class RedisConnector
     /// recorded after that never comes. Both are asked again until one names a cause, for up to
     /// <paramref name="patience"/>.
     /// </summary>
-    private static async Task<(string Failure, Exception? Cause)> DiagnoseAsync(IConnectionMultiplexer multiplexer, TextWriter log, StringWriter text, TimeSpan patience)
+    private static async Task<(string Failure, Exception? Cause)> DiagnoseAsync(IConnectionMultiplexer multiplexer, TextWriter log, StringWriter text, TimeSpan patience, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
@@ -292,7 +337,7 @@ internal static class RedisConnector
                 return (failure, cause);
             }
 
-            await Task.Delay(50).ConfigureAwait(false);
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -313,20 +358,16 @@ internal static class RedisConnector
     }
 
     /// <summary>The message of the innermost exception: the socket's or the TLS stack's own words, without the client's state dump.</summary>
-    private static string Innermost(Exception? exception)
+    private static string Innermost(Exception exception)
     {
-        if (exception is null)
-        {
-            return "no answer";
-        }
-
         var messages = new List<string>();
         for (var e = exception; e is not null; e = e.InnerException)
         {
             messages.Add(WithoutClientState(e.Message));
         }
 
-        return messages.Count == 1 || messages[0] == messages[^1] ? messages[^1] : $"{messages[^1]} ({messages[0]})";
+        // The client's outer error often repeats the innermost one's words: then they are said once.
+        return messages.Count == 1 || messages[0].Contains(messages[^1], StringComparison.Ordinal) ? messages[^1] : $"{messages[^1]} ({messages[0]})";
     }
 
     /// <summary>
@@ -367,6 +408,10 @@ internal static class RedisConnector
             return ex;
         }
     }
+
+    /// <summary>Closes connections side by side: closing one whose server hangs takes the client's timeout.</summary>
+    internal static Task DisposeAllAsync(IEnumerable<IConnectionMultiplexer> multiplexers) =>
+        Task.WhenAll(multiplexers.Select(m => m.DisposeAsync().AsTask()));
 
     private static async Task DisposeWhenDoneAsync(Task<ConnectionMultiplexer>[] connecting)
     {
