@@ -40,10 +40,12 @@ public sealed class LockBackendException : DistLockException
     /// <param name="firstError">The first cause, if any.</param>
     internal static LockBackendException NodesFailed(string operation, IReadOnlyList<string> nodeNames, int failed, Exception? firstError)
     {
+        // The client's connection state stays in the inner exception: useful to its maintainers, noise here.
+        var cause = firstError is null ? "no answer" : Transport.ClientErrorText.WithoutClientState(firstError.Message);
         var message = nodeNames.Count == 1
-            ? $"Could not {operation}: Redis at {nodeNames[0]} failed ({firstError?.Message ?? "no answer"})."
+            ? $"Could not {operation}: Redis at {nodeNames[0]} failed ({cause})."
             : $"Could not {operation}: {failed} of {nodeNames.Count} Redis nodes failed, " +
-              $"so no majority could answer (first error: {firstError?.Message ?? "no answer"}).";
+              $"so no majority could answer (first error: {cause}).";
         return new LockBackendException(message, firstError);
     }
 }

@@ -29,6 +29,32 @@ public sealed class BackendFailureTests
         Assert.True(stopwatch.Elapsed < NodeTimeout + Slack, $"took {stopwatch.Elapsed}");
         Assert.NotNull(ex.InnerException);
         Assert.Contains(server.Endpoint, ex.Message, StringComparison.Ordinal);
+
+        // The client's state dump stays in the inner exception.
+        Assert.DoesNotContain("IOCP", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(", mc: ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_WhileDisconnected_SaysTheCauseWithoutTheClientsStateDump()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + OnlyNodeTimeout, Options());
+        server.Kill();
+
+        // Once the client knows the connection is gone, it refuses commands at once, with its state
+        // dump appended ("..., mc: 1/1/0, ..., IOCP: (...)"): that belongs in the inner exception.
+        LockBackendException? refused = null;
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+        {
+            refused = await Assert.ThrowsAsync<LockBackendException>(() => manager.TryAcquireAsync("disconnected"));
+            return refused.InnerException?.Message.Contains("No connection is active", StringComparison.Ordinal) == true;
+        }));
+
+        Assert.Contains("No connection is active", refused!.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("IOCP", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(", mc: ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("IOCP", refused.InnerException!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -60,9 +86,9 @@ public sealed class BackendFailureTests
     {
         await using var server = await RedisServer.StartAsync();
         await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + OnlyNodeTimeout, Options());
-        await using (await manager.AcquireAsync("listed"))
+        await using (await BeforeTheFaultAsync(() => manager.AcquireAsync("listed")))
         {
-            Assert.Single(await ListAllAsync(manager));
+            Assert.Single(await BeforeTheFaultAsync(() => ListAllAsync(manager)));
         }
 
         if (fault == "paused")
@@ -94,10 +120,10 @@ public sealed class BackendFailureTests
         await using var server = await RedisServer.StartAsync();
         await using var holder = await RedisLockManager.ConnectAsync(server.Endpoint + OnlyNodeTimeout, Options());
         await using var waiter = await RedisLockManager.ConnectAsync(server.Endpoint + OnlyNodeTimeout, Options());
-        await using var held = await holder.AcquireAsync("contended");
+        await using var held = await BeforeTheFaultAsync(() => holder.AcquireAsync("contended"));
 
         var waiting = waiter.AcquireAsync("contended", Timeout.InfiniteTimeSpan);
-        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await holder.InspectAsync("contended")).Waiters >= 1), "the waiter never joined the line");
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => (await BeforeTheFaultAsync(() => holder.InspectAsync("contended"))).Waiters >= 1), "the waiter never joined the line");
         server.Kill();
 
         await Assert.ThrowsAsync<LockBackendException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -240,7 +266,7 @@ public sealed class BackendFailureTests
     {
         await using var server = await RedisServer.StartAsync();
         await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint + OnlyNodeTimeout, Options());
-        await (await manager.AcquireAsync("flush")).ReleaseAsync();
+        await BeforeTheFaultAsync(async () => await (await manager.AcquireAsync("flush")).ReleaseAsync());
         await using var admin = await server.ConnectAsync(",allowAdmin=true");
         await admin.GetServer(server.Endpoint).ScriptFlushAsync();
 
@@ -262,6 +288,26 @@ public sealed class BackendFailureTests
 
         Assert.True(connection.IsConnected);
         Assert.True(await connection.GetDatabase().PingAsync() >= TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// A step before the fault: the 400 ms node timeout is what these tests time, and a healthy
+    /// server on a machine busy starting others (a fresh process, its thread pool still growing)
+    /// sometimes misses it there (1 run in 4 of this class beside two others). Such a miss is retried.
+    /// </summary>
+    private static async Task<T> BeforeTheFaultAsync<T>(Func<Task<T>> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (LockBackendException ex) when (ex.InnerException is TimeoutException && attempt < 20)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static async Task<List<LockInfo>> ListAllAsync(RedisLockManager manager)

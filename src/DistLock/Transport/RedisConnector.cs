@@ -363,37 +363,13 @@ internal static class RedisConnector
         var messages = new List<string>();
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            messages.Add(WithoutClientState(e.Message));
+            messages.Add(ClientErrorText.WithoutClientState(e.Message));
         }
 
         // The client's outer error often repeats the innermost one's words: then they are said once.
         return messages.Count == 1 || messages[0].Contains(messages[^1], StringComparison.Ordinal) ? messages[^1] : $"{messages[^1]} ({messages[0]})";
     }
 
-    /// <summary>
-    /// StackExchange.Redis appends its connection state to a message (", Flushed/ReadAsync, last:
-    /// ECHO, ..., IOCP: (...)"): useful to its maintainers, noise in ours. Keeps what comes before,
-    /// and says in words what "(0-read)" means: the server accepted the connection and never answered.
-    /// </summary>
-    private static string WithoutClientState(string message)
-    {
-        var cut = message.Length;
-        foreach (var marker in StateMarkers)
-        {
-            var at = message.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0 && at < cut)
-            {
-                cut = at;
-            }
-        }
-
-        var kept = message[..cut].TrimEnd(' ', ',', ';');
-        return kept.Contains("(0-read)", StringComparison.Ordinal)
-            ? kept + ": the server accepted the connection but did not answer (paused, overloaded, or not Redis)"
-            : kept;
-    }
-
-    private static readonly string[] StateMarkers = [", Flushed/", ", Idle/", ", last: ", ", origin: ", ", IOCP: ", "; IOCP: ", ", mc: ", ", serverEndpoint: "];
 
     /// <summary>Asks a disconnected node for a PING: its error carries the reason the node is down, once the client has one.</summary>
     private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
