@@ -35,6 +35,17 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
+    public async Task ConnectAsync_TlsToAPlainPort_SaysToCheckTls()
+    {
+        // The handshake waits for an answer a plain server never gives: the client reports only a timeout.
+        await using var plain = await RedisServer.StartAsync();
+
+        var error = await Assert.ThrowsAsync<LockBackendException>(() => RedisLockManager.ConnectAsync(plain.Endpoint + ",ssl=true,connectTimeout=2000"));
+
+        Assert.Contains("ssl=true: does the server speak TLS on this port?", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConnectAsync_CancelledWhileTheServerHoldsScripts_ThrowsOperationCanceled()
     {
         // CLIENT PAUSE WRITE lets the client connect but holds scripts, as the checks after the

@@ -21,6 +21,8 @@ public sealed class RedisLockManagerArgumentTests
         { "configuration", () => _ = RedisLockManager.ConnectAsync("password=x") },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:1"]) },
         { "configuration", () => _ = RedisLockManager.ConnectAsync("127.0.0.1:1,connectTimeout=0") },
+        { "configuration", () => _ = RedisLockManager.ConnectAsync("redis://127.0.0.1:1") },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "rediss://user:pw@127.0.0.1:2"]) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2,connectTimeout=-5"]) },
     };
 

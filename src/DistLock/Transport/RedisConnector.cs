@@ -233,6 +233,14 @@ internal static class RedisConnector
     private static ConfigurationOptions Parse(string configuration, string paramName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration, paramName);
+        if (configuration.TrimStart().StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
+            || configuration.TrimStart().StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
+        {
+            // The client would read the scheme as a host name, and the error would be a DNS failure.
+            throw new ArgumentException(
+                "A Redis URL is not a StackExchange.Redis configuration string: write \"host:6379,password=...\" (add ssl=true for rediss://).", paramName);
+        }
+
         ConfigurationOptions options;
         try
         {
@@ -288,13 +296,15 @@ internal static class RedisConnector
             return ($"it answered only after the connect timeout ({options.ConnectTimeout} ms): it may have been paused or overloaded", null);
         }
 
+        // A TLS client talking to a plain port waits for a handshake that never comes: say so.
+        var tls = options.Ssl && timedOut ? " (ssl=true: does the server speak TLS on this port?)" : string.Empty;
         if (failure.Length == 0 && cause is RedisConnectionException { InnerException: null } && timedOut)
         {
-            return ($"no answer within the connect timeout ({options.ConnectTimeout} ms): the server may be paused, overloaded, or not Redis", cause);
+            return ($"no answer within the connect timeout ({options.ConnectTimeout} ms): the server may be paused, overloaded, or not Redis{tls}", cause);
         }
 
         // The kind the error itself carries where it has one: the log's line may or may not be there.
-        return ((Kind(cause) ?? failure) + Innermost(cause), cause);
+        return ((Kind(cause) ?? failure) + Innermost(cause) + tls, cause);
     }
 
     /// <summary>"AuthenticationFailure: ", from the first connection error in the chain that has a kind of its own.</summary>
