@@ -58,7 +58,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
     }
 
     [Fact]
-    public async Task AddDistLock_RedisStringWithoutEndpointOrWithNonPositiveTimeout_FailsAtStartUp()
+    public async Task AddDistLock_RedisStringThatConnectAsyncRefuses_FailsAtStartUp()
     {
         // ConnectAsync refuses both before connecting; a host let them through, and a configuration
         // error then showed up as an outage on every lock call.
@@ -66,12 +66,14 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         {
             ["DistLock:Redis:0"] = "password=secret",
             ["DistLock:Redis:1"] = nodes.Servers[0].Endpoint + ",connectTimeout=0",
+            ["DistLock:Redis:2"] = "redis://127.0.0.1:6390",
         });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:0: names no endpoint", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:1: connectTimeout must be a positive number", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:2: a Redis URL is not", StringComparison.Ordinal));
         Assert.DoesNotContain(error.Failures, f => f.Contains("secret", StringComparison.Ordinal));
     }
 
