@@ -326,12 +326,14 @@ internal static class RedisConnector
     /// Either may come late or never: ConnectAsync can return before the failed connection records
     /// its cause (a wrong password's refusal was then missing from the error on a busy machine), and
     /// the client stops writing to the log once ConnectAsync has returned, so the line of a failure
-    /// recorded after that never comes. Both are asked again until one names a cause, for up to
-    /// <paramref name="patience"/>.
+    /// recorded after that never comes. The PING's error is asked again until it carries the cause,
+    /// for up to <paramref name="patience"/>; once the log has named a failure, for at most a second
+    /// more (the PING's error then says it in the client's own words: "Connection refused").
     /// </summary>
     private static async Task<(string Failure, Exception? Cause)> DiagnoseAsync(IConnectionMultiplexer multiplexer, TextWriter log, StringWriter text, TimeSpan patience, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        long? logged = null;
         while (true)
         {
             string written;
@@ -341,8 +343,11 @@ internal static class RedisConnector
             }
 
             var failure = FirstFailure(written);
+            logged ??= failure.Length > 0 ? Stopwatch.GetTimestamp() : null;
             var cause = await ProbeAsync(multiplexer).ConfigureAwait(false);
-            if (failure.Length > 0 || cause is not RedisConnectionException { InnerException: null } || Stopwatch.GetElapsedTime(started) >= patience)
+            if (cause is not RedisConnectionException { InnerException: null }
+                || (logged is { } at && Stopwatch.GetElapsedTime(at) >= TimeSpan.FromSeconds(1))
+                || Stopwatch.GetElapsedTime(started) >= patience)
             {
                 return (failure, cause);
             }
