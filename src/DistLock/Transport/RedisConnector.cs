@@ -385,7 +385,6 @@ internal static class RedisConnector
         return messages.Count == 1 || messages[0].Contains(messages[^1], StringComparison.Ordinal) ? messages[^1] : $"{messages[^1]} ({messages[0]})";
     }
 
-
     /// <summary>Asks a disconnected node for a PING: its error carries the reason the node is down, once the client has one.</summary>
     private static async Task<Exception?> ProbeAsync(IConnectionMultiplexer multiplexer)
     {
