@@ -69,7 +69,7 @@ internal sealed class DistLockSettingsValidator(string section, bool hasMultiple
         {
             // As RedisLockManager.ConnectAsync checks a configuration string before it connects.
             var parsed = ConfigurationOptions.Parse(configuration);
-            return configuration.Contains("://", StringComparison.Ordinal) ? "a Redis URL is not a StackExchange.Redis configuration string: write \"host:6379,password=...\" (add ssl=true for rediss://)."
+            return configuration.TrimStart() is var text && (text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)) ? "a Redis URL is not a StackExchange.Redis configuration string: write \"host:6379,password=...\" (add ssl=true for rediss://)."
                 : parsed.EndPoints.Count == 0 ? "names no endpoint (expected \"host:6379\", with any options after it)."
                 : parsed.ConnectTimeout <= 0 ? $"connectTimeout must be a positive number of milliseconds, not {parsed.ConnectTimeout}."
                 : null;

@@ -27,14 +27,7 @@ internal static class EvictionPolicyCheck
                 return;
             }
 
-            // INFO from a script: StackExchange.Redis sends INFO itself only in admin mode, which
-            // a caller's connection need not allow; scripts may call INFO (not CONFIG).
-            var info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'memory')", 0)
-                .WaitAsync(timeout, cancellationToken).ConfigureAwait(false) ?? string.Empty;
-            var values = info.Split('\n')
-                .Select(line => line.Trim().Split(':', 2))
-                .Where(pair => pair.Length == 2)
-                .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+            var values = await ServerInfo.ReadAsync(server, "memory", timeout, cancellationToken).ConfigureAwait(false);
             if (values.TryGetValue("maxmemory_policy", out var policy) && policy != "noeviction")
             {
                 Log.EvictionPolicy(logger, endpoint.ToString() ?? "?", policy, values.GetValueOrDefault("maxmemory", "?"));

@@ -188,16 +188,10 @@ internal static class RedisConnector
                     continue;
                 }
 
-                // INFO from a script, as EvictionPolicyCheck does: StackExchange.Redis sends INFO
-                // itself only in admin mode, which a caller's connection need not allow.
-                var info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'server')", 0)
-                    .WaitAsync(timeout, cancellationToken).ConfigureAwait(false) ?? string.Empty;
-                foreach (var line in info.Split('\n'))
+                var info = await ServerInfo.ReadAsync(server, "server", timeout, cancellationToken).ConfigureAwait(false);
+                if (info.TryGetValue("run_id", out var id) && id.Length > 0)
                 {
-                    if (line.StartsWith("run_id:", StringComparison.Ordinal) && line["run_id:".Length..].Trim() is { Length: > 0 } id)
-                    {
-                        ids.Add(id);
-                    }
+                    ids.Add(id);
                 }
             }
             catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException or ObjectDisposedException)
