@@ -64,7 +64,9 @@ public static class Report
           in the order given and two opposite orders would deadlock until the timeout). **wait**
           is until both are held; a violation is an account in two transfers at once or a lost unit.
         - **commands sent while blocked**: commands the waiter's connection sent, counted with
-          StackExchange.Redis's profiler, from the start of the wait until it held the lock.
+          StackExchange.Redis's profiler, from the start of the wait until it held the lock, after
+          one short wait on another name (a script's first call on a server is answered NOSCRIPT
+          and sent again with its text, once per server: not a cost of being blocked).
         - **stalled at the head**: a subscribed process that never claims what a release reserves
           for it (as a paused one would) is first in DistLock's line; the live waiter behind it
           hears of the handoff on the line's news and takes the lock when the reservation (the grace) runs out.

@@ -55,6 +55,39 @@ public sealed class ScriptCallTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A release reads the lock and its line once each, whether or not someone is in line: one
+    /// lock's release has a short way for an empty line, which a line must not take twice.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Release_OfOneLock_ReadsTheLockAndItsLineOnce(bool someoneInLine)
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var admin = await server.ConnectAsync(",allowAdmin=true");
+        var srv = admin.GetServer(server.Endpoint);
+        await CommandStats.LoadScriptsAsync(srv);
+        await using var manager = await RedisLockManager.ConnectAsync(server.Endpoint, Options());
+        var name = Names(1)[0];
+        var handle = await manager.AcquireAsync(name, TimeSpan.FromSeconds(5));
+        if (someoneInLine)
+        {
+            // A queue nobody listens for (its process is gone): the release drops it and deletes the lock.
+            await admin.GetDatabase().SortedSetAddAsync($"lock:{{{name}}}:waiters", "gone", 1);
+        }
+
+        await srv.ConfigResetStatisticsAsync();
+        Assert.True(await handle.ReleaseAsync());
+
+        var stats = await CommandStats.OfAsync(srv);
+        Assert.Equal(1, stats.Ran("get"));
+        Assert.Equal(1, stats.Ran("exists"));
+        Assert.Equal(1, stats.Ran("del"));
+        Assert.Null((await manager.InspectAsync(name)).HolderId);
+        Assert.False(await admin.GetDatabase().KeyExistsAsync($"lock:{{{name}}}:waiters"));
+    }
+
     [Fact]
     public async Task ScriptFlush_ConcurrentlyWithManyCallers_NoErrorNoOverlap()
     {

@@ -76,5 +76,6 @@ public sealed class CommandStats
     /// <summary>How many SETs and scripts ran to the end since <paramref name="before"/>.</summary>
     public long LockCommandsSince(CommandStats before) => LockCommands - before.LockCommands;
 
-    private long Ran(string command) => _commands.TryGetValue(command, out var stats) ? stats.Calls - stats.Failed : 0;
+    /// <summary>How many calls of <paramref name="command"/> (lower case, as INFO names it) ran to the end, inside scripts too.</summary>
+    public long Ran(string command) => _commands.TryGetValue(command, out var stats) ? stats.Calls - stats.Failed : 0;
 }
