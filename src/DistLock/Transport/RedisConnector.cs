@@ -27,10 +27,25 @@ internal static class RedisConnector
         var logs = texts.Select(TextWriter.Synchronized).ToArray();
         var started = Stopwatch.GetTimestamp();
         var connecting = parsed.Select((p, i) => ConnectionMultiplexer.ConnectAsync(p, logs[i])).ToArray();
-        IConnectionMultiplexer[] multiplexers;
+        IConnectionMultiplexer?[] multiplexers;
+        string?[] refused;
         try
         {
-            multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
+            refused = await Task.WhenAll(connecting.Select((c, i) => RefusedWhileWaitingAsync(c, logs[i], texts[i], parsed[i].EndPoints.Count, cancellationToken))).ConfigureAwait(false);
+            if (refused.Count(r => r is not null) <= parsed.Count - quorum)
+            {
+                // A majority may yet connect, and a manager needs every connection: wait for them all.
+                refused = new string?[parsed.Count];
+                multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                multiplexers = new IConnectionMultiplexer?[parsed.Count];
+                for (var i = 0; i < parsed.Count; i++)
+                {
+                    multiplexers[i] = refused[i] is null ? await connecting[i].ConfigureAwait(false) : null;
+                }
+            }
         }
         catch (OperationCanceledException)
         {
@@ -43,7 +58,7 @@ internal static class RedisConnector
             throw new LockBackendException($"Could not connect to Redis: {ex.Message}", ex);
         }
 
-        var down = Enumerable.Range(0, multiplexers.Length).Where(i => !multiplexers[i].IsConnected).ToArray();
+        var down = Enumerable.Range(0, multiplexers.Length).Where(i => multiplexers[i] is not { IsConnected: true }).ToArray();
         if (multiplexers.Length - down.Length < quorum)
         {
             // Every node that is down is asked why, at once: a wrong password on one must not hide
@@ -52,30 +67,34 @@ internal static class RedisConnector
             (string Text, Exception? Cause)[] reasons;
             try
             {
-                reasons = await Task.WhenAll(down.Select(i => ReasonAsync(parsed[i], multiplexers[i], logs[i], texts[i], elapsed, cancellationToken))).ConfigureAwait(false);
+                reasons = await Task.WhenAll(down.Select(i => multiplexers[i] is { } multiplexer
+                    ? ReasonAsync(parsed[i], multiplexer, logs[i], texts[i], elapsed, cancellationToken)
+                    : Task.FromResult((refused[i]!, (Exception?)null)))).ConfigureAwait(false);
             }
             finally
             {
-                await DisposeAllAsync(multiplexers).ConfigureAwait(false);
+                _ = DisposeWhenDoneAsync([.. connecting.Where((_, i) => refused[i] is not null)]);
+                await DisposeAllAsync(multiplexers.OfType<IConnectionMultiplexer>()).ConfigureAwait(false);
             }
 
-            var names = down.Select(i => string.Join(",", multiplexers[i].GetEndPoints().Select(Format))).ToArray();
+            var names = down.Select(i => string.Join(",", (multiplexers[i]?.GetEndPoints() ?? [.. parsed[i].EndPoints]).Select(Format))).ToArray();
             var reason = down.Length == 1 ? reasons[0].Text : string.Join("; ", names.Select((name, k) => $"{name}: {reasons[k].Text}"));
             throw new LockBackendException(
                 $"Could not connect to Redis at {string.Join("; ", names)} ({down.Length} of {multiplexers.Length} node(s) down): {reason}", reasons[0].Cause);
         }
 
+        var connected = multiplexers.OfType<IConnectionMultiplexer>().ToArray();
         try
         {
-            await EnsureDistinctServersAsync(multiplexers, nodeTimeout, "configurations", cancellationToken).ConfigureAwait(false);
+            await EnsureDistinctServersAsync(connected, nodeTimeout, "configurations", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ArgumentException or OperationCanceledException)
         {
-            await DisposeAllAsync(multiplexers).ConfigureAwait(false);
+            await DisposeAllAsync(connected).ConfigureAwait(false);
             throw;
         }
 
-        return multiplexers;
+        return connected;
     }
 
     /// <summary>
@@ -348,6 +367,68 @@ internal static class RedisConnector
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Null once the node's connect has returned; or, when the client has logged that every endpoint
+    /// of the node refused the connection and the connect still waits a second later, why. (When the
+    /// refusal comes before the client starts waiting for it, as on a busy machine, the client waits
+    /// out the whole connect timeout: 60 s in one test run, for a wrong password.)
+    /// </summary>
+    private static async Task<string?> RefusedWhileWaitingAsync(Task<ConnectionMultiplexer> connecting, TextWriter log, StringWriter text, int endpoints, CancellationToken cancellationToken)
+    {
+        long? refusedAt = null;
+        while (!connecting.IsCompleted)
+        {
+            string written;
+            lock (log)
+            {
+                written = text.ToString();
+            }
+
+            refusedAt ??= RefusedEndpoints(written) >= endpoints ? Stopwatch.GetTimestamp() : null;
+            if (refusedAt is { } at && Stopwatch.GetElapsedTime(at) >= TimeSpan.FromSeconds(1))
+            {
+                return FirstFailure(written) + FailureWords(written);
+            }
+
+            await Task.WhenAny(connecting, Task.Delay(50, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return null;
+    }
+
+    /// <summary>How many endpoints a connect log says refused the interactive connection ("Connection failed: endpoint (Interactive, kind)").</summary>
+    private static int RefusedEndpoints(string log)
+    {
+        const string Marker = "Connection failed: ";
+        var endpoints = new HashSet<string>(StringComparer.Ordinal);
+        for (var at = log.IndexOf(Marker, StringComparison.Ordinal); at >= 0; at = log.IndexOf(Marker, at + 1, StringComparison.Ordinal))
+        {
+            var bridge = log.IndexOf(" (Interactive, ", at, StringComparison.Ordinal);
+            var end = log.IndexOf('\n', at);
+            if (bridge > 0 && (end < 0 || bridge < end))
+            {
+                endpoints.Add(log[(at + Marker.Length)..bridge]);
+            }
+        }
+
+        return endpoints.Count;
+    }
+
+    /// <summary>The error's own words from a connect log: the "> ..." line the client writes under a failed connection.</summary>
+    private static string FailureWords(string log)
+    {
+        var failed = log.IndexOf("Connection failed: ", StringComparison.Ordinal);
+        var words = failed < 0 ? -1 : log.IndexOf(": > ", failed, StringComparison.Ordinal);
+        if (words < 0)
+        {
+            return "the server refused the connection";
+        }
+
+        var end = log.IndexOf('\n', words);
+        return ClientErrorText.WithoutClientState(log[(words + 4)..(end < 0 ? log.Length : end)].TrimEnd('\r'));
     }
 
     /// <summary>"AuthenticationFailure: " from the first "Connection failed: endpoint (bridge, kind)" line of a connect log.</summary>
