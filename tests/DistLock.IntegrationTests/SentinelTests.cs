@@ -120,6 +120,14 @@ public sealed class SentinelFailoverTests(SentinelFixture nodes, Xunit.Abstracti
             // Written with WAIT before the failover, the lock is on the new primary: still held.
             Assert.Equal(held.HolderId, (string?)await direct.GetDatabase().StringGetAsync(held.Key));
             Assert.Null(await other.TryAcquireAsync(resource));
+
+            // The owner has sent nothing since the failover, so its connection may still point at
+            // the old primary (now a replica), where a release fails with READONLY and the handle
+            // is lost. Wait until it writes to the new primary, as `other` did above.
+            await using (await Eventually.ResultWithinAsync(TimeSpan.FromSeconds(45), () => owner.TryAcquireAsync(NewResource())))
+            {
+            }
+
             Assert.True(await held.ReleaseAsync());
         }
     }
