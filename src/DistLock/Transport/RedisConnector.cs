@@ -28,14 +28,14 @@ internal static class RedisConnector
         var started = Stopwatch.GetTimestamp();
         var connecting = parsed.Select((p, i) => ConnectionMultiplexer.ConnectAsync(p, logs[i])).ToArray();
         IConnectionMultiplexer?[] multiplexers;
-        string?[] refused;
+        (string Text, Exception Cause)?[] refused;
         try
         {
             refused = await Task.WhenAll(connecting.Select((c, i) => RefusedWhileWaitingAsync(c, logs[i], texts[i], parsed[i].EndPoints.Count, cancellationToken))).ConfigureAwait(false);
             if (refused.Count(r => r is not null) <= parsed.Count - quorum)
             {
                 // A majority may yet connect, and a manager needs every connection: wait for them all.
-                refused = new string?[parsed.Count];
+                refused = new (string, Exception)?[parsed.Count];
                 multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             else
@@ -69,7 +69,7 @@ internal static class RedisConnector
             {
                 reasons = await Task.WhenAll(down.Select(i => multiplexers[i] is { } multiplexer
                     ? ReasonAsync(parsed[i], multiplexer, logs[i], texts[i], elapsed, cancellationToken)
-                    : Task.FromResult((refused[i]!, (Exception?)null)))).ConfigureAwait(false);
+                    : Task.FromResult<(string, Exception?)>(refused[i]!.Value))).ConfigureAwait(false);
             }
             finally
             {
@@ -371,11 +371,11 @@ internal static class RedisConnector
 
     /// <summary>
     /// Null once the node's connect has returned; or, when the client has logged that every endpoint
-    /// of the node refused the connection and the connect still waits a second later, why. (When the
+    /// of the node refused the connection and the connect still waits a second later, why, and an error that says it. (When the
     /// refusal comes before the client starts waiting for it, as on a busy machine, the client waits
     /// out the whole connect timeout: 60 s in one test run, for a wrong password.)
     /// </summary>
-    private static async Task<string?> RefusedWhileWaitingAsync(Task<ConnectionMultiplexer> connecting, TextWriter log, StringWriter text, int endpoints, CancellationToken cancellationToken)
+    private static async Task<(string Text, Exception Cause)?> RefusedWhileWaitingAsync(Task<ConnectionMultiplexer> connecting, TextWriter log, StringWriter text, int endpoints, CancellationToken cancellationToken)
     {
         long? refusedAt = null;
         while (!connecting.IsCompleted)
@@ -389,7 +389,11 @@ internal static class RedisConnector
             refusedAt ??= RefusedEndpoints(written) >= endpoints ? Stopwatch.GetTimestamp() : null;
             if (refusedAt is { } at && Stopwatch.GetElapsedTime(at) >= TimeSpan.FromSeconds(1))
             {
-                return FirstFailure(written) + FailureWords(written);
+                // The client's own error is not at hand: one of its kind stands in, in its words.
+                var kind = FirstFailure(written);
+                var words = FailureWords(written);
+                var type = Enum.TryParse<ConnectionFailureType>(kind.TrimEnd(':', ' '), out var logged) ? logged : ConnectionFailureType.UnableToConnect;
+                return (kind + words, new RedisConnectionException(type, CommandFlags.None, words, null, CommandStatus.Unknown));
             }
 
             await Task.WhenAny(connecting, Task.Delay(50, cancellationToken)).ConfigureAwait(false);
