@@ -23,6 +23,19 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
+    public async Task ConnectAsync_ToAClusterSeed_WhileAnotherPrimaryIsDown_Connects()
+    {
+        await using var cluster = await RedisCluster.StartAsync(3);
+        var primaries = await cluster.PrimariesAsync();
+        primaries[1].Kill();
+
+        // The client finds the dead primary through the seed and logs its refusal; the seed itself
+        // is fine, so the node is up (it was once taken for down from that line).
+        await using var manager = await RedisLockManager.ConnectAsync(primaries[0].Endpoint);
+        Assert.NotNull(await manager.InspectAsync("up"));
+    }
+
+    [Fact]
     public async Task ConnectAsync_NothingListening_SaysTheCauseOnce_WithoutTheClientsStateDump()
     {
         var closed = $"127.0.0.1:{LoopbackPorts.Free()}";

@@ -31,8 +31,11 @@ internal static class RedisConnector
         (string Text, Exception Cause)?[] refused;
         try
         {
-            refused = await Task.WhenAll(connecting.Select((c, i) => RefusedWhileWaitingAsync(c, logs[i], texts[i], parsed[i].EndPoints.Count, cancellationToken))).ConfigureAwait(false);
-            if (refused.Count(r => r is not null) <= parsed.Count - quorum)
+            refused = await Task.WhenAll(connecting.Select((c, i) => RefusedWhileWaitingAsync(c, logs[i], texts[i], parsed[i], cancellationToken))).ConfigureAwait(false);
+
+            // Down: refused, or connected and returned without a connection (a failed connect counts too).
+            var knownDown = Enumerable.Range(0, parsed.Count).Count(i => refused[i] is not null || connecting[i] is { IsCompleted: true } c && (!c.IsCompletedSuccessfully || !c.Result.IsConnected));
+            if (refused.All(r => r is null) || knownDown <= parsed.Count - quorum)
             {
                 // A majority may yet connect, and a manager needs every connection: wait for them all.
                 refused = new (string, Exception)?[parsed.Count];
@@ -375,10 +378,14 @@ internal static class RedisConnector
     /// refusal comes before the client starts waiting for it, as on a busy machine, the client waits
     /// out the whole connect timeout: 60 s in one test run, for a wrong password.)
     /// </summary>
-    private static async Task<(string Text, Exception Cause)?> RefusedWhileWaitingAsync(Task<ConnectionMultiplexer> connecting, TextWriter log, StringWriter text, int endpoints, CancellationToken cancellationToken)
+    private static async Task<(string Text, Exception Cause)?> RefusedWhileWaitingAsync(Task<ConnectionMultiplexer> connecting, TextWriter log, StringWriter text, ConfigurationOptions options, CancellationToken cancellationToken)
     {
+        // Only the configured endpoints count (a cluster's other nodes, found while connecting, may be
+        // down while these are fine), and only with one connect attempt: with more, a refusal in the
+        // log may be an earlier attempt's.
+        var configured = options.EndPoints.Select(Format).ToHashSet(StringComparer.OrdinalIgnoreCase);
         long? refusedAt = null;
-        while (!connecting.IsCompleted)
+        while (!connecting.IsCompleted && options.ConnectRetry <= 1)
         {
             string written;
             lock (log)
@@ -386,12 +393,13 @@ internal static class RedisConnector
                 written = text.ToString();
             }
 
-            refusedAt ??= RefusedEndpoints(written) >= endpoints ? Stopwatch.GetTimestamp() : null;
+            refusedAt ??= configured.IsSubsetOf(RefusedEndpoints(written)) ? Stopwatch.GetTimestamp() : null;
             if (refusedAt is { } at && Stopwatch.GetElapsedTime(at) >= TimeSpan.FromSeconds(1))
             {
                 // The client's own error is not at hand: one of its kind stands in, in its words.
-                var kind = FirstFailure(written);
-                var words = FailureWords(written);
+                var line = written[written.IndexOf("Connection failed: " + configured.First() + " (Interactive, ", StringComparison.OrdinalIgnoreCase)..];
+                var kind = FirstFailure(line);
+                var words = FailureWords(line);
                 var type = Enum.TryParse<ConnectionFailureType>(kind.TrimEnd(':', ' '), out var logged) ? logged : ConnectionFailureType.UnableToConnect;
                 return (kind + words, new RedisConnectionException(type, CommandFlags.None, words, null, CommandStatus.Unknown));
             }
@@ -403,11 +411,11 @@ internal static class RedisConnector
         return null;
     }
 
-    /// <summary>How many endpoints a connect log says refused the interactive connection ("Connection failed: endpoint (Interactive, kind)").</summary>
-    private static int RefusedEndpoints(string log)
+    /// <summary>The endpoints a connect log says refused the interactive connection ("Connection failed: endpoint (Interactive, kind)").</summary>
+    private static HashSet<string> RefusedEndpoints(string log)
     {
         const string Marker = "Connection failed: ";
-        var endpoints = new HashSet<string>(StringComparer.Ordinal);
+        var endpoints = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var at = log.IndexOf(Marker, StringComparison.Ordinal); at >= 0; at = log.IndexOf(Marker, at + 1, StringComparison.Ordinal))
         {
             var bridge = log.IndexOf(" (Interactive, ", at, StringComparison.Ordinal);
@@ -418,7 +426,7 @@ internal static class RedisConnector
             }
         }
 
-        return endpoints.Count;
+        return endpoints;
     }
 
     /// <summary>The error's own words from a connect log: the "> ..." line the client writes under a failed connection.</summary>
