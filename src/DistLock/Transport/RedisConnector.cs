@@ -32,22 +32,24 @@ internal static class RedisConnector
         try
         {
             refused = await Task.WhenAll(connecting.Select((c, i) => RefusedWhileWaitingAsync(c, logs[i], texts[i], parsed[i], cancellationToken))).ConfigureAwait(false);
-
-            // Down: refused, or connected and returned without a connection (a failed connect counts too).
-            var knownDown = Enumerable.Range(0, parsed.Count).Count(i => refused[i] is not null || connecting[i] is { IsCompleted: true } c && (!c.IsCompletedSuccessfully || !c.Result.IsConnected));
-            if (refused.All(r => r is null) || knownDown <= parsed.Count - quorum)
+            multiplexers = new IConnectionMultiplexer?[parsed.Count];
+            var knownDown = 0;
+            if (refused.Any(r => r is not null))
             {
-                // A majority may yet connect, and a manager needs every connection: wait for them all.
-                refused = new (string, Exception)?[parsed.Count];
-                multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                multiplexers = new IConnectionMultiplexer?[parsed.Count];
+                // The other connects have returned: with those that came back unconnected, is a majority out of reach?
                 for (var i = 0; i < parsed.Count; i++)
                 {
                     multiplexers[i] = refused[i] is null ? await connecting[i].ConfigureAwait(false) : null;
                 }
+
+                knownDown = multiplexers.Count(m => m is not { IsConnected: true });
+            }
+
+            if (knownDown <= parsed.Count - quorum)
+            {
+                // A majority may yet connect, and a manager needs every connection: wait for them all.
+                refused = new (string, Exception)?[parsed.Count];
+                multiplexers = await Task.WhenAll(connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -352,13 +354,7 @@ internal static class RedisConnector
         long? logged = null;
         while (true)
         {
-            string written;
-            lock (log)
-            {
-                written = text.ToString();
-            }
-
-            var failure = FirstFailure(written);
+            var failure = LoggedFailures(Written(log, text)) is [var first, ..] ? first.Kind + ": " : string.Empty;
             logged ??= failure.Length > 0 ? Stopwatch.GetTimestamp() : null;
             var cause = await ProbeAsync(multiplexer).ConfigureAwait(false);
             if (cause is not RedisConnectionException { InnerException: null }
@@ -387,21 +383,14 @@ internal static class RedisConnector
         long? refusedAt = null;
         while (!connecting.IsCompleted && options.ConnectRetry <= 1)
         {
-            string written;
-            lock (log)
-            {
-                written = text.ToString();
-            }
-
-            refusedAt ??= configured.IsSubsetOf(RefusedEndpoints(written)) ? Stopwatch.GetTimestamp() : null;
+            var refusals = LoggedFailures(Written(log, text)).Where(f => f.Bridge == "Interactive" && configured.Contains(f.Endpoint)).ToList();
+            refusedAt ??= configured.IsSubsetOf(refusals.Select(f => f.Endpoint)) ? Stopwatch.GetTimestamp() : null;
             if (refusedAt is { } at && Stopwatch.GetElapsedTime(at) >= TimeSpan.FromSeconds(1))
             {
                 // The client's own error is not at hand: one of its kind stands in, in its words.
-                var line = written[written.IndexOf("Connection failed: " + configured.First() + " (Interactive, ", StringComparison.OrdinalIgnoreCase)..];
-                var kind = FirstFailure(line);
-                var words = FailureWords(line);
-                var type = Enum.TryParse<ConnectionFailureType>(kind.TrimEnd(':', ' '), out var logged) ? logged : ConnectionFailureType.UnableToConnect;
-                return (kind + words, new RedisConnectionException(type, CommandFlags.None, words, null, CommandStatus.Unknown));
+                var (_, _, kind, words) = refusals[0];
+                var type = Enum.TryParse<ConnectionFailureType>(kind, out var logged) ? logged : ConnectionFailureType.UnableToConnect;
+                return ($"{kind}: {words}", new RedisConnectionException(type, CommandFlags.None, words, null, CommandStatus.Unknown));
             }
 
             await Task.WhenAny(connecting, Task.Delay(50, cancellationToken)).ConfigureAwait(false);
@@ -411,53 +400,47 @@ internal static class RedisConnector
         return null;
     }
 
-    /// <summary>The endpoints a connect log says refused the interactive connection ("Connection failed: endpoint (Interactive, kind)").</summary>
-    private static HashSet<string> RefusedEndpoints(string log)
+    /// <summary>What the connect log says so far (read under the lock its synchronized writer takes).</summary>
+    private static string Written(TextWriter log, StringWriter text)
+    {
+        lock (log)
+        {
+            return text.ToString();
+        }
+    }
+
+    /// <summary>
+    /// The failed connections a connect log records, in order: "Connection failed: endpoint (bridge,
+    /// kind): ..." and, on the next line, "> " and the error's own words.
+    /// </summary>
+    private static List<LoggedFailure> LoggedFailures(string log)
     {
         const string Marker = "Connection failed: ";
-        var endpoints = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var at = log.IndexOf(Marker, StringComparison.Ordinal); at >= 0; at = log.IndexOf(Marker, at + 1, StringComparison.Ordinal))
+        var failures = new List<LoggedFailure>();
+        var lines = log.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
         {
-            var bridge = log.IndexOf(" (Interactive, ", at, StringComparison.Ordinal);
-            var end = log.IndexOf('\n', at);
-            if (bridge > 0 && (end < 0 || bridge < end))
+            var at = lines[i].IndexOf(Marker, StringComparison.Ordinal);
+            var line = at < 0 ? string.Empty : lines[i][(at + Marker.Length)..];
+            var open = line.IndexOf(" (", StringComparison.Ordinal);
+            var comma = open < 0 ? -1 : line.IndexOf(", ", open, StringComparison.Ordinal);
+            var close = comma < 0 ? -1 : line.IndexOf(')', comma);
+            if (close < 0)
             {
-                endpoints.Add(log[(at + Marker.Length)..bridge]);
+                continue;
             }
+
+            var next = i + 1 < lines.Length ? lines[i + 1] : string.Empty;
+            var quoted = next.IndexOf(": > ", StringComparison.Ordinal);
+            var words = quoted < 0 ? "the server refused the connection" : ClientErrorText.WithoutClientState(next[(quoted + 4)..].TrimEnd('\r'));
+            failures.Add(new LoggedFailure(line[..open], line[(open + 2)..comma], line[(comma + 2)..close], words));
         }
 
-        return endpoints;
+        return failures;
     }
 
-    /// <summary>The error's own words from a connect log: the "> ..." line the client writes under a failed connection.</summary>
-    private static string FailureWords(string log)
-    {
-        var failed = log.IndexOf("Connection failed: ", StringComparison.Ordinal);
-        var words = failed < 0 ? -1 : log.IndexOf(": > ", failed, StringComparison.Ordinal);
-        if (words < 0)
-        {
-            return "the server refused the connection";
-        }
-
-        var end = log.IndexOf('\n', words);
-        return ClientErrorText.WithoutClientState(log[(words + 4)..(end < 0 ? log.Length : end)].TrimEnd('\r'));
-    }
-
-    /// <summary>"AuthenticationFailure: " from the first "Connection failed: endpoint (bridge, kind)" line of a connect log.</summary>
-    private static string FirstFailure(string log)
-    {
-        const string Marker = "Connection failed: ";
-        var at = log.IndexOf(Marker, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return string.Empty;
-        }
-
-        var open = log.IndexOf('(', at);
-        var close = open < 0 ? -1 : log.IndexOf(')', open);
-        var comma = open < 0 ? -1 : log.IndexOf(", ", open, StringComparison.Ordinal);
-        return comma > 0 && comma < close ? log[(comma + 2)..close] + ": " : string.Empty;
-    }
+    /// <summary>One failed connection in a connect log.</summary>
+    private readonly record struct LoggedFailure(string Endpoint, string Bridge, string Kind, string Words);
 
     /// <summary>The message of the innermost exception: the socket's or the TLS stack's own words, without the client's state dump.</summary>
     private static string Innermost(Exception exception)
