@@ -284,7 +284,15 @@ internal sealed class WaitQueue
             await Task.WhenAll(_nodes.Select(LeaveLineAsync)).ConfigureAwait(false);
         }
 
-        foreach (var subscription in await Subscriptions.ConfigureAwait(false))
+        // A late subscription is put in the array under the lock, before the queue closed, or not at all.
+        var subscriptions = await Subscriptions.ConfigureAwait(false);
+        INodeSubscription?[] open;
+        lock (_sync)
+        {
+            open = [.. subscriptions];
+        }
+
+        foreach (var subscription in open)
         {
             if (subscription is not null)
             {
@@ -308,14 +316,23 @@ internal sealed class WaitQueue
 
     private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout)
     {
-        var subscribed = await Task.WhenAll(_nodes.Select(node => SubscribeOneAsync(node, timeout))).ConfigureAwait(false);
+        var subscribing = _nodes.Select(node => Hold.SubscribeAsync(node, Id, notice => OnWake(node, notice), OnNews)).ToArray();
+        var subscribed = await Task.WhenAll(subscribing.Select(s => OnTimeAsync(s, timeout))).ConfigureAwait(false);
         Volatile.Write(ref _subscribed, subscribed);
+        for (var i = 0; i < subscribed.Length; i++)
+        {
+            if (subscribed[i] is null)
+            {
+                _ = KeepWhenSubscribedAsync(subscribing[i], subscribed, i);
+            }
+        }
+
         return subscribed;
     }
 
-    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout)
+    /// <summary>Null when the subscription failed, or did not come within <paramref name="timeout"/>.</summary>
+    private async Task<INodeSubscription?> OnTimeAsync(Task<INodeSubscription> subscribing, TimeSpan timeout)
     {
-        var subscribing = Hold.SubscribeAsync(node, Id, notice => OnWake(node, notice), OnNews);
         try
         {
             return await subscribing.WaitAsync(timeout, _time).ConfigureAwait(false);
@@ -323,22 +340,36 @@ internal sealed class WaitQueue
         catch (Exception)
         {
             // Without notifications from this node, waiters fall back to the holder's TTL and RetryDelay.
-            _ = DisposeWhenSubscribedAsync(subscribing);
             return null;
         }
     }
 
-    /// <summary>A subscription that came too late is closed once it arrives.</summary>
-    private static async Task DisposeWhenSubscribedAsync(Task<INodeSubscription> subscribing)
+    /// <summary>
+    /// A subscription that comes too late (a busy process) is kept, unless the queue has closed: from
+    /// then on the queue hears its wakes, and a release finds it listening when it comes back into the line.
+    /// </summary>
+    private async Task KeepWhenSubscribedAsync(Task<INodeSubscription> subscribing, INodeSubscription?[] subscribed, int node)
     {
+        INodeSubscription late;
         try
         {
-            await (await subscribing.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            late = await subscribing.ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // It never came: nothing to close.
+            return; // It never came.
         }
+
+        lock (_sync)
+        {
+            if (!_closed)
+            {
+                subscribed[node] = late;
+                return;
+            }
+        }
+
+        await late.DisposeAsync().ConfigureAwait(false);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -77,6 +77,32 @@ public sealed class AcquireLoopTests
     }
 
     [Fact]
+    public async Task Run_SubscribedAfterTheNodeTimeout_KeepsTheSubscriptionAndHearsTheRelease()
+    {
+        // A SUBSCRIBE answered late (a busy process) once left the waiter deaf for the rest of its
+        // wait: the release found nobody listening, dropped it from the line and woke nobody.
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        _node.SlowSubscriptions = true;
+        var running = Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10))
+            .RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 2)); // the first attempt, and SUBSCRIBE
+        await Task.Delay(50);
+        _time.Advance(TimeSpan.FromSeconds(1)); // the subscribe timeout: the waiter goes into the line without it
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3));
+
+        _node.AnswerSubscriptions();
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
+        await Task.Delay(200); // anything the late answer set off has run
+        Assert.Equal(1, _node.Listeners);
+
+        await _node.ReleaseAsync(Key, "other");
+        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal(TimeSpan.FromSeconds(1), outcome.Elapsed); // woken: the clock did not move again
+    }
+
+    [Fact]
     public async Task Run_ReleasedBetweenAttemptAndSleep_IsNotLost()
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
