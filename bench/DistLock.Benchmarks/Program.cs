@@ -3,7 +3,7 @@ using DistLock.Benchmarks;
 using DistLock.Benchmarks.Scenarios;
 using DistLock.Benchmarks.Micro;
 
-// dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock] [--uncontended [--scenario NAME]]
+// dotnet run -c Release --project bench/DistLock.Benchmarks [-- --quick] [--out docs/benchmarks.md] [--only distlock] [--uncontended [--scenario NAME]] [--passes N]
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- micro   (BenchmarkDotNet micro-benchmarks)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- semaphore [--quick]   (the semaphore scenario alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- hung   (Redlock with one node of three hung, alone)
@@ -96,7 +96,9 @@ var onlyIndex = Array.IndexOf(args, "--only");
 var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] : null; // one library, e.g. "distlock"
 var scenarioIndex = Array.IndexOf(args, "--scenario");
 var scenario = scenarioIndex >= 0 && scenarioIndex + 1 < args.Length ? args[scenarioIndex + 1] : null; // with --uncontended, e.g. "64 independent keys, 64 tasks, one node"
-var results = await new ContentionHarness(quick, only, uncontendedOnly: args.Contains("--uncontended"), scenario).RunAsync();
+var passesIndex = Array.IndexOf(args, "--passes");
+var passes = passesIndex >= 0 && passesIndex + 1 < args.Length && int.TryParse(args[passesIndex + 1], out var n) && n > 0 ? n : 2; // uncontended rows: median of this many passes
+var results = await new ContentionHarness(quick, only, uncontendedOnly: args.Contains("--uncontended"), scenario, passes).RunAsync();
 var text = Report.Render(results.Results, results.RedisVersion, quick, results.Verdicts);
 Console.WriteLine(text);
 if (output is not null)

@@ -40,7 +40,10 @@ public static class Report
 
     private const string Legend = """
         ## How to read this
-        - **cycles/s**: acquire + release cycles per second; p50/p99 are per cycle.
+        - **cycles/s**: acquire + release cycles per second; p50/p99 are per cycle. The uncontended
+          rows are measured in passes of alternating order after a warm-up of every row, and the
+          median pass is reported (of two, the better); with three or more (`--passes N`),
+          **cycles/s range** is the slowest and fastest pass.
         - **handoffs/s**: acquisitions per second on the hot key; **switches/s** counts only those by
           a different task (or process) than the previous holder, the handoffs that matter.
         - **wait**: from asking to holding; a task still waiting at the end of the run counts with its
