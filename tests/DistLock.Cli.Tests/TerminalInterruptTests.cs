@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistLock.RedisRig;
 
 namespace DistLock.Cli.Tests;
 
@@ -126,6 +127,7 @@ public sealed class TerminalInterruptTests(RedisFixture redis)
             UseShellExecute = false,
         };
         start.Environment["DISTLOCK_REDIS"] = redis.Endpoint;
+        Signals.LetChildrenBeInterrupted();
         return Process.Start(start)!;
     }
 }

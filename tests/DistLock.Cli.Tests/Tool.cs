@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistLock.RedisRig;
 using System.Text;
 
 namespace DistLock.Cli.Tests;
@@ -8,6 +9,8 @@ public sealed class Tool : IDisposable
 {
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
+
+    static Tool() => Signals.LetChildrenBeInterrupted();
 
     private Tool(Process process) => Process = process;
 

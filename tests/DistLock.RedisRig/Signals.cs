@@ -14,8 +14,37 @@ public static partial class Signals
     /// <summary>SIGTERM: asks the process to shut down, as a service manager does on a graceful stop.</summary>
     public const int SigTerm = 15;
 
+    /// <summary>SIGINT: what Ctrl+C at a terminal sends.</summary>
+    public const int SigInt = 2;
+
     /// <summary>Sends <paramref name="signal"/> to <paramref name="processId"/>; returns 0 on success.</summary>
     public static int Send(int processId, int signal) => Kill(processId, signal);
+
+    /// <summary>
+    /// Lets the processes this one starts be interrupted with SIGINT. A shell without job control
+    /// starts a command run in the background (<c>cmd &amp;</c>) with SIGINT ignored, every process
+    /// it starts inherits that, and .NET then never tells a tool under test of a SIGINT: its
+    /// Ctrl+C tests would fail however the tool behaves. Only an ignored SIGINT is reset, to the
+    /// default, so this process's own handling (none, while it was ignored) is untouched.
+    /// </summary>
+    public static void LetChildrenBeInterrupted()
+    {
+        // struct sigaction starts with its handler on Linux and macOS; the buffer is larger than the struct.
+        Span<nint> current = stackalloc nint[64];
+        if (SigAction(SigInt, IntPtr.Zero, ref current[0]) == 0 && current[0] == SigIgn)
+        {
+            _ = Signal(SigInt, SigDfl);
+        }
+    }
+
+    private const nint SigDfl = 0;
+    private const nint SigIgn = 1;
+
+    [LibraryImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    private static partial int SigAction(int signal, nint action, ref nint previous);
+
+    [LibraryImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static partial nint Signal(int signal, nint handler);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int sig);
