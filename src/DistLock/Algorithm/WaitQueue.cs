@@ -346,7 +346,10 @@ internal sealed class WaitQueue
 
     /// <summary>
     /// A subscription that comes too late (a busy process) is kept, unless the queue has closed: from
-    /// then on the queue hears its wakes, and a release finds it listening when it comes back into the line.
+    /// then on the queue hears its wakes. Its arrival counts as a possible wake, as a restored
+    /// connection does: a release that came before it found nobody listening and dropped the queue
+    /// from the line, and a waiter that now sleeps until the holder's expiry would never hear of it;
+    /// it asks again, and is back in the line, listening.
     /// </summary>
     private async Task KeepWhenSubscribedAsync(Task<INodeSubscription> subscribing, INodeSubscription?[] subscribed, int node)
     {
@@ -360,16 +363,24 @@ internal sealed class WaitQueue
             return; // It never came.
         }
 
+        bool kept;
         lock (_sync)
         {
-            if (!_closed)
+            kept = !_closed;
+            if (kept)
             {
                 subscribed[node] = late;
-                return;
             }
         }
 
-        await late.DisposeAsync().ConfigureAwait(false);
+        if (kept)
+        {
+            OnWake(_nodes[node], notice: null);
+        }
+        else
+        {
+            await late.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
