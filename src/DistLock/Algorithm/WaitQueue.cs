@@ -376,10 +376,16 @@ internal sealed class WaitQueue
         if (kept)
         {
             OnWake(_nodes[node], notice: null);
+            return;
         }
-        else
+
+        try
         {
             await late.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nobody awaits this: the subscription goes with its connection at the latest.
         }
     }
 
