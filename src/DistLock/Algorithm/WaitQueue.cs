@@ -284,15 +284,9 @@ internal sealed class WaitQueue
             await Task.WhenAll(_nodes.Select(LeaveLineAsync)).ConfigureAwait(false);
         }
 
-        // A late subscription is put in the array under the lock, before the queue closed, or not at all.
-        var subscriptions = await Subscriptions.ConfigureAwait(false);
-        INodeSubscription?[] open;
-        lock (_sync)
-        {
-            open = [.. subscriptions];
-        }
-
-        foreach (var subscription in open)
+        // A late subscription is in the array by now (put there under the lock before _closed was
+        // set), or is never put there (see KeepWhenSubscribedAsync).
+        foreach (var subscription in await Subscriptions.ConfigureAwait(false))
         {
             if (subscription is not null)
             {
@@ -353,40 +347,30 @@ internal sealed class WaitQueue
     /// </summary>
     private async Task KeepWhenSubscribedAsync(Task<INodeSubscription> subscribing, INodeSubscription?[] subscribed, int node)
     {
-        INodeSubscription late;
         try
         {
-            late = await subscribing.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            return; // It never came.
-        }
-
-        bool kept;
-        lock (_sync)
-        {
-            kept = !_closed;
-            if (kept)
+            INodeSubscription? late = await subscribing.ConfigureAwait(false);
+            lock (_sync)
             {
-                subscribed[node] = late;
+                if (!_closed)
+                {
+                    subscribed[node] = late;
+                    late = null;
+                }
+            }
+
+            if (late is not null)
+            {
+                await late.DisposeAsync().ConfigureAwait(false);
+                return;
             }
         }
-
-        if (kept)
-        {
-            OnWake(_nodes[node], notice: null);
-            return;
-        }
-
-        try
-        {
-            await late.DisposeAsync().ConfigureAwait(false);
-        }
         catch (Exception)
         {
-            // Nobody awaits this: the subscription goes with its connection at the latest.
+            return; // It never came, or the queue closed and it could not be closed: nobody awaits this.
         }
+
+        OnWake(_nodes[node], notice: null);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
