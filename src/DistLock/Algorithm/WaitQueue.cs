@@ -284,8 +284,6 @@ internal sealed class WaitQueue
             await Task.WhenAll(_nodes.Select(LeaveLineAsync)).ConfigureAwait(false);
         }
 
-        // A late subscription is in the array by now (put there under the lock before _closed was
-        // set), or is never put there (see KeepWhenSubscribedAsync).
         foreach (var subscription in await Subscriptions.ConfigureAwait(false))
         {
             if (subscription is not null)
@@ -310,23 +308,14 @@ internal sealed class WaitQueue
 
     private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout)
     {
-        var subscribing = _nodes.Select(node => Hold.SubscribeAsync(node, Id, notice => OnWake(node, notice), OnNews)).ToArray();
-        var subscribed = await Task.WhenAll(subscribing.Select(s => OnTimeAsync(s, timeout))).ConfigureAwait(false);
+        var subscribed = await Task.WhenAll(_nodes.Select(node => SubscribeOneAsync(node, timeout))).ConfigureAwait(false);
         Volatile.Write(ref _subscribed, subscribed);
-        for (var i = 0; i < subscribed.Length; i++)
-        {
-            if (subscribed[i] is null)
-            {
-                _ = KeepWhenSubscribedAsync(subscribing[i], subscribed, i);
-            }
-        }
-
         return subscribed;
     }
 
-    /// <summary>Null when the subscription failed, or did not come within <paramref name="timeout"/>.</summary>
-    private async Task<INodeSubscription?> OnTimeAsync(Task<INodeSubscription> subscribing, TimeSpan timeout)
+    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout)
     {
+        var subscribing = Hold.SubscribeAsync(node, Id, notice => OnWake(node, notice), OnNews);
         try
         {
             return await subscribing.WaitAsync(timeout, _time).ConfigureAwait(false);
@@ -334,43 +323,22 @@ internal sealed class WaitQueue
         catch (Exception)
         {
             // Without notifications from this node, waiters fall back to the holder's TTL and RetryDelay.
+            _ = DisposeWhenSubscribedAsync(subscribing);
             return null;
         }
     }
 
-    /// <summary>
-    /// A subscription that comes too late (a busy process) is kept, unless the queue has closed: from
-    /// then on the queue hears its wakes. Its arrival counts as a possible wake, as a restored
-    /// connection does: a release that came before it found nobody listening and dropped the queue
-    /// from the line, and a waiter that now sleeps until the holder's expiry would never hear of it;
-    /// it asks again, and is back in the line, listening.
-    /// </summary>
-    private async Task KeepWhenSubscribedAsync(Task<INodeSubscription> subscribing, INodeSubscription?[] subscribed, int node)
+    /// <summary>A subscription that came too late is closed once it arrives.</summary>
+    private static async Task DisposeWhenSubscribedAsync(Task<INodeSubscription> subscribing)
     {
         try
         {
-            INodeSubscription? late = await subscribing.ConfigureAwait(false);
-            lock (_sync)
-            {
-                if (!_closed)
-                {
-                    subscribed[node] = late;
-                    late = null;
-                }
-            }
-
-            if (late is not null)
-            {
-                await late.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
+            await (await subscribing.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception)
         {
-            return; // It never came, or the queue closed and it could not be closed: nobody awaits this.
+            // It never came: nothing to close.
         }
-
-        OnWake(_nodes[node], notice: null);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

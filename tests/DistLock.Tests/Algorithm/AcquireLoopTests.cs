@@ -77,40 +77,6 @@ public sealed class AcquireLoopTests
     }
 
     [Fact]
-    public async Task Run_SubscribedAfterTheNodeTimeout_KeepsTheSubscriptionAndHearsTheRelease()
-    {
-        // A SUBSCRIBE answered late (a busy process) once left the waiter deaf for the rest of its
-        // wait: the release found nobody listening, dropped it from the line and woke nobody.
-        var running = await InTheLineWithoutItsSubscriptionAsync();
-
-        _node.AnswerSubscriptions();
-        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
-        await Task.Delay(200); // anything the late answer set off has run
-        Assert.Equal(1, _node.Listeners);
-
-        await _node.ReleaseAsync(Key, "other");
-        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
-
-        Assert.NotNull(outcome.Winner);
-        Assert.Equal(TimeSpan.FromSeconds(1), outcome.Elapsed); // woken: the clock did not move again
-    }
-
-    [Fact]
-    public async Task Run_ReleasedBeforeALateSubscriptionCame_LooksAgainWhenItComes()
-    {
-        // The release found nobody listening and dropped the waiter from the line: nothing else
-        // would tell it that the lock is free before its pause (here RetryDelay, 10 s) runs out.
-        var running = await InTheLineWithoutItsSubscriptionAsync();
-        await _node.ReleaseAsync(Key, "other");
-
-        _node.AnswerSubscriptions();
-        var outcome = await running.WaitAsync(TimeSpan.FromSeconds(5));
-
-        Assert.NotNull(outcome.Winner);
-        Assert.Equal(TimeSpan.FromSeconds(1), outcome.Elapsed);
-    }
-
-    [Fact]
     public async Task Run_ReleasedBetweenAttemptAndSleep_IsNotLost()
     {
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
@@ -373,24 +339,6 @@ public sealed class AcquireLoopTests
         Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
         await _node.ReleaseAsync(Key, "other");
         Assert.NotNull((await running.WaitAsync(TimeSpan.FromSeconds(5))).Winner);
-    }
-
-    /// <summary>
-    /// A waiter behind a holder of 5 minutes whose SUBSCRIBE is not answered (until
-    /// <see cref="FakeLockNode.AnswerSubscriptions"/>): after the subscribe timeout it is in the line,
-    /// not listening, asleep for RetryDelay (10 s). The fake clock has moved 1 s.
-    /// </summary>
-    private async Task<Task<AcquireOutcome>> InTheLineWithoutItsSubscriptionAsync()
-    {
-        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
-        _node.SlowSubscriptions = true;
-        var running = Loop(maxRetries: -1, retryDelay: TimeSpan.FromSeconds(10))
-            .RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
-        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 2)); // the first attempt, and SUBSCRIBE
-        await Task.Delay(50);
-        _time.Advance(TimeSpan.FromSeconds(1)); // the subscribe timeout
-        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // the attempt in line
-        return running;
     }
 
     private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>

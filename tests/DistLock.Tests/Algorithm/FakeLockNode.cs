@@ -20,7 +20,6 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
 {
     private readonly InMemoryLockNode _inner = new(time, new LockManagerOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _subscriptionsAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _commands;
     private int _ran;
     private int _listeners;
@@ -41,9 +40,6 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
 
     /// <summary>Refuses subscriptions, like a server without pub/sub.</summary>
     public bool NoPubSub { get; set; }
-
-    /// <summary>Answers SUBSCRIBE only at <see cref="AnswerSubscriptions"/>, like a slow subscription connection.</summary>
-    public bool SlowSubscriptions { get; set; }
 
     /// <summary>Fails fence raises only (a fence call with a floor), like a node that fails between two commands.</summary>
     public bool FailFenceRaise { get; set; }
@@ -83,11 +79,6 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
             throw new IOException($"{Name} refuses SUBSCRIBE");
         }
 
-        if (SlowSubscriptions)
-        {
-            await _subscriptionsAnswered.Task;
-        }
-
         var inner = await _inner.SubscribeAsync(channels, onMessage);
         Interlocked.Increment(ref _listeners);
         return new Subscription(this, inner);
@@ -117,9 +108,6 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
             throw new InvalidOperationException($"{key} is held on {Name}: seed a free key.");
         }
     }
-
-    /// <summary>Answers the subscriptions held by <see cref="SlowSubscriptions"/>.</summary>
-    public void AnswerSubscriptions() => _subscriptionsAnswered.TrySetResult();
 
     /// <summary>Lets held commands or answers through (see <see cref="Hung"/>, <see cref="DeferAnswers"/>).</summary>
     public void Wake()
