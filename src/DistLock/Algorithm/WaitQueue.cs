@@ -228,8 +228,15 @@ internal sealed class WaitQueue
 
             if (taken)
             {
-                StopLookingAgain();
-                Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(after));
+                // Not for readers: another reader's take lets them in too (its script wakes them),
+                // and a sleep stretched to that reader's TTL outlasts a wake that a split vote
+                // (Redlock) used up, to the waiter's deadline. They look again on their own pause.
+                if (!Hold.Shared)
+                {
+                    StopLookingAgain();
+                    Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(after));
+                }
+
                 return;
             }
 

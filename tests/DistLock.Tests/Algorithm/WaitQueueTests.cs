@@ -1,0 +1,27 @@
+using DistLock.Algorithm;
+using DistLock.Transport;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests.Algorithm;
+
+public sealed class WaitQueueTests
+{
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public void TakenNews_AWriterSleepsOnToTheHoldersTtl_AReaderDoesNot()
+    {
+        // Regression: readers behind a reader's take heard "taken for 30 s" and, when the wake that
+        // followed was used up by a split vote on Redlock, slept to their deadline (the reader-writer
+        // test over two live nodes and one dead failed so, with "woken, not retried: 9.8 s").
+        var node = new FakeLockNode("node", _time);
+        var writer = new WaitQueue([node], Holds.Exclusive("lock:{r}"), TimeSpan.FromSeconds(1), _time);
+        var reader = new WaitQueue([node], new ReadHold("lock:{r}"), TimeSpan.FromSeconds(1), _time);
+
+        writer.OnNews("c:30000");
+        reader.OnNews("c:30000");
+
+        Assert.Equal(TimeSpan.FromSeconds(30), writer.HeldFor);
+        Assert.Equal(TimeSpan.Zero, reader.HeldFor);
+    }
+}
