@@ -210,11 +210,14 @@ internal sealed class WaitQueue
 
     /// <summary>
     /// The line's news: a turn was handed to a queue ahead (look again once its grace is over, unless
-    /// woken first), or taken (the hold is taken that long: nothing to look at before).
+    /// woken first), or taken (the hold is taken that long: nothing to look at before; readers ignore it).
     /// </summary>
     public void OnNews(string news)
     {
-        if (!ReleaseNotice.ReadNews(news, out var taken, out var after))
+        // "Taken" is not for readers: another reader's take lets them in too (its script wakes them),
+        // and a sleep stretched to that reader's TTL outlasts a wake that a split vote (Redlock)
+        // used up, to the waiter's deadline. They look again on their own pause.
+        if (!ReleaseNotice.ReadNews(news, out var taken, out var after) || (taken && Hold.Shared))
         {
             return;
         }
@@ -228,15 +231,8 @@ internal sealed class WaitQueue
 
             if (taken)
             {
-                // Not for readers: another reader's take lets them in too (its script wakes them),
-                // and a sleep stretched to that reader's TTL outlasts a wake that a split vote
-                // (Redlock) used up, to the waiter's deadline. They look again on their own pause.
-                if (!Hold.Shared)
-                {
-                    StopLookingAgain();
-                    Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(after));
-                }
-
+                StopLookingAgain();
+                Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(after));
                 return;
             }
 
