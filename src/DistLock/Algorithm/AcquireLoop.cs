@@ -127,8 +127,10 @@ internal sealed class AcquireLoop
                 // An attempt made on a wake can overtake the release on the other nodes: they were
                 // still held (or did not answer yet), and hand us the turn when the release gets
                 // there. Their wakes carry the same notice as the first, so they are not counted
-                // again and would not end a sleep: look again soon instead, once per wake.
-                var pause = woken || afterWake
+                // again and would not end a sleep: look again soon instead, once per wake. So too
+                // when a node still had this waiter's own grant from such an attempt: the turn it
+                // took there is being given back to the queue (RedlockProtocol.UndoAsync).
+                var pause = woken || afterWake || result.Round.OwnLateGrant
                     ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
                     : Pause(result, split, queue, wait);
                 // Only a wake counts as one: the time to look again after the line's news ends the

@@ -57,6 +57,14 @@ internal abstract class Hold
     public abstract Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice);
 
     /// <summary>
+    /// Undoes the grant of an attempt that failed on the other nodes and took <paramref name="queue"/>'s
+    /// turn here (<see cref="NodeResult.Turn"/>: <paramref name="turn"/> was left of it): the hold is
+    /// reserved for the queue again for that long, so its next attempt finds the turn it was handed
+    /// instead of a release having passed it on to the next in line. Kinds without turns release.
+    /// </summary>
+    public virtual Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, TimeSpan turn, string notice) => ReleaseAsync(node, id, notice);
+
+    /// <summary>
     /// Issues the next fencing token to <paramref name="id"/> while it holds, or with a
     /// <paramref name="floor"/> above 0, raises the counter to it (see <see cref="RedlockProtocol"/>),
     /// also only while it holds: granted with the token (<see cref="NodeResult.Fence"/>), else denied.

@@ -48,7 +48,7 @@ internal sealed class RedlockProtocol
         }
 
         var failed = round.BackendUnavailable ? AttemptResult.Unavailable(sentAt, round) : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, hold, id).ConfigureAwait(false);
+        await UndoAsync(failed, hold, id, queue).ConfigureAwait(false);
         return failed;
     }
 
@@ -157,21 +157,24 @@ internal sealed class RedlockProtocol
     /// attempt returns. A node that has not answered (or did not answer in time) is released if and
     /// when its late answer is a grant, in the background: a paused or slow node cannot keep a key
     /// that nobody owns, and a hung minority node does not cost every refused attempt the node timeout.
+    /// A grant that took the <paramref name="queue"/>'s turn is given back to the queue (see
+    /// <see cref="Hold.GiveBackAsync"/>): the attempt, made on a wake, overtook the release on the
+    /// other nodes, and the turn is still the queue's.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id)
+    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue)
     {
         var round = attempt.Round;
         var notice = ReleaseNotice.New(id);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
-            switch (round.Answers[i]?.Reply)
+            switch (round.Answers[i])
             {
-                case NodeReply.Granted:
-                    (undo ??= []).Add(ReleaseOneAsync(round.Nodes[i], hold, id, notice));
+                case { Reply: NodeReply.Granted } granted:
+                    (undo ??= []).Add(UndoOneAsync(round.Nodes[i], granted, hold, id, queue, notice));
                     break;
-                case null or NodeReply.Failed:
-                    _ = ReleaseIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id);
+                case null or { Reply: NodeReply.Failed }:
+                    _ = UndoIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id, queue);
                     break;
             }
         }
@@ -308,7 +311,7 @@ internal sealed class RedlockProtocol
         catch (Exception)
         {
             // No answer: the round counts the node as failed; a late grant is still given back.
-            _ = ReleaseIfGrantedAsync(node, acquiring, hold, id);
+            _ = UndoIfGrantedAsync(node, acquiring, hold, id, queue: string.Empty);
             throw;
         }
 
@@ -317,7 +320,7 @@ internal sealed class RedlockProtocol
             return first;
         }
 
-        if (!await GrantedLateAsync(acquiring, node, hold).ConfigureAwait(false))
+        if (await LateGrantAsync(acquiring, node, hold).ConfigureAwait(false) is null)
         {
             return first;
         }
@@ -325,10 +328,19 @@ internal sealed class RedlockProtocol
         return await hold.ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
     }
 
-    private async Task ReleaseOneAsync(ILockNode node, Hold hold, string id, string notice)
+    /// <summary>Releases one node's grant, or gives it back to <paramref name="queue"/> when it took the queue's turn.</summary>
+    private async Task UndoOneAsync(ILockNode node, NodeResult granted, Hold hold, string id, string queue, string notice)
     {
         var result = await QuorumRound
-            .RunAsync([node], static (n, s) => s.hold.ReleaseAsync(n, s.id, s.notice), (hold, id, notice), stopWhenDecided: false, _nodeTimeout, _time)
+            .RunAsync(
+                [node],
+                static (n, s) => s.queue.Length > 0 && s.granted.Turn is { } turn
+                    ? s.hold.GiveBackAsync(n, s.id, s.queue, turn, s.notice)
+                    : s.hold.ReleaseAsync(n, s.id, s.notice),
+                (hold, id, queue, granted, notice),
+                stopWhenDecided: false,
+                _nodeTimeout,
+                _time)
             .ConfigureAwait(false);
         if (result.Failed > 0)
         {
@@ -336,30 +348,33 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task ReleaseIfGrantedAsync(ILockNode node, Task<NodeResult> call, Hold hold, string id)
+    private async Task UndoIfGrantedAsync(ILockNode node, Task<NodeResult> call, Hold hold, string id, string queue)
     {
-        if (await GrantedLateAsync(call, node, hold).ConfigureAwait(false))
+        if (await LateGrantAsync(call, node, hold).ConfigureAwait(false) is { } granted)
         {
-            await ReleaseOneAsync(node, hold, id, ReleaseNotice.New(id)).ConfigureAwait(false);
+            await UndoOneAsync(node, granted, hold, id, queue, ReleaseNotice.New(id)).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Whether an acquire the round did not wait for turned out a grant (logged: it is given back).</summary>
-    private async Task<bool> GrantedLateAsync(Task<NodeResult> call, ILockNode node, Hold hold)
+    /// <summary>An acquire the round did not wait for, if it turned out a grant (logged: it is given back).</summary>
+    private async Task<NodeResult?> LateGrantAsync(Task<NodeResult> call, ILockNode node, Hold hold)
     {
+        NodeResult answer;
         try
         {
-            if ((await call.ConfigureAwait(false)).Reply != NodeReply.Granted)
-            {
-                return false;
-            }
+            answer = await call.ConfigureAwait(false);
         }
         catch (Exception)
         {
-            return false; // The command failed on the node: nothing was taken there.
+            return null; // The command failed on the node: nothing was taken there.
+        }
+
+        if (answer.Reply != NodeReply.Granted)
+        {
+            return null;
         }
 
         Log.LateGrantReleased(_logger, hold.Key, node.Name);
-        return true;
+        return answer;
     }
 }

@@ -24,6 +24,7 @@ internal sealed class RoundResult
                     }
 
                     Busy = answer.Value.Busy is { } busy ? [.. Busy.Union(busy, StringComparer.Ordinal)] : Busy;
+                    OwnLateGrant |= answer.Value.OwnLateGrant;
 
                     break;
                 case NodeReply.Failed:
@@ -58,6 +59,9 @@ internal sealed class RoundResult
 
     /// <summary>The keys that a node refusing an acquire of several named as not the caller's to take (any node's).</summary>
     public IReadOnlyList<string> Busy { get; } = [];
+
+    /// <summary>True when a node refused an acquire because the caller's own late grant from an earlier attempt still held there.</summary>
+    public bool OwnLateGrant { get; }
 
     /// <summary>The shortest remaining TTL reported by a node that refused an acquire.</summary>
     public TimeSpan? ShortestHolderTtl { get; }

@@ -39,6 +39,9 @@ internal sealed class LockHold(string key, LockMode mode) : Hold
     public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) =>
         ScriptNode.Of(node).ReleaseWith(LockScript.Release, Line, id, notice);
 
+    public override Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, TimeSpan turn, string notice) =>
+        ScriptNode.Of(node).GiveBackWith(LockScript.Release, Line, id, queue, turn, notice);
+
     public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor) =>
         ScriptNode.Of(node).FenceWith(LockScript.Fence, _fence ??= [key, LockKeyLayout.FenceKey(key)], id, floor);
 

@@ -24,6 +24,8 @@ internal sealed class ReadHold(string key) : Hold
 
     private RedisKey[] Keys => _keys ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key), key + ":admitted"];
 
+    private RedisKey[] Line => _line ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)];
+
     public override string NewQueueId() => LockKeyLayout.ReaderPrefix + base.NewQueueId();
 
     public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
@@ -37,7 +39,10 @@ internal sealed class ReadHold(string key) : Hold
         ScriptNode.Of(node).ExtendWith(this, LockScript.ExtendRead, _readers ??= [key, LockKeyLayout.ReadersKey(key)], id, ttl);
 
     public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) =>
-        ScriptNode.Of(node).ReleaseWith(LockScript.ReleaseRead, _line ??= [key, LockKeyLayout.WaitersKey(key), LockKeyLayout.ReadersKey(key)], id, notice);
+        ScriptNode.Of(node).ReleaseWith(LockScript.ReleaseRead, Line, id, notice);
+
+    public override Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, TimeSpan turn, string notice) =>
+        ScriptNode.Of(node).GiveBackWith(LockScript.ReleaseRead, Line, id, queue, turn, notice);
 
     public override Task<NodeResult> FenceAsync(ILockNode node, string id, long floor) =>
         ScriptNode.Of(node).FenceWith(LockScript.FenceRead, _fence ??= [key, LockKeyLayout.ReadersKey(key), LockKeyLayout.FenceKey(key)], id, floor);

@@ -68,6 +68,10 @@ internal abstract class ScriptNode : ILockNode
     public Task<NodeResult> ReleaseWith(LockScript script, RedisKey[] keys, string id, string notice) =>
         RunAsync(script, keys, LineArgs(notice, id), ReadYesNo);
 
+    /// <summary>A release script's give-back (see <see cref="Hold.GiveBackAsync"/>): {1} given back, {0} not held.</summary>
+    public Task<NodeResult> GiveBackWith(LockScript script, RedisKey[] keys, string id, string queue, TimeSpan turn, string notice) =>
+        RunAsync(script, keys, LineArgs(notice, id, queue, Ms(turn)), ReadYesNo);
+
     /// <summary>An extend script's call, confirmed by the replicas where the node is asked to wait for them.</summary>
     public Task<NodeResult> ExtendWith(Hold hold, LockScript script, RedisKey[] keys, string id, TimeSpan ttl) =>
         ConfirmAsync(RunAsync(script, keys, [id, Ms(ttl)], ReadYesNo), hold, newHolder: null);
@@ -101,19 +105,25 @@ internal abstract class ScriptNode : ILockNode
     public static NodeResult ReadToken(RedisResult result) => (long)result is > 0 and var token ? NodeResult.GrantedWith(token) : NodeResult.Denied;
 
     /// <summary>
-    /// {1} taken, {0, pttl} refused: how long the hold lasts (-2, the key gone although the take
-    /// failed: it expired between two commands on a server that does not stop its clock for a
-    /// script, as Garnet: look again at once; -1: unknown).
+    /// {1} taken ({1, ms}: the queue's turn, with that much left of it), {0, pttl} refused: how long
+    /// the hold lasts (-2, the key gone although the take failed: it expired between two commands on
+    /// a server that does not stop its clock for a script, as Garnet: look again at once; -1: unknown;
+    /// -3: the caller's own grant from an attempt whose answer it did not wait for, being undone).
     /// </summary>
     public static NodeResult ReadAcquire(RedisResult result)
     {
         var reply = (RedisResult[])result!;
         if ((long)reply[0] == 1)
         {
-            return NodeResult.Granted;
+            return reply.Length > 1 ? NodeResult.GrantedTurn(TimeSpan.FromMilliseconds((long)reply[1])) : NodeResult.Granted;
         }
 
         var ms = (long)reply[1];
+        if (ms == -3)
+        {
+            return NodeResult.RefusedByOwnLateGrant;
+        }
+
         return NodeResult.Refused(ms >= 0 ? TimeSpan.FromMilliseconds(ms) : ms == -2 ? TimeSpan.Zero : null);
     }
 }

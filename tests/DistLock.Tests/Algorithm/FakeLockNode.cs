@@ -96,6 +96,9 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptN
     /// <summary>Sets the fencing counter, as a node restarted from an old snapshot would have it.</summary>
     public void SetFence(string key, long token) => _inner.SetFence(key, token);
 
+    /// <summary>What <paramref name="key"/> holds: a lock id, a reservation, the readers' marker, or null.</summary>
+    public string? Value(string key) => _inner.Peek(key).Value;
+
     /// <summary>True while <paramref name="key"/> is held (or reserved for a woken waiter).</summary>
     public bool Holds(string key) => _inner.Peek(key).Value is not null;
 

@@ -1,6 +1,8 @@
 -- Releases a lock, or a set of locks taken together (acquire-all.lua), each only while the caller
 -- still owns it, and hands each to the first queue in its line.
 -- KEYS[1], KEYS[2]: the lock and its line; for a set, then the next lock and its line, and so on. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
+-- ARGV[5], ARGV[6] (one lock only): give back the turn of queue ARGV[5] that a failed attempt took,
+-- with ARGV[6] ms left of it (acquire.lua's answer): reserved for that queue again, for no longer.
 -- Returns 1 when every lock was the caller's and is released, 0 when one was not (it expired, or
 -- was taken over): the others are released all the same.
 -- Most releases are of one lock with nobody in line: they end here, before any table is made (the
@@ -10,7 +12,7 @@ local all, waited = 1, nil
 if #KEYS == 2 then
     if redis.call('GET', KEYS[1]) ~= ARGV[4] then
         return 0
-    elseif redis.call('EXISTS', KEYS[2]) == 0 then
+    elseif not ARGV[5] and redis.call('EXISTS', KEYS[2]) == 0 then
         return redis.call('DEL', KEYS[1])
     end
     waited = {2}
@@ -35,6 +37,13 @@ else
     end
 end
 --@include line
+if ARGV[5] then
+    -- The attempt won the turn here and lost on other nodes (their release was still on its way): the
+    -- turn stays the queue's, and those in line, who heard it taken, look again after it.
+    redis.call('SET', LOCK, RESERVED_PREFIX .. ARGV[5], 'PX', ARGV[6])
+    announce('h', ARGV[6])
+    return 1
+end
 for _, i in ipairs(waited) do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     if hand_over(1) == 0 then
