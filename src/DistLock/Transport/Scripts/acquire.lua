@@ -19,7 +19,7 @@ if not value and (first() or queue) ~= queue then
     value = redis.call('GET', KEYS[1])
 end
 if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queue then
-    local turn = value and redis.call('PTTL', KEYS[1])
+    local turn = value and math.max(redis.call('PTTL', KEYS[1]), 1)
     redis.call('SET', KEYS[1], id, 'PX', ttl)
     if took(queue, ARGV[7] == '1', ttl) and value then
         announce('c', ttl)
