@@ -18,6 +18,7 @@ internal sealed class AcquireLoop
     private readonly WaitQueues _waiters;
     private readonly TimeSpan _retryDelay;
     private readonly TimeSpan _retryAfterWake;
+    private readonly TimeSpan _handoffGrace;
     private readonly int _maxRetries;
     private readonly ILogger _logger;
 
@@ -30,6 +31,7 @@ internal sealed class AcquireLoop
     public AcquireLoop(RedlockProtocol protocol, WaitQueues waiters, TimeSpan retryDelay, TimeSpan handoffGrace, int maxRetries, ILogger logger)
     {
         _retryAfterWake = handoffGrace / 4;
+        _handoffGrace = handoffGrace;
         _protocol = protocol;
         _waiters = waiters;
         _retryDelay = retryDelay;
@@ -58,7 +60,7 @@ internal sealed class AcquireLoop
         if (timeout == TimeSpan.Zero || (hold.Shared ? !_waiters.HasMembers(key) : !_waiters.HasWaiters(key)))
         {
             attempts++;
-            first = await AttemptAsync(hold, id, ttl, queue: string.Empty, stay: false, cancellationToken).ConfigureAwait(false);
+            first = await AttemptAsync(hold, id, ttl, queue: null, stay: false, cancellationToken).ConfigureAwait(false);
             if (Decided(first, hold, attempts, wait) is { } outcome)
             {
                 return outcome;
@@ -104,7 +106,7 @@ internal sealed class AcquireLoop
                 attempts++;
                 // More of this queue's waiters follow (after this one, or with it for a shared hold).
                 var stay = (hold.KeepsPlace || hold.Shared) && queue.HasOthers(place);
-                var result = await AttemptAsync(hold, id, ttl, queue.Id, stay, cancellationToken).ConfigureAwait(false);
+                var result = await AttemptAsync(hold, id, ttl, queue, stay, cancellationToken).ConfigureAwait(false);
                 if (Decided(result, hold, attempts, wait) is { } outcome)
                 {
                     acquired = result.Acquired;
@@ -283,9 +285,11 @@ internal sealed class AcquireLoop
         }
     }
 
-    private Task<AttemptResult> AttemptAsync(Hold hold, string id, TimeSpan ttl, string queue, bool stay, CancellationToken cancellationToken)
+    private Task<AttemptResult> AttemptAsync(Hold hold, string id, TimeSpan ttl, WaitQueue? queue, bool stay, CancellationToken cancellationToken)
     {
-        var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue, stay);
+        // The turn a wake handed over ends a grace after it (see RedlockProtocol.UndoAsync).
+        var turnEndsAt = queue?.LastWakeAt is > 0 and var wokenAt ? wokenAt + _protocol.Time.Ticks(_handoffGrace) : 0;
+        var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue?.Id ?? string.Empty, stay, turnEndsAt);
         return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, hold, id, cancellationToken) : attempt;
     }
 

@@ -58,8 +58,8 @@ internal abstract class Hold
 
     /// <summary>
     /// Undoes the grant of an attempt that failed on the other nodes and took <paramref name="queue"/>'s
-    /// turn here (<see cref="NodeResult.Turn"/>: <paramref name="turn"/> was left of it): the hold is
-    /// reserved for the queue again for that long, so its next attempt finds the turn it was handed
+    /// turn here (<see cref="NodeResult.TookTurn"/>), with <paramref name="turn"/> left of it: the hold
+    /// is reserved for the queue again for that long, so its next attempt finds the turn it was handed
     /// instead of a release having passed it on to the next in line. Kinds without turns release.
     /// </summary>
     public virtual Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, TimeSpan turn, string notice) => ReleaseAsync(node, id, notice);

@@ -6,15 +6,15 @@ namespace DistLock.Algorithm;
 /// <param name="Error">For a failed call: why.</param>
 /// <param name="Fence">For a granted fence: the fencing token the node issued (see <see cref="Hold.FenceAsync"/>).</param>
 /// <param name="Busy">For a denied acquire of several keys: those that were not the caller's to take, when known.</param>
-/// <param name="Turn">For a granted acquire that took its queue's turn: what was left of the turn (see <see cref="Hold.GiveBackAsync"/>).</param>
+/// <param name="TookTurn">For a granted acquire: it took the turn handed to its queue (see <see cref="Hold.GiveBackAsync"/>).</param>
 /// <param name="OwnLateGrant">For a denied acquire: the caller's own grant from an earlier attempt holds, on its way to being undone.</param>
-internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0, IReadOnlyList<string>? Busy = null, TimeSpan? Turn = null, bool OwnLateGrant = false)
+internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0, IReadOnlyList<string>? Busy = null, bool TookTurn = false, bool OwnLateGrant = false)
 {
     public static NodeResult RefusedByOwnLateGrant { get; } = new(NodeReply.Denied, OwnLateGrant: true);
 
     public static NodeResult Granted { get; } = new(NodeReply.Granted);
 
-    public static NodeResult GrantedTurn(TimeSpan turn) => new(NodeReply.Granted, Turn: turn);
+    public static NodeResult GrantedTurn { get; } = new(NodeReply.Granted, TookTurn: true);
 
     public static NodeResult GrantedWith(long fence) => new(NodeReply.Granted, Fence: fence);
 

@@ -35,7 +35,8 @@ internal sealed class RedlockProtocol
     /// <param name="ttl">The hold's time to live.</param>
     /// <param name="queue">The waiting queue, which claims its turn or keeps its place in line on a refusal; "" for none.</param>
     /// <param name="stay">Whether the queue keeps its place after taking the hold (more of its waiters follow).</param>
-    public async Task<AttemptResult> TryAcquireOnceAsync(Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false)
+    /// <param name="turnEndsAt">When the turn last handed to the queue ends (a timestamp of the clock), or 0: what a failed attempt gives back of it.</param>
+    public async Task<AttemptResult> TryAcquireOnceAsync(Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false, long turnEndsAt = 0)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
@@ -48,7 +49,7 @@ internal sealed class RedlockProtocol
         }
 
         var failed = round.BackendUnavailable ? AttemptResult.Unavailable(sentAt, round) : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, hold, id, queue).ConfigureAwait(false);
+        await UndoAsync(failed, hold, id, queue, turnEndsAt).ConfigureAwait(false);
         return failed;
     }
 
@@ -158,10 +159,11 @@ internal sealed class RedlockProtocol
     /// when its late answer is a grant, in the background: a paused or slow node cannot keep a key
     /// that nobody owns, and a hung minority node does not cost every refused attempt the node timeout.
     /// A grant that took the <paramref name="queue"/>'s turn is given back to the queue (see
-    /// <see cref="Hold.GiveBackAsync"/>): the attempt, made on a wake, overtook the release on the
-    /// other nodes, and the turn is still the queue's.
+    /// <see cref="Hold.GiveBackAsync"/>) until <paramref name="turnEndsAt"/>, never later, so that two
+    /// queues that keep splitting cannot keep their turns for ever: the attempt, made on a wake,
+    /// overtook the release on the other nodes, and the turn is still the queue's.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue)
+    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt)
     {
         var round = attempt.Round;
         var notice = ReleaseNotice.New(id);
@@ -171,10 +173,10 @@ internal sealed class RedlockProtocol
             switch (round.Answers[i])
             {
                 case { Reply: NodeReply.Granted } granted:
-                    (undo ??= []).Add(UndoOneAsync(round.Nodes[i], granted, hold, id, queue, notice));
+                    (undo ??= []).Add(UndoOneAsync(round.Nodes[i], granted, hold, id, (queue, turnEndsAt), notice));
                     break;
                 case null or { Reply: NodeReply.Failed }:
-                    _ = UndoIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id, queue);
+                    _ = UndoIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id, (queue, turnEndsAt));
                     break;
             }
         }
@@ -311,7 +313,7 @@ internal sealed class RedlockProtocol
         catch (Exception)
         {
             // No answer: the round counts the node as failed; a late grant is still given back.
-            _ = UndoIfGrantedAsync(node, acquiring, hold, id, queue: string.Empty);
+            _ = UndoIfGrantedAsync(node, acquiring, hold, id, turn: (string.Empty, 0));
             throw;
         }
 
@@ -328,16 +330,17 @@ internal sealed class RedlockProtocol
         return await hold.ReleaseAsync(node, id, ReleaseNotice.New(id)).ConfigureAwait(false);
     }
 
-    /// <summary>Releases one node's grant, or gives it back to <paramref name="queue"/> when it took the queue's turn.</summary>
-    private async Task UndoOneAsync(ILockNode node, NodeResult granted, Hold hold, string id, string queue, string notice)
+    /// <summary>Releases one node's grant, or gives it back to the queue of <paramref name="turn"/> while that turn lasts, when it took the turn.</summary>
+    private async Task UndoOneAsync(ILockNode node, NodeResult granted, Hold hold, string id, (string Queue, long EndsAt) turn, string notice)
     {
+        var left = granted.TookTurn && turn.Queue.Length > 0 && turn.EndsAt != 0 ? _time.GetElapsedTime(_time.GetTimestamp(), turn.EndsAt) : TimeSpan.Zero;
         var result = await QuorumRound
             .RunAsync(
                 [node],
-                static (n, s) => s.queue.Length > 0 && s.granted.Turn is { } turn
-                    ? s.hold.GiveBackAsync(n, s.id, s.queue, turn, s.notice)
+                static (n, s) => s.left >= TimeSpan.FromMilliseconds(1)
+                    ? s.hold.GiveBackAsync(n, s.id, s.queue, s.left, s.notice)
                     : s.hold.ReleaseAsync(n, s.id, s.notice),
-                (hold, id, queue, granted, notice),
+                (hold, id, queue: turn.Queue, left, notice),
                 stopWhenDecided: false,
                 _nodeTimeout,
                 _time)
@@ -348,11 +351,11 @@ internal sealed class RedlockProtocol
         }
     }
 
-    private async Task UndoIfGrantedAsync(ILockNode node, Task<NodeResult> call, Hold hold, string id, string queue)
+    private async Task UndoIfGrantedAsync(ILockNode node, Task<NodeResult> call, Hold hold, string id, (string Queue, long EndsAt) turn)
     {
         if (await LateGrantAsync(call, node, hold).ConfigureAwait(false) is { } granted)
         {
-            await UndoOneAsync(node, granted, hold, id, queue, ReleaseNotice.New(id)).ConfigureAwait(false);
+            await UndoOneAsync(node, granted, hold, id, turn, ReleaseNotice.New(id)).ConfigureAwait(false);
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class WaitQueue
     private string? _lastNotice;
     private ITimer? _lookAgain;
     private long _heldUntil;
+    private long _lastWakeAt;
     private long _keptPlaceAt = -1;
     private bool _closed;
     private bool _idle;
@@ -66,6 +67,12 @@ internal sealed class WaitQueue
     public bool NotificationsLive => Volatile.Read(ref _subscribed)?.Any(s => s is { IsActive: true }) ?? false;
 
     public long Releases => Interlocked.Read(ref _releases);
+
+    /// <summary>
+    /// When a release last woke the queue (a timestamp of the clock; 0 before the first): a turn it
+    /// handed over was reserved just before, for the grace, so it ends by this plus the grace.
+    /// </summary>
+    public long LastWakeAt => Interlocked.Read(ref _lastWakeAt);
 
     /// <summary>How long the hold is taken for, as the line's news said (or a member of this queue took it); zero when unknown.</summary>
     public TimeSpan HeldFor => _time.GetElapsedTime(_time.GetTimestamp(), Interlocked.Read(ref _heldUntil)) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
@@ -168,6 +175,11 @@ internal sealed class WaitQueue
         if (ReleaseNotice.IsProbe(notice))
         {
             return;
+        }
+
+        if (notice is not null)
+        {
+            Interlocked.Exchange(ref _lastWakeAt, _time.GetTimestamp());
         }
 
         TaskCompletionSource released;

@@ -105,7 +105,7 @@ internal abstract class ScriptNode : ILockNode
     public static NodeResult ReadToken(RedisResult result) => (long)result is > 0 and var token ? NodeResult.GrantedWith(token) : NodeResult.Denied;
 
     /// <summary>
-    /// {1} taken ({1, ms}: the queue's turn, with that much left of it), {0, pttl} refused: how long
+    /// {1} taken ({1, 1}: the turn handed to the caller's queue), {0, pttl} refused: how long
     /// the hold lasts (-2, the key gone although the take failed: it expired between two commands on
     /// a server that does not stop its clock for a script, as Garnet: look again at once; -1: unknown;
     /// -3: the caller's own grant from an attempt whose answer it did not wait for, being undone).
@@ -115,7 +115,7 @@ internal abstract class ScriptNode : ILockNode
         var reply = (RedisResult[])result!;
         if ((long)reply[0] == 1)
         {
-            return reply.Length > 1 ? NodeResult.GrantedTurn(TimeSpan.FromMilliseconds((long)reply[1])) : NodeResult.Granted;
+            return reply.Length > 1 ? NodeResult.GrantedTurn : NodeResult.Granted;
         }
 
         var ms = (long)reply[1];

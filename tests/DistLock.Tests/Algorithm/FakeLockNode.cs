@@ -16,9 +16,10 @@ namespace DistLock.Tests.Algorithm;
 /// a grace, and fencing tokens start at the clock in microseconds: tests wait for the effect of a
 /// wake and compare tokens rather than expect particular values.
 /// </remarks>
-internal sealed class FakeLockNode(string name, FakeTimeProvider time) : ScriptNode(Ms(new LockManagerOptions().HandoffGrace), Ms(LockManagerOptions.DefaultIdleExpiry), 1)
+internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan? grace = null)
+    : ScriptNode(Ms(grace ?? new LockManagerOptions().HandoffGrace), Ms(LockManagerOptions.DefaultIdleExpiry), 1)
 {
-    private readonly InMemoryLockNode _inner = new(time, new LockManagerOptions().HandoffGrace);
+    private readonly InMemoryLockNode _inner = new(time, grace ?? new LockManagerOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _commands;
     private int _ran;

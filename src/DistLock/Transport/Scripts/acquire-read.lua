@@ -8,7 +8,7 @@
 -- runs out, in server ms); KEYS[4]: the queues let in lately (queue -> until when, in server ms).
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''
 -- for a caller that does not wait; ARGV[7]: '1' when more of the queue's readers follow.
--- Returns {1} ({1, ms} when its queue was let in: what is left of that, for a give-back, see
+-- Returns {1} ({1, 1} when its queue was let in, which a failed Redlock attempt gives back: see
 -- release.lua), or {0, pttl}.
 --@include server-clock
 --@include line
@@ -43,9 +43,8 @@ local function writer_ahead()
 end
 
 -- A queue let in lately (its turn, or with the readers first in line) comes in whatever waits ahead.
-local turn = queue ~= '' and (value == RESERVED_PREFIX .. queue and math.max(redis.call('PTTL', KEYS[1]), 1)
-    or value == READERS_MARKER and (tonumber(redis.call('ZSCORE', KEYS[4], queue)) or 0) - now)
-local let_in = turn and turn > 0
+local let_in = queue ~= '' and (value == RESERVED_PREFIX .. queue
+    or value == READERS_MARKER and (tonumber(redis.call('ZSCORE', KEYS[4], queue)) or 0) > now)
 -- An id holds at most one read lock: a second would share, and lose, the first one's lease. (Its
 -- own lease, from an attempt whose answer it did not wait for, is being given back: no holder to sleep on.)
 if value == READERS_MARKER and redis.call('ZSCORE', KEYS[3], id) then
@@ -102,4 +101,4 @@ end
 if #admitted > 0 then
     redis.call('PEXPIRE', KEYS[4], GRACE)
 end
-return let_in and {1, math.floor(turn)} or {1}
+return let_in and {1, 1} or {1}

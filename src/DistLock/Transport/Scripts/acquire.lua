@@ -3,8 +3,8 @@
 -- lock goes to the first in line. A caller that does not wait sends SET NX PX instead.
 -- KEYS[1]: the lock; KEYS[2]: its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
 -- ARGV[5]: the TTL in ms; ARGV[6]: the queue; ARGV[7]: '1' when the queue keeps its place (its
--- process has more waiters). Returns {1} when taken ({1, ms} when it took the queue's turn: what was
--- left of it, for a give-back, see release.lua), or {0, pttl}: how long it is held or reserved.
+-- process has more waiters). Returns {1} when taken ({1, 1} when it took the queue's turn, which a
+-- failed Redlock attempt gives back: see release.lua), or {0, pttl}: how long it is held or reserved.
 --@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local value = redis.call('GET', KEYS[1])
@@ -19,12 +19,11 @@ if not value and (first() or queue) ~= queue then
     value = redis.call('GET', KEYS[1])
 end
 if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queue then
-    local turn = value and math.max(redis.call('PTTL', KEYS[1]), 1)
     redis.call('SET', KEYS[1], id, 'PX', ttl)
     if took(queue, ARGV[7] == '1', ttl) and value then
         announce('c', ttl)
     end
-    return value and {1, turn} or {1}
+    return value and {1, 1} or {1}
 end
 local pttl = redis.call('PTTL', KEYS[1])
 join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue))

@@ -1,8 +1,8 @@
 -- Releases a lock, or a set of locks taken together (acquire-all.lua), each only while the caller
 -- still owns it, and hands each to the first queue in its line.
 -- KEYS[1], KEYS[2]: the lock and its line; for a set, then the next lock and its line, and so on. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
--- ARGV[5], ARGV[6] (one lock only): give back the turn of queue ARGV[5] that a failed attempt took,
--- with ARGV[6] ms left of it (acquire.lua's answer): reserved for that queue again, for no longer.
+-- ARGV[5], ARGV[6] (one lock only): give back the turn of queue ARGV[5] that a failed attempt took
+-- (acquire.lua's answer), with ARGV[6] ms left of it: reserved for that queue again, for no longer.
 -- Returns 1 when every lock was the caller's and is released, 0 when one was not (it expired, or
 -- was taken over): the others are released all the same.
 -- Most releases are of one lock with nobody in line: they end here, before any table is made (the
