@@ -38,6 +38,14 @@ local function reserve_key(id, grace)
     redis.call('SET', LOCK, RESERVED_PREFIX .. id, 'PX', grace)
 end
 
+-- A failed Redlock attempt took queue `id`'s turn here while the release was still on its way to
+-- other nodes: the turn stays the queue's, for the `ms` left of it and no longer (so queues that keep
+-- splitting cannot keep turns for ever), and those in line, who heard it taken, look again after it.
+local function give_back(id, ms)
+    reserve_key(id, ms)
+    announce('h', ms)
+end
+
 -- Hands up to `free` turns to the first queues in line that still listen: each is woken and gets
 -- reserve(id) for the grace. One woken with others behind it leaves the line (it comes back at the
 -- end if it asks again), so a stalled queue costs the others one grace; they hear when to look again.

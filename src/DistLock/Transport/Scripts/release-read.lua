@@ -16,9 +16,8 @@ if #longest > 0 then
     -- The marker lives as long as the longest lease left, so a writer waits no longer.
     redis.call('PEXPIRE', KEYS[1], math.max(1, math.floor(tonumber(longest[2])) - now))
 elseif ARGV[5] then
-    redis.call('SET', KEYS[1], RESERVED_PREFIX .. ARGV[5], 'PX', ARGV[6])
+    give_back(ARGV[5], ARGV[6])
     redis.call('DEL', KEYS[3])
-    announce('h', ARGV[6])
 elseif hand_over(1) == 0 then
     redis.call('DEL', KEYS[1], KEYS[3])
 else

@@ -38,10 +38,7 @@ else
 end
 --@include line
 if ARGV[5] then
-    -- The attempt won the turn here and lost on other nodes (their release was still on its way): the
-    -- turn stays the queue's, and those in line, who heard it taken, look again after it.
-    redis.call('SET', LOCK, RESERVED_PREFIX .. ARGV[5], 'PX', ARGV[6])
-    announce('h', ARGV[6])
+    give_back(ARGV[5], ARGV[6])
     return 1
 end
 for _, i in ipairs(waited) do
