@@ -125,6 +125,9 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
 
     private Task<T> Run<T>(Func<Task<T>> send)
     {
+        // Read before the command counts: a test that sees the count and then calls Wake must let
+        // this command through, not leave it on the gate Wake puts up next.
+        var (defer, hung, hang) = (DeferAnswers, Hung, _hang);
         Interlocked.Increment(ref _commands);
         Task<T> command()
         {
@@ -137,15 +140,15 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
             return Task.FromException<T>(new IOException($"{Name} is down"));
         }
 
-        if (DeferAnswers)
+        if (defer)
         {
             var answer = command();
-            return _hang.Task.ContinueWith(_ => answer, TaskScheduler.Default).Unwrap();
+            return hang.Task.ContinueWith(_ => answer, TaskScheduler.Default).Unwrap();
         }
 
-        if (Hung)
+        if (hung)
         {
-            return _hang.Task.ContinueWith(_ => command(), TaskScheduler.Default).Unwrap();
+            return hang.Task.ContinueWith(_ => command(), TaskScheduler.Default).Unwrap();
         }
 
         if (Latency > TimeSpan.Zero)
