@@ -209,7 +209,7 @@ internal sealed class LockEngine
         bool released;
         try
         {
-            released = await Protocol.ReleaseAsync(handle.Lease.Hold, handle.HolderId, handle.LateGrants).ConfigureAwait(false);
+            released = await _loop.ReleaseAsync(handle.Lease.Hold, handle.HolderId, handle.LateGrants).ConfigureAwait(false);
         }
         catch (LockBackendException ex)
         {

@@ -13,7 +13,8 @@ namespace DistLock.IntegrationTests;
 /// node with the same seeded random sequences, through the holds (so every call is one the
 /// library makes), and compares every reply and every message published: every kind of hold, ids
 /// shared between holders, expiry (real time passes on both), waiters that claim, leave (a
-/// cancellation) or are gone (nobody listens), fencing tokens and raises. A command the emulation
+/// cancellation) or are gone (nobody listens), releases that hand the hold to a waiter of their own
+/// process, fencing tokens and raises. A command the emulation
 /// answers differently, or a difference of Lua versions (Redis runs 5.1, the interpreter 5.2), fails here.
 /// </summary>
 /// <remarks>
@@ -81,8 +82,12 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes)
 
                     await hold.AcquireAsync(node, id, ttl, queue, stay: random.Next(2) == 0);
                     break;
-                case 4:
+                case 4 when random.Next(2) == 0:
                     await hold.ReleaseAsync(node, id, $"{id}/{step}");
+                    break;
+                case 4:
+                    // A release that offers the hold to a waiter of its own process (the queue's).
+                    await hold.HandOverAsync(node, id, (queue, ids[random.Next(ids.Length)], ttl, random.Next(2) == 0), $"{id}/{step}");
                     break;
                 case 5:
                     await hold.ExtendAsync(node, id, ttl);

@@ -71,11 +71,11 @@ internal sealed class AcquireLoop
         using var linked = closing.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing) : null;
         cancellationToken = linked?.Token ?? cancellationToken;
         var queue = _waiters.Join(hold);
-        var place = queue.Enqueue();
+        var place = queue.Enqueue(id, ttl, offerable: _protocol.Nodes.Count == 1 && hold.CanHandOver(_protocol.Nodes[0]));
         var acquired = false;
         try
         {
-            if (!await TakeTurnAsync(place.Value.Task, wait, cancellationToken).ConfigureAwait(false))
+            if (!await TakeTurnAsync(place.Value.Turn.Task, wait, cancellationToken).ConfigureAwait(false))
             {
                 return GiveUp(key, attempts, wait);
             }
@@ -87,8 +87,12 @@ internal sealed class AcquireLoop
                 // A finite MaxRetries means "attempts, RetryDelay apart" (the seeds' meaning): the
                 // pause comes before the next attempt, so none is spent on the re-check that closes
                 // the race with subscribing. A release missed meanwhile costs at most that pause.
-                await SleepUntilReleaseAsync(queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue, wait), cancellationToken)
+                var (_, handedFirst) = await SleepOfferedAsync(queue, place, queue.Snapshot().NextRelease, Pause(first, first.Round.Granted > 0, queue, wait), wait, cancellationToken, untilHeldFor: false)
                     .ConfigureAwait(false);
+                if (handedFirst is not null)
+                {
+                    return HandedOver(handedFirst, ++attempts, queue, ttl, wait, out acquired);
+                }
             }
 
             // The member before this one took the hold and kept the queue's place in line: the hold
@@ -97,11 +101,22 @@ internal sealed class AcquireLoop
             var afterWake = false;
             if (hold.KeepsPlace && queue.TakeKeptPlace())
             {
-                afterWake = await SleepAsync(queue, nextRelease, queue.HeldFor, wait, cancellationToken).ConfigureAwait(false) && queue.Releases != releases;
+                var (woken, handed) = await SleepOfferedAsync(queue, place, nextRelease, queue.HeldFor, wait, cancellationToken).ConfigureAwait(false);
+                if (handed is not null)
+                {
+                    return HandedOver(handed, ++attempts, queue, ttl, wait, out acquired);
+                }
+
+                afterWake = woken && queue.Releases != releases;
             }
 
             while (true)
             {
+                if (await TakeOfferBackAsync(queue, place).ConfigureAwait(false) is { } handedMeanwhile)
+                {
+                    return HandedOver(handedMeanwhile, ++attempts, queue, ttl, wait, out acquired);
+                }
+
                 (releases, nextRelease) = queue.Snapshot();
                 attempts++;
                 // More of this queue's waiters follow (after this one, or with it for a shared hold).
@@ -137,16 +152,28 @@ internal sealed class AcquireLoop
                     : Pause(result, split, queue, wait);
                 // Only a wake counts as one: the time to look again after the line's news ends the
                 // sleep too, but needs no quick second look when refused.
-                afterWake = await SleepAsync(queue, nextRelease, pause, wait, cancellationToken).ConfigureAwait(false)
-                    && queue.Releases != releases;
+                var (wokenNow, handedNow) = await SleepOfferedAsync(queue, place, nextRelease, pause, wait, cancellationToken).ConfigureAwait(false);
+                if (handedNow is not null)
+                {
+                    return HandedOver(handedNow, ++attempts, queue, ttl, wait, out acquired);
+                }
+
+                afterWake = wokenNow && queue.Releases != releases;
             }
         }
         finally
         {
+            var claimed = queue.Withdraw(place);
             queue.Leave(place);
             var leaving = _waiters.LeaveAsync(queue, acquired);
             if (!acquired)
             {
+                // A release that claimed this waiter as it gave up may still hand it the hold: give that back.
+                if (claimed is not null && await claimed.Outcome.ConfigureAwait(false) is { } unwanted)
+                {
+                    _ = AbandonAsync(Task.FromResult(unwanted), hold, id);
+                }
+
                 // A caller that gave up (timeout, cancellation, retries spent) and then looks again
                 // must not find a turn handed to the queue it just left, nor part of a set it kept.
                 await _protocol.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
@@ -291,6 +318,80 @@ internal sealed class AcquireLoop
         var turnEndsAt = queue?.LastWakeAt is > 0 and var wokenAt ? wokenAt + _protocol.Time.Ticks(_handoffGrace) : 0;
         var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue?.Id ?? string.Empty, stay, turnEndsAt);
         return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, hold, id, cancellationToken) : attempt;
+    }
+
+    /// <summary>
+    /// Releases a hold of this loop's manager. With one node, a waiter of this manager asleep at the
+    /// head of the hold's queue is offered the hold (see <see cref="Successor"/>): when the turn is
+    /// its queue's, the node gives it the hold in the release itself.
+    /// </summary>
+    public Task<bool> ReleaseAsync(Hold hold, string id, LateGrants? lateGrants)
+    {
+        var successor = lateGrants is null && _protocol.Nodes.Count == 1 && hold.CanHandOver(_protocol.Nodes[0]) ? _waiters.ClaimSuccessor(hold) : null;
+        return _protocol.ReleaseAsync(hold, id, lateGrants, successor);
+    }
+
+    /// <summary>
+    /// Sleeps like <see cref="SleepAsync"/> (or, without <paramref name="untilHeldFor"/>, like
+    /// <see cref="SleepUntilReleaseAsync"/>); an offerable waiter sleeps offered to this manager's
+    /// releases (see <see cref="Successor"/>). A release that claims it ends the sleep with the hold,
+    /// or, when the turn went elsewhere, lets it sleep on for the rest of the pause.
+    /// </summary>
+    /// <returns>Whether it was woken, and the offer a release handed the hold to (its outcome is in).</returns>
+    private async Task<(bool Woken, Successor? Handed)> SleepOfferedAsync(
+        WaitQueue queue, LinkedListNode<WaitPlace> place, Task nextRelease, TimeSpan pause, WaitClock wait, CancellationToken cancellationToken, bool untilHeldFor = true)
+    {
+        if (!place.Value.Offerable)
+        {
+            return (await SleepOnceAsync(nextRelease).ConfigureAwait(false), null);
+        }
+
+        var time = _protocol.Time;
+        var until = time.GetTimestamp() + time.Ticks(pause);
+        while (true)
+        {
+            var offer = queue.Offer(place);
+            var woken = await SleepOnceAsync(Task.WhenAny(nextRelease, offer.Outcome)).ConfigureAwait(false);
+            if (await TakeOfferBackAsync(queue, place).ConfigureAwait(false) is { } handed)
+            {
+                return (true, handed);
+            }
+
+            if (!offer.Outcome.IsCompleted || !offer.Answered)
+            {
+                // Not claimed; or claimed by a release the node did not answer in time: look again.
+                return (woken || offer.Outcome.IsCompleted, null);
+            }
+
+            // Claimed by a release that did not hand it over (the turn is another queue's, or the
+            // release failed): sleep on, for what is left of the pause.
+            pause = time.GetElapsedTime(time.GetTimestamp(), until);
+            if (nextRelease.IsCompleted || pause <= TimeSpan.Zero)
+            {
+                return (nextRelease.IsCompleted, null);
+            }
+        }
+
+        Task<bool> SleepOnceAsync(Task wake) => untilHeldFor
+            ? SleepAsync(queue, wake, pause, wait, cancellationToken)
+            : SleepUntilReleaseAsync(wake, pause, cancellationToken);
+    }
+
+    /// <summary>Before asking a node itself: the waiter's offer back, or, when a release claimed it, that release's outcome: the offer if it handed the hold over.</summary>
+    private static async Task<Successor?> TakeOfferBackAsync(WaitQueue queue, LinkedListNode<WaitPlace> place) =>
+        queue.Withdraw(place) is { } claimed && await claimed.Outcome.ConfigureAwait(false) is not null ? claimed : null;
+
+    /// <summary>A release handed the hold to this waiter: it took it as an attempt would have (see <see cref="Hold.KeepsPlace"/>).</summary>
+    private static AcquireOutcome HandedOver(Successor successor, int attempts, WaitQueue queue, TimeSpan ttl, WaitClock wait, out bool acquired)
+    {
+        acquired = true;
+        if (successor.Stay)
+        {
+            // As after an attempt with stay: the queue kept its place, and its next waiter knows.
+            queue.KeptPlace(ttl);
+        }
+
+        return new AcquireOutcome(successor.Outcome.GetAwaiter().GetResult()!, attempts, wait.Elapsed);
     }
 
     private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, Hold hold, string id, CancellationToken cancellationToken)

@@ -57,6 +57,20 @@ internal abstract class Hold
     public abstract Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice);
 
     /// <summary>
+    /// True when a release on <paramref name="node"/> can hand the hold straight to a waiter of the
+    /// releaser's own process (<see cref="HandOverAsync"/>): one kind of hold per key, nothing to confirm.
+    /// </summary>
+    public virtual bool CanHandOver(ILockNode node) => false;
+
+    /// <summary>
+    /// Ends the hold <paramref name="id"/> like <see cref="ReleaseAsync"/>, but where the turn is the
+    /// queue of <paramref name="successor"/>, gives the hold to that waiter at once, for its TTL
+    /// (<see cref="NodeResult.HandedOver"/>); with <c>Stay</c> the queue keeps its place in line.
+    /// </summary>
+    public virtual Task<NodeResult> HandOverAsync(ILockNode node, string id, (string Queue, string Id, TimeSpan Ttl, bool Stay) successor, string notice) =>
+        ReleaseAsync(node, id, notice);
+
+    /// <summary>
     /// Undoes the grant of an attempt that failed on the other nodes and took <paramref name="queue"/>'s
     /// turn here (<see cref="NodeResult.TookTurn"/>), with <paramref name="turn"/> left of it: the hold
     /// is reserved for the queue again for that long, so its next attempt finds the turn it was handed

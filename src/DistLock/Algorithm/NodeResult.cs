@@ -8,8 +8,11 @@ namespace DistLock.Algorithm;
 /// <param name="Busy">For a denied acquire of several keys: those that were not the caller's to take, when known.</param>
 /// <param name="TookTurn">For a granted acquire: it took the turn handed to its queue (see <see cref="Hold.GiveBackAsync"/>).</param>
 /// <param name="OwnLateGrant">For a denied acquire: the caller's own grant from an earlier attempt holds, on its way to being undone.</param>
-internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0, IReadOnlyList<string>? Busy = null, bool TookTurn = false, bool OwnLateGrant = false)
+/// <param name="HandedOver">For a granted release: the lock went straight to the waiter it was offered (see <see cref="Hold.HandOverAsync"/>).</param>
+internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0, IReadOnlyList<string>? Busy = null, bool TookTurn = false, bool OwnLateGrant = false, bool HandedOver = false)
 {
+    public static NodeResult ReleasedToSuccessor { get; } = new(NodeReply.Granted, HandedOver: true);
+
     public static NodeResult RefusedByOwnLateGrant { get; } = new(NodeReply.Denied, OwnLateGrant: true);
 
     public static NodeResult Granted { get; } = new(NodeReply.Granted);

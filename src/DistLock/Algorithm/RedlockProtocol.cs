@@ -219,14 +219,40 @@ internal sealed class RedlockProtocol
     /// <param name="hold">The hold.</param>
     /// <param name="id">Its holder.</param>
     /// <param name="lateGrants">The acquire calls of the winning round still in flight (see <see cref="LateGrants"/>).</param>
+    /// <param name="successor">
+    /// One node only: a local waiter claimed for the hold (see <see cref="Successor"/>), which gets its
+    /// outcome before this returns or throws: the hold, when the node handed it over, else null.
+    /// </param>
     /// <returns>True when a majority still held it and ended the hold.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
-    public async Task<bool> ReleaseAsync(Hold hold, string id, LateGrants? lateGrants = null)
+    public async Task<bool> ReleaseAsync(Hold hold, string id, LateGrants? lateGrants = null, Successor? successor = null)
     {
         var notice = ReleaseNotice.New(id);
-        var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => s.protocol.ReleaseBehind(s.lateGrants?.CallTo(node), node, s.hold, s.id, s.notice), (protocol: this, hold, id, notice, lateGrants), stopWhenDecided: true, _nodeTimeout, _time)
-            .ConfigureAwait(false);
+        var sentAt = _time.GetTimestamp();
+        RoundResult round;
+        try
+        {
+            round = await QuorumRound
+                .RunAsync(
+                    _nodes,
+                    static (node, s) => s.successor is { } next
+                        ? s.hold.HandOverAsync(node, s.id, (next.Queue, next.Id, next.Ttl, next.Stay), s.notice)
+                        : s.protocol.ReleaseBehind(s.lateGrants?.CallTo(node), node, s.hold, s.id, s.notice),
+                    (protocol: this, hold, id, notice, lateGrants, successor),
+                    stopWhenDecided: true,
+                    _nodeTimeout,
+                    _time)
+                .ConfigureAwait(false);
+            if (successor is not null)
+            {
+                successor.Resolve(HandedOver(round, hold, successor, sentAt));
+            }
+        }
+        finally
+        {
+            successor?.Resolve(null, answered: false);
+        }
+
         if (round.BackendUnavailable)
         {
             throw BackendException("release", hold, round);
@@ -246,6 +272,60 @@ internal sealed class RedlockProtocol
         }
 
         return round.MajorityGranted;
+    }
+
+    /// <summary>
+    /// What a release that offered the hold to <paramref name="successor"/> gives it: the hold, valid
+    /// from when the release was sent, when the node handed it over in time. A handoff answered too
+    /// late, or after the validity ran out, is given back, so the hold is not left to a waiter that
+    /// does not know it has it; the waiter looks again (<see cref="Successor.Answered"/>).
+    /// </summary>
+    private AttemptResult? HandedOver(RoundResult round, Hold hold, Successor successor, long sentAt)
+    {
+        if (round.Answers[0] is not { Reply: NodeReply.Granted or NodeReply.Denied })
+        {
+            _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
+            successor.Resolve(null, answered: false);
+            return null;
+        }
+
+        if (round.Answers[0] is not { HandedOver: true })
+        {
+            return null;
+        }
+
+        if (ValidityIfWon(round, successor.Ttl, sentAt) is { } validity)
+        {
+            return AttemptResult.Success(validity, sentAt, round);
+        }
+
+        _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
+        successor.Resolve(null, answered: false);
+        return null;
+    }
+
+    private async Task ReleaseIfHandedAsync(Task<NodeResult> call, Hold hold, string successorId)
+    {
+        try
+        {
+            if (!(await call.ConfigureAwait(false)).HandedOver)
+            {
+                return;
+            }
+        }
+        catch (Exception)
+        {
+            return; // The release failed on the node (the round logged it): nothing was handed over.
+        }
+
+        try
+        {
+            await ReleaseAsync(hold, successorId).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
+        }
     }
 
     /// <summary>A call the round did not wait for: it is logged if it fails or times out, as the round would have.</summary>

@@ -15,7 +15,7 @@ internal sealed class WaitQueue
 
     private readonly object _sync = new();
     private readonly IReadOnlyList<ILockNode> _nodes;
-    private readonly LinkedList<TaskCompletionSource> _line = new();
+    private readonly LinkedList<WaitPlace> _line = new();
     private readonly TimeProvider _time;
     private TaskCompletionSource _released = NewSignal();
     private long _releases;
@@ -90,15 +90,22 @@ internal sealed class WaitQueue
         }
     }
 
-    /// <summary>Joins the end of the line; the returned place's task completes when it is its turn.</summary>
-    public LinkedListNode<TaskCompletionSource> Enqueue()
+    /// <summary>
+    /// Joins the end of the line; the returned place's <see cref="WaitPlace.Turn"/> completes when it is
+    /// its turn, and then an offerable waiter is offered to this manager's releases (see <see cref="Offer"/>).
+    /// </summary>
+    public LinkedListNode<WaitPlace> Enqueue(string id, TimeSpan ttl, bool offerable)
     {
         lock (_sync)
         {
-            var place = _line.AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            if (_line.First == place || Hold.Shared)
+            var place = _line.AddLast(new WaitPlace(id, ttl, offerable));
+            if (_line.First == place)
             {
-                place.Value.TrySetResult();
+                TakeTurn(place);
+            }
+            else if (Hold.Shared)
+            {
+                place.Value.Turn.TrySetResult();
             }
 
             return place;
@@ -106,24 +113,38 @@ internal sealed class WaitQueue
     }
 
     /// <summary>Leaves the line; when the head leaves, the next waiter becomes the head.</summary>
-    public void Leave(LinkedListNode<TaskCompletionSource> place)
+    public void Leave(LinkedListNode<WaitPlace> place)
     {
         lock (_sync)
         {
             var wasHead = _line.First == place;
             _line.Remove(place);
-            if (wasHead)
+            if (wasHead && _line.First is { } next)
             {
-                _line.First?.Value.TrySetResult();
+                TakeTurn(next);
             }
         }
+    }
+
+    /// <summary>
+    /// The head's turn: it is offered at once, so that the release of the sibling that holds can hand
+    /// it the hold before its continuation has even run; call under the lock.
+    /// </summary>
+    private void TakeTurn(LinkedListNode<WaitPlace> head)
+    {
+        if (head.Value.Offerable)
+        {
+            head.Value.Offer ??= new Successor(Id, head.Value.Id, head.Value.Ttl);
+        }
+
+        head.Value.Turn.TrySetResult();
     }
 
     /// <summary>
     /// True when other local waiters follow <paramref name="place"/>: behind it, or with it in a
     /// shared queue (whose members go at once): the queue keeps its place in line, or is let in, for them.
     /// </summary>
-    public bool HasOthers(LinkedListNode<TaskCompletionSource> place)
+    public bool HasOthers(LinkedListNode<WaitPlace> place)
     {
         lock (_sync)
         {
@@ -152,6 +173,56 @@ internal sealed class WaitQueue
             var waitFirst = _keptPlaceAt == _releases;
             _keptPlaceAt = -1;
             return waitFirst;
+        }
+    }
+
+    /// <summary>The head waiter <paramref name="place"/> goes to sleep: its offer to this manager's releases (kept if it has one, claimed or not).</summary>
+    public Successor Offer(LinkedListNode<WaitPlace> place)
+    {
+        lock (_sync)
+        {
+            return place.Value.Offer ??= new Successor(Id, place.Value.Id, place.Value.Ttl);
+        }
+    }
+
+    /// <summary>
+    /// The waiter is about to ask a node itself, or leaves: it takes its offer back. Null when no
+    /// release claimed it; otherwise the claimed offer, whose <see cref="Successor.Outcome"/> it must await.
+    /// </summary>
+    public Successor? Withdraw(LinkedListNode<WaitPlace> place)
+    {
+        lock (_sync)
+        {
+            var offer = place.Value.Offer;
+            place.Value.Offer = null;
+            return offer is null || offer.TryWithdraw() ? null : offer;
+        }
+    }
+
+    /// <summary>True when the head waiter is offered (see <see cref="WaitQueues.HasOffer"/>).</summary>
+    public bool HasOffer
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _line.First?.Value.Offer is not null;
+            }
+        }
+    }
+
+    /// <summary>For a release of this manager: the head waiter's offer, now the release's to hand the hold to; null when it has none.</summary>
+    public Successor? ClaimSuccessor()
+    {
+        lock (_sync)
+        {
+            if (_closed || _idle || _line.First is not { Value.Offer: { } offer } head || !offer.TryClaim())
+            {
+                return null;
+            }
+
+            offer.Stay = head.Next is not null;
+            return offer;
         }
     }
 

@@ -72,6 +72,32 @@ internal sealed class WaitQueues
         }
     }
 
+    /// <summary>The waiter of this process asleep at the head of the queue for <paramref name="hold"/>, claimed for a release (see <see cref="Successor"/>); null when none.</summary>
+    public Successor? ClaimSuccessor(Hold hold)
+    {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return null;
+        }
+
+        WaitQueue? queue;
+        lock (_queues)
+        {
+            _queues.TryGetValue(WaitQueue.RegistryKeyOf(hold), out queue);
+        }
+
+        return queue?.ClaimSuccessor();
+    }
+
+    /// <summary>True when the first waiter of this process for <paramref name="hold"/> is offered to releases, claimed or not (for tests).</summary>
+    public bool HasOffer(Hold hold)
+    {
+        lock (_queues)
+        {
+            return _queues.TryGetValue(WaitQueue.RegistryKeyOf(hold), out var queue) && queue.HasOffer;
+        }
+    }
+
     /// <summary>
     /// Joins the queue for <paramref name="hold"/>, creating it (and its subscriptions) for the first
     /// waiter. Shared holds (readers) have queues apart, whose members do not take turns: a release

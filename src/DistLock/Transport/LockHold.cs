@@ -39,6 +39,11 @@ internal sealed class LockHold(string key, LockMode mode) : Hold
     public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice) =>
         ScriptNode.Of(node).ReleaseWith(LockScript.Release, Line, id, notice);
 
+    public override bool CanHandOver(ILockNode node) => !ScriptNode.Of(node).ConfirmsGrants;
+
+    public override Task<NodeResult> HandOverAsync(ILockNode node, string id, (string Queue, string Id, TimeSpan Ttl, bool Stay) successor, string notice) =>
+        ScriptNode.Of(node).HandOverWith(LockScript.Release, Line, id, successor, notice);
+
     public override Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, TimeSpan turn, string notice) =>
         ScriptNode.Of(node).GiveBackWith(LockScript.Release, Line, id, queue, turn, notice);
 

@@ -93,6 +93,8 @@ internal sealed class RedisLockNode : ScriptNode
         return subscription;
     }
 
+    public override bool ConfirmsGrants => _waitForReplicas > 0;
+
     /// <summary>
     /// Waits until enough replicas have what <paramref name="granting"/> just wrote (WAIT covers every
     /// earlier write of the connection, and the script went on the same one: the key's primary). Too

@@ -72,6 +72,16 @@ internal abstract class ScriptNode : ILockNode
     public Task<NodeResult> GiveBackWith(LockScript script, RedisKey[] keys, string id, string queue, TimeSpan turn, string notice) =>
         RunAsync(script, keys, LineArgs(notice, id, queue, Ms(turn)), ReadYesNo);
 
+    /// <summary>A release script's handoff (see <see cref="Hold.HandOverAsync"/>): {2} released and handed to the successor, {1} released, {0} not held.</summary>
+    public Task<NodeResult> HandOverWith(LockScript script, RedisKey[] keys, string id, (string Queue, string Id, TimeSpan Ttl, bool Stay) successor, string notice) =>
+        RunAsync(script, keys, LineArgs(notice, id, successor.Queue, successor.Id, Ms(successor.Ttl), successor.Stay ? "1" : "0"), ReadHandOver);
+
+    /// <summary>
+    /// True when a grant counts only once replicas confirm it (see <see cref="ConfirmAsync"/>): a
+    /// release then does not hand the lock over, which the replicas would have to confirm too.
+    /// </summary>
+    public virtual bool ConfirmsGrants => false;
+
     /// <summary>An extend script's call, confirmed by the replicas where the node is asked to wait for them.</summary>
     public Task<NodeResult> ExtendWith(Hold hold, LockScript script, RedisKey[] keys, string id, TimeSpan ttl) =>
         ConfirmAsync(RunAsync(script, keys, [id, Ms(ttl)], ReadYesNo), hold, newHolder: null);
@@ -100,6 +110,14 @@ internal abstract class ScriptNode : ILockNode
 
     /// <summary>1 as granted, 0 as denied: the answer of extend and release.</summary>
     public static NodeResult ReadYesNo(RedisResult result) => (long)result == 1 ? NodeResult.Granted : NodeResult.Denied;
+
+    /// <summary>2 as granted and handed over, 1 as granted, 0 as denied: the answer of a release with a successor.</summary>
+    public static NodeResult ReadHandOver(RedisResult result) => (long)result switch
+    {
+        2 => NodeResult.ReleasedToSuccessor,
+        1 => NodeResult.Granted,
+        _ => NodeResult.Denied,
+    };
 
     /// <summary>A fencing token, or 0 when the caller does not hold.</summary>
     public static NodeResult ReadToken(RedisResult result) => (long)result is > 0 and var token ? NodeResult.GrantedWith(token) : NodeResult.Denied;

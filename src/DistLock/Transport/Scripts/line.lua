@@ -88,6 +88,26 @@ local function took(id, stay, ttl)
     return not listed
 end
 
+-- The releaser's own process is next in line (queue `queue`, or nobody is in line): its waiter `id`
+-- takes the lock at once, for `ttl` ms, instead of a wake and a claim: a handoff in one round trip.
+-- As after hand_over, with others in line the queue goes to the end (if it `stay`s) and they hear it
+-- taken. False when another queue is first: the turn is theirs.
+local function hand_to(queue, id, ttl, stay)
+    local head = redis.call('ZRANGE', LINE, 0, 1)
+    if head[1] and head[1] ~= queue then
+        return false
+    end
+    if head[2] then
+        redis.call('ZREM', LINE, queue)
+    end
+    redis.call('SET', LOCK, id, 'PX', ttl)
+    took(queue, stay, ttl)
+    if head[2] then
+        announce('c', ttl)
+    end
+    return true
+end
+
 -- Queue `id` leaves without what it waited for: `free` turns (its reservation, or a free hold) go
 -- to the next in line; if it was first, the new first looks again (what held it back may be gone).
 local function leave(id, free, reserve)

@@ -3,8 +3,11 @@
 -- KEYS[1], KEYS[2]: the lock and its line; for a set, then the next lock and its line, and so on. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
 -- ARGV[5], ARGV[6] (one lock only): give back the turn of queue ARGV[5] that a failed attempt took
 -- (acquire.lua's answer), with ARGV[6] ms left of it: reserved for that queue again, for no longer.
--- Returns 1 when every lock was the caller's and is released, 0 when one was not (it expired, or
--- was taken over): the others are released all the same.
+-- ARGV[5..8] (one lock only): when queue ARGV[5] (the releaser's own process) is first in line, or
+-- nobody is, hand the lock straight to its waiter ARGV[6] for ARGV[7] ms; ARGV[8] '1' when the queue
+-- keeps its place.
+-- Returns 1 when every lock was the caller's and is released (2: and handed to ARGV[6]), 0 when one
+-- was not (it expired, or was taken over): the others are released all the same.
 -- Most releases are of one lock with nobody in line: they end here, before any table is made (the
 -- set's tables cost the server more than the delete: 0.8 us a call, redis-benchmark) and before
 -- the line's helpers are set up.
@@ -12,7 +15,7 @@ local all, waited = 1, nil
 if #KEYS == 2 then
     if redis.call('GET', KEYS[1]) ~= ARGV[4] then
         return 0
-    elseif not ARGV[5] and redis.call('EXISTS', KEYS[2]) == 0 then
+    elseif #ARGV == 4 and redis.call('EXISTS', KEYS[2]) == 0 then
         return redis.call('DEL', KEYS[1])
     end
     waited = {2}
@@ -37,9 +40,11 @@ else
     end
 end
 --@include line
-if ARGV[5] then
+if #ARGV == 6 then
     give_back(ARGV[5], ARGV[6])
     return 1
+elseif #ARGV == 8 and hand_to(ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1') then
+    return 2
 end
 for _, i in ipairs(waited) do
     LOCK, LINE = KEYS[i - 1], KEYS[i]

@@ -1,0 +1,157 @@
+using DistLock.Algorithm;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests.Algorithm;
+
+/// <summary>
+/// A release hands the lock straight to the next waiter of its own manager when the turn is that
+/// waiter's queue's (see <see cref="Successor"/>): one command, where a wake and a claim take two
+/// round trips and a pub/sub delivery. The waiter and the release race for the offer; whatever
+/// happens, the two never both ask a node, and a hold handed to a waiter that gave up is given back.
+/// </summary>
+public sealed class InProcessHandoffTests
+{
+    private const string Key = "lock:{r}";
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task Release_WithALocalWaiterOffered_HandsItTheLockInTheSameCommand()
+    {
+        var (node, loop, hold, waiting) = await HeldWithAWaiterOfferedAsync(CancellationToken.None);
+        var before = node.Commands;
+
+        Assert.True(await loop.ReleaseAsync(hold, "holder", lateGrants: null));
+        var outcome = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal("waiter", node.Value(Key));
+        Assert.Equal(before + 1, node.Commands);
+        Assert.True(outcome.Winner.Validity > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task Release_ChainsThroughLocalWaiters_EachInTurn_OneCommandEach()
+    {
+        var node = new FakeLockNode("node", _time, Grace);
+        var (loop, queues) = Process(node);
+        var hold = Holds.Exclusive(Key);
+        Assert.NotNull((await loop.RunAsync(hold, "holder", Ttl, TimeSpan.Zero, CancellationToken.None)).Winner);
+        var order = new List<string>();
+        var waiters = new List<Task>();
+        for (var i = 0; i < 5; i++)
+        {
+            var id = $"w{i}";
+            waiters.Add(Task.Run(async () =>
+            {
+                Assert.NotNull((await loop.RunAsync(hold, id, Ttl, TimeSpan.FromMinutes(1), CancellationToken.None)).Winner);
+                lock (order)
+                {
+                    order.Add(id);
+                }
+
+                await loop.ReleaseAsync(hold, id, lateGrants: null);
+            }));
+            Assert.True(await FakeClock.PollAsync(() => queues.HasOffer(hold) && node.Value(Key) == "holder"));
+            await Task.Delay(20); // the next one queues behind, in order
+        }
+
+        var before = node.Commands;
+        await loop.ReleaseAsync(hold, "holder", lateGrants: null);
+        await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["w0", "w1", "w2", "w3", "w4"], order);
+        Assert.Null(node.Value(Key));
+        Assert.Equal(before + 6, node.Commands); // six releases, no attempt
+    }
+
+    [Fact]
+    public async Task Release_WhenAnotherProcessIsFirstInLine_GivesItTheTurn_AndTheLocalWaiterSleepsOn()
+    {
+        var node = new FakeLockNode("node", _time, Grace);
+        var (mine, myQueues) = Process(node);
+        var (theirs, _) = Process(node);
+        var hold = Holds.Exclusive(Key);
+        Assert.NotNull((await mine.RunAsync(hold, "holder", Ttl, TimeSpan.Zero, CancellationToken.None)).Winner);
+        var other = theirs.RunAsync(hold, "other", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => node.Commands == 4)); // holder; other: try, subscribe, in line
+        var local = mine.RunAsync(hold, "local", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => myQueues.HasOffer(hold) && node.Commands == 7));
+
+        await mine.ReleaseAsync(hold, "holder", lateGrants: null);
+
+        Assert.NotNull((await other.WaitAsync(TimeSpan.FromSeconds(10))).Winner);
+        await Task.Delay(100);
+        Assert.False(local.IsCompleted);
+        Assert.Equal(9, node.Commands); // the release and the other's claim: the local waiter did not ask
+        Assert.True(myQueues.HasOffer(hold), "the local waiter sleeps on, offered again");
+
+        await theirs.ReleaseAsync(hold, "other", lateGrants: null);
+        Assert.NotNull((await local.WaitAsync(TimeSpan.FromSeconds(10))).Winner);
+        Assert.Equal("local", node.Value(Key));
+    }
+
+    [Fact]
+    public async Task Waiter_CancelledWhileAReleaseHandsItTheLock_GivesTheLockBack()
+    {
+        using var cancel = new CancellationTokenSource();
+        var (node, loop, hold, waiting) = await HeldWithAWaiterOfferedAsync(cancel.Token);
+
+        node.DeferAnswers = true;
+        var before = node.Commands;
+        var releasing = loop.ReleaseAsync(hold, "holder", lateGrants: null);
+        Assert.True(await FakeClock.PollAsync(() => node.Commands == before + 1)); // the release ran; its answer waits
+        await cancel.CancelAsync();
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted, "a claimed waiter waits for the release's outcome");
+        node.DeferAnswers = false;
+        node.Wake();
+
+        Assert.True(await releasing.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await FakeClock.PollAsync(() => node.Value(Key) is null), $"the lock handed to the cancelled waiter is given back (holds: {node.Value(Key)})");
+    }
+
+    [Fact]
+    public async Task Release_NotAnsweredInTime_LetsTheWaiterLookAgain_AndALateHandoffIsGivenBack()
+    {
+        var (node, loop, hold, waiting) = await HeldWithAWaiterOfferedAsync(CancellationToken.None);
+        var started = _time.GetUtcNow();
+
+        node.DeferAnswers = true;
+        var before = node.Commands;
+        var releasing = loop.ReleaseAsync(hold, "holder", lateGrants: null);
+        Assert.True(await FakeClock.PollAsync(() => node.Commands == before + 1));
+        _time.Advance(TimeSpan.FromSeconds(1)); // the node timeout
+        await Assert.ThrowsAsync<LockBackendException>(() => releasing.WaitAsync(TimeSpan.FromSeconds(10)));
+        node.DeferAnswers = false;
+        node.Wake();
+
+        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(50));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal("waiter", node.Value(Key));
+        Assert.True(_time.GetUtcNow() - started < TimeSpan.FromSeconds(10), "the waiter looked again, instead of sleeping to the holder's TTL");
+    }
+
+    /// <summary>One process on one node: "holder" holds, and "waiter" waits, offered to the holder's release.</summary>
+    private async Task<(FakeLockNode Node, AcquireLoop Loop, Hold Hold, Task<AcquireOutcome> Waiting)> HeldWithAWaiterOfferedAsync(CancellationToken cancellationToken)
+    {
+        var node = new FakeLockNode("node", _time, Grace);
+        var (loop, queues) = Process(node);
+        var hold = Holds.Exclusive(Key);
+        Assert.NotNull((await loop.RunAsync(hold, "holder", Ttl, TimeSpan.Zero, CancellationToken.None)).Winner);
+        var waiting = loop.RunAsync(hold, "waiter", Ttl, TimeSpan.FromMinutes(1), cancellationToken);
+        Assert.True(await FakeClock.PollAsync(() => queues.HasOffer(hold)));
+        return (node, loop, hold, waiting);
+    }
+
+    private (AcquireLoop Loop, WaitQueues Queues) Process(FakeLockNode node)
+    {
+        var nodes = new[] { node };
+        var queues = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
+        return (new AcquireLoop(new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance), queues, TimeSpan.FromSeconds(10), Grace, -1, NullLogger.Instance), queues);
+    }
+}
