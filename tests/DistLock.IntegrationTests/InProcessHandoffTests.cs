@@ -28,7 +28,7 @@ public sealed class InProcessHandoffTests
         {
             var held = await locks.AcquireAsync(resource);
             var waiting = locks.AcquireAsync(resource, TimeSpan.FromSeconds(30));
-            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => Task.FromResult(locks.Waiters.HasOffer(hold))));
+            Assert.True(await AsleepInLineAsync(admin, locks, hold, queues: 1));
             var before = await CommandStats.OfAsync(redis);
 
             Assert.True(await held.ReleaseAsync());
@@ -50,11 +50,12 @@ public sealed class InProcessHandoffTests
         await using var theirs = await RedisLockManager.ConnectAsync(server.Endpoint, Options);
         var resource = "handoff-" + Guid.NewGuid().ToString("N");
         var hold = new LockHold(new LockKeyLayout(Options.KeyPrefix).LockKey(resource), LockMode.Exclusive);
+        await using var admin = await server.ConnectAsync();
         var held = await mine.AcquireAsync(resource);
         var other = theirs.AcquireAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => Task.FromResult(theirs.Waiters.HasOffer(hold))));
+        Assert.True(await AsleepInLineAsync(admin, theirs, hold, queues: 1));
         var local = mine.AcquireAsync(resource, TimeSpan.FromSeconds(30));
-        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => Task.FromResult(mine.Waiters.HasOffer(hold))));
+        Assert.True(await AsleepInLineAsync(admin, mine, hold, queues: 2));
 
         await held.ReleaseAsync();
 
@@ -66,4 +67,13 @@ public sealed class InProcessHandoffTests
         await using var second = await local.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(LockMode.Exclusive, second.Mode);
     }
+
+    /// <summary>
+    /// Until the newest waiter of <paramref name="locks"/> asked, was refused and sleeps offered: its
+    /// queue is in the line (of <paramref name="queues"/>) and it is offered again. (A waiter is offered
+    /// as soon as it is first, before it asks: a release then may find the line empty.)
+    /// </summary>
+    private static Task<bool> AsleepInLineAsync(StackExchange.Redis.ConnectionMultiplexer admin, RedisLockManager locks, LockHold hold, int queues) =>
+        Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+            await admin.GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(hold.Key)) == queues && locks.Waiters.HasOffer(hold));
 }

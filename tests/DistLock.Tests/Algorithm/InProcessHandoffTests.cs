@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DistLock.Algorithm;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -39,23 +40,20 @@ public sealed class InProcessHandoffTests
         var (loop, queues) = Process(node);
         var hold = Holds.Exclusive(Key);
         Assert.NotNull((await loop.RunAsync(hold, "holder", Ttl, TimeSpan.Zero, CancellationToken.None)).Winner);
-        var order = new List<string>();
-        var waiters = new List<Task>();
-        for (var i = 0; i < 5; i++)
+        var order = new ConcurrentQueue<string>();
+        async Task TakeInTurnAsync(string id)
         {
-            var id = $"w{i}";
-            waiters.Add(Task.Run(async () =>
-            {
-                Assert.NotNull((await loop.RunAsync(hold, id, Ttl, TimeSpan.FromMinutes(1), CancellationToken.None)).Winner);
-                lock (order)
-                {
-                    order.Add(id);
-                }
+            Assert.NotNull((await loop.RunAsync(hold, id, Ttl, TimeSpan.FromMinutes(1), CancellationToken.None)).Winner);
+            order.Enqueue(id);
+            await loop.ReleaseAsync(hold, id, lateGrants: null);
+        }
 
-                await loop.ReleaseAsync(hold, id, lateGrants: null);
-            }));
-            Assert.True(await FakeClock.PollAsync(() => queues.HasOffer(hold) && node.Value(Key) == "holder"));
-            await Task.Delay(20); // the next one queues behind, in order
+        var waiters = new List<Task> { TakeInTurnAsync("w0") };
+        Assert.True(await FakeClock.PollAsync(() => node.Commands == 4 && queues.HasOffer(hold))); // holder; w0: try, subscribe, in line
+        for (var i = 1; i < 5; i++)
+        {
+            // Each call runs to its place in the local line before it returns: in order, without a command.
+            waiters.Add(TakeInTurnAsync($"w{i}"));
         }
 
         var before = node.Commands;
@@ -144,7 +142,7 @@ public sealed class InProcessHandoffTests
         var hold = Holds.Exclusive(Key);
         Assert.NotNull((await loop.RunAsync(hold, "holder", Ttl, TimeSpan.Zero, CancellationToken.None)).Winner);
         var waiting = loop.RunAsync(hold, "waiter", Ttl, TimeSpan.FromMinutes(1), cancellationToken);
-        Assert.True(await FakeClock.PollAsync(() => queues.HasOffer(hold)));
+        Assert.True(await FakeClock.PollAsync(() => node.Commands == 4 && queues.HasOffer(hold))); // holder; waiter: try, subscribe, in line
         return (node, loop, hold, waiting);
     }
 
