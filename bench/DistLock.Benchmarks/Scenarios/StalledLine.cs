@@ -90,8 +90,22 @@ public static class StalledLine
                 }
             }
 
+            // A worker stopped while a command of its own was on its way (an attempt on a wake, say a
+            // connection event of a process just started) still has it run: if that lands after the
+            // release, the worker takes its turn and is stopped *holding* the lock, a stalled holder
+            // (bounded by its TTL, 30 s), not the stalled waiter measured here. Let such a command land first.
+            await Task.Delay(50);
             var released = Stats.Now();
             await held.ReleaseAsync();
+            var slow = Task.Delay(TimeSpan.FromMilliseconds((k * Grace.TotalMilliseconds) + 1000));
+            if (await Task.WhenAny(waiting, slow) == slow)
+            {
+                // Seen twice in session 11 and once since, never alone: say who holds, and whether the workers are stopped (T).
+                var holderNow = await inspectors[0].GetDatabase().StringGetAsync(key);
+                var states = string.Join(", ", workers.Select(w => File.Exists($"/proc/{w.Id}/stat") ? File.ReadAllText($"/proc/{w.Id}/stat").Split(") ")[1][..1] : "?"));
+                Console.Error.WriteLine($"stalled line, {kind}, k={k}: the live waiter still waits 1 s past its bound; the key holds {holderNow} (released by {held.HolderId}); worker states: {states}");
+            }
+
             await using var taken = await waiting;
             return Stats.Ms(released, Stats.Now());
         }
