@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using StackExchange.Redis;
@@ -15,6 +16,9 @@ internal static partial class RedisTargets
     /// Redlock node is down; a loopback or LAN connect takes milliseconds.
     /// </summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long <see cref="ProbeAsync"/> waits for the client to record a failure's cause.</summary>
+    private static readonly TimeSpan CauseWait = TimeSpan.FromSeconds(1);
 
     /// <summary>The configuration strings, each checked: a malformed one is bad usage (64) naming where it came from.</summary>
     public static IReadOnlyList<string> Resolve(string[]? fromOptions)
@@ -45,6 +49,7 @@ internal static partial class RedisTargets
         }
 
         var parsed = targets.Select(Parse).ToArray();
+        var started = Stopwatch.GetTimestamp();
         var connecting = parsed.Select(p => ConnectionMultiplexer.ConnectAsync(p)).ToArray();
         ConnectionMultiplexer[] multiplexers;
         try
@@ -61,7 +66,11 @@ internal static partial class RedisTargets
         if (down.Count > 0)
         {
             // In parallel, each within its connect timeout: a node that hangs must not add its wait to the others'.
-            var probes = await Task.WhenAll(down.Select(i => ProbeAsync(multiplexers[i], TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout))));
+            // Connects that returned well before their timeout were refused, and the cause is on its
+            // way; after a timeout (a paused server), none is coming.
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var probes = await Task.WhenAll(down.Select(i => ProbeAsync(
+                multiplexers[i], TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout), refused: elapsed * 2 < TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout))));
             var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason})").ToList();
             var cause = probes.Select(p => p.Error).FirstOrDefault(e => e is not null);
 
@@ -165,28 +174,46 @@ internal static partial class RedisTargets
     /// <summary>
     /// Why a node is down, in the socket's or the server's words ("Connection refused"), or "not
     /// answering" when it accepted the connection but said nothing; at most <paramref name="limit"/>.
+    /// With <paramref name="refused"/> (the connect failed early) it waits up to a second for the cause.
     /// </summary>
-    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node, TimeSpan limit)
+    private static async Task<(string Reason, Exception? Error)> ProbeAsync(IConnectionMultiplexer node, TimeSpan limit, bool refused)
     {
-        try
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
-            await node.GetDatabase().PingAsync().WaitAsync(limit);
-            return ("answers now", null);
-        }
-        catch (TimeoutException ex)
-        {
-            return ("not answering", ex);
-        }
-        catch (RedisException ex)
-        {
-            Exception innermost = ex;
-            while (innermost.InnerException is not null)
+            try
             {
-                innermost = innermost.InnerException;
+                await node.GetDatabase().PingAsync().WaitAsync(limit);
+                return ("answers now", null);
             }
-
-            return (innermost == ex ? ErrorText.ConnectionFailure(ex.Message) ?? "not answering" : ErrorText.Clean(innermost.Message), ex);
+            catch (TimeoutException ex)
+            {
+                return ("not answering", ex);
+            }
+            catch (RedisConnectionException ex) when (refused && ex.InnerException is null && Stopwatch.GetElapsedTime(started) < CauseWait && Stopwatch.GetElapsedTime(started) < limit)
+            {
+                // The client records why a connection was refused a moment after (on a busy machine,
+                // after the connect returned): a PING before that gets no cause, and the refused port
+                // would read "not answering". Ask again for a short while.
+                await Task.Delay(50);
+            }
+            catch (RedisException ex)
+            {
+                return Reason(ex);
+            }
         }
+    }
+
+    /// <summary>A PING's error in a few words: its innermost cause, or the kind of failure its state dump names.</summary>
+    private static (string Reason, Exception? Error) Reason(RedisException ex)
+    {
+        Exception innermost = ex;
+        while (innermost.InnerException is not null)
+        {
+            innermost = innermost.InnerException;
+        }
+
+        return (innermost == ex ? ErrorText.ConnectionFailure(ex.Message) ?? "not answering" : ErrorText.Clean(innermost.Message), ex);
     }
 
     /// <summary>A manager and the connections under it, closed together.</summary>
