@@ -337,8 +337,8 @@ internal sealed class AcquireLoop
     /// releases (see <see cref="Successor"/>). A release that claims it ends the sleep with the hold,
     /// or, when the turn went elsewhere, lets it sleep on for the rest of the pause.
     /// </summary>
-    /// <returns>Whether it was woken, and the offer a release handed the hold to (its outcome is in).</returns>
-    private async Task<(bool Woken, Successor? Handed)> SleepOfferedAsync(
+    /// <returns>Whether it was woken, and the hold when a release handed it over.</returns>
+    private async Task<(bool Woken, (AttemptResult Won, bool Stay)? Handed)> SleepOfferedAsync(
         WaitQueue queue, LinkedListNode<WaitPlace> place, Task nextRelease, TimeSpan pause, WaitClock wait, CancellationToken cancellationToken, bool untilHeldFor = true)
     {
         if (!place.Value.Offerable)
@@ -377,21 +377,21 @@ internal sealed class AcquireLoop
             : SleepUntilReleaseAsync(wake, pause, cancellationToken);
     }
 
-    /// <summary>Before asking a node itself: the waiter's offer back, or, when a release claimed it, that release's outcome: the offer if it handed the hold over.</summary>
-    private static async Task<Successor?> TakeOfferBackAsync(WaitQueue queue, LinkedListNode<WaitPlace> place) =>
-        queue.Withdraw(place) is { } claimed && await claimed.Outcome.ConfigureAwait(false) is not null ? claimed : null;
+    /// <summary>Before asking a node itself: the waiter's offer back, or, when a release claimed it, that release's outcome: the hold if it was handed over.</summary>
+    private static async Task<(AttemptResult Won, bool Stay)?> TakeOfferBackAsync(WaitQueue queue, LinkedListNode<WaitPlace> place) =>
+        queue.Withdraw(place) is { } claimed && await claimed.Outcome.ConfigureAwait(false) is { } won ? (won, claimed.Stay) : null;
 
     /// <summary>A release handed the hold to this waiter: it took it as an attempt would have (see <see cref="Hold.KeepsPlace"/>).</summary>
-    private static AcquireOutcome HandedOver(Successor successor, int attempts, WaitQueue queue, TimeSpan ttl, WaitClock wait, out bool acquired)
+    private static AcquireOutcome HandedOver((AttemptResult Won, bool Stay)? handed, int attempts, WaitQueue queue, TimeSpan ttl, WaitClock wait, out bool acquired)
     {
         acquired = true;
-        if (successor.Stay)
+        if (handed!.Value.Stay)
         {
             // As after an attempt with stay: the queue kept its place, and its next waiter knows.
             queue.KeptPlace(ttl);
         }
 
-        return new AcquireOutcome(successor.Outcome.GetAwaiter().GetResult()!, attempts, wait.Elapsed);
+        return new AcquireOutcome(handed.Value.Won, attempts, wait.Elapsed);
     }
 
     private async Task<AttemptResult> AttemptCancellablyAsync(Task<AttemptResult> attempt, Hold hold, string id, CancellationToken cancellationToken)

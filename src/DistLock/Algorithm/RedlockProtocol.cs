@@ -245,7 +245,8 @@ internal sealed class RedlockProtocol
                 .ConfigureAwait(false);
             if (successor is not null)
             {
-                successor.Resolve(HandedOver(round, hold, successor, sentAt));
+                var (handed, answered) = HandedOver(round, hold, successor, sentAt);
+                successor.Resolve(handed, answered);
             }
         }
         finally
@@ -280,28 +281,19 @@ internal sealed class RedlockProtocol
     /// late, or after the validity ran out, is given back, so the hold is not left to a waiter that
     /// does not know it has it; the waiter looks again (<see cref="Successor.Answered"/>).
     /// </summary>
-    private AttemptResult? HandedOver(RoundResult round, Hold hold, Successor successor, long sentAt)
+    private (AttemptResult? Handed, bool Answered) HandedOver(RoundResult round, Hold hold, Successor successor, long sentAt)
     {
-        if (round.Answers[0] is not { Reply: NodeReply.Granted or NodeReply.Denied })
+        switch (round.Answers[0])
         {
-            _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
-            successor.Resolve(null, answered: false);
-            return null;
+            case { HandedOver: true } when ValidityIfWon(round, successor.Ttl, sentAt) is { } validity:
+                return (AttemptResult.Success(validity, sentAt, round), true);
+            case { HandedOver: false, Reply: NodeReply.Granted or NodeReply.Denied }:
+                return (null, true);
+            default:
+                // Not answered in time, or handed over after its validity ran out.
+                _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
+                return (null, false);
         }
-
-        if (round.Answers[0] is not { HandedOver: true })
-        {
-            return null;
-        }
-
-        if (ValidityIfWon(round, successor.Ttl, sentAt) is { } validity)
-        {
-            return AttemptResult.Success(validity, sentAt, round);
-        }
-
-        _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
-        successor.Resolve(null, answered: false);
-        return null;
     }
 
     private async Task ReleaseIfHandedAsync(Task<NodeResult> call, Hold hold, string successorId)

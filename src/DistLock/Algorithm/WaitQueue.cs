@@ -134,7 +134,7 @@ internal sealed class WaitQueue
     {
         if (head.Value.Offerable)
         {
-            head.Value.Offer ??= new Successor(Id, head.Value.Id, head.Value.Ttl);
+            OfferLocked(head);
         }
 
         head.Value.Turn.TrySetResult();
@@ -181,9 +181,11 @@ internal sealed class WaitQueue
     {
         lock (_sync)
         {
-            return place.Value.Offer ??= new Successor(Id, place.Value.Id, place.Value.Ttl);
+            return OfferLocked(place);
         }
     }
+
+    private Successor OfferLocked(LinkedListNode<WaitPlace> place) => place.Value.Offer ??= new Successor(Id, place.Value.Id, place.Value.Ttl);
 
     /// <summary>
     /// The waiter is about to ask a node itself, or leaves: it takes its offer back. Null when no
