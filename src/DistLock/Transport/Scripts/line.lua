@@ -77,9 +77,12 @@ local function hand_over(free, reserve)
 end
 
 -- Queue `id` took what it waited for. With `stay` (its process has more waiters) it keeps a place
--- at the end; otherwise it leaves the line. True when it had been taken out of the line.
-local function took(id, stay, ttl)
-    local listed = redis.call('ZSCORE', LINE, id)
+-- at the end; otherwise it leaves the line. True when it had been taken out of the line. (`listed`:
+-- whether it is in line, when the caller knows.)
+local function took(id, stay, ttl, listed)
+    if listed == nil then
+        listed = redis.call('ZSCORE', LINE, id)
+    end
     if stay then
         join(id, 0, ttl, listed)
     elseif listed then
@@ -101,7 +104,7 @@ local function hand_to(queue, id, ttl, stay)
         redis.call('ZREM', LINE, queue)
     end
     redis.call('SET', LOCK, id, 'PX', ttl)
-    took(queue, stay, ttl)
+    took(queue, stay, ttl, head[1] ~= nil and not head[2])
     if head[2] then
         announce('c', ttl)
     end
