@@ -128,6 +128,12 @@ internal static partial class RedisTargets
                 (word is null ? "it names no host:port" : $"'{word}' is neither host:port nor key=value{UrlHint(target)}"));
         }
 
+        if (PortZero().Match(target) is { Success: true } zero)
+        {
+            // The client reads port 0 as "no port" and would connect to 6379 instead.
+            throw new CliException(ExitCodes.Usage, $"{source}: '{zero.Value.Trim()}' names port 0; write the server's port (or leave it out for 6379)");
+        }
+
         foreach (var endpoint in options.EndPoints)
         {
             if (endpoint is DnsEndPoint dns && !HostName().IsMatch(dns.Host))
@@ -162,6 +168,10 @@ internal static partial class RedisTargets
         options.BacklogPolicy = BacklogPolicy.FailFast;
         return options;
     }
+
+    /// <summary>An endpoint written with port 0 ("host:0").</summary>
+    [GeneratedRegex(@"(?<=^|,)[^,=]*:0+\s*(?=,|$)")]
+    private static partial Regex PortZero();
 
     /// <summary>A DNS name (letters, digits, '-', '.', and '_' as container names have), fully qualified ("redis.example.") too.</summary>
     [GeneratedRegex(@"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")]

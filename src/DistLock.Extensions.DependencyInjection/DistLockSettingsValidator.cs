@@ -1,11 +1,12 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
 namespace DistLock;
 
 /// <summary>Checks DistLock's settings when the host starts, each message naming the configuration key (<c>DistLock:Defaults:Ttl</c>).</summary>
-internal sealed class DistLockSettingsValidator(string section, bool hasMultiplexer) : IValidateOptions<DistLockSettings>
+internal sealed partial class DistLockSettingsValidator(string section, bool hasMultiplexer) : IValidateOptions<DistLockSettings>
 {
     public ValidateOptionsResult Validate(string? name, DistLockSettings options)
     {
@@ -71,6 +72,7 @@ internal sealed class DistLockSettingsValidator(string section, bool hasMultiple
             var parsed = ConfigurationOptions.Parse(configuration);
             return configuration.TrimStart() is var text && (text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)) ? "a Redis URL is not a StackExchange.Redis configuration string: write \"host:6379,password=...\" (add ssl=true for rediss://)."
                 : parsed.EndPoints.Count == 0 ? "names no endpoint (expected \"host:6379\", with any options after it)."
+                : PortZero().Match(configuration) is { Success: true } zero ? $"names port 0 ('{zero.Value.Trim()}'), which the client reads as 6379: write the server's port, or leave it out for 6379."
                 : parsed.ConnectTimeout <= 0 ? $"connectTimeout must be a positive number of milliseconds, not {parsed.ConnectTimeout}."
                 : null;
         }
@@ -79,4 +81,8 @@ internal sealed class DistLockSettingsValidator(string section, bool hasMultiple
             return ex.Message.Split('\n')[0].Trim();
         }
     }
+
+    /// <summary>An endpoint written with port 0 ("host:0"), which StackExchange.Redis reads as "no port" (6379).</summary>
+    [GeneratedRegex(@"(?<=^|,)[^,=]*:0+\s*(?=,|$)")]
+    private static partial Regex PortZero();
 }

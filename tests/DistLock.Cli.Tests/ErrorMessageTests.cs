@@ -71,6 +71,7 @@ public sealed class ErrorMessageTests(RedisFixture redis)
     [InlineData("host:port", "distlock: --redis: 'host:port' is not a valid configuration string: 'host:port' is neither host:port nor key=value")]
     [InlineData("127.0.0.1:6379,nonsense=1", "distlock: --redis: '127.0.0.1:6379,nonsense=1' is not a valid configuration string: Keyword 'nonsense' is not supported.")]
     [InlineData("redis://localhost:6379", "distlock: --redis: 'redis://localhost:6379' is not a valid configuration string: 'redis://localhost:6379' is neither host:port nor key=value (not a URL: write host:port, then ',password=...,ssl=true' as needed)")]
+    [InlineData("127.0.0.1:0", "distlock: --redis: '127.0.0.1:0' names port 0; write the server's port (or leave it out for 6379)")]
     [InlineData("", "distlock: --redis: empty; give host:port (or set DISTLOCK_REDIS)")]
     public async Task MalformedRedisString_IsBadUsage_NamingTheFlag(string configuration, string expected)
     {

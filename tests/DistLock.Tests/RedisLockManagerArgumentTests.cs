@@ -24,6 +24,8 @@ public sealed class RedisLockManagerArgumentTests
         { "configuration", () => _ = RedisLockManager.ConnectAsync("redis://127.0.0.1:1") },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "rediss://user:pw@127.0.0.1:2"]) },
         { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "127.0.0.1:2,connectTimeout=-5"]) },
+        { "configuration", () => _ = RedisLockManager.ConnectAsync("127.0.0.1:0") },
+        { "configurations", () => _ = RedisLockManager.ConnectAsync(["127.0.0.1:1", "localhost:00,password=x"]) },
     };
 
     [Theory]

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
 namespace DistLock.Transport;
 
 /// <summary>Opens the connections of a manager that owns them.</summary>
-internal static class RedisConnector
+internal static partial class RedisConnector
 {
     /// <summary>
     /// Connects to all nodes (parsed by <see cref="ParseAll"/>) in parallel. A node that is down does not stop the others: StackExchange.Redis
@@ -275,6 +276,12 @@ internal static class RedisConnector
             throw new ArgumentException($"The Redis configuration '{options.ToString(includePassword: false)}' names no endpoint.", paramName);
         }
 
+        if (PortZero(configuration) is { } word)
+        {
+            // The client reads port 0 as "no port" and connects to 6379: a server that may not be the one meant.
+            throw new ArgumentException($"The Redis configuration names port 0 ('{word}'): write the server's port, or leave it out for 6379.", paramName);
+        }
+
         if (options.ConnectTimeout <= 0)
         {
             throw new ArgumentException($"connectTimeout must be a positive number of milliseconds; the Redis configuration has {options.ConnectTimeout}.", paramName);
@@ -282,6 +289,13 @@ internal static class RedisConnector
 
         return options;
     }
+
+    /// <summary>The first endpoint of <paramref name="configuration"/> written with port 0 ("host:0"), or null.</summary>
+    internal static string? PortZero(string configuration) =>
+        configuration.Split(',', StringSplitOptions.TrimEntries).FirstOrDefault(word => !word.Contains('=', StringComparison.Ordinal) && PortZeroSuffix().IsMatch(word));
+
+    [GeneratedRegex(@":0+$")]
+    private static partial Regex PortZeroSuffix();
 
     /// <summary>"host:port", as typed: a DnsEndPoint prints itself as "Unspecified/host:port".</summary>
     internal static string Format(EndPoint endpoint) => endpoint switch
