@@ -409,9 +409,10 @@ internal sealed class AcquireLoop
 
     /// <summary>
     /// The acquisitions of this loop's manager and the clean-ups they leave behind: the manager counts
-    /// its calls in, this loop the attempts it abandons (see <see cref="InFlightWork"/>).
+    /// its calls in, this loop the attempts it abandons, the protocol the handoffs it gives back
+    /// (see <see cref="InFlightWork"/>).
     /// </summary>
-    public InFlightWork InFlight { get; } = new();
+    public InFlightWork InFlight => _protocol.InFlight;
 
     /// <summary>The caller stopped waiting for an attempt in flight: if it lands, give the lock back.</summary>
     private async Task AbandonAsync(Task<AttemptResult> attempt, Hold hold, string id)

@@ -29,6 +29,9 @@ internal sealed class RedlockProtocol
 
     public TimeProvider Time => _time;
 
+    /// <summary>The clean-ups under way that a closing manager waits for, before its connections close (see <see cref="InFlightWork"/>).</summary>
+    public InFlightWork InFlight { get; } = new();
+
     /// <summary>One attempt: ask every node, and undo the partial grants when it fails.</summary>
     /// <param name="hold">What to take, on which resource.</param>
     /// <param name="id">The owner's lock id.</param>
@@ -298,25 +301,25 @@ internal sealed class RedlockProtocol
 
     private async Task ReleaseIfHandedAsync(Task<NodeResult> call, Hold hold, string successorId)
     {
+        InFlight.Enter();
         try
         {
-            if (!(await call.ConfigureAwait(false)).HandedOver)
+            if ((await call.ConfigureAwait(false)).HandedOver)
             {
-                return;
+                await ReleaseAsync(hold, successorId).ConfigureAwait(false);
             }
-        }
-        catch (Exception)
-        {
-            return; // The release failed on the node (the round logged it): nothing was handed over.
-        }
-
-        try
-        {
-            await ReleaseAsync(hold, successorId).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
+            // A release that failed on the node (the round logged it) handed nothing over.
+            if (call.IsCompletedSuccessfully)
+            {
+                Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
+            }
+        }
+        finally
+        {
+            InFlight.Exit();
         }
     }
 

@@ -113,7 +113,7 @@ public sealed class InProcessHandoffTests
     }
 
     [Fact]
-    public async Task Release_NotAnsweredInTime_LetsTheWaiterLookAgain_AndALateHandoffIsGivenBack()
+    public async Task Release_NotAnsweredInTime_LetsTheWaiterLookAgain_AndALateHandoffIsGivenBack_BeforeTheManagerCloses()
     {
         var (node, loop, hold, waiting) = await HeldWithAWaiterOfferedAsync(CancellationToken.None);
         var started = _time.GetUtcNow();
@@ -124,11 +124,16 @@ public sealed class InProcessHandoffTests
         Assert.True(await FakeClock.PollAsync(() => node.Commands == before + 1));
         _time.Advance(TimeSpan.FromSeconds(1)); // the node timeout
         await Assert.ThrowsAsync<LockBackendException>(() => releasing.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // A manager closing now must wait for the give-back before its connections close.
+        var idle = loop.InFlight.WhenIdleAsync(TimeSpan.FromMinutes(10), _time);
+        Assert.False(idle.IsCompleted, "the give-back of a handoff answered late is not counted as work in flight");
         node.DeferAnswers = false;
         node.Wake();
 
         var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(50));
 
+        Assert.True(await FakeClock.PollAsync(() => idle.IsCompleted), "the give-back did not end");
         Assert.NotNull(outcome.Winner);
         Assert.Equal("waiter", node.Value(Key));
         Assert.True(_time.GetUtcNow() - started < TimeSpan.FromSeconds(10), "the waiter looked again, instead of sleeping to the holder's TTL");
