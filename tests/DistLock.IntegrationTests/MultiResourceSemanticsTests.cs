@@ -329,6 +329,39 @@ public abstract class MultiResourceSemanticsTests
         Assert.Equal(LockState.Lost, set.State);
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a waiting set kept a member after the one it waited for
+    /// reserved until that one's holder let go, and kept it again at every look; the holder, going on
+    /// to the next lock in name order, waited for it: each waited for the other, until a timeout.
+    /// Names with one hash tag: in a cluster a set across slots is taken in slot order instead.
+    /// </summary>
+    [Fact]
+    public async Task AHolderGoingOnInNameOrder_IsNotKeptWaitingByASetThatWaitsForWhatItHolds()
+    {
+        var tag = "{" + Guid.NewGuid().ToString("N") + "}";
+        string[] names = [tag + "a", tag + "b"];
+        await using var a = await ManagerAsync();
+        await using var b = await ManagerAsync();
+        await using var c = await ManagerAsync();
+        var first = await a.AcquireAsync(names[0]);
+        var other = await c.AcquireAsync(names[1]);
+        var waiting = b.AcquireAllAsync(names, TimeSpan.FromSeconds(60));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await WaitersAsync(names) >= 2), "the set never joined the lines");
+
+        // The second member's release hands its turn to the set, which waits for the first.
+        await other.ReleaseAsync();
+        var stopwatch = Stopwatch.StartNew();
+        await using (var second = await a.AcquireAsync(names[1], Ttl / 2))
+        {
+            _output.WriteLine($"the holder of {names[0]} took {names[1]} after {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.False(waiting.IsCompleted, "the set was taken while its members were held");
+        }
+
+        await first.ReleaseAsync();
+        await using var set = await waiting.WaitAsync(Eventually.Patience);
+        Assert.Equal(names, set.Resources);
+    }
+
     [Fact]
     public async Task AWaiterThatGivesUp_LeavesNothingTakenOrReserved()
     {

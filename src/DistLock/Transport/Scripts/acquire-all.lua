@@ -4,8 +4,10 @@
 -- to a queue that still waits for another member is kept for it (reserved) until that one is
 -- expected to be free, so the set is taken whole, in arrival order per member; a member kept for a
 -- queue with a later ticket is the turn of a queue with an earlier one, so no two queues keep what
--- the other waits for. A caller that does not wait (queue '') takes the set when every member is
--- free, as SET NX takes one lock, and never joins a line.
+-- the other waits for. Only members before the first one held (KEYS are in name order) are kept,
+-- as a caller taking the locks one by one in that order would hold them: a holder that goes on to
+-- take more locks in that order never waits for what the set keeps. A caller that does not wait
+-- (queue '') takes the set when every member is free, as SET NX takes one lock, and never joins a line.
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
 -- Returns {1} when taken, or {0, pttl, key...}: how long the members it waits for are taken, at most,
@@ -40,7 +42,7 @@ for i = 2, #KEYS, 2 do
 end
 ticket = tonumber(ticket)
 
-local values, turn, all = {}, {}, true
+local values, turn, all, held_at = {}, {}, true, math.huge
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
@@ -54,6 +56,9 @@ for i = 2, #KEYS, 2 do
     turn[i] = value == RESERVED_PREFIX .. queue or not value and (head or queue) == queue
         or ticket and other and (tonumber(redis.call('ZSCORE', LINE, other)) or -math.huge) > ticket
     values[i] = value
+    if value and not other and i < held_at then
+        held_at = i
+    end
     if not turn[i] then
         all = false
         wait = math.max(wait, redis.call('PTTL', LOCK))
@@ -81,8 +86,16 @@ local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local score = redis.call('ZSCORE', LINE, queue)
+    if turn[i] and i > held_at and (not values[i] or values[i] == RESERVED_PREFIX .. queue) then
+        -- Kept, a member after one that is held could be what that holder waits for next (taking
+        -- locks in this same order): its turn goes on to the queues behind this one.
+        if values[i] then
+            redis.call('DEL', LOCK)
+        end
+        hand_over(1, nil, ticket)
+    end
     join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
-    if turn[i] then
+    if turn[i] and i < held_at then
         redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
         announce('c', keep)
     end
