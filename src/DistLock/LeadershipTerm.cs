@@ -20,7 +20,7 @@ public sealed class LeadershipTerm : IAsyncDisposable
         Since = since;
         // Ended, not only lost: a manager disposed with AutoReleaseOnDispose releases the lease,
         // which is no loss for a lock but is the end of a term.
-        _ended = CancellationTokenSource.CreateLinkedTokenSource(handle.Lease.EndedToken);
+        _ended = CancellationTokenSource.CreateLinkedTokenSource(handle.EndedToken);
     }
 
     /// <summary>The election's name.</summary>

@@ -30,6 +30,10 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     private readonly Lease _lease;
     private int _release;
 
+    // The sources of LostToken and EndedToken, once asked for: held here, weakly by the lease (see Lease.LostSource).
+    private CancellationTokenSource? _lost;
+    private CancellationTokenSource? _ended;
+
     internal LockHandle(LockEngine engine, LockRequest request, AcquireOutcome outcome, Lease lease)
     {
         _engine = engine;
@@ -53,7 +57,11 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     {
         try
         {
-            _lease.Abandon(Resource, LateGrants);
+            if (_lease.Abandon(Resource, LateGrants))
+            {
+                _ = _lost?.CancelAsync();
+                _ = _ended?.CancelAsync();
+            }
         }
         catch (Exception)
         {
@@ -169,7 +177,10 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// call that lost the lock has returned or thrown. Check the token or the state, not a flag a
     /// callback sets, before each step.
     /// </summary>
-    public CancellationToken LostToken => _lease.LostToken;
+    public CancellationToken LostToken => (_lost ??= _lease.LostSource())?.Token ?? new CancellationToken(canceled: true);
+
+    /// <summary>Cancelled when the lock stops being held for any reason: lost, or released (by its owner or by the manager).</summary>
+    internal CancellationToken EndedToken => (_ended ??= _lease.EndedSource())?.Token ?? new CancellationToken(canceled: true);
 
     internal LockEngine Engine => _engine;
 

@@ -39,8 +39,16 @@ public sealed class LeaseFaultTests
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(manager.Waiters.Count == 0)));
     }
 
-    [Fact]
-    public async Task HandleDroppedWithoutRelease_IsReleasedInRedis_AWaiterGetsItLongBeforeItsTtl_AndItIsLogged()
+    /// <param name="watchedByItsOwnCallback">
+    /// The handle's LostToken has a callback that refers to the handle (regression, a review of
+    /// 2026-12-06: the lease keeper kept the lease, the lease its token, the token the callback and
+    /// the callback the handle, so the handle was never collected and its lock was extended until
+    /// the manager was disposed).
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HandleDroppedWithoutRelease_IsReleasedInRedis_AWaiterGetsItLongBeforeItsTtl_AndItIsLogged(bool watchedByItsOwnCallback)
     {
         await using var redis = await RedisServer.StartAsync();
         var logger = new ListLogger();
@@ -48,7 +56,7 @@ public sealed class LeaseFaultTests
         await using var manager = await RedisLockManager.ConnectAsync(redis.Endpoint, new RedisLockManagerOptions { Defaults = { Ttl = ttl } }, logger);
         await using var other = await RedisLockManager.ConnectAsync(redis.Endpoint);
 
-        await AcquireAndDropAsync(manager, "dropped");
+        await AcquireAndDropAsync(manager, "dropped", watchedByItsOwnCallback);
         // Half the TTL: only a release of the dropped handle's lock can let this waiter in.
         var waiting = other.AcquireAsync("dropped", ttl / 2);
 
@@ -95,9 +103,14 @@ public sealed class LeaseFaultTests
 
     /// <summary>Takes a lock and forgets its handle without releasing it, as a missing <c>await using</c> would.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task<string> AcquireAndDropAsync(RedisLockManager manager, string resource)
+    private static async Task<string> AcquireAndDropAsync(RedisLockManager manager, string resource, bool watchedByItsOwnCallback = false)
     {
         var handle = await manager.AcquireAsync(resource);
+        if (watchedByItsOwnCallback)
+        {
+            handle.LostToken.Register(() => Console.WriteLine($"lost {handle.Resource}"));
+        }
+
         return handle.Key;
     }
 

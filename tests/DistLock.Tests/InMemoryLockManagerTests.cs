@@ -1,3 +1,4 @@
+using DistLock.Tests.Algorithm;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests;
@@ -65,11 +66,15 @@ public sealed class InMemoryLockManagerTests
         Assert.Null(await locks.TryAcquireAsync("job"));
     }
 
-    [Fact]
-    public async Task DroppedHandle_IsReleased_WithoutTheClockMoving()
+    /// <param name="watchedByItsOwnCallback">The handle's LostToken has a callback that refers to the handle (regression: that kept it from being collected).</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DroppedHandle_IsReleased_WithoutTheClockMoving(bool watchedByItsOwnCallback)
     {
         await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time, Defaults = { Ttl = TimeSpan.FromMinutes(1) } });
-        var token = await AcquireAndDropAsync(locks);
+        var lost = 0;
+        var token = await AcquireAndDropAsync(locks, watchedByItsOwnCallback ? () => Interlocked.Increment(ref lost) : null);
 
         // The fake clock stands still: only a release of the dropped handle's lock frees it.
         LockHandle? next = null;
@@ -87,12 +92,32 @@ public sealed class InMemoryLockManagerTests
         Assert.NotNull(next);
         Assert.True((await next.GetFencingTokenAsync()) > token);
         Assert.Equal(1, locks.Leases.Count); // next's only
+        if (watchedByItsOwnCallback)
+        {
+            // Abandoned is lost: the callback runs, as for any other loss.
+            Assert.True(await FakeClock.PollAsync(() => Volatile.Read(ref lost) == 1), "the dropped handle's LostToken did not fire");
+        }
+
         await next.DisposeAsync();
     }
 
     /// <summary>Takes a lock and forgets its handle without releasing it, as a missing <c>await using</c> would.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static async Task<long> AcquireAndDropAsync(InMemoryLockManager locks) => await (await locks.AcquireAsync("job")).GetFencingTokenAsync();
+    private static async Task<long> AcquireAndDropAsync(InMemoryLockManager locks, Action? onLost = null)
+    {
+        var handle = await locks.AcquireAsync("job");
+        if (onLost is not null)
+        {
+            handle.LostToken.Register(() =>
+            {
+                // Refers to the handle, as an application's callback would.
+                GC.KeepAlive(handle);
+                onLost();
+            });
+        }
+
+        return await handle.GetFencingTokenAsync();
+    }
 
     [Fact]
     public async Task SeparateManagers_DoNotShareLocks_UnlessAskedTo()

@@ -15,11 +15,12 @@ internal sealed class Lease
     private readonly Lock _gate = new();
     private LeaseClock _clock;
 
-    // Made when LostToken is first read: most locks are released without anyone watching it.
-    private CancellationTokenSource? _lost;
-
-    // Made when EndedToken is first read (a leadership term watches it).
-    private CancellationTokenSource? _ended;
+    // The sources of the handle's LostToken and EndedToken, made when first asked for (most locks
+    // are released without anyone watching). Referred to weakly: the handle holds them. The keeper
+    // holds this lease, so a strong reference would keep a dropped handle alive through any callback
+    // on its tokens that refers to it, and its lock would be extended for ever.
+    private WeakReference<CancellationTokenSource>? _lost;
+    private WeakReference<CancellationTokenSource>? _ended;
 
     // The last extension asked for; the next one starts when it is done (see ExtendAsync).
     private Task _lastExtension = Task.CompletedTask;
@@ -57,51 +58,45 @@ internal sealed class Lease
     /// <summary>The TTL of the acquisition.</summary>
     public TimeSpan Ttl { get; }
 
-    public CancellationToken LostToken
+    /// <summary>
+    /// The source of the handle's LostToken, cancelled when the lease is lost; null when it is lost
+    /// already. The caller keeps it alive (see <see cref="_lost"/>).
+    /// </summary>
+    public CancellationTokenSource? LostSource()
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                if (_lost is null)
-                {
-                    if (_clock.State == LockState.Lost)
-                    {
-                        return new CancellationToken(canceled: true);
-                    }
-
-                    _lost = new CancellationTokenSource();
-                }
-
-                return _lost.Token;
-            }
+            return _clock.State == LockState.Lost ? null : SourceOf(ref _lost);
         }
     }
 
     /// <summary>
-    /// Cancelled when the lease stops being held for any reason: lost, or released, by its owner or
-    /// by the manager (AutoReleaseOnDispose), where <see cref="LostToken"/> fires only for a loss.
+    /// The source of a token cancelled when the lease stops being held for any reason: lost, or
+    /// released, by its owner or by the manager (AutoReleaseOnDispose), where the lost token fires
+    /// only for a loss; null when it is not held. The caller keeps it alive (see <see cref="_lost"/>).
     /// </summary>
-    public CancellationToken EndedToken
+    public CancellationTokenSource? EndedSource()
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                if (_ended is null)
-                {
-                    if (_clock.State != LockState.Held)
-                    {
-                        return new CancellationToken(canceled: true);
-                    }
-
-                    _ended = new CancellationTokenSource();
-                }
-
-                return _ended.Token;
-            }
+            return _clock.State != LockState.Held ? null : SourceOf(ref _ended);
         }
     }
+
+    private static CancellationTokenSource SourceOf(ref WeakReference<CancellationTokenSource>? weak)
+    {
+        if (weak is not null && weak.TryGetTarget(out var source))
+        {
+            return source;
+        }
+
+        source = new CancellationTokenSource();
+        weak = new WeakReference<CancellationTokenSource>(source);
+        return source;
+    }
+
+    private static CancellationTokenSource? Target(WeakReference<CancellationTokenSource>? weak) =>
+        weak is not null && weak.TryGetTarget(out var source) ? source : null;
 
     /// <summary>
     /// The state, judged now: a lease past its deadline is lost even if the keeper's timer has not
@@ -289,7 +284,7 @@ internal sealed class Lease
                 return false;
             }
 
-            ended = _ended;
+            ended = Target(_ended);
         }
 
         _context.Keeper.Forget(this);
@@ -331,13 +326,17 @@ internal sealed class Lease
     /// </summary>
     /// <param name="resource">The resource, for the log.</param>
     /// <param name="lateGrants">What the release needs of the winning round (see <see cref="LateGrants"/>).</param>
-    public void Abandon(string resource, LateGrants? lateGrants)
+    /// <returns>True when the lease was held until now: the handle cancels its token sources itself (the lease's references to them are gone by the time a finalizer runs).</returns>
+    public bool Abandon(string resource, LateGrants? lateGrants)
     {
-        if (Lose(LockState.Held, LostReason.Abandoned))
+        if (!Lose(LockState.Held, LostReason.Abandoned))
         {
-            Log.HandleAbandoned(_context.Logger, resource, Key);
-            _ = ReleaseAbandonedAsync(lateGrants);
+            return false;
         }
+
+        Log.HandleAbandoned(_context.Logger, resource, Key);
+        _ = ReleaseAbandonedAsync(lateGrants);
+        return true;
     }
 
     private async Task ReleaseAbandonedAsync(LateGrants? lateGrants)
@@ -365,8 +364,8 @@ internal sealed class Lease
                 return false;
             }
 
-            lost = _lost;
-            ended = _ended;
+            lost = Target(_lost);
+            ended = Target(_ended);
         }
 
         _context.Keeper.Forget(this);

@@ -21,7 +21,7 @@ public sealed class LeaseTests
         await AdvanceAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(LockState.Held, lease.State);
-        Assert.False(lease.LostToken.IsCancellationRequested);
+        Assert.False(lease.LostSource()!.IsCancellationRequested);
         Assert.All(nodes, node => Assert.True(node.Holds(Key)));
         Assert.Equal(1, keeper.Count);
     }
@@ -44,6 +44,7 @@ public sealed class LeaseTests
     public async Task ExtensionRefused_FiresLostAtTheNextExtension()
     {
         var (lease, nodes, keeper) = await AcquireAsync(1);
+        var lost = lease.LostSource()!;
         // The key is gone behind the lease's back (say, evicted), and someone else took it.
         Assert.Equal(NodeReply.Granted, (await nodes[0].ReleaseAsync(Key, Value)).Reply);
         nodes[0].Seed(Key, "someone-else", TimeSpan.FromMinutes(1));
@@ -51,7 +52,8 @@ public sealed class LeaseTests
         await AdvanceAsync(TimeSpan.FromMilliseconds(1100));
 
         Assert.Equal(LockState.Lost, lease.State);
-        Assert.True(lease.LostToken.IsCancellationRequested);
+        Assert.True(lost.IsCancellationRequested);
+        Assert.Null(lease.LostSource());
         Assert.Equal(0, keeper.Count);
     }
 
@@ -62,7 +64,8 @@ public sealed class LeaseTests
         var acquiredAt = _time.GetUtcNow();
         nodes[0].Hung = true;
         var firedAt = DateTimeOffset.MaxValue;
-        lease.LostToken.Register(() => firedAt = _time.GetUtcNow());
+        var lost = lease.LostSource()!; // held here, as a handle holds it
+        lost.Token.Register(() => firedAt = _time.GetUtcNow());
 
         await AdvanceAsync(Ttl + TimeSpan.FromSeconds(1));
 
@@ -71,6 +74,7 @@ public sealed class LeaseTests
         Assert.True(firedAt - acquiredAt <= Ttl - LockValidity.Drift(Ttl, 0.01) + Step, $"fired {firedAt - acquiredAt} after acquiring");
         Assert.True(firedAt - acquiredAt >= Ttl - LockValidity.Drift(Ttl, 0.01) - Step, $"fired {firedAt - acquiredAt} after acquiring");
         nodes[0].Wake();
+        GC.KeepAlive(lost);
     }
 
     [Fact]
@@ -123,7 +127,7 @@ public sealed class LeaseTests
 
         Assert.Equal(commands, nodes[0].Commands);
         Assert.Equal(LockState.Released, lease.State);
-        Assert.False(lease.LostToken.IsCancellationRequested);
+        Assert.False(lease.LostSource()!.IsCancellationRequested);
         Assert.Equal(0, keeper.Count);
     }
 
