@@ -39,7 +39,7 @@ public static class LeaderServiceCollectionExtensions
         this IServiceCollection services, string name, Func<IServiceProvider, LeadershipTerm, CancellationToken, Task> work, Action<LeaderServiceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ValidateName(name);
         ArgumentNullException.ThrowIfNull(work);
         if (services.Any(d => d.ServiceType == typeof(LeaderService) && Equals(d.ServiceKey, name)))
         {
@@ -68,8 +68,28 @@ public static class LeaderServiceCollectionExtensions
     public static IHealthChecksBuilder AddLeaderService(this IHealthChecksBuilder builder, string name, HealthStatus? failureStatus = null, IEnumerable<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ValidateName(name);
         return builder.Add(new HealthCheckRegistration(
             $"leader:{name}", provider => new LeaderHealthCheck(provider.GetRequiredKeyedService<LeaderService>(name)), failureStatus, tags));
+    }
+
+    /// <summary>
+    /// Refuses at registration a name the election would refuse (too long, a lone surrogate, ...): the
+    /// hosted service would otherwise fail at start-up, and by default stop the host.
+    /// </summary>
+    private static void ValidateName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        try
+        {
+            // An election is the lock of its name: its request checks the name as the election does.
+            _ = new LockRequest(name);
+        }
+        catch (ArgumentException ex)
+        {
+            var suffix = $" (Parameter '{ex.ParamName}')";
+            var message = ex.Message.EndsWith(suffix, StringComparison.Ordinal) ? ex.Message[..^suffix.Length] : ex.Message;
+            throw new ArgumentException(message, nameof(name), ex);
+        }
     }
 }

@@ -142,6 +142,23 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Same(host.Services.GetRequiredService<IMeterFactory>(), settings.MeterFactory);
     }
 
+    /// <summary>Regression: a name the election refuses passed registration, and the hosted service's failure at start-up stopped the host.</summary>
+    [Theory]
+    [InlineData(1100)]
+    [InlineData(-1)]
+    public void AddLeaderService_NameTheElectionWouldRefuse_IsRefusedAtRegistration(int length)
+    {
+        var name = length > 0 ? new string('n', length) : "a\uD800";
+        var services = new ServiceCollection();
+
+        var service = Assert.Throws<ArgumentException>("name", () => services.AddLeaderService(name, (_, _, _) => Task.CompletedTask));
+        var check = Assert.Throws<ArgumentException>("name", () => services.AddHealthChecks().AddLeaderService(name));
+
+        Assert.Equal(Assert.Throws<ArgumentException>("name", () => new InMemoryLockManager().CreateElection(name)).Message, service.Message);
+        Assert.Equal(service.Message, check.Message);
+        Assert.DoesNotContain(services, d => d.IsKeyedService && Equals(d.ServiceKey, name));
+    }
+
     [Fact]
     public void AddDistLock_RedisAsAList_KeepsItsOrder()
     {
