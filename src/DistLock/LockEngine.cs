@@ -166,7 +166,9 @@ internal sealed class LockEngine
         ArgumentNullException.ThrowIfNull(handle);
         if (!ReferenceEquals(handle.Engine, this))
         {
-            throw new ArgumentException($"The lock handle was issued by another {_owner.GetType().Name}.", nameof(handle));
+            var issuer = handle.Engine.Owner.GetType().Name;
+            var other = issuer == _owner.GetType().Name ? "another" : "an";
+            throw new ArgumentException($"The lock handle was issued by {other} {issuer}, not this {_owner.GetType().Name}: release it with the manager that acquired it.", nameof(handle));
         }
 
         return handle.ReleaseAsync(cancellationToken);
@@ -271,7 +273,7 @@ internal sealed class LockEngine
             {
                 Metrics.AcquireFailed(outcome.Elapsed, "busy");
                 activity?.SetTag("distlock.outcome", "busy");
-                return throwWhenBusy ? throw TimedOut(request, outcome) : null;
+                return throwWhenBusy ? throw TimedOut(request, hold.Mode, outcome) : null;
             }
 
             Metrics.Acquired(outcome.Elapsed, outcome.Attempts);
@@ -310,11 +312,11 @@ internal sealed class LockEngine
         }
     }
 
-    private LockTimeoutException TimedOut(LockRequest request, AcquireOutcome outcome)
+    private LockTimeoutException TimedOut(LockRequest request, LockMode mode, AcquireOutcome outcome)
     {
         if (request.Resources.Count == 1)
         {
-            return new LockTimeoutException(request.Resource, outcome.Attempts, outcome.Elapsed);
+            return new LockTimeoutException(request.Resource, mode, outcome.Attempts, outcome.Elapsed);
         }
 
         var busy = outcome.Busy ?? [];

@@ -98,7 +98,10 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
     /// </summary>
     public string HolderId => _lease.Id;
 
-    /// <summary>The time to live the lock was acquired with (and is extended by).</summary>
+    /// <summary>
+    /// The time to live the lock was acquired with. Automatic extension extends it by this much,
+    /// until a call to <see cref="ExtendAsync(TimeSpan, CancellationToken)"/> gives another TTL, which it goes on with.
+    /// </summary>
     public TimeSpan Ttl => _lease.Ttl;
 
     /// <summary>Which attempt took the lock (1 when it was free).</summary>

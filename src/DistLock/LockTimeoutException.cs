@@ -29,10 +29,17 @@ public sealed class LockTimeoutException : DistLockException
     {
     }
 
-    internal LockTimeoutException(string resource, int attempts, TimeSpan waited)
-        : this(resource, $"Lock '{resource}' is still held by another owner after {attempts} attempt(s) over {waited.TotalMilliseconds:F0} ms.", attempts, waited)
+    internal LockTimeoutException(string resource, LockMode mode, int attempts, TimeSpan waited)
+        : this(resource, $"{Busy(resource, mode)} after {attempts} attempt(s) over {waited.TotalMilliseconds:F0} ms.", attempts, waited)
     {
     }
+
+    private static string Busy(string resource, LockMode mode) => mode switch
+    {
+        LockMode.Semaphore => $"Semaphore '{resource}' has no free permit",
+        LockMode.Read => $"Lock '{resource}' is still held (or waited for) by a writer",
+        _ => $"Lock '{resource}' is still held by another owner",
+    };
 
     private LockTimeoutException(string resource, string message, int attempts, TimeSpan waited)
         : base(message)

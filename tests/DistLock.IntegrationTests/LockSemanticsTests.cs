@@ -405,6 +405,13 @@ public abstract class LockSemanticsTests
 
         await Assert.ThrowsAsync<ArgumentException>("handle", () => second.ReleaseAsync(handle));
         Assert.True(await first.ReleaseAsync(handle));
+
+        // Regression: the message named the caller's kind of manager as the issuer's.
+        await using var elsewhere = new InMemoryLockManager();
+        await using var foreign = await elsewhere.AcquireAsync(NewResource());
+        var ex = await Assert.ThrowsAsync<ArgumentException>("handle", () => first.ReleaseAsync(foreign));
+        var article = first is InMemoryLockManager ? "another" : "an";
+        Assert.Contains($"issued by {article} InMemoryLockManager, not this {first.GetType().Name}", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -119,6 +119,23 @@ public sealed class InMemoryLockManagerTests
         return await handle.GetFencingTokenAsync();
     }
 
+    /// <summary>Regression (a review, 2026-12-06): a full semaphore's timeout said a lock was held by another owner.</summary>
+    [Fact]
+    public async Task Timeout_SaysWhatWasBusy_ForEachKindOfHold()
+    {
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = _time });
+        await using var permit = await locks.AcquireSemaphoreAsync("pool", 1);
+        await using var writer = await locks.AcquireAsync("doc");
+
+        var semaphore = await Assert.ThrowsAsync<LockTimeoutException>(() => locks.AcquireSemaphoreAsync("pool", 1, TimeSpan.Zero));
+        var reader = await Assert.ThrowsAsync<LockTimeoutException>(() => locks.AcquireReadAsync("doc", TimeSpan.Zero));
+        var exclusive = await Assert.ThrowsAsync<LockTimeoutException>(() => locks.AcquireAsync("doc", TimeSpan.Zero));
+
+        Assert.StartsWith("Semaphore 'pool' has no free permit after 1 attempt(s)", semaphore.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Lock 'doc' is still held (or waited for) by a writer after 1 attempt(s)", reader.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Lock 'doc' is still held by another owner after 1 attempt(s)", exclusive.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SeparateManagers_DoNotShareLocks_UnlessAskedTo()
     {
