@@ -111,7 +111,7 @@ public sealed class LockRequest
     /// The holder's id: what is stored in the lock key and identifies the owner (the handle's
     /// <see cref="LockHandle.HolderId"/>, the inspected <see cref="LockInfo.HolderId"/>); null
     /// generates 128 random bits. A chosen id must be unique to its owner: anyone presenting the same
-    /// id can extend or release the lock. 1 to 1024 UTF-8 bytes, not starting with <c>reserved:</c>.
+    /// id can extend or release the lock. 1 to 1024 UTF-8 bytes, not blank, not starting with <c>reserved:</c>.
     /// </summary>
     public string? HolderId
     {
@@ -120,7 +120,7 @@ public sealed class LockRequest
         {
             if (value is not null)
             {
-                ArgumentException.ThrowIfNullOrEmpty(value, nameof(HolderId));
+                ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(HolderId));
                 Transport.LockKeyLayout.EnsureWellFormed(value, "holder id", nameof(HolderId));
                 if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxHolderIdBytes)
                 {

@@ -50,9 +50,10 @@ public sealed class LockRequestTests
     }
 
     [Fact]
-    public void HolderId_EmptyTooLongOrReserved_ThrowsNamingHolderId()
+    public void HolderId_EmptyBlankTooLongOrReserved_ThrowsNamingHolderId()
     {
         Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = string.Empty });
+        Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = "  " });
         Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = new string('v', LockRequest.MaxHolderIdBytes + 1) });
         Assert.Throws<ArgumentException>("HolderId", () => new LockRequest("r") { HolderId = "reserved:abc" });
     }

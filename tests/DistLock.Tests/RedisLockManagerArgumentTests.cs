@@ -49,6 +49,16 @@ public sealed class RedisLockManagerArgumentTests
         Assert.Equal(one.Message, many.Message);
     }
 
+    /// <summary>Regression: the message named the client's parameter too ("(Parameter 'not') (Parameter 'configuration')").</summary>
+    [Fact]
+    public void ConnectAsync_StringTheClientRefuses_NamesOnlyTheCallersParameter()
+    {
+        var ex = Assert.Throws<ArgumentException>("configuration", () => { _ = RedisLockManager.ConnectAsync("this is ,,, not=valid"); });
+
+        Assert.StartsWith("Invalid Redis configuration string: ", ex.Message, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(ex.Message, "Parameter '"));
+    }
+
     [Fact]
     public void ConnectAsync_StringWithoutEndpoint_DoesNotRepeatItsPassword()
     {

@@ -267,7 +267,9 @@ internal static partial class RedisConnector
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"Invalid Redis configuration string: {ex.Message}", paramName, ex);
+            // The client's message names its own parameter ("(Parameter 'x')"): this one names the caller's.
+            var own = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
+            throw new ArgumentException($"Invalid Redis configuration string: {own}", paramName, ex);
         }
 
         if (options.EndPoints.Count == 0)
