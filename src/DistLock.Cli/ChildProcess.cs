@@ -19,7 +19,14 @@ internal sealed class ChildProcess : IDisposable
 
     public static ChildProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(command[0]) { UseShellExecute = false };
+        var path = Locate(command[0]);
+        if (Directory.Exists(path))
+        {
+            // .NET refuses a directory with an error whose system code is 0 ("Success").
+            throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: is a directory");
+        }
+
+        var start = new ProcessStartInfo(path) { UseShellExecute = false };
         foreach (var argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
@@ -46,6 +53,32 @@ internal sealed class ChildProcess : IDisposable
             reason = reason.Length > 0 ? char.ToLowerInvariant(reason[0]) + reason[1..] : "could not start";
             throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: {reason}", ex);
         }
+    }
+
+    /// <summary>
+    /// Where a shell would find <paramref name="name"/>: a name without '/' on PATH only (an empty
+    /// entry is the working directory, as in POSIX). .NET would look in the tool's own directory and
+    /// the working directory first, so a file there named like a command would run instead of it.
+    /// On Windows, its own search order stands.
+    /// </summary>
+    private static string Locate(string name)
+    {
+        if (OperatingSystem.IsWindows() || name.Contains('/', StringComparison.Ordinal))
+        {
+            return name;
+        }
+
+        const UnixFileMode Executable = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':'))
+        {
+            var candidate = Path.Combine(directory.Length == 0 ? "." : directory, name);
+            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & Executable) != 0)
+            {
+                return candidate;
+            }
+        }
+
+        throw new CliException(ExitCodes.CommandNotFound, $"cannot run {name}: command not found");
     }
 
     public void Signal(int signal)

@@ -223,6 +223,12 @@ internal static partial class RedisTargets
             innermost = innermost.InnerException;
         }
 
+        // A password refused (or missing) does not fail the connect: the next command gets NOAUTH.
+        if (innermost.Message.Contains("NOAUTH", StringComparison.Ordinal) || innermost.Message.Contains("WRONGPASS", StringComparison.Ordinal))
+        {
+            return ("authentication failed: the server wants a password, or refused the one given (password=... in --redis)", ex);
+        }
+
         return (innermost == ex ? ErrorText.ConnectionFailure(ex.Message) ?? "not answering" : ErrorText.Clean(innermost.Message), ex);
     }
 

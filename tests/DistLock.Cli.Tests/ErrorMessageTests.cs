@@ -57,6 +57,50 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         }
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a bare name ran a file of that name in the working
+    /// directory, not on PATH ('.' is not on it), as a shell, flock or timeout would not.
+    /// </summary>
+    [Fact]
+    public async Task Exec_BareName_IsLookedUpOnPathOnly_NotInTheWorkingDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("distlock-cwd-");
+        try
+        {
+            var name = "distlock-probe-" + Guid.NewGuid().ToString("N")[..8];
+            var file = Path.Combine(directory.FullName, name);
+            await File.WriteAllTextAsync(file, "#!/bin/sh\necho ran from the working directory\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            using var tool = Tool.Start(["exec", "--resource", "cwd-" + Guid.NewGuid().ToString("N")[..8], "--", name], redis.Endpoint, workingDirectory: directory.FullName);
+            Assert.Equal(127, await tool.WaitAsync());
+            Assert.Equal($"distlock: cannot run {name}: command not found", tool.Stderr.Trim());
+            Assert.DoesNotContain("ran from", tool.Stdout, StringComparison.Ordinal);
+
+            using var explicitly = Tool.Start(["exec", "--resource", "cwd-" + Guid.NewGuid().ToString("N")[..8], "--", "./" + name], redis.Endpoint, workingDirectory: directory.FullName);
+            Assert.Equal(0, await explicitly.WaitAsync());
+            Assert.Contains("ran from the working directory", explicitly.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Regression (a review, 2026-12-06): "cannot run /tmp: success".</summary>
+    [Fact]
+    public async Task Exec_Directory_SaysSo_Exits126()
+    {
+        var directory = Path.GetTempPath().TrimEnd('/');
+        using var tool = await Tool.RunAsync(["exec", "--resource", "dir-" + Guid.NewGuid().ToString("N")[..8], "--", directory], redis.Endpoint);
+
+        Assert.Equal(126, tool.ExitCode);
+        Assert.Equal($"distlock: cannot run {directory}: is a directory", tool.Stderr.Trim());
+    }
+
     [Fact]
     public async Task Exec_NoSuchCommand_OneLine_Exits127()
     {

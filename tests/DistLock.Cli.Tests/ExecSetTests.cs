@@ -130,6 +130,28 @@ public sealed class ExecSetTests(RedisFixture redis)
         }
     }
 
+    /// <summary>Regression (a review, 2026-12-06): a permit force-released read "lost the lock on 'x'".</summary>
+    [Fact]
+    public async Task Exec_Permit_ForceReleased_SaysThePermitWasLost_Exits70()
+    {
+        var pool = NewResource();
+        var ready = TempFile(pool, ".ready");
+        try
+        {
+            using var tool = Tool.Start(["exec", "--ttl", "3s", "--resource", pool, "--permits", "2", "--", "sh", "-c", $"touch {ready}; while :; do sleep 0.05; done"], redis.Endpoint);
+            await Until.TrueAsync(() => Task.FromResult(File.Exists(ready)), "the command runs");
+
+            Assert.Equal(1, await redis.Locks.ForceReleaseSemaphoreAsync(pool));
+
+            Assert.Equal(70, await tool.WaitAsync());
+            Assert.Contains($"distlock: lost the permit of semaphore '{pool}'; stopping sh", tool.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(ready);
+        }
+    }
+
     [Fact]
     public async Task Exec_SameResourceTwice_IsOneLock_AndGoesWithRead()
     {

@@ -99,4 +99,22 @@ public sealed class InspectTests(RedisFixture redis)
         await Until.TrueAsync(() => handle.LostToken.IsCancellationRequested); // at its next extension, within a third of its TTL
         Assert.Equal(LockState.Lost, handle.State);
     }
+
+    /// <summary>Regression (a review, 2026-12-06): a read-locked lock was "not held" to release, and stayed.</summary>
+    [Fact]
+    public async Task Release_ReadLockedLock_DeletesTheReaders_AfterNamingThem()
+    {
+        var resource = "read-" + Guid.NewGuid().ToString("N")[..8];
+        var reader = await redis.Locks.AcquireReadAsync(new LockRequest(resource) { Ttl = TimeSpan.FromMilliseconds(900) });
+
+        using var declined = await Tool.RunAsync(["release", resource, "--force"], redis.Endpoint, stdin: "n\n");
+        Assert.Equal(1, declined.ExitCode);
+        Assert.Contains("held by 1 reader(s)", declined.Stderr, StringComparison.Ordinal);
+
+        using var tool = await Tool.RunAsync(["release", resource, "--force", "--yes"], redis.Endpoint);
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Contains("released", tool.Stdout, StringComparison.Ordinal);
+        Assert.Empty((await redis.Locks.InspectAsync(resource)).Readers);
+        await Until.TrueAsync(() => reader.LostToken.IsCancellationRequested);
+    }
 }

@@ -69,6 +69,25 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(5, tool.ExitCode);
     }
 
+    /// <summary>Regression (a review, 2026-12-06): a wrong or missing password read "(SimpleError: NOAUTH Authentication required. ...)".</summary>
+    [Fact]
+    public async Task RedisWithAPassword_WrongOrMissing_SaysAuthenticationFailed()
+    {
+        await using var server = await RedisServer.StartAsync("--requirepass", "right");
+
+        using var wrong = await Tool.RunAsync(["status", "x", "--redis", server.Endpoint + ",password=wrong"]);
+        using var missing = await Tool.RunAsync(["status", "x", "--redis", server.Endpoint]);
+        using var right = await Tool.RunAsync(["status", "x", "--redis", server.Endpoint + ",password=right"]);
+
+        foreach (var tool in new[] { wrong, missing })
+        {
+            Assert.Equal(69, tool.ExitCode);
+            Assert.Equal($"distlock: cannot reach Redis at {server.Endpoint} (authentication failed: the server wants a password, or refused the one given (password=... in --redis))", tool.Stderr.Trim());
+        }
+
+        Assert.Equal(0, right.ExitCode);
+    }
+
     [Fact]
     public async Task UnreachableRedis_OneActionableLine_NoClientDumpOrExceptionType_DetailsWithVerbose()
     {

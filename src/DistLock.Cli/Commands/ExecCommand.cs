@@ -113,7 +113,9 @@ internal static class ExecCommand
         await using var connection = await RedisTargets.ConnectAsync(targets, options, cancel.Token);
         var tell = !Console.IsErrorRedirected || verbose;
         var resource = target.Name;
-        var what = target.Names.Count > 1 ? $"the locks on {ExecSet.Quoted(target.Names)}" : $"the lock on '{resource}'";
+        var what = permits is not null ? $"the permit of semaphore '{resource}'"
+            : target.Names.Count > 1 ? $"the locks on {ExecSet.Quoted(target.Names)}"
+            : $"the lock on '{resource}'";
         if (target.Leader)
         {
             // One campaign's try is an acquire and a fencing token, each bounded by the node timeout.

@@ -195,7 +195,7 @@ internal static class InspectCommands
             }
 
             var info = await locks.InspectAsync(resource, cancellationToken);
-            if (info.HolderId is null)
+            if (info is { HolderId: null, Readers.Count: 0, HandingOver: 0 })
             {
                 AnsiConsole.WriteLine($"lock '{resource}' is not held");
                 return ExitCodes.Success;
