@@ -28,6 +28,68 @@ public sealed class DemoTests
         Assert.Contains("verified", tool.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>Regression (a review, 2026-12-06): the workers got the configuration, password and all, on their command lines.</summary>
+    [Fact]
+    public async Task Demo_WithAPassword_KeepsItOffTheWorkersCommandLines()
+    {
+        var secret = "s3cret" + Guid.NewGuid().ToString("N")[..8];
+        await using var server = await RedisServer.StartAsync("--requirepass", secret);
+
+        using var tool = Tool.Start(["demo", "--workers", "2", "--seconds", "2", "--redis", server.Endpoint + ",password=" + secret]);
+        var workers = new HashSet<int>();
+        var shown = new List<string>();
+        var running = tool.WaitAsync(90);
+        while (!running.IsCompleted)
+        {
+            foreach (var (pid, line) in CommandLines())
+            {
+                if (line.Contains("\0worker\0", StringComparison.Ordinal) && line.Contains("DistLock.Cli", StringComparison.Ordinal))
+                {
+                    workers.Add(pid);
+                    if (line.Contains(secret, StringComparison.Ordinal))
+                    {
+                        shown.Add(line.Replace('\0', ' '));
+                    }
+                }
+            }
+
+            await Task.WhenAny(running, Task.Delay(50));
+        }
+
+        Assert.True(await running == 0, tool.Stdout + tool.Stderr);
+        Assert.Contains("verified", tool.Stdout, StringComparison.Ordinal);
+        Assert.NotEmpty(workers);
+        Assert.Empty(shown);
+    }
+
+    /// <summary>Every process's command line, its arguments separated by NUL (Linux).</summary>
+    private static IEnumerable<(int Pid, string Line)> CommandLines()
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            string line;
+            try
+            {
+                line = File.ReadAllText(Path.Combine(directory, "cmdline"));
+            }
+            catch (IOException)
+            {
+                continue; // gone meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            yield return (pid, line);
+        }
+    }
+
     [Fact]
     public async Task Serve_AnswersRedisClients_AndStopsOnSigTerm()
     {

@@ -73,12 +73,9 @@ internal static class DemoCommand
             for (var id = 0; id < count; id++)
             {
                 var arguments = new List<string> { "worker", "--resource", resource, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--id", id.ToString(CultureInfo.InvariantCulture) };
-                foreach (var target in targets)
-                {
-                    arguments.AddRange(["--redis", target]);
-                }
-
-                var process = Process.Start(SelfLauncher.StartInfo(arguments)) ?? throw new CliException(ExitCodes.Failure, "could not start a worker");
+                var start = SelfLauncher.StartInfo(arguments);
+                start.Environment[DemoWorkerCommand.TargetsVariable] = string.Join('\n', targets);
+                var process = Process.Start(start) ?? throw new CliException(ExitCodes.Failure, "could not start a worker");
                 processes.Add(process);
                 process.OutputDataReceived += (_, line) => progress.Read(line.Data, sections);
                 process.BeginOutputReadLine();

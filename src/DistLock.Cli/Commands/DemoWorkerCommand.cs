@@ -21,9 +21,16 @@ internal static class DemoWorkerCommand
         var worker = new Command("worker", "The demo's worker process") { redis, resource, seconds, id };
         worker.Hidden = true;
         worker.SetAction((parse, cancellationToken) => RunAsync(
-            RedisTargets.Resolve(parse.GetValue(redis)), parse.GetValue(resource)!, parse.GetValue(seconds), parse.GetValue(id), cancellationToken));
+            Environment.GetEnvironmentVariable(TargetsVariable) is { Length: > 0 } given ? given.Split('\n') : RedisTargets.Resolve(parse.GetValue(redis)),
+            parse.GetValue(resource)!, parse.GetValue(seconds), parse.GetValue(id), cancellationToken));
         return worker;
     }
+
+    /// <summary>
+    /// How the demo hands its Redis configurations to its workers, one a line: in the environment,
+    /// not on their command lines, where any user's `ps` would show a password.
+    /// </summary>
+    public const string TargetsVariable = "DISTLOCK_DEMO_TARGETS";
 
     public static RedisKey CounterKey(string resource) => $"distlock-demo:{resource}:counter";
 
