@@ -84,7 +84,7 @@ internal static partial class Cli
         }
         catch (LockBackendException ex)
         {
-            return Fail(ExitCodes.RedisUnavailable, ex.Message, verbose ? ex : null);
+            return Fail(ExitCodes.RedisUnavailable, verbose ? ex.Message : Outage(ex), verbose ? ex : null);
         }
         catch (ArgumentException ex)
         {
@@ -95,6 +95,24 @@ internal static partial class Cli
         {
             return Fail(130, "interrupted");
         }
+    }
+
+    /// <summary>
+    /// An outage in one line: the client's diagnostics go, but the kind of failure they name stays
+    /// ("Redis at host:port failed (connection closed by the server)"), and the sentence starts lower case as the tool's others do.
+    /// </summary>
+    private static string Outage(LockBackendException error)
+    {
+        var text = ErrorText.Clean(error.Message);
+        for (Exception? cause = error; cause is not null && !text.EndsWith(')'); cause = cause.InnerException)
+        {
+            if (ErrorText.ConnectionFailure(cause.Message) is { } kind)
+            {
+                text += $" ({kind})";
+            }
+        }
+
+        return text.Length > 0 ? char.ToLowerInvariant(text[0]) + text[1..] : text;
     }
 
     /// <summary>Redis's NOPERM answer among the causes of <paramref name="error"/>, or null.</summary>

@@ -69,6 +69,29 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(5, tool.ExitCode);
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): "distlock: Could not acquire lock 'lock:{x}': Redis at ...
+    /// failed", without why: the client's diagnostics went, and the kind of failure with them.
+    /// </summary>
+    [Fact]
+    public async Task RedisDiesWhileExecWaits_Exits69_SayingWhatFailed()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var resource = "dies-" + Guid.NewGuid().ToString("N")[..8];
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint);
+        _ = await locks.AcquireAsync(resource);
+        using var tool = Tool.Start(["exec", "--resource", resource, "--", "true"], server.Endpoint);
+        await Until.TrueAsync(async () => (await locks.InspectAsync(resource)).Waiters > 0, "exec waits in line");
+
+        server.Kill();
+
+        Assert.Equal(69, await tool.WaitAsync());
+        var line = tool.Stderr.Trim();
+        Assert.StartsWith($"distlock: could not acquire lock 'lock:{{{resource}}}': Redis at {server.Endpoint} failed (", line, StringComparison.Ordinal);
+        Assert.EndsWith(")", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("IOCP", line, StringComparison.Ordinal);
+    }
+
     /// <summary>Regression (a review, 2026-12-06): a wrong or missing password read "(SimpleError: NOAUTH Authentication required. ...)".</summary>
     [Fact]
     public async Task RedisWithAPassword_WrongOrMissing_SaysAuthenticationFailed()
