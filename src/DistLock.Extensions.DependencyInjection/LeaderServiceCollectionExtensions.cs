@@ -87,9 +87,8 @@ public static class LeaderServiceCollectionExtensions
         }
         catch (ArgumentException ex)
         {
-            var suffix = $" (Parameter '{ex.ParamName}')";
-            var message = ex.Message.EndsWith(suffix, StringComparison.Ordinal) ? ex.Message[..^suffix.Length] : ex.Message;
-            throw new ArgumentException(message, nameof(name), ex);
+            // Its message names its own parameter ("(Parameter 'resource')"): this one names the caller's.
+            throw new ArgumentException(ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal), nameof(name), ex);
         }
     }
 }

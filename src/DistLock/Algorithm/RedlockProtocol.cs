@@ -304,22 +304,31 @@ internal sealed class RedlockProtocol
         InFlight.Enter();
         try
         {
-            if ((await call.ConfigureAwait(false)).HandedOver)
+            if (await HandedOverAsync(call).ConfigureAwait(false))
             {
                 await ReleaseAsync(hold, successorId).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            // A release that failed on the node (the round logged it) handed nothing over.
-            if (call.IsCompletedSuccessfully)
-            {
-                Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
-            }
+            Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
         }
         finally
         {
             InFlight.Exit();
+        }
+    }
+
+    /// <summary>Whether a release's handoff landed; a release that failed on the node (the round logged it) handed nothing over.</summary>
+    private static async Task<bool> HandedOverAsync(Task<NodeResult> call)
+    {
+        try
+        {
+            return (await call.ConfigureAwait(false)).HandedOver;
+        }
+        catch (Exception)
+        {
+            return false;
         }
     }
 

@@ -278,10 +278,10 @@ internal static partial class RedisConnector
             throw new ArgumentException($"The Redis configuration '{options.ToString(includePassword: false)}' names no endpoint.", paramName);
         }
 
-        if (PortZero(configuration) is { } word)
+        if (PortZero().Match(configuration) is { Success: true } zero)
         {
             // The client reads port 0 as "no port" and connects to 6379: a server that may not be the one meant.
-            throw new ArgumentException($"The Redis configuration names port 0 ('{word}'): write the server's port, or leave it out for 6379.", paramName);
+            throw new ArgumentException($"The Redis configuration names port 0 ('{zero.Value.Trim()}'): write the server's port, or leave it out for 6379.", paramName);
         }
 
         if (options.ConnectTimeout <= 0)
@@ -292,12 +292,9 @@ internal static partial class RedisConnector
         return options;
     }
 
-    /// <summary>The first endpoint of <paramref name="configuration"/> written with port 0 ("host:0"), or null.</summary>
-    internal static string? PortZero(string configuration) =>
-        configuration.Split(',', StringSplitOptions.TrimEntries).FirstOrDefault(word => !word.Contains('=', StringComparison.Ordinal) && PortZeroSuffix().IsMatch(word));
-
-    [GeneratedRegex(@":0+$")]
-    private static partial Regex PortZeroSuffix();
+    /// <summary>An endpoint written with port 0 ("host:0"): a word without '=' between commas, ending ":0".</summary>
+    [GeneratedRegex(@"(?<=^|,)[^,=]*:0+\s*(?=,|$)")]
+    private static partial Regex PortZero();
 
     /// <summary>"host:port", as typed: a DnsEndPoint prints itself as "Unspecified/host:port".</summary>
     internal static string Format(EndPoint endpoint) => endpoint switch
