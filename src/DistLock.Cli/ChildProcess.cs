@@ -17,7 +17,14 @@ internal sealed class ChildProcess : IDisposable
 
     private ChildProcess(Process process) => _process = process;
 
-    public static ChildProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts <paramref name="command"/>. With <paramref name="diesWithDistLock"/>, on Linux, the
+    /// command is killed the moment distlock dies, even by SIGKILL, when nothing of distlock runs to
+    /// stop it and its lock runs out: it must not run on beside the next holder. Linux has a parent-death
+    /// signal for that (PR_SET_PDEATHSIG), set between fork and exec, which .NET cannot do itself:
+    /// util-linux's setpriv sets it, then runs the command in its own place (same process, same exit code).
+    /// </summary>
+    public static async Task<ChildProcess> StartAsync(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, bool diesWithDistLock)
     {
         var path = Locate(command[0]);
         if (Directory.Exists(path))
@@ -26,8 +33,15 @@ internal sealed class ChildProcess : IDisposable
             throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: is a directory");
         }
 
-        var start = new ProcessStartInfo(path) { UseShellExecute = false };
-        foreach (var argument in command.Skip(1))
+        var setpriv = diesWithDistLock ? await FindDeathSignalSetterAsync() : null;
+        if (setpriv is not null && !PosixFiles.CanExecute(path, out var error))
+        {
+            // Asked before setpriv runs it, so that a command that cannot run fails in distlock's words, not setpriv's.
+            throw Refused(command[0], error, null);
+        }
+
+        var start = new ProcessStartInfo(setpriv ?? path) { UseShellExecute = false };
+        foreach (var argument in setpriv is null ? command.Skip(1) : ["--pdeathsig", "KILL", "--", path, .. command.Skip(1)])
         {
             start.ArgumentList.Add(argument);
         }
@@ -39,20 +53,59 @@ internal sealed class ChildProcess : IDisposable
 
         try
         {
-            return new ChildProcess(Process.Start(start) ?? throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: could not start"));
-        }
-        catch (Win32Exception ex) when (ex.NativeErrorCode == NoSuchFile)
-        {
-            throw new CliException(ExitCodes.CommandNotFound, $"cannot run {command[0]}: command not found", ex);
+            return new ChildProcess(await StartOnOwnThreadAsync(start));
         }
         catch (Win32Exception ex)
         {
-            // .NET's message ("An error occurred trying to start process '...' with working directory
-            // '...'. Permission denied") wraps the system's own words, which are all a shell would say.
-            var reason = new Win32Exception(ex.NativeErrorCode).Message;
-            reason = reason.Length > 0 ? char.ToLowerInvariant(reason[0]) + reason[1..] : "could not start";
-            throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: {reason}", ex);
+            throw Refused(command[0], ex.NativeErrorCode, ex);
         }
+    }
+
+    private static CliException Refused(string name, int error, Exception? cause)
+    {
+        if (error == NoSuchFile)
+        {
+            return new CliException(ExitCodes.CommandNotFound, $"cannot run {name}: command not found", cause);
+        }
+
+        // .NET's message ("An error occurred trying to start process '...' with working directory
+        // '...'. Permission denied") wraps the system's own words, which are all a shell would say.
+        var reason = new Win32Exception(error).Message;
+        reason = reason.Length > 0 ? char.ToLowerInvariant(reason[0]) + reason[1..] : "could not start";
+        return new CliException(ExitCodes.CannotExecute, $"cannot run {name}: {reason}", cause);
+    }
+
+    /// <summary>
+    /// The parent-death signal comes when the thread that forked the command ends, not the process:
+    /// started from a thread-pool thread, which retires when idle, the command would be killed while
+    /// distlock still runs. It is forked from a thread of its own, which lives until the command is done.
+    /// </summary>
+    private static Task<Process> StartOnOwnThreadAsync(ProcessStartInfo start)
+    {
+        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var process = Process.Start(start) ?? throw new InvalidOperationException("no process was started");
+                started.SetResult(process);
+                process.WaitForExit();
+            }
+            catch (Exception ex) when (!started.Task.IsCompleted)
+            {
+                started.SetException(ex);
+            }
+            catch (Exception)
+            {
+                // The command was disposed of while this thread waited: the thread's work is over.
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "distlock exec",
+        };
+        thread.Start();
+        return started.Task;
     }
 
     /// <summary>
@@ -61,7 +114,10 @@ internal sealed class ChildProcess : IDisposable
     /// the working directory first, so a file there named like a command would run instead of it.
     /// On Windows, its own search order stands.
     /// </summary>
-    private static string Locate(string name)
+    private static string Locate(string name) =>
+        Find(name) ?? throw new CliException(ExitCodes.CommandNotFound, $"cannot run {name}: command not found");
+
+    private static string? Find(string name)
     {
         if (OperatingSystem.IsWindows() || name.Contains('/', StringComparison.Ordinal))
         {
@@ -78,7 +134,34 @@ internal sealed class ChildProcess : IDisposable
             }
         }
 
-        throw new CliException(ExitCodes.CommandNotFound, $"cannot run {name}: command not found");
+        return null;
+    }
+
+    /// <summary>
+    /// setpriv, where it can set the parent-death signal (Linux, util-linux 2.33 and later: an older
+    /// one refuses the option, and would not run the command at all); else null, and the command
+    /// outlives a distlock killed with SIGKILL (docs/cli.md).
+    /// </summary>
+    private static async Task<string?> FindDeathSignalSetterAsync()
+    {
+        if (!OperatingSystem.IsLinux() || Find("setpriv") is not { } setpriv)
+        {
+            return null;
+        }
+
+        var probe = new ProcessStartInfo(setpriv, ["--pdeathsig", "KILL", "--help"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        try
+        {
+            using var process = Process.Start(probe)!;
+            var drained = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+            await process.WaitForExitAsync();
+            await drained;
+            return process.ExitCode == 0 ? setpriv : null;
+        }
+        catch (Win32Exception)
+        {
+            return null;
+        }
     }
 
     public void Signal(int signal)

@@ -46,4 +46,61 @@ public sealed class LockLostTests
         Assert.Equal(3, await tool.WaitAsync(20));
         Assert.Contains("keeps running", tool.Stderr, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a distlock killed with SIGKILL (or by the OOM killer) left
+    /// its command running, past the lock's TTL and beside the next holder. On Linux the command
+    /// now dies with it; with --on-lost ignore it was asked to keep running, and does.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ExecKilled_TheCommandDiesWithIt_UnlessOnLostIgnore(bool onLostIgnore)
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var locks = await RedisLockManager.ConnectAsync(server.Endpoint);
+        var resource = "killed-" + Guid.NewGuid().ToString("N")[..8];
+        var pidFile = Path.Combine(Path.GetTempPath(), resource + ".pid");
+        string[] ignore = onLostIgnore ? ["--on-lost", "ignore"] : [];
+        using var tool = Tool.Start(["exec", "--resource", resource, .. ignore, "--", "sh", "-c", $"echo $$ > {pidFile}; exec sleep 300"], server.Endpoint);
+        var command = 0;
+        try
+        {
+            await Until.TrueAsync(async () => File.Exists(pidFile) && int.TryParse(await File.ReadAllTextAsync(pidFile), out command), "the command wrote its pid", 60);
+
+            tool.Process.Kill(); // SIGKILL, to distlock alone: nothing of it runs after this
+
+            if (onLostIgnore)
+            {
+                await Task.Delay(1000); // time must pass: a parent-death signal would have come at once
+                Assert.True(Alive(command), "--on-lost ignore: the command keeps running when distlock dies");
+            }
+            else
+            {
+                await Until.TrueAsync(() => Task.FromResult(!Alive(command)), "the command died with distlock");
+            }
+        }
+        finally
+        {
+            if (command > 0 && Alive(command))
+            {
+                Process.GetProcessById(command).Kill(); // the test's own command, by its id
+            }
+
+            File.Delete(pidFile);
+        }
+    }
+
+    /// <summary>Running, not a zombie: a killed process whose new parent does not reap it stays in /proc.</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 }

@@ -177,7 +177,7 @@ internal static class ExecCommand
             return NotStarted(what, command);
         }
 
-        using var child = ChildProcess.Start(command, environment);
+        using var child = await ChildProcess.StartAsync(command, environment, diesWithDistLock: killOnLost);
 
         // distlock stays up until the command exits, to let go of what it holds; signals are the command's.
         interrupts.ForwardTo(child.Signal);
