@@ -281,8 +281,9 @@ internal sealed class RedlockProtocol
     /// <summary>
     /// What a release that offered the hold to <paramref name="successor"/> gives it: the hold, valid
     /// from when the release was sent, when the node handed it over in time. A handoff answered too
-    /// late, or after the validity ran out, is given back, so the hold is not left to a waiter that
-    /// does not know it has it; the waiter looks again (<see cref="Successor.Answered"/>).
+    /// late, or after the validity ran out, or that failed and so may have run with its reply lost, is
+    /// given back, so the hold is not left to a waiter that does not know it has it; the waiter looks
+    /// again (<see cref="Successor.Answered"/>).
     /// </summary>
     private (AttemptResult? Handed, bool Answered) HandedOver(RoundResult round, Hold hold, Successor successor, long sentAt)
     {
@@ -293,7 +294,8 @@ internal sealed class RedlockProtocol
             case { HandedOver: false, Reply: NodeReply.Granted or NodeReply.Denied }:
                 return (null, true);
             default:
-                // Not answered in time, or handed over after its validity ran out.
+                // Not answered in time, failed, or handed over after its validity ran out. Called
+                // before the caller resolves the successor: see ReleaseIfHandedAsync for why.
                 _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
                 return (null, false);
         }
@@ -304,7 +306,16 @@ internal sealed class RedlockProtocol
         InFlight.Enter();
         try
         {
-            if (await HandedOverAsync(call).ConfigureAwait(false))
+            // A call that has ended is not awaited, and a release sends its commands before it first
+            // waits: so the give-back is sent before this returns, before the waiter is resumed, and on
+            // the node's connection runs ahead of any attempt the waiter then makes under the same id.
+            // That is what makes it safe to give back a call that failed: its script may have run with
+            // only the reply lost; where it did not, the give-back runs while the lock is not that
+            // id's, and deletes nothing.
+            var handedOver = call.IsCompleted
+                ? !call.IsCompletedSuccessfully || call.Result.HandedOver
+                : await HandedOverAsync(call).ConfigureAwait(false);
+            if (handedOver)
             {
                 await ReleaseAsync(hold, successorId).ConfigureAwait(false);
             }
@@ -319,7 +330,11 @@ internal sealed class RedlockProtocol
         }
     }
 
-    /// <summary>Whether a release's handoff landed; a release that failed on the node (the round logged it) handed nothing over.</summary>
+    /// <summary>
+    /// Whether a handoff answered late landed. One that fails late counts as not: by then the waiter
+    /// may have won the lock under the same id, which a give-back sent now could delete; so if its
+    /// script did run, that hold stays the waiter's own late grant until its TTL.
+    /// </summary>
     private static async Task<bool> HandedOverAsync(Task<NodeResult> call)
     {
         try

@@ -22,6 +22,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
     private readonly InMemoryLockNode _inner = new(time, grace ?? new LockManagerOptions().HandoffGrace);
     private TaskCompletionSource _hang = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _commands;
+    private int _answersToLose;
     private int _ran;
     private int _listeners;
 
@@ -35,6 +36,17 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
 
     /// <summary>Runs each command at once but holds its answer until <see cref="Wake"/>, like a slow network.</summary>
     public bool DeferAnswers { get; set; }
+
+    /// <summary>
+    /// Runs the next this many commands but fails their answers with an <see cref="IOException"/>,
+    /// like a connection that broke after sending them. A count rather than a switch: the commands
+    /// that follow (a waiter's own attempt, on the thread pool) must not race a test turning it off.
+    /// </summary>
+    public int LoseAnswers
+    {
+        get => Volatile.Read(ref _answersToLose);
+        set => Volatile.Write(ref _answersToLose, value);
+    }
 
     /// <summary>Answers after this much (fake) time.</summary>
     public TimeSpan Latency { get; set; }
@@ -140,6 +152,12 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
             return Task.FromException<T>(new IOException($"{Name} is down"));
         }
 
+        if (LoseAnswer())
+        {
+            return command().ContinueWith<T>(
+                _ => throw new IOException($"{Name} lost the answer"), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         if (defer)
         {
             var answer = command();
@@ -160,6 +178,23 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
         }
 
         return command();
+    }
+
+    private bool LoseAnswer()
+    {
+        var left = Volatile.Read(ref _answersToLose);
+        while (left > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _answersToLose, left - 1, left);
+            if (seen == left)
+            {
+                return true;
+            }
+
+            left = seen;
+        }
+
+        return false;
     }
 
     private sealed class Subscription(FakeLockNode node, INodeSubscription inner) : INodeSubscription

@@ -139,6 +139,25 @@ public sealed class InProcessHandoffTests
         Assert.True(_time.GetUtcNow() - started < TimeSpan.FromSeconds(10), "the waiter looked again, instead of sleeping to the holder's TTL");
     }
 
+    [Fact]
+    public async Task Release_WhoseHandoffRanButLostItsAnswer_GivesItBack_SoTheWaiterTakesTheLockBeforeItsTtl()
+    {
+        var (node, loop, hold, waiting) = await HeldWithAWaiterOfferedAsync(CancellationToken.None);
+        var started = _time.GetUtcNow();
+
+        // The handoff runs on the node, so the lock is the waiter's, but the release hears a fault.
+        node.LoseAnswers = 1;
+        await Assert.ThrowsAsync<LockBackendException>(() => loop.ReleaseAsync(hold, "holder", lateGrants: null).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, node.LoseAnswers);
+
+        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(50));
+
+        var took = _time.GetUtcNow() - started;
+        Assert.NotNull(outcome.Winner);
+        Assert.Equal("waiter", node.Value(Key));
+        Assert.True(took < TimeSpan.FromSeconds(10), $"the waiter took the lock after {took.TotalSeconds:F1} s: the handoff it was not told of held it until its TTL ran out");
+    }
+
     /// <summary>One process on one node: "holder" holds, and "waiter" waits, offered to the holder's release.</summary>
     private async Task<(FakeLockNode Node, AcquireLoop Loop, Hold Hold, Task<AcquireOutcome> Waiting)> HeldWithAWaiterOfferedAsync(CancellationToken cancellationToken)
     {
