@@ -83,6 +83,26 @@ public sealed class ExecTests(RedisFixture redis)
         }
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a reader held back by a writer that waits (readers do not
+    /// overtake it) was told the lock "is held by someone else", while only readers held it.
+    /// </summary>
+    [Fact]
+    public async Task ExecRead_HeldBackByAWaitingWriter_SaysSo()
+    {
+        var resource = NewResource();
+        await using var reader = await redis.Locks.AcquireReadAsync(resource);
+        var writer = redis.Locks.AcquireAsync(resource, TimeSpan.FromMinutes(1));
+        await Eventually(async () => await redis.Locks.InspectAsync(resource) is { Waiters: >= 1 } i ? i : null);
+
+        using var tool = await Tool.RunAsync(["exec", "--resource", resource, "--read", "--wait", "0", "--", "true"], redis.Endpoint);
+
+        Assert.Equal(75, tool.ExitCode);
+        Assert.Equal($"distlock: lock '{resource}' is held by a writer, or a writer waits for it; not acquired", tool.Stderr.Trim());
+        await reader.DisposeAsync();
+        await using var written = await writer;
+    }
+
     [Fact]
     public async Task Exec_DeprecatedWrite_IsThePlainExclusiveLock_PlusAWarning()
     {

@@ -220,7 +220,13 @@ internal static class ExecCommand
             (_, LockMode.Read) => locks.TryAcquireReadAsync(resource, timeout, cancellationToken),
             _ => locks.TryAcquireAsync(resource, timeout, cancellationToken),
         };
-        var busy = several ? $"locks {ExecSet.Quoted(names)} are not all free" : $"lock '{resource}' is held by someone else";
+        // A reader is held back by a writer that holds, or that waits (readers do not overtake it).
+        var busy = (several, mode) switch
+        {
+            (true, _) => $"locks {ExecSet.Quoted(names)} are not all free",
+            (_, LockMode.Read) => $"lock '{resource}' is held by a writer, or a writer waits for it",
+            _ => $"lock '{resource}' is held by someone else",
+        };
 
         try
         {
