@@ -41,6 +41,16 @@ internal static partial class Cli
             return Fail(ExitCodes.Usage, $"unknown command 'help'; for help type {command}");
         }
 
+        // "distlock --redis host status x": a command's option before the command. The parser would
+        // take the option's value for the command ("unknown command 'host'").
+        var early = own.TakeWhile(a => a != word).Select(a => a.Split('=')[0]).FirstOrDefault(a => a.StartsWith('-') && !root.Options.Any(o => o.Name == a || o.Aliases.Contains(a)));
+        var commandOf = early is null ? null : root.Subcommands.FirstOrDefault(c => !c.Hidden && c.Options.Any(o => o.Name == early || o.Aliases.Contains(early)));
+        if (commandOf is not null && !wantsHelp)
+        {
+            var named = own.FirstOrDefault(a => Visible(root).Contains(a)) ?? commandOf.Name;
+            return Fail(ExitCodes.Usage, $"{early} is an option of the commands, not of distlock: write it after the command, as in distlock {named} {early} ... (see distlock {named} --help)");
+        }
+
         if (word is not null && !root.Subcommands.Any(c => c.Name == word))
         {
             return Fail(ExitCodes.Usage, $"unknown command '{word}'{Suggest(word, Visible(root))} (see distlock --help)");

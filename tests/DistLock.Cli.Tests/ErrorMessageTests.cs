@@ -167,6 +167,19 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         Assert.Equal("distlock: DISTLOCK_REDIS: '=x' is not a valid configuration string: '=x' is neither host:port nor key=value", tool.Stderr.Trim());
     }
 
+    /// <summary>Regression (a review, 2026-12-06): "distlock --redis host status x" said "unknown command 'host'".</summary>
+    [Theory]
+    [InlineData("distlock: --redis is an option of the commands, not of distlock: write it after the command, as in distlock status --redis ... (see distlock status --help)", "--redis", "127.0.0.1:1", "status", "x")]
+    [InlineData("distlock: --prefix is an option of the commands, not of distlock: write it after the command, as in distlock list --prefix ... (see distlock list --help)", "--prefix=app:", "list")]
+    [InlineData("distlock: --json is an option of the commands, not of distlock: write it after the command, as in distlock status --json ... (see distlock status --help)", "--json", "status", "x")]
+    public async Task CommandOptionBeforeTheCommand_SaysWhereItGoes(string expected, params string[] arguments)
+    {
+        using var tool = await Tool.RunAsync(arguments);
+
+        Assert.Equal(64, tool.ExitCode);
+        Assert.Equal(expected, tool.Stderr.Trim());
+    }
+
     [Theory]
     [InlineData("distlock: unknown command 'help'; for help type distlock --help", "help")]
     [InlineData("distlock: unknown command 'help'; for help type distlock exec --help", "help", "exec")]
