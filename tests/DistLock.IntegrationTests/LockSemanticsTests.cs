@@ -455,4 +455,22 @@ public abstract class LockSemanticsTests
         Assert.NotNull(braced);
         Assert.Equal(KeyOf("a%7Db"), braced.Key);
     }
+    /// <summary>
+    /// A handle the application drops without releasing it gives the lock up when it is collected
+    /// (its finalizer), on every topology and for every kind of hold this suite reruns on: a waiter
+    /// gets it long before the TTL.
+    /// </summary>
+    [Fact]
+    public async Task DroppedHandle_GivesTheLockUpWhenCollected_AWaiterGetsItLongBeforeItsTtl()
+    {
+        var ttl = TimeSpan.FromMinutes(4);
+        await using var manager = await ManagerAsync(new LockManagerOptions { Defaults = { Ttl = ttl } });
+        await using var other = await ManagerAsync();
+        var resource = NewResource();
+        await DroppedHandles.AcquireAndDropAsync(() => AcquireAsync(manager, resource));
+
+        await using var next = await DroppedHandles.UntilGivenUpAsync(AcquireAsync(other, resource, ttl / 2));
+
+        Assert.Equal(LockState.Held, next.State);
+    }
 }

@@ -489,4 +489,19 @@ public abstract class MultiResourceSemanticsTests
 
         return total;
     }
+
+    /// <summary>A dropped set's handle gives every member up when collected: another caller gets the set long before its TTL.</summary>
+    [Fact]
+    public async Task DroppedSet_GivesEveryMemberUpWhenCollected_AnotherGetsTheSetLongBeforeItsTtl()
+    {
+        var ttl = TimeSpan.FromMinutes(4);
+        var names = NewNames(3);
+        await using var a = await _topology.ConnectAsync(new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(5), Defaults = { Ttl = ttl } });
+        await using var b = await ManagerAsync();
+        await DroppedHandles.AcquireAndDropAsync(() => a.AcquireAllAsync(names));
+
+        await using var set = await DroppedHandles.UntilGivenUpAsync(b.AcquireAllAsync(names, ttl / 2));
+
+        Assert.Equal(LockState.Held, set.State);
+    }
 }

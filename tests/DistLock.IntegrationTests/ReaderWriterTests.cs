@@ -327,4 +327,19 @@ public abstract class ReaderWriterTests
             await Task.Delay(20);
         }
     }
+
+    /// <summary>A dropped reader's handle gives its lease up when collected: a writer gets the lock long before its TTL.</summary>
+    [Fact]
+    public async Task DroppedReader_GivesItsLeaseUpWhenCollected_AWriterGetsTheLockLongBeforeItsTtl()
+    {
+        var ttl = TimeSpan.FromMinutes(4);
+        await using var readers = await ManagerAsync(new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(5), Defaults = { Ttl = ttl } });
+        await using var writers = await ManagerAsync();
+        var resource = NewResource();
+        await DroppedHandles.AcquireAndDropAsync(() => readers.AcquireReadAsync(resource));
+
+        await using var writer = await DroppedHandles.UntilGivenUpAsync(writers.AcquireAsync(resource, ttl / 2));
+
+        Assert.Equal(LockState.Held, writer.State);
+    }
 }
