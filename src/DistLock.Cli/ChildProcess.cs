@@ -18,11 +18,8 @@ internal sealed class ChildProcess : IDisposable
     private ChildProcess(Process process) => _process = process;
 
     /// <summary>
-    /// Starts <paramref name="command"/>. With <paramref name="diesWithDistLock"/>, on Linux, the
-    /// command is killed the moment distlock dies, even by SIGKILL, when nothing of distlock runs to
-    /// stop it and its lock runs out: it must not run on beside the next holder. Linux has a parent-death
-    /// signal for that (PR_SET_PDEATHSIG), set between fork and exec, which .NET cannot do itself:
-    /// util-linux's setpriv sets it, then runs the command in its own place (same process, same exit code).
+    /// Starts <paramref name="command"/>; with <paramref name="diesWithDistLock"/> it dies with
+    /// distlock where it can (see <see cref="Launchers"/>).
     /// </summary>
     public static async Task<ChildProcess> StartAsync(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, bool diesWithDistLock)
     {
@@ -33,15 +30,14 @@ internal sealed class ChildProcess : IDisposable
             throw new CliException(ExitCodes.CannotExecute, $"cannot run {command[0]}: is a directory");
         }
 
-        var setpriv = diesWithDistLock ? await FindDeathSignalSetterAsync() : null;
-        if (setpriv is not null && !PosixFiles.CanExecute(path, out var error))
-        {
-            // Asked before setpriv runs it, so that a command that cannot run fails in distlock's words, not setpriv's.
-            throw Refused(command[0], error, null);
-        }
+        var launchers = Launchers.For(command[0], path, diesWithDistLock);
+        var start = new ProcessStartInfo(launchers.Count == 0 ? path : launchers[0]) { UseShellExecute = false };
 
-        var start = new ProcessStartInfo(setpriv ?? path) { UseShellExecute = false };
-        foreach (var argument in setpriv is null ? command.Skip(1) : ["--pdeathsig", "KILL", "--", path, .. command.Skip(1)])
+        // Named to the launcher as .NET names a relative command to the system: its $0 is the same either way.
+        IEnumerable<string> arguments = launchers.Count == 0
+            ? command.Skip(1)
+            : [.. launchers.Skip(1), Path.IsPathRooted(path) ? path : Path.Combine(Directory.GetCurrentDirectory(), path), .. command.Skip(1)];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -61,7 +57,8 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    private static CliException Refused(string name, int error, Exception? cause)
+    /// <summary>The system refused to run <paramref name="name"/> (<paramref name="error"/>: its error number): said as a shell says it.</summary>
+    public static CliException Refused(string name, int error, Exception? cause)
     {
         if (error == NoSuchFile)
         {
@@ -114,10 +111,7 @@ internal sealed class ChildProcess : IDisposable
     /// the working directory first, so a file there named like a command would run instead of it.
     /// On Windows, its own search order stands.
     /// </summary>
-    private static string Locate(string name) =>
-        Find(name) ?? throw new CliException(ExitCodes.CommandNotFound, $"cannot run {name}: command not found");
-
-    private static string? Find(string name)
+    private static string Locate(string name)
     {
         if (OperatingSystem.IsWindows() || name.Contains('/', StringComparison.Ordinal))
         {
@@ -134,34 +128,7 @@ internal sealed class ChildProcess : IDisposable
             }
         }
 
-        return null;
-    }
-
-    /// <summary>
-    /// setpriv, where it can set the parent-death signal (Linux, util-linux 2.33 and later: an older
-    /// one refuses the option, and would not run the command at all); else null, and the command
-    /// outlives a distlock killed with SIGKILL (docs/cli.md).
-    /// </summary>
-    private static async Task<string?> FindDeathSignalSetterAsync()
-    {
-        if (!OperatingSystem.IsLinux() || Find("setpriv") is not { } setpriv)
-        {
-            return null;
-        }
-
-        var probe = new ProcessStartInfo(setpriv, ["--pdeathsig", "KILL", "--help"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        try
-        {
-            using var process = Process.Start(probe)!;
-            var drained = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
-            await process.WaitForExitAsync();
-            await drained;
-            return process.ExitCode == 0 ? setpriv : null;
-        }
-        catch (Win32Exception)
-        {
-            return null;
-        }
+        throw new CliException(ExitCodes.CommandNotFound, $"cannot run {name}: command not found");
     }
 
     public void Signal(int signal)

@@ -90,6 +90,42 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         }
     }
 
+    /// <summary>
+    /// A file the system cannot run is refused in distlock's words, whether the command is to die
+    /// with distlock (started through setpriv, on Linux) or not: not in setpriv's, and not handed
+    /// to /bin/sh, which glibc's execvp does with a file the kernel refuses (a review, 2026-12-06).
+    /// </summary>
+    [Theory]
+    [InlineData("echo ran\n", 126, "exec format error", false)]
+    [InlineData("echo ran\n", 126, "exec format error", true)]
+    [InlineData("#!/nonexistent/interpreter\necho ran\n", 127, "command not found", false)]
+    [InlineData("#!/nonexistent/interpreter\necho ran\n", 127, "command not found", true)]
+    public async Task Exec_FileTheSystemCannotRun_IsRefusedInDistLocksWords(string content, int exitCode, string reason, bool onLostIgnore)
+    {
+        var directory = Directory.CreateTempSubdirectory("distlock-unrunnable-");
+        try
+        {
+            var file = Path.Combine(directory.FullName, "unrunnable");
+            await File.WriteAllTextAsync(file, content);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            string[] ignore = onLostIgnore ? ["--on-lost", "ignore"] : [];
+
+            using var tool = await Tool.RunAsync(["exec", "--resource", "unrunnable-" + Guid.NewGuid().ToString("N")[..8], .. ignore, "--", file], redis.Endpoint);
+
+            Assert.Equal(exitCode, tool.ExitCode);
+            Assert.Equal($"distlock: cannot run {file}: {reason}", tool.Stderr.Trim());
+            Assert.DoesNotContain("ran", tool.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Regression (a review, 2026-12-06): "cannot run /tmp: success".</summary>
     [Fact]
     public async Task Exec_Directory_SaysSo_Exits126()

@@ -84,6 +84,24 @@ public sealed class ExecTests(RedisFixture redis)
     }
 
     /// <summary>
+    /// Regression (a review, 2026-12-06): the command inherited .NET's ignored SIGPIPE, so in
+    /// "yes | head -n 1" yes was not stopped by the closed pipe but wrote "Broken pipe" errors, as
+    /// it does under no shell. With --on-lost ignore too: it is not about dying with distlock.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Exec_TheCommandHasSigpipesDefault_APipeToHeadEndsQuietly(bool onLostIgnore)
+    {
+        string[] ignore = onLostIgnore ? ["--on-lost", "ignore"] : [];
+        using var tool = await Tool.RunAsync(["exec", "--resource", NewResource(), .. ignore, "--", "sh", "-c", "yes | head -n 1"], redis.Endpoint);
+
+        Assert.Equal(0, tool.ExitCode);
+        Assert.Equal("y", tool.Stdout.Trim());
+        Assert.Equal(string.Empty, tool.Stderr.Trim());
+    }
+
+    /// <summary>
     /// Regression (a review, 2026-12-06): a reader held back by a writer that waits (readers do not
     /// overtake it) was told the lock "is held by someone else", while only readers held it.
     /// </summary>
