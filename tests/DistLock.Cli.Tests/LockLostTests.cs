@@ -46,6 +46,7 @@ public sealed class LockLostTests
         Assert.Equal(3, await tool.WaitAsync(20));
         Assert.Contains("keeps running", tool.Stderr, StringComparison.Ordinal);
     }
+
     /// <summary>
     /// Regression (a review, 2026-12-06): a distlock killed with SIGKILL (or by the OOM killer) left
     /// its command running, past the lock's TTL and beside the next holder. On Linux the command
