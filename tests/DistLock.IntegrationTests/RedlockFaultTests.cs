@@ -56,6 +56,33 @@ public sealed class RedlockFaultTests
         Assert.True(await Eventually.TrueWithinAsync(TimeSpan.FromSeconds(5), async () => await CountHoldersAsync(servers.Skip(killed), "lock:{majority-down}") == 0));
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): with two nodes of three paused and the third holding the
+    /// lock for someone else, its refusal and the first timeout decided the round, and the outage
+    /// read as a busy lock: TryAcquireAsync returned null, a waiter timed out as for contention.
+    /// </summary>
+    [Fact]
+    public async Task TryAcquireAsync_MajorityPaused_TheNodeUpHeldByOther_ThrowsLockBackendException_NotNull()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new StartedServers(servers);
+        await using var holder = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        await using var other = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), Options());
+        await using var held = await holder.AcquireAsync("majority-paused");
+        await servers[0].PauseAsync();
+        await servers[1].PauseAsync();
+        try
+        {
+            await Assert.ThrowsAsync<LockBackendException>(() => other.TryAcquireAsync("majority-paused"));
+            await Assert.ThrowsAsync<LockBackendException>(() => other.TryAcquireAsync("majority-paused", TimeSpan.FromSeconds(1)));
+        }
+        finally
+        {
+            servers[0].Resume();
+            servers[1].Resume();
+        }
+    }
+
     [Fact]
     public async Task AcquireAsync_OneOfThreePaused_DoesNotWaitForIt_AndNoKeyOutlivesTheRelease()
     {

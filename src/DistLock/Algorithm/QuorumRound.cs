@@ -63,6 +63,7 @@ internal static class QuorumRound
         private readonly int _quorum = LockValidity.QuorumSize(count);
         private int _granted;
         private int _refusedOrFailed;
+        private int _failed;
         private bool _done;
 
         public Task<NodeResult?[]> Decided => _decided.Task;
@@ -96,10 +97,11 @@ internal static class QuorumRound
                 else
                 {
                     _refusedOrFailed++;
+                    _failed += answer.Reply == NodeReply.Failed ? 1 : 0;
                 }
 
                 var everyone = _granted + _refusedOrFailed == count;
-                var decided = stopWhenDecided && (_granted >= _quorum || _refusedOrFailed > count - _quorum);
+                var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > count - _quorum && OutageSettled(count - _granted - _refusedOrFailed)));
                 if (!everyone && !decided)
                 {
                     return;
@@ -111,6 +113,14 @@ internal static class QuorumRound
             // Outside the lock: this runs the round's continuation.
             _decided.SetResult(_answers);
         }
+
+        /// <summary>
+        /// Whether a lost round is a busy lock or an outage is known: a majority failed, or too few
+        /// can still fail for that. A refusal with one failure in three is not yet either: if the
+        /// node still out fails too, no majority could answer, and the caller must hear of an outage,
+        /// not of a busy lock. (A hung minority still costs nothing: refusals from a majority settle it.)
+        /// </summary>
+        private bool OutageSettled(int pending) => _failed > count - _quorum || _failed + pending <= count - _quorum;
     }
 
     private static Task<NodeResult> Start<TState>(Func<ILockNode, TState, Task<NodeResult>> command, ILockNode node, TState state)

@@ -70,6 +70,45 @@ public sealed class RedlockProtocolTests
         Assert.True(await FakeClock.PollAsync(() => nodes[1].Ran == 2 && nodes[2].Ran == 2 && !nodes[1].Holds(Key) && !nodes[2].Holds(Key)), "late grants are given back");
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): the one node that answered held the lock, so its refusal
+    /// and the first timeout decided the round as lost before the second timeout was counted, and
+    /// an outage of two nodes in three read as a busy lock (TryAcquireAsync returned null).
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("q")]
+    public async Task TryAcquireOnce_TheOneNodeUpHeldByOther_TwoHung_IsAnOutage_NotABusyLock(string? queue)
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[0].Seed(Key, "other", TimeSpan.FromSeconds(4));
+        nodes[1].Hung = true;
+        nodes[2].Hung = true;
+
+        var result = await _time.AdvanceUntilDoneAsync(quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl, queue: queue ?? string.Empty), TimeSpan.FromMilliseconds(10));
+
+        Assert.False(result.Acquired);
+        Assert.IsType<TimeoutException>(result.BackendError);
+        Assert.Equal(2, result.Round.Failed);
+        nodes[1].Wake();
+        nodes[2].Wake();
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_TwoRefuse_OneHung_IsBusyAtOnce_WithoutWaitingForTheHungNode()
+    {
+        var (quorum, nodes) = Create(3);
+        nodes[0].Seed(Key, "other", TimeSpan.FromSeconds(4));
+        nodes[1].Seed(Key, "other", TimeSpan.FromSeconds(4));
+        nodes[2].Hung = true;
+
+        var result = await quorum.TryAcquireOnceAsync(Holds.Exclusive(Key), Value, Ttl).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.False(result.Acquired);
+        Assert.Null(result.BackendError);
+        nodes[2].Wake();
+    }
+
     [Fact]
     public async Task TryAcquireOnce_MajorityHeldByOther_IsBusyReportsHolderTtlAndUndoesOwnGrant()
     {
