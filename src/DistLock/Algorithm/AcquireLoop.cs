@@ -176,25 +176,33 @@ internal sealed class AcquireLoop
 
                 // A caller that gave up (timeout, cancellation, retries spent) and then looks again
                 // must not find a turn handed to the queue it just left, nor part of a set it kept.
-                await _protocol.WithinNodeTimeoutAsync(leaving).ConfigureAwait(false);
+                // Awaited within what is left of the call's bound: when the node hung, the last
+                // attempt already waited a node timeout out.
+                await _protocol.WithinNodeTimeoutAsync(leaving, wait.LeftOfBound(_protocol.NodeTimeout)).ConfigureAwait(false);
                 if (hold.HoldsWhileWaiting)
                 {
-                    await ReleaseKeptAsync(hold, id).ConfigureAwait(false);
+                    await _protocol.WithinNodeTimeoutAsync(ReleaseKeptAsync(hold, id), wait.LeftOfBound(_protocol.NodeTimeout)).ConfigureAwait(false);
                 }
             }
         }
     }
 
+    /// <summary>Gives back what a set kept while it waited; counted as work in flight, as it may outlast the call.</summary>
     private async Task ReleaseKeptAsync(Hold hold, string id)
     {
+        InFlight.Enter();
         try
         {
-            await _protocol.WithinNodeTimeoutAsync(_protocol.ReleaseAsync(hold, id)).ConfigureAwait(false);
+            await _protocol.ReleaseAsync(hold, id).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             // Whatever stays expires with its TTL.
             Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
+        }
+        finally
+        {
+            InFlight.Exit();
         }
     }
 

@@ -29,6 +29,9 @@ internal sealed class RedlockProtocol
 
     public TimeProvider Time => _time;
 
+    /// <summary>How long one call to a node may take.</summary>
+    public TimeSpan NodeTimeout => _nodeTimeout;
+
     /// <summary>The clean-ups under way that a closing manager waits for, before its connections close (see <see cref="InFlightWork"/>).</summary>
     public InFlightWork InFlight { get; } = new();
 
@@ -131,12 +134,21 @@ internal sealed class RedlockProtocol
         return (token, atToken);
     }
 
-    /// <summary>Awaits <paramref name="work"/> for at most the node timeout; what is left carries on unobserved.</summary>
-    public async Task WithinNodeTimeoutAsync(Task work)
+    /// <summary>
+    /// Awaits <paramref name="work"/> for at most the node timeout, and no longer than
+    /// <paramref name="budget"/> (what is left of a call's bound); what is left carries on unobserved.
+    /// </summary>
+    public async Task WithinNodeTimeoutAsync(Task work, TimeSpan? budget = null)
     {
+        var patience = budget is { } left && left < _nodeTimeout ? left : _nodeTimeout;
+        if (patience <= TimeSpan.Zero)
+        {
+            return;
+        }
+
         try
         {
-            await work.WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
+            await work.WaitAsync(patience, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

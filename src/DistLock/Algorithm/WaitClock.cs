@@ -47,5 +47,12 @@ internal readonly struct WaitClock
     }
 
     /// <summary>True for a timeout that waits forever: infinite, or longer than <see cref="LongestFiniteWait"/>.</summary>
+    /// <summary>
+    /// What is left of the call's bound, its timeout plus <paramref name="nodeTimeout"/> (an attempt
+    /// started at the deadline ends within it); null when it waits forever. Clean-up after giving up
+    /// is awaited only within it, so that a call returns at most a node timeout after its timeout.
+    /// </summary>
+    public TimeSpan? LeftOfBound(TimeSpan nodeTimeout) => _timeout == Timeout.InfiniteTimeSpan ? null : _timeout + nodeTimeout - Elapsed;
+
     public static bool IsForever(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan || timeout > LongestFiniteWait;
 }

@@ -34,6 +34,27 @@ public sealed class AcquireLoopTests
         Assert.Equal(5, _node.Commands);   // and one SUBSCRIBE, and one leave when it leaves the line
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a waiter that gave up while the node hung returned two
+    /// node timeouts after its timeout, not one as documented: its last attempt waited one out,
+    /// and leaving the line another.
+    /// </summary>
+    [Fact]
+    public async Task Run_NodeHangsWhileWaiting_ReturnsAtMostOneNodeTimeoutAfterTheTimeout()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var started = _time.GetUtcNow();
+        var running = Loop(maxRetries: -1).RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // try, subscribe, in line
+        _node.Hung = true;
+
+        await Assert.ThrowsAsync<LockBackendException>(() => _time.AdvanceUntilDoneAsync(running, TimeSpan.FromMilliseconds(10)));
+
+        var took = _time.GetUtcNow() - started;
+        Assert.True(took <= TimeSpan.FromMilliseconds(1300 + 10), $"returned {took.TotalMilliseconds:F0} ms after it started: its timeout is 300 ms, the node timeout 1 s");
+        _node.Wake();
+    }
+
     [Fact]
     public async Task Run_NoPubSub_PollsAtRetryDelay()
     {
