@@ -77,7 +77,13 @@ internal sealed class AcquireLoop
         {
             if (!await TakeTurnAsync(place.Value.Turn.Task, wait, cancellationToken).ConfigureAwait(false))
             {
-                return GiveUp(key, attempts, wait);
+                // Its time ran out behind a waiter of its own process, so it may never have asked: one
+                // look of its own tells a busy lock from an outage, which must not read as contention
+                // (and takes the lock if it is free after all).
+                attempts++;
+                var last = await AttemptAsync(hold, id, ttl, queue: null, stay: false, cancellationToken).ConfigureAwait(false);
+                acquired = last.Acquired;
+                return Decided(last, hold, attempts, wait) ?? GiveUp(key, attempts, wait, last.Round.Busy);
             }
 
             // Subscribed before the attempt that precedes waiting, so a wake in between is seen.

@@ -55,6 +55,43 @@ public sealed class AcquireLoopTests
         _node.Wake();
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a waiter behind another waiter of its own process never
+    /// asks the node itself (only the head does), so when the node went down while it waited, its
+    /// timeout read as a busy lock ("still held by another owner after 0 attempts"), where a waiter
+    /// alone in its process hears of the outage.
+    /// </summary>
+    [Fact]
+    public async Task Run_BehindALocalWaiter_NodeDownWhenItsTimeRunsOut_IsAnOutage_NotABusyLock()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var loop = Loop(maxRetries: -1);
+        var head = loop.RunAsync(Holds.Exclusive(Key), "head", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // try, subscribe, in line
+        var behind = loop.RunAsync(Holds.Exclusive(Key), "behind", Ttl, TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        _node.Down = true;
+
+        await Assert.ThrowsAsync<LockBackendException>(() => _time.AdvanceUntilDoneAsync(behind, TimeSpan.FromMilliseconds(10)));
+
+        _node.Down = false;
+        Assert.False(head.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Run_BehindALocalWaiter_TimesOutAsBusy_AfterOneLookOfItsOwn()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var loop = Loop(maxRetries: -1);
+        _ = loop.RunAsync(Holds.Exclusive(Key), "head", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // try, subscribe, in line
+
+        var outcome = await _time.AdvanceUntilDoneAsync(
+            loop.RunAsync(Holds.Exclusive(Key), "behind", Ttl, TimeSpan.FromMilliseconds(300), CancellationToken.None), TimeSpan.FromMilliseconds(10));
+
+        Assert.Null(outcome.Winner);
+        Assert.Equal(1, outcome.Attempts);
+    }
+
     [Fact]
     public async Task Run_NoPubSub_PollsAtRetryDelay()
     {
