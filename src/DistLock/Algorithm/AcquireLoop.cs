@@ -87,7 +87,7 @@ internal sealed class AcquireLoop
             }
 
             // Subscribed before the attempt that precedes waiting, so a wake in between is seen.
-            await queue.Subscriptions.ConfigureAwait(false);
+            await queue.MajoritySubscribed.ConfigureAwait(false);
             if (first is not null && wait.MaxRetries >= 0)
             {
                 // A finite MaxRetries means "attempts, RetryDelay apart" (the seeds' meaning): the

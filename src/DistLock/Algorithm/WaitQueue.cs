@@ -26,7 +26,9 @@ internal sealed class WaitQueue
     private long _keptPlaceAt = -1;
     private bool _closed;
     private bool _idle;
-    private INodeSubscription?[]? _subscribed;
+    private readonly INodeSubscription?[] _subscribed;
+    private readonly TaskCompletionSource _majoritySubscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _subscribeAnswers;
 
     /// <param name="nodes">The nodes.</param>
     /// <param name="hold">What the queue waits for.</param>
@@ -38,6 +40,7 @@ internal sealed class WaitQueue
         Hold = hold;
         _time = time;
         Id = hold.NewQueueId();
+        _subscribed = new INodeSubscription?[nodes.Count];
         Subscriptions = SubscribeAllAsync(subscribeTimeout);
     }
 
@@ -64,7 +67,28 @@ internal sealed class WaitQueue
     public Task<INodeSubscription?[]> Subscriptions { get; }
 
     /// <summary>True when a wake would reach this queue: at least one node's subscription is up.</summary>
-    public bool NotificationsLive => Volatile.Read(ref _subscribed)?.Any(s => s is { IsActive: true }) ?? false;
+    public bool NotificationsLive
+    {
+        get
+        {
+            for (var i = 0; i < _subscribed.Length; i++)
+            {
+                if (Volatile.Read(ref _subscribed[i]) is { IsActive: true })
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Completes when a majority of the nodes answered the subscribe (subscribed or failed): a
+    /// release is announced by every node, so that many hear one, and a hung minority node does not
+    /// keep a new waiter a subscribe timeout.
+    /// </summary>
+    public Task MajoritySubscribed => _majoritySubscribed.Task;
 
     public long Releases => Interlocked.Read(ref _releases);
 
@@ -394,14 +418,22 @@ internal sealed class WaitQueue
         }
     }
 
-    private async Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout)
+    private Task<INodeSubscription?[]> SubscribeAllAsync(TimeSpan timeout) =>
+        Task.WhenAll(_nodes.Select((node, i) => SubscribeOneAsync(node, i, timeout)));
+
+    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, int index, TimeSpan timeout)
     {
-        var subscribed = await Task.WhenAll(_nodes.Select(node => SubscribeOneAsync(node, timeout))).ConfigureAwait(false);
-        Volatile.Write(ref _subscribed, subscribed);
-        return subscribed;
+        var subscription = await SubscribeOrNullAsync(node, timeout).ConfigureAwait(false);
+        Volatile.Write(ref _subscribed[index], subscription);
+        if (Interlocked.Increment(ref _subscribeAnswers) == LockValidity.QuorumSize(_nodes.Count))
+        {
+            _majoritySubscribed.TrySetResult();
+        }
+
+        return subscription;
     }
 
-    private async Task<INodeSubscription?> SubscribeOneAsync(ILockNode node, TimeSpan timeout)
+    private async Task<INodeSubscription?> SubscribeOrNullAsync(ILockNode node, TimeSpan timeout)
     {
         var subscribing = Hold.SubscribeAsync(node, Id, notice => OnWake(node, notice), OnNews);
         try

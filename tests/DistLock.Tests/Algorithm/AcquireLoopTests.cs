@@ -92,6 +92,35 @@ public sealed class AcquireLoopTests
         Assert.Equal(1, outcome.Attempts);
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a new waiter waited for every node's SUBSCRIBE before it
+    /// went on, so one hung node of three kept each one a subscribe timeout (the node timeout) from
+    /// a lock released right away: a hung minority must cost no call its timeout.
+    /// </summary>
+    [Fact]
+    public async Task Run_Redlock_OneNodeHung_AWaiterGetsAReleasedLockWithoutWaitingOutTheHungSubscribe()
+    {
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) { Hung = true } };
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        nodes[1].Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var loop = new AcquireLoop(
+            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var started = _time.GetUtcNow();
+        var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1 && nodes[1].Listeners == 1));
+
+        var notice = ReleaseNotice.New("other");
+        await _node.ReleaseAsync(Key, "other", notice);
+        await nodes[1].ReleaseAsync(Key, "other", notice);
+        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(10));
+
+        Assert.NotNull(outcome.Winner);
+        var took = _time.GetUtcNow() - started;
+        Assert.True(took < TimeSpan.FromMilliseconds(500), $"took {took.TotalMilliseconds:F0} ms: the node timeout is 1 s");
+        nodes[2].Wake();
+    }
+
     [Fact]
     public async Task Run_NoPubSub_PollsAtRetryDelay()
     {

@@ -86,7 +86,14 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
 
     public override async Task<INodeSubscription> SubscribeAsync(string[] channels, Action<int, string?> onMessage)
     {
+        var (hung, hang) = (Hung, _hang);
         Interlocked.Increment(ref _commands);
+        if (hung)
+        {
+            // A paused server does not answer a SUBSCRIBE either.
+            await hang.Task;
+        }
+
         if (NoPubSub || Down)
         {
             throw new IOException($"{Name} refuses SUBSCRIBE");
