@@ -83,6 +83,38 @@ public sealed class RedlockFaultTests
         }
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-06): a new waiter waited for every node's SUBSCRIBE, so with one
+    /// node of three paused it got a lock released at once only a node timeout after it started.
+    /// </summary>
+    [Fact]
+    public async Task AcquireAsync_OneOfThreePaused_AWaiterGetsAReleasedLockWithoutWaitingOutTheNodeTimeout()
+    {
+        var options = new RedisLockManagerOptions { NodeTimeout = TimeSpan.FromSeconds(5) };
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new StartedServers(servers);
+        await using var holder = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), options);
+        await using var waiter = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint), options);
+        var held = await holder.AcquireAsync("one-paused-waiter");
+        await servers[0].PauseAsync();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var waiting = waiter.AcquireAsync("one-paused-waiter", TimeSpan.FromSeconds(30));
+            await Task.Delay(500); // time must pass: the waiter is to be waiting when the release comes
+            Assert.True(await held.ReleaseAsync());
+
+            await using var next = await waiting;
+
+            // Before, at least the node timeout (5 s): the paused node's SUBSCRIBE never answered.
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3), $"took {stopwatch.Elapsed}");
+        }
+        finally
+        {
+            servers[0].Resume();
+        }
+    }
+
     [Fact]
     public async Task AcquireAsync_OneOfThreePaused_DoesNotWaitForIt_AndNoKeyOutlivesTheRelease()
     {
