@@ -86,6 +86,9 @@ internal sealed class ChildProcess : IDisposable
             {
                 var process = Process.Start(start) ?? throw new InvalidOperationException("no process was started");
                 started.SetResult(process);
+
+                // Blocks on purpose: the thread's life is the signal's reach. It is this command's own
+                // thread, never a thread-pool one, and distlock waits for the command asynchronously.
                 process.WaitForExit();
             }
             catch (Exception ex) when (!started.Task.IsCompleted)

@@ -92,16 +92,5 @@ public sealed class LockLostTests
     }
 
     /// <summary>Running, not a zombie: a killed process whose new parent does not reap it stays in /proc.</summary>
-    private static bool Alive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private static bool Alive(int pid) => ProcessStates.Of(pid) is { } state && state != 'Z';
 }

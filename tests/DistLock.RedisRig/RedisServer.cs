@@ -166,15 +166,8 @@ public sealed class RedisServer : IAsyncDisposable
             return true;
         }
 
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{ProcessId}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] is 'T' or 'Z' or 'X';
-        }
-        catch (IOException)
-        {
-            return true; // Gone: it answers nothing either.
-        }
+        // Gone (null) answers nothing either.
+        return ProcessStates.Of(ProcessId) is null or 'T' or 'Z' or 'X';
     }
 
     /// <summary>SIGCONT: a paused server carries on.</summary>

@@ -318,14 +318,14 @@ internal sealed class RedlockProtocol
         InFlight.Enter();
         try
         {
-            // A call that has ended is not awaited, and a release sends its commands before it first
+            // An ended call's await goes on at once, and a release sends its commands before it first
             // waits: so the give-back is sent before this returns, before the waiter is resumed, and on
             // the node's connection runs ahead of any attempt the waiter then makes under the same id.
             // That is what makes it safe to give back a call that failed: its script may have run with
             // only the reply lost; where it did not, the give-back runs while the lock is not that
             // id's, and deletes nothing.
             var handedOver = call.IsCompleted
-                ? !call.IsCompletedSuccessfully || call.Result.HandedOver
+                ? !call.IsCompletedSuccessfully || (await call.ConfigureAwait(false)).HandedOver
                 : await HandedOverAsync(call).ConfigureAwait(false);
             if (handedOver)
             {

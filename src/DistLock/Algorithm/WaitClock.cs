@@ -46,7 +46,6 @@ internal readonly struct WaitClock
         }
     }
 
-    /// <summary>True for a timeout that waits forever: infinite, or longer than <see cref="LongestFiniteWait"/>.</summary>
     /// <summary>
     /// What is left of the call's bound, its timeout plus <paramref name="nodeTimeout"/> (an attempt
     /// started at the deadline ends within it); null when it waits forever. Clean-up after giving up
@@ -54,5 +53,6 @@ internal readonly struct WaitClock
     /// </summary>
     public TimeSpan? LeftOfBound(TimeSpan nodeTimeout) => _timeout == Timeout.InfiniteTimeSpan ? null : _timeout + nodeTimeout - Elapsed;
 
+    /// <summary>True for a timeout that waits forever: infinite, or longer than <see cref="LongestFiniteWait"/>.</summary>
     public static bool IsForever(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan || timeout > LongestFiniteWait;
 }
