@@ -140,35 +140,10 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>
     /// SIGSTOP: the server stops answering but keeps its connections open. Returns once the kernel
-    /// shows it stopped: the signal is only pending when kill returns, and a command sent meanwhile
-    /// would still be answered.
+    /// shows every thread of it stopped: the signal is only on its way when kill returns, and a
+    /// command sent meanwhile would still be answered.
     /// </summary>
-    public async Task PauseAsync()
-    {
-        Signal(Signals.SigStop);
-        var deadline = Environment.TickCount64 + 30_000;
-        while (!IsStopped())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                throw new TimeoutException($"redis-server {ProcessId} did not stop within 30 s of SIGSTOP.");
-            }
-
-            await Task.Delay(1).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Whether the process is stopped (state T in /proc), or gone.</summary>
-    private bool IsStopped()
-    {
-        if (_process is not { HasExited: false })
-        {
-            return true;
-        }
-
-        // Gone (null) answers nothing either.
-        return ProcessStates.Of(ProcessId) is null or 'T' or 'Z' or 'X';
-    }
+    public Task PauseAsync() => _process is { HasExited: false } process ? Signals.StopAsync(process.Id) : Task.CompletedTask;
 
     /// <summary>SIGCONT: a paused server carries on.</summary>
     public void Resume() => Signal(Signals.SigCont);

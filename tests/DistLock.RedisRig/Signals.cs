@@ -21,6 +21,31 @@ public static partial class Signals
     public static int Send(int processId, int signal) => Kill(processId, signal);
 
     /// <summary>
+    /// SIGSTOP, then waits until no thread of the process can run (at most 30 s). kill returns while
+    /// the stop is only on its way: a .NET process's last threads stop 1.5-6 ms later on an idle
+    /// machine, and a wake that reaches one of them meanwhile is still acted on, so a "stopped"
+    /// waiter could still take a lock released right after the kill.
+    /// </summary>
+    public static async Task StopAsync(int processId)
+    {
+        if (Send(processId, SigStop) != 0)
+        {
+            throw new InvalidOperationException($"Could not send SIGSTOP to process {processId}.");
+        }
+
+        var deadline = Environment.TickCount64 + 30_000;
+        while (!ProcessStates.IsHalted(processId))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException($"Process {processId} did not stop within 30 s of SIGSTOP.");
+            }
+
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Lets the processes this one starts be interrupted with SIGINT. A shell without job control
     /// starts a command run in the background (<c>cmd &amp;</c>) with SIGINT ignored, every process
     /// it starts inherits that, and .NET then never tells a tool under test of a SIGINT: its

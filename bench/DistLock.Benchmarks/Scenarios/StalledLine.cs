@@ -81,7 +81,7 @@ public static class StalledLine
             {
                 if (stop)
                 {
-                    Signals.Send(worker.Id, Signals.SigStop);
+                    await Signals.StopAsync(worker.Id);
                 }
                 else
                 {

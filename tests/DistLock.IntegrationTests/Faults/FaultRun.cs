@@ -152,15 +152,30 @@ public sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>
-    /// A worker that waits for the lock now (asked, not yet answered) while another holds it,
-    /// waiting until there is one; <paramref name="alone"/>: the only one waiting, so first in line.
+    /// Waits until one live worker alone waits while another holds the lock, and stops that waiter
+    /// (SIGSTOP). Returns it once the history read after the stop still shows the holder holding and
+    /// it waiting: the holder has not sent its release, so the stopped worker waits, not holds.
     /// </summary>
-    public async Task<int> WaitForWaiterAsync(TimeSpan timeout, bool alone = false) =>
-        (await WaitForWaitersAsync(1, alone ? 1 : int.MaxValue, timeout))[0];
+    public async Task<int> StopLoneWaiterAsync(TimeSpan timeout)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var seen = await WaitForContentionAsync(1, 1, timeout);
+            var waiter = seen.Waiters[0];
+            await StopAsync(waiter);
+            if (Contention(History()) is { } now && now.Holder == seen.Holder && now.Token == seen.Token && now.Waiters.SequenceEqual(seen.Waiters))
+            {
+                return waiter;
+            }
 
-    /// <summary>Waits until between <paramref name="least"/> and <paramref name="most"/> live workers wait for the lock while another holds it; returns them.</summary>
-    public async Task<List<int>> WaitForWaitersAsync(int least, int most, TimeSpan timeout) =>
-        (await WaitForContentionAsync(least, most, timeout)).Waiters;
+            Signal(waiter, Signals.SigCont);
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                throw new TimeoutException($"no lone waiter stayed waiting while stopped within {timeout}");
+            }
+        }
+    }
 
     /// <summary>
     /// Waits until at least <paramref name="least"/> live workers wait while another holds the lock,
@@ -173,7 +188,7 @@ public sealed class FaultRun : IAsyncDisposable
         while (true)
         {
             var seen = await WaitForContentionAsync(least, int.MaxValue, timeout);
-            Signal(seen.Holder, Signals.SigStop);
+            await StopAsync(seen.Holder);
 
             // A stopped worker writes nothing more, and writes release-invoke before it sends a
             // release: if the history still shows it holding, it holds until continued.
@@ -282,6 +297,9 @@ public sealed class FaultRun : IAsyncDisposable
         server.Resume();
         return (pausedAt, resumedAt);
     }
+
+    /// <summary>SIGSTOP to worker <paramref name="id"/>; returns once none of its threads can run.</summary>
+    public Task StopAsync(int id) => Signals.StopAsync(_workers[id].Id);
 
     public void Signal(int id, int signal)
     {

@@ -77,7 +77,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), Ttl, holdMs: 200);
 
         var (paused, token) = await run.WaitForHolderAsync(Patience);
-        run.Signal(paused, Signals.SigStop);
+        await run.StopAsync(paused);
 
         // Paused until the other worker has taken the lock and written with its newer token.
         await run.WaitForAsync(h => h.Any(e => e.Kind == "write-ok" && e.Token > token), Patience);
@@ -175,9 +175,9 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         int paused;
         while (true)
         {
-            // The only waiter, and already in Redis's line (its attempt in line was made): first in it.
-            paused = await run.WaitForWaiterAsync(Patience, alone: true);
-            run.Signal(paused, Signals.SigStop);
+            // The only waiter, stopped while the holder still holds, and already in Redis's line
+            // (its attempt in line was made): first in it.
+            paused = await run.StopLoneWaiterAsync(Patience);
             if (await admin.GetDatabase().SortedSetLengthAsync(line) == 1)
             {
                 break;

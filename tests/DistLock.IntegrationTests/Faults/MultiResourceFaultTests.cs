@@ -172,7 +172,7 @@ public sealed class MultiResourceFaultTests(ITestOutputHelper output)
         while (true)
         {
             var seen = (await FirstAsync(run, h => Holders(h).Where(x => !gone.Contains(x.Worker))))[0];
-            run.Signal(seen.Worker, Signals.SigStop);
+            await run.StopAsync(seen.Worker);
             if (Holders(run.History()).Any(x => x.Worker == seen.Worker && x.Token == seen.Token))
             {
                 return seen;
@@ -192,7 +192,7 @@ public sealed class MultiResourceFaultTests(ITestOutputHelper output)
         while (true)
         {
             var seen = (await FirstAsync(run, h => BlockedWaiters(h).Where(x => !gone.Contains(x.Worker) && !gone.Contains(x.Holder))))[0];
-            run.Signal(seen.Worker, Signals.SigStop);
+            await run.StopAsync(seen.Worker);
             if (BlockedWaiters(run.History()).Any(x => x.Worker == seen.Worker && x.Asked == seen.Asked && x.Holder == seen.Holder && x.Token == seen.Token))
             {
                 return (seen.Worker, seen.Wanted);

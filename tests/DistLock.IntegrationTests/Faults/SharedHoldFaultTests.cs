@@ -71,7 +71,7 @@ public sealed class SharedHoldFaultTests(ITestOutputHelper output)
         run.Kill(killed);
         var killedAt = Stopwatch.GetTimestamp();
         var paused = await HolderAsync(run, except: [killed]);
-        run.Signal(paused, Signals.SigStop);
+        await run.StopAsync(paused);
         await Task.Delay(Ttl * 2 / 5); // time must pass: paused for less than its TTL, so its lease outlives the pause
         run.Signal(paused, Signals.SigCont);
         run.Kill(await HolderAsync(run, except: [killed, paused]));

@@ -91,7 +91,7 @@ public sealed class StalledLineFaultTests(ITestOutputHelper output)
                     }
                     else
                     {
-                        run.Signal(id, Signals.SigStop);
+                        await run.StopAsync(id);
                     }
                 }
 
