@@ -237,6 +237,8 @@ public sealed class LeaderElectionTests
         Assert.Throws<ArgumentException>("name", () => locks.CreateElection(" "));
         Assert.Throws<ArgumentOutOfRangeException>("Ttl", () => locks.CreateElection("x", new LeaderElectionOptions { Ttl = TimeSpan.Zero }));
         Assert.Throws<ArgumentOutOfRangeException>("MaxRetryBackoff", () => locks.CreateElection("x", new LeaderElectionOptions { MaxRetryBackoff = TimeSpan.FromMilliseconds(10) }));
+        Assert.Throws<ArgumentOutOfRangeException>("MaxRetryBackoff", () => locks.CreateElection("x", new LeaderElectionOptions { MaxRetryBackoff = TimeSpan.FromDays(100) }));
+        Assert.NotNull(locks.CreateElection("x", new LeaderElectionOptions { MaxRetryBackoff = TimeSpan.FromHours(1) }));
         Assert.ThrowsAny<ArgumentException>(() => locks.CreateElection("x", new LeaderElectionOptions { HolderLabel = "bad\nlabel" }));
     }
 }
