@@ -73,8 +73,12 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
     [Fact]
     public async Task HolderPausedPastItsTtl_FindsItsLockLost_AndItsWritesRejected()
     {
+        // A TTL of 2 s, not the class's 500 ms: the live worker must never lose its lock, and with
+        // 500 ms (an extension every 167 ms) it once did, starved on a machine running two CPU hogs
+        // beside the suite; the paused holder's loss is what this test is about.
+        const int ttl = 2000;
         await using var redis = await RedisServer.StartAsync();
-        await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), Ttl, holdMs: 200);
+        await using var run = await FaultRun.StartAsync([redis], workers: 2, FaultRun.Seconds(4), ttl, holdMs: 200);
 
         var (paused, token) = await run.WaitForHolderAsync(Patience);
         await run.StopAsync(paused);
