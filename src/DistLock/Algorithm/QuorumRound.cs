@@ -12,23 +12,31 @@ internal static class QuorumRound
     /// </param>
     /// <param name="nodeTimeout">The longest wait for any one node.</param>
     /// <param name="time">The clock that times the nodes out.</param>
+    /// <param name="endSplitOn">
+    /// Once this is cancelled (a wake of the queue that made the attempt), a split round (some nodes
+    /// granted, some refused) stops as lost instead of waiting for the nodes still out: when they
+    /// hang, only they could settle it, at the node timeout. The wake says a refusing node may have
+    /// just been released, so asking again wins sooner.
+    /// </param>
     public static Task<RoundResult> RunAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
         TState state,
         bool stopWhenDecided,
         TimeSpan nodeTimeout,
-        TimeProvider time) =>
+        TimeProvider time,
+        CancellationToken endSplitOn = default) =>
         nodes.Count == 1
             ? RunOneAsync(nodes, Start(command, nodes[0], state), NodeCallDeadlines.For(time, nodeTimeout))
-            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout));
+            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout), endSplitOn);
 
     private static async Task<RoundResult> RunManyAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
         TState state,
         bool stopWhenDecided,
-        NodeCallDeadlines deadlines)
+        NodeCallDeadlines deadlines,
+        CancellationToken endSplitOn)
     {
         var count = nodes.Count;
         var calls = new Task<NodeResult>[count];
@@ -45,6 +53,10 @@ internal static class QuorumRound
             tally.Watch(bounded[i], i);
         }
 
+        // Off the thread that cancels (a subscription's): the round's continuation runs where it ends.
+        using var endSplit = stopWhenDecided && endSplitOn.CanBeCanceled
+            ? endSplitOn.UnsafeRegister(static t => ThreadPool.UnsafeQueueUserWorkItem(static t => t.EndSplit(), (Tally)t!, preferLocal: false), tally)
+            : default;
         var answers = await tally.Decided.ConfigureAwait(false);
         return new RoundResult(nodes, calls, bounded, answers);
     }
@@ -64,6 +76,7 @@ internal static class QuorumRound
         private int _granted;
         private int _refusedOrFailed;
         private int _failed;
+        private bool _endSplit;
         private bool _done;
 
         public Task<NodeResult?[]> Decided => _decided.Task;
@@ -80,6 +93,11 @@ internal static class QuorumRound
             bounded.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => Record(index, bounded.Result));
         }
 
+        /// <summary>From now on a split round ends (see <see cref="RunAsync"/>'s endSplitOn).</summary>
+        public void EndSplit() => Record(-1, default);
+
+        /// <param name="index">The node that answered; -1 for <see cref="EndSplit"/>.</param>
+        /// <param name="answer">Its answer.</param>
         private void Record(int index, NodeResult answer)
         {
             lock (_gate)
@@ -89,20 +107,19 @@ internal static class QuorumRound
                     return;
                 }
 
-                _answers[index] = answer;
-                if (answer.Reply == NodeReply.Granted)
+                if (index < 0)
                 {
-                    _granted++;
+                    _endSplit = true;
                 }
                 else
                 {
-                    _refusedOrFailed++;
-                    _failed += answer.Reply == NodeReply.Failed ? 1 : 0;
+                    Count(index, answer);
                 }
 
-                var everyone = _granted + _refusedOrFailed == count;
-                var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > count - _quorum && OutageSettled(count - _granted - _refusedOrFailed)));
-                if (!everyone && !decided)
+                var pending = count - _granted - _refusedOrFailed;
+                var split = _endSplit && _granted > 0 && _refusedOrFailed > _failed && OutageSettled(pending);
+                var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > count - _quorum && OutageSettled(pending)));
+                if (pending > 0 && !decided && !split)
                 {
                     return;
                 }
@@ -112,6 +129,20 @@ internal static class QuorumRound
 
             // Outside the lock: this runs the round's continuation.
             _decided.SetResult(_answers);
+        }
+
+        private void Count(int index, NodeResult answer)
+        {
+            _answers[index] = answer;
+            if (answer.Reply == NodeReply.Granted)
+            {
+                _granted++;
+            }
+            else
+            {
+                _refusedOrFailed++;
+                _failed += answer.Reply == NodeReply.Failed ? 1 : 0;
+            }
         }
 
         /// <summary>

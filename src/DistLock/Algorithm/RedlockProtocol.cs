@@ -42,12 +42,13 @@ internal sealed class RedlockProtocol
     /// <param name="queue">The waiting queue, which claims its turn or keeps its place in line on a refusal; "" for none.</param>
     /// <param name="stay">Whether the queue keeps its place after taking the hold (more of its waiters follow).</param>
     /// <param name="turnEndsAt">When the turn last handed to the queue ends (a timestamp of the clock), or 0: what a failed attempt gives back of it.</param>
-    public async Task<AttemptResult> TryAcquireOnceAsync(Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false, long turnEndsAt = 0)
+    /// <param name="endSplitOn">Cancelled by the queue's next wake: a split vote then ends as lost (see <see cref="QuorumRound.RunAsync"/>).</param>
+    public async Task<AttemptResult> TryAcquireOnceAsync(Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false, long turnEndsAt = 0, CancellationToken endSplitOn = default)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time)
+            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn)
             .ConfigureAwait(false);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {

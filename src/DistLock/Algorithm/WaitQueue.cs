@@ -18,6 +18,7 @@ internal sealed class WaitQueue
     private readonly LinkedList<WaitPlace> _line = new();
     private readonly TimeProvider _time;
     private TaskCompletionSource _released = NewSignal();
+    private CancellationTokenSource? _nextWake;
     private long _releases;
     private string? _lastNotice;
     private ITimer? _lookAgain;
@@ -91,6 +92,22 @@ internal sealed class WaitQueue
     public Task MajoritySubscribed => _majoritySubscribed.Task;
 
     public long Releases => Interlocked.Read(ref _releases);
+
+    /// <summary>
+    /// Cancelled at the next wake (or look again), for a call that must hear of it while it runs: a
+    /// token, not a task, so that the call can drop its registration when done (a waiter may make
+    /// many attempts between two wakes).
+    /// </summary>
+    public CancellationToken NextWake
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return (_nextWake ??= new CancellationTokenSource()).Token;
+            }
+        }
+    }
 
     /// <summary>
     /// When a release last woke the queue (a timestamp of the clock; 0 before the first): a turn it
@@ -280,6 +297,7 @@ internal sealed class WaitQueue
         }
 
         TaskCompletionSource released;
+        CancellationTokenSource? nextWake;
         Action<WaitQueue>? sealing;
         lock (_sync)
         {
@@ -296,6 +314,8 @@ internal sealed class WaitQueue
             StopLookingAgain();
             released = _released;
             _released = NewSignal();
+            nextWake = _nextWake;
+            _nextWake = null;
             if (notice is not null && notice == _lastNotice)
             {
                 // Another node of the same release: not a release more, but that node has just
@@ -315,6 +335,7 @@ internal sealed class WaitQueue
 
         sealing?.Invoke(this);
         released.TrySetResult();
+        nextWake?.Cancel();
     }
 
     /// <summary>
@@ -354,6 +375,7 @@ internal sealed class WaitQueue
     private void OnLookAgain()
     {
         TaskCompletionSource due;
+        CancellationTokenSource? nextWake;
         lock (_sync)
         {
             if (_closed || _idle || _lookAgain is null)
@@ -364,9 +386,12 @@ internal sealed class WaitQueue
             StopLookingAgain();
             due = _released;
             _released = NewSignal();
+            nextWake = _nextWake;
+            _nextWake = null;
         }
 
         due.TrySetResult();
+        nextWake?.Cancel();
     }
 
     /// <summary>Drops a pending look (a wake came first, or nobody waits); call under the lock.</summary>

@@ -121,6 +121,43 @@ public sealed class AcquireLoopTests
         nodes[2].Wake();
     }
 
+    /// <summary>
+    /// Regression (2026-12-07; a real-server test failed 2 runs in 13 beside a CPU hog): with one node
+    /// of three hung, an attempt on a wake that overtook the release on the other live node was
+    /// granted by one and refused by the other, and only the hung node could settle that split
+    /// vote: the waiter got the lock a node timeout later. The wake that the second release sends
+    /// now ends the split round; the waiter gives its turn back and asks again.
+    /// </summary>
+    [Fact]
+    public async Task Run_Redlock_OneNodeHung_AnAttemptThatOvertookTheRelease_DoesNotWaitOutTheHungNode()
+    {
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        nodes[1].Seed(Key, "other", TimeSpan.FromMinutes(5));
+        nodes[2].Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var loop = new AcquireLoop(
+            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
+            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Ran == 2))); // the first attempt, and the one in line
+        nodes[2].Hung = true;
+
+        // The release reaches the first node: it wakes the waiter, whose attempt is granted there
+        // and refused by the second node, which the release has not reached yet.
+        var notice = ReleaseNotice.New("other");
+        var started = _time.GetUtcNow();
+        await _node.ReleaseAsync(Key, "other", notice);
+        Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me" && nodes[1].Ran == 3));
+        await nodes[1].ReleaseAsync(Key, "other", notice);
+        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(10));
+
+        Assert.NotNull(outcome.Winner);
+        var took = _time.GetUtcNow() - started;
+        Assert.True(took < TimeSpan.FromMilliseconds(500), $"took {took.TotalMilliseconds:F0} ms: the node timeout is 1 s");
+        nodes[2].Wake();
+    }
+
     [Fact]
     public async Task Run_NoPubSub_PollsAtRetryDelay()
     {
