@@ -103,9 +103,7 @@ public sealed class AcquireLoopTests
         var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) { Hung = true } };
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         nodes[1].Seed(Key, "other", TimeSpan.FromMinutes(5));
-        var loop = new AcquireLoop(
-            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time));
         var started = _time.GetUtcNow();
         var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1 && nodes[1].Listeners == 1));
@@ -135,9 +133,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         nodes[1].Seed(Key, "other", TimeSpan.FromMinutes(5));
         nodes[2].Seed(Key, "other", TimeSpan.FromMinutes(5));
-        var loop = new AcquireLoop(
-            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time));
         var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Ran == 2))); // the first attempt, and the one in line
@@ -341,9 +337,7 @@ public sealed class AcquireLoopTests
         }
 
         var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
-        var loop = new AcquireLoop(
-            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            waiters, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var loop = RedlockLoop(nodes, waiters);
         var run = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
 
@@ -368,9 +362,7 @@ public sealed class AcquireLoopTests
         _node.Seed(Key, "crashed", TimeSpan.FromMilliseconds(100));
         nodes[1].Seed(Key, "crashed", TimeSpan.FromMilliseconds(103));
         nodes[2].Seed(Key, "crashed", TimeSpan.FromMilliseconds(106));
-        var loop = new AcquireLoop(
-            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
+        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time));
 
         var outcome = await _time.AdvanceUntilDoneAsync(
             loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromSeconds(30), CancellationToken.None), TimeSpan.FromMilliseconds(1));
@@ -434,9 +426,7 @@ public sealed class AcquireLoopTests
     {
         var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
         var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
-        var loop = new AcquireLoop(
-            new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance),
-            waiters, RetryDelay, TimeSpan.FromMilliseconds(50), maxRetries: -1, NullLogger.Instance);
+        var loop = RedlockLoop(nodes, waiters, RetryDelay);
         foreach (var node in nodes)
         {
             node.Seed(Key, "other", TimeSpan.FromMinutes(5));
@@ -464,6 +454,10 @@ public sealed class AcquireLoopTests
         await _node.ReleaseAsync(Key, "other");
         Assert.NotNull((await running.WaitAsync(TimeSpan.FromSeconds(5))).Winner);
     }
+
+    /// <summary>A loop over several nodes: node timeout 1 s, grace 50 ms, no retry limit, RetryDelay 10 s unless given.</summary>
+    private AcquireLoop RedlockLoop(FakeLockNode[] nodes, WaitQueues waiters, TimeSpan? retryDelay = null) =>
+        new(new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance), waiters, retryDelay ?? TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), -1, NullLogger.Instance);
 
     private AcquireLoop Loop(int maxRetries, TimeSpan? retryDelay = null) =>
         new(
