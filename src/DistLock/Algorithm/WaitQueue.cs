@@ -296,8 +296,7 @@ internal sealed class WaitQueue
             Interlocked.Exchange(ref _lastWakeAt, _time.GetTimestamp());
         }
 
-        TaskCompletionSource released;
-        CancellationTokenSource? nextWake;
+        WakeSignals woken;
         Action<WaitQueue>? sealing;
         lock (_sync)
         {
@@ -312,10 +311,7 @@ internal sealed class WaitQueue
             }
 
             StopLookingAgain();
-            released = _released;
-            _released = NewSignal();
-            nextWake = _nextWake;
-            _nextWake = null;
+            woken = RenewSignals();
             if (notice is not null && notice == _lastNotice)
             {
                 // Another node of the same release: not a release more, but that node has just
@@ -334,8 +330,7 @@ internal sealed class WaitQueue
         }
 
         sealing?.Invoke(this);
-        released.TrySetResult();
-        nextWake?.Cancel();
+        woken.Fire();
     }
 
     /// <summary>
@@ -374,8 +369,7 @@ internal sealed class WaitQueue
 
     private void OnLookAgain()
     {
-        TaskCompletionSource due;
-        CancellationTokenSource? nextWake;
+        WakeSignals due;
         lock (_sync)
         {
             if (_closed || _idle || _lookAgain is null)
@@ -384,14 +378,19 @@ internal sealed class WaitQueue
             }
 
             StopLookingAgain();
-            due = _released;
-            _released = NewSignal();
-            nextWake = _nextWake;
-            _nextWake = null;
+            due = RenewSignals();
         }
 
-        due.TrySetResult();
-        nextWake?.Cancel();
+        due.Fire();
+    }
+
+    /// <summary>Takes the signals a wake fires and puts new ones for the next; call under the lock, fire outside it.</summary>
+    private WakeSignals RenewSignals()
+    {
+        var current = new WakeSignals(_released, _nextWake);
+        _released = NewSignal();
+        _nextWake = null;
+        return current;
     }
 
     /// <summary>Drops a pending look (a wake came first, or nobody waits); call under the lock.</summary>
@@ -483,6 +482,16 @@ internal sealed class WaitQueue
         catch (Exception)
         {
             // It never came: nothing to close.
+        }
+    }
+
+    /// <summary>What one wake completes: the sleepers' task and the running rounds' token (see <see cref="NextWake"/>).</summary>
+    private readonly record struct WakeSignals(TaskCompletionSource Released, CancellationTokenSource? NextWake)
+    {
+        public void Fire()
+        {
+            Released.TrySetResult();
+            NextWake?.Cancel();
         }
     }
 
