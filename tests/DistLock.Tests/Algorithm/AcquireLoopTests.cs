@@ -111,12 +111,8 @@ public sealed class AcquireLoopTests
         var notice = ReleaseNotice.New("other");
         await _node.ReleaseAsync(Key, "other", notice);
         await nodes[1].ReleaseAsync(Key, "other", notice);
-        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(10));
 
-        Assert.NotNull(outcome.Winner);
-        var took = _time.GetUtcNow() - started;
-        Assert.True(took < TimeSpan.FromMilliseconds(500), $"took {took.TotalMilliseconds:F0} ms: the node timeout is 1 s");
-        nodes[2].Wake();
+        await AssertWonBeforeTheNodeTimeoutAsync(waiting, started, hung: nodes[2]);
     }
 
     /// <summary>
@@ -146,12 +142,8 @@ public sealed class AcquireLoopTests
         await _node.ReleaseAsync(Key, "other", notice);
         Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me" && nodes[1].Ran == 3));
         await nodes[1].ReleaseAsync(Key, "other", notice);
-        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(10));
 
-        Assert.NotNull(outcome.Winner);
-        var took = _time.GetUtcNow() - started;
-        Assert.True(took < TimeSpan.FromMilliseconds(500), $"took {took.TotalMilliseconds:F0} ms: the node timeout is 1 s");
-        nodes[2].Wake();
+        await AssertWonBeforeTheNodeTimeoutAsync(waiting, started, hung: nodes[2]);
     }
 
     [Fact]
@@ -453,6 +445,17 @@ public sealed class AcquireLoopTests
         Assert.True(await FakeClock.PollAsync(() => _node.Listeners == 1));
         await _node.ReleaseAsync(Key, "other");
         Assert.NotNull((await running.WaitAsync(TimeSpan.FromSeconds(5))).Winner);
+    }
+
+    /// <summary>The waiter wins well within the node timeout (1 s) from <paramref name="started"/>; then the hung node is woken.</summary>
+    private async Task AssertWonBeforeTheNodeTimeoutAsync(Task<AcquireOutcome> waiting, DateTimeOffset started, FakeLockNode hung)
+    {
+        var outcome = await _time.AdvanceUntilDoneAsync(waiting, TimeSpan.FromMilliseconds(10));
+
+        Assert.NotNull(outcome.Winner);
+        var took = _time.GetUtcNow() - started;
+        Assert.True(took < TimeSpan.FromMilliseconds(500), $"took {took.TotalMilliseconds:F0} ms: the node timeout is 1 s");
+        hung.Wake();
     }
 
     /// <summary>A loop over several nodes: node timeout 1 s, grace 50 ms, no retry limit, RetryDelay 10 s unless given.</summary>
