@@ -331,8 +331,9 @@ internal sealed class AcquireLoop
         // The turn a wake handed over ends a grace after it (see RedlockProtocol.UndoAsync).
         var turnEndsAt = queue?.LastWakeAt is > 0 and var wokenAt ? wokenAt + _protocol.Time.Ticks(_handoffGrace) : 0;
         // A wake during a Redlock attempt ends a split vote that only a hung node could settle.
-        var endSplitOn = queue is not null && _protocol.Nodes.Count > 1 ? queue.NextWake : default;
-        var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue?.Id ?? string.Empty, stay, turnEndsAt, endSplitOn);
+        // So does a rival queue's turn, on a node that refused one that took its own turn elsewhere.
+        var (endSplitOn, wakeNotice) = queue is not null && _protocol.Nodes.Count > 1 ? (queue.NextWake, queue.LastNotice) : default;
+        var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue?.Id ?? string.Empty, stay, turnEndsAt, endSplitOn, wakeNotice);
         return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, hold, id, cancellationToken) : attempt;
     }
 

@@ -9,8 +9,28 @@ namespace DistLock.Algorithm;
 /// <param name="TookTurn">For a granted acquire: it took the turn handed to its queue (see <see cref="Hold.GiveBackAsync"/>).</param>
 /// <param name="OwnLateGrant">For a denied acquire: the caller's own grant from an earlier attempt holds, on its way to being undone.</param>
 /// <param name="HandedOver">For a granted release: the lock went straight to the waiter it was offered (see <see cref="Hold.HandOverAsync"/>).</param>
-internal readonly record struct NodeResult(NodeReply Reply, TimeSpan? HolderTtl = null, Exception? Error = null, long Fence = 0, IReadOnlyList<string>? Busy = null, bool TookTurn = false, bool OwnLateGrant = false, bool HandedOver = false)
+/// <param name="HeldBy">For a denied acquire: the lock id that holds the node, when known.</param>
+/// <param name="TurnOfOther">For a denied acquire: the node keeps the turn for another waiting queue.</param>
+internal readonly record struct NodeResult(
+    NodeReply Reply,
+    TimeSpan? HolderTtl = null,
+    Exception? Error = null,
+    long Fence = 0,
+    IReadOnlyList<string>? Busy = null,
+    bool TookTurn = false,
+    bool OwnLateGrant = false,
+    bool HandedOver = false,
+    string? HeldBy = null,
+    bool TurnOfOther = false)
 {
+    /// <summary>
+    /// For a denied acquire: another queue's turn holds the node, kept for it or taken on it, and not
+    /// the holder whose release (<paramref name="wakeNotice"/>) handed the caller its own turn, which
+    /// may simply not have reached this node yet.
+    /// </summary>
+    public bool IsRivalTurn(string? wakeNotice) =>
+        Reply == NodeReply.Denied && (TurnOfOther || (HeldBy is not null && wakeNotice is not null && !ReleaseNotice.IsFrom(wakeNotice, HeldBy)));
+
     public static NodeResult ReleasedToSuccessor { get; } = new(NodeReply.Granted, HandedOver: true);
 
     public static NodeResult RefusedByOwnLateGrant { get; } = new(NodeReply.Denied, OwnLateGrant: true);

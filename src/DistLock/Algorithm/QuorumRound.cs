@@ -18,6 +18,12 @@ internal static class QuorumRound
     /// hang, only they could settle it, at the node timeout. The wake says a refusing node may have
     /// just been released, so asking again wins sooner.
     /// </param>
+    /// <param name="silent">
+    /// The nodes whose last call went unanswered for the node timeout (by index), or null. A split
+    /// round whose only nodes still out are such nodes stops as lost too: they are most likely down,
+    /// and would settle it at the node timeout. Contenders that split the live nodes between them
+    /// then ask again at once instead of a node timeout later.
+    /// </param>
     public static Task<RoundResult> RunAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
@@ -25,10 +31,11 @@ internal static class QuorumRound
         bool stopWhenDecided,
         TimeSpan nodeTimeout,
         TimeProvider time,
-        CancellationToken endSplitOn = default) =>
+        CancellationToken endSplitOn = default,
+        bool[]? silent = null) =>
         nodes.Count == 1
             ? RunOneAsync(nodes, Start(command, nodes[0], state), NodeCallDeadlines.For(time, nodeTimeout))
-            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout), endSplitOn);
+            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout), endSplitOn, silent);
 
     private static async Task<RoundResult> RunManyAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
@@ -36,7 +43,8 @@ internal static class QuorumRound
         TState state,
         bool stopWhenDecided,
         NodeCallDeadlines deadlines,
-        CancellationToken endSplitOn)
+        CancellationToken endSplitOn,
+        bool[]? silent)
     {
         var count = nodes.Count;
         var calls = new Task<NodeResult>[count];
@@ -47,7 +55,7 @@ internal static class QuorumRound
             bounded[i] = deadlines.Bound(calls[i], nodes[i]).AsTask();
         }
 
-        var tally = new Tally(count, stopWhenDecided);
+        var tally = new Tally(count, stopWhenDecided, silent);
         for (var i = 0; i < count; i++)
         {
             tally.Watch(bounded[i], i);
@@ -67,7 +75,7 @@ internal static class QuorumRound
     /// <c>Task.WhenAny</c> over the calls left after each answer. Answers that come after that are
     /// not recorded, so the round's answers stay as they were when it returned.
     /// </summary>
-    private sealed class Tally(int count, bool stopWhenDecided)
+    private sealed class Tally(int count, bool stopWhenDecided, bool[]? silent)
     {
         private readonly NodeResult?[] _answers = new NodeResult?[count];
         private readonly TaskCompletionSource<NodeResult?[]> _decided = new();
@@ -117,7 +125,7 @@ internal static class QuorumRound
                 }
 
                 var pending = count - _granted - _refusedOrFailed;
-                var split = _endSplit && _granted > 0 && _refusedOrFailed > _failed && OutageSettled(pending);
+                var split = (_endSplit || OnlySilentOut()) && _granted > 0 && _refusedOrFailed > _failed && OutageSettled(pending);
                 var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > count - _quorum && OutageSettled(pending)));
                 if (pending > 0 && !decided && !split)
                 {
@@ -143,6 +151,24 @@ internal static class QuorumRound
                 _refusedOrFailed++;
                 _failed += answer.Reply == NodeReply.Failed ? 1 : 0;
             }
+        }
+
+        private bool OnlySilentOut()
+        {
+            if (silent is null)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                if (_answers[i] is null && !Volatile.Read(ref silent[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>

@@ -15,10 +15,14 @@ internal sealed class RedlockProtocol
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
+    // By node: its last acquire call went unanswered for the node timeout (see QuorumRound.RunAsync).
+    private readonly bool[] _silent;
+
     public RedlockProtocol(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
     {
         _nodes = nodes;
         _nodeNames = [.. nodes.Select(n => n.Name)];
+        _silent = new bool[nodes.Count];
         _nodeTimeout = nodeTimeout;
         _driftFactor = driftFactor;
         _time = time;
@@ -43,21 +47,65 @@ internal sealed class RedlockProtocol
     /// <param name="stay">Whether the queue keeps its place after taking the hold (more of its waiters follow).</param>
     /// <param name="turnEndsAt">When the turn last handed to the queue ends (a timestamp of the clock), or 0: what a failed attempt gives back of it.</param>
     /// <param name="endSplitOn">Cancelled by the queue's next wake: a split vote then ends as lost (see <see cref="QuorumRound.RunAsync"/>).</param>
-    public async Task<AttemptResult> TryAcquireOnceAsync(Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false, long turnEndsAt = 0, CancellationToken endSplitOn = default)
+    /// <param name="wakeNotice">The notice of the wake that handed the queue its turn, if any (see <see cref="QuorumRound.RunAsync"/>).</param>
+    public async Task<AttemptResult> TryAcquireOnceAsync(
+        Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false, long turnEndsAt = 0, CancellationToken endSplitOn = default, string? wakeNotice = null)
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn)
+            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn, _silent)
             .ConfigureAwait(false);
+        NoteSilence(round);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
             return AttemptResult.Success(validity, sentAt, round);
         }
 
         var failed = round.BackendUnavailable ? AttemptResult.Unavailable(sentAt, round) : AttemptResult.Busy(sentAt, round);
-        await UndoAsync(failed, hold, id, queue, turnEndsAt).ConfigureAwait(false);
+        // Two queues that split the nodes' turns between them would each keep theirs and split again
+        // (each node's line has the other first): a coin decides which keeps its turns, so that half
+        // the time one gives them up to the next in line, which is the other.
+        var yields = SplitWithRival(round, wakeNotice) && Random.Shared.Next(2) == 0;
+        await UndoAsync(failed, hold, id, queue, yields ? 0 : turnEndsAt).ConfigureAwait(false);
         return failed;
+    }
+
+    /// <summary>Notes which nodes answered the round's calls in time, and which did not (once they end).</summary>
+    private void NoteSilence(RoundResult round)
+    {
+        if (_nodes.Count == 1)
+        {
+            return;
+        }
+
+        for (var i = 0; i < _nodes.Count; i++)
+        {
+            if (round.Answers[i] is { } answer)
+            {
+                Volatile.Write(ref _silent[i], answer.Error is TimeoutException);
+            }
+            else
+            {
+                _ = NoteSilenceAsync(i, round.Bounded[i]);
+            }
+        }
+    }
+
+    private async Task NoteSilenceAsync(int node, Task<NodeResult> bounded) =>
+        Volatile.Write(ref _silent[node], (await bounded.ConfigureAwait(false)).Error is TimeoutException);
+
+    /// <summary>Whether the caller took its turn on some node and another queue's turn refused it on another.</summary>
+    private static bool SplitWithRival(RoundResult round, string? wakeNotice)
+    {
+        bool tookTurn = false, rival = false;
+        foreach (var answer in round.Answers)
+        {
+            tookTurn |= answer is { TookTurn: true };
+            rival |= answer is { } a && a.IsRivalTurn(wakeNotice);
+        }
+
+        return tookTurn && rival;
     }
 
     /// <summary>

@@ -18,6 +18,10 @@ internal static class ReleaseNotice
 
     public static bool IsProbe(string? notice) => notice is not null && notice.StartsWith(ProbePrefix, StringComparison.Ordinal);
 
+    /// <summary>Whether <paramref name="notice"/> announces a release by <paramref name="owner"/>.</summary>
+    public static bool IsFrom(string notice, string owner) =>
+        notice.LastIndexOf('/') is var at && at == owner.Length && notice.AsSpan(0, at).SequenceEqual(owner);
+
     public static string New(string owner) =>
         string.Create(CultureInfo.InvariantCulture, $"{owner}/{Interlocked.Increment(ref s_count)}");
 

@@ -115,6 +115,9 @@ internal sealed class WaitQueue
     /// </summary>
     public long LastWakeAt => Interlocked.Read(ref _lastWakeAt);
 
+    /// <summary>The notice of the release that last woke the queue (it names the releaser), or null.</summary>
+    public string? LastNotice => Volatile.Read(ref _lastNotice);
+
     /// <summary>How long the hold is taken for, as the line's news said (or a member of this queue took it); zero when unknown.</summary>
     public TimeSpan HeldFor => _time.GetElapsedTime(_time.GetTimestamp(), Interlocked.Read(ref _heldUntil)) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
 
@@ -322,7 +325,7 @@ internal sealed class WaitQueue
             }
             else
             {
-                _lastNotice = notice;
+                Volatile.Write(ref _lastNotice, notice);
                 Interlocked.Increment(ref _releases);
                 sealing = Hold.Shared ? Sealed : null;
                 Sealed = null;

@@ -146,6 +146,44 @@ public sealed class AcquireLoopTests
         await AssertWonBeforeTheNodeTimeoutAsync(waiting, started, hung: nodes[2]);
     }
 
+    /// <summary>
+    /// Regression (2026-12-07; four managers taking turns with one node of three paused left the lock
+    /// free for 7-22 s on real servers): once a node let a call go unanswered for the node timeout, a
+    /// split round does not wait for it again. It ends as lost once the others answered, and the
+    /// waiter asks again after its usual pause, where it waited a node timeout for every answer.
+    /// </summary>
+    [Fact]
+    public async Task Run_Redlock_ANodeThatLetACallTimeOut_IsNotWaitedForAgainBySplitRounds()
+    {
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
+        foreach (var node in nodes)
+        {
+            node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        }
+
+        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), retryDelay: TimeSpan.FromMilliseconds(50));
+        var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Ran == 2))); // the first attempt, and the one in line
+        nodes[2].Hung = true;
+
+        // Node a hands the waiter its turn, b stays held, and c does not answer for the node timeout.
+        await _node.ReleaseAsync(Key, "other", ReleaseNotice.New("other"));
+        Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me"));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) != "me"));
+        var asked = _node.Ran;
+
+        for (var i = 0; i < 100; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+            await Task.Delay(1);
+        }
+
+        Assert.False(waiting.IsCompleted);
+        Assert.True(_node.Ran >= asked + 4, $"asked node a {_node.Ran - asked} times in 500 ms");
+    }
+
     [Fact]
     public async Task Run_NoPubSub_PollsAtRetryDelay()
     {

@@ -4,7 +4,9 @@
 -- KEYS[1]: the lock; KEYS[2]: its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
 -- ARGV[5]: the TTL in ms; ARGV[6]: the queue; ARGV[7]: '1' when the queue keeps its place (its
 -- process has more waiters). Returns {1} when taken ({1, 1} when it took the queue's turn, which a
--- failed Redlock attempt gives back: see release.lua), or {0, pttl}: how long it is held or reserved.
+-- failed Redlock attempt gives back: see release.lua), or {0, pttl, value}: how long it is held or
+-- reserved, and by what (a lock id, or RESERVED_PREFIX and a queue): a Redlock waiter that took its
+-- turn elsewhere tells a rival's turn from a holder still on its way out.
 --@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local value = redis.call('GET', KEYS[1])
@@ -27,4 +29,4 @@ if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queu
 end
 local pttl = redis.call('PTTL', KEYS[1])
 join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue))
-return {0, pttl}
+return {0, pttl, value or ''}
