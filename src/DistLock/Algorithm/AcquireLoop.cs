@@ -331,7 +331,8 @@ internal sealed class AcquireLoop
         // The turn a wake handed over ends a grace after it (see RedlockProtocol.UndoAsync).
         var turnEndsAt = queue?.LastWakeAt is > 0 and var wokenAt ? wokenAt + _protocol.Time.Ticks(_handoffGrace) : 0;
         // A wake during a Redlock attempt ends a split vote that only a hung node could settle.
-        // So does a rival queue's turn, on a node that refused one that took its own turn elsewhere.
+        // The wake's notice names the holder whose release handed the queue its turn: a node still held
+        // by another is a rival's turn, which decides how a split round gives its turns back.
         var (endSplitOn, wakeNotice) = queue is not null && _protocol.Nodes.Count > 1 ? (queue.NextWake, queue.LastNotice) : default;
         var attempt = _protocol.TryAcquireOnceAsync(hold, id, ttl, queue?.Id ?? string.Empty, stay, turnEndsAt, endSplitOn, wakeNotice);
         return cancellationToken.CanBeCanceled ? AttemptCancellablyAsync(attempt, hold, id, cancellationToken) : attempt;

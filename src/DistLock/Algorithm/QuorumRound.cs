@@ -125,7 +125,7 @@ internal static class QuorumRound
                 }
 
                 var pending = count - _granted - _refusedOrFailed;
-                var split = (_endSplit || OnlySilentOut()) && _granted > 0 && _refusedOrFailed > _failed && OutageSettled(pending);
+                var split = _granted > 0 && _refusedOrFailed > _failed && (_endSplit || OnlySilentOut()) && OutageSettled(pending);
                 var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > count - _quorum && OutageSettled(pending)));
                 if (pending > 0 && !decided && !split)
                 {

@@ -47,7 +47,7 @@ internal sealed class RedlockProtocol
     /// <param name="stay">Whether the queue keeps its place after taking the hold (more of its waiters follow).</param>
     /// <param name="turnEndsAt">When the turn last handed to the queue ends (a timestamp of the clock), or 0: what a failed attempt gives back of it.</param>
     /// <param name="endSplitOn">Cancelled by the queue's next wake: a split vote then ends as lost (see <see cref="QuorumRound.RunAsync"/>).</param>
-    /// <param name="wakeNotice">The notice of the wake that handed the queue its turn, if any (see <see cref="QuorumRound.RunAsync"/>).</param>
+    /// <param name="wakeNotice">The notice of the wake that handed the queue its turn, if any (see <see cref="NodeResult.IsRivalTurn"/>).</param>
     public async Task<AttemptResult> TryAcquireOnceAsync(
         Hold hold, string id, TimeSpan ttl, string queue = "", bool stay = false, long turnEndsAt = 0, CancellationToken endSplitOn = default, string? wakeNotice = null)
     {
