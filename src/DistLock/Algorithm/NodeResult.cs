@@ -9,7 +9,7 @@ namespace DistLock.Algorithm;
 /// <param name="TookTurn">For a granted acquire: it took the turn handed to its queue (see <see cref="Hold.GiveBackAsync"/>).</param>
 /// <param name="OwnLateGrant">For a denied acquire: the caller's own grant from an earlier attempt holds, on its way to being undone.</param>
 /// <param name="HandedOver">For a granted release: the lock went straight to the waiter it was offered (see <see cref="Hold.HandOverAsync"/>).</param>
-/// <param name="HeldBy">For a denied acquire: the lock id that holds the node, when known.</param>
+/// <param name="HeldBy">For a denied acquire: the lock id that holds the node, when known ("" when the node said only that it is held).</param>
 /// <param name="TurnOfOther">For a denied acquire: the node keeps the turn for another waiting queue.</param>
 internal readonly record struct NodeResult(
     NodeReply Reply,
@@ -29,7 +29,10 @@ internal readonly record struct NodeResult(
     /// may simply not have reached this node yet.
     /// </summary>
     public bool IsRivalTurn(string? wakeNotice) =>
-        Reply == NodeReply.Denied && (TurnOfOther || (HeldBy is not null && wakeNotice is not null && !ReleaseNotice.IsFrom(wakeNotice, HeldBy)));
+        IsHeldByOther && (TurnOfOther || (wakeNotice is not null && !ReleaseNotice.IsFrom(wakeNotice, HeldBy!)));
+
+    /// <summary>For a denied acquire: another holder or waiting queue holds the node, as far as it said.</summary>
+    public bool IsHeldByOther => Reply == NodeReply.Denied && (TurnOfOther || HeldBy is not null);
 
     public static NodeResult ReleasedToSuccessor { get; } = new(NodeReply.Granted, HandedOver: true);
 
@@ -42,6 +45,9 @@ internal readonly record struct NodeResult(
     public static NodeResult GrantedWith(long fence) => new(NodeReply.Granted, Fence: fence);
 
     public static NodeResult Denied { get; } = new(NodeReply.Denied);
+
+    /// <summary>A denied acquire whose node said only that someone holds it (a SET NX that found the key).</summary>
+    public static NodeResult Taken { get; } = new(NodeReply.Denied, HeldBy: string.Empty);
 
     public static NodeResult Refused(TimeSpan? holderTtl) => new(NodeReply.Denied, holderTtl);
 

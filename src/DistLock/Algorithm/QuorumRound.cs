@@ -3,6 +3,9 @@ namespace DistLock.Algorithm;
 /// <summary>Sends one command to every node in parallel, each bounded by the node timeout (see <see cref="NodeCallDeadlines"/>).</summary>
 internal static class QuorumRound
 {
+    /// <summary>The least a split round with a rival's turn waits for the nodes still out (see <see cref="RunAsync"/>).</summary>
+    public static readonly TimeSpan RivalPatience = TimeSpan.FromMilliseconds(10);
+
     /// <param name="nodes">The nodes.</param>
     /// <param name="command">The command to send to one node (static, so that a round allocates no closure).</param>
     /// <param name="state">What the command needs.</param>
@@ -24,6 +27,12 @@ internal static class QuorumRound
     /// and would settle it at the node timeout. Contenders that split the live nodes between them
     /// then ask again at once instead of a node timeout later.
     /// </param>
+    /// <remarks>
+    /// A split round in which a node refused because another holder or queue holds it (see
+    /// <see cref="NodeResult.IsHeldByOther"/>) waits for the nodes still out only a short patience
+    /// (four times what the round took so far, at least <see cref="RivalPatience"/>), then stops as
+    /// lost: contenders split the nodes, and only a node that may hang could settle it.
+    /// </remarks>
     public static Task<RoundResult> RunAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
         Func<ILockNode, TState, Task<NodeResult>> command,
@@ -55,7 +64,7 @@ internal static class QuorumRound
             bounded[i] = deadlines.Bound(calls[i], nodes[i]).AsTask();
         }
 
-        var tally = new Tally(count, stopWhenDecided, silent);
+        var tally = new Tally(count, stopWhenDecided, silent, deadlines.Time);
         for (var i = 0; i < count; i++)
         {
             tally.Watch(bounded[i], i);
@@ -75,7 +84,7 @@ internal static class QuorumRound
     /// <c>Task.WhenAny</c> over the calls left after each answer. Answers that come after that are
     /// not recorded, so the round's answers stay as they were when it returned.
     /// </summary>
-    private sealed class Tally(int count, bool stopWhenDecided, bool[]? silent)
+    private sealed class Tally(int count, bool stopWhenDecided, bool[]? silent, TimeProvider time)
     {
         private readonly NodeResult?[] _answers = new NodeResult?[count];
         private readonly TaskCompletionSource<NodeResult?[]> _decided = new();
@@ -84,6 +93,8 @@ internal static class QuorumRound
         private int _granted;
         private int _refusedOrFailed;
         private int _failed;
+        private readonly long _startedAt = time.GetTimestamp();
+        private ITimer? _patience;
         private bool _endSplit;
         private bool _done;
 
@@ -135,6 +146,7 @@ internal static class QuorumRound
                 _done = true;
             }
 
+            _patience?.Dispose();
             // Outside the lock: this runs the round's continuation.
             _decided.SetResult(_answers);
         }
@@ -150,6 +162,11 @@ internal static class QuorumRound
             {
                 _refusedOrFailed++;
                 _failed += answer.Reply == NodeReply.Failed ? 1 : 0;
+                if (_patience is null && answer.IsHeldByOther)
+                {
+                    var patience = TimeSpan.FromTicks(Math.Max(RivalPatience.Ticks, 4 * time.GetElapsedTime(_startedAt).Ticks));
+                    _patience = time.CreateTimer(static t => ((Tally)t!).EndSplit(), this, patience, Timeout.InfiniteTimeSpan);
+                }
             }
         }
 

@@ -15,7 +15,8 @@ internal sealed class RedlockProtocol
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    // By node: its last acquire call went unanswered for the node timeout (see QuorumRound.RunAsync).
+    // By node: its last call (acquire, extend or release) went unanswered for the node timeout (see
+    // QuorumRound.RunAsync). Every manager's release goes to every node, so a manager soon learns.
     private readonly bool[] _silent;
 
     public RedlockProtocol(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
@@ -230,7 +231,9 @@ internal sealed class RedlockProtocol
     private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt)
     {
         var round = attempt.Round;
-        var notice = ReleaseNotice.New(id);
+        // In the queue's name, not the lock id's: a waiter woken by it must not take this attempt's
+        // next grant (same id) for the holder it woke for, still on its way out (NodeResult.IsRivalTurn).
+        var notice = ReleaseNotice.New(queue.Length > 0 ? queue : id);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
@@ -261,6 +264,7 @@ internal sealed class RedlockProtocol
         var round = await QuorumRound
             .RunAsync(_nodes, static (node, s) => s.hold.ExtendAsync(node, s.id, s.ttl), (hold, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
+        NoteSilence(round);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
             return (validity, sentAt);
@@ -307,6 +311,7 @@ internal sealed class RedlockProtocol
                     _nodeTimeout,
                     _time)
                 .ConfigureAwait(false);
+            NoteSilence(round);
             if (successor is not null)
             {
                 var (handed, answered) = HandedOver(round, hold, successor, sentAt);
@@ -515,7 +520,7 @@ internal sealed class RedlockProtocol
     {
         if (await LateGrantAsync(call, node, hold).ConfigureAwait(false) is { } granted)
         {
-            await UndoOneAsync(node, granted, hold, id, turn, ReleaseNotice.New(id)).ConfigureAwait(false);
+            await UndoOneAsync(node, granted, hold, id, turn, ReleaseNotice.New(turn.Queue.Length > 0 ? turn.Queue : id)).ConfigureAwait(false);
         }
     }
 

@@ -27,9 +27,9 @@ internal sealed class LockHold(string key, LockMode mode) : Hold
         var n = ScriptNode.Of(node);
         var acquiring = queue.Length == 0
             ? n.SetIfAbsentAsync(key, id, ttl).ContinueWith(
-                static taken => taken.GetAwaiter().GetResult() ? NodeResult.Granted : NodeResult.Denied,
+                static taken => taken.GetAwaiter().GetResult() ? NodeResult.Granted : NodeResult.Taken,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-            : n.RunAsync(LockScript.Acquire, Line, n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadAcquire);
+            : n.RunAsync(LockScript.Acquire, Line, n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadLockAcquire);
         return n.ConfirmAsync(acquiring, this, id);
     }
 

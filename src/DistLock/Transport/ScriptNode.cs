@@ -126,8 +126,7 @@ internal abstract class ScriptNode : ILockNode
     /// {1} taken ({1, 1}: the turn handed to the caller's queue), {0, pttl} refused: how long
     /// the hold lasts (-2, the key gone although the take failed: it expired between two commands on
     /// a server that does not stop its clock for a script, as Garnet: look again at once; -1: unknown;
-    /// -3: the caller's own grant from an attempt whose answer it did not wait for, being undone),
-    /// and after it, from acquire.lua, what holds the node (see <see cref="NodeResult.IsRivalTurn"/>).
+    /// -3: the caller's own grant from an attempt whose answer it did not wait for, being undone).
     /// </summary>
     public static NodeResult ReadAcquire(RedisResult result)
     {
@@ -143,10 +142,22 @@ internal abstract class ScriptNode : ILockNode
             return NodeResult.RefusedByOwnLateGrant;
         }
 
-        var refused = NodeResult.Refused(ms >= 0 ? TimeSpan.FromMilliseconds(ms) : ms == -2 ? TimeSpan.Zero : null);
-        var holder = reply.Length > 2 ? (string?)reply[2] : null;
-        return string.IsNullOrEmpty(holder) || holder == LockKeyLayout.ReadersMarker ? refused
-            : holder.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) ? refused with { TurnOfOther = true }
-            : refused with { HeldBy = holder };
+        return NodeResult.Refused(ms >= 0 ? TimeSpan.FromMilliseconds(ms) : ms == -2 ? TimeSpan.Zero : null);
+    }
+
+    /// <summary>
+    /// acquire.lua's answer: as <see cref="ReadAcquire"/>, and on a refusal, what holds the node: a
+    /// lock id, or a turn kept for another queue (see <see cref="NodeResult.IsRivalTurn"/>).
+    /// </summary>
+    public static NodeResult ReadLockAcquire(RedisResult result)
+    {
+        var answer = ReadAcquire(result);
+        var reply = (RedisResult[])result!;
+        if (answer.Reply != NodeReply.Denied || answer.OwnLateGrant || reply.Length <= 2 || (string?)reply[2] is not { Length: > 0 } holder || holder == LockKeyLayout.ReadersMarker)
+        {
+            return answer;
+        }
+
+        return holder.StartsWith(LockKeyLayout.ReservedPrefix, StringComparison.Ordinal) ? answer with { TurnOfOther = true } : answer with { HeldBy = holder };
     }
 }
