@@ -15,4 +15,11 @@ internal interface ILockNode
     /// old); called before every acquire and extend, so it must be cheap once it has passed.
     /// </summary>
     void EnsureCompatible();
+
+    /// <summary>
+    /// Whether the node's last call went unanswered for the node timeout (kept by
+    /// <see cref="NodeCallDeadlines"/>, which sees every call): a split round does not wait for such
+    /// a node (see <see cref="QuorumRound.RunAsync"/>).
+    /// </summary>
+    bool Silent { get; set; }
 }

@@ -73,6 +73,7 @@ internal sealed class NodeCallDeadlines
     {
         if (call.IsCompleted)
         {
+            Heard(node);
             return new ValueTask<NodeResult>(AnswerOf(call));
         }
 
@@ -102,6 +103,15 @@ internal sealed class NodeCallDeadlines
         }
 
         return new ValueTask<NodeResult>(pending, version);
+    }
+
+    /// <summary>The node answered in time: it is not silent (written only when it was, as most calls find it so).</summary>
+    private static void Heard(ILockNode node)
+    {
+        if (node.Silent)
+        {
+            node.Silent = false;
+        }
     }
 
     private static NodeResult AnswerOf(Task<NodeResult> completed)
@@ -256,6 +266,7 @@ internal sealed class NodeCallDeadlines
         {
             if (Interlocked.Exchange(ref _answered, 1) == 0)
             {
+                _node!.Silent = true;
                 _answer.SetResult(NodeResult.Failed(
                     new TimeoutException($"Redis node {_node!.Name} did not answer within {_owner.Timeout.TotalMilliseconds:F0} ms.")));
             }
@@ -288,6 +299,7 @@ internal sealed class NodeCallDeadlines
         {
             if (Interlocked.Exchange(ref _answered, 1) == 0)
             {
+                Heard(_node!);
                 _answer.SetResult(AnswerOf(_call!));
             }
 

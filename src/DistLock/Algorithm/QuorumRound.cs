@@ -21,14 +21,10 @@ internal static class QuorumRound
     /// hang, only they could settle it, at the node timeout. The wake says a refusing node may have
     /// just been released, so asking again wins sooner.
     /// </param>
-    /// <param name="silent">
-    /// The nodes whose last call went unanswered for the node timeout (by index), or null. A split
-    /// round whose only nodes still out are such nodes stops as lost too: they are most likely down,
-    /// and would settle it at the node timeout. Contenders that split the live nodes between them
-    /// then ask again at once instead of a node timeout later.
-    /// </param>
     /// <remarks>
-    /// A split round in which a node refused because another holder or queue holds it (see
+    /// A split round whose only nodes still out are <see cref="ILockNode.Silent"/> stops as lost too:
+    /// they are most likely down, and would settle it at the node timeout. Contenders that split the
+    /// live nodes between them then ask again at once instead of a node timeout later. And a split round in which a node refused because another holder or queue holds it (see
     /// <see cref="NodeResult.IsHeldByOther"/>) waits for the nodes still out only a short patience
     /// (four times what the round took so far, at least <see cref="RivalPatience"/>), then stops as
     /// lost: contenders split the nodes, and only a node that may hang could settle it.
@@ -40,11 +36,10 @@ internal static class QuorumRound
         bool stopWhenDecided,
         TimeSpan nodeTimeout,
         TimeProvider time,
-        CancellationToken endSplitOn = default,
-        bool[]? silent = null) =>
+        CancellationToken endSplitOn = default) =>
         nodes.Count == 1
             ? RunOneAsync(nodes, Start(command, nodes[0], state), NodeCallDeadlines.For(time, nodeTimeout))
-            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout), endSplitOn, silent);
+            : RunManyAsync(nodes, command, state, stopWhenDecided, NodeCallDeadlines.For(time, nodeTimeout), endSplitOn);
 
     private static async Task<RoundResult> RunManyAsync<TState>(
         IReadOnlyList<ILockNode> nodes,
@@ -52,8 +47,7 @@ internal static class QuorumRound
         TState state,
         bool stopWhenDecided,
         NodeCallDeadlines deadlines,
-        CancellationToken endSplitOn,
-        bool[]? silent)
+        CancellationToken endSplitOn)
     {
         var count = nodes.Count;
         var calls = new Task<NodeResult>[count];
@@ -64,7 +58,7 @@ internal static class QuorumRound
             bounded[i] = deadlines.Bound(calls[i], nodes[i]).AsTask();
         }
 
-        var tally = new Tally(count, stopWhenDecided, silent, deadlines.Time);
+        var tally = new Tally(nodes, stopWhenDecided, deadlines.Time);
         for (var i = 0; i < count; i++)
         {
             tally.Watch(bounded[i], i);
@@ -84,12 +78,13 @@ internal static class QuorumRound
     /// <c>Task.WhenAny</c> over the calls left after each answer. Answers that come after that are
     /// not recorded, so the round's answers stay as they were when it returned.
     /// </summary>
-    private sealed class Tally(int count, bool stopWhenDecided, bool[]? silent, TimeProvider time)
+    private sealed class Tally(IReadOnlyList<ILockNode> nodes, bool stopWhenDecided, TimeProvider time)
     {
-        private readonly NodeResult?[] _answers = new NodeResult?[count];
+        private readonly int _count = nodes.Count;
+        private readonly NodeResult?[] _answers = new NodeResult?[nodes.Count];
         private readonly TaskCompletionSource<NodeResult?[]> _decided = new();
         private readonly Lock _gate = new();
-        private readonly int _quorum = LockValidity.QuorumSize(count);
+        private readonly int _quorum = LockValidity.QuorumSize(nodes.Count);
         private int _granted;
         private int _refusedOrFailed;
         private int _failed;
@@ -135,9 +130,9 @@ internal static class QuorumRound
                     Count(index, answer);
                 }
 
-                var pending = count - _granted - _refusedOrFailed;
+                var pending = _count - _granted - _refusedOrFailed;
                 var split = _granted > 0 && _refusedOrFailed > _failed && (_endSplit || OnlySilentOut()) && OutageSettled(pending);
-                var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > count - _quorum && OutageSettled(pending)));
+                var decided = stopWhenDecided && (_granted >= _quorum || (_refusedOrFailed > _count - _quorum && OutageSettled(pending)));
                 if (pending > 0 && !decided && !split)
                 {
                     return;
@@ -172,14 +167,9 @@ internal static class QuorumRound
 
         private bool OnlySilentOut()
         {
-            if (silent is null)
+            for (var i = 0; i < _count; i++)
             {
-                return false;
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                if (_answers[i] is null && !Volatile.Read(ref silent[i]))
+                if (_answers[i] is null && !nodes[i].Silent)
                 {
                     return false;
                 }
@@ -194,7 +184,7 @@ internal static class QuorumRound
         /// node still out fails too, no majority could answer, and the caller must hear of an outage,
         /// not of a busy lock. (A hung minority still costs nothing: refusals from a majority settle it.)
         /// </summary>
-        private bool OutageSettled(int pending) => _failed > count - _quorum || _failed + pending <= count - _quorum;
+        private bool OutageSettled(int pending) => _failed > _count - _quorum || _failed + pending <= _count - _quorum;
     }
 
     private static Task<NodeResult> Start<TState>(Func<ILockNode, TState, Task<NodeResult>> command, ILockNode node, TState state)

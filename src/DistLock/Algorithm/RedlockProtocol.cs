@@ -15,15 +15,10 @@ internal sealed class RedlockProtocol
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    // By node: its last call (acquire, extend or release) went unanswered for the node timeout (see
-    // QuorumRound.RunAsync). Every manager's release goes to every node, so a manager soon learns.
-    private readonly bool[] _silent;
-
     public RedlockProtocol(IReadOnlyList<ILockNode> nodes, TimeSpan nodeTimeout, double driftFactor, TimeProvider time, ILogger logger)
     {
         _nodes = nodes;
         _nodeNames = [.. nodes.Select(n => n.Name)];
-        _silent = new bool[nodes.Count];
         _nodeTimeout = nodeTimeout;
         _driftFactor = driftFactor;
         _time = time;
@@ -55,9 +50,8 @@ internal sealed class RedlockProtocol
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn, _silent)
+            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn)
             .ConfigureAwait(false);
-        NoteSilence(round);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
             return AttemptResult.Success(validity, sentAt, round);
@@ -72,29 +66,12 @@ internal sealed class RedlockProtocol
         return failed;
     }
 
-    /// <summary>Notes which nodes answered the round's calls in time, and which did not (once they end).</summary>
-    private void NoteSilence(RoundResult round)
-    {
-        if (_nodes.Count == 1)
-        {
-            return;
-        }
-
-        for (var i = 0; i < _nodes.Count; i++)
-        {
-            if (round.Answers[i] is { } answer)
-            {
-                Volatile.Write(ref _silent[i], answer.Error is TimeoutException);
-            }
-            else
-            {
-                _ = NoteSilenceAsync(i, round.Bounded[i]);
-            }
-        }
-    }
-
-    private async Task NoteSilenceAsync(int node, Task<NodeResult> bounded) =>
-        Volatile.Write(ref _silent[node], (await bounded.ConfigureAwait(false)).Error is TimeoutException);
+    /// <summary>
+    /// The notice of an undo: in the queue's name when there is one, not the lock id's, so that a
+    /// waiter it wakes does not take this waiter's next grant (same id) for the holder it woke for,
+    /// still on its way out (see <see cref="NodeResult.IsRivalTurn"/>).
+    /// </summary>
+    private static string UndoNotice(string queue, string id) => ReleaseNotice.New(queue.Length > 0 ? queue : id);
 
     /// <summary>Whether the caller took its turn on some node and another queue's turn refused it on another.</summary>
     private static bool SplitWithRival(RoundResult round, string? wakeNotice)
@@ -231,9 +208,7 @@ internal sealed class RedlockProtocol
     private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt)
     {
         var round = attempt.Round;
-        // In the queue's name, not the lock id's: a waiter woken by it must not take this attempt's
-        // next grant (same id) for the holder it woke for, still on its way out (NodeResult.IsRivalTurn).
-        var notice = ReleaseNotice.New(queue.Length > 0 ? queue : id);
+        var notice = UndoNotice(queue, id);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
         {
@@ -264,7 +239,6 @@ internal sealed class RedlockProtocol
         var round = await QuorumRound
             .RunAsync(_nodes, static (node, s) => s.hold.ExtendAsync(node, s.id, s.ttl), (hold, id, ttl), stopWhenDecided: true, _nodeTimeout, _time)
             .ConfigureAwait(false);
-        NoteSilence(round);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {
             return (validity, sentAt);
@@ -311,8 +285,7 @@ internal sealed class RedlockProtocol
                     _nodeTimeout,
                     _time)
                 .ConfigureAwait(false);
-            NoteSilence(round);
-            if (successor is not null)
+                if (successor is not null)
             {
                 var (handed, answered) = HandedOver(round, hold, successor, sentAt);
                 successor.Resolve(handed, answered);
@@ -520,7 +493,7 @@ internal sealed class RedlockProtocol
     {
         if (await LateGrantAsync(call, node, hold).ConfigureAwait(false) is { } granted)
         {
-            await UndoOneAsync(node, granted, hold, id, turn, ReleaseNotice.New(turn.Queue.Length > 0 ? turn.Queue : id)).ConfigureAwait(false);
+            await UndoOneAsync(node, granted, hold, id, turn, UndoNotice(turn.Queue, id)).ConfigureAwait(false);
         }
     }
 

@@ -35,6 +35,8 @@ internal abstract class ScriptNode : ILockNode
     {
     }
 
+    public bool Silent { get; set; }
+
     /// <summary>The node behind <paramref name="node"/>: every node the algorithm is given runs scripts.</summary>
     public static ScriptNode Of(ILockNode node) => (ScriptNode)node;
 
