@@ -125,22 +125,10 @@ public sealed class AcquireLoopTests
     [Fact]
     public async Task Run_Redlock_OneNodeHung_AnAttemptThatOvertookTheRelease_DoesNotWaitOutTheHungNode()
     {
-        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
-        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
-        nodes[1].Seed(Key, "other", TimeSpan.FromMinutes(5));
-        nodes[2].Seed(Key, "other", TimeSpan.FromMinutes(5));
-        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time));
-        var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
-        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
-        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Ran == 2))); // the first attempt, and the one in line
-        nodes[2].Hung = true;
-
         // The release reaches the first node: it wakes the waiter, whose attempt is granted there
         // and refused by the second node, which the release has not reached yet.
-        var notice = ReleaseNotice.New("other");
         var started = _time.GetUtcNow();
-        await _node.ReleaseAsync(Key, "other", notice);
-        Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me" && nodes[1].Ran == 3));
+        var (nodes, waiting, notice) = await WaiterSplitByAHungNodeAsync(holderOfB: "other", retryDelay: TimeSpan.FromSeconds(10));
         await nodes[1].ReleaseAsync(Key, "other", notice);
 
         await AssertWonBeforeTheNodeTimeoutAsync(waiting, started, hung: nodes[2]);
@@ -156,7 +144,7 @@ public sealed class AcquireLoopTests
     public async Task Run_Redlock_ANodeThatLetACallTimeOut_IsNotWaitedForAgainBySplitRounds()
     {
         // b stays held by readers: a refusal that names no holder, so only c's silence ends the split.
-        var waiting = await WaiterSplitByAHungNodeAsync(holderOfB: DistLock.Transport.LockKeyLayout.ReadersMarker);
+        var (_, waiting, _) = await WaiterSplitByAHungNodeAsync(holderOfB: DistLock.Transport.LockKeyLayout.ReadersMarker, retryDelay: TimeSpan.FromMilliseconds(50));
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) != "me"));
         var asked = _node.Ran;
@@ -181,7 +169,7 @@ public sealed class AcquireLoopTests
     public async Task Run_Redlock_ASplitWithARival_WaitsForAHungNodeOnlyAShortPatience()
     {
         // b is a rival's, not the releasing holder's.
-        var waiting = await WaiterSplitByAHungNodeAsync(holderOfB: "rival");
+        var (_, waiting, _) = await WaiterSplitByAHungNodeAsync(holderOfB: "rival", retryDelay: TimeSpan.FromMilliseconds(50));
         for (var i = 0; i < 50 && _node.Value(Key) == "me"; i++)
         {
             _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -509,23 +497,27 @@ public sealed class AcquireLoopTests
     /// <summary>A loop over several nodes: node timeout 1 s, grace 50 ms, no retry limit, RetryDelay 10 s unless given.</summary>
     /// <summary>
     /// A waiter over nodes a, b and c, once a release by "other" handed it the turn on a (the attempt
-    /// it made then holds a): b is held by <paramref name="holderOfB"/>, and c hangs.
+    /// it made then holds a): b is held by <paramref name="holderOfB"/>, and c hangs. Returns the
+    /// nodes, the waiter, and the notice of that release. A long <paramref name="retryDelay"/> makes
+    /// sure the waiter wins by a wake, not a retry.
     /// </summary>
-    private async Task<Task<AcquireOutcome>> WaiterSplitByAHungNodeAsync(string holderOfB)
+    private async Task<(FakeLockNode[] Nodes, Task<AcquireOutcome> Waiting, string Notice)> WaiterSplitByAHungNodeAsync(
+        string holderOfB, TimeSpan retryDelay)
     {
         var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
         _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
         nodes[1].Seed(Key, holderOfB, TimeSpan.FromMinutes(5));
         nodes[2].Seed(Key, "other", TimeSpan.FromMinutes(5));
-        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), retryDelay: TimeSpan.FromMilliseconds(50));
+        var loop = RedlockLoop(nodes, new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time), retryDelay);
         var waiting = loop.RunAsync(Holds.Exclusive(Key), "me", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Ran == 2))); // the first attempt, and the one in line
         nodes[2].Hung = true;
 
-        await _node.ReleaseAsync(Key, "other", ReleaseNotice.New("other"));
+        var notice = ReleaseNotice.New("other");
+        await _node.ReleaseAsync(Key, "other", notice);
         Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me" && nodes[1].Ran == 3));
-        return waiting;
+        return (nodes, waiting, notice);
     }
 
     private AcquireLoop RedlockLoop(FakeLockNode[] nodes, WaitQueues waiters, TimeSpan? retryDelay = null) =>
