@@ -47,8 +47,10 @@ for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
     local head = value or first()
-    if not value and head and head ~= queue then
+    if not value and head and head ~= queue and i < held_at then
         -- Free, and others are first in line (asleep, or gone): the turn is theirs, or this queue's.
+        -- Not after a member that is held: this queue would not keep it, and waking the first (a
+        -- set that waits for that member too) to hand it on had two such sets wake each other.
         hand_over(1)
         value, head = redis.call('GET', LOCK), first()
     end
@@ -86,12 +88,10 @@ local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local score = redis.call('ZSCORE', LINE, queue)
-    if turn[i] and i > held_at and (not values[i] or values[i] == RESERVED_PREFIX .. queue) then
+    if i > held_at and values[i] == RESERVED_PREFIX .. queue then
         -- Kept, a member after one that is held could be what that holder waits for next (taking
-        -- locks in this same order): its turn goes on to the queues behind this one.
-        if values[i] then
-            redis.call('DEL', LOCK)
-        end
+        -- locks in this same order): the turn handed to this queue goes on to the queues behind it.
+        redis.call('DEL', LOCK)
         hand_over(1, nil, ticket)
     end
     join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
