@@ -108,7 +108,7 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes, ITestOutputH
             switch (random.Next(9))
             {
                 case 0 or 1:
-                    await hold.AcquireAsync(node, id, ttl, queue: string.Empty, stay: false);
+                    await hold.AcquireAsync(node, id, ttl, queue: string.Empty, stay: false, arrival: 0);
                     break;
                 case 2 or 3:
                     if (!listening.ContainsKey((hold, queue)) && random.Next(4) > 0)
@@ -117,7 +117,7 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes, ITestOutputH
                         listening[(hold, queue)] = await hold.SubscribeAsync(node, queue, _ => { }, _ => { });
                     }
 
-                    await hold.AcquireAsync(node, id, ttl, queue, stay: random.Next(2) == 0);
+                    await hold.AcquireAsync(node, id, ttl, queue, stay: random.Next(2) == 0, arrival: step + 1);
                     break;
                 case 4 when random.Next(2) == 0:
                     await hold.ReleaseAsync(node, id, $"{id}/{step}");

@@ -254,7 +254,7 @@ public sealed class InMemoryInspectionTests
         var node = locks.Protocol.Nodes[0];
         var hold = new LockHold((await locks.InspectAsync(resource)).Key, LockMode.Exclusive);
         var listening = await hold.SubscribeAsync(node, "stalled", onWake: _ => { }, onNews: _ => { });
-        var joined = await hold.AcquireAsync(node, "stalled-holder", Ttl, queue: "stalled", stay: false);
+        var joined = await hold.AcquireAsync(node, "stalled-holder", Ttl, queue: "stalled", stay: false, arrival: 1);
         Assert.Equal(NodeReply.Denied, joined.Reply); // held: it took a place in line instead
         return listening;
     }

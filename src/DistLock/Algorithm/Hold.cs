@@ -45,10 +45,12 @@ internal abstract class Hold
     /// <summary>
     /// Takes the hold for <paramref name="id"/>. A <paramref name="queue"/> other than "" claims a
     /// turn handed to that queue, or keeps (takes) its place in the line when refused; with
-    /// <paramref name="stay"/> it keeps its place after taking the hold, for its next waiter.
-    /// A refusal carries how long the hold is taken for (<see cref="NodeResult.HolderTtl"/>).
+    /// <paramref name="stay"/> it keeps its place after taking the hold, for its next waiter. A queue
+    /// not in line yet joins it at <paramref name="arrival"/> (see <see cref="ArrivalStamp"/>), the
+    /// same on every node of one attempt. A refusal carries how long the hold is taken for
+    /// (<see cref="NodeResult.HolderTtl"/>).
     /// </summary>
-    public abstract Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay);
+    public abstract Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay, long arrival);
 
     /// <summary>Resets the time to live of the hold <paramref name="id"/>, only while it is still held.</summary>
     public abstract Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl);

@@ -49,8 +49,9 @@ internal sealed class RedlockProtocol
     {
         EnsureCompatible();
         var sentAt = _time.GetTimestamp();
+        var arrival = queue.Length > 0 ? ArrivalStamp.Next(_time) : 0;
         var round = await QuorumRound
-            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay), (hold, id, ttl, queue, stay), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn)
+            .RunAsync(_nodes, static (node, s) => s.hold.AcquireAsync(node, s.id, s.ttl, s.queue, s.stay, s.arrival), (hold, id, ttl, queue, stay, arrival), stopWhenDecided: true, _nodeTimeout, _time, endSplitOn)
             .ConfigureAwait(false);
         if (ValidityIfWon(round, ttl, sentAt) is { } validity)
         {

@@ -22,14 +22,14 @@ internal sealed class LockHold(string key, LockMode mode) : Hold
 
     private RedisKey[] Line => _line ??= [key, LockKeyLayout.WaitersKey(key)];
 
-    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay, long arrival)
     {
         var n = ScriptNode.Of(node);
         var acquiring = queue.Length == 0
             ? n.SetIfAbsentAsync(key, id, ttl).ContinueWith(
                 static taken => taken.GetAwaiter().GetResult() ? NodeResult.Granted : NodeResult.Taken,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-            : n.RunAsync(LockScript.Acquire, Line, n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadLockAcquire);
+            : n.RunAsync(LockScript.Acquire, Line, n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0", arrival), ScriptNode.ReadLockAcquire);
         return n.ConfirmAsync(acquiring, this, id);
     }
 

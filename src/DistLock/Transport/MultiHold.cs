@@ -43,18 +43,18 @@ internal sealed class MultiHold : Hold
     /// counts a member that holds the caller's own id as free, since with several nodes a late
     /// release from an earlier attempt of the same id could delete it after it was counted.
     /// </summary>
-    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay, long arrival)
     {
         var n = ScriptNode.Of(node);
         var state = StateOf(n);
 
         // Every member in one slot (any node but a cluster's): one script, nothing kept.
         return state.Slots.Length == 1 && state.Kept == 0
-            ? n.ConfirmAsync(AcquireSlot(n, state.Slots[0], id, ttl, queue), this, id)
-            : AcquireSlotsAsync(n, state, id, ttl, queue);
+            ? n.ConfirmAsync(AcquireSlot(n, state.Slots[0], id, ttl, queue, arrival), this, id)
+            : AcquireSlotsAsync(n, state, id, ttl, queue, arrival);
     }
 
-    private async Task<NodeResult> AcquireSlotsAsync(ScriptNode n, NodeState state, string id, TimeSpan ttl, string queue)
+    private async Task<NodeResult> AcquireSlotsAsync(ScriptNode n, NodeState state, string id, TimeSpan ttl, string queue, long arrival)
     {
         var slots = state.Slots;
         var kept = state.Kept;
@@ -65,7 +65,7 @@ internal sealed class MultiHold : Hold
                 continue;
             }
 
-            var result = await AcquireSlot(n, slots[i], id, ttl, queue).ConfigureAwait(false);
+            var result = await AcquireSlot(n, slots[i], id, ttl, queue, arrival).ConfigureAwait(false);
             if (result.Reply != NodeReply.Granted)
             {
                 Keep(n, queue.Length == 0 ? 0 : i);
@@ -87,8 +87,8 @@ internal sealed class MultiHold : Hold
     }
 
     /// <summary>One slot's members, all or none (acquire-all.lua).</summary>
-    private static Task<NodeResult> AcquireSlot(ScriptNode n, string[] slot, string id, TimeSpan ttl, string queue) =>
-        n.RunAsync(LockScript.AcquireAll, Lines(slot), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue), ReadAcquire);
+    private static Task<NodeResult> AcquireSlot(ScriptNode n, string[] slot, string id, TimeSpan ttl, string queue, long arrival) =>
+        n.RunAsync(LockScript.AcquireAll, Lines(slot), n.LineArgs(ReleaseNotice.New(queue), id, ScriptNode.Ms(ttl), queue, arrival), ReadAcquire);
 
     public override async Task<NodeResult> ExtendAsync(ILockNode node, string id, TimeSpan ttl)
     {

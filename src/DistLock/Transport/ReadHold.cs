@@ -28,10 +28,10 @@ internal sealed class ReadHold(string key) : Hold
 
     public override string NewQueueId() => LockKeyLayout.ReaderPrefix + base.NewQueueId();
 
-    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay, long arrival)
     {
         var n = ScriptNode.Of(node);
-        var acquiring = n.RunAsync(LockScript.AcquireRead, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0"), ScriptNode.ReadAcquire);
+        var acquiring = n.RunAsync(LockScript.AcquireRead, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, stay ? "1" : "0", arrival), ScriptNode.ReadAcquire);
         return n.ConfirmAsync(acquiring, this, id);
     }
 

@@ -19,10 +19,10 @@ internal sealed class SemaphoreHold(string key, int maxCount) : Hold
 
     private RedisKey[] Keys => _keys ??= [key, LockKeyLayout.WaitersKey(key), key + LockKeyLayout.LimitSuffix];
 
-    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay)
+    public override Task<NodeResult> AcquireAsync(ILockNode node, string id, TimeSpan ttl, string queue, bool stay, long arrival)
     {
         var n = ScriptNode.Of(node);
-        var acquiring = n.RunAsync(LockScript.AcquireSemaphore, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, maxCount), ReadAcquire);
+        var acquiring = n.RunAsync(LockScript.AcquireSemaphore, Keys, n.LineArgs(ReleaseNotice.New(id), id, ScriptNode.Ms(ttl), queue, maxCount, arrival), ReadAcquire);
         return n.ConfirmAsync(acquiring, this, id);
     }
 

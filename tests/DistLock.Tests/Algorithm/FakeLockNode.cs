@@ -104,7 +104,7 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
         return new Subscription(this, inner);
     }
 
-    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string queue = "") => Exclusive(key).AcquireAsync(this, id, ttl, queue, stay: false);
+    public Task<NodeResult> TryAcquireAsync(string key, string id, TimeSpan ttl, string queue = "") => Exclusive(key).AcquireAsync(this, id, ttl, queue, stay: false, arrival: queue.Length > 0 ? ArrivalStamp.Next(time) : 0);
 
     public Task<NodeResult> ExtendAsync(string key, string id, TimeSpan ttl) => Exclusive(key).ExtendAsync(this, id, ttl);
 

@@ -1,4 +1,5 @@
 using DistLock.Algorithm;
+using DistLock.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -263,6 +264,43 @@ public sealed class RedlockProtocolTests
 
         Assert.True(await releasing.WaitAsync(TimeSpan.FromSeconds(10)), "a majority held it (node 0, and node 2 late)");
         Assert.False(nodes[2].Holds(Key));
+    }
+
+    [Fact]
+    public async Task TryAcquireOnce_TwoQueuesReachTheLiveNodesInOppositeOrders_BothNodesServeTheSameQueueFirst()
+    {
+        // With one node of three down, both live nodes must grant: if their lines had different
+        // queues first, a release would hand each node's turn to another queue, and neither could win.
+        var (quorum, nodes) = Create(3);
+        nodes[2].Down = true;
+        var hold = Holds.Exclusive(Key);
+        var listening = new List<INodeSubscription>();
+        foreach (var node in nodes.Take(2))
+        {
+            node.Seed(Key, "holder", Ttl);
+            foreach (var queue in new[] { "first", "second" })
+            {
+                listening.Add(await hold.SubscribeAsync(node, queue, _ => { }, _ => { }));
+            }
+        }
+
+        // The first queue's attempt reaches node 1 after the second queue's.
+        nodes[1].Latency = TimeSpan.FromMilliseconds(20);
+        var first = quorum.TryAcquireOnceAsync(hold, "a", Ttl, queue: "first");
+        nodes[1].Latency = TimeSpan.Zero;
+        Assert.False((await quorum.TryAcquireOnceAsync(hold, "b", Ttl, queue: "second")).Acquired);
+        Assert.False((await _time.AdvanceUntilDoneAsync(first, TimeSpan.FromMilliseconds(5))).Acquired);
+
+        foreach (var node in nodes.Take(2))
+        {
+            Assert.Equal(NodeReply.Granted, (await node.ReleaseAsync(Key, "holder")).Reply);
+        }
+
+        Assert.Equal([LockKeyLayout.ReservedPrefix + "first", LockKeyLayout.ReservedPrefix + "first"], nodes.Take(2).Select(n => n.Value(Key)));
+        foreach (var subscription in listening)
+        {
+            await subscription.DisposeAsync();
+        }
     }
 
     private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)

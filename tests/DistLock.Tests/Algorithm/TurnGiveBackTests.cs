@@ -41,9 +41,9 @@ public sealed class TurnGiveBackTests
     {
         var node = new FakeLockNode("node", _time);
         var read = new ReadHold(Key);
-        Assert.Equal(NodeReply.Granted, (await read.AcquireAsync(node, "me", Ttl, queue: string.Empty, stay: false)).Reply);
+        Assert.Equal(NodeReply.Granted, (await read.AcquireAsync(node, "me", Ttl, queue: string.Empty, stay: false, arrival: 0)).Reply);
 
-        var answer = await read.AcquireAsync(node, "me", Ttl, queue: "read:q1", stay: false);
+        var answer = await read.AcquireAsync(node, "me", Ttl, queue: "read:q1", stay: false, arrival: 1);
 
         Assert.Equal(NodeReply.Denied, answer.Reply);
         Assert.Null(answer.HolderTtl);
@@ -95,12 +95,12 @@ public sealed class TurnGiveBackTests
         await using var readers = await LockHold.Subscribe(node, Key, "read:q1", n => wakes.Enqueue("read:q1"), _ => { });
         await using var writer = await LockHold.Subscribe(node, Key, "q2", n => wakes.Enqueue("q2"), _ => { });
         node.Seed(Key, "other", TimeSpan.FromMinutes(5));
-        Assert.Equal(NodeReply.Denied, (await read.AcquireAsync(node, "r", Ttl, "read:q1", stay: false)).Reply);
+        Assert.Equal(NodeReply.Denied, (await read.AcquireAsync(node, "r", Ttl, "read:q1", stay: false, arrival: 1)).Reply);
         Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(Key, "w", Ttl, queue: "q2")).Reply);
         await node.ReleaseAsync(Key, "other");
         Assert.True(await FakeClock.PollAsync(() => wakes.Count == 1));
 
-        var taken = await read.AcquireAsync(node, "r", Ttl, "read:q1", stay: false);
+        var taken = await read.AcquireAsync(node, "r", Ttl, "read:q1", stay: false, arrival: 1);
         Assert.Equal(NodeReply.Granted, taken.Reply);
         Assert.True(taken.TookTurn);
         Assert.Equal(NodeReply.Granted, (await read.GiveBackAsync(node, "r", "read:q1", TimeSpan.FromMilliseconds(20), ReleaseNotice.New("r"))).Reply);
@@ -108,7 +108,7 @@ public sealed class TurnGiveBackTests
         Assert.Equal(LockKeyLayout.ReservedPrefix + "read:q1", node.Value(Key));
         Assert.Equal(["read:q1"], wakes);
         Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(Key, "w", Ttl, queue: "q2")).Reply);
-        Assert.Equal(NodeReply.Granted, (await read.AcquireAsync(node, "r", Ttl, "read:q1", stay: false)).Reply);
+        Assert.Equal(NodeReply.Granted, (await read.AcquireAsync(node, "r", Ttl, "read:q1", stay: false, arrival: 1)).Reply);
     }
 
     [Fact]

@@ -9,7 +9,8 @@
 -- take more locks in that order never waits for what the set keeps. A caller that does not wait
 -- (queue '') takes the set when every member is free, as SET NX takes one lock, and never joins a line.
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
--- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''.
+-- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or '';
+-- ARGV[7]: where the queue joins the lines it is not in yet (its arrival stamp).
 -- Returns {1} when taken, or {0, pttl, key...}: how long the members it waits for are taken, at most,
 -- and the lock keys of those members (for the caller's message when it gives up).
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
@@ -35,7 +36,7 @@ end
 --@include line
 
 -- The queue's ticket: the one it has in any of its lines (a release that woke it took it out of
--- that member's line only), or false when it stands in none yet.
+-- that member's line only), or when it stands in none yet, its arrival stamp.
 local ticket = false
 for i = 2, #KEYS, 2 do
     ticket = ticket or redis.call('ZSCORE', KEYS[i], queue)
@@ -78,11 +79,11 @@ if all then
     return {1}
 end
 if not ticket then
-    ticket = 0
+    local lines = {}
     for i = 2, #KEYS, 2 do
-        LINE = KEYS[i]
-        ticket = math.max(ticket, next_ticket())
+        lines[#lines + 1] = KEYS[i]
     end
+    ticket = place(ARGV[7], lines)
 end
 local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do

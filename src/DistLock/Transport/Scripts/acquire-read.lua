@@ -7,7 +7,8 @@
 -- KEYS[1]: the lock; KEYS[2]: its line; KEYS[3]: its readers (a sorted set: id -> when its lease
 -- runs out, in server ms); KEYS[4]: the queues let in lately (queue -> until when, in server ms).
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''
--- for a caller that does not wait; ARGV[7]: '1' when more of the queue's readers follow.
+-- for a caller that does not wait; ARGV[7]: '1' when more of the queue's readers follow; ARGV[8]:
+-- where the queue joins the line (its arrival stamp).
 -- Returns {1} ({1, 1} when its queue was let in, which a failed Redlock attempt gives back: see
 -- release.lua), or {0, pttl}.
 --@include server-clock
@@ -56,7 +57,7 @@ if not let_in and (value and value ~= READERS_MARKER or writer_ahead()) then
     end
     local pttl = redis.call('PTTL', KEYS[1])
     if queue ~= '' then
-        join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue))
+        join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8]))
     end
     return {0, pttl}
 end

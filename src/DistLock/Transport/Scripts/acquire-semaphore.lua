@@ -1,7 +1,8 @@
 -- Takes a permit: the one handed to this queue, or a free one (reservations count as taken) when the
 -- caller is first in line or does not wait. Otherwise the queue keeps its place, and free permits go
 -- to those first in line. KEYS: see permits.lua. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
--- ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''; ARGV[7]: the caller's maxCount.
+-- ARGV[5]: the TTL in ms; ARGV[6]: the queue, or ''; ARGV[7]: the caller's maxCount; ARGV[8]: where
+-- the queue joins the line (its arrival stamp).
 -- Returns {1}; {0, ms until the first entry runs out, or -1}; or {-1, limit} when live entries were
 -- taken with another maxCount.
 --@include server-clock
@@ -42,6 +43,6 @@ end
 local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if queue ~= '' then
     local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-    join(queue, #latest > 0 and math.floor(tonumber(latest[2])) - NOW or 0, ttl, redis.call('ZSCORE', KEYS[2], queue))
+    join(queue, #latest > 0 and math.floor(tonumber(latest[2])) - NOW or 0, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8]))
 end
 return {0, #soonest > 0 and math.floor(tonumber(soonest[2])) - NOW or -1}

@@ -18,8 +18,21 @@ local function next_ticket()
     return #last > 0 and math.floor(tonumber(last[2])) + 1 or 1
 end
 
--- Keeps (or takes, at the end, or with `ticket`) the place of queue `id`: the line outlives its
--- holder by a minute.
+-- Where a queue joins at arrival `stamp` (ArrivalStamp: the same on every node): at its stamp, but no
+-- more than a second (in tenths of ms) before the last in line (the latest of several `lines`, for a
+-- set, which joins all at one place), so that a process whose clock is behind cannot go ahead of those
+-- that came in the second before it, each time.
+local function place(stamp, lines)
+    stamp = tonumber(stamp)
+    for _, line in ipairs(lines or {LINE}) do
+        local last = redis.call('ZRANGE', line, -1, -1, 'WITHSCORES')[2]
+        stamp = last and math.max(stamp, tonumber(last) - 10000) or stamp
+    end
+    return stamp
+end
+
+-- Keeps (or takes, at the end, or at `ticket`: see place) the place of queue `id`: the line
+-- outlives its holder by a minute.
 local function join(id, pttl, ttl, listed, ticket)
     if not listed then
         redis.call('ZADD', LINE, ticket or next_ticket(), id)
