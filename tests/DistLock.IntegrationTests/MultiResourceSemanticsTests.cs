@@ -407,6 +407,43 @@ public abstract class MultiResourceSemanticsTests
         Assert.Equal(names, set.Resources);
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-07): a set kept a member after one that was only kept for an
+    /// earlier set, which waited for what a holder held; the holder, going on in name order, waited
+    /// for the member the second set kept: a circle through two sets, until a timeout. A set now
+    /// keeps nothing after the first member it cannot have, held or kept for another.
+    /// </summary>
+    [Fact]
+    public async Task AHolderGoingOnInNameOrder_IsNotKeptWaitingThroughTwoSets()
+    {
+        var tag = "{" + Guid.NewGuid().ToString("N") + "}";
+        string[] names = [tag + "a", tag + "c", tag + "d"];
+        await using var holders = await ManagerAsync();
+        await using var firstSets = await ManagerAsync();
+        await using var secondSets = await ManagerAsync();
+        var held = await holders.AcquireAsync(names[1]);
+
+        // The first set keeps a (before c, which is held); the second waits for a, kept for the first.
+        var first = firstSets.AcquireAllAsync([names[0], names[1]], TimeSpan.FromSeconds(60));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await WaitersAsync(names) >= 2), "the first set never joined the lines");
+        var second = secondSets.AcquireAllAsync([names[0], names[2]], TimeSpan.FromSeconds(60));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () => await WaitersAsync(names) >= 4), "the second set never joined the lines");
+
+        await using (var next = await holders.AcquireAsync(names[2], Ttl / 2))
+        {
+            Assert.False(first.IsCompleted || second.IsCompleted, "a set was taken while a member was held");
+        }
+
+        await held.ReleaseAsync();
+        await using (var firstSet = await first.WaitAsync(Eventually.Patience))
+        {
+            Assert.False(second.IsCompleted, "both sets held a at once");
+        }
+
+        await using var secondSet = await second.WaitAsync(Eventually.Patience);
+        Assert.Equal([names[0], names[2]], secondSet.Resources);
+    }
+
     [Fact]
     public async Task AWaiterThatGivesUp_LeavesNothingTakenOrReserved()
     {

@@ -4,9 +4,10 @@
 -- to a queue that still waits for another member is kept for it (reserved) until that one is
 -- expected to be free, so the set is taken whole, in arrival order per member; a member kept for a
 -- queue with a later ticket is the turn of a queue with an earlier one, so no two queues keep what
--- the other waits for. Only members before the first one held (KEYS are in name order) are kept,
--- as a caller taking the locks one by one in that order would hold them: a holder that goes on to
--- take more locks in that order never waits for what the set keeps. A caller that does not wait
+-- the other waits for. Only members before the first one it cannot have yet (held, or kept for a
+-- queue ahead; KEYS are in name order) are kept, as a caller taking the locks one by one in that
+-- order would hold them: a holder that goes on to take more locks in that order never waits for
+-- what a set keeps, as each set keeps only what comes before the member it waits for. A caller that does not wait
 -- (queue '') takes the set when every member is free, as SET NX takes one lock, and never joins a line.
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or '';
@@ -43,14 +44,14 @@ for i = 2, #KEYS, 2 do
 end
 ticket = tonumber(ticket)
 
-local values, turn, all, held_at = {}, {}, true, math.huge
+local values, turn, all, blocked_at = {}, {}, true, math.huge
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
     local head = value or first()
-    if not value and head and head ~= queue and i < held_at then
+    if not value and head and head ~= queue and i < blocked_at then
         -- Free, and others are first in line (asleep, or gone): the turn is theirs, or this queue's.
-        -- Not after a member that is held: this queue would not keep it, and waking the first (a
+        -- Not after a member it cannot have: this queue would not keep it, and waking the first (a
         -- set that waits for that member too) to hand it on had two such sets wake each other.
         hand_over(1)
         value, head = redis.call('GET', LOCK), first()
@@ -59,8 +60,8 @@ for i = 2, #KEYS, 2 do
     turn[i] = value == RESERVED_PREFIX .. queue or not value and (head or queue) == queue
         or ticket and other and (tonumber(redis.call('ZSCORE', LINE, other)) or -math.huge) > ticket
     values[i] = value
-    if value and not other and i < held_at then
-        held_at = i
+    if not turn[i] and i < blocked_at then
+        blocked_at = i
     end
     if not turn[i] then
         all = false
@@ -89,14 +90,14 @@ local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local score = redis.call('ZSCORE', LINE, queue)
-    if i > held_at and values[i] == RESERVED_PREFIX .. queue then
-        -- Kept, a member after one that is held could be what that holder waits for next (taking
+    if i > blocked_at and values[i] == RESERVED_PREFIX .. queue then
+        -- Kept, a member after one it cannot have could be what a holder waits for next (taking
         -- locks in this same order): the turn handed to this queue goes on to the queues behind it.
         redis.call('DEL', LOCK)
         hand_over(1, nil, ticket)
     end
     join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
-    if turn[i] and i < held_at then
+    if turn[i] and i < blocked_at then
         redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
         announce('c', keep)
     end
