@@ -4,10 +4,9 @@ namespace DistLock.Algorithm;
 /// Where a waiting queue goes in a hold's line when an attempt of it joins: the time of the attempt,
 /// sent to every node alike. Each node used to number its line by arrival there, and the attempts of
 /// two queues reach two nodes in either order, so with one node of three down the two live nodes'
-/// lines often had different queues first: a release then handed one node's turn to one queue and
-/// the other node's to another, and neither could win (four managers: about 350 holds in 10 s, free
-/// spells up to 0.5 s; with the stamp about 780 and 40-60 ms). Every node now puts the queues in the
-/// order of their stamps.
+/// lines could have different queues first: a release then handed one node's turn to one queue and
+/// the other node's to another, and neither could win that round. Every node now puts the queues in
+/// the order of their stamps.
 /// </summary>
 /// <remarks>
 /// A stamp is the clock's Unix time in tenths of milliseconds, and never below the last one this
