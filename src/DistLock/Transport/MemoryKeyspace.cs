@@ -57,6 +57,8 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
                 return (long)(Live(key)?.Set?.Count ?? 0);
             case "ZSCORE":
                 return Live(key)?.Set is { } set && set.TryGetScore(a[2], out var score) ? Format(score) : null;
+            case "ZRANK":
+                return Live(key)?.Set?.InOrder().FindIndex(e => e.Member == a[2]) is >= 0 and var rank ? (long)rank : null;
             case "ZREM":
                 return (long)a.Skip(2).Count(member => ZRem(key, member));
             case "ZRANGE":

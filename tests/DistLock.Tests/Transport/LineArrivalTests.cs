@@ -51,4 +51,27 @@ public sealed class LineArrivalTests
             await subscription.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task ASetHandsOnATurn_ToAQueueBehindItWithTheSameStamp()
+    {
+        // Two processes' stamps can be equal; the line then orders them by name. The set cannot use
+        // b while a is held, so the turn b's release handed to it goes to the queue behind it.
+        const string A = "lock:{a}", B = "lock:{b}";
+        var node = new FakeLockNode("node", _time);
+        node.Seed(A, "holder-a", Ttl);
+        node.Seed(B, "holder-b", Ttl);
+        var set = new MultiHold([A, B]);
+        var single = new LockHold(B, LockMode.Exclusive);
+        await using var setListens = await set.SubscribeAsync(node, "set-queue", _ => { }, _ => { });
+        await using var singleListens = await single.SubscribeAsync(node, "single-queue", _ => { }, _ => { });
+        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: 1_000 * Second)).Reply);
+        Assert.Equal(NodeReply.Denied, (await single.AcquireAsync(node, "single-id", Ttl, "single-queue", stay: false, arrival: 1_000 * Second)).Reply);
+
+        await node.ReleaseAsync(B, "holder-b");
+        Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", node.Value(B));
+        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: 1_001 * Second)).Reply);
+
+        Assert.Equal(LockKeyLayout.ReservedPrefix + "single-queue", node.Value(B));
+    }
 }

@@ -57,8 +57,10 @@ for i = 2, #KEYS, 2 do
         value, head = redis.call('GET', LOCK), first()
     end
     local other = value and string.sub(value, 1, #RESERVED_PREFIX) == RESERVED_PREFIX and string.sub(value, #RESERVED_PREFIX + 1)
+    -- (Queues with one score are in the order of their names, in every line.)
+    local score = other and ticket and tonumber(redis.call('ZSCORE', LINE, other))
     turn[i] = value == RESERVED_PREFIX .. queue or not value and (head or queue) == queue
-        or ticket and other and (tonumber(redis.call('ZSCORE', LINE, other)) or -math.huge) > ticket
+        or score and (score > ticket or score == ticket and other > queue)
     values[i] = value
     if not turn[i] and i < blocked_at then
         blocked_at = i
@@ -90,13 +92,13 @@ local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local score = redis.call('ZSCORE', LINE, queue)
+    join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
     if i > blocked_at and values[i] == RESERVED_PREFIX .. queue then
         -- Kept, a member after one it cannot have could be what a holder waits for next (taking
         -- locks in this same order): the turn handed to this queue goes on to the queues behind it.
         redis.call('DEL', LOCK)
-        hand_over(1, nil, ticket)
+        hand_over(1, nil, queue)
     end
-    join(queue, wait, ttl, score and tonumber(score) == ticket, ticket)
     if turn[i] and i < blocked_at then
         redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
         announce('c', keep)

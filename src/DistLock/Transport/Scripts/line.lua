@@ -59,8 +59,9 @@ local function give_back(id, ms)
     announce('h', ms)
 end
 
--- Hands up to `free` turns to the first queues in line that still listen (`after` a ticket, when
--- given): each is woken and gets reserve(id) for the grace. One woken with others behind it leaves
+-- Hands up to `free` turns to the first queues in line that still listen (behind queue `after`, when
+-- given; by place, not score: two queues can share a score): each is woken and gets reserve(id) for
+-- the grace. One woken with others behind it leaves
 -- the line (it comes back at the end if it asks again), so a stalled queue costs the others one
 -- grace; they hear when to look again.
 local function hand_over(free, reserve, after)
@@ -68,8 +69,8 @@ local function hand_over(free, reserve, after)
     local given, behind, steps = 0, false, 0
     while given < free and steps < 1000 do
         steps = steps + 1
-        local head = after and redis.call('ZRANGEBYSCORE', LINE, '(' .. after, '+inf', 'LIMIT', 0, 2)
-            or redis.call('ZRANGE', LINE, 0, 1)
+        local from = after and redis.call('ZRANK', LINE, after) or -1
+        local head = redis.call('ZRANGE', LINE, from + 1, from + 2)
         if #head == 0 then
             break
         end
