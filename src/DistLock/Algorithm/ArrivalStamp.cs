@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DistLock.Algorithm;
 
 /// <summary>
@@ -9,24 +11,27 @@ namespace DistLock.Algorithm;
 /// the order of their stamps.
 /// </summary>
 /// <remarks>
-/// A stamp is the clock's Unix time in tenths of milliseconds, and never below the last one this
-/// process issued plus one, so that stamps are unique and rising in a process even on a clock that
-/// stands still (a fake one) or steps back. Across processes the order is their clocks' order, to
-/// within their skew. At 14 digits a stamp stays exact in the scripts' number formatting (Lua prints
-/// 14 significant digits).
+/// A stamp is the clock's Unix time in tenths of milliseconds, and never below the last one issued
+/// on that clock plus one, so that stamps are unique and rising on each clock (the managers of a
+/// process on one clock share it) even when it stands still (a fake one) or steps back. Each clock
+/// counts apart, so that one manager's clock, skewed or fake, does not move the stamps of the others. Across processes the order is their clocks' order; a node
+/// holds a stamp within a tenth of a second of its own clock (line.lua, <c>place</c>), so that a
+/// process whose clock is off gains or loses no more than that. At 14 digits a stamp stays exact in
+/// the scripts' number formatting (Lua prints 14 significant digits).
 /// </remarks>
 internal static class ArrivalStamp
 {
-    private static long s_last;
+    private static readonly ConditionalWeakTable<TimeProvider, StrongBox<long>> s_lastByClock = new();
 
     public static long Next(TimeProvider time)
     {
+        var issued = s_lastByClock.GetValue(time, static _ => new StrongBox<long>());
         var now = time.GetUtcNow().ToUnixTimeMilliseconds() * 10;
-        var last = Volatile.Read(ref s_last);
+        var last = Volatile.Read(ref issued.Value);
         while (true)
         {
             var next = Math.Max(now, last + 1);
-            var seen = Interlocked.CompareExchange(ref s_last, next, last);
+            var seen = Interlocked.CompareExchange(ref issued.Value, next, last);
             if (seen == last)
             {
                 return next;

@@ -7,41 +7,49 @@ namespace DistLock.Tests.Transport;
 
 /// <summary>
 /// Where a queue joins a line: at its attempt's arrival stamp, so that every node has the queues in
-/// one order, but never more than a second before the last in line, so that a process whose clock is
-/// behind cannot go ahead of everyone who came lately. Run on the in-memory node, which runs the
-/// scripts themselves; the scripts' Redis side is covered by the integration suites.
+/// one order, but held within a tenth of a second of the node's clock, so that a process whose clock
+/// is off goes ahead of (or behind) no more than that of the others' arrivals. Run on the in-memory
+/// node, which runs the scripts themselves on the test's clock; the Redis side is covered by the
+/// integration suites.
 /// </summary>
 public sealed class LineArrivalTests
 {
-    private const string Key = "lock:{r}";
     private const long Second = 10_000;
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new();
 
+    /// <summary>The node's clock, in the stamps' units (tenths of a millisecond).</summary>
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds() * 10;
+
     [Theory]
-    [InlineData(2 * Second, 1, new[] { "late", "behind", "early" })]
-    [InlineData(Second / 2, (1_000 * Second) - 1, new[] { "behind", "late", "early" })]
-    public async Task Join_AtItsStamp_ButNoMoreThanASecondBeforeTheLast(long earlyAfterLate, long behindStamp, string[] order)
+    [InlineData(-10 * Second, Second / 5, new[] { "earlier", "skewed", "later" })] // a clock 10 s behind: 0.1 s before now, after who came 0.2 s ago
+    [InlineData(-Second / 20, Second / 50, new[] { "skewed", "earlier", "later" })] // 50 ms behind (a slow path to this node): its own stamp, before who came 20 ms ago
+    [InlineData(10 * Second, Second / 5, new[] { "earlier", "skewed", "later" })] // a clock 10 s ahead: 0.1 s after now, before who comes 0.2 s later
+    public async Task Join_AtItsStamp_HeldWithinATenthOfASecondOfTheNodesClock(long skew, long earlierAgo, string[] order)
     {
-        // "late" and "early" are in line (stamps 1,000 s and later); "behind" comes in last with a
-        // stamp below theirs: far below (a clock that is behind), or within a second (an attempt that
-        // reached this node after theirs, though it was sent first).
+        const string Key = "lock:{r}";
         var node = new FakeLockNode("node", _time);
         node.Seed(Key, "holder", Ttl);
         var hold = new LockHold(Key, LockMode.Exclusive);
         var listening = new List<INodeSubscription>();
-        foreach (var (queue, stamp) in new[] { ("late", 1_000 * Second), ("early", (1_000 * Second) + earlyAfterLate), ("behind", behindStamp) })
+        async Task JoinAsync(string queue, long stamp)
         {
             listening.Add(await hold.SubscribeAsync(node, queue, _ => { }, _ => { }));
             Assert.Equal(NodeReply.Denied, (await hold.AcquireAsync(node, $"{queue}-id", Ttl, queue, stay: false, arrival: stamp)).Reply);
         }
 
+        // "earlier" came `earlierAgo`; "skewed" comes now, its clock off by `skew`; "later" 0.2 s on.
+        await JoinAsync("earlier", Now - earlierAgo);
+        await JoinAsync("skewed", Now + skew);
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        await JoinAsync("later", Now);
+
+        // The order of their turns: each served queue leaves, handing its turn to the next.
         var served = new List<string?>();
         await node.ReleaseAsync(Key, "holder");
         for (var i = 0; i < order.Length; i++)
         {
-            var value = node.Value(Key);
-            served.Add(value?[LockKeyLayout.ReservedPrefix.Length..]);
+            served.Add(node.Value(Key)?[LockKeyLayout.ReservedPrefix.Length..]);
             await hold.LeaveAsync(node, served[^1]!, ReleaseNotice.New(served[^1]!));
         }
 
@@ -65,12 +73,12 @@ public sealed class LineArrivalTests
         var single = new LockHold(B, LockMode.Exclusive);
         await using var setListens = await set.SubscribeAsync(node, "set-queue", _ => { }, _ => { });
         await using var singleListens = await single.SubscribeAsync(node, "single-queue", _ => { }, _ => { });
-        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: 1_000 * Second)).Reply);
-        Assert.Equal(NodeReply.Denied, (await single.AcquireAsync(node, "single-id", Ttl, "single-queue", stay: false, arrival: 1_000 * Second)).Reply);
+        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: Now)).Reply);
+        Assert.Equal(NodeReply.Denied, (await single.AcquireAsync(node, "single-id", Ttl, "single-queue", stay: false, arrival: Now)).Reply);
 
         await node.ReleaseAsync(B, "holder-b");
         Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", node.Value(B));
-        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: 1_001 * Second)).Reply);
+        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: Now + 1)).Reply);
 
         Assert.Equal(LockKeyLayout.ReservedPrefix + "single-queue", node.Value(B));
     }

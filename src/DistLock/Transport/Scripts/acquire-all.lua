@@ -34,6 +34,7 @@ if queue == '' then
     end
     return {1}
 end
+--@include server-clock
 --@include line
 
 -- The queue's ticket: the one it has in any of its lines (a release that woke it took it out of
@@ -81,13 +82,7 @@ if all then
     end
     return {1}
 end
-if not ticket then
-    local lines = {}
-    for i = 2, #KEYS, 2 do
-        lines[#lines + 1] = KEYS[i]
-    end
-    ticket = place(ARGV[7], lines)
-end
+ticket = ticket or place(ARGV[7], clock_allowed and server_ms() * 10)
 local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]

@@ -43,6 +43,6 @@ end
 local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if queue ~= '' then
     local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-    join(queue, #latest > 0 and math.floor(tonumber(latest[2])) - NOW or 0, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8]))
+    join(queue, #latest > 0 and math.floor(tonumber(latest[2])) - NOW or 0, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8], NOW * 10))
 end
 return {0, #soonest > 0 and math.floor(tonumber(soonest[2])) - NOW or -1}

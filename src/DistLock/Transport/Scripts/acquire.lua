@@ -7,6 +7,7 @@
 -- failed Redlock attempt gives back: see release.lua), or {0, pttl, value}: how long it is held or
 -- reserved, and by what (a lock id, or RESERVED_PREFIX and a queue): a Redlock waiter that took its
 -- turn elsewhere tells a rival's turn from a holder still on its way out.
+--@include server-clock
 --@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local value = redis.call('GET', KEYS[1])
@@ -28,5 +29,5 @@ if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queu
     return value and {1, 1} or {1}
 end
 local pttl = redis.call('PTTL', KEYS[1])
-join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8]))
+join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8], clock_allowed and server_ms() * 10))
 return {0, pttl, value or ''}

@@ -18,17 +18,13 @@ local function next_ticket()
     return #last > 0 and math.floor(tonumber(last[2])) + 1 or 1
 end
 
--- Where a queue joins at arrival `stamp` (ArrivalStamp: the same on every node): at its stamp, but no
--- more than a second (in tenths of ms) before the last in line (the latest of several `lines`, for a
--- set, which joins all at one place), so that a process whose clock is behind cannot go ahead of those
--- that came in the second before it, each time.
-local function place(stamp, lines)
+-- Where a queue joins at arrival `stamp` (ArrivalStamp: the caller's clock, the same on every node):
+-- at its stamp, held within a tenth of a second of `now` (this node's clock, in the same units, when
+-- the script may read it), so that a process whose clock is off goes ahead of (or behind) no more
+-- than that much of the others' arrivals, each time it joins.
+local function place(stamp, now)
     stamp = tonumber(stamp)
-    for _, line in ipairs(lines or {LINE}) do
-        local last = redis.call('ZRANGE', line, -1, -1, 'WITHSCORES')[2]
-        stamp = last and math.max(stamp, tonumber(last) - 10000) or stamp
-    end
-    return stamp
+    return now and math.min(math.max(stamp, now - 1000), now + 1000) or stamp
 end
 
 -- Keeps (or takes, at the end, or at `ticket`: see place) the place of queue `id`: the line
