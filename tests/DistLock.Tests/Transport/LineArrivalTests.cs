@@ -82,4 +82,34 @@ public sealed class LineArrivalTests
 
         Assert.Equal(LockKeyLayout.ReservedPrefix + "single-queue", node.Value(B));
     }
+
+    [Fact]
+    public async Task ASetGivingUpATurn_WithNobodyBehind_TellsTheQueuesAheadToLookAgain()
+    {
+        // The set got b's turn; a single waiter then came in with the same stamp, ahead of it by name,
+        // and slept on that turn. The set, held back by a, gives b up: the waiter must hear of it.
+        const string A = "lock:{a}", B = "lock:{b}";
+        var node = new FakeLockNode("node", _time);
+        node.Seed(A, "holder-a", Ttl);
+        node.Seed(B, "holder-b", Ttl);
+        var set = new MultiHold([A, B]);
+        var single = new LockHold(B, LockMode.Exclusive);
+        var news = new List<string>();
+        await using var setListens = await set.SubscribeAsync(node, "set-queue", _ => { }, _ => { });
+        await using var singleListens = await single.SubscribeAsync(node, "early-queue", _ => { }, n => { lock (news) { news.Add(n); } });
+        var stamp = Now;
+        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: stamp)).Reply);
+        await node.ReleaseAsync(B, "holder-b");
+        Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", node.Value(B));
+        Assert.Equal(NodeReply.Denied, (await single.AcquireAsync(node, "single-id", Ttl, "early-queue", stay: false, arrival: stamp)).Reply);
+        lock (news)
+        {
+            news.Clear();
+        }
+
+        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: stamp + 1)).Reply);
+
+        Assert.Null(node.Value(B));
+        Assert.True(await FakeClock.PollAsync(() => { lock (news) { return news.Contains("h:0"); } }), "the waiter ahead never heard to look again");
+    }
 }

@@ -91,8 +91,12 @@ for i = 2, #KEYS, 2 do
     if i > blocked_at and values[i] == RESERVED_PREFIX .. queue then
         -- Kept, a member after one it cannot have could be what a holder waits for next (taking
         -- locks in this same order): the turn handed to this queue goes on to the queues behind it.
+        -- With none behind, those ahead (who came in after the turn was handed here, with a close
+        -- or equal stamp) look again: they slept on this queue's turn, and the member is free now.
         redis.call('DEL', LOCK)
-        hand_over(1, nil, queue)
+        if hand_over(1, nil, queue) == 0 then
+            announce('h', 0)
+        end
     end
     if turn[i] and i < blocked_at then
         redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
