@@ -65,22 +65,16 @@ public sealed class LineArrivalTests
     {
         // Two processes' stamps can be equal; the line then orders them by name. The set cannot use
         // b while a is held, so the turn b's release handed to it goes to the queue behind it.
-        const string A = "lock:{a}", B = "lock:{b}";
-        var node = new FakeLockNode("node", _time);
-        node.Seed(A, "holder-a", Ttl);
-        node.Seed(B, "holder-b", Ttl);
-        var set = new MultiHold([A, B]);
-        var single = new LockHold(B, LockMode.Exclusive);
-        await using var setListens = await set.SubscribeAsync(node, "set-queue", _ => { }, _ => { });
-        await using var singleListens = await single.SubscribeAsync(node, "single-queue", _ => { }, _ => { });
-        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: Now)).Reply);
-        Assert.Equal(NodeReply.Denied, (await single.AcquireAsync(node, "single-id", Ttl, "single-queue", stay: false, arrival: Now)).Reply);
+        var line = await SetAndSingleAsync("single-queue");
+        await line.SetLooksAsync(Now);
+        await line.SingleLooksAsync(Now);
 
-        await node.ReleaseAsync(B, "holder-b");
-        Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", node.Value(B));
-        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: Now + 1)).Reply);
+        await line.Node.ReleaseAsync(line.B, "holder-b");
+        Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", line.Node.Value(line.B));
+        await line.SetLooksAsync(Now + 1);
 
-        Assert.Equal(LockKeyLayout.ReservedPrefix + "single-queue", node.Value(B));
+        Assert.Equal(LockKeyLayout.ReservedPrefix + "single-queue", line.Node.Value(line.B));
+        await line.DisposeAsync();
     }
 
     [Fact]
@@ -88,28 +82,64 @@ public sealed class LineArrivalTests
     {
         // The set got b's turn; a single waiter then came in with the same stamp, ahead of it by name,
         // and slept on that turn. The set, held back by a, gives b up: the waiter must hear of it.
-        const string A = "lock:{a}", B = "lock:{b}";
-        var node = new FakeLockNode("node", _time);
-        node.Seed(A, "holder-a", Ttl);
-        node.Seed(B, "holder-b", Ttl);
-        var set = new MultiHold([A, B]);
-        var single = new LockHold(B, LockMode.Exclusive);
-        var news = new List<string>();
-        await using var setListens = await set.SubscribeAsync(node, "set-queue", _ => { }, _ => { });
-        await using var singleListens = await single.SubscribeAsync(node, "early-queue", _ => { }, n => { lock (news) { news.Add(n); } });
+        var line = await SetAndSingleAsync("early-queue");
         var stamp = Now;
-        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: stamp)).Reply);
-        await node.ReleaseAsync(B, "holder-b");
-        Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", node.Value(B));
-        Assert.Equal(NodeReply.Denied, (await single.AcquireAsync(node, "single-id", Ttl, "early-queue", stay: false, arrival: stamp)).Reply);
-        lock (news)
+        await line.SetLooksAsync(stamp);
+        await line.Node.ReleaseAsync(line.B, "holder-b");
+        Assert.Equal(LockKeyLayout.ReservedPrefix + "set-queue", line.Node.Value(line.B));
+        await line.SingleLooksAsync(stamp);
+        line.News.Clear();
+
+        await line.SetLooksAsync(stamp + 1);
+
+        Assert.Null(line.Node.Value(line.B));
+        Assert.True(await FakeClock.PollAsync(() => line.News.Contains("h:0")), "the waiter ahead never heard to look again");
+        await line.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Locks a and b, each held; a waiting set {a, b} ("set-queue") and a single waiter on b
+    /// (<paramref name="singleQueue"/>, whose line news is kept), both listening.
+    /// </summary>
+    private async Task<SetAndSingle> SetAndSingleAsync(string singleQueue)
+    {
+        var node = new FakeLockNode("node", _time);
+        var line = new SetAndSingle(node, singleQueue);
+        node.Seed(line.A, "holder-a", Ttl);
+        node.Seed(line.B, "holder-b", Ttl);
+        line.Listening.Add(await line.Set.SubscribeAsync(node, "set-queue", _ => { }, _ => { }));
+        line.Listening.Add(await line.Single.SubscribeAsync(node, singleQueue, _ => { }, line.News.Add));
+        return line;
+    }
+
+    private sealed class SetAndSingle(FakeLockNode node, string singleQueue) : IAsyncDisposable
+    {
+        public string A => "lock:{a}";
+
+        public string B => "lock:{b}";
+
+        public FakeLockNode Node => node;
+
+        public MultiHold Set { get; } = new(["lock:{a}", "lock:{b}"]);
+
+        public LockHold Single { get; } = new("lock:{b}", LockMode.Exclusive);
+
+        public System.Collections.Concurrent.ConcurrentBag<string> News { get; } = [];
+
+        public List<INodeSubscription> Listening { get; } = [];
+
+        public async Task SetLooksAsync(long stamp) =>
+            Assert.Equal(NodeReply.Denied, (await Set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: stamp)).Reply);
+
+        public async Task SingleLooksAsync(long stamp) =>
+            Assert.Equal(NodeReply.Denied, (await Single.AcquireAsync(node, "single-id", Ttl, singleQueue, stay: false, arrival: stamp)).Reply);
+
+        public async ValueTask DisposeAsync()
         {
-            news.Clear();
+            foreach (var subscription in Listening)
+            {
+                await subscription.DisposeAsync();
+            }
         }
-
-        Assert.Equal(NodeReply.Denied, (await set.AcquireAsync(node, "set-id", Ttl, "set-queue", stay: false, arrival: stamp + 1)).Reply);
-
-        Assert.Null(node.Value(B));
-        Assert.True(await FakeClock.PollAsync(() => { lock (news) { return news.Contains("h:0"); } }), "the waiter ahead never heard to look again");
     }
 }
