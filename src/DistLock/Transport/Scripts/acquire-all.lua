@@ -7,8 +7,9 @@
 -- the other waits for. Only members before the first one it cannot have yet (held, or kept for a
 -- queue ahead; KEYS are in name order) are kept, as a caller taking the locks one by one in that
 -- order would hold them: a holder that goes on to take more locks in that order never waits for
--- what a set keeps, as each set keeps only what comes before the member it waits for. A caller that does not wait
--- (queue '') takes the set when every member is free, as SET NX takes one lock, and never joins a line.
+-- what a set keeps, as each set keeps only what comes before the member it waits for. A caller
+-- that does not wait (queue '') takes the set when every member is free, as SET NX takes one lock,
+-- and never joins a line.
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or '';
 -- ARGV[7]: where the queue joins the lines it is not in yet (its arrival stamp).

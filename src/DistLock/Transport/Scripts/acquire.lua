@@ -3,10 +3,11 @@
 -- lock goes to the first in line. A caller that does not wait sends SET NX PX instead.
 -- KEYS[1]: the lock; KEYS[2]: its line. ARGV[1..3]: see line.lua; ARGV[4]: the lock id;
 -- ARGV[5]: the TTL in ms; ARGV[6]: the queue; ARGV[7]: '1' when the queue keeps its place (its
--- process has more waiters); ARGV[8]: where it joins the line (its arrival stamp). Returns {1} when taken ({1, 1} when it took the queue's turn, which a
--- failed Redlock attempt gives back: see release.lua), or {0, pttl, value}: how long it is held or
--- reserved, and by what (a lock id, or RESERVED_PREFIX and a queue): a Redlock waiter that took its
--- turn elsewhere tells a rival's turn from a holder still on its way out.
+-- process has more waiters); ARGV[8]: where it joins the line (its arrival stamp). Returns {1} when
+-- taken ({1, 1} when it took the queue's turn, which a failed Redlock attempt gives back: see
+-- release.lua), or {0, pttl, value}: how long it is held or reserved, and by what (a lock id, or
+-- RESERVED_PREFIX and a queue): a Redlock waiter that took its turn elsewhere tells a rival's turn
+-- from a holder still on its way out.
 --@include server-clock
 --@include line
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]

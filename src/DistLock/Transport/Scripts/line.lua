@@ -57,9 +57,8 @@ end
 
 -- Hands up to `free` turns to the first queues in line that still listen (behind queue `after`, when
 -- given; by place, not score: two queues can share a score): each is woken and gets reserve(id) for
--- the grace. One woken with others behind it leaves
--- the line (it comes back at the end if it asks again), so a stalled queue costs the others one
--- grace; they hear when to look again.
+-- the grace. One woken with others behind it leaves the line (it comes back at the end if it asks
+-- again), so a stalled queue costs the others one grace; they hear when to look again.
 local function hand_over(free, reserve, after)
     reserve = reserve or reserve_key
     local given, behind, steps = 0, false, 0
