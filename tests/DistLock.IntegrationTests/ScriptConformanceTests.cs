@@ -117,7 +117,7 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes, ITestOutputH
                         listening[(hold, queue)] = await hold.SubscribeAsync(node, queue, _ => { }, _ => { });
                     }
 
-                    await hold.AcquireAsync(node, id, ttl, queue, stay: random.Next(2) == 0, arrival: step + 1);
+                    await hold.AcquireAsync(node, id, ttl, queue, stay: random.Next(2) == 0, arrival: ArrivalStamp.Next(TimeProvider.System));
                     break;
                 case 4 when random.Next(2) == 0:
                     await hold.ReleaseAsync(node, id, $"{id}/{step}");
