@@ -14,10 +14,11 @@ namespace DistLock.Algorithm;
 /// A stamp is the clock's Unix time in tenths of milliseconds, and never below the last one issued
 /// on that clock plus one, so that stamps are unique and rising on each clock (the managers of a
 /// process on one clock share it) even when it stands still (a fake one) or steps back. Each clock
-/// counts apart, so that one manager's clock, skewed or fake, does not move the stamps of the others. Across processes the order is their clocks' order; a node
-/// holds a stamp within a tenth of a second of its own clock (line.lua, <c>place</c>), so that a
-/// process whose clock is off gains or loses no more than that. At 14 digits a stamp stays exact in
-/// the scripts' number formatting (Lua prints 14 significant digits).
+/// counts apart, so that one manager's clock, skewed or fake, does not move the stamps of the
+/// others. Across processes the order is their clocks' order; a node holds a stamp within a tenth
+/// of a second of its own clock (line.lua, <c>place</c>), so that a process whose clock is off
+/// gains or loses no more than that. At 14 digits a stamp stays exact in the scripts' number
+/// formatting (Lua prints 14 significant digits).
 /// </remarks>
 internal static class ArrivalStamp
 {
