@@ -9,6 +9,7 @@ using DistLock.Benchmarks.Micro;
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- hung   (Redlock with one node of three hung, alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- stalled   (stalled and dead waiters at the head of the line, alone)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- failover [rounds]   (leader election's hand-over against a loop over madelson's lock)
+// dotnet run -c Release --project bench/DistLock.Benchmarks -- processes [rounds]   (the hot key over 8 processes alone, DistLock and the raw floor)
 // dotnet run -c Release --project bench/DistLock.Benchmarks -- transfers [seconds]   (several resources at once: transfers between random pairs of accounts, 10 s a row)
 if (args.Length > 0 && args[0] == "worker")
 {
@@ -82,6 +83,33 @@ if (args.Length > 0 && args[0] == "micro")
 if (args.Length > 0 && args[0] == "transfers")
 {
     return await TransfersBench.RunAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10));
+}
+
+if (args.Length > 0 && args[0] == "processes")
+{
+    // dotnet run -c Release --project bench/DistLock.Benchmarks -- processes [rounds]: the hot key over 8 processes alone, DistLock and the raw floor, for A/B runs.
+    var processServers = await DistLock.RedisRig.RedisServer.StartManyAsync(2);
+    try
+    {
+        var rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1;
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var row in new[] { DistLock.Benchmarks.Clients.LockRow.DistLock, DistLock.Benchmarks.Clients.LockRow.Raw })
+            {
+                var result = await HotKeyProcesses.RunAsync("Hot key, 8 processes", row, [processServers[0].Endpoint], processServers[1].Endpoint, 8, TimeSpan.FromSeconds(10));
+                Console.WriteLine($"{result.Row} | {string.Join(", ", result.Metrics.Select(m => $"{m.Key} {m.Value}"))}");
+            }
+        }
+    }
+    finally
+    {
+        foreach (var server in processServers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    return 0;
 }
 
 if (args.Length > 0 && args[0] == "semaphore")
