@@ -61,13 +61,13 @@ internal sealed class InMemoryLockNode : ScriptNode
         }
     }
 
-    /// <summary>What <paramref name="key"/> holds now, its fencing counter and how many wait in its line (for tests).</summary>
-    internal (string? Value, long Fence, int Waiters) Peek(string key)
+    /// <summary>What <paramref name="key"/> holds now, its fencing counter and the queues in its line, in order (for tests).</summary>
+    internal (string? Value, long Fence, string[] Line) Peek(string key)
     {
         lock (_gate)
         {
             var fence = (string?)_keyspace.Execute(["GET", LockKeyLayout.FenceKey(key)]);
-            return ((string?)_keyspace.Execute(["GET", key]), fence is null ? 0 : long.Parse(fence, System.Globalization.CultureInfo.InvariantCulture), (int)(long)_keyspace.Execute(["ZCARD", LockKeyLayout.WaitersKey(key)])!);
+            return ((string?)_keyspace.Execute(["GET", key]), fence is null ? 0 : long.Parse(fence, System.Globalization.CultureInfo.InvariantCulture), [.. ((object[])_keyspace.Execute(["ZRANGE", LockKeyLayout.WaitersKey(key), "0", "-1"])!).Cast<string>()]);
         }
     }
 

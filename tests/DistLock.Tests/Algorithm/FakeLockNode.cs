@@ -122,6 +122,9 @@ internal sealed class FakeLockNode(string name, FakeTimeProvider time, TimeSpan?
     /// <summary>True while <paramref name="key"/> is held (or reserved for a woken waiter).</summary>
     public bool Holds(string key) => _inner.Peek(key).Value is not null;
 
+    /// <summary>The queues in the line of <paramref name="key"/>, first first.</summary>
+    public string[] Line(string key) => _inner.Peek(key).Line;
+
     /// <summary>Takes the free <paramref name="key"/> as another owner would, without counting a command.</summary>
     public void Seed(string key, string id, TimeSpan ttl)
     {

@@ -61,6 +61,35 @@ public sealed class LineArrivalTests
     }
 
     [Fact]
+    public async Task AQueueTakingTheHoldFromTheHeadOfTheLine_WithMoreWaiters_GoesToTheEnd()
+    {
+        // Its process has more waiters, so it stays in line; behind the others, as a queue woken
+        // from the line does. Kept at the head, its next waiter would be first again; and on
+        // Redlock a queue that took one node's turn from the head of that node's line, while
+        // woken from another's, would stand at two places.
+        const string Key = "lock:{r}";
+        var node = new FakeLockNode("node", _time);
+        node.Seed(Key, "holder", TimeSpan.FromSeconds(1));
+        var hold = new LockHold(Key, LockMode.Exclusive);
+        var listening = new List<INodeSubscription>();
+        foreach (var queue in new[] { "first", "second" })
+        {
+            listening.Add(await hold.SubscribeAsync(node, queue, _ => { }, _ => { }));
+            Assert.Equal(NodeReply.Denied, (await hold.AcquireAsync(node, $"{queue}-id", Ttl, queue, stay: false, arrival: ArrivalStamp.Next(_time))).Reply);
+        }
+
+        // The holder's lease runs out: the lock is free, and "first" is first in line.
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(NodeReply.Granted, (await hold.AcquireAsync(node, "first-id", Ttl, "first", stay: true, arrival: ArrivalStamp.Next(_time))).Reply);
+
+        Assert.Equal(["second", "first"], node.Line(Key));
+        foreach (var subscription in listening)
+        {
+            await subscription.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task ASetHandsOnATurn_ToAQueueBehindItWithTheSameStamp()
     {
         // Two processes' stamps can be equal; the line then orders them by name. The set cannot use

@@ -24,7 +24,8 @@ if not value and (first() or queue) ~= queue then
 end
 if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queue then
     redis.call('SET', KEYS[1], id, 'PX', ttl)
-    if took(queue, ARGV[7] == '1', ttl) and value then
+    local stay = ARGV[7] == '1'
+    if took(queue, stay, ttl, nil, stay and place(ARGV[8], clock_allowed and server_ms() * 10)) and value then
         announce('c', ttl)
     end
     return value and {1, 1} or {1}

@@ -87,15 +87,16 @@ local function hand_over(free, reserve, after)
     return given
 end
 
--- Queue `id` took what it waited for. With `stay` (its process has more waiters) it keeps a place
--- at the end; otherwise it leaves the line. True when it had been taken out of the line. (`listed`:
--- whether it is in line, when the caller knows.)
-local function took(id, stay, ttl, listed)
+-- Queue `id` took what it waited for. With `stay` (its process has more waiters) it stands in line
+-- again, from wherever it stood: at `ticket` (its attempt's arrival, placed as `place` does, so at
+-- one place on every node of a Redlock), or else at the end. Otherwise it leaves the line. True
+-- when it had been taken out of the line. (`listed`: whether it is in line, when the caller knows.)
+local function took(id, stay, ttl, listed, ticket)
     if listed == nil then
         listed = redis.call('ZSCORE', LINE, id)
     end
     if stay then
-        join(id, 0, ttl, listed)
+        join(id, 0, ttl, false, ticket)
     elseif listed then
         redis.call('ZREM', LINE, id)
     end
