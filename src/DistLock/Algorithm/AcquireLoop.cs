@@ -157,8 +157,10 @@ internal sealed class AcquireLoop
                     ? RetryTiming.NextDelay(_retryAfterWake, wait.Remaining, Random.Shared)
                     : Pause(result, split, queue, wait);
                 // Only a wake counts as one: the time to look again after the line's news ends the
-                // sleep too, but needs no quick second look when refused.
-                var (wokenNow, handedNow) = await SleepOfferedAsync(queue, place, nextRelease, pause, wait, cancellationToken).ConfigureAwait(false);
+                // sleep too, but needs no quick second look when refused. After a split round the
+                // pause is all: a queue that gave its turns up has left the rival's lines (see
+                // RedlockProtocol.UndoAsync), so no wake would end a sleep to the holder's TTL.
+                var (wokenNow, handedNow) = await SleepOfferedAsync(queue, place, nextRelease, pause, wait, cancellationToken, untilHeldFor: !split).ConfigureAwait(false);
                 if (handedNow is not null)
                 {
                     return HandedOver(handedNow, ++attempts, queue, ttl, wait, out acquired);

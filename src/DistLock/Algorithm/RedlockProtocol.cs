@@ -63,7 +63,7 @@ internal sealed class RedlockProtocol
         // (each node's line has the other first): a coin decides which keeps its turns, so that half
         // the time one gives them up to the next in line, which is the other.
         var yields = SplitWithRival(round, wakeNotice) && Random.Shared.Next(2) == 0;
-        await UndoAsync(failed, hold, id, queue, yields ? 0 : turnEndsAt).ConfigureAwait(false);
+        await UndoAsync(failed, hold, id, queue, yields ? 0 : turnEndsAt, yields, wakeNotice).ConfigureAwait(false);
         return failed;
     }
 
@@ -204,9 +204,13 @@ internal sealed class RedlockProtocol
     /// A grant that took the <paramref name="queue"/>'s turn is given back to the queue (see
     /// <see cref="Hold.GiveBackAsync"/>) until <paramref name="turnEndsAt"/>, never later, so that two
     /// queues that keep splitting cannot keep their turns for ever: the attempt, made on a wake,
-    /// overtook the release on the other nodes, and the turn is still the queue's.
+    /// overtook the release on the other nodes, and the turn is still the queue's. A queue that gives
+    /// its turn up (<paramref name="yields"/>) also leaves the line of each node that refused it for
+    /// a rival (<see cref="NodeResult.IsRivalTurn"/>, given the <paramref name="wakeNotice"/>): it
+    /// lost its place where it took its turn, and a place kept on the others would leave the nodes'
+    /// lines in different orders, so that every later release split them again.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt)
+    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt, bool yields = false, string? wakeNotice = null)
     {
         var round = attempt.Round;
         var notice = UndoNotice(queue, id);
@@ -220,6 +224,9 @@ internal sealed class RedlockProtocol
                     break;
                 case null or { Reply: NodeReply.Failed }:
                     _ = UndoIfGrantedAsync(round.Nodes[i], round.Calls[i], hold, id, (queue, turnEndsAt));
+                    break;
+                case { } refused when yields && refused.IsRivalTurn(wakeNotice):
+                    (undo ??= []).Add(LeaveLineAsync(round.Nodes[i], hold, queue, notice));
                     break;
             }
         }
@@ -487,6 +494,19 @@ internal sealed class RedlockProtocol
         if (result.Failed > 0)
         {
             Log.CleanupFailed(_logger, result.FirstError, hold.Key, node.Name);
+        }
+    }
+
+    private async Task LeaveLineAsync(ILockNode node, Hold hold, string queue, string notice)
+    {
+        try
+        {
+            await hold.LeaveAsync(node, queue, notice).WaitAsync(_nodeTimeout, _time).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // It keeps its place there, as before the split.
+            Log.CleanupFailed(_logger, ex, hold.Key, node.Name);
         }
     }
 

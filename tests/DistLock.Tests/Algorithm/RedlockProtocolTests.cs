@@ -303,6 +303,61 @@ public sealed class RedlockProtocolTests
         }
     }
 
+    [Fact]
+    public async Task TryAcquireOnce_TwoQueuesSplitTheLiveNodes_OnceOneWins_BothLinesHaveTheLoserAtOnePlace()
+    {
+        // With one node of three down, the live nodes' lines had two queues in opposite orders (on a
+        // loaded machine a stamp can reach a node too late and be held to its clock, so each node
+        // ordered them by arrival). A release hands each node's turn to another queue; one gives its
+        // turn up. The loser lost its place where it took its turn: kept where its rival's turn was,
+        // the lines stay in different orders, and every later release splits again (four managers
+        // made about 250 holds in 10 s that way, against 750 with the lines in step).
+        var (quorum, nodes) = Create(3);
+        nodes[2].Down = true;
+        var live = nodes.Take(2).ToArray();
+        var hold = Holds.Exclusive(Key);
+        var listening = new List<INodeSubscription>();
+        foreach (var (node, order) in new[] { (live[0], new[] { "q1", "q2", "q3" }), (live[1], new[] { "q2", "q1", "q3" }) })
+        {
+            node.Seed(Key, "holder", Ttl);
+            foreach (var queue in order)
+            {
+                listening.Add(await hold.SubscribeAsync(node, queue, _ => { }, _ => { }));
+                Assert.Equal(NodeReply.Denied, (await node.TryAcquireAsync(Key, queue + "-id", Ttl, queue)).Reply);
+            }
+        }
+
+        var notice = ReleaseNotice.New("holder");
+        foreach (var node in live)
+        {
+            Assert.Equal(NodeReply.Granted, (await node.ReleaseAsync(Key, "holder", notice)).Reply);
+        }
+
+        // Each takes the turn its wake handed it, until one of them wins both nodes.
+        var turnEndsAt = _time.GetTimestamp() + _time.TimestampFrequency;
+        string? winner = null;
+        for (var round = 0; round < 200 && winner is null; round++)
+        {
+            foreach (var queue in new[] { "q1", "q2" })
+            {
+                if ((await quorum.TryAcquireOnceAsync(hold, queue + "-id", Ttl, queue, turnEndsAt: turnEndsAt, wakeNotice: notice)).Acquired)
+                {
+                    winner = queue;
+                    break;
+                }
+            }
+        }
+
+        Assert.NotNull(winner);
+        var loser = winner == "q1" ? "q2" : "q1";
+        Assert.False((await quorum.TryAcquireOnceAsync(hold, loser + "-id", Ttl, loser)).Acquired);
+        Assert.Equal(live[0].Line(Key), live[1].Line(Key));
+        foreach (var subscription in listening)
+        {
+            await subscription.DisposeAsync();
+        }
+    }
+
     private (RedlockProtocol Lock, FakeLockNode[] Nodes) Create(int count)
     {
         var nodes = Enumerable.Range(0, count).Select(i => new FakeLockNode($"node{i}", _time)).ToArray();
