@@ -24,8 +24,10 @@ if not value and (first() or queue) ~= queue then
 end
 if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queue then
     redis.call('SET', KEYS[1], id, 'PX', ttl)
-    local stay = ARGV[7] == '1'
-    if took(queue, stay, ttl, nil, stay and place(ARGV[8], clock_allowed and server_ms() * 10)) and value then
+    -- A queue that stays goes to its attempt's stamp, the same place on every node; one handed its
+    -- turn while still in line was alone there (see hand_over), and keeps its place.
+    local stay, listed = ARGV[7] == '1', redis.call('ZSCORE', KEYS[2], queue)
+    if took(queue, stay, ttl, listed, stay and not (value and listed) and place(ARGV[8], clock_allowed and server_ms() * 10)) and value then
         announce('c', ttl)
     end
     return value and {1, 1} or {1}

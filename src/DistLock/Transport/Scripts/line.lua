@@ -88,15 +88,16 @@ local function hand_over(free, reserve, after)
 end
 
 -- Queue `id` took what it waited for. With `stay` (its process has more waiters) it stands in line
--- again, from wherever it stood: at `ticket` (its attempt's arrival, placed as `place` does, so at
--- one place on every node of a Redlock), or else at the end. Otherwise it leaves the line. True
--- when it had been taken out of the line. (`listed`: whether it is in line, when the caller knows.)
+-- again: at `ticket` when given (its attempt's arrival, placed as `place` does, so at one place on
+-- every node of a Redlock), from wherever it stood; else it keeps its place, or takes one at the
+-- end. Otherwise it leaves the line. True when it had been taken out of the line. (`listed`: whether
+-- it is in line, when the caller knows.)
 local function took(id, stay, ttl, listed, ticket)
     if listed == nil then
         listed = redis.call('ZSCORE', LINE, id)
     end
     if stay then
-        join(id, 0, ttl, false, ticket)
+        join(id, 0, ttl, listed and not ticket, ticket)
     elseif listed then
         redis.call('ZREM', LINE, id)
     end
