@@ -83,7 +83,7 @@ if all then
     end
     return {1}
 end
-ticket = ticket or place(ARGV[7], clock_allowed and server_ms() * 10)
+ticket = ticket or place(ARGV[7])
 local keep = math.max(wait, GRACE)
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]

@@ -57,7 +57,7 @@ if not let_in and (value and value ~= READERS_MARKER or writer_ahead()) then
     end
     local pttl = redis.call('PTTL', KEYS[1])
     if queue ~= '' then
-        join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8], clock_allowed and server_ms() * 10))
+        join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8]))
     end
     return {0, pttl}
 end

@@ -27,11 +27,11 @@ if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queu
     -- A queue that stays goes to its attempt's stamp, the same place on every node; one handed its
     -- turn while still in line was alone there (see hand_over), and keeps its place.
     local stay, listed = ARGV[7] == '1', redis.call('ZSCORE', KEYS[2], queue)
-    if took(queue, stay, ttl, listed, stay and not (value and listed) and place(ARGV[8], clock_allowed and server_ms() * 10)) and value then
+    if took(queue, stay, ttl, listed, stay and not (value and listed) and place(ARGV[8])) and value then
         announce('c', ttl)
     end
     return value and {1, 1} or {1}
 end
 local pttl = redis.call('PTTL', KEYS[1])
-join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8], clock_allowed and server_ms() * 10))
+join(queue, pttl, ttl, redis.call('ZSCORE', KEYS[2], queue), place(ARGV[8]))
 return {0, pttl, value or ''}

@@ -20,10 +20,12 @@ end
 
 -- Where a queue joins at arrival `stamp` (ArrivalStamp: the caller's clock, the same on every node):
 -- at its stamp, held within a tenth of a second of `now` (this node's clock, in the same units, when
--- the script may read it), so that a process whose clock is off goes ahead of (or behind) no more
--- than that much of the others' arrivals, each time it joins.
+-- the script may read it; read here unless given: the scripts that call this include server-clock),
+-- so that a process whose clock is off goes ahead of (or behind) no more than that much of the
+-- others' arrivals, each time it joins.
 local function place(stamp, now)
     stamp = tonumber(stamp)
+    now = now or clock_allowed and server_ms() * 10
     return now and math.min(math.max(stamp, now - 1000), now + 1000) or stamp
 end
 
