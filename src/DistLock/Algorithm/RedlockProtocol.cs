@@ -63,7 +63,7 @@ internal sealed class RedlockProtocol
         // (each node's line has the other first): a coin decides which keeps its turns, so that half
         // the time one gives them up to the next in line, which is the other.
         var yields = SplitWithRival(round, wakeNotice) && Random.Shared.Next(2) == 0;
-        await UndoAsync(failed, hold, id, queue, yields ? 0 : turnEndsAt, yields, wakeNotice).ConfigureAwait(false);
+        await UndoAsync(failed, hold, id, queue, turnEndsAt, yields, wakeNotice).ConfigureAwait(false);
         return failed;
     }
 
@@ -205,14 +205,15 @@ internal sealed class RedlockProtocol
     /// <see cref="Hold.GiveBackAsync"/>) until <paramref name="turnEndsAt"/>, never later, so that two
     /// queues that keep splitting cannot keep their turns for ever: the attempt, made on a wake,
     /// overtook the release on the other nodes, and the turn is still the queue's. A queue that gives
-    /// its turn up (<paramref name="yields"/>) also leaves the line of each node that refused it for
+    /// its turn up (<paramref name="yields"/>) releases it instead, and also leaves the line of each node that refused it for
     /// a rival (<see cref="NodeResult.IsRivalTurn"/>, given the <paramref name="wakeNotice"/>): it
     /// lost its place where it took its turn, and a place kept on the others would leave the nodes'
     /// lines in different orders, so that every later release split them again.
     /// </summary>
-    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt, bool yields = false, string? wakeNotice = null)
+    private async Task UndoAsync(AttemptResult attempt, Hold hold, string id, string queue, long turnEndsAt, bool yields, string? wakeNotice)
     {
         var round = attempt.Round;
+        turnEndsAt = yields ? 0 : turnEndsAt;
         var notice = UndoNotice(queue, id);
         List<Task>? undo = null;
         for (var i = 0; i < round.Nodes.Count; i++)
