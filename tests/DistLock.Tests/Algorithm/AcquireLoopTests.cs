@@ -383,6 +383,42 @@ public sealed class AcquireLoopTests
         Assert.True(_time.GetUtcNow() - startedAt < TimeSpan.FromSeconds(1), $"took {_time.GetUtcNow() - startedAt}");
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-07): with one node of three hung, a cancelled wait returned a
+    /// node timeout after its token fired, waiting for its leave to reach the hung node. A node
+    /// already silent (its last call went unanswered for the node timeout) is not waited for: its
+    /// leave is on its way, ahead of anything else this process sends it.
+    /// </summary>
+    [Fact]
+    public async Task Run_Redlock_CancelledWhileANodeIsSilent_ReturnsWithoutWaitingForThatNode()
+    {
+        var nodes = new[] { _node, new FakeLockNode("b", _time), new FakeLockNode("c", _time) };
+        foreach (var node in nodes)
+        {
+            node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        }
+
+        nodes[2].Hung = true;
+        var waiters = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
+        using var cancellation = new CancellationTokenSource();
+        var running = RedlockLoop(nodes, waiters).RunAsync(Holds.Exclusive(Key), "me", Ttl, Timeout.InfiniteTimeSpan, cancellation.Token);
+        Assert.True(await FakeClock.PollAsync(() => nodes[0].Listeners == 1 && nodes[1].Listeners == 1 && nodes[0].Ran == 2));
+        _time.Advance(TimeSpan.FromSeconds(1.5)); // the hung node's calls time out: it is silent
+        Assert.True(await FakeClock.PollAsync(() => nodes[2].Silent));
+        var leavesBefore = nodes[0].Ran;
+
+        await cancellation.CancelAsync();
+
+        Assert.True(await FakeClock.PollAsync(() => running.IsCompleted), "the cancelled wait waited for the hung node's answer");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        Assert.Equal(leavesBefore + 1, nodes[0].Ran); // the live nodes have its leave when it returns
+        Assert.Empty(nodes[0].Line(Key));
+        Assert.Empty(nodes[1].Line(Key));
+
+        nodes[2].Wake();
+        Assert.True(await FakeClock.PollAsync(() => nodes[2].Line(Key).Length == 0), "the hung node never got the leave");
+    }
+
     [Fact]
     public async Task Run_Redlock_CrashedHoldersKeysExpireApart_RetriesRightAfterTheLastExpiry()
     {
