@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using DistLock.Algorithm;
 using DistLock.Transport;
 using Microsoft.Extensions.Logging;
@@ -22,13 +21,6 @@ internal sealed class LockEngine
     private readonly LeaseContext _leaseContext;
     private readonly ConcurrentDictionary<LockHandle, byte> _held = new();
 
-    // The read locks this manager handed out and that were not released yet, with their keys;
-    // weakly, so that a dropped handle is still abandoned by its finalizer (see LockHandle).
-    private readonly ConditionalWeakTable<LockHandle, string> _readLocks = new();
-
-    // How many entries _readLocks may hold (a dropped handle's entry goes without a decrement, so
-    // this can be high, never low): zero lets the exclusive path skip the table and its lock.
-    private int _readLockCount;
     private readonly object _owner;
     private int _closing;
 
@@ -86,7 +78,6 @@ internal sealed class LockEngine
     {
         var hold = HoldOf(request, mode, maxCount);
         var timeout = request.Timeout ?? _options.Defaults.Timeout;
-        RejectUpgrade(request, hold, timeout);
         return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: true, cancellationToken)!;
     }
 
@@ -99,33 +90,7 @@ internal sealed class LockEngine
     {
         var hold = HoldOf(request, mode, maxCount);
         var timeout = request.Timeout ?? TimeSpan.Zero;
-        RejectUpgrade(request, hold, timeout);
         return AcquireCoreAsync(request, hold, timeout, throwWhenBusy: false, cancellationToken);
-    }
-
-    /// <summary>
-    /// A read lock cannot be upgraded: the write lock waits for every reader, this manager's own
-    /// included. Waiting forever for the write lock (or the exclusive lock, the same lock) while
-    /// this manager holds a read lock on it would hang unless another task releases that read
-    /// lock, so it is refused (infinite, or longer than the longest finite wait, which is taken as
-    /// infinite); a finite wait is allowed (it ends with a timeout at worst).
-    /// </summary>
-    private void RejectUpgrade(LockRequest request, Hold hold, TimeSpan timeout)
-    {
-        if (hold.Mode is not LockMode.Exclusive || !WaitClock.IsForever(timeout) || Volatile.Read(ref _readLockCount) == 0)
-        {
-            return;
-        }
-
-        var read = _readLocks.Where(entry => hold.Covers(entry.Value) && entry.Key.State == LockState.Held)
-            .Select(entry => entry.Key.Resource).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (read.Count > 0)
-        {
-            var ofTheSet = request.Resources.Count > 1 ? $" (of the set {LockTimeoutException.Quoted(request.Resources)})" : string.Empty;
-            throw new InvalidOperationException(
-                $"This manager holds a read lock on {LockTimeoutException.Quoted(read)}{ofTheSet}: a read lock cannot be upgraded, so waiting forever for the " +
-                "exclusive lock could never end while it is held. Release the read lock first, or wait with a finite timeout.");
-        }
     }
 
     /// <summary>Checks what the call itself must reject, before anything is sent, and names the hold.</summary>
@@ -221,10 +186,6 @@ internal sealed class LockEngine
         }
 
         activity?.SetTag("distlock.outcome", released ? "released" : "not-held");
-        if (handle.Mode == LockMode.Read && _readLocks.Remove(handle))
-        {
-            Interlocked.Decrement(ref _readLockCount);
-        }
         if (_options.AutoReleaseOnDispose)
         {
             _held.TryRemove(handle, out _);
@@ -282,12 +243,6 @@ internal sealed class LockEngine
                 request.AutoExtend ?? _options.Defaults.AutoExtend, request.MaxHoldTime ?? _options.Defaults.MaxHoldTime);
             var lease = new Lease(_leaseContext, hold, id, ttl, clock);
             var handle = new LockHandle(this, request, outcome, lease);
-            if (hold.Mode == LockMode.Read)
-            {
-                _readLocks.AddOrUpdate(handle, hold.Key);
-                Interlocked.Increment(ref _readLockCount);
-            }
-
             if (_options.AutoReleaseOnDispose)
             {
                 // Only auto-release needs the registry; without it, the hot path takes no shared lock.

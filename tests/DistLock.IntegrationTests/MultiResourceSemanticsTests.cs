@@ -486,21 +486,6 @@ public abstract class MultiResourceSemanticsTests
         Assert.Equal(string.Join(", ", names), ex.Resource);
     }
 
-    /// <summary>Regression: the refusal named the members' keys joined by '+', not the resource read-locked.</summary>
-    [Fact]
-    public async Task WaitingForeverForASet_WithAReadLockOnAMember_IsRefusedNamingThatMember()
-    {
-        var names = NewNames(3);
-        await using var locks = await ManagerAsync();
-        await using var read = await locks.AcquireReadAsync(names[2]);
-
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => locks.AcquireAllAsync(names, Timeout.InfiniteTimeSpan));
-
-        _output.WriteLine(ex.Message);
-        Assert.Contains($"read lock on '{names[2]}'", ex.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("{", ex.Message, StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task BadInput_IsRefusedBeforeAnythingIsSent()
     {

@@ -61,12 +61,11 @@ public sealed class InMemoryReaderWriterEdgeTests
     }
 
     /// <summary>
-    /// The upgrade check remembers every read handle not released, lost ones included: after the
-    /// read lock expired (or its release failed), the manager holds nothing, the lock is free, and
-    /// waiting forever for the exclusive lock was still refused with "This manager holds a read lock".
+    /// A read lock that expired (or whose release failed) leaves the lock free: waiting forever for
+    /// the exclusive lock on the same manager gets it (a former upgrade check refused it once).
     /// </summary>
     [Fact]
-    public async Task ReadLockLost_WaitingForeverForTheExclusiveLock_IsNotRefusedAsAnUpgrade()
+    public async Task ReadLockLost_WaitingForeverForTheExclusiveLock_GetsIt()
     {
         await using var locks = Manager();
         var reading = await locks.AcquireReadAsync("doc");

@@ -13,9 +13,6 @@ internal abstract class Hold
     /// <summary>The key the hold lives under (for messages, logs and the local wait queues).</summary>
     public abstract string Key { get; }
 
-    /// <summary>True when this hold takes the lock key <paramref name="key"/> (its own key, or a member's for a set).</summary>
-    public virtual bool Covers(string key) => key == Key;
-
     /// <summary>The kind, as <see cref="LockHandle.Mode"/> reports it.</summary>
     public abstract LockMode Mode { get; }
 

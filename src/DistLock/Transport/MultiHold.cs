@@ -32,8 +32,6 @@ internal sealed class MultiHold : Hold
 
     public override LockMode Mode => LockMode.Exclusive;
 
-    public override bool Covers(string key) => Array.IndexOf(_keys, key) >= 0;
-
     /// <summary>True while a waiting attempt keeps the first slots of the set (Redis Cluster) on some node.</summary>
     public override bool HoldsWhileWaiting => Array.Exists(Volatile.Read(ref _nodes), n => n.Kept > 0);
 
