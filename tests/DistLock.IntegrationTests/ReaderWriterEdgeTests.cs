@@ -228,6 +228,34 @@ public sealed class ReaderWriterEdgeTests(SingleNodeFixture nodes)
         await joined!.ReleaseAsync();
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-07): the readers of one process wait in one queue; when one of
+    /// them got in on its own (here, after the writer's key ran out without a release), its take
+    /// took the queue out of the line, and the others slept on to the writer's TTL.
+    /// </summary>
+    [Fact]
+    public async Task ReadersAsleepInOneQueue_WhenOneOfThemGetsIn_FollowItAtOnce()
+    {
+        await using var writers = await ManagerAsync();
+        await using var readers = await ManagerAsync();
+        var resource = NewResource();
+        var key = new LockKeyLayout(new LockManagerOptions().KeyPrefix).LockKey(resource);
+        await using var writer = await writers.AcquireAsync(new LockRequest(resource) { AutoExtend = false });
+        var first = readers.AcquireReadAsync(resource, TimeSpan.FromMinutes(1));
+        Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => LineLengthIsAsync(key, 1)), "the first reader never joined the line");
+        var second = readers.AcquireReadAsync(resource, TimeSpan.FromMinutes(1));
+        await Task.Delay(300); // its attempt in the queue is refused: both sleep to the writer's TTL (20 s)
+
+        // The writer's key runs out without a release: nothing wakes the readers.
+        await nodes.Inspectors[0].GetDatabase().KeyExpireAsync(key, TimeSpan.FromMilliseconds(1));
+        var stopwatch = Stopwatch.StartNew();
+        await using var third = await readers.AcquireReadAsync(resource, TimeSpan.FromSeconds(10));
+
+        await using var one = await first.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var two = await second.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+    }
+
     private async Task<bool> LineLengthIsAsync(string key, long length) =>
         await nodes.Inspectors[0].GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(key)) == length;
 

@@ -135,6 +135,10 @@ internal sealed class AcquireLoop
                     {
                         queue.KeptPlace(ttl);
                     }
+                    else if (acquired && stay)
+                    {
+                        queue.MemberLetIn();
+                    }
 
                     return outcome;
                 }

@@ -370,12 +370,21 @@ internal sealed class WaitQueue
         }
     }
 
-    private void OnLookAgain()
+    private void OnLookAgain() => LookAgain(onlyWhenDue: true);
+
+    /// <summary>
+    /// A member of a shared queue got in: its take let the queue in for the grace and took it out of
+    /// the line, so no release would wake the members asleep (they slept to the holder's TTL while
+    /// others took the lock). They look again now, and come in while the grace lasts.
+    /// </summary>
+    public void MemberLetIn() => LookAgain(onlyWhenDue: false);
+
+    private void LookAgain(bool onlyWhenDue)
     {
         WakeSignals due;
         lock (_sync)
         {
-            if (_closed || _idle || _lookAgain is null)
+            if (_closed || _idle || (onlyWhenDue && _lookAgain is null))
             {
                 return;
             }

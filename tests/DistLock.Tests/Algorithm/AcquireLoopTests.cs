@@ -419,6 +419,35 @@ public sealed class AcquireLoopTests
         Assert.True(await FakeClock.PollAsync(() => nodes[2].Line(Key).Length == 0), "the hung node never got the leave");
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-07): readers of one process wait in one queue and go in
+    /// together, but when one of them got in on its own (its attempt came after the holder had
+    /// gone), the others slept on to the old holder's TTL: its take took the queue out of the line,
+    /// so no release would wake them. In-memory managers with four readers each saw readers wait a
+    /// whole TTL (3 s) while others took the lock about 1,900 times.
+    /// </summary>
+    [Fact]
+    public async Task Run_Readers_OneOfTheQueueGetsIn_TheOthersAsleepFollowIt()
+    {
+        _node.Seed(Key, "writer", TimeSpan.FromMinutes(5));
+        var loop = Loop(maxRetries: -1);
+        var read = new DistLock.Transport.ReadHold(Key);
+        var first = loop.RunAsync(read, "r1", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Line(Key).Length == 1 && _node.Ran == 2)); // refused, and again in line
+        var second = loop.RunAsync(read, "r2", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Ran == 3)); // straight into the queue, refused: both asleep to the writer's TTL
+        var asleep = new[] { first, second };
+
+        // The writer's key runs out without a release: nothing wakes the readers.
+        Assert.True((await _node.ExtendAsync(Key, "writer", TimeSpan.FromMilliseconds(1))).Reply == NodeReply.Granted);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        var third = await loop.RunAsync(read, "r3", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(third.Winner);
+
+        Assert.True(await FakeClock.PollAsync(() => asleep.All(t => t.IsCompleted)), "the readers asleep in the same queue did not follow the one that got in");
+        Assert.All(asleep, t => Assert.NotNull(t.Result.Winner));
+    }
+
     [Fact]
     public async Task Run_Redlock_CrashedHoldersKeysExpireApart_RetriesRightAfterTheLastExpiry()
     {
