@@ -276,21 +276,32 @@ internal sealed class AcquireLoop
 
     private async Task<bool> TakeTurnAsync(Task turn, WaitClock wait, CancellationToken cancellationToken)
     {
-        if (turn.IsCompleted)
+        // A timer can fire a moment before it is due (the system's count whole milliseconds): the
+        // turn is waited for until the deadline has passed by the wait's own clock.
+        while (!turn.IsCompleted)
         {
-            return true;
+            if (wait.Remaining is not { } left)
+            {
+                await turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await turn.WaitAsync(left, _protocol.Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Look at the clock again.
+            }
         }
 
-        try
-        {
-            await (wait.Remaining is { } left ? turn.WaitAsync(left, _protocol.Time, cancellationToken) : turn.WaitAsync(cancellationToken))
-                .ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+        return true;
     }
 
     /// <returns>True when woken (or told to look again by the line's news); false when the pause ran out.</returns>

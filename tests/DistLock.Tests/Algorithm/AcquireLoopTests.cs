@@ -448,6 +448,33 @@ public sealed class AcquireLoopTests
         Assert.All(asleep, t => Assert.NotNull(t.Result.Winner));
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-07): a waiter behind another of its own process gave up when its
+    /// timer fired, and the system's timers can fire a moment early: 12 of 63 waits with a 60 ms
+    /// timeout ended at 57.6-60 ms.
+    /// </summary>
+    [Fact]
+    public async Task Run_BehindALocalWaiter_ATimerFiringEarly_DoesNotEndTheWaitBeforeItsTimeout()
+    {
+        _node.Seed(Key, "other", TimeSpan.FromMinutes(5));
+        var time = new EarlyTimers(_time, TimeSpan.FromMilliseconds(2));
+        var loop = new AcquireLoop(
+            new RedlockProtocol([_node], TimeSpan.FromSeconds(1), 0.01, time, NullLogger.Instance),
+            new WaitQueues([_node], TimeSpan.FromSeconds(1), time),
+            RetryDelay,
+            TimeSpan.FromMilliseconds(50),
+            -1,
+            NullLogger.Instance);
+        _ = loop.RunAsync(Holds.Exclusive(Key), "head", Ttl, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => _node.Commands == 3)); // try, subscribe, in line
+
+        var behind = await _time.AdvanceUntilDoneAsync(
+            loop.RunAsync(Holds.Exclusive(Key), "behind", Ttl, TimeSpan.FromMilliseconds(60), CancellationToken.None), TimeSpan.FromMilliseconds(1));
+
+        Assert.Null(behind.Winner);
+        Assert.True(behind.Elapsed >= TimeSpan.FromMilliseconds(60), $"gave up after {behind.Elapsed.TotalMilliseconds} ms of its 60");
+    }
+
     [Fact]
     public async Task Run_Redlock_CrashedHoldersKeysExpireApart_RetriesRightAfterTheLastExpiry()
     {
