@@ -102,6 +102,13 @@ internal sealed class MultiHold : Hold
         return NodeResult.Granted;
     }
 
+    public override Task<NodeResult> GiveBackAsync(ILockNode node, string id, string queue, TimeSpan turn, string notice)
+    {
+        var n = ScriptNode.Of(node);
+        var slots = Slots(n);
+        return slots.Length == 1 ? n.GiveBackWith(LockScript.Release, Lines(slots[0]), id, queue, turn, notice) : ReleaseSlotsAsync(n, slots, id, notice);
+    }
+
     public override Task<NodeResult> ReleaseAsync(ILockNode node, string id, string notice)
     {
         var n = ScriptNode.Of(node);
@@ -189,7 +196,7 @@ internal sealed class MultiHold : Hold
     {
         var answer = ScriptNode.ReadAcquire(result);
         var reply = (RedisResult[])result!;
-        return answer.Reply == NodeReply.Granted || reply.Length <= 2 ? answer : answer with { Busy = [.. reply.Skip(2).Select(k => (string)k!)] };
+        return answer.Reply == NodeReply.Granted || reply.Length <= 3 ? answer : answer with { TurnOfOther = (long)reply[2] == 1, Busy = [.. reply.Skip(3).Select(k => (string)k!)] };
     }
 
     private static Task<NodeResult> FenceSlotAsync(ScriptNode node, string[] slot, string id, long floor) =>

@@ -13,8 +13,10 @@
 -- KEYS[1], KEYS[2]: the first member's lock and line; KEYS[3], KEYS[4]: the next member's, and so on.
 -- ARGV[1..3]: see line.lua; ARGV[4]: the lock id; ARGV[5]: the TTL in ms; ARGV[6]: the queue, or '';
 -- ARGV[7]: where the queue joins the lines it is not in yet (its arrival stamp).
--- Returns {1} when taken, or {0, pttl, key...}: how long the members it waits for are taken, at most,
--- and the lock keys of those members (for the caller's message when it gives up).
+-- Returns {1} when taken ({1, 1} when it took the queue's turn on a member, which a failed Redlock
+-- attempt gives back: see release.lua), or {0, pttl, rival, key...}: how long the members it waits
+-- for are taken, at most, 1 when a member refused it for another queue's turn (else 0), and the lock
+-- keys of those members (for the caller's message when it gives up).
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local wait, refused = -1, {0, -1}
 if queue == '' then
@@ -28,6 +30,7 @@ if queue == '' then
     end
     if #refused > 2 then
         refused[2] = wait
+        table.insert(refused, 3, 0)
         return refused
     end
     for i = 1, #KEYS, 2 do
@@ -46,7 +49,7 @@ for i = 2, #KEYS, 2 do
 end
 ticket = tonumber(ticket)
 
-local values, turn, all, blocked_at = {}, {}, true, math.huge
+local values, turn, all, blocked_at, rival, took_turn = {}, {}, true, math.huge, 0, false
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
@@ -67,6 +70,10 @@ for i = 2, #KEYS, 2 do
     if not turn[i] and i < blocked_at then
         blocked_at = i
     end
+    took_turn = took_turn or value == RESERVED_PREFIX .. queue
+    if not turn[i] and other then
+        rival = 1
+    end
     if not turn[i] then
         all = false
         wait = math.max(wait, redis.call('PTTL', LOCK))
@@ -81,7 +88,7 @@ if all then
             announce('c', ttl)
         end
     end
-    return {1}
+    return took_turn and {1, 1} or {1}
 end
 ticket = ticket or place(ARGV[7])
 local keep = math.max(wait, GRACE)
@@ -105,4 +112,5 @@ for i = 2, #KEYS, 2 do
     end
 end
 refused[2] = wait
+table.insert(refused, 3, rival)
 return refused

@@ -1,8 +1,9 @@
 -- Releases a lock, or a set of locks taken together (acquire-all.lua), each only while the caller
 -- still owns it, and hands each to the first queue in its line.
 -- KEYS[1], KEYS[2]: the lock and its line; for a set, then the next lock and its line, and so on. ARGV[1..3]: see line.lua; ARGV[4]: the lock id.
--- ARGV[5], ARGV[6] (one lock only): give back the turn of queue ARGV[5] that a failed attempt took
--- (acquire.lua's answer), with ARGV[6] ms left of it: reserved for that queue again, for no longer.
+-- ARGV[5], ARGV[6]: give back the turn of queue ARGV[5] that a failed attempt took (acquire.lua's
+-- or acquire-all.lua's answer), with ARGV[6] ms left of it: each lock reserved for that queue again,
+-- for no longer.
 -- ARGV[5..8] (one lock only): when queue ARGV[5] (the releaser's own process) is first in line, or
 -- nobody is, hand the lock straight to its waiter ARGV[6] for ARGV[7] ms; ARGV[8] '1' when the queue
 -- keeps its place.
@@ -26,7 +27,7 @@ else
     for i = 2, #KEYS, 2 do
         if redis.call('GET', KEYS[i - 1]) ~= ARGV[4] then
             all = 0
-        elseif redis.call('EXISTS', KEYS[i]) == 0 then
+        elseif #ARGV ~= 6 and redis.call('EXISTS', KEYS[i]) == 0 then
             free[#free + 1] = KEYS[i - 1]
         else
             waited[#waited + 1] = i
@@ -41,8 +42,11 @@ else
 end
 --@include line
 if #ARGV == 6 then
-    give_back(ARGV[5], ARGV[6])
-    return 1
+    for _, i in ipairs(waited) do
+        LOCK, LINE = KEYS[i - 1], KEYS[i]
+        give_back(ARGV[5], ARGV[6])
+    end
+    return all
 elseif #ARGV == 8 and hand_to(ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1') then
     return 2
 end
