@@ -18,7 +18,7 @@
 -- for are taken, at most, 1 when a member refused it for another queue's turn (else 0), and the lock
 -- keys of those members (for the caller's message when it gives up).
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
-local wait, refused = -1, {0, -1}
+local wait, refused = -1, {0, -1, 0}
 if queue == '' then
     -- Needs none of the line's helpers, so it ends before they are set up (see release.lua).
     -- (EXISTS one key at a time: several keys need Redis 3.0.3.)
@@ -28,9 +28,8 @@ if queue == '' then
             refused[#refused + 1] = KEYS[i]
         end
     end
-    if #refused > 2 then
+    if #refused > 3 then
         refused[2] = wait
-        table.insert(refused, 3, 0)
         return refused
     end
     for i = 1, #KEYS, 2 do
@@ -49,7 +48,7 @@ for i = 2, #KEYS, 2 do
 end
 ticket = tonumber(ticket)
 
-local values, turn, all, blocked_at, rival, took_turn = {}, {}, true, math.huge, 0, false
+local values, turn, all, blocked_at, took_turn = {}, {}, true, math.huge, false
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local value = redis.call('GET', LOCK)
@@ -72,7 +71,7 @@ for i = 2, #KEYS, 2 do
     end
     took_turn = took_turn or value == RESERVED_PREFIX .. queue
     if not turn[i] and other then
-        rival = 1
+        refused[3] = 1
     end
     if not turn[i] then
         all = false
@@ -112,5 +111,4 @@ for i = 2, #KEYS, 2 do
     end
 end
 refused[2] = wait
-table.insert(refused, 3, rival)
 return refused
