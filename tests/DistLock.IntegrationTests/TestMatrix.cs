@@ -27,6 +27,7 @@ namespace DistLock.IntegrationTests;
 // | RedisWaitingTests       |   x    |    x    |    x    |          |    x    |    x     |   x    |           |
 // | AdministrationTests     |   x    |    x    |         |          |    x    |          |   x    |     x     |
 // | LineOfWaitersTests      |   x    |    x    |         |          |         |          |        |           |
+// | DeadSetWaiterTests      |   x    |    x    |         |          |         |          |        |           |
 // | ReaderWriterTests       |   x    |    x    |    x    |    x     |    x    |    x     |   x    |     x     |
 // | SemaphoreTests          |   x    | refused |         |          |    x    |    x     |   x    |     x     |
 // | RedisSemaphoreTests     |   x    |         |         |          |    x    |          |   x    |           |
@@ -65,6 +66,9 @@ public sealed class SingleNodeAdministrationTests(SingleNodeFixture nodes) : Adm
 [Collection(SingleNodeCollection.Name)]
 public sealed class SingleNodeLineOfWaitersTests(SingleNodeFixture nodes) : LineOfWaitersTests(nodes);
 
+[Collection(SingleNodeCollection.Name)]
+public sealed class SingleNodeDeadSetWaiterTests(SingleNodeFixture nodes, ITestOutputHelper output) : DeadSetWaiterTests(nodes, output);
+
 // Redlock over three independent redis-server masters.
 [Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesLockTests(ThreeNodesFixture nodes) : LockSemanticsTests(nodes);
@@ -92,6 +96,9 @@ public sealed class ThreeNodesAdministrationTests(ThreeNodesFixture nodes) : Adm
 
 [Collection(ThreeNodesCollection.Name)]
 public sealed class ThreeNodesLineOfWaitersTests(ThreeNodesFixture nodes) : LineOfWaitersTests(nodes);
+
+[Collection(ThreeNodesCollection.Name)]
+public sealed class ThreeNodesDeadSetWaiterTests(ThreeNodesFixture nodes, ITestOutputHelper output) : DeadSetWaiterTests(nodes, output);
 
 // Redlock over five independent redis-server masters.
 [Collection(FiveNodesCollection.Name)]

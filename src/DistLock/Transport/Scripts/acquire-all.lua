@@ -15,7 +15,7 @@
 -- ARGV[7]: where the queue joins the lines it is not in yet (its arrival stamp).
 -- Returns {1} when taken ({1, 1} when it took the queue's turn on a member, which a failed Redlock
 -- attempt gives back: see release.lua), or {0, pttl, rival, key...}: how long the members it waits
--- for are taken, at most, 1 when a member refused it for another queue's turn (else 0), and the lock
+-- for are taken, at most (when it keeps members, at most until they must be kept anew), 1 when a member refused it for another queue's turn (else 0), and the lock
 -- keys of those members (for the caller's message when it gives up).
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local wait, refused = -1, {0, -1, 0}
@@ -90,7 +90,11 @@ if all then
     return took_turn and {1, 1} or {1}
 end
 ticket = ticket or place(ARGV[7])
-local keep = math.max(wait, GRACE)
+-- A member is kept until what the set waits for is expected to be free, but for KEEP_MS at most at
+-- a time: the set looks again by then and keeps it anew, so a set whose process died or stalled
+-- costs the member's other waiters that long and a grace, not the TTL of what it waited for.
+local KEEP_MS = 2000
+local keep, kept = math.max(math.min(wait, KEEP_MS), GRACE), false
 for i = 2, #KEYS, 2 do
     LOCK, LINE = KEYS[i - 1], KEYS[i]
     local score = redis.call('ZSCORE', LINE, queue)
@@ -108,7 +112,8 @@ for i = 2, #KEYS, 2 do
     if turn[i] and i < blocked_at then
         redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
         announce('c', keep)
+        kept = true
     end
 end
-refused[2] = wait
+refused[2] = kept and math.min(wait, keep) or wait
 return refused
