@@ -38,7 +38,8 @@ public sealed class LockTimeoutException : DistLockException
     {
         LockMode.Semaphore => $"Semaphore '{resource}' has no free permit",
         LockMode.Read => $"Lock '{resource}' is still held (or waited for) by a writer",
-        _ => $"Lock '{resource}' is still held by another owner",
+        // "Another owner" read as another process to a caller whose own earlier handle held it.
+        _ => $"Lock '{resource}' is still held by another handle (this manager's too: a lock is not reentrant) or kept for a waiter ahead,",
     };
 
     private LockTimeoutException(string resource, string message, int attempts, TimeSpan waited)
