@@ -15,8 +15,9 @@
 -- ARGV[7]: where the queue joins the lines it is not in yet (its arrival stamp).
 -- Returns {1} when taken ({1, 1} when it took the queue's turn on a member, which a failed Redlock
 -- attempt gives back: see release.lua), or {0, pttl, rival, key...}: how long the members it waits
--- for are taken, at most (when it keeps members, at most until they must be kept anew), 1 when a member refused it for another queue's turn (else 0), and the lock
--- keys of those members (for the caller's message when it gives up).
+-- for are taken, at most (when it keeps members, until it must keep them anew), 1 when a member
+-- refused it for another queue's turn (else 0), and the lock keys of those members (for the
+-- caller's message when it gives up).
 local id, ttl, queue = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local wait, refused = -1, {0, -1, 0}
 if queue == '' then
