@@ -145,7 +145,13 @@ public sealed class AcquireLoopTests
     {
         // b stays held by readers: a refusal that names no holder, so only c's silence ends the split.
         var (_, waiting, _) = await WaiterSplitByAHungNodeAsync(holderOfB: DistLock.Transport.LockKeyLayout.ReadersMarker, retryDelay: TimeSpan.FromMilliseconds(50));
-        _time.Advance(TimeSpan.FromSeconds(1));
+        // Past c's node timeout, in steps: its deadline is armed just after its call is counted.
+        for (var i = 0; i < 300 && _node.Value(Key) == "me"; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(1);
+        }
+
         Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) != "me"));
         var asked = _node.Ran;
 
@@ -605,10 +611,14 @@ public sealed class AcquireLoopTests
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Listeners == 1)));
         Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Ran == 2))); // the first attempt, and the one in line
         nodes[2].Hung = true;
+        var sentToC = nodes[2].Commands;
 
         var notice = ReleaseNotice.New("other");
         await _node.ReleaseAsync(Key, "other", notice);
-        Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me" && nodes[1].Ran == 3));
+
+        // c's call too: the round sends to the nodes one after another on the thread pool, and a test
+        // that moved the clock before c's call (and its deadline) was made saw that deadline never come.
+        Assert.True(await FakeClock.PollAsync(() => _node.Value(Key) == "me" && nodes[1].Ran == 3 && nodes[2].Commands > sentToC));
         return (nodes, waiting, notice);
     }
 
