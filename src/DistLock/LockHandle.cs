@@ -112,7 +112,8 @@ public sealed class LockHandle : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// How long the lock was certainly held when it was acquired: the TTL less the time the
-    /// winning attempt took and the clock-drift allowance (<see cref="RedisLockManagerOptions.ClockDriftFactor"/>).
+    /// winning attempt took and the clock-drift allowance (<see cref="RedisLockManagerOptions.ClockDriftFactor"/>;
+    /// <see cref="InMemoryLockManager"/> sets aside its default, 1 % of the TTL and 2 ms).
     /// </summary>
     public TimeSpan Validity { get; }
 

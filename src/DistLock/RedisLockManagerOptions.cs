@@ -54,7 +54,7 @@ public class RedisLockManagerOptions : LockManagerOptions
     /// The share of the TTL set aside for clock drift between this process and Redis. A lock's
     /// validity is <c>TTL - time spent acquiring - (TTL x factor + 2 ms)</c>. Default 0.01, from 0 to 0.5.
     /// </summary>
-    public double ClockDriftFactor { get; set; } = 0.01;
+    public double ClockDriftFactor { get; set; } = Algorithm.LockValidity.DefaultDriftFactor;
 
     /// <summary>
     /// Refuse Redis servers older than 2.6.12 with a <see cref="DistLockException"/> at first use

@@ -6,6 +6,9 @@ internal static class LockValidity
     /// <summary>A fixed part of the drift allowance, for timer and clock granularity.</summary>
     public static readonly TimeSpan FixedDrift = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>The share of the TTL set aside for drift unless told otherwise (<see cref="RedisLockManagerOptions.ClockDriftFactor"/>).</summary>
+    public const double DefaultDriftFactor = 0.01;
+
     /// <summary>A strict majority: any two majorities of the same nodes share at least one node.</summary>
     public static int QuorumSize(int nodeCount)
     {
