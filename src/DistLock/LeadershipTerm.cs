@@ -66,8 +66,14 @@ public sealed class LeadershipTerm : IAsyncDisposable
     /// released, which wakes the next candidate in line at once.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting for the release's answer; the term has ended either way.</param>
-    /// <returns>True when this call released the lease; false when the term had already ended.</returns>
-    /// <exception cref="LockBackendException">Redis did not answer the release: the lease then runs out on its own.</exception>
+    /// <returns>
+    /// True when this call released the lease; false when the lease was no longer this term's (resigned
+    /// before, or lost and gone from Redis).
+    /// </returns>
+    /// <exception cref="LockBackendException">
+    /// Redis did not answer the release: the lease then runs out on its own. A term already lost is
+    /// released too (its key may still be there), so this can come after <see cref="Lost"/> fired.
+    /// </exception>
     public Task<bool> ResignAsync(CancellationToken cancellationToken = default)
     {
         End();
