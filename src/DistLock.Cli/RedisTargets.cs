@@ -20,6 +20,9 @@ internal static partial class RedisTargets
     /// <summary>How long <see cref="ProbeAsync"/> waits for the client to record a failure's cause.</summary>
     private static readonly TimeSpan CauseWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a node whose connect timed out is asked again, in case its connection was about to be made.</summary>
+    private static readonly TimeSpan LateConnectWait = TimeSpan.FromMilliseconds(300);
+
     /// <summary>The configuration strings, each checked: a malformed one is bad usage (64) naming where it came from.</summary>
     public static IReadOnlyList<string> Resolve(string[]? fromOptions)
     {
@@ -71,6 +74,9 @@ internal static partial class RedisTargets
             var elapsed = Stopwatch.GetElapsedTime(started);
             var probes = await Task.WhenAll(down.Select(i => ProbeAsync(
                 multiplexers[i], TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout), refused: elapsed * 2 < TimeSpan.FromMilliseconds(parsed[i].ConnectTimeout))));
+            // A node that answered the probe is up: its connect was slow, not refused (exit 69 said
+            // "cannot reach Redis at ... (answers now)" when four tools started at once).
+            (down, probes) = ([.. down.Where((_, n) => probes[n].Error is not null)], [.. probes.Where(p => p.Error is not null)]);
             var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason})").ToList();
             var cause = probes.Select(p => p.Error).FirstOrDefault(e => e is not null);
 
@@ -82,7 +88,10 @@ internal static partial class RedisTargets
                 throw new CliException(ExitCodes.RedisUnavailable, $"cannot reach Redis at {string.Join(", ", reasons)}{counted}", cause);
             }
 
-            Console.Error.WriteLine($"distlock: warning: Redis node(s) down: {string.Join(", ", reasons)}; going on with {multiplexers.Length - down.Count} of {multiplexers.Length}");
+            if (down.Count > 0)
+            {
+                Console.Error.WriteLine($"distlock: warning: Redis node(s) down: {string.Join(", ", reasons)}; going on with {multiplexers.Length - down.Count} of {multiplexers.Length}");
+            }
         }
 
         try
@@ -200,11 +209,13 @@ internal static partial class RedisTargets
             {
                 return ("not answering", ex);
             }
-            catch (RedisConnectionException ex) when (refused && ex.InnerException is null && Stopwatch.GetElapsedTime(started) < CauseWait && Stopwatch.GetElapsedTime(started) < limit)
+            catch (RedisConnectionException ex) when (ex.InnerException is null && Stopwatch.GetElapsedTime(started) < (refused ? CauseWait : LateConnectWait) && Stopwatch.GetElapsedTime(started) < limit)
             {
                 // The client records why a connection was refused a moment after (on a busy machine,
                 // after the connect returned): a PING before that gets no cause, and the refused port
-                // would read "not answering". Ask again for a short while.
+                // would read "not answering". Ask again for a short while. After a timeout, the
+                // connection may be a moment from done (several tools starting at once on a busy
+                // machine): a node that answers then is up, not down.
                 await Task.Delay(50);
             }
             catch (RedisException ex)

@@ -282,6 +282,23 @@ public sealed class UsabilityTests(RedisFixture redis)
         Assert.Equal(0, tool.ExitCode);
     }
 
+    /// <summary>
+    /// Regression (a review, 2026-12-07): a Redis that finished the connection a moment after the
+    /// tool's connect timeout was "cannot reach Redis at ... (not answering)" or even "(answers
+    /// now)", exit 69, when four tools started at once on a busy machine (2 of 190 starts; at a 60-70
+    /// ms connect timeout, 3 to 28 of 40 against a healthy local server).
+    /// </summary>
+    [Fact]
+    public async Task Status_RedisThatAnswersJustAfterTheConnectTimeout_IsUp()
+    {
+        await using var relay = HeldRepliesRelay.Start(redis.Server.Port, hold: TimeSpan.FromMilliseconds(500));
+
+        using var tool = await Tool.RunAsync(["status", NewResource(), "--json", "--redis", $"127.0.0.1:{relay.Port},connectTimeout=400"]);
+
+        Assert.True(tool.ExitCode == 0, $"exit {tool.ExitCode}: {tool.Stderr.Trim()}");
+        Assert.Equal(string.Empty, tool.Stderr.Trim());
+    }
+
     [Fact]
     public async Task Serve_PortInUse_Exits69_WithOneLine()
     {
