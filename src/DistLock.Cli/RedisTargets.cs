@@ -143,12 +143,9 @@ internal static partial class RedisTargets
             throw new CliException(ExitCodes.Usage, $"{source}: '{zero.Value.Trim()}' names port 0; write the server's port (or leave it out for 6379)");
         }
 
-        foreach (var endpoint in options.EndPoints)
+        if (RedisHostNames.FirstMalformed(options) is { } host)
         {
-            if (endpoint is DnsEndPoint dns && !HostName().IsMatch(dns.Host))
-            {
-                throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: '{dns.Host}' is neither host:port nor key=value{UrlHint(target)}");
-            }
+            throw new CliException(ExitCodes.Usage, $"{source}: '{target}' is not a valid configuration string: '{host}' is neither host:port nor key=value{UrlHint(target)}");
         }
     }
 
@@ -181,10 +178,6 @@ internal static partial class RedisTargets
     /// <summary>An endpoint written with port 0 ("host:0").</summary>
     [GeneratedRegex(@"(?<=^|,)[^,=]*:0+\s*(?=,|$)")]
     private static partial Regex PortZero();
-
-    /// <summary>A DNS name (letters, digits, '-', '.', and '_' as container names have), fully qualified ("redis.example.") too.</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")]
-    private static partial Regex HostName();
 
     /// <summary>"host:port" (a DnsEndPoint prints as "Unspecified/host:port").</summary>
     private static string Name(IConnectionMultiplexer node) =>

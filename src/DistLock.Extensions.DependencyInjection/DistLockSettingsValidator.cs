@@ -74,6 +74,7 @@ internal sealed partial class DistLockSettingsValidator(string section, bool has
                 : parsed.EndPoints.Count == 0 ? "names no endpoint (expected \"host:6379\", with any options after it)."
                 : PortZero().Match(configuration) is { Success: true } zero ? $"names port 0 ('{zero.Value.Trim()}'), which the client reads as 6379: write the server's port, or leave it out for 6379."
                 : parsed.ConnectTimeout <= 0 ? $"connectTimeout must be a positive number of milliseconds, not {parsed.ConnectTimeout}."
+                : RedisHostNames.FirstMalformed(parsed) is { } host ? $"names '{host}' as a server, which is neither host:port nor key=value."
                 : null;
         }
         catch (ArgumentException ex)

@@ -68,6 +68,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
             ["DistLock:Redis:1"] = nodes.Servers[0].Endpoint + ",connectTimeout=0",
             ["DistLock:Redis:2"] = "redis://127.0.0.1:6390",
             ["DistLock:Redis:3"] = "127.0.0.1:0,password=secret",
+            ["DistLock:Redis:4"] = "bad,,=x,password=secret",
         });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
@@ -76,6 +77,7 @@ public sealed class DependencyInjectionTests(SingleNodeFixture nodes)
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:1: connectTimeout must be a positive number", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:2: a Redis URL is not", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistLock:Redis:3: names port 0 ('127.0.0.1:0')", StringComparison.Ordinal));
+        Assert.Contains("DistLock:Redis:4: names '=x' as a server, which is neither host:port nor key=value.", error.Failures);
         Assert.DoesNotContain(error.Failures, f => f.Contains("secret", StringComparison.Ordinal));
     }
 

@@ -68,4 +68,16 @@ public sealed class RedisLockManagerArgumentTests
         Assert.Contains("names no endpoint", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Regression (a review, 2026-12-07): StackExchange.Redis reads "=x" as a host, so a typo was an
+    /// outage on every call ("Name or service not known") instead of a configuration error.
+    /// </summary>
+    [Fact]
+    public void ConnectAsync_AWordThatIsNeitherHostNorOption_IsRefusedBeforeConnecting()
+    {
+        var ex = Assert.Throws<ArgumentException>("configuration", () => { _ = RedisLockManager.ConnectAsync("127.0.0.1:6390,,=x"); });
+
+        Assert.StartsWith("The Redis configuration names '=x' as a server, which is neither host:port nor key=value.", ex.Message, StringComparison.Ordinal);
+    }
 }

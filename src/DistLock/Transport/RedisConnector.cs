@@ -284,6 +284,11 @@ internal static partial class RedisConnector
             throw new ArgumentException($"The Redis configuration names port 0 ('{zero.Value.Trim()}'): write the server's port, or leave it out for 6379.", paramName);
         }
 
+        if (RedisHostNames.FirstMalformed(options) is { } host)
+        {
+            throw new ArgumentException($"The Redis configuration names '{host}' as a server, which is neither host:port nor key=value.", paramName);
+        }
+
         if (options.ConnectTimeout <= 0)
         {
             throw new ArgumentException($"connectTimeout must be a positive number of milliseconds; the Redis configuration has {options.ConnectTimeout}.", paramName);
