@@ -38,7 +38,10 @@ public sealed class HungNodeTests(RedisFixture redis)
             using var tool = await Tool.RunAsync(["status", resource, "--json", .. live, "--redis", servers[2].Endpoint, "--redis", servers[3].Endpoint]);
             var cost = timer.Elapsed - baselineTime;
 
-            Assert.True(cost < ConnectTimeout + TimeSpan.FromSeconds(0.8), $"paused nodes cost {cost.TotalSeconds:0.00} s (baseline {baselineTime.TotalSeconds:0.00} s)");
+            // The connect timeout, the 0.3 s a timed-out node is asked again (a connection a moment
+            // from done is up), and room for a loaded machine (1.99 s beside a CPU hog): well below
+            // the 4.6 s the two nodes cost one after the other.
+            Assert.True(cost < ConnectTimeout + TimeSpan.FromSeconds(1.5), $"paused nodes cost {cost.TotalSeconds:0.00} s (baseline {baselineTime.TotalSeconds:0.00} s)");
             Assert.Equal(0, tool.ExitCode);
             Assert.Equal(5, JsonDocument.Parse(tool.Stdout).RootElement.GetProperty("nodes").GetInt32());
             Assert.Equal(
