@@ -77,7 +77,7 @@ internal static partial class RedisTargets
             // A node that answered the probe is up: its connect was slow, not refused (exit 69 said
             // "cannot reach Redis at ... (answers now)" when four tools started at once).
             (down, probes) = ([.. down.Where((_, n) => probes[n].Error is not null)], [.. probes.Where(p => p.Error is not null)]);
-            var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason})").ToList();
+            var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason}{TlsHint(parsed[i], probes[n].Reason)})").ToList();
             var cause = probes.Select(p => p.Error).FirstOrDefault(e => e is not null);
 
             var quorum = (multiplexers.Length / 2) + 1;
@@ -174,6 +174,10 @@ internal static partial class RedisTargets
         options.BacklogPolicy = BacklogPolicy.FailFast;
         return options;
     }
+
+    /// <summary>A TLS client on a plain port waits for a handshake that never comes, and reads as a server that does not answer: say so.</summary>
+    private static string TlsHint(ConfigurationOptions options, string reason) =>
+        options.Ssl && reason == "not answering" ? "; ssl=true: does the server speak TLS on this port?" : "";
 
     /// <summary>An endpoint written with port 0 ("host:0").</summary>
     [GeneratedRegex(@"(?<=^|,)[^,=]*:0+\s*(?=,|$)")]

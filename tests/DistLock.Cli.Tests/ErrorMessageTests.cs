@@ -29,6 +29,16 @@ public sealed class ErrorMessageTests(RedisFixture redis)
         Assert.StartsWith("distlock: " + start, tool.Stderr.Trim(), StringComparison.Ordinal);
     }
 
+    /// <summary>Regression (a review, 2026-12-07): TLS to a plain port said only "(not answering)".</summary>
+    [Fact]
+    public async Task Status_TlsToAPlainPort_AsksWhetherTheServerSpeaksTls()
+    {
+        using var tool = await Tool.RunAsync(["status", "tls-" + Guid.NewGuid().ToString("N")[..8], "--redis", redis.Server.Endpoint + ",ssl=true"]);
+
+        Assert.Equal(69, tool.ExitCode);
+        Assert.Equal($"distlock: cannot reach Redis at {redis.Server.Endpoint} (not answering; ssl=true: does the server speak TLS on this port?)", tool.Stderr.Trim());
+    }
+
     [Fact]
     public async Task Status_EmptyName_SaysSo()
     {
