@@ -78,7 +78,7 @@ internal static partial class RedisTargets
             // "cannot reach Redis at ... (answers now)" when four tools started at once).
             (down, probes) = ([.. down.Where((_, n) => probes[n].Error is not null)], [.. probes.Where(p => p.Error is not null)]);
             var reasons = down.Select((i, n) => $"{Name(multiplexers[i])} ({probes[n].Reason}{TlsHint(parsed[i], probes[n].Reason)})").ToList();
-            var cause = probes.Select(p => p.Error).FirstOrDefault(e => e is not null);
+            var cause = probes.FirstOrDefault().Error;
 
             var quorum = (multiplexers.Length / 2) + 1;
             if (multiplexers.Length - down.Count < quorum)
