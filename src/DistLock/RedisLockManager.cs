@@ -85,7 +85,8 @@ public sealed class RedisLockManager : LockManager
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
     /// <exception cref="ArgumentException">Thrown by the call itself, before anything connects: the configuration
-    /// string is null, empty or blank, cannot be parsed, names no endpoint or has a <c>connectTimeout</c> that is
+    /// string is null, empty or blank, cannot be parsed, names no endpoint, names a word that is neither
+    /// host:port nor key=value as a server (a typo such as <c>,=x</c>), or has a <c>connectTimeout</c> that is
     /// not positive, or <paramref name="options"/> has an invalid value (see <see cref="LockManagerOptions.Validate()"/>).</exception>
     /// <exception cref="LockBackendException">Redis could not be reached; the cause is inside (through the returned task).</exception>
     public static Task<RedisLockManager> ConnectAsync(
@@ -110,8 +111,8 @@ public sealed class RedisLockManager : LockManager
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <returns>The connected manager.</returns>
     /// <exception cref="ArgumentException">Thrown by the call itself, before anything connects: no configuration,
-    /// a null, empty or blank one, one that cannot be parsed, names no endpoint or has a <c>connectTimeout</c> that
-    /// is not positive, an endpoint given twice, or <paramref name="options"/> has an invalid value (see
+    /// a null, empty or blank one, one that cannot be parsed, names no endpoint, names a word that is neither
+    /// host:port nor key=value as a server, or has a <c>connectTimeout</c> that is not positive, an endpoint given twice, or <paramref name="options"/> has an invalid value (see
     /// <see cref="LockManagerOptions.Validate()"/>). Through the returned task: two configurations that reach the
     /// same server (the same <c>run_id</c>).</exception>
     /// <exception cref="LockBackendException">Fewer than a majority of the nodes could be reached (through the returned task); the
