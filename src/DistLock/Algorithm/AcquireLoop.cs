@@ -293,7 +293,7 @@ internal sealed class AcquireLoop
 
             try
             {
-                await turn.WaitAsync(left, _protocol.Time, cancellationToken).ConfigureAwait(false);
+                await turn.WaitAsync(WaitClock.WholeMilliseconds(left), _protocol.Time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -309,7 +309,7 @@ internal sealed class AcquireLoop
     {
         try
         {
-            await nextRelease.WaitAsync(pause, _protocol.Time, cancellationToken).ConfigureAwait(false);
+            await nextRelease.WaitAsync(WaitClock.WholeMilliseconds(pause), _protocol.Time, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)

@@ -53,6 +53,15 @@ internal readonly struct WaitClock
     /// </summary>
     public TimeSpan? LeftOfBound(TimeSpan nodeTimeout) => _timeout == Timeout.InfiniteTimeSpan ? null : _timeout + nodeTimeout - Elapsed;
 
+    /// <summary>
+    /// <paramref name="timeout"/> rounded up to whole milliseconds, for a timer: timers count whole
+    /// milliseconds (Task.WaitAsync truncates), so the fraction of one left before a deadline would be
+    /// a wait of zero, and on a clock that moves only when told (a fake TimeProvider) a loop that
+    /// waits again would never see the deadline pass.
+    /// </summary>
+    public static TimeSpan WholeMilliseconds(TimeSpan timeout) =>
+        timeout > TimeSpan.Zero ? TimeSpan.FromMilliseconds(Math.Ceiling(timeout.TotalMilliseconds)) : timeout;
+
     /// <summary>True for a timeout that waits forever: infinite, or longer than <see cref="LongestFiniteWait"/>.</summary>
     public static bool IsForever(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan || timeout > LongestFiniteWait;
 }

@@ -47,6 +47,32 @@ public sealed class WaitClockTests
         Assert.Null(attempt);
     }
 
+    /// <summary>
+    /// Timers count whole milliseconds (Task.WaitAsync truncates its timeout): a wait for the fraction
+    /// of a millisecond left before the deadline ended at once, the lock was still busy, and on a fake
+    /// clock, which moves only when told, the waiter asked again for ever inside Advance.
+    /// </summary>
+    [Theory]
+    [InlineData(39.4, 39.1)]
+    [InlineData(40.5, 40)]
+    [InlineData(2000.5, 2000.2)]
+    public async Task Acquire_LessThanAMillisecondLeft_WaitsForTheFakeClock_InsteadOfAskingForEver(double timeoutMs, double advanceMs)
+    {
+        var time = new FakeTimeProvider();
+        await using var locks = new InMemoryLockManager(new LockManagerOptions { TimeProvider = time });
+        await using var held = await locks.AcquireAsync(new LockRequest("busy") { Ttl = TimeSpan.FromSeconds(30) });
+        var waiting = locks.AcquireAsync(new LockRequest("busy") { Timeout = Milliseconds(timeoutMs) });
+        Assert.True(await FakeClock.PollAsync(() => locks.Waiters.HasMembers(held.Key)));
+
+        await Task.Run(() => time.Advance(Milliseconds(advanceMs))).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(waiting.IsCompleted, "the wait ended before its deadline");
+        await Task.Run(() => time.Advance(TimeSpan.FromMilliseconds(1))).WaitAsync(TimeSpan.FromSeconds(10));
+
+        await Assert.ThrowsAsync<LockTimeoutException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    private static TimeSpan Milliseconds(double ms) => TimeSpan.FromTicks((long)Math.Round(ms * TimeSpan.TicksPerMillisecond));
+
     private sealed class SteppingTime(TimeSpan step) : TimeProvider
     {
         private long _offset;
