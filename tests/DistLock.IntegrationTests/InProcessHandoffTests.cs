@@ -43,6 +43,117 @@ public sealed class InProcessHandoffTests
     }
 
     [Fact]
+    public async Task Release_OverRedlockWithALocalWaiterNext_HandsItTheLockOnEveryNodeInTheReleaseItself()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new StartedServers(servers);
+        var admins = new List<StackExchange.Redis.ConnectionMultiplexer>();
+        foreach (var server in servers)
+        {
+            admins.Add(await server.ConnectAsync(",allowAdmin=true"));
+            await CommandStats.LoadScriptsAsync(admins[^1].GetServer(server.Endpoint));
+        }
+
+        await using var locks = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint).ToArray(), Options);
+        var resource = "handoff-" + Guid.NewGuid().ToString("N");
+        var hold = new LockHold(new LockKeyLayout(Options.KeyPrefix).LockKey(resource), LockMode.Exclusive);
+        try
+        {
+            // Two local waiters, so that the queue stays in line (a queue whose last waiter took the
+            // hold leaves every node's line: a command more). The second comes once the first sleeps
+            // in line, and then joins the local queue behind it without a command.
+            var holder = await locks.AcquireAsync(resource);
+            var first = locks.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+                (await Task.WhenAll(admins.Select(a => a.GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(hold.Key))))).All(n => n == 1)
+                && locks.Waiters.HasOffer(hold)));
+            var second = locks.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+            foreach (var waiting in new[] { first, second })
+            {
+                Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, () => Task.FromResult(locks.Waiters.HasOffer(hold))));
+                var before = await Task.WhenAll(admins.Select((a, i) => CommandStats.OfAsync(a.GetServer(servers[i].Endpoint))));
+
+                Assert.True(await holder.ReleaseAsync());
+                holder = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+                // The round returns at a majority: wait for the last node's answer.
+                Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+                    (await Task.WhenAll(admins.Select(a => a.GetDatabase().StringGetAsync(hold.Key)))).All(v => v == holder.HolderId)));
+                var after = await Task.WhenAll(admins.Select((a, i) => CommandStats.OfAsync(a.GetServer(servers[i].Endpoint))));
+
+                if (waiting == first)
+                {
+                    for (var i = 0; i < servers.Length; i++)
+                    {
+                        Assert.Equal(1, after[i].Ran("evalsha") - before[i].Ran("evalsha"));
+                        Assert.Equal(0, after[i].Ran("eval") - before[i].Ran("eval"));
+                    }
+                }
+
+                Assert.True(holder.Validity > TimeSpan.FromSeconds(20));
+            }
+
+            Assert.True(await holder.ReleaseAsync());
+        }
+        finally
+        {
+            foreach (var admin in admins)
+            {
+                await admin.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Release_OverRedlockHandingOverOnAMinorityOnly_GivesThatBack_AndTheWaiterTakesTheLockAfterTheRivalsTurn()
+    {
+        var servers = await RedisServer.StartManyAsync(3);
+        await using var cleanup = new StartedServers(servers);
+        var admins = new List<StackExchange.Redis.ConnectionMultiplexer>();
+        foreach (var server in servers)
+        {
+            admins.Add(await server.ConnectAsync());
+        }
+
+        await using var locks = await RedisLockManager.ConnectAsync(servers.Select(s => s.Endpoint).ToArray(), Options);
+        var resource = "handoff-" + Guid.NewGuid().ToString("N");
+        var hold = new LockHold(new LockKeyLayout(Options.KeyPrefix).LockKey(resource), LockMode.Exclusive);
+        var line = LockKeyLayout.WaitersKey(hold.Key);
+        try
+        {
+            var holder = await locks.AcquireAsync(resource);
+            var waiting = locks.AcquireAsync(resource, TimeSpan.FromSeconds(30));
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+                (await Task.WhenAll(admins.Select(a => a.GetDatabase().SortedSetLengthAsync(line)))).All(n => n == 1) && locks.Waiters.HasOffer(hold)));
+
+            // A queue of another process, listening, first in the lines of two nodes of three: there
+            // the release hands the turn to it, and only the third hands the lock to the local waiter.
+            for (var i = 0; i < 2; i++)
+            {
+                await admins[i].GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(hold.Key + ":wake:rival"), (_, _) => { });
+                await admins[i].GetDatabase().SortedSetAddAsync(line, "rival", 1);
+            }
+
+            Assert.True(await holder.ReleaseAsync());
+
+            // The rival never claims its turn: once its grace is over, the waiter has the lock.
+            await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+            // A majority holds it (a rival's node may have refused it a moment before its turn ran out).
+            var values = await Task.WhenAll(admins.Select(a => a.GetDatabase().StringGetAsync(hold.Key)));
+            Assert.True(values.Count(v => v == next.HolderId) >= 2, string.Join(", ", values));
+            Assert.True(await next.ReleaseAsync());
+            Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
+                (await Task.WhenAll(admins.Select(a => a.GetDatabase().KeyExistsAsync(hold.Key)))).All(exists => !exists)));
+        }
+        finally
+        {
+            foreach (var admin in admins)
+            {
+                await admin.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Release_WithAWaiterOfAnotherManagerFirstInLine_WakesThatOne_AndTheLocalWaiterComesNext()
     {
         await using var server = await RedisServer.StartAsync();

@@ -71,7 +71,7 @@ internal sealed class AcquireLoop
         using var linked = closing.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing) : null;
         cancellationToken = linked?.Token ?? cancellationToken;
         var queue = _waiters.Join(hold);
-        var place = queue.Enqueue(id, ttl, offerable: _protocol.Nodes.Count == 1 && hold.CanHandOver(_protocol.Nodes[0]));
+        var place = queue.Enqueue(id, ttl, offerable: CanHandOver(hold));
         var acquired = false;
         try
         {
@@ -356,14 +356,28 @@ internal sealed class AcquireLoop
     }
 
     /// <summary>
-    /// Releases a hold of this loop's manager. With one node, a waiter of this manager asleep at the
-    /// head of the hold's queue is offered the hold (see <see cref="Successor"/>): when the turn is
-    /// its queue's, the node gives it the hold in the release itself.
+    /// Releases a hold of this loop's manager. A waiter of this manager asleep at the head of the
+    /// hold's queue is offered the hold (see <see cref="Successor"/>): where the turn is its queue's,
+    /// each node gives it the hold in the release itself.
     /// </summary>
     public Task<bool> ReleaseAsync(Hold hold, string id, LateGrants? lateGrants)
     {
-        var successor = lateGrants is null && _protocol.Nodes.Count == 1 && hold.CanHandOver(_protocol.Nodes[0]) ? _waiters.ClaimSuccessor(hold) : null;
+        var successor = CanHandOver(hold) ? _waiters.ClaimSuccessor(hold) : null;
         return _protocol.ReleaseAsync(hold, id, lateGrants, successor);
+    }
+
+    /// <summary>Whether a release may hand <paramref name="hold"/> straight to a local waiter on every node.</summary>
+    private bool CanHandOver(Hold hold)
+    {
+        foreach (var node in _protocol.Nodes)
+        {
+            if (!hold.CanHandOver(node))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -271,8 +271,8 @@ internal sealed class RedlockProtocol
     /// <param name="id">Its holder.</param>
     /// <param name="lateGrants">The acquire calls of the winning round still in flight (see <see cref="LateGrants"/>).</param>
     /// <param name="successor">
-    /// One node only: a local waiter claimed for the hold (see <see cref="Successor"/>), which gets its
-    /// outcome before this returns or throws: the hold, when the node handed it over, else null.
+    /// A local waiter claimed for the hold (see <see cref="Successor"/>), which gets its outcome before
+    /// this returns or throws: the hold, when a majority of the nodes handed it over, else null.
     /// </param>
     /// <returns>True when a majority still held it and ended the hold.</returns>
     /// <exception cref="LockBackendException">A majority of nodes failed.</exception>
@@ -286,15 +286,20 @@ internal sealed class RedlockProtocol
             round = await QuorumRound
                 .RunAsync(
                     _nodes,
-                    static (node, s) => s.successor is { } next
-                        ? s.hold.HandOverAsync(node, s.id, (next.Queue, next.Id, next.Ttl, next.Stay), s.notice)
-                        : s.protocol.ReleaseBehind(s.lateGrants?.CallTo(node), node, s.hold, s.id, s.notice),
+                    static (node, s) => s.protocol.ReleaseBehind(
+                        s.lateGrants?.CallTo(node),
+                        s.successor is { } next
+                            ? s.hold.HandOverAsync(node, s.id, (next.Queue, next.Id, next.Ttl, next.Stay), s.notice)
+                            : s.hold.ReleaseAsync(node, s.id, s.notice),
+                        node,
+                        s.hold,
+                        s.id),
                     (protocol: this, hold, id, notice, lateGrants, successor),
                     stopWhenDecided: true,
                     _nodeTimeout,
                     _time)
                 .ConfigureAwait(false);
-                if (successor is not null)
+            if (successor is not null)
             {
                 var (handed, answered) = HandedOver(round, hold, successor, sentAt);
                 successor.Resolve(handed, answered);
@@ -328,28 +333,70 @@ internal sealed class RedlockProtocol
 
     /// <summary>
     /// What a release that offered the hold to <paramref name="successor"/> gives it: the hold, valid
-    /// from when the release was sent, when the node handed it over in time. A handoff answered too
-    /// late, or after the validity ran out, or that failed and so may have run with its reply lost, is
-    /// given back, so the hold is not left to a waiter that does not know it has it; the waiter looks
-    /// again (<see cref="Successor.Answered"/>).
+    /// from when the release was sent, when a majority of the nodes handed it over in time. Each node
+    /// decides alone (the turn may be another queue's there), so a handoff that fell short of a
+    /// majority, or ran out of validity, is given back on every node that made it; so is one answered
+    /// too late, or that failed and so may have run with its reply lost. The hold is then not left to
+    /// a waiter that does not know it has it; the waiter looks again (<see cref="Successor.Answered"/>).
     /// </summary>
     private (AttemptResult? Handed, bool Answered) HandedOver(RoundResult round, Hold hold, Successor successor, long sentAt)
     {
-        switch (round.Answers[0])
+        var handed = 0;
+        foreach (var answer in round.Answers)
         {
-            case { HandedOver: true } when ValidityIfWon(round, successor.Ttl, sentAt) is { } validity:
-                return (AttemptResult.Success(validity, sentAt, round), true);
-            case { HandedOver: false, Reply: NodeReply.Granted or NodeReply.Denied }:
-                return (null, true);
-            default:
-                // Not answered in time, failed, or handed over after its validity ran out. Called
-                // before the caller resolves the successor: see ReleaseIfHandedAsync for why.
-                _ = ReleaseIfHandedAsync(round.Calls[0], hold, successor.Id);
-                return (null, false);
+            handed += answer is { HandedOver: true } ? 1 : 0;
         }
+
+        var validity = LockValidity.Compute(successor.Ttl, _time.GetElapsedTime(sentAt), _driftFactor);
+        if (handed >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
+        {
+            return (AttemptResult.Success(validity, sentAt, AsAcquireRound(round)), true);
+        }
+
+        var answered = true;
+        for (var i = 0; i < round.Nodes.Count; i++)
+        {
+            if (round.Answers[i] is not { HandedOver: false, Reply: NodeReply.Granted or NodeReply.Denied })
+            {
+                // Called before the caller resolves the successor: see ReleaseIfHandedAsync for why.
+                _ = ReleaseIfHandedAsync(round.Calls[i], round.Nodes[i], hold, successor.Id);
+                answered = false;
+            }
+        }
+
+        return (null, answered);
     }
 
-    private async Task ReleaseIfHandedAsync(Task<NodeResult> call, Hold hold, string successorId)
+    /// <summary>
+    /// The release round as the successor's acquire round: a node that handed the hold over granted
+    /// it, one that did not refused, and a call still out is a late grant if it hands over (see
+    /// <see cref="LateGrants"/>).
+    /// </summary>
+    private static RoundResult AsAcquireRound(RoundResult round)
+    {
+        if (LateGrants.Of(round) is null)
+        {
+            return round; // Every node answered: the handle keeps nothing of the round.
+        }
+
+        var count = round.Nodes.Count;
+        var answers = new NodeResult?[count];
+        var calls = new Task<NodeResult>[count];
+        for (var i = 0; i < count; i++)
+        {
+            answers[i] = round.Answers[i] is { Reply: NodeReply.Granted or NodeReply.Denied } answer
+                ? answer.HandedOver ? NodeResult.Granted : new NodeResult(NodeReply.Denied)
+                : round.Answers[i];
+            calls[i] = answers[i] is { Reply: NodeReply.Granted or NodeReply.Denied } ? round.Calls[i] : AsGrantAsync(round.Calls[i]);
+        }
+
+        return new RoundResult(round.Nodes, calls, calls, answers);
+
+        static async Task<NodeResult> AsGrantAsync(Task<NodeResult> call) =>
+            (await call.ConfigureAwait(false)).HandedOver ? NodeResult.Granted : new NodeResult(NodeReply.Denied);
+    }
+
+    private async Task ReleaseIfHandedAsync(Task<NodeResult> call, ILockNode node, Hold hold, string successorId)
     {
         InFlight.Enter();
         try
@@ -365,12 +412,12 @@ internal sealed class RedlockProtocol
                 : await HandedOverAsync(call).ConfigureAwait(false);
             if (handedOver)
             {
-                await ReleaseAsync(hold, successorId).ConfigureAwait(false);
+                await UndoOneAsync(node, NodeResult.Granted, hold, successorId, (string.Empty, 0), ReleaseNotice.New(successorId)).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            Log.CleanupFailed(_logger, ex, hold.Key, "all nodes");
+            Log.CleanupFailed(_logger, ex, hold.Key, node.Name);
         }
         finally
         {
@@ -436,7 +483,7 @@ internal sealed class RedlockProtocol
     }
 
     /// <summary>
-    /// The release of one node, sent at once. Where the node's acquire had not answered when the
+    /// The release of one node (<paramref name="release"/>, a handoff or not), sent at once. Where the node's acquire had not answered when the
     /// round was decided, the release normally runs after it (one connection keeps the order), but a
     /// reconnection, a redirection or a NOSCRIPT resend may reorder them: so a release that finds
     /// nothing there waits for that acquire, and if it was a grant, the node's answer is that of a
@@ -444,11 +491,8 @@ internal sealed class RedlockProtocol
     /// first, which would then find nothing; and a first answer of "not held" would count a node
     /// that did hold as one that did not.
     /// </summary>
-    private Task<NodeResult> ReleaseBehind(Task<NodeResult>? acquiring, ILockNode node, Hold hold, string id, string notice)
-    {
-        var release = hold.ReleaseAsync(node, id, notice);
-        return acquiring is null ? release : ReleaseBehindAsync(acquiring, release, node, hold, id);
-    }
+    private Task<NodeResult> ReleaseBehind(Task<NodeResult>? acquiring, Task<NodeResult> release, ILockNode node, Hold hold, string id) =>
+        acquiring is null ? release : ReleaseBehindAsync(acquiring, release, node, hold, id);
 
     private async Task<NodeResult> ReleaseBehindAsync(Task<NodeResult> acquiring, Task<NodeResult> release, ILockNode node, Hold hold, string id)
     {

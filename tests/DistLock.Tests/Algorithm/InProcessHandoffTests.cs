@@ -158,6 +158,34 @@ public sealed class InProcessHandoffTests
         Assert.True(took < TimeSpan.FromSeconds(10), $"the waiter took the lock after {took.TotalSeconds:F1} s: the handoff it was not told of held it until its TTL ran out");
     }
 
+    [Fact]
+    public async Task Release_OverRedlockWithOneNodeSlow_HandsOverOnTheMajority_AndTheSlowNodesHandoffIsReleasedWithTheHold()
+    {
+        FakeLockNode[] nodes = [new("a", _time, Grace), new("b", _time, Grace), new("c", _time, Grace)];
+        var (loop, queues) = Process(nodes);
+        var hold = Holds.Exclusive(Key);
+        Assert.NotNull((await loop.RunAsync(hold, "holder", Ttl, TimeSpan.Zero, CancellationToken.None)).Winner);
+        var waiting = loop.RunAsync(hold, "waiter", Ttl, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Commands == 4) && queues.HasOffer(hold))); // holder; waiter: try, subscribe, in line
+
+        // Node c runs the handoff, but its answer comes after the round was decided by a and b.
+        nodes[2].DeferAnswers = true;
+        Assert.True(await loop.ReleaseAsync(hold, "holder", lateGrants: null).WaitAsync(TimeSpan.FromSeconds(10)));
+        var outcome = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.NotNull(outcome.Winner);
+        Assert.All(nodes, n => Assert.Equal("waiter", n.Value(Key)));
+        Assert.True(outcome.Winner.Validity > TimeSpan.Zero);
+        var lateGrants = LateGrants.Of(outcome.Winner.Round);
+        Assert.NotNull(lateGrants);
+
+        // The waiter's release covers c, whose handoff is its own late grant.
+        Assert.True(await loop.ReleaseAsync(hold, "waiter", lateGrants).WaitAsync(TimeSpan.FromSeconds(10)));
+        nodes[2].DeferAnswers = false;
+        nodes[2].Wake();
+        Assert.True(await FakeClock.PollAsync(() => nodes.All(n => n.Value(Key) is null)), "a node still holds the waiter's lock after its release");
+    }
+
     /// <summary>One process on one node: "holder" holds, and "waiter" waits, offered to the holder's release.</summary>
     private async Task<(FakeLockNode Node, AcquireLoop Loop, Hold Hold, Task<AcquireOutcome> Waiting)> HeldWithAWaiterOfferedAsync(CancellationToken cancellationToken)
     {
@@ -170,9 +198,8 @@ public sealed class InProcessHandoffTests
         return (node, loop, hold, waiting);
     }
 
-    private (AcquireLoop Loop, WaitQueues Queues) Process(FakeLockNode node)
+    private (AcquireLoop Loop, WaitQueues Queues) Process(params FakeLockNode[] nodes)
     {
-        var nodes = new[] { node };
         var queues = new WaitQueues(nodes, TimeSpan.FromSeconds(1), _time);
         return (new AcquireLoop(new RedlockProtocol(nodes, TimeSpan.FromSeconds(1), 0.01, _time, NullLogger.Instance), queues, TimeSpan.FromSeconds(10), Grace, -1, NullLogger.Instance), queues);
     }
