@@ -236,7 +236,7 @@ public sealed class ScriptConformanceTests(SingleNodeFixture nodes, ITestOutputH
         {
             null => "(connection)",
             _ when ReleaseNotice.IsProbe(message) => "probe",
-            _ when ReleaseNotice.ReadNews(message, out var taken, out var after) => (taken ? "c:" : "h:") + Bucket((long)after.TotalMilliseconds),
+            _ when ReleaseNotice.ReadNews(message, out var taken, out var after, out _) => (taken ? "c:" : "h:") + Bucket((long)after.TotalMilliseconds),
             _ => "wake",
         };
 

@@ -7,7 +7,8 @@ namespace DistLock.Algorithm;
 /// different for every release, so a queue counts each release once however many nodes announce it.
 /// A probe (a notice that starts with <see cref="ProbePrefix"/>) only counts a channel's listeners and
 /// wakes nobody. The line's news, heard by everyone in line, says a turn was handed over
-/// (<c>h:ms</c>: look again after that long unless woken first) or taken (<c>c:ms</c>: held that long).
+/// (<c>h:ms</c>: look again after that long unless woken first) or taken (<c>c:ms:queue</c>: held that
+/// long, by that queue).
 /// </summary>
 internal static class ReleaseNotice
 {
@@ -25,13 +26,24 @@ internal static class ReleaseNotice
     public static string New(string owner) =>
         string.Create(CultureInfo.InvariantCulture, $"{owner}/{Interlocked.Increment(ref s_count)}");
 
-    /// <summary>Reads the line's news: whether the turn was taken, and after how long to look again (or how long it is held).</summary>
-    public static bool ReadNews(string news, out bool taken, out TimeSpan after)
+    /// <summary>
+    /// Reads the line's news: whether the turn was taken, after how long to look again (or how long
+    /// it is held), and by which queue (<paramref name="by"/>, for a take; null when not named).
+    /// </summary>
+    public static bool ReadNews(string news, out bool taken, out TimeSpan after, out string? by)
     {
         taken = news.StartsWith("c:", StringComparison.Ordinal);
         after = TimeSpan.Zero;
+        by = null;
+        var rest = news.AsSpan(2);
+        if (rest.IndexOf(':') is var colon and >= 0)
+        {
+            by = rest[(colon + 1)..].ToString();
+            rest = rest[..colon];
+        }
+
         if ((!taken && !news.StartsWith("h:", StringComparison.Ordinal))
-            || !long.TryParse(news.AsSpan(2), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
+            || !long.TryParse(rest, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
         {
             return false;
         }

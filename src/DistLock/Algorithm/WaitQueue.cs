@@ -344,8 +344,11 @@ internal sealed class WaitQueue
     {
         // "Taken" is not for readers: another reader's take lets them in too (its script wakes them),
         // and a sleep stretched to that reader's TTL outlasts a wake that a split vote (Redlock)
-        // used up, to the waiter's deadline. They look again on their own pause.
-        if (!ReleaseNotice.ReadNews(news, out var taken, out var after) || (taken && Hold.Shared))
+        // used up, to the waiter's deadline. They look again on their own pause. Nor is a take by this
+        // queue itself news: a Redlock round that split gives it up (released, when the queue yields
+        // its turn, with no news after), and a sleep stretched to that TTL slept past the lock's
+        // release to the holder's TTL (RivalTurnTests).
+        if (!ReleaseNotice.ReadNews(news, out var taken, out var after, out var by) || (taken && (Hold.Shared || by == Id)))
         {
             return;
         }

@@ -185,7 +185,7 @@ internal sealed class MultiHold : Hold
                 {
                     onWake(message);
                 }
-                else if (ReleaseNotice.ReadNews(message, out var taken, out _) && !taken)
+                else if (ReleaseNotice.ReadNews(message, out var taken, out _, out _) && !taken)
                 {
                     onNews(message);
                 }

@@ -24,4 +24,19 @@ public sealed class WaitQueueTests
         Assert.Equal(TimeSpan.FromSeconds(30), writer.HeldFor);
         Assert.Equal(TimeSpan.Zero, reader.HeldFor);
     }
+
+    [Fact]
+    public void TakenNews_OfTheQueuesOwnTake_IsNotNews_AnotherQueuesIs()
+    {
+        // A Redlock round that split may give the queue's own take up by releasing it, with no news
+        // after: counting on it, the queue slept past the release to its own take's TTL (RivalTurnTests).
+        var node = new FakeLockNode("node", _time);
+        var queue = new WaitQueue([node], Holds.Exclusive("lock:{r}"), TimeSpan.FromSeconds(1), _time);
+
+        queue.OnNews($"c:30000:{queue.Id}");
+        Assert.Equal(TimeSpan.Zero, queue.HeldFor);
+
+        queue.OnNews("c:20000:another-queue");
+        Assert.Equal(TimeSpan.FromSeconds(20), queue.HeldFor);
+    }
 }

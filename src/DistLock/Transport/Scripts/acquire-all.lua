@@ -85,7 +85,7 @@ if all then
         LOCK, LINE = KEYS[i - 1], KEYS[i]
         redis.call('SET', LOCK, id, 'PX', ttl)
         if took(queue, false, ttl) and values[i] then
-            announce('c', ttl)
+            announce('c', ttl, queue)
         end
     end
     return took_turn and {1, 1} or {1}
@@ -112,7 +112,7 @@ for i = 2, #KEYS, 2 do
     end
     if turn[i] and i < blocked_at then
         redis.call('SET', LOCK, RESERVED_PREFIX .. queue, 'PX', keep)
-        announce('c', keep)
+        announce('c', keep, queue)
         kept = true
     end
 end

@@ -80,7 +80,7 @@ if queue ~= '' then
         redis.call('ZREM', KEYS[2], queue)
     elseif value == RESERVED_PREFIX .. queue then
         -- Taken out of the line when its turn came, with others behind it, who heard of the turn.
-        announce('c', ttl)
+        announce('c', ttl, queue)
     end
     if ARGV[7] == '1' then
         admitted[#admitted + 1] = queue

@@ -28,7 +28,7 @@ if value == RESERVED_PREFIX .. queue or not value and (first() or queue) == queu
     -- turn while still in line was alone there (see hand_over), and keeps its place.
     local stay, listed = ARGV[7] == '1', redis.call('ZSCORE', KEYS[2], queue)
     if took(queue, stay, ttl, listed, stay and not (value and listed) and place(ARGV[8])) and value then
-        announce('c', ttl)
+        announce('c', ttl, queue)
     end
     return value and {1, 1} or {1}
 end

@@ -39,9 +39,10 @@ local function join(id, pttl, ttl, listed, ticket)
 end
 
 -- Tells everyone in line: 'h:<ms>', a turn was handed over (look again after that long, unless
--- woken first); 'c:<ms>', it was taken (held that long).
-local function announce(kind, ms)
-    redis.call(PUB, LOCK .. ':handoff', kind .. ':' .. ms)
+-- woken first); 'c:<ms>:<queue>', queue `by` took it (held that long: the taker itself does not
+-- count on it, as a Redlock round may yet undo its take).
+local function announce(kind, ms, by)
+    redis.call(PUB, LOCK .. ':handoff', kind .. ':' .. ms .. (by and ':' .. by or ''))
 end
 
 -- The default reservation: the hold's key names the woken queue for the grace.
@@ -121,7 +122,7 @@ local function hand_to(queue, id, ttl, stay)
     redis.call('SET', LOCK, id, 'PX', ttl)
     took(queue, stay, ttl, head[1] ~= nil and not head[2])
     if head[2] then
-        announce('c', ttl)
+        announce('c', ttl, queue)
     end
     return true
 end
