@@ -27,15 +27,26 @@ internal sealed class LeaderHealthCheck(LeaderService service) : IHealthCheck
             return new HealthCheckResult(context.Registration.FailureStatus, ex.Message, ex);
         }
 
-        var leads = service.IsLeader;
+        // A leader names its own term: read from Redis, a term that has just begun can still show the
+        // token before it (the token is issued once the lock is held), as "term 0" after a restart.
+        var term = service.Term;
+        var leads = service.IsLeader && term is { Lost.IsCancellationRequested: false };
         var data = new Dictionary<string, object> { ["leader"] = leads };
-        if (leader is not null)
+        if (leads)
+        {
+            data["term"] = term!.FencingToken;
+        }
+        else if (leader is not null)
         {
             data["term"] = leader.FencingToken;
+        }
+
+        if (leader is not null)
+        {
             data["leaderLabel"] = leader.HolderLabel ?? leader.HolderId;
         }
 
-        var description = leads ? $"leads {service.Name} (term {leader?.FencingToken})"
+        var description = leads ? $"leads {service.Name} (term {term!.FencingToken})"
             : leader is null ? $"campaigns for {service.Name}; nobody leads"
             : $"follows in {service.Name}: {leader.HolderLabel ?? leader.HolderId} leads (term {leader.FencingToken})";
         return HealthCheckResult.Healthy(description, data);

@@ -17,6 +17,7 @@ internal sealed class LeaderService : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private LeaderElection? _election;
+    private LeadershipTerm? _term;
 
     public LeaderService(IServiceProvider services, string name, Func<IServiceProvider, LeadershipTerm, CancellationToken, Task> work, LeaderServiceOptions options)
     {
@@ -34,6 +35,9 @@ internal sealed class LeaderService : BackgroundService
     public LeaderElection? Election => Volatile.Read(ref _election);
 
     public bool IsLeader => Election?.IsLeader ?? false;
+
+    /// <summary>The term the work last ran for (ended or not), or null before the first.</summary>
+    public LeadershipTerm? Term => Volatile.Read(ref _term);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -88,6 +92,7 @@ internal sealed class LeaderService : BackgroundService
     {
         await using (term.ConfigureAwait(false))
         {
+            Volatile.Write(ref _term, term);
             LeaderServiceLog.Leading(_logger, Name, term.FencingToken);
             using var running = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, term.Lost);
             try
