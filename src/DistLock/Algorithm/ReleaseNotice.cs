@@ -28,27 +28,31 @@ internal static class ReleaseNotice
 
     /// <summary>
     /// Reads the line's news: whether the turn was taken, after how long to look again (or how long
-    /// it is held), and by which queue (<paramref name="by"/>, for a take; null when not named).
+    /// it is held), and by which queue (<paramref name="by"/>, for a take; empty when not named).
     /// </summary>
-    public static bool ReadNews(string news, out bool taken, out TimeSpan after, out string? by)
+    public static bool ReadNews(string news, out bool taken, out TimeSpan after, out ReadOnlySpan<char> by)
     {
         taken = news.StartsWith("c:", StringComparison.Ordinal);
         after = TimeSpan.Zero;
-        by = null;
-        var rest = news.AsSpan(2);
-        if (rest.IndexOf(':') is var colon and >= 0)
-        {
-            by = rest[(colon + 1)..].ToString();
-            rest = rest[..colon];
-        }
-
-        if ((!taken && !news.StartsWith("h:", StringComparison.Ordinal))
-            || !long.TryParse(rest, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
+        by = default;
+        if (!taken && !news.StartsWith("h:", StringComparison.Ordinal))
         {
             return false;
         }
 
-        after = TimeSpan.FromMilliseconds(Math.Max(0, ms));
+        var ms = news.AsSpan(2);
+        if (ms.IndexOf(':') is var colon and >= 0)
+        {
+            by = ms[(colon + 1)..];
+            ms = ms[..colon];
+        }
+
+        if (!long.TryParse(ms, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return false;
+        }
+
+        after = TimeSpan.FromMilliseconds(Math.Max(0, parsed));
         return true;
     }
 }

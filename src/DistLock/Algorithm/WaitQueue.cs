@@ -348,7 +348,7 @@ internal sealed class WaitQueue
         // queue itself news: a Redlock round that split gives it up (released, when the queue yields
         // its turn, with no news after), and a sleep stretched to that TTL slept past the lock's
         // release to the holder's TTL (RivalTurnTests).
-        if (!ReleaseNotice.ReadNews(news, out var taken, out var after, out var by) || (taken && (Hold.Shared || by == Id)))
+        if (!ReleaseNotice.ReadNews(news, out var taken, out var after, out var by) || (taken && (Hold.Shared || by.SequenceEqual(Id))))
         {
             return;
         }

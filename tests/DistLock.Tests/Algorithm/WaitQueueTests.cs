@@ -38,5 +38,13 @@ public sealed class WaitQueueTests
 
         queue.OnNews("c:20000:another-queue");
         Assert.Equal(TimeSpan.FromSeconds(20), queue.HeldFor);
+
+        // Anything else on the channel is no news (and reading it throws nothing).
+        foreach (var other in new[] { "", "c", "x:1", "c:soon:q" })
+        {
+            queue.OnNews(other);
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(20), queue.HeldFor);
     }
 }
