@@ -347,8 +347,7 @@ internal sealed class RedlockProtocol
             handed += answer is { HandedOver: true } ? 1 : 0;
         }
 
-        var validity = LockValidity.Compute(successor.Ttl, _time.GetElapsedTime(sentAt), _driftFactor);
-        if (handed >= LockValidity.QuorumSize(_nodes.Count) && validity > TimeSpan.Zero)
+        if (ValidityIf(handed >= LockValidity.QuorumSize(_nodes.Count), successor.Ttl, sentAt) is { } validity)
         {
             return (AttemptResult.Success(validity, sentAt, AsAcquireRound(round)), true);
         }
@@ -459,10 +458,13 @@ internal sealed class RedlockProtocol
     /// The rule of the whole algorithm: the lock is held when a majority granted and time is left,
     /// counted from when the commands were sent. Returns how much time, or null when not held.
     /// </summary>
-    private TimeSpan? ValidityIfWon(RoundResult round, TimeSpan ttl, long sentAt)
+    private TimeSpan? ValidityIfWon(RoundResult round, TimeSpan ttl, long sentAt) => ValidityIf(round.MajorityGranted, ttl, sentAt);
+
+    /// <summary>The rule above, where the majority is counted otherwise (a handoff: the nodes that handed over).</summary>
+    private TimeSpan? ValidityIf(bool majority, TimeSpan ttl, long sentAt)
     {
         var validity = LockValidity.Compute(ttl, _time.GetElapsedTime(sentAt), _driftFactor);
-        return round.MajorityGranted && validity > TimeSpan.Zero ? validity : null;
+        return majority && validity > TimeSpan.Zero ? validity : null;
     }
 
     private void EnsureCompatible()
