@@ -30,7 +30,7 @@ internal sealed class LeaderHealthCheck(LeaderService service) : IHealthCheck
         // A leader names its own term: read from Redis, a term that has just begun can still show the
         // token before it (the token is issued once the lock is held), as "term 0" after a restart.
         var term = service.Term;
-        var leads = service.IsLeader && term is { Lost.IsCancellationRequested: false };
+        var leads = term is { Lost.IsCancellationRequested: false };
         var data = new Dictionary<string, object> { ["leader"] = leads };
         if (leads)
         {

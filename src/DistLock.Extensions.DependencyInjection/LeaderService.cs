@@ -34,8 +34,6 @@ internal sealed class LeaderService : BackgroundService
     /// <summary>The election, once the service has started.</summary>
     public LeaderElection? Election => Volatile.Read(ref _election);
 
-    public bool IsLeader => Election?.IsLeader ?? false;
-
     /// <summary>The term the work last ran for (ended or not), or null before the first.</summary>
     public LeadershipTerm? Term => Volatile.Read(ref _term);
 
