@@ -63,6 +63,7 @@ public sealed class InProcessHandoffTests
             // hold leaves every node's line: a command more). The second comes once the first sleeps
             // in line, and then joins the local queue behind it without a command.
             var holder = await locks.AcquireAsync(resource);
+            Assert.True(await EveryNode.HoldsAsync(admins, hold.Key, holder.HolderId));
             var first = locks.AcquireAsync(resource, TimeSpan.FromSeconds(30));
             Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
                 (await Task.WhenAll(admins.Select(a => a.GetDatabase().SortedSetLengthAsync(LockKeyLayout.WaitersKey(hold.Key))))).All(n => n == 1)
@@ -76,8 +77,7 @@ public sealed class InProcessHandoffTests
                 Assert.True(await holder.ReleaseAsync());
                 holder = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
                 // The round returns at a majority: wait for the last node's answer.
-                Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
-                    (await Task.WhenAll(admins.Select(a => a.GetDatabase().StringGetAsync(hold.Key)))).All(v => v == holder.HolderId)));
+                Assert.True(await EveryNode.HoldsAsync(admins, hold.Key, holder.HolderId));
                 var after = await Task.WhenAll(admins.Select((a, i) => CommandStats.OfAsync(a.GetServer(servers[i].Endpoint))));
 
                 if (waiting == first)
@@ -121,6 +121,7 @@ public sealed class InProcessHandoffTests
         try
         {
             var holder = await locks.AcquireAsync(resource);
+            Assert.True(await EveryNode.HoldsAsync(admins, hold.Key, holder.HolderId));
             var waiting = locks.AcquireAsync(resource, TimeSpan.FromSeconds(30));
             Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
                 (await Task.WhenAll(admins.Select(a => a.GetDatabase().SortedSetLengthAsync(line)))).All(n => n == 1) && locks.Waiters.HasOffer(hold)));

@@ -43,6 +43,7 @@ public sealed class RivalTurnTests
                 var key = new LockKeyLayout(Options.KeyPrefix).LockKey(resource);
                 var line = LockKeyLayout.WaitersKey(key);
                 var holder = await holders.AcquireAsync(resource);
+                Assert.True(await EveryNode.HoldsAsync(admins, key, holder.HolderId));
                 var waiting = waiters.AcquireAsync(resource, TimeSpan.FromSeconds(60));
                 Assert.True(await Eventually.TrueWithinAsync(Eventually.Patience, async () =>
                     (await Task.WhenAll(admins.Select(a => a.GetDatabase().SortedSetLengthAsync(line)))).All(n => n == 1)));
