@@ -6,13 +6,14 @@ namespace DistLock.Transport;
 
 /// <summary>
 /// A node inside this process: it runs the scripts themselves (<see cref="ScriptRunner"/>) one at
-/// a time on a <see cref="MemoryKeyspace"/> timed by the manager's <see cref="TimeProvider"/>, and
+/// a time on a <see cref="MemoryKeyspace"/> at the time of the manager's <see cref="TimeProvider"/>, and
 /// delivers what they publish to its subscribers on the thread pool, after the script, as Redis
 /// delivers pub/sub messages. Backs <see cref="InMemoryLockManager"/>.
 /// </summary>
 internal sealed class InMemoryLockNode : ScriptNode
 {
     private readonly Lock _gate;
+    private readonly TimeProvider _time;
     private readonly MemoryKeyspace _keyspace;
     private readonly ScriptRunner _scripts;
     private readonly Dictionary<string, List<Action<string?>>> _listeners;
@@ -25,9 +26,10 @@ internal sealed class InMemoryLockNode : ScriptNode
         : base(Ms(handoffGrace), Ms(idleExpiry ?? LockManagerOptions.DefaultIdleExpiry), fenceResolution: 1)
     {
         _gate = new();
+        _time = time;
         _listeners = new(StringComparer.Ordinal);
         _outbox = [];
-        _keyspace = new MemoryKeyspace(time, Publish);
+        _keyspace = new MemoryKeyspace(Publish);
         _scripts = new ScriptRunner(_keyspace);
     }
 
@@ -35,6 +37,7 @@ internal sealed class InMemoryLockNode : ScriptNode
         : base(Ms(handoffGrace), shared.IdleExpiryMs, fenceResolution: 1)
     {
         _gate = shared._gate;
+        _time = shared._time;
         _listeners = shared._listeners;
         _outbox = shared._outbox;
         _keyspace = shared._keyspace;
@@ -52,64 +55,41 @@ internal sealed class InMemoryLockNode : ScriptNode
     /// <summary>Keys held now, expired ones not yet swept included (for tests).</summary>
     public int Entries
     {
-        get
-        {
-            lock (_gate)
-            {
-                return _keyspace.Count;
-            }
-        }
+        get => AtNow(() => _keyspace.Count);
     }
 
     /// <summary>What <paramref name="key"/> holds now, its fencing counter and the queues in its line, in order (for tests).</summary>
-    internal (string? Value, long Fence, string[] Line) Peek(string key)
-    {
-        lock (_gate)
+    internal (string? Value, long Fence, string[] Line) Peek(string key) => AtNow<(string?, long, string[])>(() =>
         {
             var fence = (string?)_keyspace.Execute(["GET", LockKeyLayout.FenceKey(key)]);
             return ((string?)_keyspace.Execute(["GET", key]), fence is null ? 0 : long.Parse(fence, System.Globalization.CultureInfo.InvariantCulture), [.. ((object[])_keyspace.Execute(["ZRANGE", LockKeyLayout.WaitersKey(key), "0", "-1"])!).Cast<string>()]);
-        }
-    }
+        });
 
     /// <summary>For tests only: sets the fencing counter of <paramref name="key"/>, as a node restored from an old snapshot would have it.</summary>
-    internal void SetFence(string key, long token)
-    {
-        lock (_gate)
-        {
-            _keyspace.Execute(["SET", LockKeyLayout.FenceKey(key), MemoryKeyspace.Format(token), "PX", MemoryKeyspace.Format(IdleExpiryMs)]);
-        }
-    }
+    internal void SetFence(string key, long token) =>
+        AtNow(() => _keyspace.Execute(["SET", LockKeyLayout.FenceKey(key), MemoryKeyspace.Format(token), "PX", MemoryKeyspace.Format(IdleExpiryMs)]));
 
     public override Task<RedisResult> EvaluateAsync(LockScript script, RedisKey[] keys, RedisValue[] args)
     {
-        RedisResult result;
-        lock (_gate)
+        var result = AtNow(() =>
         {
-            result = _scripts.Run(script, keys, args);
+            var result = _scripts.Run(script, keys, args);
             _keyspace.SweepWhenGrown();
-        }
+            return result;
+        });
 
         Deliver();
         return Task.FromResult(result);
     }
 
-    public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl)
-    {
-        lock (_gate)
-        {
-            return Task.FromResult(_keyspace.Execute(["SET", key, value, "PX", MemoryKeyspace.Format(Ms(ttl)), "NX"]) is not null);
-        }
-    }
+    public override Task<bool> SetIfAbsentAsync(string key, string value, TimeSpan ttl) =>
+        Task.FromResult(AtNow(() => _keyspace.Execute(["SET", key, value, "PX", MemoryKeyspace.Format(Ms(ttl)), "NX"])) is not null);
 
     public override Task<TimeSpan> PingAsync() => Task.FromResult(TimeSpan.Zero);
 
     public override async IAsyncEnumerable<string> KeysAsync(string pattern, TimeSpan timeout, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        object[] keys;
-        lock (_gate)
-        {
-            keys = (object[])_keyspace.Execute(["KEYS", pattern])!;
-        }
+        var keys = (object[])AtNow(() => _keyspace.Execute(["KEYS", pattern]))!;
 
         foreach (var key in keys)
         {
@@ -132,6 +112,21 @@ internal sealed class InMemoryLockNode : ScriptNode
         }
 
         return Task.FromResult<INodeSubscription>(new Subscription(this, channels, handlers));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> under the gate, with the keyspace at the clock's time read just before: a clock reading can
+    /// run due timers inline (<c>FakeTimeProvider</c> runs them in <c>GetUtcNow</c>), and a waiter
+    /// woken there would run its own script on this thread, in the middle of this one.
+    /// </summary>
+    private T AtNow<T>(Func<T> work)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            _keyspace.MoveTo(now);
+            return work();
+        }
     }
 
     /// <summary>PUBLISH, under the gate: counts the channel's listeners, and delivers after the script.</summary>

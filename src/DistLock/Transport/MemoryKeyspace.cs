@@ -3,17 +3,17 @@ using System.Globalization;
 namespace DistLock.Transport;
 
 /// <summary>
-/// The few Redis commands the scripts call, inside this process and on a <see cref="TimeProvider"/>:
+/// The few Redis commands the scripts call, inside this process, at the time its node gives it:
 /// strings and sorted sets that expire as Redis expires them (a key set with PX n is gone once n ms
 /// have passed), TIME, and PUBLISH, which answers how many listen. Each answers as Redis answers a
 /// script: null (nil), a string, a long, <see cref="Ok"/> or a list. Not thread-safe: the in-memory
 /// node runs one script at a time, as Redis does.
 /// </summary>
-/// <param name="time">The clock: key expiry and TIME.</param>
 /// <param name="publish">Delivers a message to a channel's listeners and answers how many there are.</param>
-internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int> publish)
+internal sealed class MemoryKeyspace(Func<string, string, int> publish)
 {
     private readonly Dictionary<string, Entry> _keys = new(StringComparer.Ordinal);
+    private DateTimeOffset _time = DateTimeOffset.UnixEpoch;
     private int _sweepAt = 1024;
 
     /// <summary>The status reply of a command that succeeded without an answer (SET).</summary>
@@ -22,7 +22,21 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
     /// <summary>Keys held now, expired ones not yet swept included (for tests).</summary>
     public int Count => _keys.Count;
 
-    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long Now => _time.ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Sets the time the next commands run at (key expiry and TIME), as the node read it before it
+    /// took its gate: reading a clock can run timers inline (<c>FakeTimeProvider</c> does), so the
+    /// keyspace never reads one itself. Time never goes back: a caller that read the clock earlier
+    /// and got the gate later runs at the later time.
+    /// </summary>
+    public void MoveTo(DateTimeOffset now)
+    {
+        if (now > _time)
+        {
+            _time = now;
+        }
+    }
 
     /// <summary>Runs one command (its name and arguments as Redis receives them).</summary>
     public object? Execute(IReadOnlyList<string> a)
@@ -48,7 +62,7 @@ internal sealed class MemoryKeyspace(TimeProvider time, Func<string, string, int
             case "PTTL":
                 return Live(key) is { } live ? (live.ExpiresAt == long.MaxValue ? -1 : live.ExpiresAt - Now) : -2L;
             case "TIME":
-                var us = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+                var us = (_time - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
                 return new object[] { Format(us / 1_000_000), Format(us % 1_000_000) };
             case "ZADD":
                 var members = Live(key)?.Set ?? (_keys[key] = new Entry { Set = new SortedMembers() }).Set!;
