@@ -121,9 +121,12 @@ internal sealed class WaitQueues
                 _queues.Add(key, queue);
                 Volatile.Write(ref _count, _queues.Count);
             }
-            else if (queue.Linger is { } linger)
+            else if (queue.Members == 0)
             {
-                linger.Dispose();
+                // Lingering: in use again. Its timer may not be recorded yet (this join can run inside
+                // the timer's creation: a fake clock runs due timers there), so it is the count that
+                // says the queue is idle.
+                queue.Linger?.Dispose();
                 queue.Linger = null;
                 queue.SetIdle(false);
             }
