@@ -15,6 +15,9 @@ namespace DistLock.Algorithm;
 /// </remarks>
 internal sealed class LeaseKeeper : IDisposable
 {
+    /// <summary>The due time of a lease that the timer has taken out of the queue and is waking, until it schedules again.</summary>
+    private const long BeingWoken = long.MaxValue;
+
     private readonly TimeProvider _time;
     private readonly PriorityQueue<Lease, long> _due = new();
     private readonly Dictionary<Lease, long> _dueAt = [];
@@ -116,7 +119,7 @@ internal sealed class LeaseKeeper : IDisposable
                 {
                     // Handled once: a duplicate entry for the same time no longer matches, and the
                     // lease stays counted (and closable) until it reschedules or is forgotten.
-                    _dueAt[lease] = long.MaxValue;
+                    _dueAt[lease] = BeingWoken;
                     (due ??= []).Add(lease);
                 }
             }
@@ -135,13 +138,20 @@ internal sealed class LeaseKeeper : IDisposable
         }
     }
 
-    /// <summary>Rebuilds the queue from the live due times, dropping the stale entries.</summary>
+    /// <summary>
+    /// Rebuilds the queue from the live due times, dropping the stale entries. A lease being woken
+    /// (<see cref="BeingWoken"/>) stays out: it schedules its next wake itself, and an entry due at
+    /// the end of time would one day arm the timer for longer than a timer can wait.
+    /// </summary>
     private void Compact()
     {
         _due.Clear();
         foreach (var (lease, at) in _dueAt)
         {
-            _due.Enqueue(lease, at);
+            if (at != BeingWoken)
+            {
+                _due.Enqueue(lease, at);
+            }
         }
     }
 

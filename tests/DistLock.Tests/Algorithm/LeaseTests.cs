@@ -1,4 +1,5 @@
 using DistLock.Algorithm;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -241,6 +242,56 @@ public sealed class LeaseTests
         return (lease, node, gated);
     }
 
+    /// <summary>
+    /// The keeper takes the leases that are due out of its queue, marked as being woken, and wakes them
+    /// after it lets its lock go. A compaction of the queue in that moment (any acquire or extension on
+    /// another thread can make one) copied a lease being woken back in, due at the end of time; once
+    /// every other entry was gone the keeper armed its timer for that, and the timer threw
+    /// ArgumentOutOfRangeException on a timer thread, which ended the process (a review saw it
+    /// within 60 s under load, with the system clock). Here the compaction comes from the logger,
+    /// which the lease that expires first calls while the second one is still to be woken.
+    /// </summary>
+    [Fact]
+    public async Task QueueCompactedWhileLeasesAreBeingWoken_NeverArmsTheTimerPastItsLimit()
+    {
+        var nodes = new[] { new FakeLockNode("node0", _time) };
+        var quorum = new RedlockProtocol(nodes, TimeSpan.FromMilliseconds(50), 0.01, _time, NullLogger.Instance);
+        var keeper = new LeaseKeeper(_time);
+        var compacting = new OnLogLogger();
+        var expiring = await LeaseOnAsync(quorum, keeper, "lock:{expiring}", TimeSpan.FromSeconds(1), autoExtend: false, compacting);
+        var extended = await LeaseOnAsync(quorum, keeper, "lock:{extended}", TimeSpan.FromSeconds(6), autoExtend: true, NullLogger.Instance);
+        var later = _time.GetTimestamp() + (long)(TimeSpan.FromMinutes(1).TotalSeconds * _time.TimestampFrequency);
+        compacting.OnLog = () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                keeper.Schedule(expiring, later + i);
+            }
+        };
+
+        // One wake for both: the expiring lease is due first, and its loss is logged while the
+        // extended one is still to be woken.
+        _time.Advance(TimeSpan.FromSeconds(2.5));
+        await Task.Delay(20);
+        compacting.OnLog = null;
+        Assert.Equal(LockState.Lost, expiring.State);
+        Assert.True(extended.BeginRelease());
+        keeper.Forget(expiring);
+
+        var error = Record.Exception(() => _time.Advance(TimeSpan.FromMinutes(2)));
+
+        Assert.Null(error);
+        Assert.Equal(0, keeper.Count);
+    }
+
+    private async Task<Lease> LeaseOnAsync(RedlockProtocol quorum, LeaseKeeper keeper, string key, TimeSpan ttl, bool autoExtend, ILogger logger)
+    {
+        var attempt = await quorum.TryAcquireOnceAsync(Holds.Exclusive(key), Value, ttl);
+        Assert.True(attempt.Acquired);
+        var context = new LeaseContext(quorum, keeper, logger, new LockMetrics(new System.Diagnostics.Metrics.Meter("DistLock.Tests"), "single"));
+        return new Lease(context, Holds.Exclusive(key), Value, ttl, new LeaseClock(_time, 0.01, ttl, attempt.SentAt, autoExtend, maxHoldTime: null));
+    }
+
     private async Task<(Lease Lease, FakeLockNode[] Nodes, LeaseKeeper Keeper)> AcquireAsync(
         int count, bool autoExtend = true, TimeSpan? maxHoldTime = null)
     {
@@ -268,5 +319,18 @@ public sealed class LeaseTests
             _time.Advance(Step);
             await Task.Delay(2);
         }
+    }
+
+    /// <summary>A logger that runs <see cref="OnLog"/> at every entry, on the logging thread.</summary>
+    private sealed class OnLogLogger : ILogger
+    {
+        public Action? OnLog { get; set; }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) => OnLog?.Invoke();
     }
 }
