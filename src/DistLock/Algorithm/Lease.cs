@@ -28,6 +28,10 @@ internal sealed class Lease
     // The fencing token, once issued; 0 before.
     private long _fence;
 
+    // When the keeper should wake this lease next, published under the gate for the keeper to read
+    // without it (see Schedule); Ended once the lease was released or lost.
+    private long _wake;
+
     /// <param name="context">What the leases of one manager share: the protocol, the keeper, metrics and logger.</param>
     /// <param name="hold">What is held, on which resource.</param>
     /// <param name="id">The owner's lock id.</param>
@@ -42,11 +46,15 @@ internal sealed class Lease
         Id = id;
         Ttl = ttl;
         _clock = clock;
-        lock (_gate)
-        {
-            ScheduleNext();
-        }
+        _wake = clock.NextWake;
+        _context.Keeper.Schedule(this);
     }
+
+    /// <summary>The value of <see cref="Wake"/> once the lease was released or lost: the keeper no longer wakes it.</summary>
+    public const long Ended = long.MinValue;
+
+    /// <summary>The timestamp at which the keeper should wake this lease next, or <see cref="Ended"/>.</summary>
+    public long Wake => Volatile.Read(ref _wake);
 
     /// <summary>What is held, on which resource.</summary>
     public Hold Hold { get; }
@@ -196,14 +204,13 @@ internal sealed class Lease
         {
             _context.Metrics.Extended("failed");
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            bool retry;
             lock (_gate)
             {
-                if (_clock.Unanswered(ttl, sentAt))
-                {
-                    ScheduleNext();
-                }
+                retry = _clock.Unanswered(ttl, sentAt) && PublishWake();
             }
 
+            Schedule(retry);
             throw;
         }
 
@@ -218,6 +225,7 @@ internal sealed class Lease
         _context.Metrics.Extended("extended");
         activity?.SetTag("distlock.outcome", "extended");
 
+        bool moved;
         lock (_gate)
         {
             if (_clock.State != LockState.Held)
@@ -227,12 +235,10 @@ internal sealed class Lease
                 return false;
             }
 
-            if (_clock.Extended(ttl, result.SentAt))
-            {
-                ScheduleNext();
-            }
+            moved = _clock.Extended(ttl, result.SentAt) && PublishWake();
         }
 
+        Schedule(moved);
         return true;
     }
 
@@ -284,6 +290,7 @@ internal sealed class Lease
                 return false;
             }
 
+            Volatile.Write(ref _wake, Ended);
             ended = Target(_ended);
         }
 
@@ -364,6 +371,8 @@ internal sealed class Lease
                 return false;
             }
 
+            Volatile.Write(ref _wake, Ended);
+
             lost = Target(_lost);
             ended = Target(_ended);
         }
@@ -382,6 +391,7 @@ internal sealed class Lease
     {
         var now = _time.GetTimestamp();
         TimeSpan? extendBy;
+        bool wakeAgain;
         lock (_gate)
         {
             if (_clock.State != LockState.Held)
@@ -390,12 +400,12 @@ internal sealed class Lease
             }
 
             extendBy = _clock.Due(now);
-            if (now < _clock.Deadline)
-            {
-                // While an extension is in flight, the next wake is the deadline.
-                ScheduleNext();
-            }
+
+            // While an extension is in flight, the next wake is the deadline.
+            wakeAgain = now < _clock.Deadline && PublishWake();
         }
+
+        Schedule(wakeAgain);
 
         if (extendBy is { } ttl)
         {
@@ -423,15 +433,39 @@ internal sealed class Lease
             unanswered = true;
         }
 
+        var now = _time.GetTimestamp();
+        bool held;
         lock (_gate)
         {
-            _clock.AutomaticExtensionEnded(unanswered, ttl, _time.GetTimestamp());
-            if (_clock.State == LockState.Held)
-            {
-                ScheduleNext();
-            }
+            _clock.AutomaticExtensionEnded(unanswered, ttl, now);
+            held = _clock.State == LockState.Held && PublishWake();
         }
+
+        Schedule(held);
     }
 
-    private void ScheduleNext() => _context.Keeper.Schedule(this, _clock.NextWake);
+    /// <summary>Under the gate: publishes the clock's next wake for the keeper; false once the lease has ended.</summary>
+    private bool PublishWake()
+    {
+        if (_wake == Ended)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _wake, _clock.NextWake);
+        return true;
+    }
+
+    /// <summary>
+    /// After the gate: a fake clock runs due timers inside the keeper's timer call, and one waking
+    /// another lease, on this thread, while this gate was held and that lease's holder waited for the
+    /// keeper, deadlocked both (and with them every timer of that clock).
+    /// </summary>
+    private void Schedule(bool published)
+    {
+        if (published)
+        {
+            _context.Keeper.Schedule(this);
+        }
+    }
 }

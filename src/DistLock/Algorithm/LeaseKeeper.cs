@@ -58,12 +58,18 @@ internal sealed class LeaseKeeper : IDisposable
         }
     }
 
-    /// <summary>Wakes <paramref name="lease"/> at the timestamp <paramref name="at"/>; replaces its earlier wake, if any.</summary>
-    public void Schedule(Lease lease, long at)
+    /// <summary>
+    /// Wakes <paramref name="lease"/> at its <see cref="Lease.Wake"/>, read now: of calls that race, the
+    /// last one reads the latest. Replaces its earlier wake, if any; nothing once the lease has ended
+    /// (a call that comes after its <see cref="Forget"/> adds nothing back). Called with no lock held.
+    /// </summary>
+    public void Schedule(Lease lease)
     {
+        long at;
         lock (_gate)
         {
-            if (_disposed)
+            at = lease.Wake;
+            if (_disposed || at == Lease.Ended)
             {
                 return;
             }
@@ -75,11 +81,15 @@ internal sealed class LeaseKeeper : IDisposable
                 Compact();
             }
 
-            if (at < _armedFor)
+            if (at >= _armedFor)
             {
-                Arm(at);
+                return;
             }
+
+            _armedFor = at;
         }
+
+        Arm(at);
     }
 
     public void Forget(Lease lease)
@@ -109,9 +119,10 @@ internal sealed class LeaseKeeper : IDisposable
     private void OnTimer()
     {
         List<Lease>? due = null;
+        var arm = long.MaxValue;
+        var now = _time.GetTimestamp();
         lock (_gate)
         {
-            var now = _time.GetTimestamp();
             while (_due.TryPeek(out var lease, out var at) && at <= now)
             {
                 _due.Dequeue();
@@ -127,8 +138,13 @@ internal sealed class LeaseKeeper : IDisposable
             _armedFor = long.MaxValue;
             if (!_disposed && _due.TryPeek(out _, out var next))
             {
-                Arm(next);
+                _armedFor = arm = next;
             }
+        }
+
+        if (arm != long.MaxValue)
+        {
+            Arm(arm);
         }
 
         // Outside the gate: a lease reschedules itself from here.
@@ -155,10 +171,27 @@ internal sealed class LeaseKeeper : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sets the timer for <paramref name="at"/>, which the caller recorded as armed, outside the gate:
+    /// a fake clock runs due timers inside <c>Change</c>, this keeper's own included. Another caller
+    /// may have recorded an earlier time meanwhile and set the timer first; then this later setting
+    /// must not stand, and the timer is set again for the earlier one.
+    /// </summary>
     private void Arm(long at)
     {
-        _armedFor = at;
-        var delay = _time.GetElapsedTime(_time.GetTimestamp(), at);
-        _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        while (true)
+        {
+            var delay = _time.GetElapsedTime(_time.GetTimestamp(), at);
+            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            lock (_gate)
+            {
+                if (_disposed || _armedFor >= at)
+                {
+                    return;
+                }
+
+                at = _armedFor;
+            }
+        }
     }
 }

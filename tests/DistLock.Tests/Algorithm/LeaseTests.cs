@@ -12,7 +12,7 @@ public sealed class LeaseTests
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
 
-    private readonly FakeTimeProvider _time = new();
+    private readonly TimerSettingClock _time = new();
 
     [Fact]
     public async Task AutoExtend_KeepsTheKeyAlivePastManyTtls()
@@ -243,6 +243,26 @@ public sealed class LeaseTests
     }
 
     /// <summary>
+    /// A fake clock runs due timers inside a timer's <c>Change</c>, on the calling thread. The keeper set
+    /// its timer while it held its own lock and the lease's: a due timer waking another lease there
+    /// waited for that lease's lock, whose holder waited for the keeper. A review's stress run hung so,
+    /// and every timer of that clock with it. Now neither is held while the timer is set: a call from
+    /// another thread that needs the lease and the keeper goes through inside <c>Change</c>.
+    /// </summary>
+    [Fact]
+    public async Task SettingTheKeepersTimer_HoldsNeitherTheLeaseNorTheKeeper()
+    {
+        var (lease, _, keeper) = await AcquireAsync(1);
+        var blocked = true;
+        _time.OnTimerSet = () => blocked = !Task.Run(() => (lease.State, keeper.Count)).Wait(TimeSpan.FromSeconds(5));
+
+        // Its next extension is now due before the one the timer is set for: the keeper sets it again.
+        Assert.True(await lease.ExtendAsync(TimeSpan.FromMilliseconds(600)));
+
+        Assert.False(blocked);
+    }
+
+    /// <summary>
     /// The keeper takes the leases that are due out of its queue, marked as being woken, and wakes them
     /// after it lets its lock go. A compaction of the queue in that moment (any acquire or extension on
     /// another thread can make one) copied a lease being woken back in, due at the end of time; once
@@ -260,12 +280,12 @@ public sealed class LeaseTests
         var compacting = new OnLogLogger();
         var expiring = await LeaseOnAsync(quorum, keeper, "lock:{expiring}", TimeSpan.FromSeconds(1), autoExtend: false, compacting);
         var extended = await LeaseOnAsync(quorum, keeper, "lock:{extended}", TimeSpan.FromSeconds(6), autoExtend: true, NullLogger.Instance);
-        var later = _time.GetTimestamp() + (long)(TimeSpan.FromMinutes(1).TotalSeconds * _time.TimestampFrequency);
+        var other = await LeaseOnAsync(quorum, keeper, "lock:{other}", TimeSpan.FromMinutes(1), autoExtend: false, NullLogger.Instance);
         compacting.OnLog = () =>
         {
             for (var i = 0; i < 100; i++)
             {
-                keeper.Schedule(expiring, later + i);
+                keeper.Schedule(other);
             }
         };
 
@@ -276,7 +296,7 @@ public sealed class LeaseTests
         compacting.OnLog = null;
         Assert.Equal(LockState.Lost, expiring.State);
         Assert.True(extended.BeginRelease());
-        keeper.Forget(expiring);
+        Assert.True(other.BeginRelease());
 
         var error = Record.Exception(() => _time.Advance(TimeSpan.FromMinutes(2)));
 
@@ -332,5 +352,30 @@ public sealed class LeaseTests
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) => OnLog?.Invoke();
+    }
+
+    /// <summary>A fake clock that runs <see cref="OnTimerSet"/> once, the next time one of its timers is set, as a due timer would run there.</summary>
+    private sealed class TimerSettingClock : FakeTimeProvider
+    {
+        public Action? OnTimerSet { get; set; }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            new SetHook(this, base.CreateTimer(callback, state, dueTime, period));
+
+        private sealed class SetHook(TimerSettingClock clock, ITimer timer) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                var changed = timer.Change(dueTime, period);
+                var onSet = clock.OnTimerSet;
+                clock.OnTimerSet = null;
+                onSet?.Invoke();
+                return changed;
+            }
+
+            public void Dispose() => timer.Dispose();
+
+            public ValueTask DisposeAsync() => timer.DisposeAsync();
+        }
     }
 }
