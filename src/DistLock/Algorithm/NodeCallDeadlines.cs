@@ -159,15 +159,36 @@ internal sealed class NodeCallDeadlines
         return false;
     }
 
+    /// <summary>
+    /// Arms the timer for <paramref name="deadline"/> unless it is armed for an earlier one. The timer
+    /// is set with the gate free: a fake clock runs due timers inside <c>Change</c>, this instance's
+    /// own included. Another caller may have recorded an earlier deadline meanwhile and set the timer
+    /// first; then this later setting must not stand, and the timer is set again for the earlier one.
+    /// </summary>
     private void Arm(long deadline)
     {
         lock (_armGate)
         {
-            if (deadline < _armedFor)
+            if (deadline >= _armedFor)
             {
-                _armedFor = deadline;
-                var delay = Time.GetElapsedTime(Time.GetTimestamp(), deadline);
-                _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            _armedFor = deadline;
+        }
+
+        while (true)
+        {
+            var delay = Time.GetElapsedTime(Time.GetTimestamp(), deadline);
+            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan);
+            lock (_armGate)
+            {
+                if (_armedFor >= deadline)
+                {
+                    return;
+                }
+
+                deadline = _armedFor;
             }
         }
     }

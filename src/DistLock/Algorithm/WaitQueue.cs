@@ -353,6 +353,8 @@ internal sealed class WaitQueue
             return;
         }
 
+        var now = _time.GetTimestamp();
+        ITimer lookAgain;
         lock (_sync)
         {
             if (_closed || _idle)
@@ -363,14 +365,18 @@ internal sealed class WaitQueue
             if (taken)
             {
                 StopLookingAgain();
-                Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(after));
+                Interlocked.Exchange(ref _heldUntil, now + _time.Ticks(after));
                 return;
             }
 
             Interlocked.Exchange(ref _heldUntil, 0);
-            _lookAgain ??= _time.CreateTimer(static s => ((WaitQueue)s!).OnLookAgain(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _lookAgain.Change(after + NewsMargin, Timeout.InfiniteTimeSpan);
+            lookAgain = _lookAgain ??= _time.CreateTimer(static s => ((WaitQueue)s!).OnLookAgain(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
+
+        // Set with the lock free: a fake clock runs due timers inside Change, and a continuation run
+        // there may need this queue from another thread. Stopped meanwhile, the timer is disposed
+        // and the setting does nothing.
+        lookAgain.Change(after + NewsMargin, Timeout.InfiniteTimeSpan);
     }
 
     private void OnLookAgain() => LookAgain(onlyWhenDue: true);

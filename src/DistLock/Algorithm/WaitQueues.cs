@@ -149,6 +149,7 @@ internal sealed class WaitQueues
     /// </returns>
     public Task LeaveAsync(WaitQueue queue, bool acquired)
     {
+        ITimer? linger = null;
         lock (_queues)
         {
             if (--queue.Members > 0)
@@ -159,15 +160,25 @@ internal sealed class WaitQueues
             if (acquired && _nodes.Count == 1 && !_closed && !queue.Hold.Shared)
             {
                 queue.SetIdle(true);
-                var linger = new LingerState(this, queue);
-                queue.Linger = linger.Timer = _time.CreateTimer(static s => ((LingerState)s!).Expire(), linger, LingerTime, Timeout.InfiniteTimeSpan);
-                return Task.CompletedTask;
+                var state = new LingerState(this, queue);
+                queue.Linger = linger = state.Timer = _time.CreateTimer(static s => ((LingerState)s!).Expire(), state, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
-
-            Remove(queue);
+            else
+            {
+                Remove(queue);
+            }
         }
 
-        return queue.CloseAsync(acquired);
+        if (linger is null)
+        {
+            return queue.CloseAsync(acquired);
+        }
+
+        // Set with the lock free: a fake clock runs due timers inside Change, and a continuation run
+        // there may need the registry from another thread. Joined again meanwhile, the timer is
+        // disposed and the setting does nothing.
+        linger.Change(LingerTime, Timeout.InfiniteTimeSpan);
+        return Task.CompletedTask;
     }
 
     /// <summary>A queue of readers was woken: later readers queue anew (see <see cref="WaitQueue.Sealed"/>).</summary>

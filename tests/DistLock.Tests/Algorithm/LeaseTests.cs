@@ -1,7 +1,6 @@
 using DistLock.Algorithm;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests.Algorithm;
 
@@ -352,30 +351,5 @@ public sealed class LeaseTests
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) => OnLog?.Invoke();
-    }
-
-    /// <summary>A fake clock that runs <see cref="OnTimerSet"/> once, the next time one of its timers is set, as a due timer would run there.</summary>
-    private sealed class TimerSettingClock : FakeTimeProvider
-    {
-        public Action? OnTimerSet { get; set; }
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            new SetHook(this, base.CreateTimer(callback, state, dueTime, period));
-
-        private sealed class SetHook(TimerSettingClock clock, ITimer timer) : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period)
-            {
-                var changed = timer.Change(dueTime, period);
-                var onSet = clock.OnTimerSet;
-                clock.OnTimerSet = null;
-                onSet?.Invoke();
-                return changed;
-            }
-
-            public void Dispose() => timer.Dispose();
-
-            public ValueTask DisposeAsync() => timer.DisposeAsync();
-        }
     }
 }

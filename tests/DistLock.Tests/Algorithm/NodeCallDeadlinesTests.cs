@@ -139,4 +139,23 @@ public sealed class NodeCallDeadlinesTests
         Assert.NotSame(NodeCallDeadlines.For(_time, Timeout), NodeCallDeadlines.For(_time, Timeout * 2));
         Assert.NotSame(NodeCallDeadlines.For(_time, Timeout), NodeCallDeadlines.For(new FakeTimeProvider(), Timeout));
     }
+
+    /// <summary>
+    /// Setting a timer can run due timers on the same thread (a fake clock's), so the deadlines set
+    /// theirs with no lock held: the timer firing on another thread meanwhile goes through.
+    /// </summary>
+    [Fact]
+    public async Task SettingTheTimer_HoldsNoLockTheTimerNeeds()
+    {
+        var time = new TimerSettingClock();
+        var deadlines = NodeCallDeadlines.For(time, Timeout);
+        var call = new TaskCompletionSource<NodeResult>();
+        var blocked = true;
+        time.OnTimerSet = () => blocked = !Task.Run(() => time.Advance(Timeout * 2)).Wait(TimeSpan.FromSeconds(5));
+
+        var answer = await deadlines.Bound(call.Task, new FakeLockNode("node0", time));
+
+        Assert.False(blocked);
+        Assert.IsType<TimeoutException>(answer.Error);
+    }
 }

@@ -47,4 +47,22 @@ public sealed class WaitQueueTests
 
         Assert.Equal(TimeSpan.FromSeconds(20), queue.HeldFor);
     }
+
+    /// <summary>
+    /// The news that a turn was handed ahead sets a timer to look again; setting a timer can run due
+    /// timers on the same thread (a fake clock's), so the queue sets it with its lock free, and a
+    /// continuation run there that needs the queue from another thread goes through.
+    /// </summary>
+    [Fact]
+    public void SettingTheLookAgainTimer_HoldsNotTheQueue()
+    {
+        var time = new TimerSettingClock();
+        var queue = new WaitQueue([new FakeLockNode("node", time)], Holds.Exclusive("lock:{r}"), TimeSpan.FromSeconds(1), time);
+        var blocked = true;
+        time.OnTimerSet = () => blocked = !Task.Run(() => queue.Snapshot()).Wait(TimeSpan.FromSeconds(5));
+
+        queue.OnNews("h:50");
+
+        Assert.False(blocked);
+    }
 }

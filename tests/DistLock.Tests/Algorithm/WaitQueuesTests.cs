@@ -1,5 +1,4 @@
 using DistLock.Algorithm;
-using Microsoft.Extensions.Time.Testing;
 
 namespace DistLock.Tests.Algorithm;
 
@@ -15,34 +14,36 @@ public sealed class WaitQueuesTests
     [Fact]
     public async Task Join_FromATimerRunWhileTheLastMemberLeaves_FindsTheQueueInUse()
     {
-        var time = new TimerRunningClock();
+        var time = new TimerSettingClock();
         var queues = new WaitQueues([new FakeLockNode("node", time)], TimeSpan.FromSeconds(1), time);
         var hold = Holds.Exclusive("lock:{linger}");
         var queue = queues.Join(hold);
         WaitQueue? joined = null;
-        time.OnCreateTimer = () => joined = queues.Join(hold);
+        time.OnTimerSet = () => joined = queues.Join(hold);
 
         await queues.LeaveAsync(queue, acquired: true);
-        time.OnCreateTimer = null;
 
         Assert.Same(queue, joined);
         queue.OnWake(new FakeLockNode("node", time), "a-release");
         Assert.Equal(1, queue.Releases);
     }
 
-    /// <summary>A fake clock that runs <see cref="OnCreateTimer"/> when a timer is created, as a due timer would run there (never nested).</summary>
-    private sealed class TimerRunningClock : FakeTimeProvider
+    /// <summary>
+    /// Setting a timer can run due timers on the same thread (a fake clock's): the registry set the
+    /// linger timer while it held its lock, so a continuation run there that needed the registry from
+    /// another thread waited, and one that another thread waited for deadlocked.
+    /// </summary>
+    [Fact]
+    public async Task SettingTheLingerTimer_HoldsNotTheRegistry()
     {
-        public Action? OnCreateTimer { get; set; }
+        var time = new TimerSettingClock();
+        var queues = new WaitQueues([new FakeLockNode("node", time)], TimeSpan.FromSeconds(1), time);
+        var queue = queues.Join(Holds.Exclusive("lock:{linger}"));
+        var blocked = true;
+        time.OnTimerSet = () => blocked = !Task.Run(() => queues.Count).Wait(TimeSpan.FromSeconds(5));
 
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            var onCreate = OnCreateTimer;
-            OnCreateTimer = null;
-            onCreate?.Invoke();
-            OnCreateTimer = onCreate;
-            return timer;
-        }
+        await queues.LeaveAsync(queue, acquired: true);
+
+        Assert.False(blocked);
     }
 }

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistLock.Tests.Algorithm;
+
+/// <summary>
+/// A fake clock that runs <see cref="OnTimerSet"/> once, on the calling thread, the next time one of
+/// its timers is set to fire (created with a due time, or changed to one): where
+/// <see cref="FakeTimeProvider"/> runs the timers that are due, so any continuation can run there.
+/// </summary>
+internal sealed class TimerSettingClock : FakeTimeProvider
+{
+    public Action? OnTimerSet { get; set; }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new SetHook(this, base.CreateTimer(callback, state, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    private void Set(TimeSpan dueTime)
+    {
+        if (dueTime != Timeout.InfiniteTimeSpan && OnTimerSet is { } onSet)
+        {
+            OnTimerSet = null;
+            onSet();
+        }
+    }
+
+    private sealed class SetHook(TimerSettingClock clock, ITimer timer) : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            var changed = timer.Change(dueTime, period);
+            clock.Set(dueTime);
+            return changed;
+        }
+
+        public void Dispose() => timer.Dispose();
+
+        public ValueTask DisposeAsync() => timer.DisposeAsync();
+    }
+}
