@@ -202,10 +202,11 @@ internal sealed class WaitQueue
     /// </summary>
     public void KeptPlace(TimeSpan ttl)
     {
+        var until = _time.GetTimestamp() + _time.Ticks(ttl);
         lock (_sync)
         {
             _keptPlaceAt = _releases;
-            Interlocked.Exchange(ref _heldUntil, _time.GetTimestamp() + _time.Ticks(ttl));
+            Interlocked.Exchange(ref _heldUntil, until);
         }
     }
 

@@ -11,7 +11,7 @@ public sealed class LeaseTests
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
 
-    private readonly TimerSettingClock _time = new();
+    private readonly InlineTimersClock _time = new();
 
     [Fact]
     public async Task AutoExtend_KeepsTheKeyAlivePastManyTtls()
@@ -257,6 +257,19 @@ public sealed class LeaseTests
 
         // Its next extension is now due before the one the timer is set for: the keeper sets it again.
         Assert.True(await lease.ExtendAsync(TimeSpan.FromMilliseconds(600)));
+
+        Assert.False(blocked);
+    }
+
+    /// <summary>A lease's state is read with the clock read first: its reading can run due timers (a fake clock's), which may need the lease from another thread.</summary>
+    [Fact]
+    public async Task ReadingTheState_ReadsTheClockWithTheLeaseFree()
+    {
+        var (lease, _, _) = await AcquireAsync(1);
+        var blocked = true;
+        _time.OnRead = () => blocked = !Task.Run(() => lease.Deadline).Wait(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(LockState.Held, lease.State);
 
         Assert.False(blocked);
     }

@@ -147,7 +147,7 @@ public sealed class NodeCallDeadlinesTests
     [Fact]
     public async Task SettingTheTimer_HoldsNoLockTheTimerNeeds()
     {
-        var time = new TimerSettingClock();
+        var time = new InlineTimersClock();
         var deadlines = NodeCallDeadlines.For(time, Timeout);
         var call = new TaskCompletionSource<NodeResult>();
         var blocked = true;

@@ -56,7 +56,7 @@ public sealed class WaitQueueTests
     [Fact]
     public void SettingTheLookAgainTimer_HoldsNotTheQueue()
     {
-        var time = new TimerSettingClock();
+        var time = new InlineTimersClock();
         var queue = new WaitQueue([new FakeLockNode("node", time)], Holds.Exclusive("lock:{r}"), TimeSpan.FromSeconds(1), time);
         var blocked = true;
         time.OnTimerSet = () => blocked = !Task.Run(() => queue.Snapshot()).Wait(TimeSpan.FromSeconds(5));
@@ -64,5 +64,20 @@ public sealed class WaitQueueTests
         queue.OnNews("h:50");
 
         Assert.False(blocked);
+    }
+
+    /// <summary>Keeping the queue's place reads the clock with the queue free: a reading can run due timers (a fake clock's).</summary>
+    [Fact]
+    public void KeepingThePlace_ReadsTheClockWithTheQueueFree()
+    {
+        var time = new InlineTimersClock();
+        var queue = new WaitQueue([new FakeLockNode("node", time)], Holds.Exclusive("lock:{r}"), TimeSpan.FromSeconds(1), time);
+        var blocked = true;
+        time.OnRead = () => blocked = !Task.Run(() => queue.Snapshot()).Wait(TimeSpan.FromSeconds(5));
+
+        queue.KeptPlace(TimeSpan.FromSeconds(30));
+
+        Assert.False(blocked);
+        Assert.Equal(TimeSpan.FromSeconds(30), queue.HeldFor);
     }
 }

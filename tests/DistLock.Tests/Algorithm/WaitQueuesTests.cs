@@ -14,7 +14,7 @@ public sealed class WaitQueuesTests
     [Fact]
     public async Task Join_FromATimerRunWhileTheLastMemberLeaves_FindsTheQueueInUse()
     {
-        var time = new TimerSettingClock();
+        var time = new InlineTimersClock();
         var queues = new WaitQueues([new FakeLockNode("node", time)], TimeSpan.FromSeconds(1), time);
         var hold = Holds.Exclusive("lock:{linger}");
         var queue = queues.Join(hold);
@@ -36,7 +36,7 @@ public sealed class WaitQueuesTests
     [Fact]
     public async Task SettingTheLingerTimer_HoldsNotTheRegistry()
     {
-        var time = new TimerSettingClock();
+        var time = new InlineTimersClock();
         var queues = new WaitQueues([new FakeLockNode("node", time)], TimeSpan.FromSeconds(1), time);
         var queue = queues.Join(Holds.Exclusive("lock:{linger}"));
         var blocked = true;

@@ -4,12 +4,27 @@ namespace DistLock.Tests.Algorithm;
 
 /// <summary>
 /// A fake clock that runs <see cref="OnTimerSet"/> once, on the calling thread, the next time one of
-/// its timers is set to fire (created with a due time, or changed to one): where
-/// <see cref="FakeTimeProvider"/> runs the timers that are due, so any continuation can run there.
+/// its timers is set to fire (created with a due time, or changed to one), and <see cref="OnRead"/>
+/// once, the next time it is read: where <see cref="FakeTimeProvider"/> runs the timers that are
+/// due, so any continuation can run there.
 /// </summary>
-internal sealed class TimerSettingClock : FakeTimeProvider
+internal sealed class InlineTimersClock : FakeTimeProvider
 {
     public Action? OnTimerSet { get; set; }
+
+    public Action? OnRead { get; set; }
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        var now = base.GetUtcNow();
+        if (OnRead is { } onRead)
+        {
+            OnRead = null;
+            onRead();
+        }
+
+        return now;
+    }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
@@ -27,7 +42,7 @@ internal sealed class TimerSettingClock : FakeTimeProvider
         }
     }
 
-    private sealed class SetHook(TimerSettingClock clock, ITimer timer) : ITimer
+    private sealed class SetHook(InlineTimersClock clock, ITimer timer) : ITimer
     {
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
