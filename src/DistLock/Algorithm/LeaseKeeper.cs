@@ -22,14 +22,14 @@ internal sealed class LeaseKeeper : IDisposable
     private readonly PriorityQueue<Lease, long> _due = new();
     private readonly Dictionary<Lease, long> _dueAt = [];
     private readonly Lock _gate = new();
-    private readonly ITimer _timer;
+    private readonly SerialTimer _timer;
     private long _armedFor = long.MaxValue;
     private bool _disposed;
 
     public LeaseKeeper(TimeProvider time)
     {
         _time = time;
-        _timer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = new SerialTimer(time, static s => ((LeaseKeeper)s!).OnTimer(), this);
     }
 
     public TimeProvider Time => _time;
@@ -182,7 +182,7 @@ internal sealed class LeaseKeeper : IDisposable
         while (true)
         {
             var delay = _time.GetElapsedTime(_time.GetTimestamp(), at);
-            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
             lock (_gate)
             {
                 if (_disposed || _armedFor >= at)

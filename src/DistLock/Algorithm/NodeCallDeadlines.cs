@@ -24,7 +24,7 @@ internal sealed class NodeCallDeadlines
 
     private readonly ConcurrentQueue<PendingCall> _calls = new();
     private readonly ConcurrentQueue<PendingCall> _pool = new();
-    private readonly ITimer _timer;
+    private readonly SerialTimer _timer;
     private readonly Lock _armGate = new();
     private readonly long _timeoutTicks;
     private int _pooled;
@@ -44,7 +44,7 @@ internal sealed class NodeCallDeadlines
         Time = time;
         Timeout = timeout;
         _timeoutTicks = time.Ticks(timeout);
-        _timer = time.CreateTimer(static s => ((NodeCallDeadlines)s!).OnTimer(), this, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+        _timer = new SerialTimer(time, static s => ((NodeCallDeadlines)s!).OnTimer(), this);
     }
 
     public TimeProvider Time { get; }
@@ -180,7 +180,7 @@ internal sealed class NodeCallDeadlines
         while (true)
         {
             var delay = Time.GetElapsedTime(Time.GetTimestamp(), deadline);
-            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan);
+            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
             lock (_armGate)
             {
                 if (_armedFor >= deadline)

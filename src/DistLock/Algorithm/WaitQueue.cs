@@ -21,7 +21,7 @@ internal sealed class WaitQueue
     private CancellationTokenSource? _nextWake;
     private long _releases;
     private string? _lastNotice;
-    private ITimer? _lookAgain;
+    private SerialTimer? _lookAgain;
     private long _heldUntil;
     private long _lastWakeAt;
     private long _keptPlaceAt = -1;
@@ -62,7 +62,7 @@ internal sealed class WaitQueue
     public int Members { get; set; }
 
     /// <summary>The timer that closes the queue when it stays without members; guarded by the registry.</summary>
-    public ITimer? Linger { get; set; }
+    public SerialTimer? Linger { get; set; }
 
     /// <summary>One subscription per node; null where the node could not subscribe.</summary>
     public Task<INodeSubscription?[]> Subscriptions { get; }
@@ -355,7 +355,7 @@ internal sealed class WaitQueue
         }
 
         var now = _time.GetTimestamp();
-        ITimer lookAgain;
+        SerialTimer lookAgain;
         lock (_sync)
         {
             if (_closed || _idle)
@@ -371,13 +371,13 @@ internal sealed class WaitQueue
             }
 
             Interlocked.Exchange(ref _heldUntil, 0);
-            lookAgain = _lookAgain ??= _time.CreateTimer(static s => ((WaitQueue)s!).OnLookAgain(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            lookAgain = _lookAgain ??= new SerialTimer(_time, static s => ((WaitQueue)s!).OnLookAgain(), this);
         }
 
         // Set with the lock free: a fake clock runs due timers inside Change, and a continuation run
         // there may need this queue from another thread. Stopped meanwhile, the timer is disposed
         // and the setting does nothing.
-        lookAgain.Change(after + NewsMargin, Timeout.InfiniteTimeSpan);
+        lookAgain.Change(after + NewsMargin);
     }
 
     private void OnLookAgain() => LookAgain(onlyWhenDue: true);

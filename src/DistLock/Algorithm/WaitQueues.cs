@@ -149,7 +149,7 @@ internal sealed class WaitQueues
     /// </returns>
     public Task LeaveAsync(WaitQueue queue, bool acquired)
     {
-        ITimer? linger = null;
+        SerialTimer? linger = null;
         lock (_queues)
         {
             if (--queue.Members > 0)
@@ -161,7 +161,7 @@ internal sealed class WaitQueues
             {
                 queue.SetIdle(true);
                 var state = new LingerState(this, queue);
-                queue.Linger = linger = state.Timer = _time.CreateTimer(static s => ((LingerState)s!).Expire(), state, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                queue.Linger = linger = state.Timer = new SerialTimer(_time, static s => ((LingerState)s!).Expire(), state);
             }
             else
             {
@@ -177,7 +177,7 @@ internal sealed class WaitQueues
         // Set with the lock free: a fake clock runs due timers inside Change, and a continuation run
         // there may need the registry from another thread. Joined again meanwhile, the timer is
         // disposed and the setting does nothing.
-        linger.Change(LingerTime, Timeout.InfiniteTimeSpan);
+        linger.Change(LingerTime);
         return Task.CompletedTask;
     }
 
@@ -243,7 +243,7 @@ internal sealed class WaitQueues
     {
         public WaitQueue Queue => queue;
 
-        public ITimer? Timer { get; set; }
+        public SerialTimer? Timer { get; set; }
 
         public void Expire() => owner.Expire(this);
     }
