@@ -181,8 +181,7 @@ internal sealed class LeaseKeeper : IDisposable
     {
         while (true)
         {
-            var delay = _time.GetElapsedTime(_time.GetTimestamp(), at);
-            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+            _timer.SetAt(at);
             lock (_gate)
             {
                 if (_disposed || _armedFor >= at)

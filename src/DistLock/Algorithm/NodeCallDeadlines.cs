@@ -179,8 +179,7 @@ internal sealed class NodeCallDeadlines
 
         while (true)
         {
-            var delay = Time.GetElapsedTime(Time.GetTimestamp(), deadline);
-            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+            _timer.SetAt(deadline);
             lock (_armGate)
             {
                 if (_armedFor >= deadline)

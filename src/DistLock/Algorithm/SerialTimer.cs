@@ -8,17 +8,19 @@ namespace DistLock.Algorithm;
 /// register a wake whose callback a disposal has just cleared, and <c>Advance</c> then throws
 /// <see cref="NullReferenceException"/>. Here each call records what it wants, and one thread at a
 /// time applies the latest: a call that finds another applying returns at once, and the one applying
-/// (which may be running due timers inside <c>Change</c>) picks it up after.
+/// (which may be running due timers inside <c>Change</c>) picks it up after. A setting is a time on
+/// the clock, turned into a delay when it is applied, so one applied late still fires on time.
 /// </summary>
 internal sealed class SerialTimer : IDisposable
 {
-    // _due when no setting waits to be applied; what Next answers for the disposal.
-    private static readonly TimeSpan Unset = TimeSpan.MinValue;
-    private static readonly TimeSpan Disposal = TimeSpan.MaxValue;
+    // _at when no setting waits to be applied; what Next answers for the disposal.
+    private const long Unset = long.MinValue;
+    private const long Disposal = long.MinValue + 1;
 
+    private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private readonly Lock _wanted = new();
-    private TimeSpan _due = Unset;
+    private long _at = Unset;
     private bool _disposeWanted;
     private bool _disposed;
 
@@ -26,15 +28,21 @@ internal sealed class SerialTimer : IDisposable
     private int _applying;
 
     /// <summary>A timer for <paramref name="callback"/>, not set.</summary>
-    public SerialTimer(TimeProvider time, TimerCallback callback, object state) =>
+    public SerialTimer(TimeProvider time, TimerCallback callback, object state)
+    {
+        _time = time;
         _timer = time.CreateTimer(callback, state, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
 
-    /// <summary>Fires once after <paramref name="dueTime"/> (<see cref="Timeout.InfiniteTimeSpan"/>: not at all), replacing the earlier setting.</summary>
-    public void Change(TimeSpan dueTime)
+    /// <summary>Fires once after <paramref name="dueTime"/> from now, replacing the earlier setting.</summary>
+    public void Change(TimeSpan dueTime) => SetAt(_time.GetTimestamp() + _time.Ticks(dueTime));
+
+    /// <summary>Fires once at the timestamp <paramref name="at"/> (at once when it has passed), replacing the earlier setting.</summary>
+    public void SetAt(long at)
     {
         lock (_wanted)
         {
-            _due = dueTime;
+            _at = at;
         }
 
         Apply();
@@ -56,15 +64,16 @@ internal sealed class SerialTimer : IDisposable
         {
             try
             {
-                while (Next() is { } due)
+                while (Next() is { } at)
                 {
-                    if (due == Disposal)
+                    if (at == Disposal)
                     {
                         _timer.Dispose();
                     }
                     else
                     {
-                        _timer.Change(due, Timeout.InfiniteTimeSpan);
+                        var delay = _time.GetElapsedTime(_time.GetTimestamp(), at);
+                        _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
                     }
                 }
             }
@@ -76,7 +85,7 @@ internal sealed class SerialTimer : IDisposable
             // Something wanted after the last look, by a call that found this thread applying: apply it too.
             lock (_wanted)
             {
-                if (_due == Unset && (_disposed || !_disposeWanted))
+                if (_at == Unset && (_disposed || !_disposeWanted))
                 {
                     return;
                 }
@@ -84,13 +93,13 @@ internal sealed class SerialTimer : IDisposable
         }
     }
 
-    /// <summary>What to apply next: a setting, <see cref="Disposal"/>, or null for nothing.</summary>
-    private TimeSpan? Next()
+    /// <summary>What to apply next: a time, <see cref="Disposal"/>, or null for nothing.</summary>
+    private long? Next()
     {
         lock (_wanted)
         {
-            var due = _due;
-            _due = Unset;
+            var at = _at;
+            _at = Unset;
             if (_disposed)
             {
                 return null;
@@ -102,7 +111,7 @@ internal sealed class SerialTimer : IDisposable
                 return Disposal;
             }
 
-            return due == Unset ? null : due;
+            return at == Unset ? null : at;
         }
     }
 }

@@ -48,6 +48,25 @@ public sealed class SerialTimerTests
     }
 
     [Fact]
+    public void ASettingAppliedLate_FiresAtItsTime_NotLater()
+    {
+        var time = new InlineTimersClock();
+        var fired = 0;
+        var timer = new SerialTimer(time, _ => Interlocked.Increment(ref fired), new object());
+        time.OnTimerSet = () =>
+        {
+            // While the first setting is applied, another asks for 1 s from now and the clock moves
+            // 5 s on before it is applied: its time has passed, so it fires at once.
+            timer.Change(TimeSpan.FromSeconds(1));
+            time.Advance(TimeSpan.FromSeconds(5));
+        };
+
+        timer.Change(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, fired);
+    }
+
+    [Fact]
     public void Dispose_WhileAnotherThreadSetsIt_LeavesItStopped()
     {
         var time = new InlineTimersClock();
