@@ -86,10 +86,10 @@ internal sealed class LeaseKeeper : IDisposable
                 return;
             }
 
-            _armedFor = at;
+            Arm(at);
         }
 
-        Arm(at);
+        _timer.Apply();
     }
 
     public void Forget(Lease lease)
@@ -119,7 +119,6 @@ internal sealed class LeaseKeeper : IDisposable
     private void OnTimer()
     {
         List<Lease>? due = null;
-        var arm = long.MaxValue;
         var now = _time.GetTimestamp();
         lock (_gate)
         {
@@ -138,14 +137,11 @@ internal sealed class LeaseKeeper : IDisposable
             _armedFor = long.MaxValue;
             if (!_disposed && _due.TryPeek(out _, out var next))
             {
-                _armedFor = arm = next;
+                Arm(next);
             }
         }
 
-        if (arm != long.MaxValue)
-        {
-            Arm(arm);
-        }
+        _timer.Apply();
 
         // Outside the gate: a lease reschedules itself from here.
         foreach (var lease in due ?? [])
@@ -172,25 +168,12 @@ internal sealed class LeaseKeeper : IDisposable
     }
 
     /// <summary>
-    /// Sets the timer for <paramref name="at"/>, which the caller recorded as armed, outside the gate:
-    /// a fake clock runs due timers inside <c>Change</c>, this keeper's own included. Another caller
-    /// may have recorded an earlier time meanwhile and set the timer first; then this later setting
-    /// must not stand, and the timer is set again for the earlier one.
+    /// Under the gate: plans the timer for <paramref name="at"/>. The caller applies it after the gate:
+    /// a fake clock runs due timers inside <c>Change</c>, this keeper's own included.
     /// </summary>
     private void Arm(long at)
     {
-        while (true)
-        {
-            _timer.SetAt(at);
-            lock (_gate)
-            {
-                if (_disposed || _armedFor >= at)
-                {
-                    return;
-                }
-
-                at = _armedFor;
-            }
-        }
+        _armedFor = at;
+        _timer.Plan(at);
     }
 }

@@ -160,36 +160,22 @@ internal sealed class NodeCallDeadlines
     }
 
     /// <summary>
-    /// Arms the timer for <paramref name="deadline"/> unless it is armed for an earlier one. The timer
-    /// is set with the gate free: a fake clock runs due timers inside <c>Change</c>, this instance's
-    /// own included. Another caller may have recorded an earlier deadline meanwhile and set the timer
-    /// first; then this later setting must not stand, and the timer is set again for the earlier one.
+    /// Arms the timer for <paramref name="deadline"/> unless it is armed for an earlier one: planned
+    /// under the gate, so that the latest decision is the timer's, and applied after it, since a
+    /// fake clock runs due timers inside <c>Change</c>, this instance's own included.
     /// </summary>
     private void Arm(long deadline)
     {
         lock (_armGate)
         {
-            if (deadline >= _armedFor)
+            if (deadline < _armedFor)
             {
-                return;
-            }
-
-            _armedFor = deadline;
-        }
-
-        while (true)
-        {
-            _timer.SetAt(deadline);
-            lock (_armGate)
-            {
-                if (_armedFor >= deadline)
-                {
-                    return;
-                }
-
-                deadline = _armedFor;
+                _armedFor = deadline;
+                _timer.Plan(deadline);
             }
         }
+
+        _timer.Apply();
     }
 
     private void OnTimer()

@@ -10,6 +10,8 @@ namespace DistLock.Algorithm;
 /// time applies the latest: a call that finds another applying returns at once, and the one applying
 /// (which may be running due timers inside <c>Change</c>) picks it up after. A setting is a time on
 /// the clock, turned into a delay when it is applied, so one applied late still fires on time.
+/// An owner that decides the time under its own lock records it there (<see cref="Plan"/>), so the
+/// latest decision is the latest wish, and applies it after the lock (<see cref="Apply"/>).
 /// </summary>
 internal sealed class SerialTimer : IDisposable
 {
@@ -34,20 +36,20 @@ internal sealed class SerialTimer : IDisposable
         _timer = time.CreateTimer(callback, state, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Fires once after <paramref name="dueTime"/> from now, replacing the earlier setting.</summary>
-    public void Change(TimeSpan dueTime) => SetAt(_time.GetTimestamp() + _time.Ticks(dueTime));
-
-    /// <summary>Fires once at the timestamp <paramref name="at"/> (at once when it has passed), replacing the earlier setting.</summary>
-    public void SetAt(long at)
+    /// <summary>
+    /// Records that the timer fires once at the timestamp <paramref name="at"/> (at once when it has
+    /// passed), replacing the earlier setting; it takes effect at the next <see cref="Apply"/>. Safe
+    /// under any lock: it reads no clock and runs nothing.
+    /// </summary>
+    public void Plan(long at)
     {
         lock (_wanted)
         {
             _at = at;
         }
-
-        Apply();
     }
 
+    /// <summary>Stops the timer for good. Safe under any lock: a disposal applies nothing else.</summary>
     public void Dispose()
     {
         lock (_wanted)
@@ -58,7 +60,8 @@ internal sealed class SerialTimer : IDisposable
         Apply();
     }
 
-    private void Apply()
+    /// <summary>Applies what was planned, unless another thread is applying (then that one does); call it with no lock held.</summary>
+    public void Apply()
     {
         while (Interlocked.CompareExchange(ref _applying, 1, 0) == 0)
         {

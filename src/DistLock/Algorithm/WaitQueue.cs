@@ -372,12 +372,13 @@ internal sealed class WaitQueue
 
             Interlocked.Exchange(ref _heldUntil, 0);
             lookAgain = _lookAgain ??= new SerialTimer(_time, static s => ((WaitQueue)s!).OnLookAgain(), this);
+            lookAgain.Plan(now + _time.Ticks(after + NewsMargin));
         }
 
-        // Set with the lock free: a fake clock runs due timers inside Change, and a continuation run
-        // there may need this queue from another thread. Stopped meanwhile, the timer is disposed
-        // and the setting does nothing.
-        lookAgain.Change(after + NewsMargin);
+        // Applied with the lock free: a fake clock runs due timers inside Change, and a continuation
+        // run there may need this queue from another thread. Stopped meanwhile, the timer is
+        // disposed and the setting does nothing.
+        lookAgain.Apply();
     }
 
     private void OnLookAgain() => LookAgain(onlyWhenDue: true);

@@ -150,6 +150,7 @@ internal sealed class WaitQueues
     public Task LeaveAsync(WaitQueue queue, bool acquired)
     {
         SerialTimer? linger = null;
+        var now = _time.GetTimestamp();
         lock (_queues)
         {
             if (--queue.Members > 0)
@@ -162,6 +163,7 @@ internal sealed class WaitQueues
                 queue.SetIdle(true);
                 var state = new LingerState(this, queue);
                 queue.Linger = linger = state.Timer = new SerialTimer(_time, static s => ((LingerState)s!).Expire(), state);
+                linger.Plan(now + _time.Ticks(LingerTime));
             }
             else
             {
@@ -174,10 +176,10 @@ internal sealed class WaitQueues
             return queue.CloseAsync(acquired);
         }
 
-        // Set with the lock free: a fake clock runs due timers inside Change, and a continuation run
-        // there may need the registry from another thread. Joined again meanwhile, the timer is
+        // Applied with the lock free: a fake clock runs due timers inside Change, and a continuation
+        // run there may need the registry from another thread. Joined again meanwhile, the timer is
         // disposed and the setting does nothing.
-        linger.Change(LingerTime);
+        linger.Apply();
         return Task.CompletedTask;
     }
 

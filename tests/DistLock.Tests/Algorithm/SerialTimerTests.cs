@@ -34,11 +34,11 @@ public sealed class SerialTimerTests
         var other = true;
         time.OnTimerSet = () =>
         {
-            timer.Change(TimeSpan.FromSeconds(2));
-            other = Task.Run(() => timer.Change(TimeSpan.FromSeconds(3))).Wait(TimeSpan.FromSeconds(5));
+            Set(timer, time, TimeSpan.FromSeconds(2));
+            other = Task.Run(() => Set(timer, time, TimeSpan.FromSeconds(3))).Wait(TimeSpan.FromSeconds(5));
         };
 
-        timer.Change(TimeSpan.FromSeconds(1));
+        Set(timer, time, TimeSpan.FromSeconds(1));
 
         Assert.True(other);
         time.Advance(TimeSpan.FromSeconds(2.5));
@@ -57,11 +57,11 @@ public sealed class SerialTimerTests
         {
             // While the first setting is applied, another asks for 1 s from now and the clock moves
             // 5 s on before it is applied: its time has passed, so it fires at once.
-            timer.Change(TimeSpan.FromSeconds(1));
+            Set(timer, time, TimeSpan.FromSeconds(1));
             time.Advance(TimeSpan.FromSeconds(5));
         };
 
-        timer.Change(TimeSpan.FromSeconds(10));
+        Set(timer, time, TimeSpan.FromSeconds(10));
 
         Assert.Equal(1, fired);
     }
@@ -74,11 +74,18 @@ public sealed class SerialTimerTests
         var timer = new SerialTimer(time, _ => Interlocked.Increment(ref fired), new object());
         time.OnTimerSet = () => Task.Run(timer.Dispose).Wait(TimeSpan.FromSeconds(5));
 
-        timer.Change(TimeSpan.FromSeconds(1));
-        timer.Change(TimeSpan.FromSeconds(1));
+        Set(timer, time, TimeSpan.FromSeconds(1));
+        Set(timer, time, TimeSpan.FromSeconds(1));
         time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(0, fired);
+    }
+
+    /// <summary>Plans the timer <paramref name="due"/> from now and applies it, as an owner does after its lock.</summary>
+    private static void Set(SerialTimer timer, TimeProvider time, TimeSpan due)
+    {
+        timer.Plan(time.GetTimestamp() + time.Ticks(due));
+        timer.Apply();
     }
 
     private static void Repeat(Barrier start, Action call)
